@@ -1,0 +1,48 @@
+// Errors with a machine-readable reason (AIP-193 ErrorInfo style).
+//
+// Every error d06 returns carries an UPPER_SNAKE_CASE reason that clients switch on, kept
+// as a d06.v1.ErrorInfo payload of the absl::Status; server/grpc_status.h turns it into
+// gRPC status details. Example:
+//
+//   return d06::Error(absl::StatusCode::kFailedPrecondition, "UNIT_NOT_ACTIVE",
+//                     "unit units/H29 is merged; assign to its successor",
+//                     {{"unit", "units/H29"}});
+#ifndef D06_SERVER_ERRORS_H_
+#define D06_SERVER_ERRORS_H_
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "d06/v1/common.pb.h"
+
+namespace d06 {
+
+// The ErrorInfo domain of every d06 error.
+inline constexpr absl::string_view kErrorDomain = "d06.gov.vn";
+// The payload type URL under which the ErrorInfo is attached to an absl::Status.
+inline constexpr absl::string_view kErrorInfoTypeUrl =
+    "type.googleapis.com/d06.v1.ErrorInfo";
+
+using ErrorMetadata = std::vector<std::pair<std::string, std::string>>;
+
+// A status with `code`, `message` and an ErrorInfo{reason, metadata}.
+absl::Status Error(absl::StatusCode code, absl::string_view reason,
+                   absl::string_view message, const ErrorMetadata& metadata = {});
+
+// INVALID_ARGUMENT, reason INVALID_FIELD, metadata {"field": field}; the message says
+// what to fix, e.g. InvalidField("task.title", "task.title is required").
+absl::Status InvalidField(absl::string_view field, absl::string_view message);
+
+// The ErrorInfo of `status`; a status without one gets the reason of its code name
+// (e.g. "INTERNAL") so every error has a reason.
+v1::ErrorInfo ErrorInfoOf(const absl::Status& status);
+
+// Shorthand for ErrorInfoOf(status).reason().
+std::string ErrorReason(const absl::Status& status);
+
+}  // namespace d06
+
+#endif  // D06_SERVER_ERRORS_H_
