@@ -1,0 +1,60 @@
+// d06::Server: the d06d process minus main(): opens the store, serves the gRPC services
+// (UnitService, TaskService, gRPC health and server reflection) and shuts down cleanly.
+//
+// Example:
+//   d06::ServerOptions options;
+//   options.listen_address = "127.0.0.1:0";   // any free port
+//   options.data_dir = "/var/lib/d06";
+//   auto server = d06::Server::Start(options);
+//   if (!server.ok()) { ... }
+//   std::cout << "listening on port " << (*server)->port();
+//   (*server)->Wait();            // until Shutdown() from another thread
+//
+// Thread-safe: Shutdown() may be called from any thread, more than once.
+#ifndef D06_SERVER_SERVER_H_
+#define D06_SERVER_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "server/clock.h"
+
+namespace d06 {
+
+struct ServerOptions {
+  // host:port to listen on; port 0 picks a free port (see Server::port()).
+  std::string listen_address = "127.0.0.1:50051";
+  // RocksDB data directory; created if missing. Required.
+  std::string data_dir;
+  // An open assignment whose deadline is at most this many days away is DUE_SOON.
+  int due_soon_days = 3;
+  // Source of "now"; null means the system clock. Not owned; must outlive the server.
+  const Clock* clock = nullptr;
+};
+
+class Server {
+ public:
+  // Opens the data directory and starts serving. Errors: INVALID_ARGUMENT (bad options),
+  // UNAVAILABLE (address in use), and storage errors from opening the database.
+  static absl::StatusOr<std::unique_ptr<Server>> Start(const ServerOptions& options);
+
+  virtual ~Server() = default;
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // The port actually bound.
+  virtual int port() const = 0;
+  // Stops accepting calls, lets in-flight calls finish (up to a grace period), then
+  // closes the database. Idempotent.
+  virtual void Shutdown() = 0;
+  // Blocks until Shutdown() has completed.
+  virtual void Wait() = 0;
+
+ protected:
+  Server() = default;
+};
+
+}  // namespace d06
+
+#endif  // D06_SERVER_SERVER_H_
