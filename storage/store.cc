@@ -1,1 +1,367 @@
-// placeholder
+#include "storage/store.h"
+
+#include <queue>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "rocksdb/db.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/options.h"
+#include "rocksdb/slice.h"
+#include "rocksdb/table.h"
+#include "rocksdb/write_batch.h"
+#include "storage/keys.h"
+#include "storage/status_macros.h"
+
+namespace d06 {
+namespace {
+
+constexpr const char* kCfNames[] = {"default", "entities",
+                                    "indexes", "events", "idempotency"};
+
+// The one place rocksdb::Status becomes absl::Status.
+absl::Status FromRocks(const rocksdb::Status& s, absl::string_view context) {
+  if (s.ok()) return absl::OkStatus();
+  std::string message = absl::StrCat(context, ": ", s.ToString());
+  if (s.IsNotFound()) return absl::NotFoundError(message);
+  if (s.IsCorruption()) return absl::DataLossError(message);
+  if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
+    return absl::UnavailableError(
+        absl::StrCat(message, " (is another d06d using this data directory?)"));
+  }
+  if (s.IsBusy() || s.IsTimedOut() || s.IsTryAgain()) return absl::UnavailableError(message);
+  if (s.IsInvalidArgument()) return absl::InvalidArgumentError(message);
+  return absl::InternalError(message);
+}
+
+rocksdb::Slice ToSlice(absl::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+absl::string_view ToView(const rocksdb::Slice& s) { return absl::string_view(s.data(), s.size()); }
+
+std::string EncodeU64(uint64_t v) {
+  std::string out;
+  keys::PutU64(&out, v);
+  return out;
+}
+
+absl::StatusOr<uint64_t> DecodeU64(absl::string_view value, absl::string_view what) {
+  uint64_t v;
+  if (!keys::GetU64(&value, &v) || !value.empty()) {
+    return absl::DataLossError(absl::StrCat("metadata ", what, " is malformed"));
+  }
+  return v;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------
+// ReadView
+
+ReadView::ReadView(const Store* store, const rocksdb::Snapshot* snapshot)
+    : store_(store), snapshot_(snapshot) {}
+
+ReadView::~ReadView() {
+  if (snapshot_ != nullptr) store_->db_->ReleaseSnapshot(snapshot_);
+}
+
+absl::StatusOr<std::optional<std::string>> ReadView::Get(Cf cf, absl::string_view key) const {
+  rocksdb::ReadOptions read_options;
+  read_options.snapshot = snapshot_;
+  std::string value;
+  rocksdb::Status s = store_->db_->Get(read_options, store_->handle(cf), ToSlice(key), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  RETURN_IF_ERROR(FromRocks(s, "read"));
+  return value;
+}
+
+absl::StatusOr<bool> ReadView::GetProto(Cf cf, absl::string_view key,
+                                        google::protobuf::Message* message) const {
+  ASSIGN_OR_RETURN(std::optional<std::string> value, Get(cf, key));
+  if (!value.has_value()) return false;
+  if (!message->ParseFromString(*value)) {
+    return absl::DataLossError(
+        absl::StrCat("stored ", message->GetTypeName(), " does not parse"));
+  }
+  return true;
+}
+
+absl::Status ReadView::ScanPrefix(
+    Cf cf, absl::string_view prefix, absl::string_view after,
+    const std::function<bool(absl::string_view, absl::string_view)>& fn) const {
+  return ScanMerged(cf, {IndexRange{std::string(prefix), "", ""}}, after, fn);
+}
+
+absl::Status ReadView::ScanMerged(
+    Cf cf, const std::vector<IndexRange>& ranges, absl::string_view after,
+    const std::function<bool(absl::string_view, absl::string_view)>& fn) const {
+  struct Cursor {
+    std::unique_ptr<rocksdb::Iterator> it;
+    std::string end;  // exclusive; empty = none
+    size_t prefix_size;
+    rocksdb::Slice end_slice;
+  };
+  std::vector<Cursor> cursors;
+  cursors.reserve(ranges.size());
+  for (const IndexRange& range : ranges) {
+    Cursor cursor;
+    cursor.prefix_size = range.prefix.size();
+    cursor.end = range.hi.empty() ? keys::PrefixEnd(range.prefix) : range.prefix + range.hi;
+    rocksdb::ReadOptions read_options;
+    read_options.snapshot = snapshot_;
+    cursors.push_back(std::move(cursor));
+    Cursor& c = cursors.back();
+    if (!c.end.empty()) {
+      c.end_slice = rocksdb::Slice(c.end);
+      read_options.iterate_upper_bound = &c.end_slice;
+    }
+    c.it.reset(store_->db_->NewIterator(read_options, store_->handle(cf)));
+    std::string start = range.prefix + range.lo;
+    std::string resume = range.prefix + std::string(after);
+    bool skip_equal = !after.empty() && resume >= start;
+    c.it->Seek(skip_equal ? resume : start);
+    if (skip_equal && c.it->Valid() && ToView(c.it->key()) == resume) c.it->Next();
+  }
+  auto suffix = [&](size_t i) {
+    return ToView(cursors[i].it->key()).substr(cursors[i].prefix_size);
+  };
+  auto greater = [&](size_t a, size_t b) { return suffix(a) > suffix(b); };
+  std::priority_queue<size_t, std::vector<size_t>, decltype(greater)> heap(greater);
+  for (size_t i = 0; i < cursors.size(); ++i) {
+    if (cursors[i].it->Valid()) heap.push(i);
+    RETURN_IF_ERROR(FromRocks(cursors[i].it->status(), "scan"));
+  }
+  while (!heap.empty()) {
+    size_t i = heap.top();
+    heap.pop();
+    if (!fn(suffix(i), ToView(cursors[i].it->value()))) return absl::OkStatus();
+    cursors[i].it->Next();
+    if (cursors[i].it->Valid()) heap.push(i);
+    RETURN_IF_ERROR(FromRocks(cursors[i].it->status(), "scan"));
+  }
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------------------
+// Txn
+
+Txn::Txn(const Store* store, int64_t revision)
+    : store_(store),
+      reader_(store, nullptr),
+      revision_(revision),
+      batch_(std::make_unique<rocksdb::WriteBatch>()) {}
+
+Txn::~Txn() = default;
+
+void Txn::Put(Cf cf, absl::string_view key, absl::string_view value) {
+  batch_->Put(store_->handle(cf), ToSlice(key), ToSlice(value));
+}
+
+void Txn::PutProto(Cf cf, absl::string_view key, const google::protobuf::Message& message) {
+  Put(cf, key, message.SerializeAsString());
+}
+
+void Txn::Delete(Cf cf, absl::string_view key) {
+  batch_->Delete(store_->handle(cf), ToSlice(key));
+}
+
+v1::Event* Txn::AddEvent(v1::Event event) {
+  event.set_revision(revision_);
+  event.set_index(static_cast<int32_t>(events_.size()));
+  events_.push_back(std::move(event));
+  return &events_.back();
+}
+
+absl::StatusOr<uint64_t> Txn::NextCounter(absl::string_view name) {
+  for (auto& [counter, value] : counters_) {
+    if (counter == name) {
+      Put(Cf::kMeta, name, EncodeU64(++value));
+      return value;
+    }
+  }
+  ASSIGN_OR_RETURN(std::optional<std::string> stored, reader_.Get(Cf::kMeta, name));
+  uint64_t value = 1;
+  if (stored.has_value()) {
+    ASSIGN_OR_RETURN(uint64_t last, DecodeU64(*stored, name));
+    value = last + 1;
+  }
+  counters_.emplace_back(std::string(name), value);
+  Put(Cf::kMeta, name, EncodeU64(value));
+  return value;
+}
+
+bool Txn::empty() const { return batch_->Count() == 0 && events_.empty(); }
+
+// ---------------------------------------------------------------------------------------
+// Store
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const Options& options) {
+  if (options.path.empty()) return absl::InvalidArgumentError("data directory is required");
+  rocksdb::Options db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.IncreaseParallelism(2);
+  db_options.max_background_jobs = 2;
+  db_options.keep_log_file_num = 5;
+
+  rocksdb::BlockBasedTableOptions table;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  rocksdb::ColumnFamilyOptions cf_options;
+  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  cf_options.compression = rocksdb::kLZ4Compression;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const char* name : kCfNames) descriptors.emplace_back(name, cf_options);
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw_db = nullptr;
+  RETURN_IF_ERROR(FromRocks(
+      rocksdb::DB::Open(db_options, options.path, descriptors, &handles, &raw_db),
+      absl::StrCat("open ", options.path)));
+  std::unique_ptr<rocksdb::DB> db(raw_db);
+  auto close_on_error = [&](absl::Status status) {
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+    return status;
+  };
+
+  // Schema version: write it on a new database, refuse a newer one.
+  rocksdb::ReadOptions read_options;
+  std::string value;
+  rocksdb::Status s = db->Get(read_options, handles[0], keys::kMetaSchemaVersion, &value);
+  int64_t revision = 0;
+  if (s.IsNotFound()) {
+    rocksdb::WriteOptions write_options;
+    write_options.sync = true;
+    s = db->Put(write_options, handles[0], keys::kMetaSchemaVersion,
+                std::to_string(keys::kSchemaVersion));
+    if (!s.ok()) return close_on_error(FromRocks(s, "write schema version"));
+  } else if (!s.ok()) {
+    return close_on_error(FromRocks(s, "read schema version"));
+  } else {
+    int version = 0;
+    if (!absl::SimpleAtoi(value, &version) || version > keys::kSchemaVersion || version < 1) {
+      return close_on_error(absl::FailedPreconditionError(absl::StrCat(
+          "data directory ", options.path, " has schema version '", value,
+          "'; this d06d reads version ", keys::kSchemaVersion)));
+    }
+    s = db->Get(read_options, handles[0], keys::kMetaRevision, &value);
+    if (s.ok()) {
+      auto decoded = DecodeU64(value, keys::kMetaRevision);
+      if (!decoded.ok()) return close_on_error(decoded.status());
+      revision = static_cast<int64_t>(*decoded);
+    } else if (!s.IsNotFound()) {
+      return close_on_error(FromRocks(s, "read revision"));
+    }
+  }
+  return std::unique_ptr<Store>(new Store(options, std::move(db), std::move(handles), revision));
+}
+
+Store::Store(Options options, std::unique_ptr<rocksdb::DB> db,
+             std::vector<rocksdb::ColumnFamilyHandle*> handles, int64_t revision)
+    : options_(std::move(options)),
+      db_(std::move(db)),
+      handles_(std::move(handles)),
+      revision_(revision) {
+  writer_ = std::thread([this] { WriterLoop(); });
+}
+
+Store::~Store() {
+  {
+    absl::MutexLock lock(&mu_);
+    closing_ = true;
+  }
+  writer_.join();
+  for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+  db_->Close();
+}
+
+void Store::Submit(Mutation mutation, Done done) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!closing_) {
+      queue_.push_back(Pending{std::move(mutation), std::move(done)});
+      return;
+    }
+  }
+  done(absl::UnavailableError("the store is shutting down; retry on another server"));
+}
+
+absl::Status Store::Apply(Mutation mutation) {
+  absl::Mutex mu;
+  bool finished = false;
+  absl::Status result;
+  Submit(std::move(mutation), [&](absl::Status status) {
+    absl::MutexLock lock(&mu);
+    result = std::move(status);
+    finished = true;
+  });
+  absl::MutexLock lock(&mu);
+  mu.Await(absl::Condition(&finished));
+  return result;
+}
+
+std::unique_ptr<ReadView> Store::Snapshot() const {
+  return std::unique_ptr<ReadView>(new ReadView(this, db_->GetSnapshot()));
+}
+
+int64_t Store::revision() const {
+  absl::MutexLock lock(&mu_);
+  return revision_;
+}
+
+void Store::WriterLoop() {
+  std::deque<Pending> group;
+  std::vector<absl::Status> results;
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](Store* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu_) {
+            return !s->queue_.empty() || s->closing_;
+          },
+          this));
+      if (queue_.empty()) return;  // closing and drained
+      group.swap(queue_);
+    }
+    // Run each mutation and write its batch unsynced; one WAL sync covers the group.
+    results.clear();
+    bool wrote = false;
+    int64_t revision;
+    {
+      absl::MutexLock lock(&mu_);
+      revision = revision_;
+    }
+    for (Pending& pending : group) {
+      Txn txn(this, revision + 1);
+      absl::Status status = pending.mutation(txn);
+      if (status.ok() && !txn.empty()) {
+        for (const v1::Event& event : txn.events()) {
+          txn.PutProto(Cf::kEvents, keys::EventKey(event.revision(), event.index()), event);
+        }
+        txn.Put(Cf::kMeta, keys::kMetaRevision, EncodeU64(static_cast<uint64_t>(revision + 1)));
+        rocksdb::WriteOptions write_options;
+        write_options.sync = false;
+        status = FromRocks(db_->Write(write_options, txn.batch_.get()), "write");
+        if (status.ok()) {
+          ++revision;
+          wrote = true;
+        }
+      }
+      results.push_back(std::move(status));
+    }
+    if (wrote && options_.sync) {
+      absl::Status synced = FromRocks(db_->SyncWAL(), "sync write-ahead log");
+      if (!synced.ok()) {
+        for (absl::Status& status : results) {
+          if (status.ok()) status = synced;
+        }
+      }
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      revision_ = revision;
+    }
+    for (size_t i = 0; i < group.size(); ++i) group[i].done(std::move(results[i]));
+    group.clear();
+  }
+}
+
+}  // namespace d06

@@ -1,0 +1,39 @@
+// Resource names of the d06 API: "units/{code}", "tasks/{id}",
+// "tasks/{id}/assignments/{code}". Parsers return INVALID_ARGUMENT (reason INVALID_NAME)
+// naming the field and the expected form.
+#ifndef D06_SERVER_NAMES_H_
+#define D06_SERVER_NAMES_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace d06 {
+
+// Checks an electronic identifier (mã định danh điện tử): 1..35 characters of 0-9, A-Z
+// and dots, no leading, trailing or doubled dot. INVALID_ARGUMENT naming `field`.
+absl::Status ValidateUnitCode(absl::string_view field, absl::string_view code);
+
+std::string UnitName(absl::string_view code);
+std::string TaskName(uint64_t id);
+std::string AssignmentName(uint64_t task_id, absl::string_view unit_code);
+
+// "units/H29" -> "H29".
+absl::StatusOr<std::string> ParseUnitName(absl::string_view field, absl::string_view name);
+// "tasks/12" -> 12.
+absl::StatusOr<uint64_t> ParseTaskName(absl::string_view field, absl::string_view name);
+
+struct AssignmentId {
+  uint64_t task_id;
+  std::string unit_code;
+};
+// "tasks/12/assignments/H29.15" -> {12, "H29.15"}.
+absl::StatusOr<AssignmentId> ParseAssignmentName(absl::string_view field,
+                                                 absl::string_view name);
+
+}  // namespace d06
+
+#endif  // D06_SERVER_NAMES_H_

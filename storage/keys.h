@@ -1,0 +1,95 @@
+// The on-disk layout of d06: every column family and every key, in one place.
+//
+// Schema version 1. Integers are big-endian so byte order is numeric order; variable
+// strings (unit codes, labels, tokens) end with a 0x00 byte (they never contain one:
+// input text is validated and control characters are rejected).
+//
+// Column family "default" (metadata):
+//   "schema_version"            -> decimal string, kSchemaVersion
+//   "revision"                  -> u64 last committed revision
+//   "next_task_id"              -> u64 next task id to hand out
+//
+// Column family "entities" (serialized d06.v1 messages):
+//   'u' code 0x00               -> Unit
+//   't' u64 task_id             -> Task
+//   'a' u64 task_id code 0x00   -> Assignment          (all of a task's assignments are
+//                                                        one prefix scan)
+//
+// Column family "indexes" (empty values; the key is the fact):
+//   "up" parent_code 0x00 u8 state u8 kind code 0x00          units by parent
+//   "us" u8 state u8 kind code 0x00                           units by state and kind
+//   "ts" u8 state u64 id                                      tasks by state
+//   "tu" unit_code 0x00 u8 state u64 id                       tasks by assigning unit
+//   "tk" u8 kind u8 state u64 id                              tasks by kind
+//   "tg" u8 urgency u8 state u64 id                           tasks by urgency
+//   "tl" label 0x00 u64 id                                    tasks by label
+//   "tp" u64 parent_id u64 id                                 tasks by parent task
+//   "tx" token 0x00 u64 id                                    words of title+content, as typed
+//   "tf" folded_token 0x00 u64 id                             the same words folded
+//   "ab" u8 bucket SORT                                       assignments, all
+//   "au" unit_code 0x00 u8 relation u8 bucket SORT            assignments by unit; one key
+//                                                             per ancestor-or-self of the
+//                                                             assigned unit (relation 0 =
+//                                                             the unit itself, 1 = below it)
+//   "ht" u64 task_id u64 revision u32 index                   a task's events, in order
+//   where SORT = u64 deadline_key, u64 task_id, unit_code 0x00
+//   and bucket = the assignment state number, except that a COMPLETED assignment
+//   finished late has kBucketCompletedLate.
+//
+// Column family "events":
+//   u64 revision u32 index      -> Event
+//
+// Column family "idempotency":
+//   method 0x00 request_id      -> u64 request fingerprint, then the serialized response
+#ifndef D06_STORAGE_KEYS_H_
+#define D06_STORAGE_KEYS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace d06::keys {
+
+inline constexpr int kSchemaVersion = 1;
+
+inline constexpr char kMetaSchemaVersion[] = "schema_version";
+inline constexpr char kMetaRevision[] = "revision";
+inline constexpr char kMetaNextTaskId[] = "next_task_id";
+
+// Bucket of a COMPLETED assignment whose completion was reported after its deadline.
+inline constexpr uint8_t kBucketCompletedLate = 32;
+// The deadline_key of an assignment with no deadline: sorts after every date.
+inline constexpr uint64_t kNoDeadline = ~uint64_t{0};
+
+// Encoding primitives, appending to *out.
+void PutU8(std::string* out, uint8_t v);
+void PutU32(std::string* out, uint32_t v);
+void PutU64(std::string* out, uint64_t v);
+void PutString(std::string* out, absl::string_view s);  // s then 0x00
+
+// Decoding primitives: read from the front of *in and advance it; false if malformed.
+bool GetU8(absl::string_view* in, uint8_t* v);
+bool GetU32(absl::string_view* in, uint32_t* v);
+bool GetU64(absl::string_view* in, uint64_t* v);
+bool GetString(absl::string_view* in, std::string* s);
+
+// A deadline as a day number (days since 1970-01-01) in sortable form.
+uint64_t DeadlineKey(int64_t day_number);
+
+// Entity keys.
+std::string UnitKey(absl::string_view code);
+std::string TaskKey(uint64_t id);
+std::string AssignmentKey(uint64_t task_id, absl::string_view unit_code);
+std::string AssignmentPrefix(uint64_t task_id);  // every assignment of one task
+
+// Event keys.
+std::string EventKey(int64_t revision, int32_t index);
+
+// The smallest string greater than every string that starts with `prefix`
+// (the exclusive end of a prefix scan); empty if there is none.
+std::string PrefixEnd(absl::string_view prefix);
+
+}  // namespace d06::keys
+
+#endif  // D06_STORAGE_KEYS_H_

@@ -1,0 +1,190 @@
+// d06::Store: the RocksDB database of d06 (layout in storage/keys.h).
+//
+// Writes go through one writer thread. A caller submits a Mutation, a function that reads
+// what it needs and stages its writes in a Txn; the writer runs pending mutations one
+// after another (so read-check-write needs no locks and racing writers are serialised),
+// writes each mutation's batch atomically, then syncs the WAL once for the whole group
+// and only then reports success. Acknowledged means durable; concurrent writers share
+// one fsync (group commit).
+//
+// Reads may run on any thread, against a consistent snapshot (ReadView). A reader may see
+// a batch that is written but whose WAL sync is still in flight; it is never shown to
+// the writer's caller as acknowledged before the sync.
+//
+// Example:
+//   ASSIGN_OR_RETURN(auto store, Store::Open({.path = "/var/lib/d06"}));
+//   absl::Status s = store->Apply([&](Txn& txn) {
+//     txn.Put(Cf::kEntities, keys::TaskKey(7), task.SerializeAsString());
+//     return absl::OkStatus();
+//   });
+//
+// Thread-safe.
+#ifndef D06_STORAGE_STORE_H_
+#define D06_STORAGE_STORE_H_
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "d06/v1/task.pb.h"
+#include "google/protobuf/message.h"
+
+namespace rocksdb {
+class ColumnFamilyHandle;
+class DB;
+class Snapshot;
+class WriteBatch;
+}  // namespace rocksdb
+
+namespace d06 {
+
+// The column families; see storage/keys.h.
+enum class Cf { kMeta = 0, kEntities, kIndexes, kEvents, kIdempotency };
+
+// A range of keys under one prefix: [prefix + lo, prefix + hi), hi empty = the whole
+// rest of the prefix. Ranges of one ScanMerged call are ordered by the key suffix after
+// their prefix.
+struct IndexRange {
+  std::string prefix;
+  std::string lo;
+  std::string hi;
+};
+
+class Store;
+
+// A consistent, read-only view of the database at one instant.
+class ReadView {
+ public:
+  ~ReadView();
+  ReadView(const ReadView&) = delete;
+  ReadView& operator=(const ReadView&) = delete;
+
+  // The value, std::nullopt if absent.
+  absl::StatusOr<std::optional<std::string>> Get(Cf cf, absl::string_view key) const;
+  // Parses the value into *message; false if absent; DATA_LOSS if unparsable.
+  absl::StatusOr<bool> GetProto(Cf cf, absl::string_view key,
+                                google::protobuf::Message* message) const;
+  // Calls fn(suffix, value) in ascending suffix order over the union of `ranges`,
+  // starting strictly after suffix `after` (empty: from the start), until fn returns false.
+  absl::Status ScanMerged(
+      Cf cf, const std::vector<IndexRange>& ranges, absl::string_view after,
+      const std::function<bool(absl::string_view suffix, absl::string_view value)>& fn) const;
+  // ScanMerged over one prefix.
+  absl::Status ScanPrefix(
+      Cf cf, absl::string_view prefix, absl::string_view after,
+      const std::function<bool(absl::string_view suffix, absl::string_view value)>& fn) const;
+
+ private:
+  friend class Store;
+  friend class Txn;
+  ReadView(const Store* store, const rocksdb::Snapshot* snapshot);
+  const Store* store_;
+  const rocksdb::Snapshot* snapshot_;  // null: the latest state
+};
+
+// The staged writes of one mutation. Reads see the latest committed state (including
+// mutations committed earlier in the same group), not the writes staged here.
+class Txn {
+ public:
+  ~Txn();
+  Txn(const Txn&) = delete;
+  Txn& operator=(const Txn&) = delete;
+
+  const ReadView& reader() const { return reader_; }
+  void Put(Cf cf, absl::string_view key, absl::string_view value);
+  void PutProto(Cf cf, absl::string_view key, const google::protobuf::Message& message);
+  void Delete(Cf cf, absl::string_view key);
+  // The revision this batch gets if it commits.
+  int64_t revision() const { return revision_; }
+  // Appends an event at this revision; fills its revision and index and returns them.
+  v1::Event* AddEvent(v1::Event event);
+  const std::vector<v1::Event>& events() const { return events_; }
+  // The next value of the metadata counter `name` (starting at 1), staged in this batch.
+  absl::StatusOr<uint64_t> NextCounter(absl::string_view name);
+  bool empty() const;
+
+ private:
+  friend class Store;
+  Txn(const Store* store, int64_t revision);
+  const Store* store_;
+  ReadView reader_;
+  int64_t revision_;
+  std::unique_ptr<rocksdb::WriteBatch> batch_;
+  std::vector<v1::Event> events_;
+  std::vector<std::pair<std::string, uint64_t>> counters_;
+};
+
+class Store {
+ public:
+  struct Options {
+    // The data directory; created if missing. Required.
+    std::string path;
+    // Sync the WAL before acknowledging a write. Only tests of non-durable speed turn
+    // this off.
+    bool sync = true;
+  };
+
+  // A mutation stages writes in a Txn; a non-OK status discards them.
+  using Mutation = std::function<absl::Status(Txn&)>;
+  // Runs on the writer thread once the mutation is durable (or failed).
+  using Done = std::function<void(absl::Status)>;
+
+  // Opens or creates the database. FAILED_PRECONDITION if it was written by a newer
+  // schema; INTERNAL/UNAVAILABLE for RocksDB errors (e.g. the directory is locked by
+  // another process).
+  static absl::StatusOr<std::unique_ptr<Store>> Open(const Options& options);
+
+  // Stops the writer after draining queued mutations, then closes the database.
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Queues a mutation; `done` runs on the writer thread after its batch is durable.
+  // After the store started closing, done(UNAVAILABLE) runs at once.
+  void Submit(Mutation mutation, Done done);
+  // Submit and wait.
+  absl::Status Apply(Mutation mutation);
+
+  // A snapshot view for reads.
+  std::unique_ptr<ReadView> Snapshot() const;
+  // The last committed revision.
+  int64_t revision() const;
+
+ private:
+  friend class ReadView;
+  friend class Txn;
+  struct Pending {
+    Mutation mutation;
+    Done done;
+  };
+  Store(Options options, std::unique_ptr<rocksdb::DB> db,
+        std::vector<rocksdb::ColumnFamilyHandle*> handles, int64_t revision);
+  void WriterLoop();
+  rocksdb::ColumnFamilyHandle* handle(Cf cf) const {
+    return handles_[static_cast<size_t>(cf)];
+  }
+
+  const Options options_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+
+  mutable absl::Mutex mu_;
+  std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
+  bool closing_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t revision_ ABSL_GUARDED_BY(mu_);
+  std::thread writer_;
+};
+
+}  // namespace d06
+
+#endif  // D06_STORAGE_STORE_H_
