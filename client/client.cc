@@ -1,1 +1,252 @@
-// placeholder
+#include "client/client.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/wire_format_lite.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/support/byte_buffer.h>
+#include <grpcpp/support/slice.h>
+
+#include "absl/random/random.h"
+#include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+
+namespace d06 {
+namespace {
+
+// Detects generated request types with a `request_id` field (the mutating RPCs).
+template <typename T, typename = void>
+struct HasRequestId : std::false_type {};
+template <typename T>
+struct HasRequestId<T, std::void_t<decltype(std::declval<T&>().set_request_id(
+                           std::string()))>> : std::true_type {};
+
+constexpr char kActorHeader[] = "x-d06-actor";
+constexpr char kHealthCheckMethod[] = "/grpc.health.v1.Health/Check";
+constexpr char kErrorInfoTypeName[] = "d06.v1.ErrorInfo";
+
+bool IsPrintableAscii(const std::string& s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
+}
+
+// The backoff before retry number `retry` (0-based), with +-20% jitter.
+absl::Duration Backoff(const ClientOptions& options, int retry) {
+  absl::Duration d = options.initial_backoff;
+  for (int i = 0; i < retry && d < options.max_backoff; ++i) d *= 2;
+  d = std::min(d, options.max_backoff);
+  thread_local absl::BitGen gen;
+  return d * absl::Uniform(gen, 0.8, 1.2);
+}
+
+}  // namespace
+
+namespace client {
+
+std::string NewRequestId() {
+  thread_local absl::BitGen gen;
+  unsigned char bytes[16];
+  for (unsigned char& b : bytes) b = absl::Uniform<unsigned char>(gen);
+  bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0F) | 0x40);  // version 4
+  bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3F) | 0x80);  // variant 10xx
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
+    out.push_back(kHex[bytes[i] >> 4]);
+    out.push_back(kHex[bytes[i] & 0x0F]);
+  }
+  return out;
+}
+
+absl::Status FromGrpcStatus(const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  absl::Status out(static_cast<absl::StatusCode>(status.error_code()),
+                   status.error_message());
+  const std::string details = status.error_details();
+  v1::ErrorStatus error_status;
+  if (!details.empty() && error_status.ParseFromString(details)) {
+    for (const auto& any : error_status.details()) {
+      absl::string_view url = any.type_url();
+      size_t slash = url.rfind('/');
+      absl::string_view type_name =
+          slash == absl::string_view::npos ? url : url.substr(slash + 1);
+      if (type_name != kErrorInfoTypeName) continue;
+      v1::ErrorInfo info;
+      if (info.ParseFromString(any.value())) {
+        out.SetPayload(kErrorInfoTypeUrl, absl::Cord(any.value()));
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+v1::ErrorInfo ErrorInfoOf(const absl::Status& status) {
+  v1::ErrorInfo info;
+  if (auto payload = status.GetPayload(kErrorInfoTypeUrl); payload.has_value()) {
+    if (!info.ParseFromString(std::string(*payload))) info.Clear();
+  }
+  return info;
+}
+
+std::string ErrorReason(const absl::Status& status) { return ErrorInfoOf(status).reason(); }
+
+}  // namespace client
+
+absl::StatusOr<std::unique_ptr<Client>> Client::Connect(const ClientOptions& options) {
+  if (options.target.empty()) {
+    return absl::InvalidArgumentError("ClientOptions.target is required");
+  }
+  if (!IsPrintableAscii(options.actor)) {
+    return absl::InvalidArgumentError(
+        "ClientOptions.actor must be printable ASCII (it travels as gRPC metadata)");
+  }
+  if (options.max_retries < 0 || options.default_timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "ClientOptions.max_retries must be >= 0 and default_timeout > 0");
+  }
+  std::shared_ptr<grpc::ChannelCredentials> creds =
+      options.credentials ? options.credentials : grpc::InsecureChannelCredentials();
+  std::shared_ptr<grpc::Channel> channel = grpc::CreateChannel(options.target, creds);
+  if (channel == nullptr) {
+    return absl::InternalError(absl::StrCat("cannot create a channel to ", options.target));
+  }
+  return std::make_unique<Client>(std::move(channel), options);
+}
+
+Client::Client(std::shared_ptr<grpc::Channel> channel, ClientOptions options)
+    : options_(std::move(options)),
+      channel_(std::move(channel)),
+      units_(v1::UnitService::NewStub(channel_)),
+      tasks_(v1::TaskService::NewStub(channel_)) {
+  if (options_.max_retries < 0) options_.max_retries = 0;
+}
+
+absl::Status Client::Invoke(
+    const std::function<grpc::Status(grpc::ClientContext*)>& attempt) {
+  for (int retry = 0;; ++retry) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + options_.default_timeout));
+    if (!options_.actor.empty()) context.AddMetadata(kActorHeader, options_.actor);
+    grpc::Status status = attempt(&context);
+    if (status.ok()) return absl::OkStatus();
+    if (status.error_code() != grpc::StatusCode::UNAVAILABLE ||
+        retry >= options_.max_retries) {
+      return client::FromGrpcStatus(status);
+    }
+    absl::SleepFor(Backoff(options_, retry));
+  }
+}
+
+template <typename Stub, typename Req, typename Resp>
+absl::StatusOr<Resp> Client::Call(grpc::Status (Stub::*method)(grpc::ClientContext*,
+                                                               const Req&, Resp*),
+                                  Stub* stub, Req req) {
+  // The id is fixed before the first attempt: every retry is the same request.
+  if constexpr (HasRequestId<Req>::value) {
+    if (req.request_id().empty()) req.set_request_id(client::NewRequestId());
+  }
+  Resp resp;
+  absl::Status status = Invoke([&](grpc::ClientContext* context) {
+    resp.Clear();
+    return (stub->*method)(context, req, &resp);
+  });
+  if (!status.ok()) return status;
+  return resp;
+}
+
+absl::Status Client::CheckHealth() {
+  // grpc.health.v1.HealthCheckRequest{service: ""} serializes to zero bytes. The
+  // response is HealthCheckResponse{status = 1 (enum ServingStatus)}, read by hand:
+  // 0 UNKNOWN, 1 SERVING, 2 NOT_SERVING, 3 SERVICE_UNKNOWN.
+  grpc::GenericStub stub(channel_);
+  int serving_status = 0;
+  absl::Status status = Invoke([&](grpc::ClientContext* context) {
+    grpc::Slice empty("");
+    grpc::ByteBuffer request(&empty, 1);
+    grpc::ByteBuffer response;
+    grpc::Status result;
+    absl::Notification done;
+    stub.UnaryCall(context, kHealthCheckMethod, grpc::StubOptions(), &request, &response,
+                   [&](grpc::Status s) {
+                     result = std::move(s);
+                     done.Notify();
+                   });
+    done.WaitForNotification();
+    if (!result.ok()) return result;
+    std::vector<grpc::Slice> slices;
+    if (!response.Dump(&slices).ok()) {
+      return grpc::Status(grpc::StatusCode::INTERNAL, "unreadable health response");
+    }
+    std::string bytes;
+    for (const grpc::Slice& s : slices) {
+      bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+    }
+    google::protobuf::io::CodedInputStream in(
+        reinterpret_cast<const uint8_t*>(bytes.data()), static_cast<int>(bytes.size()));
+    serving_status = 0;
+    while (uint32_t tag = in.ReadTag()) {
+      if (tag == (1u << 3 | 0u)) {  // field 1, varint
+        uint32_t value = 0;
+        if (!in.ReadVarint32(&value)) break;
+        serving_status = static_cast<int>(value);
+      } else if (!google::protobuf::internal::WireFormatLite::SkipField(&in, tag)) {
+        return grpc::Status(grpc::StatusCode::INTERNAL, "malformed health response");
+      }
+    }
+    return grpc::Status::OK;
+  });
+  if (!status.ok()) return status;
+  if (serving_status != 1) {
+    static constexpr const char* kNames[] = {"UNKNOWN", "SERVING", "NOT_SERVING",
+                                             "SERVICE_UNKNOWN"};
+    return absl::UnavailableError(absl::StrCat(
+        "health: server is ",
+        serving_status >= 0 && serving_status < 4 ? kNames[serving_status]
+                                                  : absl::StrCat(serving_status)));
+  }
+  return absl::OkStatus();
+}
+
+// One line per RPC: the shared Call template does the rest.
+#define D06_CLIENT_RPC(stub_member, Service, Method)                                \
+  absl::StatusOr<v1::Method##Response> Client::Method(v1::Method##Request req) {    \
+    return Call(&v1::Service::Stub::Method, stub_member.get(), std::move(req));     \
+  }
+
+D06_CLIENT_RPC(units_, UnitService, CreateUnit)
+D06_CLIENT_RPC(units_, UnitService, GetUnit)
+D06_CLIENT_RPC(units_, UnitService, ListUnits)
+D06_CLIENT_RPC(units_, UnitService, UpdateUnit)
+
+D06_CLIENT_RPC(tasks_, TaskService, CreateTask)
+D06_CLIENT_RPC(tasks_, TaskService, GetTask)
+D06_CLIENT_RPC(tasks_, TaskService, ListTasks)
+D06_CLIENT_RPC(tasks_, TaskService, UpdateTask)
+D06_CLIENT_RPC(tasks_, TaskService, CancelTask)
+D06_CLIENT_RPC(tasks_, TaskService, CreateAssignment)
+D06_CLIENT_RPC(tasks_, TaskService, GetAssignment)
+D06_CLIENT_RPC(tasks_, TaskService, ListAssignments)
+D06_CLIENT_RPC(tasks_, TaskService, StartAssignment)
+D06_CLIENT_RPC(tasks_, TaskService, ReportAssignmentProgress)
+D06_CLIENT_RPC(tasks_, TaskService, SubmitAssignment)
+D06_CLIENT_RPC(tasks_, TaskService, ApproveAssignment)
+D06_CLIENT_RPC(tasks_, TaskService, ReturnAssignment)
+D06_CLIENT_RPC(tasks_, TaskService, DeclineAssignment)
+D06_CLIENT_RPC(tasks_, TaskService, RevokeAssignment)
+D06_CLIENT_RPC(tasks_, TaskService, ReopenAssignment)
+D06_CLIENT_RPC(tasks_, TaskService, ListTaskEvents)
+
+#undef D06_CLIENT_RPC
+
+}  // namespace d06

@@ -1,1 +1,178 @@
-int main() { return 0; }
+// d06_example: walks one task through the whole workflow against a running d06d.
+//
+//   d06_example --target=127.0.0.1:50051 --actor=example
+//
+// Checks health, creates a province unit (random code, so it can be rerun) and a
+// department below it, a one-off task with a deadline 30 days ahead, assigns it to the
+// department as LEAD, then start -> report progress 50% -> submit -> approve, and prints
+// the final state, timeliness and the task's event history. Exits 1 on the first error.
+#include <cstdlib>
+#include <iostream>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/random/random.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "client/client.h"
+
+ABSL_FLAG(std::string, target, "127.0.0.1:50051", "d06d address host:port");
+ABSL_FLAG(std::string, actor, "example", "actor recorded in the audit log (ASCII)");
+
+namespace {
+
+using namespace d06;  // NOLINT: a short example
+
+// Prints the error (with its d06 reason) and exits non-zero.
+[[noreturn]] void Die(absl::string_view step, const absl::Status& status) {
+  std::cerr << "FAILED at " << step << ": " << status;
+  std::string reason = client::ErrorReason(status);
+  if (!reason.empty()) std::cerr << " [reason " << reason << "]";
+  std::cerr << "\n";
+  std::exit(1);
+}
+
+template <typename T>
+T Check(absl::string_view step, absl::StatusOr<T> result) {
+  if (!result.ok()) Die(step, result.status());
+  return *std::move(result);
+}
+
+std::string StateName(v1::AssignmentState s) { return v1::AssignmentState_Name(s); }
+
+std::string DateString(const v1::Date& d) {
+  if (d.year() == 0) return "-";
+  return absl::StrCat(d.year(), "-", d.month() < 10 ? "0" : "", d.month(), "-",
+                      d.day() < 10 ? "0" : "", d.day());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+
+  ClientOptions options;
+  options.target = absl::GetFlag(FLAGS_target);
+  options.actor = absl::GetFlag(FLAGS_actor);
+  std::unique_ptr<Client> c = Check("connect", Client::Connect(options));
+
+  if (absl::Status s = c->CheckHealth(); !s.ok()) Die("health check", s);
+  std::cout << "health: SERVING (" << options.target << ")\n";
+
+  // A province with a random code, e.g. "H99.4821", and a department below it.
+  absl::BitGen gen;
+  const std::string code = absl::StrCat("H99.", absl::Uniform(gen, 1000, 10000));
+  v1::Unit province;
+  {
+    v1::CreateUnitRequest req;
+    req.mutable_unit()->set_code(code);
+    req.mutable_unit()->set_display_name(absl::StrCat("Tỉnh thử nghiệm ", code));
+    req.mutable_unit()->set_kind(v1::UNIT_KIND_PROVINCE);
+    province = Check("create province", c->CreateUnit(req)).unit();
+    std::cout << "created unit " << province.name() << " (" << province.display_name()
+              << ")\n";
+  }
+  v1::Unit department;
+  {
+    v1::CreateUnitRequest req;
+    req.mutable_unit()->set_code(code + ".01");
+    req.mutable_unit()->set_display_name(absl::StrCat("Công an tỉnh ", code));
+    req.mutable_unit()->set_kind(v1::UNIT_KIND_DEPARTMENT);
+    req.mutable_unit()->set_parent(province.name());
+    department = Check("create department", c->CreateUnit(req)).unit();
+    std::cout << "created unit " << department.name() << " under " << department.parent()
+              << "\n";
+  }
+
+  // A one-off task, deadline 30 days from today in Vietnam.
+  const absl::TimeZone vietnam = absl::FixedTimeZone(7 * 3600);
+  const absl::CivilDay due = absl::ToCivilDay(absl::Now(), vietnam) + 30;
+  v1::Task task;
+  {
+    v1::CreateTaskRequest req;
+    v1::Task* t = req.mutable_task();
+    t->set_title("Đề án 06: làm sạch dữ liệu dân cư");
+    t->set_content("Rà soát, làm sạch dữ liệu và kết nối với Cơ sở dữ liệu quốc gia về dân cư.");
+    t->set_kind(v1::TASK_KIND_ONE_OFF);
+    t->set_urgency(v1::URGENCY_FOCUS);
+    t->set_assigning_unit(province.name());
+    t->mutable_deadline()->set_year(static_cast<int>(due.year()));
+    t->mutable_deadline()->set_month(due.month());
+    t->mutable_deadline()->set_day(due.day());
+    t->add_labels("example");
+    task = Check("create task", c->CreateTask(req)).task();
+    std::cout << "created task " << task.name() << " \"" << task.title() << "\", deadline "
+              << DateString(task.deadline()) << "\n";
+  }
+
+  v1::Assignment a;
+  {
+    v1::CreateAssignmentRequest req;
+    req.set_parent(task.name());
+    req.mutable_assignment()->set_unit(department.name());
+    req.mutable_assignment()->set_role(v1::ASSIGNMENT_ROLE_LEAD);
+    a = Check("create assignment", c->CreateAssignment(req)).assignment();
+    std::cout << "assigned " << a.name() << " as LEAD: " << StateName(a.state()) << "\n";
+  }
+  {
+    v1::StartAssignmentRequest req;
+    req.set_name(a.name());
+    req.set_etag(a.etag());
+    a = Check("start", c->StartAssignment(req)).assignment();
+    std::cout << "start -> " << StateName(a.state()) << "\n";
+  }
+  {
+    v1::ReportAssignmentProgressRequest req;
+    req.set_name(a.name());
+    req.set_etag(a.etag());
+    req.set_percent(50);
+    req.set_note("Đã rà soát 50% hồ sơ");
+    a = Check("report progress", c->ReportAssignmentProgress(req)).assignment();
+    std::cout << "report progress 50% -> " << StateName(a.state()) << ", "
+              << a.progress_percent() << "%\n";
+  }
+  {
+    v1::SubmitAssignmentRequest req;
+    req.set_name(a.name());
+    req.set_etag(a.etag());
+    req.set_note("Hoàn thành rà soát");
+    a = Check("submit", c->SubmitAssignment(req)).assignment();
+    std::cout << "submit -> " << StateName(a.state()) << " on "
+              << DateString(a.submit_date()) << "\n";
+  }
+  {
+    v1::ApproveAssignmentRequest req;
+    req.set_name(a.name());
+    req.set_etag(a.etag());
+    a = Check("approve", c->ApproveAssignment(req)).assignment();
+    std::cout << "approve -> " << StateName(a.state()) << "\n";
+  }
+  std::cout << "final: " << a.name() << " state " << StateName(a.state()) << ", timeliness "
+            << v1::Timeliness_Name(a.timeliness()) << "\n";
+
+  std::cout << "history of " << task.name() << ":\n";
+  v1::ListTaskEventsRequest req;
+  req.set_parent(task.name());
+  do {
+    v1::ListTaskEventsResponse page = Check("list events", c->ListTaskEvents(req));
+    for (const v1::Event& e : page.events()) {
+      std::cout << "  #" << e.revision() << "." << e.index() << " "
+                << absl::FormatTime("%Y-%m-%d %H:%M:%S%Ez",
+                                    absl::FromUnixSeconds(e.time().seconds()), vietnam)
+                << " " << e.actor() << " " << v1::EventAction_Name(e.action()) << " "
+                << e.resource();
+      if (e.old_state() != e.new_state()) {
+        std::cout << " " << StateName(e.old_state()) << " -> " << StateName(e.new_state());
+      }
+      if (!e.reason().empty()) std::cout << " (" << e.reason() << ")";
+      std::cout << "\n";
+    }
+    req.set_page_token(page.next_page_token());
+  } while (!req.page_token().empty());
+  return 0;
+}

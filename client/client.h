@@ -1,0 +1,167 @@
+// d06::Client: the thin C++ client of the d06 gRPC API (UnitService and TaskService).
+//
+// One typed method per RPC; each takes the generated request and returns the generated
+// response or an absl::Status carrying the server's gRPC code, message and, when the
+// server sent one, its d06.v1.ErrorInfo (see d06::client::ErrorReason below).
+//
+// What every call does:
+//   * sends the configured actor as request metadata "x-d06-actor" (the server records
+//     it in the audit log; "anonymous" when the actor is empty);
+//   * runs under a deadline of `default_timeout` per attempt;
+//   * retries UNAVAILABLE up to `max_retries` times with exponential backoff and jitter;
+//   * for mutating RPCs (every request with a `request_id`), fills an empty request_id
+//     with a random UUIDv4 BEFORE the first attempt, so every retry carries the same id
+//     and the server applies the change at most once.
+//
+// Thread-safe: one Client may be shared by any number of threads (it holds only a
+// channel, stubs and immutable options).
+//
+// Example:
+//   d06::ClientOptions options;
+//   options.target = "127.0.0.1:50051";
+//   options.actor = "chuyen-vien.h29";
+//   auto client = d06::Client::Connect(options);
+//   if (!client.ok()) return client.status();
+//   d06::v1::CreateUnitRequest req;
+//   req.mutable_unit()->set_code("H29");
+//   req.mutable_unit()->set_display_name("UBND tỉnh Nghệ An");
+//   req.mutable_unit()->set_kind(d06::v1::UNIT_KIND_PROVINCE);
+//   absl::StatusOr<d06::v1::CreateUnitResponse> resp = (*client)->CreateUnit(req);
+//   if (!resp.ok() && d06::client::ErrorReason(resp.status()) == "ALREADY_EXISTS") { ... }
+#ifndef D06_CLIENT_CLIENT_H_
+#define D06_CLIENT_CLIENT_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <grpcpp/channel.h>
+#include <grpcpp/client_context.h>
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/support/status.h>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "d06/v1/common.pb.h"
+#include "d06/v1/task.grpc.pb.h"
+#include "d06/v1/unit.grpc.pb.h"
+
+namespace d06 {
+
+struct ClientOptions {
+  // gRPC target, e.g. "127.0.0.1:50051" or "dns:///d06.example.gov.vn:443".
+  std::string target = "127.0.0.1:50051";
+  // Sent as "x-d06-actor" on every call. Printable ASCII only (gRPC metadata); empty
+  // sends nothing (the server records "anonymous").
+  std::string actor;
+  // Deadline of each attempt.
+  absl::Duration default_timeout = absl::Seconds(10);
+  // How many times an UNAVAILABLE call is retried (0: never).
+  int max_retries = 3;
+  // Backoff before the first retry; doubles each retry up to max_backoff (+-20% jitter).
+  absl::Duration initial_backoff = absl::Milliseconds(100);
+  absl::Duration max_backoff = absl::Seconds(2);
+  // Channel credentials; null means insecure (plaintext) credentials. Set TLS or
+  // per-call credentials here once authentication exists.
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+};
+
+class Client {
+ public:
+  // Creates a channel to options.target. Does not wait for the server: the first call
+  // (or CheckHealth) reports UNAVAILABLE if it cannot be reached.
+  // Errors: INVALID_ARGUMENT (empty target, non-ASCII actor, negative retries/timeout).
+  static absl::StatusOr<std::unique_ptr<Client>> Connect(const ClientOptions& options);
+
+  // Uses an existing channel (tests; sharing one channel among clients with different
+  // actors). options.target and options.credentials are ignored.
+  explicit Client(std::shared_ptr<grpc::Channel> channel, ClientOptions options = {});
+
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
+  const ClientOptions& options() const { return options_; }
+
+  // OK when grpc.health.v1.Health/Check for the overall service ("") says SERVING;
+  // UNAVAILABLE with the reported status otherwise, or the call's error. Implemented
+  // with grpc::GenericStub and hand-parsed protobuf bytes (no generated health code).
+  absl::Status CheckHealth();
+
+  // UnitService.
+  absl::StatusOr<v1::CreateUnitResponse> CreateUnit(v1::CreateUnitRequest req);
+  absl::StatusOr<v1::GetUnitResponse> GetUnit(v1::GetUnitRequest req);
+  absl::StatusOr<v1::ListUnitsResponse> ListUnits(v1::ListUnitsRequest req);
+  absl::StatusOr<v1::UpdateUnitResponse> UpdateUnit(v1::UpdateUnitRequest req);
+
+  // TaskService.
+  absl::StatusOr<v1::CreateTaskResponse> CreateTask(v1::CreateTaskRequest req);
+  absl::StatusOr<v1::GetTaskResponse> GetTask(v1::GetTaskRequest req);
+  absl::StatusOr<v1::ListTasksResponse> ListTasks(v1::ListTasksRequest req);
+  absl::StatusOr<v1::UpdateTaskResponse> UpdateTask(v1::UpdateTaskRequest req);
+  absl::StatusOr<v1::CancelTaskResponse> CancelTask(v1::CancelTaskRequest req);
+  absl::StatusOr<v1::CreateAssignmentResponse> CreateAssignment(
+      v1::CreateAssignmentRequest req);
+  absl::StatusOr<v1::GetAssignmentResponse> GetAssignment(v1::GetAssignmentRequest req);
+  absl::StatusOr<v1::ListAssignmentsResponse> ListAssignments(
+      v1::ListAssignmentsRequest req);
+  absl::StatusOr<v1::StartAssignmentResponse> StartAssignment(
+      v1::StartAssignmentRequest req);
+  absl::StatusOr<v1::ReportAssignmentProgressResponse> ReportAssignmentProgress(
+      v1::ReportAssignmentProgressRequest req);
+  absl::StatusOr<v1::SubmitAssignmentResponse> SubmitAssignment(
+      v1::SubmitAssignmentRequest req);
+  absl::StatusOr<v1::ApproveAssignmentResponse> ApproveAssignment(
+      v1::ApproveAssignmentRequest req);
+  absl::StatusOr<v1::ReturnAssignmentResponse> ReturnAssignment(
+      v1::ReturnAssignmentRequest req);
+  absl::StatusOr<v1::DeclineAssignmentResponse> DeclineAssignment(
+      v1::DeclineAssignmentRequest req);
+  absl::StatusOr<v1::RevokeAssignmentResponse> RevokeAssignment(
+      v1::RevokeAssignmentRequest req);
+  absl::StatusOr<v1::ReopenAssignmentResponse> ReopenAssignment(
+      v1::ReopenAssignmentRequest req);
+  absl::StatusOr<v1::ListTaskEventsResponse> ListTaskEvents(v1::ListTaskEventsRequest req);
+
+ private:
+  // Call + retry + status conversion for one unary RPC (defined in client.cc).
+  template <typename Stub, typename Req, typename Resp>
+  absl::StatusOr<Resp> Call(grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&,
+                                                         Resp*),
+                            Stub* stub, Req req);
+
+  // Runs `attempt` with a fresh context (actor, deadline) until it succeeds, fails with
+  // a code other than UNAVAILABLE, or the retries are used up.
+  absl::Status Invoke(const std::function<grpc::Status(grpc::ClientContext*)>& attempt);
+
+  ClientOptions options_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::UnitService::Stub> units_;
+  std::unique_ptr<v1::TaskService::Stub> tasks_;
+};
+
+namespace client {
+
+// The payload type URL under which a converted status carries its serialized ErrorInfo.
+inline constexpr char kErrorInfoTypeUrl[] = "type.googleapis.com/d06.v1.ErrorInfo";
+
+// grpc::Status -> absl::Status: same code and message; the ErrorInfo found in the
+// status details (a d06.v1.ErrorStatus / google.rpc.Status) becomes a payload under
+// kErrorInfoTypeUrl.
+absl::Status FromGrpcStatus(const grpc::Status& status);
+
+// The ErrorInfo attached to `status`; an empty message if none (e.g. OK, or an error
+// raised by gRPC itself such as DEADLINE_EXCEEDED).
+v1::ErrorInfo ErrorInfoOf(const absl::Status& status);
+
+// ErrorInfoOf(status).reason(): e.g. "INVALID_TRANSITION"; empty if there is no info.
+std::string ErrorReason(const absl::Status& status);
+
+// A random UUIDv4 string, e.g. "1b4e28ba-2fa1-4d2e-883f-0016d3cca427" (36 chars).
+std::string NewRequestId();
+
+}  // namespace client
+}  // namespace d06
+
+#endif  // D06_CLIENT_CLIENT_H_
