@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs dependencies (scripts/setup.sh), configures with CMake + Ninja into build/
+# (RelWithDebInfo) and builds everything. Extra arguments go to the CMake configure step:
+#
+#   scripts/build.sh
+#   scripts/build.sh -DD06_WITH_ASAN=ON
+#   scripts/build.sh -DD06_BUILD_TESTS=OFF
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUILD_DIR="${REPO_ROOT}/build"
+
+"${REPO_ROOT}/scripts/setup.sh"
+
+# A build/ configured earlier with another generator cannot be reused by Ninja.
+if [[ -f "${BUILD_DIR}/CMakeCache.txt" ]] &&
+  ! grep -q '^CMAKE_GENERATOR:INTERNAL=Ninja$' "${BUILD_DIR}/CMakeCache.txt"; then
+  echo "build.sh: ${BUILD_DIR} was configured with another generator; reconfiguring" >&2
+  rm -rf "${BUILD_DIR}/CMakeCache.txt" "${BUILD_DIR}/CMakeFiles"
+fi
+
+cmake -S "${REPO_ROOT}" -B "${BUILD_DIR}" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@"
+cmake --build "${BUILD_DIR}" -j"$(nproc)"

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Quick start: installs dependencies, builds, and runs the d06d server in the foreground.
+# Arguments go to d06d, e.g.:
+#
+#   scripts/run.sh
+#   scripts/run.sh --listen=127.0.0.1:50051 --data_dir=/tmp/d06 --due_soon_days=3
+#
+# Stop it with Ctrl-C (SIGINT) or SIGTERM; it shuts down cleanly.
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+# Build output goes to stderr so that d06d's own stdout stays clean.
+"${REPO_ROOT}/scripts/build.sh" >&2
+exec "${REPO_ROOT}/build/server/d06d" "$@"

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Installs everything d06 needs to build, test and lint on Debian 12 (developer machines, CI,
+# and the Docker build stage). Idempotent: when everything is already present it makes no
+# network request at all.
+#
+#   scripts/setup.sh
+#
+# Environment:
+#   D06_SETUP_SKIP_BUF=1   skip Node.js/npm and buf (e.g. a Docker image that only builds d06d).
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+# Pinned buf (npm package @bufbuild/buf); bump deliberately and re-run `buf lint`.
+BUF_VERSION="1.75.0"
+TOOLS_DIR="${REPO_ROOT}/.cache/tools"
+BUF_BIN="${TOOLS_DIR}/node_modules/.bin/buf"
+
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config git ca-certificates
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  librocksdb-dev libabsl-dev libgtest-dev libgmock-dev libicu-dev
+)
+if [[ "${D06_SETUP_SKIP_BUF:-0}" != 1 ]]; then
+  PACKAGES+=(nodejs npm)
+fi
+
+log() { printf 'setup.sh: %s\n' "$*" >&2; }
+
+SUDO=()
+if [[ "$(id -u)" -ne 0 ]] && command -v sudo >/dev/null 2>&1; then
+  SUDO=(sudo)
+fi
+
+is_installed() {
+  local status
+  status="$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null || true)"
+  [[ "${status}" == installed ]]
+}
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  case "${pkg}" in
+    # A nodejs from elsewhere (e.g. NodeSource) bundles npm and conflicts with Debian's npm
+    # package, so the commands count as well as the Debian packages.
+    nodejs) is_installed nodejs || command -v node >/dev/null 2>&1 || missing+=("${pkg}") ;;
+    npm) is_installed npm || command -v npm >/dev/null 2>&1 || missing+=("${pkg}") ;;
+    *) is_installed "${pkg}" || missing+=("${pkg}") ;;
+  esac
+done
+
+if ((${#missing[@]} > 0)); then
+  log "installing: ${missing[*]}"
+  if [[ "$(id -u)" -ne 0 && ${#SUDO[@]} -eq 0 ]]; then
+    log "not root and sudo is not available: install these packages as root, then re-run"
+    exit 1
+  fi
+  "${SUDO[@]}" apt-get update
+  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y --no-install-recommends "${missing[@]}"
+else
+  log "Debian packages: all present"
+fi
+
+if [[ "${D06_SETUP_SKIP_BUF:-0}" == 1 ]]; then
+  log "buf: skipped (D06_SETUP_SKIP_BUF=1)"
+  exit 0
+fi
+
+installed_buf=""
+if [[ -x "${BUF_BIN}" ]]; then
+  installed_buf="$("${BUF_BIN}" --version 2>/dev/null || true)"
+fi
+if [[ "${installed_buf}" == "${BUF_VERSION}" ]]; then
+  log "buf ${BUF_VERSION}: present"
+else
+  log "installing buf ${BUF_VERSION} into ${TOOLS_DIR}"
+  mkdir -p "${TOOLS_DIR}"
+  npm install --no-audit --no-fund --save-exact --prefix "${TOOLS_DIR}" \
+    "@bufbuild/buf@${BUF_VERSION}"
+  installed_buf="$("${BUF_BIN}" --version)"
+  if [[ "${installed_buf}" != "${BUF_VERSION}" ]]; then
+    log "expected buf ${BUF_VERSION}, got '${installed_buf}'"
+    exit 1
+  fi
+fi
