@@ -549,6 +549,15 @@ absl::Status CheckUpdateMask(absl::string_view resource,
   return absl::OkStatus();
 }
 
+// Replaces each masked top-level field of *to with its value in `from` (absent or empty
+// in `from` clears it). Paths were checked by CheckUpdateMask.
+void ApplyMask(const Message& from, const google::protobuf::FieldMask& mask, Message* to) {
+  for (const std::string& path : mask.paths()) {
+    to->GetReflection()->ClearField(to, to->GetDescriptor()->FindFieldByName(path));
+  }
+  google::protobuf::util::FieldMaskUtil::MergeMessageTo(from, mask, {}, to);
+}
+
 absl::Status ValidateReason(std::string* reason, bool required) {
   return NormalizeText("reason", reason, kMaxReason, required);
 }
@@ -734,20 +743,7 @@ void Core::UpdateUnit(const CallContext& ctx, const v1::UpdateUnitRequest& reque
            RETURN_IF_ERROR(CheckEtag("unit.etag", request.unit().etag(), stored->etag(),
                                      stored->name()));
            v1::Unit unit = *stored;
-           google::protobuf::util::FieldMaskUtil::MergeMessageTo(
-               request.unit(), request.update_mask(), {}, &unit);
-           // MergeMessageTo leaves a masked field that is empty in the request unchanged;
-           // an update to empty must clear it.
-           for (const std::string& path : request.update_mask().paths()) {
-             const auto* field = v1::Unit::descriptor()->FindFieldByName(path);
-             if (!unit.GetReflection()->HasField(request.unit(), field) &&
-                 field->type() != google::protobuf::FieldDescriptor::TYPE_MESSAGE) {
-               unit.GetReflection()->ClearField(&unit, field);
-             } else if (field->type() == google::protobuf::FieldDescriptor::TYPE_MESSAGE &&
-                        !request.unit().GetReflection()->HasField(request.unit(), field)) {
-               unit.GetReflection()->ClearField(&unit, field);
-             }
-           }
+           ApplyMask(request.unit(), request.update_mask(), &unit);
            RETURN_IF_ERROR(PrepareUnitFields(&unit));
            const absl::Time now = options_.clock->Now();
            *unit.mutable_update_time() = ToProto(now);
@@ -888,13 +884,7 @@ void Core::UpdateTask(const CallContext& ctx, const v1::UpdateTaskRequest& reque
                                      stored.name()));
            RETURN_IF_ERROR(TaskNotCancelled(stored));
            v1::Task task = stored;
-           const auto* reflection = task.GetReflection();
-           for (const std::string& path : request.update_mask().paths()) {
-             const auto* field = v1::Task::descriptor()->FindFieldByName(path);
-             reflection->ClearField(&task, field);  // replace, not merge
-           }
-           google::protobuf::util::FieldMaskUtil::MergeMessageTo(request.task(),
-                                                                  request.update_mask(), {}, &task);
+           ApplyMask(request.task(), request.update_mask(), &task);
            RETURN_IF_ERROR(PrepareTaskFields(&task));
            const absl::Time now = options_.clock->Now();
            *task.mutable_update_time() = ToProto(now);
