@@ -596,15 +596,16 @@ void Core::Decorate(v1::Assignment* a) const {
                                       TodayInVietnam(*options_.clock), options_.due_soon_days));
 }
 
-void Core::Mutate(const CallContext& ctx, absl::string_view method,
-                  const std::string& request_id, const Message& request, Message* response,
+void Core::Mutate(const CallContext& ctx, const std::string& request_id, const Message& request, Message* response,
                   Body body, Done done) {
   if (absl::Status s = ValidateRequestId(request_id); !s.ok()) return done(s);
   if (ctx.actor.size() > kMaxActor || !IsValidUtf8(ctx.actor)) {
     return done(InvalidField("actor", "the x-d06-actor metadata must be UTF-8, at most 200 bytes"));
   }
   std::string idempotency_key;
-  if (!request_id.empty()) idempotency_key = absl::StrCat(method, std::string(1, '\0'), request_id);
+  // A request_id names one request whatever its method: the fingerprint covers the
+  // request's type, so reusing an id for another method is REQUEST_ID_REUSED.
+  if (!request_id.empty()) idempotency_key = request_id;
   const uint64_t fingerprint = request_id.empty() ? 0 : Fingerprint(request);
   store_->Submit(
       [idempotency_key, fingerprint, response, body = std::move(body)](Txn& txn) -> absl::Status {
@@ -696,7 +697,7 @@ void Core::CreateUnit(const CallContext& ctx, const v1::CreateUnitRequest& reque
     return absl::OkStatus();
   }();
   if (!valid.ok()) return done(valid);
-  Mutate(ctx, "CreateUnit", request.request_id(), request, response,
+  Mutate(ctx, request.request_id(), request, response,
          [this, ctx, unit, request_id = request.request_id(), response](Txn& txn) mutable
          -> absl::Status {
            ASSIGN_OR_RETURN(std::optional<v1::Unit> existing, LoadUnit(txn.reader(), unit.code()));
@@ -736,7 +737,7 @@ void Core::UpdateUnit(const CallContext& ctx, const v1::UpdateUnitRequest& reque
       !s.ok()) {
     return done(s);
   }
-  Mutate(ctx, "UpdateUnit", request.request_id(), request, response,
+  Mutate(ctx, request.request_id(), request, response,
          [this, ctx, &request, code = *code, response](Txn& txn) -> absl::Status {
            ASSIGN_OR_RETURN(std::optional<v1::Unit> stored, LoadUnit(txn.reader(), code));
            if (!stored) return NotFound(UnitName(code));
@@ -843,7 +844,7 @@ void Core::CreateTask(const CallContext& ctx, const v1::CreateTaskRequest& reque
     return absl::OkStatus();
   }();
   if (!valid.ok()) return done(valid);
-  Mutate(ctx, "CreateTask", request.request_id(), request, response,
+  Mutate(ctx, request.request_id(), request, response,
          [this, ctx, task, assigning_code, parent_id, request_id = request.request_id(),
           response](Txn& txn) mutable -> absl::Status {
            RETURN_IF_ERROR(RequireActiveUnit(txn.reader(), "task.assigning_unit", assigning_code));
@@ -877,7 +878,7 @@ void Core::UpdateTask(const CallContext& ctx, const v1::UpdateTaskRequest& reque
       !s.ok()) {
     return done(s);
   }
-  Mutate(ctx, "UpdateTask", request.request_id(), request, response,
+  Mutate(ctx, request.request_id(), request, response,
          [this, ctx, &request, id = *id, response](Txn& txn) -> absl::Status {
            ASSIGN_OR_RETURN(v1::Task stored, RequireTask(txn.reader(), id));
            RETURN_IF_ERROR(CheckEtag("task.etag", request.task().etag(), stored.etag(),
@@ -938,7 +939,7 @@ void Core::CancelTask(const CallContext& ctx, const v1::CancelTaskRequest& reque
   if (!id.ok()) return done(id.status());
   std::string reason = request.reason();
   if (absl::Status s = ValidateReason(&reason, true); !s.ok()) return done(s);
-  Mutate(ctx, "CancelTask", request.request_id(), request, response,
+  Mutate(ctx, request.request_id(), request, response,
          [this, ctx, &request, reason, id = *id, response](Txn& txn) -> absl::Status {
            ASSIGN_OR_RETURN(v1::Task task, RequireTask(txn.reader(), id));
            RETURN_IF_ERROR(CheckEtag("etag", request.etag(), task.etag(), task.name()));
@@ -1170,7 +1171,7 @@ void Core::CreateAssignment(const CallContext& ctx, const v1::CreateAssignmentRe
     return ValidateDate("assignment.deadline", assignment.deadline());
   }();
   if (!valid.ok()) return done(valid);
-  Mutate(ctx, "CreateAssignment", request.request_id(), request, response,
+  Mutate(ctx, request.request_id(), request, response,
          [this, ctx, task_id, code, assignment, request_id = request.request_id(),
           response](Txn& txn) mutable -> absl::Status {
            const ReadView& reader = txn.reader();
@@ -1247,7 +1248,7 @@ void Core::Transition(const CallContext& ctx, const Message& request, const Tran
     return absl::OkStatus();
   }();
   if (!valid.ok()) return done(valid);
-  Mutate(ctx, ActionName(args.action), args.request_id, request, out,
+  Mutate(ctx, args.request_id, request, out,
          [this, ctx, args, reason, note, id = *id, out](Txn& txn) -> absl::Status {
            const ReadView& reader = txn.reader();
            const std::string name = AssignmentName(id.task_id, id.unit_code);
@@ -1424,8 +1425,9 @@ absl::Status Core::ListAssignments(const v1::ListAssignmentsRequest& request,
           break;
       }
     } else {  // deadline
-      ASSIGN_OR_RETURN(v1::Date date, ParseIsoDate(term.value));
-      const uint64_t k = keys::DeadlineKey(DayNumber(ToCivilDay(date)));
+      absl::StatusOr<v1::Date> date = ParseIsoDate(term.value);
+      if (!date.ok()) return FilterError(absl::StrCat("filter: deadline: ", date.status().message()));
+      const uint64_t k = keys::DeadlineKey(DayNumber(ToCivilDay(*date)));
       switch (term.op) {
         case Op::kEq: limit(k, k); break;
         case Op::kLt: limit(0, k - 1); break;
@@ -1454,7 +1456,9 @@ absl::Status Core::ListAssignments(const v1::ListAssignmentsRequest& request,
   };
   std::vector<IndexRange> ranges;
   std::function<absl::StatusOr<bool>(absl::string_view, v1::Assignment*)> match;
+  Cf cf = Cf::kIndexes;
   if (task_id != 0) {
+    cf = Cf::kEntities;  // a task's assignments are one prefix of their own keys
     ranges = {{keys::AssignmentPrefix(task_id), "", ""}};
     match = [&](absl::string_view suffix, v1::Assignment* a) -> absl::StatusOr<bool> {
       std::string code;
@@ -1493,8 +1497,8 @@ absl::Status Core::ListAssignments(const v1::ListAssignmentsRequest& request,
                                          "\n", absl::FormatCivilTime(today));
   ASSIGN_OR_RETURN(std::string after, DecodePageToken(request.page_token(), scope));
   ASSIGN_OR_RETURN(std::string next,
-                   CollectPage(*view, Cf::kIndexes, ranges, after, PageSize(request.page_size()),
-                               match, response->mutable_assignments()));
+                   CollectPage(*view, cf, ranges, after, PageSize(request.page_size()), match,
+                               response->mutable_assignments()));
   for (v1::Assignment& a : *response->mutable_assignments()) Decorate(&a);
   if (!next.empty()) response->set_next_page_token(EncodePageToken(scope, next));
   return absl::OkStatus();

@@ -98,7 +98,7 @@ class Core {
  private:
   using Body = std::function<absl::Status(Txn&)>;
   // Runs `body` on the writer with request_id handling; `response` is what a retry gets.
-  void Mutate(const CallContext& ctx, absl::string_view method, const std::string& request_id,
+  void Mutate(const CallContext& ctx, const std::string& request_id,
               const google::protobuf::Message& request, google::protobuf::Message* response,
               Body body, Done done);
   // Sets the output-only timeliness of an assignment as of today.

@@ -40,7 +40,7 @@
 //   u64 revision u32 index      -> Event
 //
 // Column family "idempotency":
-//   method 0x00 request_id      -> u64 request fingerprint, then the serialized response
+//   request_id                  -> u64 request fingerprint, then the serialized response
 #ifndef D06_STORAGE_KEYS_H_
 #define D06_STORAGE_KEYS_H_
 
