@@ -1454,20 +1454,47 @@ absl::Status Core::ListAssignments(const v1::ListAssignmentsRequest& request,
     }
     return true;
   };
+  const std::string scope = absl::StrCat("assignments\n", request.parent(), "\n", request.filter(),
+                                         "\n", absl::FormatCivilTime(today));
+  ASSIGN_OR_RETURN(std::string after, DecodePageToken(request.page_token(), scope));
+  const int page_size = PageSize(request.page_size());
+  if (task_id != 0) {
+    // One task has few assignments: read them all, order by the same sort key as the
+    // cross-task index (deadline, task, unit) and resume after the cursor.
+    std::vector<std::pair<std::string, v1::Assignment>> sorted;
+    absl::Status status;
+    RETURN_IF_ERROR(view->ScanPrefix(
+        Cf::kEntities, keys::AssignmentPrefix(task_id), "",
+        [&](absl::string_view, absl::string_view value) {
+          v1::Assignment a;
+          if (!a.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+            status = absl::DataLossError("stored assignment does not parse");
+            return false;
+          }
+          absl::StatusOr<bool> keep = matches(a);
+          if (!keep.ok()) {
+            status = keep.status();
+            return false;
+          }
+          std::string key = SortKey(a, task_id, CodeOf(a.unit()));
+          if (*keep && key > after) sorted.emplace_back(std::move(key), std::move(a));
+          return true;
+        }));
+    RETURN_IF_ERROR(status);
+    std::sort(sorted.begin(), sorted.end(),
+              [](const auto& x, const auto& y) { return x.first < y.first; });
+    for (size_t i = 0; i < sorted.size() && i < static_cast<size_t>(page_size); ++i) {
+      Decorate(&sorted[i].second);
+      *response->add_assignments() = std::move(sorted[i].second);
+    }
+    if (sorted.size() > static_cast<size_t>(page_size)) {
+      response->set_next_page_token(EncodePageToken(scope, sorted[page_size - 1].first));
+    }
+    return absl::OkStatus();
+  }
   std::vector<IndexRange> ranges;
   std::function<absl::StatusOr<bool>(absl::string_view, v1::Assignment*)> match;
-  Cf cf = Cf::kIndexes;
-  if (task_id != 0) {
-    cf = Cf::kEntities;  // a task's assignments are one prefix of their own keys
-    ranges = {{keys::AssignmentPrefix(task_id), "", ""}};
-    match = [&](absl::string_view suffix, v1::Assignment* a) -> absl::StatusOr<bool> {
-      std::string code;
-      if (!keys::GetString(&suffix, &code)) return absl::DataLossError("bad assignment key");
-      ASSIGN_OR_RETURN(bool found, view->GetProto(Cf::kEntities,
-                                                  keys::AssignmentKey(task_id, code), a));
-      return found && matches(*a).value_or(false);
-    };
-  } else {
+  {
     if (lo > hi) buckets.clear();
     std::string lo_key, hi_key;
     keys::PutU64(&lo_key, lo);
@@ -1493,11 +1520,8 @@ absl::Status Core::ListAssignments(const v1::ListAssignmentsRequest& request,
       return role ? a->role() == *role : true;
     };
   }
-  const std::string scope = absl::StrCat("assignments\n", request.parent(), "\n", request.filter(),
-                                         "\n", absl::FormatCivilTime(today));
-  ASSIGN_OR_RETURN(std::string after, DecodePageToken(request.page_token(), scope));
   ASSIGN_OR_RETURN(std::string next,
-                   CollectPage(*view, cf, ranges, after, PageSize(request.page_size()), match,
+                   CollectPage(*view, Cf::kIndexes, ranges, after, page_size, match,
                                response->mutable_assignments()));
   for (v1::Assignment& a : *response->mutable_assignments()) Decorate(&a);
   if (!next.empty()) response->set_next_page_token(EncodePageToken(scope, next));
