@@ -84,7 +84,9 @@ TEST_F(EventsTest, HistoryRecordsActorActionStatesAndReason) {
     EXPECT_EQ(e.new_state(), want[i].new_state);
     EXPECT_EQ(e.reason(), want[i].reason);
     EXPECT_EQ(e.time().seconds(), absl::ToUnixSeconds(TestStartTime()));
-    if (i > 0) EXPECT_EQ(e.request_id().size(), 36u) << e.request_id();  // client-filled
+    if (i > 0) {
+      EXPECT_EQ(e.request_id().size(), 36u) << e.request_id();  // filled by the client
+    }
     if (i > 0) {
       EXPECT_GT(e.revision(), events[i - 1].revision());
     }
