@@ -162,21 +162,23 @@ std::string EncodePageToken(absl::string_view scope, absl::string_view cursor) {
   return absl::WebSafeBase64Escape(raw);
 }
 
+absl::Status InvalidPageToken() {
+  return Error(absl::StatusCode::kInvalidArgument, "INVALID_PAGE_TOKEN",
+               "page_token is not one this list returned for the same parent, filter and "
+               "query; start again without a page_token",
+               {{"field", "page_token"}});
+}
+
 absl::StatusOr<std::string> DecodePageToken(absl::string_view token, absl::string_view scope) {
   if (token.empty()) return std::string();
   std::string raw;
-  absl::string_view in;
+  if (!absl::WebSafeBase64Unescape(token, &raw)) return InvalidPageToken();
+  absl::string_view in = raw;
   uint8_t version;
   uint64_t hash;
-  auto invalid = Error(absl::StatusCode::kInvalidArgument, "INVALID_PAGE_TOKEN",
-                       "page_token is not one this list returned for the same parent, filter "
-                       "and query; start again without a page_token",
-                       {{"field", "page_token"}});
-  if (!absl::WebSafeBase64Unescape(token, &raw)) return invalid;
-  in = raw;
   if (!keys::GetU8(&in, &version) || version != 1 || !keys::GetU64(&in, &hash) ||
-      hash != (Fnv1a(scope)) || in.empty()) {
-    return invalid;
+      hash != Fnv1a(scope) || in.empty()) {
+    return InvalidPageToken();
   }
   return std::string(in);
 }
@@ -1128,7 +1130,7 @@ absl::Status Core::ListTasks(const v1::ListTasksRequest& request,
   if (!cursor.empty()) {
     phase = static_cast<uint8_t>(cursor[0]);
     after = cursor.substr(1);
-    if (phase > 1) return DecodePageToken("", "x").status();
+    if (phase > 1) return InvalidPageToken();
   }
   for (; phase <= 1; ++phase) {
     std::string prefix = phase == 0 ? "tx" : "tf";

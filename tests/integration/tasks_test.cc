@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "tests/testing/test_server.h"
 
 namespace d06::testing {
@@ -374,6 +375,25 @@ TEST_F(TasksTest, CancelErrors) {
   EXPECT_THAT(client().CancelTask(req).status(),
               IsError(absl::StatusCode::kFailedPrecondition, "TASK_CANCELLED"));
   EXPECT_THAT(AllEvents(t.name()), SizeIs(2));
+}
+
+TEST_F(TasksTest, SearchTokenWithAForgedPhaseIsRejected) {
+  for (int i = 0; i < 3; ++i) MakeTask("units/H29", absl::StrCat("Đề án ", i));
+  v1::ListTasksRequest req;
+  req.set_query("de an");
+  req.set_page_size(1);
+  auto first = client().ListTasks(req);
+  ASSERT_THAT(first.status(), IsOk());
+  ASSERT_FALSE(first->next_page_token().empty());
+  // The token is: format version (1 byte), a hash of the query (8), the search phase (1),
+  // the cursor. A phase other than 0 or 1 is no token this list returned.
+  std::string raw;
+  ASSERT_TRUE(absl::WebSafeBase64Unescape(first->next_page_token(), &raw));
+  ASSERT_GT(raw.size(), 9u);
+  raw[9] = '\x02';
+  req.set_page_token(absl::WebSafeBase64Escape(raw));
+  EXPECT_THAT(client().ListTasks(req).status(),
+              IsError(absl::StatusCode::kInvalidArgument, "INVALID_PAGE_TOKEN"));
 }
 
 TEST_F(TasksTest, ListFilters) {
