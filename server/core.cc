@@ -128,10 +128,9 @@ absl::Status NormalizeText(absl::string_view field, std::string* value, size_t m
   return absl::OkStatus();
 }
 
-template <typename Enum>
-absl::Status CheckEnum(absl::string_view field, int value, bool (*is_valid)(int),
-                       bool required) {
-  if (value == 0) return required ? Required(field) : absl::OkStatus();
+// A required enum field: set (not *_UNSPECIFIED) and a known value.
+absl::Status CheckRequiredEnum(absl::string_view field, int value, bool (*is_valid)(int)) {
+  if (value == 0) return Required(field);
   if (!is_valid(value)) {
     return InvalidField(field, absl::StrCat(field, " has unknown value ", value));
   }
@@ -391,6 +390,32 @@ absl::StatusOr<v1::Task> RequireTask(const ReadView& view, uint64_t id) {
   return *std::move(task);
 }
 
+// Every assignment of one task: one prefix read (a task has a handful).
+absl::StatusOr<std::vector<v1::Assignment>> LoadAssignments(const ReadView& view,
+                                                            uint64_t task_id) {
+  std::vector<v1::Assignment> out;
+  bool parsed = true;
+  RETURN_IF_ERROR(view.ScanPrefix(Cf::kEntities, keys::AssignmentPrefix(task_id), "",
+                                  [&](absl::string_view, absl::string_view value) {
+                                    parsed = out.emplace_back().ParseFromArray(
+                                        value.data(), static_cast<int>(value.size()));
+                                    return parsed;
+                                  }));
+  if (!parsed) return absl::DataLossError("a stored assignment does not parse");
+  return out;
+}
+
+// The task's live lead other than the assignment named `except`, or null.
+const v1::Assignment* LiveLead(const std::vector<v1::Assignment>& assignments,
+                               absl::string_view except) {
+  for (const v1::Assignment& a : assignments) {
+    if (a.name() != except && a.role() == v1::ASSIGNMENT_ROLE_LEAD && IsLive(a.state())) {
+      return &a;
+    }
+  }
+  return nullptr;
+}
+
 // The unit's code and those of its ancestors, nearest first.
 absl::StatusOr<std::vector<std::string>> Ancestry(const ReadView& view, std::string code) {
   std::vector<std::string> chain;
@@ -471,8 +496,8 @@ absl::Status PrepareTaskFields(v1::Task* task) {
     RETURN_IF_ERROR(ValidateDate("task.directive.issue_date", d->issue_date()));
   }
   if (task->urgency() == v1::URGENCY_UNSPECIFIED) task->set_urgency(v1::URGENCY_ROUTINE);
-  RETURN_IF_ERROR(CheckEnum<v1::Urgency>("task.urgency", task->urgency(), v1::Urgency_IsValid, true));
-  RETURN_IF_ERROR(CheckEnum<v1::TaskKind>("task.kind", task->kind(), v1::TaskKind_IsValid, true));
+  RETURN_IF_ERROR(CheckRequiredEnum("task.urgency", task->urgency(), v1::Urgency_IsValid));
+  RETURN_IF_ERROR(CheckRequiredEnum("task.kind", task->kind(), v1::TaskKind_IsValid));
   RETURN_IF_ERROR(ValidateDate("task.deadline", task->deadline()));
   if (task->kind() == v1::TASK_KIND_RECURRING && !IsZeroDate(task->deadline())) {
     return InvalidField("task.deadline",
@@ -496,7 +521,7 @@ absl::Status PrepareTaskFields(v1::Task* task) {
     v1::KpiTarget* kpi = task->mutable_kpi();
     RETURN_IF_ERROR(NormalizeText("task.kpi.description", kpi->mutable_description(),
                                   kMaxKpiDescription, true));
-    RETURN_IF_ERROR(CheckEnum<v1::KpiType>("task.kpi.type", kpi->type(), v1::KpiType_IsValid, true));
+    RETURN_IF_ERROR(CheckRequiredEnum("task.kpi.type", kpi->type(), v1::KpiType_IsValid));
     const double v = kpi->target_value();
     if (!(v >= 0) || v > 1e15) {
       return InvalidField("task.kpi.target_value",
@@ -682,6 +707,23 @@ absl::Status PutAssignment(Txn& txn, uint64_t task_id, const v1::Assignment* old
 
 }  // namespace
 
+absl::StatusOr<v1::Event*> Core::WriteAssignment(Txn& txn, const CallContext& ctx,
+                                                 const std::string& request_id, absl::Time now,
+                                                 uint64_t task_id, const v1::Assignment* before,
+                                                 v1::Assignment* after, v1::EventAction action,
+                                                 const std::vector<std::string>& changed) const {
+  *after->mutable_update_time() = ToProto(now);
+  after->set_etag(Etag(txn.revision()));
+  RETURN_IF_ERROR(PutAssignment(txn, task_id, before, *after));
+  Decorate(after);
+  v1::Event* event = AddEvent(txn, ctx, request_id, now, action, after->name(), task_id);
+  if (before != nullptr) event->set_old_state(before->state());
+  event->set_new_state(after->state());
+  for (const std::string& field : changed) event->add_changed_fields(field);
+  *event->mutable_assignment() = *after;
+  return event;
+}
+
 // ---------------------------------------------------------------------------------------
 // Units
 
@@ -691,7 +733,7 @@ void Core::CreateUnit(const CallContext& ctx, const v1::CreateUnitRequest& reque
   absl::Status valid = [&]() -> absl::Status {
     RETURN_IF_ERROR(ValidateUnitCode("unit.code", unit.code()));
     RETURN_IF_ERROR(PrepareUnitFields(&unit));
-    RETURN_IF_ERROR(CheckEnum<v1::UnitKind>("unit.kind", unit.kind(), v1::UnitKind_IsValid, true));
+    RETURN_IF_ERROR(CheckRequiredEnum("unit.kind", unit.kind(), v1::UnitKind_IsValid));
     if (!unit.parent().empty()) {
       ASSIGN_OR_RETURN(std::string parent, ParseUnitName("unit.parent", unit.parent()));
       if (parent == unit.code()) return InvalidField("unit.parent", "a unit cannot be its own parent");
@@ -901,32 +943,19 @@ void Core::UpdateTask(const CallContext& ctx, const v1::UpdateTaskRequest& reque
            // Open assignments that had the task's deadline follow it.
            if (!google::protobuf::util::MessageDifferencer::Equals(stored.deadline(),
                                                                     task.deadline())) {
-             std::vector<v1::Assignment> moved;
-             RETURN_IF_ERROR(txn.reader().ScanPrefix(
-                 Cf::kEntities, keys::AssignmentPrefix(id), "",
-                 [&](absl::string_view, absl::string_view value) {
-                   v1::Assignment a;
-                   if (a.ParseFromArray(value.data(), static_cast<int>(value.size())) &&
-                       IsOpen(a.state()) &&
-                       google::protobuf::util::MessageDifferencer::Equals(a.deadline(),
-                                                                          stored.deadline())) {
-                     moved.push_back(std::move(a));
-                   }
-                   return true;
-                 }));
-             for (const v1::Assignment& old : moved) {
+             ASSIGN_OR_RETURN(std::vector<v1::Assignment> assignments,
+                              LoadAssignments(txn.reader(), id));
+             for (const v1::Assignment& old : assignments) {
+               if (!IsOpen(old.state()) ||
+                   !google::protobuf::util::MessageDifferencer::Equals(old.deadline(),
+                                                                       stored.deadline())) {
+                 continue;
+               }
                v1::Assignment a = old;
                *a.mutable_deadline() = task.deadline();
-               *a.mutable_update_time() = ToProto(now);
-               a.set_etag(Etag(txn.revision()));
-               RETURN_IF_ERROR(PutAssignment(txn, id, &old, a));
-               v1::Event* e = AddEvent(txn, ctx, request.request_id(), now,
-                                       v1::EVENT_ACTION_UPDATE_ASSIGNMENT, a.name(), id);
-               e->set_old_state(a.state());
-               e->set_new_state(a.state());
-               e->add_changed_fields("deadline");
-               Decorate(&a);
-               *e->mutable_assignment() = a;
+               RETURN_IF_ERROR(WriteAssignment(txn, ctx, request.request_id(), now, id, &old, &a,
+                                               v1::EVENT_ACTION_UPDATE_ASSIGNMENT, {"deadline"})
+                                   .status());
              }
            }
            *response->mutable_task() = task;
@@ -958,31 +987,18 @@ void Core::CancelTask(const CallContext& ctx, const v1::CancelTaskRequest& reque
                                        v1::EVENT_ACTION_CANCEL_TASK, task.name(), id);
            event->set_reason(reason);
            *event->mutable_task() = task;
-           std::vector<v1::Assignment> revoked;
-           RETURN_IF_ERROR(txn.reader().ScanPrefix(
-               Cf::kEntities, keys::AssignmentPrefix(id), "",
-               [&](absl::string_view, absl::string_view value) {
-                 v1::Assignment a;
-                 if (a.ParseFromArray(value.data(), static_cast<int>(value.size())) &&
-                     NextState(a.state(), Action::kRevoke).ok()) {
-                   revoked.push_back(std::move(a));
-                 }
-                 return true;
-               }));
-           for (const v1::Assignment& before : revoked) {
+           ASSIGN_OR_RETURN(std::vector<v1::Assignment> assignments,
+                            LoadAssignments(txn.reader(), id));
+           for (const v1::Assignment& before : assignments) {
+             absl::StatusOr<v1::AssignmentState> revoked = NextState(before.state(), Action::kRevoke);
+             if (!revoked.ok()) continue;  // completed or already revoked: left as they are
              v1::Assignment a = before;
-             a.set_state(v1::ASSIGNMENT_STATE_REVOKED);
+             a.set_state(*revoked);
              a.set_last_reason(reason);
-             *a.mutable_update_time() = ToProto(now);
-             a.set_etag(Etag(txn.revision()));
-             RETURN_IF_ERROR(PutAssignment(txn, id, &before, a));
-             v1::Event* e = AddEvent(txn, ctx, request.request_id(), now,
-                                     v1::EVENT_ACTION_REVOKE, a.name(), id);
-             e->set_old_state(before.state());
-             e->set_new_state(a.state());
+             ASSIGN_OR_RETURN(v1::Event * e,
+                              WriteAssignment(txn, ctx, request.request_id(), now, id, &before, &a,
+                                              v1::EVENT_ACTION_REVOKE, {"state", "last_reason"}));
              e->set_reason(reason);
-             Decorate(&a);
-             *e->mutable_assignment() = a;
            }
            *response->mutable_task() = task;
            return absl::OkStatus();
@@ -1168,8 +1184,8 @@ void Core::CreateAssignment(const CallContext& ctx, const v1::CreateAssignmentRe
     ASSIGN_OR_RETURN(task_id, ParseTaskName("parent", request.parent()));
     if (assignment.unit().empty()) return Required("assignment.unit");
     ASSIGN_OR_RETURN(code, ParseUnitName("assignment.unit", assignment.unit()));
-    RETURN_IF_ERROR(CheckEnum<v1::AssignmentRole>("assignment.role", assignment.role(),
-                                                  v1::AssignmentRole_IsValid, true));
+    RETURN_IF_ERROR(CheckRequiredEnum("assignment.role", assignment.role(),
+                                                  v1::AssignmentRole_IsValid));
     return ValidateDate("assignment.deadline", assignment.deadline());
   }();
   if (!valid.ok()) return done(valid);
@@ -1185,30 +1201,20 @@ void Core::CreateAssignment(const CallContext& ctx, const v1::CreateAssignmentRe
            }
            RETURN_IF_ERROR(RequireActiveUnit(reader, "assignment.unit", code));
            const std::string name = AssignmentName(task_id, code);
-           std::optional<std::string> lead;
-           bool exists = false;
-           RETURN_IF_ERROR(reader.ScanPrefix(
-               Cf::kEntities, keys::AssignmentPrefix(task_id), "",
-               [&](absl::string_view, absl::string_view value) {
-                 v1::Assignment other;
-                 if (!other.ParseFromArray(value.data(), static_cast<int>(value.size()))) return true;
-                 if (other.name() == name) exists = true;
-                 if (other.role() == v1::ASSIGNMENT_ROLE_LEAD && IsLive(other.state())) {
-                   lead = other.unit();
-                 }
-                 return true;
-               }));
-           if (exists) {
+           ASSIGN_OR_RETURN(std::vector<v1::Assignment> others, LoadAssignments(reader, task_id));
+           if (std::any_of(others.begin(), others.end(),
+                           [&](const v1::Assignment& other) { return other.name() == name; })) {
              return Error(absl::StatusCode::kAlreadyExists, "ALREADY_EXISTS",
                           absl::StrCat("unit ", UnitName(code), " already has a role on ",
                                        task.name(), " (", name, ")"),
                           {{"resource", name}});
            }
-           if (assignment.role() == v1::ASSIGNMENT_ROLE_LEAD && lead) {
+           const v1::Assignment* lead = LiveLead(others, name);
+           if (assignment.role() == v1::ASSIGNMENT_ROLE_LEAD && lead != nullptr) {
              return Error(absl::StatusCode::kFailedPrecondition, "LEAD_EXISTS",
-                          absl::StrCat(task.name(), " already has lead unit ", *lead,
+                          absl::StrCat(task.name(), " already has lead unit ", lead->unit(),
                                        "; revoke it first or assign this unit as SUPPORT"),
-                          {{"lead", *lead}});
+                          {{"lead", lead->unit()}});
            }
            const absl::Time now = options_.clock->Now();
            assignment.set_name(name);
@@ -1220,14 +1226,9 @@ void Core::CreateAssignment(const CallContext& ctx, const v1::CreateAssignmentRe
            assignment.clear_submit_date();
            assignment.clear_last_reason();
            *assignment.mutable_create_time() = ToProto(now);
-           *assignment.mutable_update_time() = ToProto(now);
-           assignment.set_etag(Etag(txn.revision()));
-           RETURN_IF_ERROR(PutAssignment(txn, task_id, nullptr, assignment));
-           Decorate(&assignment);
-           v1::Event* event = AddEvent(txn, ctx, request_id, now,
-                                       v1::EVENT_ACTION_CREATE_ASSIGNMENT, name, task_id);
-           event->set_new_state(assignment.state());
-           *event->mutable_assignment() = assignment;
+           RETURN_IF_ERROR(WriteAssignment(txn, ctx, request_id, now, task_id, nullptr, &assignment,
+                                           v1::EVENT_ACTION_CREATE_ASSIGNMENT, {})
+                               .status());
            *response->mutable_assignment() = assignment;
            return absl::OkStatus();
          },
@@ -1266,23 +1267,14 @@ void Core::Transition(const CallContext& ctx, const Message& request, const Tran
            if (args.action == Action::kReopen && before.role() == v1::ASSIGNMENT_ROLE_LEAD &&
                !IsLive(before.state())) {
              // A declined lead coming back must not make a second live lead.
-             absl::Status lead_taken;
-             RETURN_IF_ERROR(reader.ScanPrefix(
-                 Cf::kEntities, keys::AssignmentPrefix(id.task_id), "",
-                 [&](absl::string_view, absl::string_view value) {
-                   v1::Assignment other;
-                   if (other.ParseFromArray(value.data(), static_cast<int>(value.size())) &&
-                       other.name() != name && other.role() == v1::ASSIGNMENT_ROLE_LEAD &&
-                       IsLive(other.state())) {
-                     lead_taken = Error(absl::StatusCode::kFailedPrecondition, "LEAD_EXISTS",
-                                        absl::StrCat(task.name(), " has another lead unit ",
-                                                     other.unit(), "; revoke it first"),
-                                        {{"lead", other.unit()}});
-                     return false;
-                   }
-                   return true;
-                 }));
-             RETURN_IF_ERROR(lead_taken);
+             ASSIGN_OR_RETURN(std::vector<v1::Assignment> others,
+                              LoadAssignments(reader, id.task_id));
+             if (const v1::Assignment* lead = LiveLead(others, name)) {
+               return Error(absl::StatusCode::kFailedPrecondition, "LEAD_EXISTS",
+                            absl::StrCat(task.name(), " has another lead unit ", lead->unit(),
+                                         "; revoke it first"),
+                            {{"lead", lead->unit()}});
+             }
            }
            const absl::Time now = options_.clock->Now();
            v1::Assignment a = before;
@@ -1313,17 +1305,10 @@ void Core::Transition(const CallContext& ctx, const Message& request, const Tran
              case Action::kStart:
                break;
            }
-           *a.mutable_update_time() = ToProto(now);
-           a.set_etag(Etag(txn.revision()));
-           RETURN_IF_ERROR(PutAssignment(txn, id.task_id, &before, a));
-           Decorate(&a);
-           v1::Event* event = AddEvent(txn, ctx, args.request_id, now,
-                                       EventActionFor(args.action), name, id.task_id);
-           event->set_old_state(before.state());
-           event->set_new_state(next);
+           ASSIGN_OR_RETURN(v1::Event * event,
+                            WriteAssignment(txn, ctx, args.request_id, now, id.task_id, &before,
+                                            &a, EventActionFor(args.action), changed));
            event->set_reason(ActionNeedsReason(args.action) ? reason : note);
-           for (std::string& field : changed) event->add_changed_fields(std::move(field));
-           *event->mutable_assignment() = a;
            *out = a;
            return absl::OkStatus();
          },
@@ -1463,26 +1448,13 @@ absl::Status Core::ListAssignments(const v1::ListAssignmentsRequest& request,
   if (task_id != 0) {
     // One task has few assignments: read them all, order by the same sort key as the
     // cross-task index (deadline, task, unit) and resume after the cursor.
+    ASSIGN_OR_RETURN(std::vector<v1::Assignment> assignments, LoadAssignments(*view, task_id));
     std::vector<std::pair<std::string, v1::Assignment>> sorted;
-    absl::Status status;
-    RETURN_IF_ERROR(view->ScanPrefix(
-        Cf::kEntities, keys::AssignmentPrefix(task_id), "",
-        [&](absl::string_view, absl::string_view value) {
-          v1::Assignment a;
-          if (!a.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-            status = absl::DataLossError("stored assignment does not parse");
-            return false;
-          }
-          absl::StatusOr<bool> keep = matches(a);
-          if (!keep.ok()) {
-            status = keep.status();
-            return false;
-          }
-          std::string key = SortKey(a, task_id, CodeOf(a.unit()));
-          if (*keep && key > after) sorted.emplace_back(std::move(key), std::move(a));
-          return true;
-        }));
-    RETURN_IF_ERROR(status);
+    for (v1::Assignment& a : assignments) {
+      ASSIGN_OR_RETURN(bool keep, matches(a));
+      std::string key = SortKey(a, task_id, CodeOf(a.unit()));
+      if (keep && key > after) sorted.emplace_back(std::move(key), std::move(a));
+    }
     std::sort(sorted.begin(), sorted.end(),
               [](const auto& x, const auto& y) { return x.first < y.first; });
     for (size_t i = 0; i < sorted.size() && i < static_cast<size_t>(page_size); ++i) {

@@ -18,8 +18,11 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "d06/v1/task.pb.h"
 #include "d06/v1/unit.pb.h"
 #include "server/clock.h"
@@ -103,6 +106,14 @@ class Core {
               Body body, Done done);
   // Sets the output-only timeliness of an assignment as of today.
   void Decorate(v1::Assignment* assignment) const;
+  // Writes `after` (a new assignment when `before` is null) with its index entries and an
+  // event of `action`; gives `after` its update time, etag and timeliness. Returns the
+  // event for the caller to add a reason.
+  absl::StatusOr<v1::Event*> WriteAssignment(Txn& txn, const CallContext& ctx,
+                                             const std::string& request_id, absl::Time now,
+                                             uint64_t task_id, const v1::Assignment* before,
+                                             v1::Assignment* after, v1::EventAction action,
+                                             const std::vector<std::string>& changed) const;
 
   Store* const store_;
   const CoreOptions options_;
