@@ -21,6 +21,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <ostream>
 #include <stdexcept>
@@ -125,6 +126,28 @@ MATCHER(IsRefusedInvalidUtf8, "refused (invalid UTF-8 never reaches the service)
 inline ::testing::Matcher<absl::Status> IsInvalidFieldCase(const std::string& field) {
   if (field == kInvalidUtf8OnTheWire) return IsRefusedInvalidUtf8();
   return IsInvalidField(field);
+}
+
+// A list refuses page tokens it never issued, and a real token sent with a different
+// query (`change` alters the filter or query). `list` calls the RPC; `req` must have a
+// page_size small enough that a second page exists.
+template <typename Request, typename List>
+void ExpectForeignPageTokensRejected(List list, const Request& req,
+                                     const std::function<void(Request*)>& change) {
+  auto first = list(req);
+  ASSERT_THAT(first.status(), IsOk());
+  ASSERT_FALSE(first->next_page_token().empty());
+  for (const std::string token : {"garbage", "Zm9vYmFy", "%%%"}) {
+    Request bad = req;
+    bad.set_page_token(token);
+    EXPECT_THAT(list(bad).status(),
+                IsError(absl::StatusCode::kInvalidArgument, "INVALID_PAGE_TOKEN"));
+  }
+  Request changed = req;
+  changed.set_page_token(first->next_page_token());
+  change(&changed);
+  EXPECT_THAT(list(changed).status(),
+              IsError(absl::StatusCode::kInvalidArgument, "INVALID_PAGE_TOKEN"));
 }
 
 // ---- the fixture ----------------------------------------------------------------------
