@@ -26,8 +26,8 @@ class ServerImpl final : public Server {
         core_(store_.get(),
               CoreOptions{options.due_soon_days,
                           options.clock ? options.clock : Clock::System()}),
-        units_(&core_),
-        tasks_(&core_) {}
+        units_(NewUnitService(&core_)),
+        tasks_(NewTaskService(&core_)) {}
 
   ~ServerImpl() override { Shutdown(); }
 
@@ -36,8 +36,8 @@ class ServerImpl final : public Server {
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
     grpc::ServerBuilder builder;
     builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port_);
-    builder.RegisterService(&units_);
-    builder.RegisterService(&tasks_);
+    builder.RegisterService(units_.get());
+    builder.RegisterService(tasks_.get());
     grpc_ = builder.BuildAndStart();
     if (grpc_ == nullptr || port_ == 0) {
       return absl::UnavailableError(
@@ -76,8 +76,8 @@ class ServerImpl final : public Server {
  private:
   std::unique_ptr<Store> store_;
   Core core_;
-  UnitServiceImpl units_;
-  TaskServiceImpl tasks_;
+  std::unique_ptr<grpc::Service> units_;
+  std::unique_ptr<grpc::Service> tasks_;
   std::unique_ptr<grpc::Server> grpc_;
   int port_ = 0;
   absl::Mutex mu_;

@@ -1,9 +1,20 @@
 #include "server/services.h"
 
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 
+#include "d06/v1/task.grpc.pb.h"
+#include "d06/v1/unit.grpc.pb.h"
+#include "google/protobuf/descriptor.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/impl/codegen/proto_utils.h"
+#include "grpcpp/support/server_callback.h"
 #include "server/grpc_status.h"
+#include "server/wire.h"
 
 namespace d06 {
 namespace {
@@ -15,199 +26,187 @@ CallContext ContextOf(const grpc::CallbackServerContext* ctx) {
                                           : std::string(it->second.data(), it->second.size())};
 }
 
-// A read: answer at once.
-grpc::ServerUnaryReactor* Reply(grpc::CallbackServerContext* ctx, const absl::Status& status) {
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
-}
+// How a method is answered: `done` is called once, at once for a read, from the store's
+// writer thread for a write.
+template <typename Request, typename Response>
+using Handler =
+    std::function<void(const CallContext&, const Request&, Response*, Core::Done)>;
 
-// A write: `start` hands the core a callback that answers once the change is durable.
-template <typename Start>
-grpc::ServerUnaryReactor* Write(grpc::CallbackServerContext* ctx, Start start) {
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  start(ContextOf(ctx), [reactor](absl::Status status) { reactor->Finish(ToGrpcStatus(status)); });
-  return reactor;
-}
-
-// The fields every transition request shares.
-template <typename Request>
-TransitionArgs ArgsOf(Action action, const Request& request) {
-  TransitionArgs args;
-  args.action = action;
-  args.name = request.name();
-  args.etag = request.etag();
-  args.request_id = request.request_id();
-  return args;
+template <typename Request, typename Response>
+Handler<Request, Response> Read(Core* core,
+                                absl::Status (Core::*read)(const Request&, Response*) const) {
+  return [core, read](const CallContext&, const Request& request, Response* response,
+                      Core::Done done) { done((core->*read)(request, response)); };
 }
 
 template <typename Request, typename Response>
-grpc::ServerUnaryReactor* Transit(Core* core, grpc::CallbackServerContext* ctx,
-                                  const Request& request, Response* response,
-                                  TransitionArgs args) {
-  return Write(ctx, [&](const CallContext& call, Core::Done done) {
+Handler<Request, Response> Write(Core* core, void (Core::*write)(const CallContext&,
+                                                                const Request&, Response*,
+                                                                Core::Done)) {
+  return [core, write](const CallContext& call, const Request& request, Response* response,
+                       Core::Done done) {
+    (core->*write)(call, request, response, std::move(done));
+  };
+}
+
+// An assignment transition; `more` copies the action's own fields (reason, note, percent)
+// from the request.
+template <typename Request, typename Response>
+Handler<Request, Response> Transit(
+    Core* core, Action action,
+    std::function<void(const Request&, TransitionArgs*)> more = nullptr) {
+  return [core, action, more](const CallContext& call, const Request& request,
+                              Response* response, Core::Done done) {
+    TransitionArgs args;
+    args.action = action;
+    args.name = request.name();
+    args.etag = request.etag();
+    args.request_id = request.request_id();
+    if (more) more(request, &args);
     core->Transition(call, request, args, response->mutable_assignment(), std::move(done));
-  });
+  };
 }
-
-}  // namespace
-
-// UnitService ---------------------------------------------------------------------------
-
-grpc::ServerUnaryReactor* UnitServiceImpl::CreateUnit(grpc::CallbackServerContext* ctx,
-                                                      const v1::CreateUnitRequest* request,
-                                                      v1::CreateUnitResponse* response) {
-  return Write(ctx, [&](const CallContext& call, Core::Done done) {
-    core_->CreateUnit(call, *request, response, std::move(done));
-  });
-}
-
-grpc::ServerUnaryReactor* UnitServiceImpl::GetUnit(grpc::CallbackServerContext* ctx,
-                                                   const v1::GetUnitRequest* request,
-                                                   v1::GetUnitResponse* response) {
-  return Reply(ctx, core_->GetUnit(*request, response));
-}
-
-grpc::ServerUnaryReactor* UnitServiceImpl::ListUnits(grpc::CallbackServerContext* ctx,
-                                                     const v1::ListUnitsRequest* request,
-                                                     v1::ListUnitsResponse* response) {
-  return Reply(ctx, core_->ListUnits(*request, response));
-}
-
-grpc::ServerUnaryReactor* UnitServiceImpl::UpdateUnit(grpc::CallbackServerContext* ctx,
-                                                      const v1::UpdateUnitRequest* request,
-                                                      v1::UpdateUnitResponse* response) {
-  return Write(ctx, [&](const CallContext& call, Core::Done done) {
-    core_->UpdateUnit(call, *request, response, std::move(done));
-  });
-}
-
-// TaskService ---------------------------------------------------------------------------
-
-grpc::ServerUnaryReactor* TaskServiceImpl::CreateTask(grpc::CallbackServerContext* ctx,
-                                                      const v1::CreateTaskRequest* request,
-                                                      v1::CreateTaskResponse* response) {
-  return Write(ctx, [&](const CallContext& call, Core::Done done) {
-    core_->CreateTask(call, *request, response, std::move(done));
-  });
-}
-
-grpc::ServerUnaryReactor* TaskServiceImpl::GetTask(grpc::CallbackServerContext* ctx,
-                                                   const v1::GetTaskRequest* request,
-                                                   v1::GetTaskResponse* response) {
-  return Reply(ctx, core_->GetTask(*request, response));
-}
-
-grpc::ServerUnaryReactor* TaskServiceImpl::ListTasks(grpc::CallbackServerContext* ctx,
-                                                     const v1::ListTasksRequest* request,
-                                                     v1::ListTasksResponse* response) {
-  return Reply(ctx, core_->ListTasks(*request, response));
-}
-
-grpc::ServerUnaryReactor* TaskServiceImpl::UpdateTask(grpc::CallbackServerContext* ctx,
-                                                      const v1::UpdateTaskRequest* request,
-                                                      v1::UpdateTaskResponse* response) {
-  return Write(ctx, [&](const CallContext& call, Core::Done done) {
-    core_->UpdateTask(call, *request, response, std::move(done));
-  });
-}
-
-grpc::ServerUnaryReactor* TaskServiceImpl::CancelTask(grpc::CallbackServerContext* ctx,
-                                                      const v1::CancelTaskRequest* request,
-                                                      v1::CancelTaskResponse* response) {
-  return Write(ctx, [&](const CallContext& call, Core::Done done) {
-    core_->CancelTask(call, *request, response, std::move(done));
-  });
-}
-
-grpc::ServerUnaryReactor* TaskServiceImpl::CreateAssignment(
-    grpc::CallbackServerContext* ctx, const v1::CreateAssignmentRequest* request,
-    v1::CreateAssignmentResponse* response) {
-  return Write(ctx, [&](const CallContext& call, Core::Done done) {
-    core_->CreateAssignment(call, *request, response, std::move(done));
-  });
-}
-
-grpc::ServerUnaryReactor* TaskServiceImpl::GetAssignment(grpc::CallbackServerContext* ctx,
-                                                         const v1::GetAssignmentRequest* request,
-                                                         v1::GetAssignmentResponse* response) {
-  return Reply(ctx, core_->GetAssignment(*request, response));
-}
-
-grpc::ServerUnaryReactor* TaskServiceImpl::ListAssignments(
-    grpc::CallbackServerContext* ctx, const v1::ListAssignmentsRequest* request,
-    v1::ListAssignmentsResponse* response) {
-  return Reply(ctx, core_->ListAssignments(*request, response));
-}
-
-grpc::ServerUnaryReactor* TaskServiceImpl::StartAssignment(
-    grpc::CallbackServerContext* ctx, const v1::StartAssignmentRequest* request,
-    v1::StartAssignmentResponse* response) {
-  return Transit(core_, ctx, *request, response, ArgsOf(Action::kStart, *request));
-}
-
-grpc::ServerUnaryReactor* TaskServiceImpl::ReportAssignmentProgress(
-    grpc::CallbackServerContext* ctx, const v1::ReportAssignmentProgressRequest* request,
-    v1::ReportAssignmentProgressResponse* response) {
-  TransitionArgs args = ArgsOf(Action::kReportProgress, *request);
-  args.percent = request->percent();
-  args.note = request->note();
-  return Transit(core_, ctx, *request, response, std::move(args));
-}
-
-grpc::ServerUnaryReactor* TaskServiceImpl::SubmitAssignment(
-    grpc::CallbackServerContext* ctx, const v1::SubmitAssignmentRequest* request,
-    v1::SubmitAssignmentResponse* response) {
-  TransitionArgs args = ArgsOf(Action::kSubmit, *request);
-  args.note = request->note();
-  return Transit(core_, ctx, *request, response, std::move(args));
-}
-
-grpc::ServerUnaryReactor* TaskServiceImpl::ApproveAssignment(
-    grpc::CallbackServerContext* ctx, const v1::ApproveAssignmentRequest* request,
-    v1::ApproveAssignmentResponse* response) {
-  return Transit(core_, ctx, *request, response, ArgsOf(Action::kApprove, *request));
-}
-
-namespace {
 
 template <typename Request>
-TransitionArgs WithReason(Action action, const Request& request) {
-  TransitionArgs args = ArgsOf(action, request);
-  args.reason = request.reason();
-  return args;
+void CopyReason(const Request& request, TransitionArgs* args) {
+  args->reason = request.reason();
 }
+
+// A generated service whose methods are all served from raw bytes (see services.h).
+template <typename Generated>
+class RawService final : public Generated {
+ public:
+  explicit RawService(const char* full_name)
+      : service_(google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+            full_name)) {}
+
+  template <typename Request, typename Response>
+  void Serve(const std::string& method_name, Handler<Request, Response> handler) {
+    const google::protobuf::MethodDescriptor* method =
+        service_ == nullptr ? nullptr : service_->FindMethodByName(method_name);
+    if (method == nullptr || method->input_type() != Request::descriptor() ||
+        method->output_type() != Response::descriptor()) {
+      Die("has no method " + method_name + " with these request and response types");
+    }
+    ++served_;
+    this->MarkMethodRawCallback(
+        method->index(),
+        new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, grpc::ByteBuffer>(
+            [handler = std::move(handler)](grpc::CallbackServerContext* ctx,
+                                           const grpc::ByteBuffer* in, grpc::ByteBuffer* out) {
+              return Answer(ctx, *in, out, handler);
+            }));
+  }
+
+  // Every method must be served: one left out would answer UNIMPLEMENTED.
+  void CheckServesAll() const {
+    if (service_ == nullptr || served_ != service_->method_count()) {
+      Die("does not serve all of its methods");
+    }
+  }
+
+ private:
+  // One call's request and response, alive until the call is answered.
+  template <typename Request, typename Response>
+  struct Call {
+    Request request;
+    Response response;
+  };
+
+  template <typename Request, typename Response>
+  static grpc::ServerUnaryReactor* Answer(grpc::CallbackServerContext* ctx,
+                                          const grpc::ByteBuffer& in, grpc::ByteBuffer* out,
+                                          const Handler<Request, Response>& handler) {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    auto call = std::make_shared<Call<Request, Response>>();
+    grpc::Slice bytes;
+    if (in.Valid() && !in.DumpToSingleSlice(&bytes).ok()) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::INTERNAL, "cannot read the request"));
+      return reactor;
+    }
+    absl::Status parsed = ParseRequest(
+        absl::string_view(reinterpret_cast<const char*>(bytes.begin()), bytes.size()),
+        &call->request);
+    if (!parsed.ok()) {
+      reactor->Finish(ToGrpcStatus(parsed));
+      return reactor;
+    }
+    handler(ContextOf(ctx), call->request, &call->response,
+            [call, reactor, out](absl::Status status) {
+              if (status.ok()) {
+                bool own_buffer;
+                grpc::Status serialized = grpc::SerializationTraits<Response>::Serialize(
+                    call->response, out, &own_buffer);
+                if (!serialized.ok()) return reactor->Finish(serialized);
+              }
+              reactor->Finish(ToGrpcStatus(status));
+            });
+    return reactor;
+  }
+
+  [[noreturn]] void Die(const std::string& what) const {
+    std::fprintf(stderr, "d06d: service %s %s\n",
+                 service_ == nullptr ? "?" : service_->full_name().c_str(), what.c_str());
+    std::abort();
+  }
+
+  const google::protobuf::ServiceDescriptor* const service_;
+  int served_ = 0;
+};
 
 }  // namespace
 
-grpc::ServerUnaryReactor* TaskServiceImpl::ReturnAssignment(
-    grpc::CallbackServerContext* ctx, const v1::ReturnAssignmentRequest* request,
-    v1::ReturnAssignmentResponse* response) {
-  return Transit(core_, ctx, *request, response, WithReason(Action::kReturn, *request));
+std::unique_ptr<grpc::Service> NewUnitService(Core* core) {
+  auto s = std::make_unique<RawService<v1::UnitService::Service>>(
+      v1::UnitService::service_full_name());
+  s->Serve("CreateUnit", Write(core, &Core::CreateUnit));
+  s->Serve("GetUnit", Read(core, &Core::GetUnit));
+  s->Serve("ListUnits", Read(core, &Core::ListUnits));
+  s->Serve("UpdateUnit", Write(core, &Core::UpdateUnit));
+  s->CheckServesAll();
+  return s;
 }
 
-grpc::ServerUnaryReactor* TaskServiceImpl::DeclineAssignment(
-    grpc::CallbackServerContext* ctx, const v1::DeclineAssignmentRequest* request,
-    v1::DeclineAssignmentResponse* response) {
-  return Transit(core_, ctx, *request, response, WithReason(Action::kDecline, *request));
-}
-
-grpc::ServerUnaryReactor* TaskServiceImpl::RevokeAssignment(
-    grpc::CallbackServerContext* ctx, const v1::RevokeAssignmentRequest* request,
-    v1::RevokeAssignmentResponse* response) {
-  return Transit(core_, ctx, *request, response, WithReason(Action::kRevoke, *request));
-}
-
-grpc::ServerUnaryReactor* TaskServiceImpl::ReopenAssignment(
-    grpc::CallbackServerContext* ctx, const v1::ReopenAssignmentRequest* request,
-    v1::ReopenAssignmentResponse* response) {
-  return Transit(core_, ctx, *request, response, WithReason(Action::kReopen, *request));
-}
-
-grpc::ServerUnaryReactor* TaskServiceImpl::ListTaskEvents(grpc::CallbackServerContext* ctx,
-                                                          const v1::ListTaskEventsRequest* request,
-                                                          v1::ListTaskEventsResponse* response) {
-  return Reply(ctx, core_->ListTaskEvents(*request, response));
+std::unique_ptr<grpc::Service> NewTaskService(Core* core) {
+  using namespace v1;  // NOLINT(google-build-using-namespace): the request/response names
+  auto s = std::make_unique<RawService<TaskService::Service>>(TaskService::service_full_name());
+  s->Serve("CreateTask", Write(core, &Core::CreateTask));
+  s->Serve("GetTask", Read(core, &Core::GetTask));
+  s->Serve("ListTasks", Read(core, &Core::ListTasks));
+  s->Serve("UpdateTask", Write(core, &Core::UpdateTask));
+  s->Serve("CancelTask", Write(core, &Core::CancelTask));
+  s->Serve("CreateAssignment", Write(core, &Core::CreateAssignment));
+  s->Serve("GetAssignment", Read(core, &Core::GetAssignment));
+  s->Serve("ListAssignments", Read(core, &Core::ListAssignments));
+  s->Serve("ListTaskEvents", Read(core, &Core::ListTaskEvents));
+  s->Serve("StartAssignment",
+           Transit<StartAssignmentRequest, StartAssignmentResponse>(core, Action::kStart));
+  s->Serve("ReportAssignmentProgress",
+           Transit<ReportAssignmentProgressRequest, ReportAssignmentProgressResponse>(
+               core, Action::kReportProgress,
+               [](const ReportAssignmentProgressRequest& request, TransitionArgs* args) {
+                 args->percent = request.percent();
+                 args->note = request.note();
+               }));
+  s->Serve("SubmitAssignment",
+           Transit<SubmitAssignmentRequest, SubmitAssignmentResponse>(
+               core, Action::kSubmit,
+               [](const SubmitAssignmentRequest& request, TransitionArgs* args) {
+                 args->note = request.note();
+               }));
+  s->Serve("ApproveAssignment",
+           Transit<ApproveAssignmentRequest, ApproveAssignmentResponse>(core, Action::kApprove));
+  s->Serve("ReturnAssignment", Transit<ReturnAssignmentRequest, ReturnAssignmentResponse>(
+                                   core, Action::kReturn, CopyReason<ReturnAssignmentRequest>));
+  s->Serve("DeclineAssignment",
+           Transit<DeclineAssignmentRequest, DeclineAssignmentResponse>(
+               core, Action::kDecline, CopyReason<DeclineAssignmentRequest>));
+  s->Serve("RevokeAssignment", Transit<RevokeAssignmentRequest, RevokeAssignmentResponse>(
+                                   core, Action::kRevoke, CopyReason<RevokeAssignmentRequest>));
+  s->Serve("ReopenAssignment", Transit<ReopenAssignmentRequest, ReopenAssignmentResponse>(
+                                   core, Action::kReopen, CopyReason<ReopenAssignmentRequest>));
+  s->CheckServesAll();
+  return s;
 }
 
 }  // namespace d06

@@ -113,21 +113,6 @@ MATCHER_P(IsInvalidField, field, absl::StrCat("INVALID_ARGUMENT naming field ", 
           it->second.rfind(std::string(field) + "[", 0) == 0);
 }
 
-// Invalid UTF-8 in a proto3 string is refused by the protobuf runtime while the server
-// parses the request, before d06's own validation (which names the field) runs, and gRPC
-// reports it as UNIMPLEMENTED. Known gap, written up on the issue: it should be
-// INVALID_ARGUMENT naming the field. Until then these cases check that the call fails.
-inline constexpr char kInvalidUtf8OnTheWire[] = "<invalid UTF-8 on the wire>";
-MATCHER(IsRefusedInvalidUtf8, "refused (invalid UTF-8 never reaches the service)") {
-  *result_listener << "status is " << Describe(arg);
-  return !arg.ok();
-}
-// IsInvalidField(field), or IsRefusedInvalidUtf8 for a kInvalidUtf8OnTheWire case.
-inline ::testing::Matcher<absl::Status> IsInvalidFieldCase(const std::string& field) {
-  if (field == kInvalidUtf8OnTheWire) return IsRefusedInvalidUtf8();
-  return IsInvalidField(field);
-}
-
 // A list refuses page tokens it never issued, and a real token sent with a different
 // query (`change` alters the filter or query). `list` calls the RPC; `req` must have a
 // page_size small enough that a second page exists.
