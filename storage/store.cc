@@ -307,6 +307,11 @@ int64_t Store::revision() const {
   return revision_;
 }
 
+Store::Stats Store::stats() const {
+  absl::MutexLock lock(&mu_);
+  return stats_;
+}
+
 void Store::WriterLoop() {
   std::deque<Pending> group;
   std::vector<absl::Status> results;
@@ -323,7 +328,7 @@ void Store::WriterLoop() {
     }
     // Run each mutation and write its batch unsynced; one WAL sync covers the group.
     results.clear();
-    bool wrote = false;
+    uint64_t batches = 0;
     int64_t revision;
     {
       absl::MutexLock lock(&mu_);
@@ -342,12 +347,13 @@ void Store::WriterLoop() {
         status = FromRocks(db_->Write(write_options, txn.batch_.get()), "write");
         if (status.ok()) {
           ++revision;
-          wrote = true;
+          ++batches;
         }
       }
       results.push_back(std::move(status));
     }
-    if (wrote && options_.sync) {
+    const bool sync = batches > 0 && options_.sync;
+    if (sync) {
       absl::Status synced = FromRocks(db_->SyncWAL(), "sync write-ahead log");
       if (!synced.ok()) {
         for (absl::Status& status : results) {
@@ -358,6 +364,9 @@ void Store::WriterLoop() {
     {
       absl::MutexLock lock(&mu_);
       revision_ = revision;
+      stats_.mutations += group.size();
+      stats_.batches += batches;
+      stats_.syncs += sync ? 1 : 0;
     }
     for (size_t i = 0; i < group.size(); ++i) group[i].done(std::move(results[i]));
     group.clear();

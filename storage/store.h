@@ -160,6 +160,14 @@ class Store {
   // The last committed revision.
   int64_t revision() const;
 
+  // Counters since Open, for metrics and benchmarks.
+  struct Stats {
+    uint64_t mutations = 0;  // mutations run (committed, failed or with nothing to write)
+    uint64_t batches = 0;    // batches written
+    uint64_t syncs = 0;      // WAL syncs; one covers every batch of a group
+  };
+  Stats stats() const;
+
  private:
   friend class ReadView;
   friend class Txn;
@@ -182,6 +190,7 @@ class Store {
   std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
   bool closing_ ABSL_GUARDED_BY(mu_) = false;
   int64_t revision_ ABSL_GUARDED_BY(mu_);
+  Stats stats_ ABSL_GUARDED_BY(mu_);
   std::thread writer_;
 };
 

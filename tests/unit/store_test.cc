@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "storage/keys.h"
 
@@ -107,6 +108,47 @@ TEST_F(StoreTest, ConcurrentReadModifyWritesAreSerialisedAndDurable) {
   EXPECT_EQ(store_->revision(), kThreads * kEach);
   EXPECT_TRUE(Read(Cf::kEntities, absl::StrCat("item", kThreads * kEach)).has_value());
   EXPECT_FALSE(Read(Cf::kEntities, absl::StrCat("item", kThreads * kEach + 1)).has_value());
+}
+
+TEST_F(StoreTest, WritesQueuedTogetherShareOneWalSync) {
+  // The first mutation holds the writer until 20 more are queued behind it; those 20 are
+  // then one group: 20 batches, one sync. A failed and an empty mutation write nothing.
+  absl::Notification running, release, first_done;
+  store_->Submit(
+      [&](Txn& txn) {
+        running.Notify();
+        release.WaitForNotification();
+        txn.Put(Cf::kEntities, "first", "x");
+        return absl::OkStatus();
+      },
+      [&](absl::Status s) {
+        EXPECT_TRUE(s.ok()) << s;
+        first_done.Notify();
+      });
+  running.WaitForNotification();
+  std::atomic<int> answered{0};
+  absl::Notification all_done;
+  auto done = [&](absl::Status) {
+    if (++answered == 22) all_done.Notify();
+  };
+  for (int i = 0; i < 20; ++i) {
+    store_->Submit(
+        [i](Txn& txn) {
+          txn.Put(Cf::kEntities, absl::StrCat("k", i), "v");
+          return absl::OkStatus();
+        },
+        done);
+  }
+  store_->Submit([](Txn&) { return absl::InternalError("refused"); }, done);
+  store_->Submit([](Txn&) { return absl::OkStatus(); }, done);
+  release.Notify();
+  first_done.WaitForNotification();
+  all_done.WaitForNotification();
+  Store::Stats stats = store_->stats();
+  EXPECT_EQ(stats.mutations, 23u);
+  EXPECT_EQ(stats.batches, 21u);
+  EXPECT_EQ(stats.syncs, 2u);
+  EXPECT_EQ(store_->revision(), 21);
 }
 
 TEST_F(StoreTest, NextCounterTwiceInOneBatch) {
