@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Builds (scripts/build.sh) and runs the benchmarks, writing tests/bench/RESULTS.md.
+# Takes a few minutes (the list benchmark loads 100,000 tasks). Extra arguments go to
+# d06_bench, e.g. scripts/bench.sh --max_tasks=10000 for a shorter run.
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+"${REPO_ROOT}/scripts/build.sh"
+"${REPO_ROOT}/build/tests/d06_bench" --out "${REPO_ROOT}/tests/bench/RESULTS.md" "$@"
+echo "bench.sh: wrote tests/bench/RESULTS.md"

@@ -1,0 +1,564 @@
+// d06_bench: measures what the design promises, on this machine, as ratios within one run.
+//
+//  1. Group commit: every acknowledged write is durable (WAL synced), and concurrent
+//     writers share syncs, so throughput grows with writers while syncs per write fall.
+//  2. Lists are served from indexes: the cost of a page does not grow with the number of
+//     tasks (the same queries at 1k, 10k and 100k tasks).
+//  3. End to end: the same writes through gRPC and the client library.
+//
+// scripts/bench.sh runs it and writes tests/bench/RESULTS.md. `--quick` shrinks every size
+// for the CTest smoke run, which checks the benchmark still works, not its numbers.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "client/client.h"
+#include "server/clock.h"
+#include "server/core.h"
+#include "server/dates.h"
+#include "server/server.h"
+#include "storage/store.h"
+
+ABSL_FLAG(bool, quick, false, "tiny sizes and durations (the CTest smoke run)");
+ABSL_FLAG(std::string, out, "", "also write the Markdown report to this file");
+ABSL_FLAG(int, max_tasks, 100000, "the largest size of the list benchmark");
+
+namespace d06::bench {
+namespace {
+
+// "Today" in every scenario: mid-year, so that deadlines fall on both sides.
+absl::Time Today() {
+  return absl::FromCivil(absl::CivilSecond(2026, 7, 1, 9, 0, 0), absl::FixedTimeZone(7 * 3600));
+}
+
+constexpr int kProvinces = 20;
+constexpr int kDepartments = 10;  // per province
+
+std::string Province(int p) { return absl::StrFormat("H%02d", p + 1); }
+std::string Department(int p, int d) { return absl::StrFormat("H%02d.%02d", p + 1, d + 1); }
+
+double Micros(absl::Duration d) { return absl::ToDoubleMicroseconds(d); }
+
+double Percentile(std::vector<double> values, double p) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  size_t at = static_cast<size_t>(p * static_cast<double>(values.size() - 1));
+  return values[at];
+}
+
+void Check(const absl::Status& status, const std::string& what) {
+  if (!status.ok()) {
+    std::cerr << "d06_bench: " << what << ": " << status << "\n";
+    std::exit(1);
+  }
+}
+
+// Bounds the number of asynchronous Core writes in flight.
+class InFlight {
+ public:
+  explicit InFlight(int limit) : limit_(limit) {}
+  void Acquire() {
+    absl::MutexLock lock(&mu_, absl::Condition(this, &InFlight::HasRoom));
+    ++n_;
+  }
+  void Release(const absl::Status& status) {
+    absl::MutexLock lock(&mu_);
+    --n_;
+    if (!status.ok() && first_error_.ok()) first_error_ = status;
+  }
+  absl::Status WaitAll() {
+    absl::MutexLock lock(&mu_, absl::Condition(this, &InFlight::Idle));
+    return first_error_;
+  }
+
+ private:
+  bool HasRoom() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return n_ < limit_; }
+  bool Idle() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return n_ == 0; }
+  const int limit_;
+  absl::Mutex mu_;
+  int n_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Status first_error_ ABSL_GUARDED_BY(mu_);
+};
+
+// A Core over a Store in a fresh temporary directory, with the clock at Today().
+class Env {
+ public:
+  explicit Env(bool sync = true) : clock_(Today()) {
+    char tmpl[] = "/tmp/d06-bench-XXXXXX";
+    if (mkdtemp(tmpl) == nullptr) Check(absl::InternalError("mkdtemp failed"), "temp dir");
+    dir_ = tmpl;
+    auto store = Store::Open({dir_, sync});
+    Check(store.status(), "open store");
+    store_ = *std::move(store);
+    core_ = std::make_unique<Core>(store_.get(), CoreOptions{3, &clock_});
+  }
+  ~Env() {
+    core_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  Core& core() { return *core_; }
+  Store& store() { return *store_; }
+  const std::string& dir() const { return dir_; }
+
+  // Runs `start` (a Core write taking a Done) and waits for its answer.
+  static absl::Status Await(const std::function<void(Core::Done)>& start) {
+    absl::Notification done;
+    absl::Status result;
+    start([&](absl::Status s) {
+      result = std::move(s);
+      done.Notify();
+    });
+    done.WaitForNotification();
+    return result;
+  }
+
+  void CreateUnits() {
+    const CallContext ctx{"bench"};
+    auto create = [&](const std::string& code, v1::UnitKind kind, const std::string& parent) {
+      v1::CreateUnitRequest req;
+      req.mutable_unit()->set_code(code);
+      req.mutable_unit()->set_display_name(absl::StrCat("Đơn vị ", code));
+      req.mutable_unit()->set_kind(kind);
+      if (!parent.empty()) req.mutable_unit()->set_parent(absl::StrCat("units/", parent));
+      v1::CreateUnitResponse resp;
+      Check(Await([&](Core::Done done) { core_->CreateUnit(ctx, req, &resp, std::move(done)); }),
+            "create unit " + code);
+    };
+    for (int p = 0; p < kProvinces; ++p) {
+      create(Province(p), v1::UNIT_KIND_PROVINCE, "");
+      for (int d = 0; d < kDepartments; ++d) {
+        create(Department(p, d), v1::UNIT_KIND_DEPARTMENT, Province(p));
+      }
+    }
+  }
+
+  // A task as provinces write them; every 50th mentions health insurance cards (the
+  // search benchmark's rare words).
+  static v1::CreateTaskRequest TaskRequest(int64_t i) {
+    static const char* const kSubjects[] = {
+        "Triển khai thanh toán không dùng tiền mặt",
+        "Làm sạch dữ liệu dân cư",
+        "Cấp căn cước cho công dân",
+        "Kích hoạt tài khoản định danh điện tử mức độ 2",
+        "Tích hợp dịch vụ công trực tuyến toàn trình",
+        "Số hóa hồ sơ, kết quả giải quyết thủ tục hành chính",
+    };
+    v1::CreateTaskRequest req;
+    v1::Task* task = req.mutable_task();
+    std::string title = kSubjects[i % 6];
+    if (i % 50 == 0) title += " gắn với thẻ bảo hiểm y tế";
+    task->set_title(absl::StrCat(title, " — đợt ", i));
+    task->set_content("Theo Đề án 06: rà soát, báo cáo kết quả về Tổ công tác.");
+    task->set_kind(v1::TASK_KIND_ONE_OFF);
+    task->set_assigning_unit(absl::StrCat("units/", Province(static_cast<int>(i % kProvinces))));
+    *task->mutable_deadline() = ToDate(absl::CivilDay(2026, 1, 1) + (i * 7) % 365);
+    return req;
+  }
+
+  // Creates tasks [from, to), each with a lead and a supporting department of its
+  // province; every 4th lead has started. Many writes in flight, as under load.
+  void AddTasks(int64_t from, int64_t to) {
+    const CallContext ctx{"bench"};
+    InFlight inflight(256);
+    struct TaskOp {
+      v1::CreateTaskRequest req;
+      v1::CreateTaskResponse resp;
+    };
+    std::vector<std::shared_ptr<TaskOp>> tasks;
+    for (int64_t i = from; i < to; ++i) {
+      auto op = std::make_shared<TaskOp>();
+      op->req = TaskRequest(i);
+      tasks.push_back(op);
+      inflight.Acquire();
+      core_->CreateTask(ctx, op->req, &op->resp,
+                        [&inflight, op](absl::Status s) { inflight.Release(s); });
+    }
+    Check(inflight.WaitAll(), "create tasks");
+    struct AssignOp {
+      v1::CreateAssignmentRequest req;
+      v1::CreateAssignmentResponse resp;
+    };
+    std::vector<std::shared_ptr<AssignOp>> leads;
+    for (int64_t i = from; i < to; ++i) {
+      const int p = static_cast<int>(i % kProvinces);
+      for (int role = 0; role < 2; ++role) {
+        auto op = std::make_shared<AssignOp>();
+        op->req.set_parent(tasks[static_cast<size_t>(i - from)]->resp.task().name());
+        op->req.mutable_assignment()->set_unit(absl::StrCat(
+            "units/", Department(p, static_cast<int>((i / kProvinces + role) % kDepartments))));
+        op->req.mutable_assignment()->set_role(role == 0 ? v1::ASSIGNMENT_ROLE_LEAD
+                                                         : v1::ASSIGNMENT_ROLE_SUPPORT);
+        if (role == 0 && i % 4 == 0) leads.push_back(op);
+        inflight.Acquire();
+        core_->CreateAssignment(ctx, op->req, &op->resp,
+                                [&inflight, op](absl::Status s) { inflight.Release(s); });
+      }
+    }
+    Check(inflight.WaitAll(), "create assignments");
+    for (const auto& lead : leads) {
+      TransitionArgs args;
+      args.action = Action::kStart;
+      args.name = lead->resp.assignment().name();
+      auto req = std::make_shared<v1::StartAssignmentRequest>();
+      req->set_name(args.name);
+      auto resp = std::make_shared<v1::Assignment>();
+      inflight.Acquire();
+      core_->Transition(ctx, *req, args, resp.get(),
+                        [&inflight, req, resp](absl::Status s) { inflight.Release(s); });
+    }
+    Check(inflight.WaitAll(), "start assignments");
+  }
+
+  uint64_t DiskBytes() const {
+    uint64_t total = 0;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_)) {
+      if (entry.is_regular_file()) total += entry.file_size();
+    }
+    return total;
+  }
+
+ private:
+  FakeClock clock_;
+  std::string dir_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<Core> core_;
+};
+
+// Runs `op` from `writers` threads for `duration`; latencies in microseconds.
+struct LoadResult {
+  double ops_per_second = 0;
+  std::vector<double> latencies;
+};
+LoadResult RunLoad(int writers, absl::Duration duration,
+                   const std::function<absl::Status(int writer, int64_t i)>& op) {
+  std::vector<std::vector<double>> latencies(static_cast<size_t>(writers));
+  std::atomic<bool> failed{false};
+  const absl::Time start = absl::Now();
+  const absl::Time end = start + duration;
+  std::vector<std::thread> threads;
+  for (int w = 0; w < writers; ++w) {
+    threads.emplace_back([&, w] {
+      for (int64_t i = 0; absl::Now() < end; ++i) {
+        const absl::Time t0 = absl::Now();
+        absl::Status s = op(w, i);
+        if (!s.ok()) {
+          std::cerr << "d06_bench: write failed: " << s << "\n";
+          failed = true;
+          return;
+        }
+        latencies[static_cast<size_t>(w)].push_back(Micros(absl::Now() - t0));
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  if (failed) std::exit(1);
+  LoadResult result;
+  for (const auto& l : latencies) result.latencies.insert(result.latencies.end(), l.begin(), l.end());
+  result.ops_per_second =
+      static_cast<double>(result.latencies.size()) / absl::ToDoubleSeconds(absl::Now() - start);
+  return result;
+}
+
+class Report {
+ public:
+  void Line(const std::string& line = "") {
+    out_ << line << "\n";
+    std::cout << line << std::endl;
+  }
+  std::string text() const { return out_.str(); }
+
+ private:
+  std::ostringstream out_;
+};
+
+void GroupCommit(Report& report, bool quick) {
+  const absl::Duration duration = quick ? absl::Milliseconds(200) : absl::Seconds(3);
+  report.Line("## 1. Durable writes and group commit (Core over RocksDB, no network)");
+  report.Line();
+  report.Line("`CreateTask` from W concurrent writers, each waiting for its acknowledgement "
+              "(closed loop), " + absl::FormatDuration(duration) + " per row. Every "
+              "acknowledged write is in a synced WAL; a sync covers every batch queued "
+              "behind it.");
+  report.Line();
+  report.Line("| writers | WAL sync | writes/s | × 1 writer | p50 ms | p99 ms | WAL syncs per write |");
+  report.Line("|---:|---|---:|---:|---:|---:|---:|");
+  double single = 0;
+  struct Row {
+    int writers;
+    bool sync;
+  };
+  for (Row row : {Row{1, true}, Row{4, true}, Row{16, true}, Row{64, true}, Row{1, false},
+                  Row{16, false}}) {
+    Env env(row.sync);
+    env.CreateUnits();
+    const Store::Stats before = env.store().stats();
+    const CallContext ctx{"bench"};
+    LoadResult r = RunLoad(row.writers, duration, [&](int w, int64_t i) {
+      v1::CreateTaskRequest req = Env::TaskRequest(i * 64 + w);
+      v1::CreateTaskResponse resp;
+      return Env::Await(
+          [&](Core::Done done) { env.core().CreateTask(ctx, req, &resp, std::move(done)); });
+    });
+    const Store::Stats after = env.store().stats();
+    if (row.writers == 1 && row.sync) single = r.ops_per_second;
+    const double batches = static_cast<double>(after.batches - before.batches);
+    report.Line(absl::StrFormat(
+        "| %d | %s | %.0f | %s | %.2f | %.2f | %.3f |", row.writers, row.sync ? "on" : "off",
+        r.ops_per_second, row.sync ? absl::StrFormat("%.1f", r.ops_per_second / single) : "—",
+        Percentile(r.latencies, 0.5) / 1000, Percentile(r.latencies, 0.99) / 1000,
+        batches == 0 ? 0.0 : static_cast<double>(after.syncs - before.syncs) / batches));
+  }
+  report.Line();
+  report.Line("WAL sync off is not a mode of d06d (acknowledged must mean durable); its rows "
+              "show what the syncs cost.");
+  report.Line();
+}
+
+// The median cost of the first and of the third page (page_size 100) of each query.
+void ListCost(Report& report, bool quick, int max_tasks) {
+  std::vector<int64_t> sizes;
+  for (int64_t size : quick ? std::vector<int64_t>{200, 2000}
+                            : std::vector<int64_t>{1000, 10000, 100000}) {
+    if (size <= max_tasks || sizes.empty()) sizes.push_back(size);
+  }
+  const int repeats = quick ? 5 : 101;
+
+  struct Query {
+    std::string label;
+    std::function<absl::Status(const std::string& token, std::string* next, int* items)> run;
+  };
+  Env env;
+  env.CreateUnits();
+  auto tasks = [&](const std::string& filter, const std::string& query) {
+    return [&env, filter, query](const std::string& token, std::string* next, int* items) {
+      v1::ListTasksRequest req;
+      req.set_page_size(100);
+      req.set_page_token(token);
+      req.set_filter(filter);
+      req.set_query(query);
+      v1::ListTasksResponse resp;
+      absl::Status s = env.core().ListTasks(req, &resp);
+      *next = resp.next_page_token();
+      *items = resp.tasks_size();
+      return s;
+    };
+  };
+  auto assignments = [&](const std::string& filter) {
+    return [&env, filter](const std::string& token, std::string* next, int* items) {
+      v1::ListAssignmentsRequest req;
+      req.set_parent("tasks/-");
+      req.set_page_size(100);
+      req.set_page_token(token);
+      req.set_filter(filter);
+      v1::ListAssignmentsResponse resp;
+      absl::Status s = env.core().ListAssignments(req, &resp);
+      *next = resp.next_page_token();
+      *items = resp.assignments_size();
+      return s;
+    };
+  };
+  const std::vector<Query> queries = {
+      {"ListTasks, no filter", tasks("", "")},
+      {"ListTasks `assigning_unit = \"units/H07\"`", tasks("assigning_unit = \"units/H07\"", "")},
+      {"ListTasks `query = \"the bao hiem\"` (2% of tasks)", tasks("", "the bao hiem")},
+      {"ListAssignments `unit = \"units/H07.03\"`", assignments("unit = \"units/H07.03\"")},
+      {"ListAssignments `unit_tree = \"units/H07\"`", assignments("unit_tree = \"units/H07\"")},
+      {"ListAssignments `state = IN_PROGRESS`", assignments("state = IN_PROGRESS")},
+      {"ListAssignments `timeliness = OVERDUE`", assignments("timeliness = OVERDUE")},
+      {"ListAssignments `timeliness = DUE_SOON` (sparse)", assignments("timeliness = DUE_SOON")},
+      {"ListAssignments `deadline >= 2026-10-01 AND deadline <= 2026-10-31`",
+       assignments("deadline >= 2026-10-01 AND deadline <= 2026-10-31")},
+  };
+
+  // cost[query][size] = {first page µs, third page µs, items on the first page}
+  struct Cost {
+    double first = 0, third = 0;
+    int items = 0;
+  };
+  std::vector<std::vector<Cost>> cost(queries.size());
+  int64_t have = 0;
+  std::vector<std::string> build_notes;
+  for (int64_t size : sizes) {
+    const absl::Time t0 = absl::Now();
+    env.AddTasks(have, size);
+    build_notes.push_back(absl::StrFormat(
+        "%d tasks: loaded in %.1f s, %.1f MB on disk", size,
+        absl::ToDoubleSeconds(absl::Now() - t0),
+        static_cast<double>(env.DiskBytes()) / 1e6));
+    have = size;
+    for (size_t q = 0; q < queries.size(); ++q) {
+      std::vector<double> first, third;
+      Cost c;
+      for (int r = 0; r < repeats; ++r) {
+        std::string token, next;
+        absl::Time start = absl::Now();
+        Check(queries[q].run("", &next, &c.items), queries[q].label);
+        first.push_back(Micros(absl::Now() - start));
+        int items = 0;
+        Check(queries[q].run(next, &token, &items), queries[q].label);
+        if (token.empty()) continue;
+        start = absl::Now();
+        Check(queries[q].run(token, &next, &items), queries[q].label);
+        third.push_back(Micros(absl::Now() - start));
+      }
+      c.first = Percentile(first, 0.5);
+      c.third = Percentile(third, 0.5);
+      cost[q].push_back(c);
+    }
+  }
+
+  report.Line("## 2. A page costs the same at any size (Core over RocksDB, no network)");
+  report.Line();
+  report.Line(absl::StrFormat(
+      "%d provinces × %d departments. Each task has a lead and a supporting department; a "
+      "quarter of the leads have started; deadlines spread over 2026; today is 2026-07-01. "
+      "Median of %d runs, page_size 100, microseconds for the first page (and the third, "
+      "reached by page token); `items` is the first page's length.",
+      kProvinces, kDepartments, repeats));
+  report.Line();
+  std::string header = "| query |";
+  std::string rule = "|---|";
+  for (int64_t size : sizes) {
+    absl::StrAppend(&header, " ", size, " tasks: µs first (third), items |");
+    absl::StrAppend(&rule, "---:|");
+  }
+  absl::StrAppend(&header, " largest ÷ smallest (first page) |");
+  absl::StrAppend(&rule, "---:|");
+  report.Line(header);
+  report.Line(rule);
+  for (size_t q = 0; q < queries.size(); ++q) {
+    std::string line = absl::StrCat("| ", queries[q].label, " |");
+    for (const Cost& c : cost[q]) {
+      absl::StrAppend(&line, absl::StrFormat(" %.0f (%s), %d |", c.first,
+                                             c.third == 0 ? "—" : absl::StrFormat("%.0f", c.third),
+                                             c.items));
+    }
+    absl::StrAppend(&line, absl::StrFormat(" %.2f |", cost[q].back().first / cost[q].front().first));
+    report.Line(line);
+  }
+  report.Line();
+  for (const std::string& note : build_notes) report.Line("- " + note);
+  report.Line();
+}
+
+void EndToEnd(Report& report, bool quick) {
+  const absl::Duration duration = quick ? absl::Milliseconds(200) : absl::Seconds(3);
+  char tmpl[] = "/tmp/d06-bench-grpc-XXXXXX";
+  if (mkdtemp(tmpl) == nullptr) Check(absl::InternalError("mkdtemp failed"), "temp dir");
+  FakeClock clock(Today());
+  ServerOptions options;
+  options.listen_address = "127.0.0.1:0";
+  options.data_dir = tmpl;
+  options.clock = &clock;
+  auto server = Server::Start(options);
+  Check(server.status(), "start server");
+  ClientOptions copts;
+  copts.target = absl::StrCat("127.0.0.1:", (*server)->port());
+  copts.actor = "bench";
+  auto client = Client::Connect(copts);
+  Check(client.status(), "connect");
+  {
+    v1::CreateUnitRequest req;
+    req.mutable_unit()->set_code(Province(0));
+    req.mutable_unit()->set_display_name("UBND tỉnh");
+    req.mutable_unit()->set_kind(v1::UNIT_KIND_PROVINCE);
+    Check((*client)->CreateUnit(req).status(), "create unit");
+  }
+  report.Line("## 3. End to end: gRPC over loopback with d06::Client");
+  report.Line();
+  report.Line("`CreateTask` (closed loop, one channel shared by W threads), then `GetTask` "
+              "of a created task; " + absl::FormatDuration(duration) + " per row.");
+  report.Line();
+  report.Line("| call | threads | calls/s | p50 ms | p99 ms |");
+  report.Line("|---|---:|---:|---:|---:|");
+  std::string name;
+  for (int writers : {1, 16}) {
+    LoadResult r = RunLoad(writers, duration, [&](int w, int64_t i) {
+      v1::CreateTaskRequest req = Env::TaskRequest(i * 64 + w);
+      req.mutable_task()->set_assigning_unit(absl::StrCat("units/", Province(0)));
+      auto got = (*client)->CreateTask(req);
+      if (got.ok() && w == 0 && i == 0) name = got->task().name();
+      return got.status();
+    });
+    report.Line(absl::StrFormat("| CreateTask | %d | %.0f | %.2f | %.2f |", writers,
+                                r.ops_per_second, Percentile(r.latencies, 0.5) / 1000,
+                                Percentile(r.latencies, 0.99) / 1000));
+  }
+  for (int readers : {1, 16}) {
+    LoadResult r = RunLoad(readers, duration, [&](int, int64_t) {
+      v1::GetTaskRequest req;
+      req.set_name(name);
+      return (*client)->GetTask(req).status();
+    });
+    report.Line(absl::StrFormat("| GetTask | %d | %.0f | %.2f | %.2f |", readers,
+                                r.ops_per_second, Percentile(r.latencies, 0.5) / 1000,
+                                Percentile(r.latencies, 0.99) / 1000));
+  }
+  report.Line();
+  client->reset();
+  (*server)->Shutdown();
+  server->reset();
+  std::filesystem::remove_all(tmpl);
+}
+
+int Main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("Measures d06's write and list costs; see tests/bench/bench.cc.");
+  absl::ParseCommandLine(argc, argv);
+  const bool quick = absl::GetFlag(FLAGS_quick);
+  Report report;
+  report.Line("# d06 benchmark results");
+  report.Line();
+  report.Line(absl::StrFormat(
+      "Written by `scripts/bench.sh` (`d06_bench`, tests/bench/bench.cc) on %s, %u cores%s. "
+      "Compare ratios within one run, not absolute numbers across machines.",
+      absl::FormatTime("%Y-%m-%d", absl::Now(), absl::LocalTimeZone()),
+      std::thread::hardware_concurrency(), quick ? " (--quick: smoke run)" : ""));
+  report.Line();
+  GroupCommit(report, quick);
+  ListCost(report, quick, absl::GetFlag(FLAGS_max_tasks));
+  EndToEnd(report, quick);
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  report.Line(absl::StrFormat("Peak resident memory of the benchmark process: %.0f MB.",
+                              static_cast<double>(usage.ru_maxrss) / 1024));
+  const std::string out = absl::GetFlag(FLAGS_out);
+  if (!out.empty()) {
+    std::ofstream file(out);
+    file << report.text();
+    if (!file.good()) {
+      std::cerr << "d06_bench: cannot write " << out << "\n";
+      return 1;
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace d06::bench
+
+int main(int argc, char** argv) { return d06::bench::Main(argc, argv); }
