@@ -53,6 +53,8 @@ constexpr size_t kMaxActor = 200;
 constexpr int kDefaultPageSize = 100;
 constexpr int kMaxPageSize = 1000;
 constexpr int kScanBudget = 20000;
+// Tokens this server issues are far shorter; a longer one is refused unread.
+constexpr size_t kMaxPageTokenBytes = 1024;
 
 // ---------------------------------------------------------------------------------------
 // Small helpers
@@ -170,6 +172,7 @@ absl::Status InvalidPageToken() {
 
 absl::StatusOr<std::string> DecodePageToken(absl::string_view token, absl::string_view scope) {
   if (token.empty()) return std::string();
+  if (token.size() > kMaxPageTokenBytes) return InvalidPageToken();
   std::string raw;
   if (!absl::WebSafeBase64Unescape(token, &raw)) return InvalidPageToken();
   absl::string_view in = raw;
@@ -562,6 +565,12 @@ absl::Status CheckUpdateMask(absl::string_view resource,
   }
   for (const std::string& path : mask.paths()) {
     if (std::find(settable.begin(), settable.end(), path) != settable.end()) continue;
+    const std::string top = path.substr(0, path.find('.'));
+    if (top != path && std::find(settable.begin(), settable.end(), top) != settable.end()) {
+      return InvalidField("update_mask",
+                          absl::StrCat("update_mask path \"", path, "\" names part of a field; "
+                                       "send the whole field as \"", top, "\""));
+    }
     if (google::protobuf::util::FieldMaskUtil::GetFieldDescriptors(descriptor, path, nullptr)) {
       return InvalidField("update_mask",
                           absl::StrCat(resource, ".", path,
@@ -1039,7 +1048,9 @@ absl::Status Core::ListTasks(const v1::ListTasksRequest& request,
     } else if (term.key == "assigning_unit") {
       ASSIGN_OR_RETURN(assigning_unit, FilterUnitCode(term, false));
     } else if (term.key == "label") {
-      ASSIGN_OR_RETURN(label, NormalizeField("filter.label", term.value, kMaxLabel));
+      absl::StatusOr<std::string> normalized = NormalizeField("label", term.value, kMaxLabel);
+      if (!normalized.ok()) return FilterError(absl::StrCat("filter: ", normalized.status().message()));
+      label = *std::move(normalized);
     } else {
       absl::StatusOr<uint64_t> id = ParseTaskName("parent_task", term.value);
       if (!id.ok()) return FilterError("filter: parent_task must be a task name like \"tasks/7\"");
@@ -1261,9 +1272,9 @@ void Core::Transition(const CallContext& ctx, const Message& request, const Tran
                                             keys::AssignmentKey(id.task_id, id.unit_code), &before));
            if (!found) return NotFound(name);
            RETURN_IF_ERROR(CheckEtag("etag", args.etag, before.etag(), name));
-           ASSIGN_OR_RETURN(v1::AssignmentState next, NextState(before.state(), args.action));
            ASSIGN_OR_RETURN(v1::Task task, RequireTask(reader, id.task_id));
            RETURN_IF_ERROR(TaskNotCancelled(task));
+           ASSIGN_OR_RETURN(v1::AssignmentState next, NextState(before.state(), args.action));
            if (args.action == Action::kReopen && before.role() == v1::ASSIGNMENT_ROLE_LEAD &&
                !IsLive(before.state())) {
              // A declined lead coming back must not make a second live lead.
@@ -1441,11 +1452,14 @@ absl::Status Core::ListAssignments(const v1::ListAssignmentsRequest& request,
     }
     return true;
   };
-  const std::string scope = absl::StrCat("assignments\n", request.parent(), "\n", request.filter(),
-                                         "\n", absl::FormatCivilTime(today));
+  // Not the day: a token taken before midnight resumes after it, under the new day's
+  // timeliness (like any change made between two pages).
+  const std::string scope =
+      absl::StrCat("assignments\n", request.parent(), "\n", request.filter());
   ASSIGN_OR_RETURN(std::string after, DecodePageToken(request.page_token(), scope));
   const int page_size = PageSize(request.page_size());
   if (task_id != 0) {
+    RETURN_IF_ERROR(RequireTask(*view, task_id).status());
     // One task has few assignments: read them all, order by the same sort key as the
     // cross-task index (deadline, task, unit) and resume after the cursor.
     ASSIGN_OR_RETURN(std::vector<v1::Assignment> assignments, LoadAssignments(*view, task_id));

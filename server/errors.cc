@@ -1,16 +1,35 @@
 #include "server/errors.h"
 
 #include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
 
 namespace d06 {
+namespace {
+
+// An error travels in gRPC trailers, which clients cap (8 KiB by default): a message or
+// metadata value that echoes a long input is cut short, never the whole error lost.
+constexpr size_t kMaxMessageBytes = 1000;
+constexpr size_t kMaxMetadataBytes = 200;
+
+}  // namespace
+
+std::string Excerpt(absl::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return std::string(text);
+  size_t end = max_bytes;
+  // Cut before a UTF-8 continuation byte's lead, never inside a character.
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return absl::StrCat(text.substr(0, end), "…");
+}
 
 absl::Status Error(absl::StatusCode code, absl::string_view reason,
                    absl::string_view message, const ErrorMetadata& metadata) {
-  absl::Status status(code, message);
+  absl::Status status(code, Excerpt(message, kMaxMessageBytes));
   v1::ErrorInfo info;
   info.set_reason(std::string(reason));
   info.set_domain(std::string(kErrorDomain));
-  for (const auto& [key, value] : metadata) (*info.mutable_metadata())[key] = value;
+  for (const auto& [key, value] : metadata) {
+    (*info.mutable_metadata())[key] = Excerpt(value, kMaxMetadataBytes);
+  }
   status.SetPayload(kErrorInfoTypeUrl, absl::Cord(info.SerializeAsString()));
   return status;
 }

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -233,14 +234,26 @@ absl::StatusOr<std::vector<FilterTerm>> ParseFilter(absl::string_view filter) {
     return FilterError("the filter is not valid UTF-8; send it as UTF-8 text",
                        {{"filter", echoed}});
   }
+  if (filter.size() > kMaxFilterBytes) {
+    return FilterError(absl::StrFormat("the filter is %d bytes long; at most %d",
+                                       filter.size(), kMaxFilterBytes),
+                       {{"filter", std::string(filter)}});
+  }
   return Parser(filter).Parse();
 }
 
 absl::Status CheckFilterTerms(
     const std::vector<FilterTerm>& terms,
     const absl::flat_hash_map<std::string, std::vector<FilterTerm::Op>>& allowed) {
+  absl::flat_hash_set<std::string> equal_keys;
   for (const FilterTerm& term : terms) {
     const ErrorMetadata metadata = {{"field", term.key}};
+    if (term.op == FilterTerm::Op::kEq && !equal_keys.insert(term.key).second) {
+      return FilterError(absl::StrFormat("field \"%s\" is compared with = more than once; "
+                                         "a filter may give one value per field",
+                                         term.key),
+                         metadata);
+    }
     auto it = allowed.find(term.key);
     if (it == allowed.end()) {
       if (allowed.empty()) {

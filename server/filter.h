@@ -58,6 +58,9 @@ absl::string_view FilterOpString(FilterTerm::Op op);
 // For test failure messages: state = "IN_PROGRESS".
 std::ostream& operator<<(std::ostream& os, const FilterTerm& term);
 
+// The longest filter accepted, in bytes.
+inline constexpr size_t kMaxFilterBytes = 2000;
+
 // Parses `filter` into its terms, in order. Errors (INVALID_ARGUMENT, reason
 // INVALID_FILTER, metadata {"filter": filter}) name the 0-based position, counted in
 // characters (code points), where something else was expected, e.g.
@@ -67,8 +70,9 @@ absl::StatusOr<std::vector<FilterTerm>> ParseFilter(absl::string_view filter);
 // Checks parsed terms against what a List method supports: `allowed` maps each
 // supported key to its allowed operators. Unknown keys are rejected with a message
 // listing the supported keys (sorted); a key used with an operator it does not support
-// is rejected with a message listing its operators. Errors are INVALID_ARGUMENT,
-// reason INVALID_FILTER, metadata {"field": key}.
+// is rejected with a message listing its operators; a key compared with = twice
+// (`label = "a" AND label = "b"`) is rejected: each key takes one value. Errors are
+// INVALID_ARGUMENT, reason INVALID_FILTER, metadata {"field": key}.
 absl::Status CheckFilterTerms(
     const std::vector<FilterTerm>& terms,
     const absl::flat_hash_map<std::string, std::vector<FilterTerm::Op>>& allowed);

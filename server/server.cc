@@ -61,9 +61,10 @@ class ServerImpl final : public Server {
       grpc_->GetHealthCheckService()->Shutdown();
       grpc_->Shutdown(absl::ToChronoTime(absl::Now() + kShutdownGrace));
     }
-    // Drains queued writes (their calls get their answers) and closes RocksDB.
-    store_.reset();
+    // Every handler has returned and every call is answered (queued writes finish on the
+    // still-running writer thread) before RocksDB closes under them.
     if (grpc_) grpc_->Wait();
+    store_.reset();
     absl::MutexLock lock(&mu_);
     stopped_ = true;
   }

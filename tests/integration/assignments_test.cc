@@ -223,6 +223,12 @@ TEST_F(AssignmentsTest, GetAndListErrors) {
   req.set_name("tasks/987654321/assignments/H29.01");
   EXPECT_THAT(client().GetAssignment(req).status(),
               IsError(absl::StatusCode::kNotFound, "NOT_FOUND"));
+  {
+    v1::ListAssignmentsRequest list;
+    list.set_parent("tasks/987654321");
+    EXPECT_THAT(client().ListAssignments(list).status(),
+                IsError(absl::StatusCode::kNotFound, "NOT_FOUND"));
+  }
 
   for (const std::string parent : {"", "tasks", "tasks/", "tasks/x", "tasks/-/x", "units/H29"}) {
     SCOPED_TRACE(parent);
@@ -234,7 +240,8 @@ TEST_F(AssignmentsTest, GetAndListErrors) {
        {"colour = RED", "state = FINISHED", "state = UNSPECIFIED", "role = BOSS",
         "timeliness = LATE", "deadline >= 2026-13-01", "deadline >= tomorrow",
         "deadline >= 2026-1-5", "unit = H29", "unit_tree = \"units/h29\"", "state IN_PROGRESS",
-        "state = IN_PROGRESS OR state = COMPLETED"}) {
+        "state = IN_PROGRESS OR state = COMPLETED", "unit = \"units/H29\" AND unit = \"units/H30\"",
+        "role = LEAD AND role = SUPPORT"}) {
     SCOPED_TRACE(filter);
     v1::ListAssignmentsRequest list;
     list.set_parent("tasks/-");
@@ -573,6 +580,35 @@ TEST_F(AssignmentsTest, ListFiltersAndOrder) {
               ElementsAre(t1.name() + n + "H29.01"));
   EXPECT_THAT(Names(AllAssignments(t2.name(), "role = SUPPORT")),
               ElementsAre(t2.name() + n + "H29.01", t2.name() + n + "H29.01.1.1"));
+}
+
+// A page token taken before midnight (Vietnam) still works after it; the next page is
+// judged by the new day.
+TEST_F(AssignmentsTest, PageTokensOutliveMidnight) {
+  std::vector<std::string> names;
+  for (int i = 0; i < 5; ++i) {
+    names.push_back(Assign(MakeTask("units/H29", "Nhiệm vụ", Day(2026, 3, 21 + i)).name(),
+                           "units/H29.01", v1::ASSIGNMENT_ROLE_LEAD)
+                        .name());
+  }
+  SetToday(2026, 3, 20, 23);
+  for (const std::string filter : {"", "timeliness = DUE_SOON"}) {
+    SCOPED_TRACE(filter);
+    v1::ListAssignmentsRequest req;
+    req.set_parent("tasks/-");
+    req.set_filter(filter);
+    req.set_page_size(2);
+    auto first = client().ListAssignments(req);
+    ASSERT_THAT(first.status(), IsOk());
+    ASSERT_EQ(first->assignments_size(), 2);
+    SetToday(2026, 3, 21, 1);  // past midnight in UTC+7
+    req.set_page_token(first->next_page_token());
+    auto second = client().ListAssignments(req);
+    ASSERT_THAT(second.status(), IsOk());
+    ASSERT_GE(second->assignments_size(), 1);
+    EXPECT_EQ(second->assignments(0).name(), names[2]);
+    SetToday(2026, 3, 20, 23);
+  }
 }
 
 }  // namespace

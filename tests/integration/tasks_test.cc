@@ -248,6 +248,12 @@ TEST_F(TasksTest, UpdateErrors) {
     SCOPED_TRACE(path);
     EXPECT_THAT(update(t.name(), {"title", path}, noop), IsInvalidField("update_mask"));
   }
+  {
+    absl::Status nested = update(t.name(), {"directive.number"}, noop);
+    EXPECT_THAT(nested, IsInvalidField("update_mask"));
+    EXPECT_THAT(std::string(nested.message()),
+                ::testing::HasSubstr("send the whole field as \"directive\""));
+  }
   EXPECT_THAT(update(t.name(), {"title"}, [](v1::Task* x) { x->clear_title(); }),
               IsInvalidField("task.title"));
   EXPECT_THAT(update(t.name(), {"title"}, [](v1::Task* x) { x->set_title("a\xff" "b"); }),
@@ -340,6 +346,17 @@ TEST_F(TasksTest, CancelRevokesOpenAssignmentsOnly) {
     revoked.insert(events[i].resource());
   }
   EXPECT_EQ(revoked, (std::set<std::string>{open.name(), fresh.name()}));
+
+  // Every transition on a cancelled task's assignments says the task is cancelled, whatever
+  // the assignment's own state.
+  EXPECT_THAT(client().ReopenAssignment(Named<v1::ReopenAssignmentRequest>(done.name(), "x"))
+                  .status(),
+              IsError(absl::StatusCode::kFailedPrecondition, "TASK_CANCELLED"));
+  EXPECT_THAT(client().StartAssignment(Named<v1::StartAssignmentRequest>(fresh.name())).status(),
+              IsError(absl::StatusCode::kFailedPrecondition, "TASK_CANCELLED"));
+  EXPECT_THAT(client().RevokeAssignment(Named<v1::RevokeAssignmentRequest>(open.name(), "x"))
+                  .status(),
+              IsError(absl::StatusCode::kFailedPrecondition, "TASK_CANCELLED"));
 }
 
 TEST_F(TasksTest, CancelErrors) {
@@ -428,7 +445,8 @@ TEST_F(TasksTest, ListFilters) {
   EXPECT_THAT(AllTasks(R"(label = "2027")"), IsEmpty());
 
   for (const std::string filter : {"kind = DAILY", "title = \"A\"", "label", "state = ACTIVE OR",
-                                   "kind = RECURRING AND", "urgency = 7x"}) {
+                                   "kind = RECURRING AND", "urgency = 7x",
+                                   R"(label = "2026" AND label = "2027")"}) {
     SCOPED_TRACE(filter);
     v1::ListTasksRequest req;
     req.set_filter(filter);

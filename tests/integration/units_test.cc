@@ -260,7 +260,7 @@ TEST_F(UnitsTest, ListFilters) {
   for (const std::string filter :
        {"kind = BANANA", "colour = RED", "kind ~ PROVINCE", "kind = UNSPECIFIED",
         "kind = PROVINCE OR kind = MINISTRY", "(kind = PROVINCE)", "kind =", "parent = \"units/H29",
-        "state = ACTIVE and kind = PROVINCE"}) {
+        "state = ACTIVE and kind = PROVINCE", "kind = PROVINCE AND kind = MINISTRY"}) {
     SCOPED_TRACE(filter);
     v1::ListUnitsRequest req;
     req.set_filter(filter);

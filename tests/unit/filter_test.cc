@@ -259,6 +259,21 @@ TEST(FilterCheckTermsTest, RejectsUnknownKeyListingSortedSupportedKeys) {
   EXPECT_EQ(info.metadata().at("field"), "owner");
 }
 
+TEST(FilterCheckTermsTest, RejectsAKeyComparedWithEqualsTwice) {
+  absl::Status s = CheckFilterTerms(MustParse("state=A AND unit=units/H29 AND state=B"), Allowed());
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ErrorReason(s), "INVALID_FILTER");
+  EXPECT_EQ(s.message(),
+            "filter: field \"state\" is compared with = more than once; a filter may give one "
+            "value per field");
+  EXPECT_EQ(ErrorInfoOf(s).metadata().at("field"), "state");
+  // Bounds may repeat: they narrow the range.
+  EXPECT_TRUE(CheckFilterTerms(MustParse("deadline>=2026-01-01 AND deadline>=2026-02-01 AND "
+                                         "deadline<2026-12-31 AND deadline=2026-03-01"),
+                               Allowed())
+                  .ok());
+}
+
 TEST(FilterCheckTermsTest, RejectsUnsupportedOperatorListingTheSupportedOnes) {
   absl::Status s = CheckFilterTerms(MustParse("state<X"), Allowed());
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
