@@ -273,15 +273,31 @@ Store::~Store() {
   db_->Close();
 }
 
+namespace {
+
+// The answer to every write after a WAL sync failed.
+absl::Status FailStopped(const absl::Status& failed) {
+  return absl::UnavailableError(absl::StrCat("storage failed (", failed.message(),
+                                             "); this server takes no more writes until it "
+                                             "is restarted"));
+}
+
+}  // namespace
+
 void Store::Submit(Mutation mutation, Done done) {
+  absl::Status refused;
   {
     absl::MutexLock lock(&mu_);
-    if (!closing_) {
+    if (closing_) {
+      refused = absl::UnavailableError("the store is shutting down; retry on another server");
+    } else if (!failed_.ok()) {
+      refused = FailStopped(failed_);
+    } else {
       queue_.push_back(Pending{std::move(mutation), std::move(done)});
       return;
     }
   }
-  done(absl::UnavailableError("the store is shutting down; retry on another server"));
+  done(std::move(refused));
 }
 
 absl::Status Store::Apply(Mutation mutation) {
@@ -326,6 +342,16 @@ void Store::WriterLoop() {
       if (queue_.empty()) return;  // closing and drained
       group.swap(queue_);
     }
+    absl::Status failed;
+    {
+      absl::MutexLock lock(&mu_);
+      failed = failed_;
+    }
+    if (!failed.ok()) {
+      for (Pending& pending : group) pending.done(FailStopped(failed));
+      group.clear();
+      continue;
+    }
     // Run each mutation and write its batch unsynced; one WAL sync covers the group.
     results.clear();
     uint64_t batches = 0;
@@ -354,8 +380,11 @@ void Store::WriterLoop() {
     }
     const bool sync = batches > 0 && options_.sync;
     if (sync) {
-      absl::Status synced = FromRocks(db_->SyncWAL(), "sync write-ahead log");
+      absl::Status synced = options_.sync_for_testing
+                                 ? options_.sync_for_testing()
+                                 : FromRocks(db_->SyncWAL(), "sync write-ahead log");
       if (!synced.ok()) {
+        failed = synced;
         for (absl::Status& status : results) {
           if (status.ok()) status = synced;
         }
@@ -363,6 +392,7 @@ void Store::WriterLoop() {
     }
     {
       absl::MutexLock lock(&mu_);
+      if (!failed.ok()) failed_ = failed;
       revision_ = revision;
       stats_.mutations += group.size();
       stats_.batches += batches;

@@ -132,6 +132,8 @@ class Store {
     // Sync the WAL before acknowledging a write. Only tests of non-durable speed turn
     // this off.
     bool sync = true;
+    // Replaces the WAL sync (tests of a failing disk); null syncs RocksDB's WAL.
+    std::function<absl::Status()> sync_for_testing;
   };
 
   // A mutation stages writes in a Txn; a non-OK status discards them.
@@ -150,7 +152,9 @@ class Store {
   Store& operator=(const Store&) = delete;
 
   // Queues a mutation; `done` runs on the writer thread after its batch is durable.
-  // After the store started closing, done(UNAVAILABLE) runs at once.
+  // After the store started closing, done(UNAVAILABLE) runs at once. So it does once a WAL
+  // sync has failed: the store stops writing (fail-stop), since batches it could not make
+  // durable are in memory and later writes could build on them; restart the process.
   void Submit(Mutation mutation, Done done);
   // Submit and wait.
   absl::Status Apply(Mutation mutation);
@@ -189,6 +193,7 @@ class Store {
   mutable absl::Mutex mu_;
   std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
   bool closing_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status failed_ ABSL_GUARDED_BY(mu_);  // the failed WAL sync, once one has failed
   int64_t revision_ ABSL_GUARDED_BY(mu_);
   Stats stats_ ABSL_GUARDED_BY(mu_);
   std::thread writer_;

@@ -151,6 +151,41 @@ TEST_F(StoreTest, WritesQueuedTogetherShareOneWalSync) {
   EXPECT_EQ(store_->revision(), 21);
 }
 
+TEST_F(StoreTest, AFailedWalSyncStopsAllLaterWrites) {
+  store_.reset();
+  Store::Options options{dir_};
+  options.sync_for_testing = [] { return absl::InternalError("disk on fire"); };
+  auto store = Store::Open(options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  store_ = *std::move(store);
+  absl::Status first = store_->Apply([](Txn& txn) {
+    txn.Put(Cf::kEntities, "k", "v");
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(first.code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(first.message(), "disk on fire");
+  bool ran = false;
+  absl::Status later = store_->Apply([&](Txn& txn) {
+    ran = true;
+    txn.Put(Cf::kEntities, "k2", "v");
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(later.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(later.message(),
+            "storage failed (disk on fire); this server takes no more writes until it is "
+            "restarted");
+  EXPECT_FALSE(ran);
+  EXPECT_FALSE(Read(Cf::kEntities, "k2").has_value());
+  // After a restart with a working disk, writes go on.
+  Reopen();
+  EXPECT_TRUE(store_
+                  ->Apply([](Txn& txn) {
+                    txn.Put(Cf::kEntities, "k3", "v");
+                    return absl::OkStatus();
+                  })
+                  .ok());
+}
+
 TEST_F(StoreTest, NextCounterTwiceInOneBatch) {
   ASSERT_TRUE(store_
                   ->Apply([](Txn& txn) {
