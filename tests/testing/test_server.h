@@ -45,6 +45,7 @@
 #include "gtest/gtest.h"
 #include "server/clock.h"
 #include "server/server.h"
+#include "storage/store.h"
 
 namespace d06::testing {
 
@@ -168,6 +169,24 @@ class ServerTest : public ::testing::Test {
     server_.reset();
     StartServer();
     if (server_ == nullptr) throw std::runtime_error("restart failed");
+  }
+
+  // Stops the server, opens the data directory's d06::Store, runs `fn` on it, closes it
+  // and starts the server again (new port; as with Restart(), make new clients). For
+  // tests that must put data in place no RPC can write, or read what no RPC reads.
+  // `fn` may use gtest assertions; a failed ASSERT_* only ends `fn`.
+  void WithStoppedServer(const std::function<void(Store&)>& fn) {
+    client_.reset();
+    server_->Shutdown();
+    server_->Wait();
+    server_.reset();
+    {
+      auto store = Store::Open({data_dir_});
+      if (!store.ok()) throw std::runtime_error("Store::Open: " + store.status().ToString());
+      fn(**store);
+    }  // the Store closes (and releases its lock) before the server reopens it
+    StartServer();
+    if (server_ == nullptr) throw std::runtime_error("start after WithStoppedServer failed");
   }
 
   // A client of the running server sending `actor` (empty: no x-d06-actor header).

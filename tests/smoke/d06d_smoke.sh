@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Smoke test of the real binaries: d06d on 127.0.0.1:0 with a fresh data directory,
+# d06_example walking a task to completed, a clean SIGTERM shutdown, and a second start
+# on the same data directory that still has the first run's data.
+#
+#   tests/smoke/d06d_smoke.sh path/to/d06d path/to/d06_example
+#
+# Loopback only. Every wait polls with an overall timeout; d06d is always killed and the
+# temporary directory removed on exit.
+set -euo pipefail
+
+if [[ $# -ne 2 ]]; then
+  echo "usage: $0 D06D D06_EXAMPLE" >&2
+  exit 2
+fi
+D06D=$1
+EXAMPLE=$2
+for bin in "$D06D" "$EXAMPLE"; do
+  [[ -x $bin ]] || { echo "FAIL: not an executable: $bin" >&2; exit 1; }
+done
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/d06-smoke-XXXXXX")
+DATA=$WORK/data
+PID=""
+
+cleanup() {
+  local status=$?
+  if [[ -n $PID ]] && kill -0 "$PID" 2>/dev/null; then
+    kill -KILL "$PID" 2>/dev/null || true
+    wait "$PID" 2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+fail() {
+  echo "FAIL: $*" >&2
+  for log in "$WORK"/*.log; do
+    [[ -f $log ]] || continue
+    echo "---- $(basename "$log")" >&2
+    cat "$log" >&2
+  done
+  exit 1
+}
+
+# Starts d06d in the background with its output in $WORK/$1.log; sets PID and PORT once
+# it reports the port it bound ("d06d: serving gRPC on port N (...)").
+start_d06d() {
+  local log=$WORK/$1.log
+  "$D06D" --listen=127.0.0.1:0 --data_dir="$DATA" >"$log" 2>&1 &
+  PID=$!
+  PORT=""
+  local deadline=$((SECONDS + 20))
+  while ((SECONDS < deadline)); do
+    PORT=$(sed -n 's/^d06d: serving gRPC on port \([0-9][0-9]*\) .*/\1/p' "$log")
+    [[ -n $PORT ]] && break
+    kill -0 "$PID" 2>/dev/null || fail "d06d ($1) exited before serving"
+    sleep 0.05
+  done
+  [[ -n $PORT && $PORT -gt 0 ]] || fail "d06d ($1) did not report a port within 20s"
+  grep -qF "d06d: data directory $DATA" "$log" || fail "d06d ($1) did not report its data directory"
+  echo "d06d ($1) pid $PID serving on 127.0.0.1:$PORT"
+}
+
+# Sends SIGTERM and expects exit status 0 and the clean-stop message, within 20s.
+stop_d06d() {
+  local log=$WORK/$1.log
+  kill -TERM "$PID"
+  local deadline=$((SECONDS + 20))
+  while kill -0 "$PID" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.05; done
+  kill -0 "$PID" 2>/dev/null && fail "d06d ($1) still running 20s after SIGTERM"
+  local status=0
+  wait "$PID" || status=$?
+  PID=""
+  ((status == 0)) || fail "d06d ($1) exited with status $status after SIGTERM"
+  grep -qF "d06d: stopped cleanly" "$log" || fail "d06d ($1) did not say it stopped cleanly"
+  echo "d06d ($1) stopped cleanly"
+}
+
+# Runs d06_example; expects exit 0, the assignment completed, and the given task name.
+run_example() {
+  local out=$WORK/$1.log want_task=$2
+  local status=0
+  timeout 30 "$EXAMPLE" --target="127.0.0.1:$PORT" --actor=smoke >"$out" 2>&1 || status=$?
+  ((status == 0)) || fail "d06_example ($1) exited with status $status"
+  grep -q '^health: SERVING' "$out" || fail "d06_example ($1) did not report health SERVING"
+  grep -q '^approve -> ASSIGNMENT_STATE_COMPLETED$' "$out" ||
+    fail "d06_example ($1) did not approve the assignment"
+  grep -q '^final: .* state ASSIGNMENT_STATE_COMPLETED, timeliness TIMELINESS_COMPLETED_ON_TIME$' \
+    "$out" || fail "d06_example ($1) did not report the assignment completed on time"
+  grep -q "^created task $want_task " "$out" ||
+    fail "d06_example ($1) did not create $want_task"
+  grep -q ' smoke EVENT_ACTION_APPROVE ' "$out" ||
+    fail "d06_example ($1) history lacks the approval by actor smoke"
+  echo "d06_example ($1) completed its assignment ($want_task)"
+}
+
+start_d06d first
+run_example example1 tasks/1
+stop_d06d first
+
+# Reopen the same data directory: it starts, and the first run's data is there (the
+# task counter continues, so the example's task is tasks/2, not tasks/1 again).
+start_d06d second
+run_example example2 tasks/2
+stop_d06d second
+
+echo "PASS"
