@@ -289,6 +289,7 @@ std::vector<std::string> TaskIndexKeys(const v1::Task& task) {
   for (const std::string& label : task.labels()) {
     key = "tl";
     keys::PutString(&key, label);
+    keys::PutU8(&key, state);
     add(key);
   }
   if (!task.parent_task().empty()) {
@@ -324,6 +325,11 @@ uint8_t Bucket(const v1::Assignment& a) {
   return static_cast<uint8_t>(a.state());
 }
 
+// The index byte of an assignment: its role and its bucket (keys.h).
+uint8_t IndexBucket(v1::AssignmentRole role, uint8_t bucket) {
+  return static_cast<uint8_t>(static_cast<int>(role) * keys::kRoleStride + bucket);
+}
+
 uint64_t DeadlineKeyOf(const v1::Date& deadline) {
   return IsZeroDate(deadline) ? keys::kNoDeadline
                               : keys::DeadlineKey(DayNumber(ToCivilDay(deadline)));
@@ -355,7 +361,7 @@ std::string AllAssignmentsPrefix(uint8_t bucket) {
 // `ancestry` is the assigned unit's code, then its parent's, up to the root.
 std::vector<std::string> AssignmentIndexKeys(const v1::Assignment& a, uint64_t task_id,
                                              const std::vector<std::string>& ancestry) {
-  const uint8_t bucket = Bucket(a);
+  const uint8_t bucket = IndexBucket(a.role(), Bucket(a));
   const std::string sort = SortKey(a, task_id, ancestry.front());
   std::vector<std::string> out = {AllAssignmentsPrefix(bucket) + sort};
   for (size_t i = 0; i < ancestry.size(); ++i) {
@@ -1089,7 +1095,7 @@ absl::Status Core::ListTasks(const v1::ListTasksRequest& request,
   } else if (label) {
     std::string p = "tl";
     keys::PutString(&p, *label);
-    ranges = {{p, "", ""}};
+    ranges = with_states(p);
   } else if (parent_task) {
     std::string p = "tp";
     keys::PutU64(&p, *parent_task);
@@ -1487,13 +1493,21 @@ absl::Status Core::ListAssignments(const v1::ListAssignmentsRequest& request,
     std::string lo_key, hi_key;
     keys::PutU64(&lo_key, lo);
     if (hi != keys::kNoDeadline) keys::PutU64(&hi_key, hi + 1);
-    for (uint8_t bucket : buckets) {
-      if (unit || unit_tree) {
-        const std::string& code = unit ? *unit : *unit_tree;
-        ranges.push_back({AssignmentsByUnitPrefix(code, 0, bucket), lo_key, hi_key});
-        if (unit_tree) ranges.push_back({AssignmentsByUnitPrefix(code, 1, bucket), lo_key, hi_key});
-      } else {
-        ranges.push_back({AllAssignmentsPrefix(bucket), lo_key, hi_key});
+    std::vector<v1::AssignmentRole> roles = {v1::ASSIGNMENT_ROLE_LEAD,
+                                             v1::ASSIGNMENT_ROLE_SUPPORT};
+    if (role) roles = {*role};
+    for (v1::AssignmentRole r : roles) {
+      for (uint8_t state_bucket : buckets) {
+        const uint8_t bucket = IndexBucket(r, state_bucket);
+        if (unit || unit_tree) {
+          const std::string& code = unit ? *unit : *unit_tree;
+          ranges.push_back({AssignmentsByUnitPrefix(code, 0, bucket), lo_key, hi_key});
+          if (unit_tree) {
+            ranges.push_back({AssignmentsByUnitPrefix(code, 1, bucket), lo_key, hi_key});
+          }
+        } else {
+          ranges.push_back({AllAssignmentsPrefix(bucket), lo_key, hi_key});
+        }
       }
     }
     match = [&](absl::string_view suffix, v1::Assignment* a) -> absl::StatusOr<bool> {
@@ -1503,9 +1517,7 @@ absl::Status Core::ListAssignments(const v1::ListAssignmentsRequest& request,
           !keys::GetString(&suffix, &code)) {
         return absl::DataLossError("bad assignment index key");
       }
-      ASSIGN_OR_RETURN(bool found, view->GetProto(Cf::kEntities, keys::AssignmentKey(id, code), a));
-      if (!found) return false;
-      return role ? a->role() == *role : true;
+      return view->GetProto(Cf::kEntities, keys::AssignmentKey(id, code), a);
     };
   }
   ASSIGN_OR_RETURN(std::string next,

@@ -1,6 +1,7 @@
 // The on-disk layout of d06: every column family and every key, in one place.
 //
-// Schema version 1. Integers are big-endian so byte order is numeric order; variable
+// Schema version 2 (version 1, before the first release, had no role in assignment index
+// keys and no state in label index keys). Integers are big-endian so byte order is numeric order; variable
 // strings (unit codes, labels, tokens) end with a 0x00 byte (they never contain one:
 // input text is validated and control characters are rejected).
 //
@@ -22,7 +23,7 @@
 //   "tu" unit_code 0x00 u8 state u64 id                       tasks by assigning unit
 //   "tk" u8 kind u8 state u64 id                              tasks by kind
 //   "tg" u8 urgency u8 state u64 id                           tasks by urgency
-//   "tl" label 0x00 u64 id                                    tasks by label
+//   "tl" label 0x00 u8 state u64 id                           tasks by label
 //   "tp" u64 parent_id u64 id                                 tasks by parent task
 //   "tx" token 0x00 u64 id                                    words of title+content, as typed
 //   "tf" folded_token 0x00 u64 id                             the same words folded
@@ -33,8 +34,8 @@
 //                                                             the unit itself, 1 = below it)
 //   "ht" u64 task_id u64 revision u32 index                   a task's events, in order
 //   where SORT = u64 deadline_key, u64 task_id, unit_code 0x00
-//   and bucket = the assignment state number, except that a COMPLETED assignment
-//   finished late has kBucketCompletedLate.
+//   and bucket = role number * kRoleStride + the assignment state number, except that a
+//   COMPLETED assignment finished late has kBucketCompletedLate for its state number.
 //
 // Column family "events":
 //   u64 revision u32 index      -> Event
@@ -51,7 +52,7 @@
 
 namespace d06::keys {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 inline constexpr char kMetaSchemaVersion[] = "schema_version";
 inline constexpr char kMetaRevision[] = "revision";
@@ -59,6 +60,8 @@ inline constexpr char kMetaNextTaskId[] = "next_task_id";
 
 // Bucket of a COMPLETED assignment whose completion was reported after its deadline.
 inline constexpr uint8_t kBucketCompletedLate = 32;
+// Assignment index buckets of role r are r * kRoleStride + state bucket (at most 160).
+inline constexpr int kRoleStride = 64;
 // The deadline_key of an assignment with no deadline: sorts after every date.
 inline constexpr uint64_t kNoDeadline = ~uint64_t{0};
 

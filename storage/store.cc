@@ -222,7 +222,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const Options& options) {
     return status;
   };
 
-  // Schema version: write it on a new database, refuse a newer one.
+  // Schema version: write it on a new database, refuse any other.
   rocksdb::ReadOptions read_options;
   std::string value;
   rocksdb::Status s = db->Get(read_options, handles[0], keys::kMetaSchemaVersion, &value);
@@ -237,10 +237,16 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const Options& options) {
     return close_on_error(FromRocks(s, "read schema version"));
   } else {
     int version = 0;
-    if (!absl::SimpleAtoi(value, &version) || version > keys::kSchemaVersion || version < 1) {
+    // Every version so far predates the first release: there is no migration; an older
+    // directory is refused, never misread.
+    if (!absl::SimpleAtoi(value, &version) || version != keys::kSchemaVersion) {
       return close_on_error(absl::FailedPreconditionError(absl::StrCat(
           "data directory ", options.path, " has schema version '", value,
-          "'; this d06d reads version ", keys::kSchemaVersion)));
+          "'; this d06d reads version ", keys::kSchemaVersion,
+          version > 0 && version < keys::kSchemaVersion
+              ? " (an older pre-release layout with no migration: move the directory aside "
+                "and start afresh)"
+              : "")));
     }
     s = db->Get(read_options, handles[0], keys::kMetaRevision, &value);
     if (s.ok()) {

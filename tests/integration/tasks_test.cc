@@ -443,6 +443,11 @@ TEST_F(TasksTest, ListFilters) {
   EXPECT_THAT(Names(AllTasks(absl::StrCat("parent_task = \"", a.name(), "\""))),
               ElementsAre(d.name()));
   EXPECT_THAT(AllTasks(R"(label = "2027")"), IsEmpty());
+  // The label index holds the task's state: a cancellation moves the task between ranges.
+  EXPECT_THAT(Names(AllTasks(R"(label = "2025" AND state = CANCELLED)")), ElementsAre(c.name()));
+  EXPECT_THAT(AllTasks(R"(label = "2025" AND state = ACTIVE)"), IsEmpty());
+  EXPECT_THAT(Names(AllTasks(R"(label = "2026" AND state = ACTIVE)")),
+              ElementsAre(a.name(), b.name()));
 
   for (const std::string filter : {"kind = DAILY", "title = \"A\"", "label", "state = ACTIVE OR",
                                    "kind = RECURRING AND", "urgency = 7x",

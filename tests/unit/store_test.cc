@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "rocksdb/db.h"
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "storage/keys.h"
@@ -243,7 +244,7 @@ TEST_F(StoreTest, SnapshotDoesNotSeeLaterWrites) {
   EXPECT_EQ(*store_->Snapshot()->Get(Cf::kEntities, "k"), "v");
 }
 
-TEST_F(StoreTest, RefusesNewerSchemaAndSecondOpener) {
+TEST_F(StoreTest, RefusesOtherSchemasAndSecondOpener) {
   auto second = Store::Open({dir_});
   EXPECT_FALSE(second.ok());  // the directory is locked by store_
   store_.reset();
@@ -261,6 +262,27 @@ TEST_F(StoreTest, RefusesNewerSchemaAndSecondOpener) {
   ASSERT_FALSE(newer.ok());
   EXPECT_EQ(newer.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(newer.status().message().find("schema version"), std::string::npos);
+
+  // An older (pre-release) layout is refused too, saying there is no migration.
+  {
+    // Opening refuses the directory now, so write the old version with RocksDB itself.
+    rocksdb::Options options;
+    std::vector<std::string> names;
+    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(options, dir_, &names).ok());
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const std::string& name : names) families.emplace_back(name, options);
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(options, dir_, families, &handles, &db).ok());
+    EXPECT_TRUE(db->Put({}, keys::kMetaSchemaVersion, "1").ok());
+    for (auto* h : handles) EXPECT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+    delete db;
+  }
+  auto older = Store::Open({dir_});
+  ASSERT_FALSE(older.ok());
+  EXPECT_EQ(older.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(older.status().message().find("no migration"), std::string::npos)
+      << older.status();
 }
 
 }  // namespace
