@@ -251,6 +251,8 @@ std::string UnitParentPrefix(absl::string_view parent_code) {
   return key;
 }
 
+}  // namespace
+
 std::vector<std::string> UnitIndexKeys(const v1::Unit& unit) {
   std::string by_parent = UnitParentPrefix(CodeOf(unit.parent()));
   keys::PutU8(&by_parent, static_cast<uint8_t>(unit.state()));
@@ -262,6 +264,8 @@ std::vector<std::string> UnitIndexKeys(const v1::Unit& unit) {
   keys::PutString(&by_state, unit.code());
   return {by_parent, by_state};
 }
+
+namespace {
 
 std::vector<std::string> TaskIndexKeys(const v1::Task& task) {
   const uint64_t id = IdOf(task.name());

@@ -54,6 +54,10 @@ struct TransitionArgs {
   int32_t percent = 0;  // report_progress
 };
 
+// The "indexes" keys kept for a stored unit (storage/keys.h): whoever writes a unit
+// without Core (tests that put one in place) keeps them with it.
+std::vector<std::string> UnitIndexKeys(const v1::Unit& unit);
+
 class Core {
  public:
   using Done = std::function<void(absl::Status)>;

@@ -9,6 +9,7 @@
 
 #include "storage/keys.h"
 #include "storage/store.h"
+#include "server/core.h"
 #include "tests/testing/test_server.h"
 
 namespace d06::testing {
@@ -18,24 +19,6 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
-
-// The index keys server/core.cc (UnitIndexKeys) keeps for `unit`; storage/keys.h:
-//   "up" parent_code 0x00 u8 state u8 kind code 0x00
-//   "us" u8 state u8 kind code 0x00
-std::vector<std::string> StoredUnitIndexKeys(const v1::Unit& unit) {
-  std::string parent_code = unit.parent();
-  if (parent_code.rfind("units/", 0) == 0) parent_code = parent_code.substr(6);
-  std::string by_parent = "up";
-  keys::PutString(&by_parent, parent_code);
-  keys::PutU8(&by_parent, static_cast<uint8_t>(unit.state()));
-  keys::PutU8(&by_parent, static_cast<uint8_t>(unit.kind()));
-  keys::PutString(&by_parent, unit.code());
-  std::string by_state = "us";
-  keys::PutU8(&by_state, static_cast<uint8_t>(unit.state()));
-  keys::PutU8(&by_state, static_cast<uint8_t>(unit.kind()));
-  keys::PutString(&by_state, unit.code());
-  return {by_parent, by_state};
-}
 
 class InactiveUnitsTest : public ServerTest {
  protected:
@@ -69,8 +52,8 @@ class InactiveUnitsTest : public ServerTest {
       after.set_successor(successor);
       after.set_etag(absl::StrCat("r", txn.revision()));
       txn.PutProto(Cf::kEntities, keys::UnitKey(code), after);
-      for (const std::string& key : StoredUnitIndexKeys(before)) txn.Delete(Cf::kIndexes, key);
-      for (const std::string& key : StoredUnitIndexKeys(after)) txn.Put(Cf::kIndexes, key, "");
+      for (const std::string& key : UnitIndexKeys(before)) txn.Delete(Cf::kIndexes, key);
+      for (const std::string& key : UnitIndexKeys(after)) txn.Put(Cf::kIndexes, key, "");
       return absl::OkStatus();
     });
     ASSERT_THAT(status, IsOk());
