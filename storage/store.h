@@ -133,7 +133,7 @@ class Store {
     // this off.
     bool sync = true;
     // Replaces the WAL sync (tests of a failing disk); null syncs RocksDB's WAL.
-    std::function<absl::Status()> sync_for_testing;
+    std::function<absl::Status()> sync_for_testing = nullptr;
   };
 
   // A mutation stages writes in a Txn; a non-OK status discards them.
