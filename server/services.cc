@@ -29,24 +29,21 @@ CallContext ContextOf(const grpc::CallbackServerContext* ctx) {
 // How a method is answered: `done` is called once, at once for a read, from the store's
 // writer thread for a write.
 template <typename Request, typename Response>
-using Handler =
-    std::function<void(const CallContext&, const Request&, Response*, Core::Done)>;
+using Handler = std::function<void(const CallContext&, const Request&, Response*, Core::Done)>;
 
 template <typename Request, typename Response>
 Handler<Request, Response> Read(Core* core,
                                 absl::Status (Core::*read)(const Request&, Response*) const) {
   return [core, read](const CallContext&, const Request& request, Response* response,
-                      Core::Done done) { done((core->*read)(request, response)); };
+                      const Core::Done& done) { done((core->*read)(request, response)); };
 }
 
 template <typename Request, typename Response>
-Handler<Request, Response> Write(Core* core, void (Core::*write)(const CallContext&,
-                                                                const Request&, Response*,
-                                                                Core::Done)) {
-  return [core, write](const CallContext& call, const Request& request, Response* response,
-                       Core::Done done) {
-    (core->*write)(call, request, response, std::move(done));
-  };
+Handler<Request, Response> Write(Core* core, void (Core::*write)(const CallContext&, const Request&,
+                                                                 Response*, Core::Done)) {
+  return
+      [core, write](const CallContext& call, const Request& request, Response* response,
+                    Core::Done done) { (core->*write)(call, request, response, std::move(done)); };
 }
 
 // An assignment transition; `more` copies the action's own fields (reason, note, percent)
@@ -55,8 +52,8 @@ template <typename Request, typename Response>
 Handler<Request, Response> Transit(
     Core* core, Action action,
     std::function<void(const Request&, TransitionArgs*)> more = nullptr) {
-  return [core, action, more](const CallContext& call, const Request& request,
-                              Response* response, Core::Done done) {
+  return [core, action, more = std::move(more)](const CallContext& call, const Request& request,
+                                                Response* response, Core::Done done) {
     TransitionArgs args;
     args.action = action;
     args.name = request.name();
@@ -77,8 +74,8 @@ template <typename Generated>
 class RawService final : public Generated {
  public:
   explicit RawService(const char* full_name)
-      : service_(google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
-            full_name)) {}
+      : service_(google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(full_name)) {
+  }
 
   template <typename Request, typename Response>
   void Serve(const std::string& method_name, Handler<Request, Response> handler) {
@@ -124,15 +121,15 @@ class RawService final : public Generated {
       reactor->Finish(grpc::Status(grpc::StatusCode::INTERNAL, "cannot read the request"));
       return reactor;
     }
-    absl::Status parsed = ParseRequest(
-        absl::string_view(reinterpret_cast<const char*>(bytes.begin()), bytes.size()),
-        &call->request);
+    absl::Status parsed =
+        ParseRequest(absl::string_view(reinterpret_cast<const char*>(bytes.begin()), bytes.size()),
+                     &call->request);
     if (!parsed.ok()) {
       reactor->Finish(ToGrpcStatus(parsed));
       return reactor;
     }
     handler(ContextOf(ctx), call->request, &call->response,
-            [call, reactor, out](absl::Status status) {
+            [call, reactor, out](const absl::Status& status) {
               if (status.ok()) {
                 bool own_buffer;
                 grpc::Status serialized = grpc::SerializationTraits<Response>::Serialize(
@@ -157,8 +154,8 @@ class RawService final : public Generated {
 }  // namespace
 
 std::unique_ptr<grpc::Service> NewUnitService(Core* core) {
-  auto s = std::make_unique<RawService<v1::UnitService::Service>>(
-      v1::UnitService::service_full_name());
+  auto s =
+      std::make_unique<RawService<v1::UnitService::Service>>(v1::UnitService::service_full_name());
   s->Serve("CreateUnit", Write(core, &Core::CreateUnit));
   s->Serve("GetUnit", Read(core, &Core::GetUnit));
   s->Serve("ListUnits", Read(core, &Core::ListUnits));
@@ -188,19 +185,16 @@ std::unique_ptr<grpc::Service> NewTaskService(Core* core) {
                  args->percent = request.percent();
                  args->note = request.note();
                }));
-  s->Serve("SubmitAssignment",
-           Transit<SubmitAssignmentRequest, SubmitAssignmentResponse>(
-               core, Action::kSubmit,
-               [](const SubmitAssignmentRequest& request, TransitionArgs* args) {
-                 args->note = request.note();
-               }));
+  s->Serve("SubmitAssignment", Transit<SubmitAssignmentRequest, SubmitAssignmentResponse>(
+                                   core, Action::kSubmit,
+                                   [](const SubmitAssignmentRequest& request,
+                                      TransitionArgs* args) { args->note = request.note(); }));
   s->Serve("ApproveAssignment",
            Transit<ApproveAssignmentRequest, ApproveAssignmentResponse>(core, Action::kApprove));
   s->Serve("ReturnAssignment", Transit<ReturnAssignmentRequest, ReturnAssignmentResponse>(
                                    core, Action::kReturn, CopyReason<ReturnAssignmentRequest>));
-  s->Serve("DeclineAssignment",
-           Transit<DeclineAssignmentRequest, DeclineAssignmentResponse>(
-               core, Action::kDecline, CopyReason<DeclineAssignmentRequest>));
+  s->Serve("DeclineAssignment", Transit<DeclineAssignmentRequest, DeclineAssignmentResponse>(
+                                    core, Action::kDecline, CopyReason<DeclineAssignmentRequest>));
   s->Serve("RevokeAssignment", Transit<RevokeAssignmentRequest, RevokeAssignmentResponse>(
                                    core, Action::kRevoke, CopyReason<RevokeAssignmentRequest>));
   s->Serve("ReopenAssignment", Transit<ReopenAssignmentRequest, ReopenAssignmentResponse>(

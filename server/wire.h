@@ -24,8 +24,7 @@ absl::Status ParseRequest(absl::string_view bytes, google::protobuf::Message* re
 // The path of the first string field in `bytes`, an encoded `type`, that is not valid
 // UTF-8, e.g. "task.title" or "task.labels[2]"; empty when there is none or the bytes do
 // not decode.
-std::string FindInvalidUtf8Field(const google::protobuf::Descriptor& type,
-                                 absl::string_view bytes);
+std::string FindInvalidUtf8Field(const google::protobuf::Descriptor& type, absl::string_view bytes);
 
 }  // namespace d06
 

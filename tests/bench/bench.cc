@@ -278,7 +278,8 @@ LoadResult RunLoad(int writers, absl::Duration duration,
   for (auto& t : threads) t.join();
   if (failed) std::exit(1);
   LoadResult result;
-  for (const auto& l : latencies) result.latencies.insert(result.latencies.end(), l.begin(), l.end());
+  for (const auto& l : latencies)
+    result.latencies.insert(result.latencies.end(), l.begin(), l.end());
   result.ops_per_second =
       static_cast<double>(result.latencies.size()) / absl::ToDoubleSeconds(absl::Now() - start);
   return result;
@@ -300,20 +301,24 @@ void GroupCommit(Report& report, bool quick) {
   const absl::Duration duration = quick ? absl::Milliseconds(200) : absl::Seconds(3);
   report.Line("## 1. Durable writes and group commit (Core over RocksDB, no network)");
   report.Line();
-  report.Line("`CreateTask` from W concurrent writers, each waiting for its acknowledgement "
-              "(closed loop), " + absl::FormatDuration(duration) + " per row. Every "
-              "acknowledged write is in a synced WAL; a sync covers every batch queued "
-              "behind it.");
+  report.Line(
+      "`CreateTask` from W concurrent writers, each waiting for its acknowledgement "
+      "(closed loop), " +
+      absl::FormatDuration(duration) +
+      " per row. Every "
+      "acknowledged write is in a synced WAL; a sync covers every batch queued "
+      "behind it.");
   report.Line();
-  report.Line("| writers | WAL sync | writes/s | × 1 writer | p50 ms | p99 ms | WAL syncs per write |");
+  report.Line(
+      "| writers | WAL sync | writes/s | × 1 writer | p50 ms | p99 ms | WAL syncs per write |");
   report.Line("|---:|---|---:|---:|---:|---:|---:|");
   double single = 0;
   struct Row {
     int writers;
     bool sync;
   };
-  for (Row row : {Row{1, true}, Row{4, true}, Row{16, true}, Row{64, true}, Row{1, false},
-                  Row{16, false}}) {
+  for (Row row :
+       {Row{1, true}, Row{4, true}, Row{16, true}, Row{64, true}, Row{1, false}, Row{16, false}}) {
     Env env(row.sync);
     env.CreateUnits();
     const Store::Stats before = env.store().stats();
@@ -334,16 +339,17 @@ void GroupCommit(Report& report, bool quick) {
         batches == 0 ? 0.0 : static_cast<double>(after.syncs - before.syncs) / batches));
   }
   report.Line();
-  report.Line("WAL sync off is not a mode of d06d (acknowledged must mean durable); its rows "
-              "show what the syncs cost.");
+  report.Line(
+      "WAL sync off is not a mode of d06d (acknowledged must mean durable); its rows "
+      "show what the syncs cost.");
   report.Line();
 }
 
 // The median cost of the first and of the third page (page_size 100) of each query.
 void ListCost(Report& report, bool quick, int max_tasks) {
   std::vector<int64_t> sizes;
-  for (int64_t size : quick ? std::vector<int64_t>{200, 2000}
-                            : std::vector<int64_t>{1000, 10000, 100000}) {
+  for (int64_t size :
+       quick ? std::vector<int64_t>{200, 2000} : std::vector<int64_t>{1000, 10000, 100000}) {
     if (size <= max_tasks || sizes.empty()) sizes.push_back(size);
   }
   const int repeats = quick ? 5 : 101;
@@ -408,10 +414,9 @@ void ListCost(Report& report, bool quick, int max_tasks) {
   for (int64_t size : sizes) {
     const absl::Time t0 = absl::Now();
     env.AddTasks(have, size);
-    build_notes.push_back(absl::StrFormat(
-        "%d tasks: loaded in %.1f s, %.1f MB on disk", size,
-        absl::ToDoubleSeconds(absl::Now() - t0),
-        static_cast<double>(env.DiskBytes()) / 1e6));
+    build_notes.push_back(absl::StrFormat("%d tasks: loaded in %.1f s, %.1f MB on disk", size,
+                                          absl::ToDoubleSeconds(absl::Now() - t0),
+                                          static_cast<double>(env.DiskBytes()) / 1e6));
     have = size;
     for (size_t q = 0; q < queries.size(); ++q) {
       std::vector<double> first, third;
@@ -457,9 +462,9 @@ void ListCost(Report& report, bool quick, int max_tasks) {
   for (size_t q = 0; q < queries.size(); ++q) {
     std::string line = absl::StrCat("| ", queries[q].label, " |");
     for (const Cost& c : cost[q]) {
-      absl::StrAppend(&line, absl::StrFormat(" %.0f (%s), %d |", c.first,
-                                             c.third == 0 ? "—" : absl::StrFormat("%.0f", c.third),
-                                             c.items));
+      absl::StrAppend(
+          &line, absl::StrFormat(" %.0f (%s), %d |", c.first,
+                                 c.third == 0 ? "—" : absl::StrFormat("%.0f", c.third), c.items));
     }
     // Against the smallest size whose first page was full: a short page is cheaper for
     // having less to return, not for the database being smaller.
@@ -503,8 +508,10 @@ void EndToEnd(Report& report, bool quick) {
   }
   report.Line("## 3. End to end: gRPC over loopback with d06::Client");
   report.Line();
-  report.Line("`CreateTask` (closed loop, one channel shared by W threads), then `GetTask` "
-              "of a created task; " + absl::FormatDuration(duration) + " per row.");
+  report.Line(
+      "`CreateTask` (closed loop, one channel shared by W threads), then `GetTask` "
+      "of a created task; " +
+      absl::FormatDuration(duration) + " per row.");
   report.Line();
   report.Line("| call | threads | calls/s | p50 ms | p99 ms |");
   report.Line("|---|---:|---:|---:|---:|");
@@ -527,8 +534,8 @@ void EndToEnd(Report& report, bool quick) {
       req.set_name(name);
       return (*client)->GetTask(req).status();
     });
-    report.Line(absl::StrFormat("| GetTask | %d | %.0f | %.2f | %.2f |", readers,
-                                r.ops_per_second, Percentile(r.latencies, 0.5) / 1000,
+    report.Line(absl::StrFormat("| GetTask | %d | %.0f | %.2f | %.2f |", readers, r.ops_per_second,
+                                Percentile(r.latencies, 0.5) / 1000,
                                 Percentile(r.latencies, 0.99) / 1000));
   }
   report.Line();

@@ -56,8 +56,7 @@ TEST_F(LongInputsTest, HugeStaleEtagIsAborted) {
   req.set_name(t.name());
   req.set_reason("Lý do");
   req.set_etag(kHuge);
-  EXPECT_THAT(client().CancelTask(req).status(),
-              IsError(absl::StatusCode::kAborted, "STALE_ETAG"));
+  EXPECT_THAT(client().CancelTask(req).status(), IsError(absl::StatusCode::kAborted, "STALE_ETAG"));
   EXPECT_EQ(GetTask(t.name()).state(), v1::TASK_STATE_ACTIVE);
 }
 

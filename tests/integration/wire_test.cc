@@ -24,11 +24,10 @@ class WireTest : public ServerTest {
     grpc::ByteBuffer response;
     grpc::Status result;
     absl::Notification done;
-    stub.UnaryCall(&context, method, grpc::StubOptions(), &request, &response,
-                   [&](grpc::Status s) {
-                     result = std::move(s);
-                     done.Notify();
-                   });
+    stub.UnaryCall(&context, method, grpc::StubOptions(), &request, &response, [&](grpc::Status s) {
+      result = std::move(s);
+      done.Notify();
+    });
     done.WaitForNotification();
     return client::FromGrpcStatus(result);
   }

@@ -31,8 +31,8 @@ TEST(ErrorsTest, ExcerptCutsAtCharacterBoundaries) {
 
 TEST(ErrorsTest, LongMessagesAndMetadataAreCutShort) {
   const std::string huge(50000, 'x');
-  absl::Status s = Error(absl::StatusCode::kInvalidArgument, "INVALID_FIELD", huge,
-                         {{"field", huge}});
+  absl::Status s =
+      Error(absl::StatusCode::kInvalidArgument, "INVALID_FIELD", huge, {{"field", huge}});
   EXPECT_EQ(s.message().size(), 1000u + std::string("…").size());
   EXPECT_EQ(ErrorInfoOf(s).metadata().at("field").size(), 200u + std::string("…").size());
 }

@@ -66,8 +66,7 @@ TEST(ParseRequestTest, NamesNestedAndRepeatedFields) {
   request.mutable_task()->add_labels("a");
   request.mutable_task()->add_labels("b");
   request.mutable_task()->add_labels("cZZ");
-  EXPECT_EQ(FieldOf(ParseRequest(Encoded(request, "ZZ", "\xED\xA0"), &parsed)),
-            "task.labels[2]");
+  EXPECT_EQ(FieldOf(ParseRequest(Encoded(request, "ZZ", "\xED\xA0"), &parsed)), "task.labels[2]");
   EXPECT_EQ(FindInvalidUtf8Field(*v1::CreateTaskRequest::descriptor(),
                                  Encoded(request, "ZZ", "\xED\xA0")),
             "task.labels[2]");
@@ -104,9 +103,11 @@ TEST(ParseRequestTest, UnknownFieldsAreSkipped) {
 
 TEST(ParseRequestTest, BytesThatAreNotAMessageAreMalformed) {
   v1::GetUnitRequest parsed;
-  for (const std::string bytes :
-       {std::string("\xff\xff\xff\xff", 4), std::string("\x0a\x05" "ab", 4),
-        std::string("\x0a", 1), std::string("\x0c", 1)}) {
+  for (const std::string bytes : {std::string("\xff\xff\xff\xff", 4),
+                                  std::string("\x0a\x05"
+                                              "ab",
+                                              4),
+                                  std::string("\x0a", 1), std::string("\x0c", 1)}) {
     absl::Status status = ParseRequest(bytes, &parsed);
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
     EXPECT_EQ(ErrorReason(status), "MALFORMED_REQUEST");
