@@ -66,17 +66,20 @@ std::string FindInvalidUtf8Field(const Descriptor& type, absl::string_view bytes
 }
 
 absl::Status ParseRequest(absl::string_view bytes, google::protobuf::Message* request) {
-  if (request->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return absl::OkStatus();
-  }
-  const Descriptor& type = *request->GetDescriptor();
   request->Clear();
+  const Descriptor& type = *request->GetDescriptor();
+  // Strings are checked before the parser sees them: it would refuse them too, but log an
+  // error line per request, which a misbehaving client could flood the log with.
   if (std::string field = FindInvalidUtf8Field(type, bytes); !field.empty()) {
     return InvalidField(field, absl::StrCat(field, " is not valid UTF-8"));
   }
-  return Error(absl::StatusCode::kInvalidArgument, "MALFORMED_REQUEST",
-               absl::StrCat("the request is not a valid ", type.full_name(),
-                            " message; encode it with the d06.v1 protos"));
+  if (!request->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    request->Clear();
+    return Error(absl::StatusCode::kInvalidArgument, "MALFORMED_REQUEST",
+                 absl::StrCat("the request is not a valid ", type.full_name(),
+                              " message; encode it with the d06.v1 protos"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace d06

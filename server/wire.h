@@ -18,7 +18,8 @@
 
 namespace d06 {
 
-// Parses `bytes` into `request` (cleared first).
+// Parses `bytes` into `request` (cleared first; left cleared on error). Strings are
+// checked for UTF-8 before parsing, so the protobuf runtime never logs a refusal.
 absl::Status ParseRequest(absl::string_view bytes, google::protobuf::Message* request);
 
 // The path of the first string field in `bytes`, an encoded `type`, that is not valid
