@@ -637,9 +637,9 @@ absl::StatusOr<std::string> FilterUnitCode(const FilterTerm& term, bool allow_em
 
 Core::Core(Store* store, CoreOptions options) : store_(store), options_(std::move(options)) {}
 
-void Core::Decorate(v1::Assignment* a) const {
-  a->set_timeliness(ComputeTimeliness({a->state(), a->deadline(), a->submit_date()},
-                                      TodayInVietnam(*options_.clock), options_.due_soon_days));
+void Core::Decorate(v1::Assignment* a, absl::CivilDay today) const {
+  a->set_timeliness(ComputeTimeliness({a->state(), a->deadline(), a->submit_date()}, today,
+                                      options_.due_soon_days));
 }
 
 void Core::Mutate(const CallContext& ctx, const std::string& request_id, const Message& request, Message* response,
@@ -734,7 +734,7 @@ absl::StatusOr<v1::Event*> Core::WriteAssignment(Txn& txn, const CallContext& ct
   *after->mutable_update_time() = ToProto(now);
   after->set_etag(Etag(txn.revision()));
   RETURN_IF_ERROR(PutAssignment(txn, task_id, before, *after));
-  Decorate(after);
+  Decorate(after, DayInVietnam(now));
   v1::Event* event = AddEvent(txn, ctx, request_id, now, action, after->name(), task_id);
   if (before != nullptr) event->set_old_state(before->state());
   event->set_new_state(after->state());
@@ -1344,7 +1344,7 @@ absl::Status Core::GetAssignment(const v1::GetAssignmentRequest& request,
                                               keys::AssignmentKey(id.task_id, id.unit_code),
                                               response->mutable_assignment()));
   if (!found) return NotFound(request.name());
-  Decorate(response->mutable_assignment());
+  Decorate(response->mutable_assignment(), TodayInVietnam(*options_.clock));
   return absl::OkStatus();
 }
 
@@ -1482,7 +1482,7 @@ absl::Status Core::ListAssignments(const v1::ListAssignmentsRequest& request,
     std::sort(sorted.begin(), sorted.end(),
               [](const auto& x, const auto& y) { return x.first < y.first; });
     for (size_t i = 0; i < sorted.size() && i < static_cast<size_t>(page_size); ++i) {
-      Decorate(&sorted[i].second);
+      Decorate(&sorted[i].second, today);
       *response->add_assignments() = std::move(sorted[i].second);
     }
     if (sorted.size() > static_cast<size_t>(page_size)) {
@@ -1527,7 +1527,7 @@ absl::Status Core::ListAssignments(const v1::ListAssignmentsRequest& request,
   ASSIGN_OR_RETURN(std::string next,
                    CollectPage(*view, Cf::kIndexes, ranges, after, page_size, match,
                                response->mutable_assignments()));
-  for (v1::Assignment& a : *response->mutable_assignments()) Decorate(&a);
+  for (v1::Assignment& a : *response->mutable_assignments()) Decorate(&a, today);
   if (!next.empty()) response->set_next_page_token(EncodePageToken(scope, next));
   return absl::OkStatus();
 }

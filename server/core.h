@@ -22,6 +22,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "d06/v1/task.pb.h"
 #include "d06/v1/unit.pb.h"
@@ -108,8 +109,9 @@ class Core {
   void Mutate(const CallContext& ctx, const std::string& request_id,
               const google::protobuf::Message& request, google::protobuf::Message* response,
               Body body, Done done);
-  // Sets the output-only timeliness of an assignment as of today.
-  void Decorate(v1::Assignment* assignment) const;
+  // Sets the output-only timeliness of an assignment as of `today` (one day for a whole
+  // list page, so it agrees with the page's timeliness filter).
+  void Decorate(v1::Assignment* assignment, absl::CivilDay today) const;
   // Writes `after` (a new assignment when `before` is null) with its index entries and an
   // event of `action`; gives `after` its update time, etag and timeliness. Returns the
   // event for the caller to add a reason.
