@@ -123,7 +123,6 @@ class Env {
 
   Core& core() { return *core_; }
   Store& store() { return *store_; }
-  const std::string& dir() const { return dir_; }
 
   // Runs `start` (a Core write taking a Done) and waits for its answer.
   static absl::Status Await(const std::function<void(Core::Done)>& start) {
