@@ -338,6 +338,8 @@ void Store::WriterLoop() {
   std::deque<Pending> group;
   std::vector<absl::Status> results;
   while (true) {
+    absl::Status failed;
+    int64_t revision;
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(
@@ -347,11 +349,9 @@ void Store::WriterLoop() {
           this));
       if (queue_.empty()) return;  // closing and drained
       group.swap(queue_);
-    }
-    absl::Status failed;
-    {
-      absl::MutexLock lock(&mu_);
+      // Only this thread changes these; a copy serves the whole group.
       failed = failed_;
+      revision = revision_;
     }
     if (!failed.ok()) {
       for (Pending& pending : group) pending.done(FailStopped(failed));
@@ -361,11 +361,6 @@ void Store::WriterLoop() {
     // Run each mutation and write its batch unsynced; one WAL sync covers the group.
     results.clear();
     uint64_t batches = 0;
-    int64_t revision;
-    {
-      absl::MutexLock lock(&mu_);
-      revision = revision_;
-    }
     for (Pending& pending : group) {
       Txn txn(this, revision + 1);
       absl::Status status = pending.mutation(txn);
