@@ -65,19 +65,29 @@ std::string FindInvalidUtf8Field(const Descriptor& type, absl::string_view bytes
   return path;
 }
 
+namespace {
+
+absl::Status Malformed(const Descriptor& type) {
+  return Error(absl::StatusCode::kInvalidArgument, "MALFORMED_REQUEST",
+               absl::StrCat("the request is not a valid ", type.full_name(),
+                            " message; encode it with the d06.v1 protos"));
+}
+
+}  // namespace
+
 absl::Status ParseRequest(absl::string_view bytes, google::protobuf::Message* request) {
   request->Clear();
   const Descriptor& type = *request->GetDescriptor();
-  // Strings are checked before the parser sees them: it would refuse them too, but log an
-  // error line per request, which a misbehaving client could flood the log with.
-  if (std::string field = FindInvalidUtf8Field(type, bytes); !field.empty()) {
-    return InvalidField(field, absl::StrCat(field, " is not valid UTF-8"));
-  }
+  // The bytes are walked before the parser sees them: it would refuse a string that is
+  // not UTF-8 too, but log an error line per request, which a misbehaving client could
+  // flood the log with. Bytes the walk cannot decode never reach the parser either: it
+  // may read a nested string past its message's end (and log it) before it notices.
+  std::string field;
+  if (!Walk(type, bytes, "", 0, &field)) return Malformed(type);
+  if (!field.empty()) return InvalidField(field, absl::StrCat(field, " is not valid UTF-8"));
   if (!request->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     request->Clear();
-    return Error(absl::StatusCode::kInvalidArgument, "MALFORMED_REQUEST",
-                 absl::StrCat("the request is not a valid ", type.full_name(),
-                              " message; encode it with the d06.v1 protos"));
+    return Malformed(type);
   }
   return absl::OkStatus();
 }

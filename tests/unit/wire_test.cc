@@ -6,6 +6,7 @@
 #include "d06/v1/task.pb.h"
 #include "d06/v1/unit.pb.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/stubs/logging.h"
 #include "gtest/gtest.h"
 #include "server/errors.h"
 
@@ -113,6 +114,35 @@ TEST(ParseRequestTest, BytesThatAreNotAMessageAreMalformed) {
     EXPECT_EQ(ErrorReason(status), "MALFORMED_REQUEST");
     EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("d06.v1.GetUnitRequest"));
   }
+}
+
+// Counts the lines the protobuf runtime logs while alive.
+class ProtobufLogCounter {
+ public:
+  ProtobufLogCounter() { previous_ = google::protobuf::SetLogHandler(&Count); }
+  ~ProtobufLogCounter() { google::protobuf::SetLogHandler(previous_); }
+  static int lines() { return lines_; }
+
+ private:
+  static void Count(google::protobuf::LogLevel, const char*, int, const std::string&) {
+    ++lines_;
+  }
+  static inline int lines_ = 0;
+  google::protobuf::LogHandler* previous_;
+};
+
+TEST(ParseRequestTest, MalformedNestingWithBadTextLogsNothing) {
+  // task.directive (3 bytes) holds a string field whose length runs past the directive's
+  // end into task.title's invalid bytes: the parser would read that string, log that it
+  // is not UTF-8, and only then fail.
+  const std::string bytes("\x0a\x09\x12\x03\x1a\x05\x41\x1a\x02\xff\xff", 11);
+  ProtobufLogCounter counter;
+  const int before = ProtobufLogCounter::lines();
+  v1::CreateTaskRequest parsed;
+  absl::Status status = ParseRequest(bytes, &parsed);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ErrorReason(status), "MALFORMED_REQUEST");
+  EXPECT_EQ(ProtobufLogCounter::lines(), before) << "the protobuf runtime logged a line";
 }
 
 }  // namespace
