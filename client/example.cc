@@ -2,8 +2,8 @@
 //
 //   d06_example --target=127.0.0.1:50051 --actor=example
 //
-// Checks health, creates a province unit (random code, so it can be rerun) and a
-// department below it, a one-off task with a deadline 30 days ahead, assigns it to the
+// Checks health, creates a province unit H99 and a department H99.01 below it (a rerun
+// reuses them), a one-off task with a deadline 30 days ahead, assigns it to the
 // department as LEAD, then start -> report progress 50% -> submit -> approve, and prints
 // the final state, timeliness and the task's event history. Exits 1 on the first error.
 #include <cstdlib>
@@ -12,7 +12,6 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/random/random.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
@@ -20,6 +19,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "client/client.h"
+#include "client/flags_usage.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "d06d address host:port");
 ABSL_FLAG(std::string, actor, "example", "actor recorded in the audit log (ASCII)");
@@ -51,9 +51,34 @@ std::string DateString(const v1::Date& d) {
                       d.day() < 10 ? "0" : "", d.day());
 }
 
+// Creates `unit`, or reads it when it exists already (a rerun of the example).
+v1::Unit CreateOrGetUnit(Client& c, const v1::Unit& unit) {
+  v1::CreateUnitRequest create;
+  *create.mutable_unit() = unit;
+  absl::StatusOr<v1::CreateUnitResponse> created = c.CreateUnit(create);
+  if (created.ok()) {
+    std::cout << "created unit " << created->unit().name() << " ("
+              << created->unit().display_name() << ")\n";
+    return created->unit();
+  }
+  if (client::ErrorReason(created.status()) != "ALREADY_EXISTS") {
+    Die("create unit " + unit.code(), created.status());
+  }
+  v1::GetUnitRequest get;
+  get.set_name("units/" + unit.code());
+  v1::Unit existing = Check("get unit " + unit.code(), c.GetUnit(get)).unit();
+  std::cout << "using existing unit " << existing.name() << " (" << existing.display_name()
+            << ")\n";
+  return existing;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  d06::InitFlagsUsage(__FILE__,
+                      "walks one task through the whole workflow against a running d06d "
+                      "and prints its history.\n"
+                      "Usage: d06_example [--target=127.0.0.1:50051] [--actor=NAME]");
   absl::ParseCommandLine(argc, argv);
 
   ClientOptions options;
@@ -64,29 +89,23 @@ int main(int argc, char** argv) {
   if (absl::Status s = c->CheckHealth(); !s.ok()) Die("health check", s);
   std::cout << "health: SERVING (" << options.target << ")\n";
 
-  // A province with a random code, e.g. "H99.4821", and a department below it.
-  absl::BitGen gen;
-  const std::string code = absl::StrCat("H99.", absl::Uniform(gen, 1000, 10000));
+  // A province "H99" and a department below it; a rerun finds and reuses them.
   v1::Unit province;
   {
-    v1::CreateUnitRequest req;
-    req.mutable_unit()->set_code(code);
-    req.mutable_unit()->set_display_name(absl::StrCat("Tỉnh thử nghiệm ", code));
-    req.mutable_unit()->set_kind(v1::UNIT_KIND_PROVINCE);
-    province = Check("create province", c->CreateUnit(req)).unit();
-    std::cout << "created unit " << province.name() << " (" << province.display_name()
-              << ")\n";
+    v1::Unit unit;
+    unit.set_code("H99");
+    unit.set_display_name("Tỉnh thử nghiệm H99");
+    unit.set_kind(v1::UNIT_KIND_PROVINCE);
+    province = CreateOrGetUnit(*c, unit);
   }
   v1::Unit department;
   {
-    v1::CreateUnitRequest req;
-    req.mutable_unit()->set_code(code + ".01");
-    req.mutable_unit()->set_display_name(absl::StrCat("Công an tỉnh ", code));
-    req.mutable_unit()->set_kind(v1::UNIT_KIND_DEPARTMENT);
-    req.mutable_unit()->set_parent(province.name());
-    department = Check("create department", c->CreateUnit(req)).unit();
-    std::cout << "created unit " << department.name() << " under " << department.parent()
-              << "\n";
+    v1::Unit unit;
+    unit.set_code("H99.01");
+    unit.set_display_name("Công an tỉnh thử nghiệm H99");
+    unit.set_kind(v1::UNIT_KIND_DEPARTMENT);
+    unit.set_parent(province.name());
+    department = CreateOrGetUnit(*c, unit);
   }
 
   // A one-off task, deadline 30 days from today in Vietnam.

@@ -9,6 +9,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "client/flags_usage.h"
 #include "server/server.h"
 
 namespace {
@@ -28,7 +29,10 @@ ABSL_FLAG(std::string, data_dir, "",
 ABSL_FLAG(int, due_soon_days, 3, "an open assignment due within this many days is DUE_SOON");
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("d06d: the Đề án 06 task-tracking server");
+  d06::InitFlagsUsage(__FILE__,
+                      "the Đề án 06 task-tracking server (gRPC over an embedded RocksDB "
+                      "database).\n"
+                      "Usage: d06d [--listen=host:port] [--data_dir=DIR] [--due_soon_days=N]");
   absl::ParseCommandLine(argc, argv);
 
   // Signals are taken by sigwait below, not by whichever thread they hit.
