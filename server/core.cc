@@ -45,7 +45,6 @@ constexpr size_t kMaxKpiDescription = 500;
 constexpr size_t kMaxReason = 2000;
 constexpr size_t kMaxQuery = 200;
 constexpr size_t kMaxRequestId = 36;
-constexpr size_t kMaxActor = 200;
 
 // Pagination: default and maximum page sizes, and how many index entries one page may
 // read before it returns a partial page (so a page's cost is bounded even when a filter
@@ -78,8 +77,8 @@ absl::Status CheckEtag(absl::string_view field, absl::string_view sent,
                        absl::string_view current, absl::string_view resource) {
   if (sent.empty() || sent == current) return absl::OkStatus();
   return Error(absl::StatusCode::kAborted, "STALE_ETAG",
-               absl::StrCat(resource, " has changed (etag \"", current, "\", ", field, " \"",
-                            sent, "\"); read it again and retry"),
+               absl::StrCat(resource, " has changed since it was read: read it again and "
+                            "retry with its etag \"", current, "\"; ", field, " was ", Quote(sent)),
                {{"resource", std::string(resource)}});
 }
 
@@ -154,12 +153,22 @@ absl::Status CheckPageSize(int requested) {
   return absl::OkStatus();
 }
 
-// A page token binds the cursor to the query it belongs to.
+// A page token is the cursor with a checksum that covers it and the list's scope (the
+// kind of list, its parent, filter and query): web-safe base64 of
+//   u8 version (2) | cursor | u64 FNV-1a of (scope, 0x00, version, cursor).
+// Any change to a token (a character cut, added or altered), or its use with another
+// parent, filter or query, is INVALID_PAGE_TOKEN instead of resuming somewhere else.
+constexpr uint8_t kPageTokenVersion = 2;
+
+uint64_t PageTokenChecksum(absl::string_view scope, absl::string_view body) {
+  return Fnv1a(absl::StrCat(scope, absl::string_view("\0", 1), body));
+}
+
 std::string EncodePageToken(absl::string_view scope, absl::string_view cursor) {
   std::string raw;
-  keys::PutU8(&raw, 1);  // token format version
-  keys::PutU64(&raw, Fnv1a(scope));
+  keys::PutU8(&raw, kPageTokenVersion);
   raw.append(cursor.data(), cursor.size());
+  keys::PutU64(&raw, PageTokenChecksum(scope, raw));
   return absl::WebSafeBase64Escape(raw);
 }
 
@@ -174,15 +183,20 @@ absl::StatusOr<std::string> DecodePageToken(absl::string_view token, absl::strin
   if (token.empty()) return std::string();
   if (token.size() > kMaxPageTokenBytes) return InvalidPageToken();
   std::string raw;
-  if (!absl::WebSafeBase64Unescape(token, &raw)) return InvalidPageToken();
-  absl::string_view in = raw;
-  uint8_t version;
-  uint64_t hash;
-  if (!keys::GetU8(&in, &version) || version != 1 || !keys::GetU64(&in, &hash) ||
-      hash != Fnv1a(scope) || in.empty()) {
+  // Only the canonical encoding is accepted: base64 text that decodes to the same bytes
+  // as another (e.g. different unused trailing bits) is an altered token too.
+  if (!absl::WebSafeBase64Unescape(token, &raw) || absl::WebSafeBase64Escape(raw) != token ||
+      raw.size() < 1 + 8 + 1) {
     return InvalidPageToken();
   }
-  return std::string(in);
+  absl::string_view body(raw.data(), raw.size() - 8);
+  absl::string_view tail(raw.data() + body.size(), 8);
+  uint64_t checksum;
+  if (static_cast<uint8_t>(body[0]) != kPageTokenVersion || !keys::GetU64(&tail, &checksum) ||
+      checksum != PageTokenChecksum(scope, body)) {
+    return InvalidPageToken();
+  }
+  return std::string(body.substr(1));
 }
 
 // Collects one page from an index scan. `match` loads the entity for a suffix and says
@@ -214,6 +228,108 @@ absl::StatusOr<std::string> CollectPage(
   }));
   RETURN_IF_ERROR(status);
   return next;
+}
+
+// ---------------------------------------------------------------------------------------
+// Text search: the tasks whose words include every word of a query, found by
+// intersecting the words' posting lists ("tx"/"tf" index keys, each ordered by task id).
+
+std::string PostingPrefix(bool folded, absl::string_view word) {
+  std::string prefix = folded ? "tf" : "tx";
+  keys::PutString(&prefix, word);
+  return prefix;
+}
+
+// Leapfrogs cursors over the postings of several words: each step seeks one list to the
+// largest id any list is at, so the cost follows the shortest list, not the longest.
+class PostingJoin {
+ public:
+  PostingJoin(const ReadView& view, bool folded, const std::vector<std::string>& words) {
+    for (const std::string& word : words) {
+      cursors_.push_back(view.NewPrefixCursor(Cf::kIndexes, PostingPrefix(folded, word)));
+    }
+  }
+
+  // The smallest id >= target posted under every word, or 0 when there is none. Each
+  // seek costs one unit of *budget; with the budget spent, returns nullopt (the caller
+  // resumes at the same target later).
+  absl::StatusOr<std::optional<uint64_t>> NextAtLeast(uint64_t target, int* budget) {
+    size_t agreed = 0;
+    for (size_t i = 0; agreed < cursors_.size(); i = (i + 1) % cursors_.size()) {
+      if (*budget <= 0) return std::optional<uint64_t>();
+      --*budget;
+      std::string key;
+      keys::PutU64(&key, target);
+      RETURN_IF_ERROR(cursors_[i]->Seek(key));
+      if (!cursors_[i]->Valid()) return std::optional<uint64_t>(0);
+      absl::string_view suffix = cursors_[i]->suffix();
+      uint64_t id;
+      if (!keys::GetU64(&suffix, &id)) return absl::DataLossError("bad text index key");
+      if (id == target) {
+        ++agreed;
+      } else {
+        target = id;
+        agreed = 1;
+      }
+    }
+    return std::optional<uint64_t>(target);
+  }
+
+ private:
+  std::vector<std::unique_ptr<PrefixCursor>> cursors_;
+};
+
+// Fills one page of a search: phase 0 lists the tasks that have every query word as
+// typed (accents included), then phase 1 those that have every word only once folded
+// ("de an" finds "Đề án"), each in id order. The page token's cursor is the phase byte
+// and the last id looked at. A page reads at most kScanBudget index entries, so it may
+// be short (with a next token) when the words rarely occur together.
+absl::Status SearchTasks(const ReadView& view, const std::vector<std::string>& exact_words,
+                         const std::vector<std::string>& folded_words, absl::string_view cursor,
+                         int page_size,
+                         const std::function<absl::StatusOr<bool>(uint64_t, v1::Task*)>& load,
+                         absl::string_view scope, v1::ListTasksResponse* response) {
+  uint8_t phase = 0;
+  uint64_t after = 0;
+  if (!cursor.empty()) {
+    absl::string_view in = cursor;
+    if (!keys::GetU8(&in, &phase) || phase > 1 || !keys::GetU64(&in, &after) || !in.empty()) {
+      return InvalidPageToken();
+    }
+  }
+  int budget = kScanBudget;
+  auto stop_at = [&](uint64_t last_looked_at) {
+    std::string next;
+    keys::PutU8(&next, phase);
+    keys::PutU64(&next, last_looked_at);
+    response->set_next_page_token(EncodePageToken(scope, next));
+    return absl::OkStatus();
+  };
+  for (; phase <= 1; ++phase, after = 0) {
+    PostingJoin join(view, phase == 1, phase == 0 ? exact_words : folded_words);
+    // In phase 1, the exact postings say which tasks phase 0 listed already.
+    std::optional<PostingJoin> exact;
+    if (phase == 1) exact.emplace(view, false, exact_words);
+    for (uint64_t target = after + 1; target != 0;) {
+      ASSIGN_OR_RETURN(std::optional<uint64_t> id, join.NextAtLeast(target, &budget));
+      if (!id) return stop_at(target - 1);
+      if (*id == 0) break;
+      if (exact) {
+        ASSIGN_OR_RETURN(std::optional<uint64_t> exact_id, exact->NextAtLeast(*id, &budget));
+        if (!exact_id) return stop_at(*id - 1);
+        if (*exact_id == *id) {
+          target = *id + 1;
+          continue;
+        }
+      }
+      if (response->tasks_size() >= page_size) return stop_at(*id - 1);
+      v1::Task task;
+      ASSIGN_OR_RETURN(bool keep, load(*id, &task));
+      if (keep) *response->add_tasks() = std::move(task);
+      target = *id + 1;  // 0 after the largest id: the end
+    }
+  }
+  return absl::OkStatus();
 }
 
 // ---------------------------------------------------------------------------------------
@@ -522,8 +638,9 @@ absl::Status PrepareTaskFields(v1::Task* task) {
                                                     " labels; at most 20 are allowed"));
   }
   std::vector<std::string> labels;
-  for (std::string label : task->labels()) {
-    RETURN_IF_ERROR(NormalizeText("task.labels", &label, kMaxLabel, true));
+  for (int i = 0; i < task->labels_size(); ++i) {
+    std::string label = task->labels(i);
+    RETURN_IF_ERROR(NormalizeText(absl::StrCat("task.labels[", i, "]"), &label, kMaxLabel, true));
     if (std::find(labels.begin(), labels.end(), label) == labels.end()) {
       labels.push_back(std::move(label));
     }
@@ -578,8 +695,9 @@ absl::Status CheckUpdateMask(absl::string_view resource,
     const std::string top = path.substr(0, path.find('.'));
     if (top != path && std::find(settable.begin(), settable.end(), top) != settable.end()) {
       return InvalidField("update_mask",
-                          absl::StrCat("update_mask path \"", path, "\" names part of a field; "
-                                       "send the whole field as \"", top, "\""));
+                          absl::StrCat("update_mask must name whole fields: send the whole "
+                                       "field as \"", top, "\" instead of its part ",
+                                       Quote(path)));
     }
     if (google::protobuf::util::FieldMaskUtil::GetFieldDescriptors(descriptor, path, nullptr)) {
       return InvalidField("update_mask",
@@ -588,9 +706,10 @@ absl::Status CheckUpdateMask(absl::string_view resource,
                                        "only, or changed by its own method); settable: ",
                                        absl::StrJoin(settable, ", ")));
     }
-    return InvalidField("update_mask", absl::StrCat("update_mask path \"", path,
-                                                    "\" is not a field of ", resource,
-                                                    "; settable: ", absl::StrJoin(settable, ", ")));
+    return InvalidField("update_mask",
+                        absl::StrCat("update_mask paths must be fields of ", resource,
+                                     " settable by an update (", absl::StrJoin(settable, ", "),
+                                     "); got ", Quote(path)));
   }
   return absl::OkStatus();
 }
@@ -626,7 +745,7 @@ absl::StatusOr<std::string> FilterUnitCode(const FilterTerm& term, bool allow_em
   absl::StatusOr<std::string> code = ParseUnitName(term.key, term.value);
   if (!code.ok()) {
     return FilterError(absl::StrCat("filter: ", term.key, " must be a unit name like "
-                                    "\"units/H29\", not \"", term.value, "\""));
+                                    "\"units/H29\"; got ", Quote(term.value)));
   }
   return code;
 }
@@ -645,9 +764,6 @@ void Core::Decorate(v1::Assignment* a, absl::CivilDay today) const {
 void Core::Mutate(const CallContext& ctx, const std::string& request_id, const Message& request, Message* response,
                   Body body, Done done) {
   if (absl::Status s = ValidateRequestId(request_id); !s.ok()) return done(s);
-  if (ctx.actor.size() > kMaxActor || !IsValidUtf8(ctx.actor)) {
-    return done(InvalidField("actor", "the x-d06-actor metadata must be UTF-8, at most 200 bytes"));
-  }
   std::string idempotency_key;
   // A request_id names one request whatever its method: the fingerprint covers the
   // request's type, so reusing an id for another method is REQUEST_ID_REUSED.
@@ -1068,11 +1184,21 @@ absl::Status Core::ListTasks(const v1::ListTasksRequest& request,
     }
   }
   ASSIGN_OR_RETURN(std::string query, NormalizeField("query", request.query(), kMaxQuery));
-  std::vector<std::string> query_tokens = Tokenize(query);
-  std::vector<std::string> query_folded;
-  for (const std::string& token : query_tokens) query_folded.push_back(Fold(token));
-  if (!query.empty() && query_tokens.empty()) {
-    return InvalidField("query", "query has no words to search for");
+  // Each distinct word once, as typed and folded.
+  std::vector<std::string> query_tokens, query_folded;
+  for (std::string& token : Tokenize(query)) {
+    if (std::find(query_tokens.begin(), query_tokens.end(), token) != query_tokens.end()) continue;
+    std::string folded = Fold(token);
+    if (std::find(query_folded.begin(), query_folded.end(), folded) == query_folded.end()) {
+      query_folded.push_back(std::move(folded));
+    }
+    query_tokens.push_back(std::move(token));
+  }
+  // A query of only spaces or punctuation searches for nothing: refused like any other
+  // query without words, rather than read as "no query" and listing every task.
+  if (!request.query().empty() && query_tokens.empty()) {
+    return InvalidField("query", "query has no words to search for (letters or digits); "
+                                 "send an empty query to list without searching");
   }
 
   std::vector<v1::TaskState> states;
@@ -1117,32 +1243,16 @@ absl::Status Core::ListTasks(const v1::ListTasksRequest& request,
   }
 
   auto view = store_->Snapshot();
-  // phase 0: every query word matches as typed (accents included); phase 1: every word
-  // matches only after folding. Exact-accent matches thus come first.
-  auto load = [&](absl::string_view suffix, v1::Task* task, int phase) -> absl::StatusOr<bool> {
-    uint64_t id;
-    if (!keys::GetU64(&suffix, &id)) return absl::DataLossError("bad task index key");
+  // Loads task `id` into *task; false if it is gone or fails the filter.
+  auto load = [&](uint64_t id, v1::Task* task) -> absl::StatusOr<bool> {
     ASSIGN_OR_RETURN(bool found, view->GetProto(Cf::kEntities, keys::TaskKey(id), task));
     if (!found) return false;
-    if ((state && task->state() != *state) || (kind && task->kind() != *kind) ||
-        (urgency && task->urgency() != *urgency) ||
-        (assigning_unit && CodeOf(task->assigning_unit()) != *assigning_unit) ||
-        (label && std::find(task->labels().begin(), task->labels().end(), *label) ==
-                      task->labels().end()) ||
-        (parent_task && IdOf(task->parent_task()) != *parent_task)) {
-      return false;
-    }
-    if (phase < 0) return true;
-    std::string text = absl::StrCat(task->title(), "\n", task->content());
-    std::vector<std::string> words = Tokenize(text);
-    absl::flat_hash_set<std::string> exact(words.begin(), words.end());
-    bool all_exact = std::all_of(query_tokens.begin(), query_tokens.end(),
-                                 [&](const std::string& t) { return exact.count(t) > 0; });
-    if (phase == 0) return all_exact;
-    absl::flat_hash_set<std::string> folded;
-    for (const std::string& w : words) folded.insert(Fold(w));
-    return !all_exact && std::all_of(query_folded.begin(), query_folded.end(),
-                                     [&](const std::string& t) { return folded.count(t) > 0; });
+    return !((state && task->state() != *state) || (kind && task->kind() != *kind) ||
+             (urgency && task->urgency() != *urgency) ||
+             (assigning_unit && CodeOf(task->assigning_unit()) != *assigning_unit) ||
+             (label && std::find(task->labels().begin(), task->labels().end(), *label) ==
+                           task->labels().end()) ||
+             (parent_task && IdOf(task->parent_task()) != *parent_task));
   };
 
   const std::string scope = absl::StrCat("tasks\n", request.filter(), "\n", query);
@@ -1150,47 +1260,18 @@ absl::Status Core::ListTasks(const v1::ListTasksRequest& request,
   const int page_size = PageSize(request.page_size());
   if (query_tokens.empty()) {
     std::function<absl::StatusOr<bool>(absl::string_view, v1::Task*)> match =
-        [&](absl::string_view suffix, v1::Task* task) { return load(suffix, task, -1); };
+        [&](absl::string_view suffix, v1::Task* task) -> absl::StatusOr<bool> {
+      uint64_t id;
+      if (!keys::GetU64(&suffix, &id)) return absl::DataLossError("bad task index key");
+      return load(id, task);
+    };
     ASSIGN_OR_RETURN(std::string next, CollectPage(*view, Cf::kIndexes, ranges, cursor, page_size,
                                                    match, response->mutable_tasks()));
     if (!next.empty()) response->set_next_page_token(EncodePageToken(scope, next));
     return absl::OkStatus();
   }
-  // The query's longest word drives the scan (the most selective guess); the cursor
-  // is the phase byte and the task id.
-  size_t longest = 0;
-  for (size_t i = 1; i < query_tokens.size(); ++i) {
-    if (query_tokens[i].size() > query_tokens[longest].size()) longest = i;
-  }
-  uint8_t phase = 0;
-  std::string after;
-  if (!cursor.empty()) {
-    phase = static_cast<uint8_t>(cursor[0]);
-    after = cursor.substr(1);
-    if (phase > 1) return InvalidPageToken();
-  }
-  for (; phase <= 1; ++phase) {
-    std::string prefix = phase == 0 ? "tx" : "tf";
-    keys::PutString(&prefix, phase == 0 ? query_tokens[longest] : query_folded[longest]);
-    std::function<absl::StatusOr<bool>(absl::string_view, v1::Task*)> match =
-        [&](absl::string_view suffix, v1::Task* task) { return load(suffix, task, phase); };
-    google::protobuf::RepeatedPtrField<v1::Task> page;
-    ASSIGN_OR_RETURN(std::string next,
-                     CollectPage(*view, Cf::kIndexes, {{prefix, "", ""}}, after,
-                                 page_size - response->tasks_size(), match, &page));
-    for (v1::Task& task : page) *response->add_tasks() = std::move(task);
-    if (!next.empty()) {
-      response->set_next_page_token(
-          EncodePageToken(scope, std::string(1, static_cast<char>(phase)) + next));
-      return absl::OkStatus();
-    }
-    after.clear();
-    if (response->tasks_size() >= page_size && phase == 0) {
-      response->set_next_page_token(EncodePageToken(scope, std::string(1, '\1')));
-      return absl::OkStatus();
-    }
-  }
-  return absl::OkStatus();
+  return SearchTasks(*view, query_tokens, query_folded, cursor, page_size, load, scope,
+                     response);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1356,8 +1437,8 @@ absl::Status Core::ListAssignments(const v1::ListAssignmentsRequest& request,
     absl::StatusOr<uint64_t> id = ParseTaskName("parent", request.parent());
     if (!id.ok()) {
       return Error(absl::StatusCode::kInvalidArgument, "INVALID_NAME",
-                   absl::StrCat("parent must be \"tasks/{id}\" or \"tasks/-\" for every task, "
-                                "not \"", request.parent(), "\""),
+                   absl::StrCat("parent must be \"tasks/{id}\" or \"tasks/-\" for every task; "
+                                "got ", Quote(request.parent())),
                    {{"field", "parent"}});
     }
     task_id = *id;

@@ -21,6 +21,10 @@ std::string Excerpt(absl::string_view text, size_t max_bytes) {
   return absl::StrCat(text.substr(0, end), "…");
 }
 
+std::string Quote(absl::string_view value) {
+  return absl::StrCat("\"", Excerpt(value, 64), "\"");
+}
+
 absl::Status Error(absl::StatusCode code, absl::string_view reason,
                    absl::string_view message, const ErrorMetadata& metadata) {
   absl::Status status(code, Excerpt(message, kMaxMessageBytes));

@@ -42,6 +42,11 @@ absl::Status InvalidField(absl::string_view field, absl::string_view message);
 // characters within `max_bytes`, followed by "…".
 std::string Excerpt(absl::string_view text, size_t max_bytes);
 
+// `value` in double quotes, cut to an excerpt of at most 64 bytes: for echoing client
+// input in an error message. Messages state the rule first and the value last, so a huge
+// value never pushes what to fix out of the (length-capped) message.
+std::string Quote(absl::string_view value);
+
 // The ErrorInfo of `status`; a status without one gets the reason of its code name
 // (e.g. "INTERNAL") so every error has a reason.
 v1::ErrorInfo ErrorInfoOf(const absl::Status& status);

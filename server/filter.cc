@@ -336,7 +336,7 @@ absl::StatusOr<int> ParseEnumValue(const google::protobuf::EnumDescriptor* desc,
                        {{"field", std::string(key)}});
   }
   return FilterError(
-      absl::StrFormat("unknown %s \"%s\"; use one of %s", key, value, valid_list),
+      absl::StrFormat("%s must be one of %s; got %s", key, valid_list, Quote(value)),
       {{"field", std::string(key)}});
 }
 

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "server/errors.h"
+#include "server/text.h"
 
 namespace d06 {
 namespace {
@@ -14,7 +15,8 @@ constexpr size_t kMaxUnitCodeLength = 35;
 absl::Status InvalidName(absl::string_view field, absl::string_view name,
                          absl::string_view expected) {
   return Error(absl::StatusCode::kInvalidArgument, "INVALID_NAME",
-               absl::StrCat(field, ": \"", name, "\" is not a valid name; expected ", expected),
+               absl::StrCat(field, " must be a name of the form ", expected, "; got ",
+                            Quote(name)),
                {{"field", std::string(field)}});
 }
 
@@ -30,9 +32,9 @@ bool ParseId(absl::string_view text, uint64_t* id) {
 
 absl::Status ValidateUnitCode(absl::string_view field, absl::string_view code) {
   auto invalid = [&](absl::string_view why) {
-    return InvalidField(field, absl::StrCat(field, ": unit code \"", code, "\" ", why,
-                                            " (expected e.g. \"G01\" or \"H29.15\": 0-9, A-Z "
-                                            "and dots, at most 35 characters)"));
+    return InvalidField(field, absl::StrCat(field, " must be a unit code of 0-9, A-Z and dots, "
+                                            "at most 35 characters (e.g. \"G01\" or "
+                                            "\"H29.15\"); this one ", why, ": ", Quote(code)));
   };
   if (code.empty()) return InvalidField(field, absl::StrCat(field, " is required"));
   if (code.size() > kMaxUnitCodeLength) {
@@ -47,6 +49,31 @@ absl::Status ValidateUnitCode(absl::string_view field, absl::string_view code) {
     return invalid("has a dot at an end or two dots in a row");
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ActorFromMetadata(const absl::string_view* value) {
+  constexpr size_t kMaxActorBytes = 200;
+  if (value == nullptr || value->empty()) return std::string("anonymous");
+  auto invalid = [&](absl::string_view why) {
+    return InvalidField("x-d06-actor",
+                        absl::StrCat("the x-d06-actor metadata must be at most 200 bytes of "
+                                     "UTF-8 without control characters; this one ",
+                                     why));
+  };
+  if (value->size() > kMaxActorBytes) {
+    return invalid(absl::StrCat("is ", value->size(), " bytes long"));
+  }
+  if (!IsValidUtf8(*value)) return invalid("is not UTF-8");
+  for (size_t i = 0; i < value->size(); ++i) {
+    const auto c = static_cast<unsigned char>((*value)[i]);
+    // C0 controls and DEL; C1 controls are U+0080..U+009F, encoded C2 80..C2 9F.
+    const bool c1 = c == 0xC2 && i + 1 < value->size() &&
+                    static_cast<unsigned char>((*value)[i + 1]) < 0xA0;
+    if (c < 0x20 || c == 0x7F || c1) {
+      return invalid(absl::StrCat("has the control character at byte ", i));
+    }
+  }
+  return std::string(*value);
 }
 
 std::string UnitName(absl::string_view code) { return absl::StrCat("units/", code); }

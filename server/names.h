@@ -26,6 +26,12 @@ absl::StatusOr<std::string> ParseUnitName(absl::string_view field, absl::string_
 // "tasks/12" -> 12.
 absl::StatusOr<uint64_t> ParseTaskName(absl::string_view field, absl::string_view name);
 
+// The actor recorded for a call, from the value of its x-d06-actor metadata (null when
+// absent): absent or empty is "anonymous"; otherwise at most 200 bytes of UTF-8 without
+// control characters (it is written into the audit history and shown to people), else
+// INVALID_ARGUMENT naming the field "x-d06-actor".
+absl::StatusOr<std::string> ActorFromMetadata(const absl::string_view* value);
+
 struct AssignmentId {
   uint64_t task_id;
   std::string unit_code;

@@ -14,16 +14,21 @@
 #include "grpcpp/impl/codegen/proto_utils.h"
 #include "grpcpp/support/server_callback.h"
 #include "server/grpc_status.h"
+#include "server/names.h"
 #include "server/wire.h"
 
 namespace d06 {
 namespace {
 
-CallContext ContextOf(const grpc::CallbackServerContext* ctx) {
+absl::StatusOr<CallContext> ContextOf(const grpc::CallbackServerContext* ctx) {
   const auto& metadata = ctx->client_metadata();
   auto it = metadata.find(kActorMetadataKey);
-  return CallContext{it == metadata.end() ? "anonymous"
-                                          : std::string(it->second.data(), it->second.size())};
+  absl::string_view actor;
+  if (it != metadata.end()) actor = absl::string_view(it->second.data(), it->second.size());
+  absl::StatusOr<std::string> checked =
+      ActorFromMetadata(it == metadata.end() ? nullptr : &actor);
+  if (!checked.ok()) return checked.status();
+  return CallContext{*std::move(checked)};
 }
 
 // How a method is answered: `done` is called once, at once for a read, from the store's
@@ -128,7 +133,12 @@ class RawService final : public Generated {
       reactor->Finish(ToGrpcStatus(parsed));
       return reactor;
     }
-    handler(ContextOf(ctx), call->request, &call->response,
+    absl::StatusOr<CallContext> caller = ContextOf(ctx);
+    if (!caller.ok()) {
+      reactor->Finish(ToGrpcStatus(caller.status()));
+      return reactor;
+    }
+    handler(*caller, call->request, &call->response,
             [call, reactor, out](const absl::Status& status) {
               if (status.ok()) {
                 bool own_buffer;

@@ -142,6 +142,42 @@ absl::Status ReadView::ScanMerged(
 }
 
 // ---------------------------------------------------------------------------------------
+// PrefixCursor
+
+struct PrefixCursorState {
+  rocksdb::Slice upper_bound;
+  std::unique_ptr<rocksdb::Iterator> it;
+};
+
+PrefixCursor::~PrefixCursor() = default;
+
+absl::Status PrefixCursor::Seek(absl::string_view target) {
+  state_->it->Seek(ToSlice(prefix_ + std::string(target)));
+  return FromRocks(state_->it->status(), "scan");
+}
+
+bool PrefixCursor::Valid() const { return state_->it->Valid(); }
+
+absl::string_view PrefixCursor::suffix() const {
+  return ToView(state_->it->key()).substr(prefix_.size());
+}
+
+std::unique_ptr<PrefixCursor> ReadView::NewPrefixCursor(Cf cf, absl::string_view prefix) const {
+  std::unique_ptr<PrefixCursor> cursor(new PrefixCursor());
+  cursor->prefix_ = std::string(prefix);
+  cursor->end_ = keys::PrefixEnd(prefix);
+  cursor->state_ = std::make_unique<PrefixCursorState>();
+  rocksdb::ReadOptions read_options;
+  read_options.snapshot = snapshot_;
+  if (!cursor->end_.empty()) {
+    cursor->state_->upper_bound = rocksdb::Slice(cursor->end_);
+    read_options.iterate_upper_bound = &cursor->state_->upper_bound;
+  }
+  cursor->state_->it.reset(store_->db_->NewIterator(read_options, store_->handle(cf)));
+  return cursor;
+}
+
+// ---------------------------------------------------------------------------------------
 // Txn
 
 Txn::Txn(const Store* store, int64_t revision)

@@ -61,6 +61,31 @@ struct IndexRange {
 };
 
 class Store;
+struct PrefixCursorState;
+
+// A forward cursor over the keys under one prefix of one column family, for joins that
+// leapfrog between several ordered ranges (e.g. intersecting the postings of every word
+// of a query). Reads the snapshot of the ReadView that made it, which must outlive it.
+class PrefixCursor {
+ public:
+  ~PrefixCursor();
+  PrefixCursor(const PrefixCursor&) = delete;
+  PrefixCursor& operator=(const PrefixCursor&) = delete;
+
+  // Positions at the first key whose suffix (the key after the prefix) is >= `target`.
+  absl::Status Seek(absl::string_view target);
+  // False once the cursor ran past the prefix.
+  bool Valid() const;
+  // The current key without the prefix; only while Valid().
+  absl::string_view suffix() const;
+
+ private:
+  friend class ReadView;
+  PrefixCursor() = default;
+  std::string prefix_;
+  std::string end_;
+  std::unique_ptr<PrefixCursorState> state_;
+};
 
 // A consistent, read-only view of the database at one instant.
 class ReadView {
@@ -83,6 +108,8 @@ class ReadView {
   absl::Status ScanPrefix(
       Cf cf, absl::string_view prefix, absl::string_view after,
       const std::function<bool(absl::string_view suffix, absl::string_view value)>& fn) const;
+  // A cursor over the keys under `prefix`, not yet positioned (call Seek).
+  std::unique_ptr<PrefixCursor> NewPrefixCursor(Cf cf, absl::string_view prefix) const;
 
  private:
   friend class Store;

@@ -72,5 +72,49 @@ TEST_F(LongInputsTest, HugeTextFieldsNameTheirField) {
   EXPECT_THAT(AllUnits(), ::testing::SizeIs(1));  // H29 from the fixture
 }
 
+// A message says the rule first and shows the value last, shortened.
+TEST_F(LongInputsTest, MessagesStateTheRuleBeforeTheValue) {
+  v1::CreateUnitRequest unit;
+  unit.mutable_unit()->set_code(std::string(10000, 'A'));
+  unit.mutable_unit()->set_display_name("Đơn vị");
+  unit.mutable_unit()->set_kind(v1::UNIT_KIND_PROVINCE);
+  absl::Status status = client().CreateUnit(unit).status();
+  EXPECT_THAT(status, IsInvalidField("unit.code"));
+  EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("at most 35 characters"));
+  EXPECT_LT(status.message().size(), 400u);
+
+  v1::ListTasksRequest list;
+  list.set_filter("kind = \"" + std::string(1900, 'x') + "\"");
+  status = client().ListTasks(list).status();
+  EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("ONE_OFF"));
+  EXPECT_LT(status.message().size(), 400u);
+  list.set_filter("assigning_unit = \"" + std::string(1900, 'x') + "\"");
+  status = client().ListTasks(list).status();
+  EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("units/H29"));
+  EXPECT_LT(status.message().size(), 400u);
+
+  v1::GetTaskRequest get;
+  get.set_name("tasks/" + kHuge);
+  status = client().GetTask(get).status();
+  EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("tasks/{id}"));
+  EXPECT_LT(status.message().size(), 400u);
+}
+
+// A label that breaks a rule is named by its place in the list.
+TEST_F(LongInputsTest, ABadLabelIsNamedByItsIndex) {
+  v1::CreateTaskRequest req;
+  req.mutable_task()->set_title("Nhiệm vụ");
+  req.mutable_task()->set_kind(v1::TASK_KIND_ONE_OFF);
+  req.mutable_task()->set_assigning_unit("units/H29");
+  req.mutable_task()->add_labels("2026");
+  req.mutable_task()->add_labels(std::string(101, 'x'));
+  absl::Status status = client().CreateTask(req).status();
+  EXPECT_THAT(status, IsInvalidField("task.labels"));
+  EXPECT_EQ(client::ErrorInfoOf(status).metadata().at("field"), "task.labels[1]");
+  req.mutable_task()->set_labels(1, "  ");
+  status = client().CreateTask(req).status();
+  EXPECT_EQ(client::ErrorInfoOf(status).metadata().at("field"), "task.labels[1]");
+}
+
 }  // namespace
 }  // namespace d06::testing

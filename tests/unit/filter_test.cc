@@ -337,8 +337,9 @@ TEST(FilterParseEnumValueTest, RejectsUnknownNamesListingValidShortNames) {
     const v1::ErrorInfo info = ErrorInfoOf(got.status());
     EXPECT_EQ(info.reason(), "INVALID_FILTER");
     EXPECT_EQ(info.metadata().at("field"), "state");
-    EXPECT_EQ(got.status().message(), std::string("filter: unknown state \"") + value +
-                                          "\"; use one of " + kValidStates);
+    // The rule first, the value last (a long value cannot hide the valid names).
+    EXPECT_EQ(got.status().message(), std::string("filter: state must be one of ") +
+                                          kValidStates + "; got \"" + value + "\"");
   }
 }
 
