@@ -3,7 +3,7 @@
 #include <string>
 
 #include "d06/v1/common.pb.h"
-#include "server/errors.h"
+#include "server/domain/errors.h"
 
 namespace d06 {
 

@@ -7,9 +7,9 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
-#include "server/core.h"
+#include "server/core/core.h"
 #include "server/services.h"
-#include "server/timeliness.h"
+#include "server/domain/timeliness.h"
 #include "storage/status_macros.h"
 #include "storage/store.h"
 

@@ -18,7 +18,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "server/clock.h"
+#include "server/domain/clock.h"
 
 namespace d06 {
 

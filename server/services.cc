@@ -14,13 +14,13 @@
 #include "grpcpp/impl/codegen/proto_utils.h"
 #include "grpcpp/support/server_callback.h"
 #include "server/grpc_status.h"
-#include "server/names.h"
+#include "server/domain/names.h"
 #include "server/wire.h"
 
 namespace d06 {
 namespace {
 
-absl::StatusOr<CallContext> ContextOf(const grpc::CallbackServerContext* ctx) {
+absl::StatusOr<Caller> ContextOf(const grpc::CallbackServerContext* ctx) {
   const auto& metadata = ctx->client_metadata();
   auto it = metadata.find(kActorMetadataKey);
   absl::string_view actor;
@@ -28,26 +28,27 @@ absl::StatusOr<CallContext> ContextOf(const grpc::CallbackServerContext* ctx) {
   absl::StatusOr<std::string> checked =
       ActorFromMetadata(it == metadata.end() ? nullptr : &actor);
   if (!checked.ok()) return checked.status();
-  return CallContext{*std::move(checked)};
+  return Caller{*std::move(checked)};
 }
 
 // How a method is answered: `done` is called once, at once for a read, from the store's
 // writer thread for a write.
 template <typename Request, typename Response>
-using Handler = std::function<void(const CallContext&, const Request&, Response*, Core::Done)>;
+using Handler = std::function<void(const Caller&, const Request&, Response*, Core::Done)>;
 
 template <typename Request, typename Response>
 Handler<Request, Response> Read(Core* core,
-                                absl::Status (Core::*read)(const Request&, Response*) const) {
-  return [core, read](const CallContext&, const Request& request, Response* response,
-                      const Core::Done& done) { done((core->*read)(request, response)); };
+                                absl::Status (Core::*read)(const Caller&, const Request&,
+                                                           Response*) const) {
+  return [core, read](const Caller& caller, const Request& request, Response* response,
+                      const Core::Done& done) { done((core->*read)(caller, request, response)); };
 }
 
 template <typename Request, typename Response>
-Handler<Request, Response> Write(Core* core, void (Core::*write)(const CallContext&, const Request&,
+Handler<Request, Response> Write(Core* core, void (Core::*write)(const Caller&, const Request&,
                                                                  Response*, Core::Done)) {
   return
-      [core, write](const CallContext& call, const Request& request, Response* response,
+      [core, write](const Caller& call, const Request& request, Response* response,
                     Core::Done done) { (core->*write)(call, request, response, std::move(done)); };
 }
 
@@ -57,7 +58,7 @@ template <typename Request, typename Response>
 Handler<Request, Response> Transit(
     Core* core, Action action,
     std::function<void(const Request&, TransitionArgs*)> more = nullptr) {
-  return [core, action, more = std::move(more)](const CallContext& call, const Request& request,
+  return [core, action, more = std::move(more)](const Caller& call, const Request& request,
                                                 Response* response, Core::Done done) {
     TransitionArgs args;
     args.action = action;
@@ -133,7 +134,7 @@ class RawService final : public Generated {
       reactor->Finish(ToGrpcStatus(parsed));
       return reactor;
     }
-    absl::StatusOr<CallContext> caller = ContextOf(ctx);
+    absl::StatusOr<Caller> caller = ContextOf(ctx);
     if (!caller.ok()) {
       reactor->Finish(ToGrpcStatus(caller.status()));
       return reactor;

@@ -11,7 +11,7 @@
 #include <memory>
 
 #include "grpcpp/impl/service_type.h"
-#include "server/core.h"
+#include "server/core/core.h"
 
 namespace d06 {
 

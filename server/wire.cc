@@ -6,8 +6,8 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/wire_format_lite.h"
-#include "server/errors.h"
-#include "server/text.h"
+#include "server/domain/errors.h"
+#include "server/domain/text.h"
 
 namespace d06 {
 namespace {

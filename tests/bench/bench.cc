@@ -37,9 +37,9 @@
 #include "absl/time/time.h"
 #include "client/client.h"
 #include "client/flags_usage.h"
-#include "server/clock.h"
-#include "server/core.h"
-#include "server/dates.h"
+#include "server/domain/clock.h"
+#include "server/core/core.h"
+#include "server/domain/dates.h"
 #include "server/server.h"
 #include "storage/store.h"
 
@@ -138,7 +138,7 @@ class Env {
   }
 
   void CreateUnits() {
-    const CallContext ctx{"bench"};
+    const Caller ctx{"bench"};
     auto create = [&](const std::string& code, v1::UnitKind kind, const std::string& parent) {
       v1::CreateUnitRequest req;
       req.mutable_unit()->set_code(code);
@@ -183,7 +183,7 @@ class Env {
   // Creates tasks [from, to), each with a lead and a supporting department of its
   // province; every 4th lead has started. Many writes in flight, as under load.
   void AddTasks(int64_t from, int64_t to) {
-    const CallContext ctx{"bench"};
+    const Caller ctx{"bench"};
     InFlight inflight(256);
     struct TaskOp {
       v1::CreateTaskRequest req;
@@ -322,7 +322,7 @@ void GroupCommit(Report& report, bool quick) {
     Env env(row.sync);
     env.CreateUnits();
     const Store::Stats before = env.store().stats();
-    const CallContext ctx{"bench"};
+    const Caller ctx{"bench"};
     LoadResult r = RunLoad(row.writers, duration, [&](int w, int64_t i) {
       v1::CreateTaskRequest req = Env::TaskRequest(i * 64 + w);
       v1::CreateTaskResponse resp;
@@ -368,7 +368,7 @@ void ListCost(Report& report, bool quick, int max_tasks) {
       req.set_filter(filter);
       req.set_query(query);
       v1::ListTasksResponse resp;
-      absl::Status s = env.core().ListTasks(req, &resp);
+      absl::Status s = env.core().ListTasks(Caller{"bench"}, req, &resp);
       *next = resp.next_page_token();
       *items = resp.tasks_size();
       return s;
@@ -382,7 +382,7 @@ void ListCost(Report& report, bool quick, int max_tasks) {
       req.set_page_token(token);
       req.set_filter(filter);
       v1::ListAssignmentsResponse resp;
-      absl::Status s = env.core().ListAssignments(req, &resp);
+      absl::Status s = env.core().ListAssignments(Caller{"bench"}, req, &resp);
       *next = resp.next_page_token();
       *items = resp.assignments_size();
       return s;

@@ -9,7 +9,7 @@
 
 #include "storage/keys.h"
 #include "storage/store.h"
-#include "server/core.h"
+#include "server/model/schema.h"
 #include "tests/testing/test_server.h"
 
 namespace d06::testing {

@@ -43,7 +43,7 @@
 #include "d06/v1/unit.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/clock.h"
+#include "server/domain/clock.h"
 #include "server/server.h"
 #include "storage/store.h"
 

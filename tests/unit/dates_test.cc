@@ -1,4 +1,4 @@
-#include "server/dates.h"
+#include "server/domain/dates.h"
 
 #include <string>
 
@@ -7,8 +7,8 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/clock.h"
-#include "server/errors.h"
+#include "server/domain/clock.h"
+#include "server/domain/errors.h"
 
 namespace d06 {
 namespace {

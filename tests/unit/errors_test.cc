@@ -1,5 +1,5 @@
 // Errors: reasons as ErrorInfo payloads, bounded in size.
-#include "server/errors.h"
+#include "server/domain/errors.h"
 
 #include <string>
 

@@ -1,4 +1,4 @@
-#include "server/filter.h"
+#include "server/domain/filter.h"
 
 #include <string>
 #include <vector>
@@ -7,7 +7,7 @@
 #include "d06/v1/task.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/errors.h"
+#include "server/domain/errors.h"
 
 namespace d06 {
 namespace {

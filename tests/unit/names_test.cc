@@ -1,10 +1,10 @@
-#include "server/names.h"
+#include "server/domain/names.h"
 
 #include <string>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/errors.h"
+#include "server/domain/errors.h"
 
 namespace d06 {
 namespace {

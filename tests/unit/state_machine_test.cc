@@ -1,4 +1,4 @@
-#include "server/state_machine.h"
+#include "server/domain/state_machine.h"
 
 #include <map>
 #include <set>
@@ -7,7 +7,7 @@
 #include "absl/status/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/errors.h"
+#include "server/domain/errors.h"
 
 namespace d06 {
 namespace {

@@ -1,4 +1,4 @@
-#include "server/text.h"
+#include "server/domain/text.h"
 
 #include <algorithm>
 #include <atomic>
@@ -9,7 +9,7 @@
 #include "absl/status/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/errors.h"
+#include "server/domain/errors.h"
 
 namespace d06 {
 namespace {

@@ -1,4 +1,4 @@
-#include "server/timeliness.h"
+#include "server/domain/timeliness.h"
 
 #include <cstdint>
 #include <limits>
@@ -7,8 +7,8 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
-#include "server/clock.h"
-#include "server/dates.h"
+#include "server/domain/clock.h"
+#include "server/domain/dates.h"
 
 namespace d06 {
 namespace {

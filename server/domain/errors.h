@@ -7,8 +7,8 @@
 //   return d06::Error(absl::StatusCode::kFailedPrecondition, "UNIT_NOT_ACTIVE",
 //                     "unit units/H29 is merged; assign to its successor",
 //                     {{"unit", "units/H29"}});
-#ifndef D06_SERVER_ERRORS_H_
-#define D06_SERVER_ERRORS_H_
+#ifndef D06_SERVER_DOMAIN_ERRORS_H_
+#define D06_SERVER_DOMAIN_ERRORS_H_
 
 #include <string>
 #include <utility>
@@ -56,4 +56,4 @@ std::string ErrorReason(const absl::Status& status);
 
 }  // namespace d06
 
-#endif  // D06_SERVER_ERRORS_H_
+#endif  // D06_SERVER_DOMAIN_ERRORS_H_

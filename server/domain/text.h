@@ -19,8 +19,8 @@
 // methods of Normalizer2 and Collator as safe to call concurrently ("Thread-safe const
 // APIs" in the ICU design guide). icu::Transliterator, which is not thread-safe, is
 // not used.
-#ifndef D06_SERVER_TEXT_H_
-#define D06_SERVER_TEXT_H_
+#ifndef D06_SERVER_DOMAIN_TEXT_H_
+#define D06_SERVER_DOMAIN_TEXT_H_
 
 #include <cstddef>
 #include <string>
@@ -81,4 +81,4 @@ int CompareVietnamese(absl::string_view a, absl::string_view b);
 
 }  // namespace d06
 
-#endif  // D06_SERVER_TEXT_H_
+#endif  // D06_SERVER_DOMAIN_TEXT_H_

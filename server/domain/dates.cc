@@ -1,9 +1,9 @@
-#include "server/dates.h"
+#include "server/domain/dates.h"
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "server/errors.h"
+#include "server/domain/errors.h"
 
 namespace d06 {
 namespace {
@@ -104,5 +104,13 @@ absl::StatusOr<v1::Date> ParseIsoDate(absl::string_view text) {
 int64_t DayNumber(absl::CivilDay day) { return day - kEpochDay; }
 
 absl::CivilDay DayFromNumber(int64_t day_number) { return kEpochDay + day_number; }
+
+google::protobuf::Timestamp ToTimestamp(absl::Time t) {
+  google::protobuf::Timestamp ts;
+  const int64_t nanos = absl::ToUnixNanos(t);
+  ts.set_seconds(nanos / 1000000000);
+  ts.set_nanos(static_cast<int32_t>(nanos % 1000000000));
+  return ts;
+}
 
 }  // namespace d06

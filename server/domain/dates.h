@@ -10,8 +10,8 @@
 //   FormatDateVn(*d);                               // "31/03/2026"
 //   ValidateDate("task.deadline", ToDate(absl::CivilDay(2026, 2, 28)));  // OK
 //   DayNumber(absl::CivilDay(1970, 1, 2));          // 1
-#ifndef D06_SERVER_DATES_H_
-#define D06_SERVER_DATES_H_
+#ifndef D06_SERVER_DOMAIN_DATES_H_
+#define D06_SERVER_DOMAIN_DATES_H_
 
 #include <cstdint>
 #include <string>
@@ -22,7 +22,8 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "d06/v1/common.pb.h"
-#include "server/clock.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "server/domain/clock.h"
 
 namespace d06 {
 
@@ -32,6 +33,9 @@ inline constexpr int kMaxDateYear = 9999;
 
 // Asia/Ho_Chi_Minh as a fixed UTC+07:00 zone (no tzdata needed; Vietnam has no DST).
 absl::TimeZone VietnamTimeZone();
+
+// `t` as a protobuf Timestamp (nanosecond precision).
+google::protobuf::Timestamp ToTimestamp(absl::Time t);
 
 // The calendar day in Vietnam at instant `t`.
 absl::CivilDay DayInVietnam(absl::Time t);
@@ -73,4 +77,4 @@ absl::CivilDay DayFromNumber(int64_t day_number);
 
 }  // namespace d06
 
-#endif  // D06_SERVER_DATES_H_
+#endif  // D06_SERVER_DOMAIN_DATES_H_

@@ -17,8 +17,8 @@
 //   decline:         NOT_STARTED, IN_PROGRESS -> DECLINED
 //   revoke:          NOT_STARTED, IN_PROGRESS, PENDING_ACCEPTANCE, DECLINED -> REVOKED
 //   reopen:          COMPLETED -> IN_PROGRESS; DECLINED -> NOT_STARTED
-#ifndef D06_SERVER_STATE_MACHINE_H_
-#define D06_SERVER_STATE_MACHINE_H_
+#ifndef D06_SERVER_DOMAIN_STATE_MACHINE_H_
+#define D06_SERVER_DOMAIN_STATE_MACHINE_H_
 
 #include <string>
 
@@ -75,4 +75,4 @@ bool IsLive(v1::AssignmentState s);
 
 }  // namespace d06
 
-#endif  // D06_SERVER_STATE_MACHINE_H_
+#endif  // D06_SERVER_DOMAIN_STATE_MACHINE_H_

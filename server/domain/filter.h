@@ -25,8 +25,8 @@
 // written (unescaped, not normalised); callers Fold() or parse them as the key needs.
 //
 // Thread-safety: all functions are pure and thread-safe.
-#ifndef D06_SERVER_FILTER_H_
-#define D06_SERVER_FILTER_H_
+#ifndef D06_SERVER_DOMAIN_FILTER_H_
+#define D06_SERVER_DOMAIN_FILTER_H_
 
 #include <ostream>
 #include <string>
@@ -88,4 +88,4 @@ absl::StatusOr<int> ParseEnumValue(const google::protobuf::EnumDescriptor* desc,
 
 }  // namespace d06
 
-#endif  // D06_SERVER_FILTER_H_
+#endif  // D06_SERVER_DOMAIN_FILTER_H_

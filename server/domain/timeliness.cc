@@ -1,9 +1,9 @@
-#include "server/timeliness.h"
+#include "server/domain/timeliness.h"
 
 #include <limits>
 
 #include "absl/strings/str_format.h"
-#include "server/dates.h"
+#include "server/domain/dates.h"
 
 namespace d06 {
 

@@ -1,4 +1,4 @@
-#include "server/text.h"
+#include "server/domain/text.h"
 
 #include <cstdint>
 #include <cstdio>
@@ -9,7 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "server/errors.h"
+#include "server/domain/errors.h"
 #include "unicode/bytestream.h"
 #include "unicode/coll.h"
 #include "unicode/locid.h"

@@ -1,4 +1,4 @@
-#include "server/errors.h"
+#include "server/domain/errors.h"
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"

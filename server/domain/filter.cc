@@ -1,4 +1,4 @@
-#include "server/filter.h"
+#include "server/domain/filter.h"
 
 #include <algorithm>
 #include <string>
@@ -12,8 +12,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
-#include "server/errors.h"
-#include "server/text.h"
+#include "server/domain/errors.h"
+#include "server/domain/text.h"
 #include "unicode/stringpiece.h"
 #include "unicode/unistr.h"
 

@@ -1,8 +1,8 @@
 // Resource names of the d06 API: "units/{code}", "tasks/{id}",
 // "tasks/{id}/assignments/{code}". Parsers return INVALID_ARGUMENT (reason INVALID_NAME)
 // naming the field and the expected form.
-#ifndef D06_SERVER_NAMES_H_
-#define D06_SERVER_NAMES_H_
+#ifndef D06_SERVER_DOMAIN_NAMES_H_
+#define D06_SERVER_DOMAIN_NAMES_H_
 
 #include <cstdint>
 #include <string>
@@ -42,4 +42,4 @@ absl::StatusOr<AssignmentId> ParseAssignmentName(absl::string_view field,
 
 }  // namespace d06
 
-#endif  // D06_SERVER_NAMES_H_
+#endif  // D06_SERVER_DOMAIN_NAMES_H_

@@ -1,11 +1,11 @@
-#include "server/names.h"
+#include "server/domain/names.h"
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "server/errors.h"
-#include "server/text.h"
+#include "server/domain/errors.h"
+#include "server/domain/text.h"
 
 namespace d06 {
 namespace {

@@ -1,4 +1,4 @@
-#include "server/clock.h"
+#include "server/domain/clock.h"
 
 namespace d06 {
 namespace {

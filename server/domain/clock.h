@@ -1,7 +1,7 @@
 // The one source of "now". Everything time-dependent (timeliness, submit dates, event
 // times) reads a Clock so tests can move time.
-#ifndef D06_SERVER_CLOCK_H_
-#define D06_SERVER_CLOCK_H_
+#ifndef D06_SERVER_DOMAIN_CLOCK_H_
+#define D06_SERVER_DOMAIN_CLOCK_H_
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -43,4 +43,4 @@ class FakeClock final : public Clock {
 
 }  // namespace d06
 
-#endif  // D06_SERVER_CLOCK_H_
+#endif  // D06_SERVER_DOMAIN_CLOCK_H_

@@ -1,11 +1,11 @@
-#include "server/state_machine.h"
+#include "server/domain/state_machine.h"
 
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
-#include "server/errors.h"
+#include "server/domain/errors.h"
 
 namespace d06 {
 namespace {

@@ -10,8 +10,8 @@
 //   ComputeTimeliness(in, today, 3);                       // TIMELINESS_ON_TIME
 //   DeadlineRangeFor(v1::TIMELINESS_DUE_SOON, today, 3);
 //   // {DayNumber(2026-03-31), DayNumber(2026-04-03)}
-#ifndef D06_SERVER_TIMELINESS_H_
-#define D06_SERVER_TIMELINESS_H_
+#ifndef D06_SERVER_DOMAIN_TIMELINESS_H_
+#define D06_SERVER_DOMAIN_TIMELINESS_H_
 
 #include <cstdint>
 
@@ -69,4 +69,4 @@ absl::Status ValidateDueSoonDays(int days);
 
 }  // namespace d06
 
-#endif  // D06_SERVER_TIMELINESS_H_
+#endif  // D06_SERVER_DOMAIN_TIMELINESS_H_

@@ -1,0 +1,79 @@
+#include "server/core/core.h"
+
+#include <optional>
+#include <utility>
+
+#include "server/core/rules.h"
+#include "server/domain/dates.h"
+#include "server/domain/errors.h"
+#include "server/domain/fingerprint.h"
+#include "server/domain/timeliness.h"
+#include "server/domain/validation.h"
+#include "storage/keys.h"
+#include "storage/status_macros.h"
+
+namespace d06 {
+
+Core::Core(Store* store, CoreOptions options) : store_(store), options_(std::move(options)) {}
+
+void Core::Decorate(v1::Assignment* a, absl::CivilDay today) const {
+  a->set_timeliness(ComputeTimeliness({a->state(), a->deadline(), a->submit_date()}, today,
+                                      options_.due_soon_days));
+}
+
+void Core::Mutate(const Caller& caller, const std::string& request_id,
+                  const google::protobuf::Message& request, google::protobuf::Message* response,
+                  Body body, Done done) {
+  if (absl::Status s = ValidateRequestId(request_id); !s.ok()) return done(s);
+  // A request_id names one request whatever its method: the fingerprint covers the
+  // request's type, so reusing an id for another method is REQUEST_ID_REUSED.
+  const uint64_t fingerprint = request_id.empty() ? 0 : Fingerprint(request);
+  store_->Submit(
+      [this, actor = caller.actor, request_id, fingerprint, response,
+       body = std::move(body)](Txn& txn) -> absl::Status {
+        if (!request_id.empty()) {
+          ASSIGN_OR_RETURN(std::optional<std::string> stored,
+                           txn.reader().Get(Cf::kIdempotency, request_id));
+          if (stored.has_value()) {
+            absl::string_view in = *stored;
+            uint64_t stored_fingerprint;
+            if (!keys::GetU64(&in, &stored_fingerprint)) {
+              return absl::DataLossError("idempotency record is malformed");
+            }
+            if (stored_fingerprint != fingerprint) {
+              return Error(absl::StatusCode::kInvalidArgument, "REQUEST_ID_REUSED",
+                           "request_id was already used for a different request; use a new "
+                           "request_id for a new request",
+                           {{"field", "request_id"}});
+            }
+            if (!response->ParseFromArray(in.data(), static_cast<int>(in.size()))) {
+              return absl::DataLossError("idempotency record does not parse");
+            }
+            return absl::OkStatus();  // the first answer, nothing written
+          }
+        }
+        RETURN_IF_ERROR(body(txn, ChangeContext{actor, request_id, options_.clock->Now()}));
+        if (!request_id.empty()) {
+          std::string record;
+          keys::PutU64(&record, fingerprint);
+          record += response->SerializeAsString();
+          txn.Put(Cf::kIdempotency, request_id, record);
+        }
+        return absl::OkStatus();
+      },
+      std::move(done));
+}
+
+absl::StatusOr<v1::Event*> Core::WriteAssignment(Txn& txn, const ChangeContext& change,
+                                                 uint64_t task_id, const v1::Assignment* before,
+                                                 v1::Assignment* after, v1::EventAction action,
+                                                 const std::vector<std::string>& changed) const {
+  *after->mutable_update_time() = ToTimestamp(change.time);
+  after->set_etag(Etag(txn.revision()));
+  Decorate(after, DayInVietnam(change.time));
+  ASSIGN_OR_RETURN(v1::Event * event, PutAssignment(txn, change, task_id, before, *after, action));
+  for (const std::string& field : changed) event->add_changed_fields(field);
+  return event;
+}
+
+}  // namespace d06

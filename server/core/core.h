@@ -1,0 +1,127 @@
+// d06::Core: the operations of d06, independent of any transport.
+//
+// It validates requests, applies the domain rules (server/domain/) and reads and writes
+// the Store through the model (server/model/). The transports (server/api/) are thin
+// adapters over it. Writes are asynchronous: a mutating method returns at once and calls
+// `done` from the store's writer thread once the change is durable (or failed); the
+// request must stay alive and the response must not be read until then. Reads are
+// synchronous. Every operation takes the Caller, reads included.
+//
+// Every mutation runs through one runner (Mutate): it validates the request id, honours
+// request_id (a retry returns the first response; a different request under the same id
+// is INVALID_ARGUMENT/REQUEST_ID_REUSED), and writes entity, indexes, events and the
+// idempotency record in one atomic batch; etags are checked against the stored entity
+// (stale: ABORTED/STALE_ETAG).
+//
+// The operations are defined one file per resource: units.cc, tasks.cc, assignments.cc,
+// history.cc, and the list planners task_queries.cc, assignment_queries.cc.
+//
+// Thread-safe.
+#ifndef D06_SERVER_CORE_CORE_H_
+#define D06_SERVER_CORE_CORE_H_
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/civil_time.h"
+#include "d06/v1/task.pb.h"
+#include "d06/v1/unit.pb.h"
+#include "server/domain/caller.h"
+#include "server/domain/clock.h"
+#include "server/domain/state_machine.h"
+#include "server/model/entities.h"
+#include "storage/store.h"
+
+namespace d06 {
+
+struct CoreOptions {
+  // An open assignment whose deadline is at most this many days away is DUE_SOON.
+  int due_soon_days = 3;
+  // Source of "now". Not owned; never null.
+  const Clock* clock = Clock::System();
+};
+
+// The arguments shared by every assignment transition request.
+struct TransitionArgs {
+  Action action;
+  std::string name;
+  std::string etag;
+  std::string request_id;
+  std::string reason;   // return, decline, revoke, reopen
+  std::string note;     // report_progress, submit
+  int32_t percent = 0;  // report_progress
+};
+
+class Core {
+ public:
+  using Done = std::function<void(absl::Status)>;
+
+  // `store` is not owned and must outlive the Core.
+  Core(Store* store, CoreOptions options);
+  Core(const Core&) = delete;
+  Core& operator=(const Core&) = delete;
+
+  // Units.
+  void CreateUnit(const Caller& caller, const v1::CreateUnitRequest& request,
+                  v1::CreateUnitResponse* response, Done done);
+  void UpdateUnit(const Caller& caller, const v1::UpdateUnitRequest& request,
+                  v1::UpdateUnitResponse* response, Done done);
+  absl::Status GetUnit(const Caller& caller, const v1::GetUnitRequest& request,
+                       v1::GetUnitResponse* response) const;
+  absl::Status ListUnits(const Caller& caller, const v1::ListUnitsRequest& request,
+                         v1::ListUnitsResponse* response) const;
+
+  // Tasks.
+  void CreateTask(const Caller& caller, const v1::CreateTaskRequest& request,
+                  v1::CreateTaskResponse* response, Done done);
+  void UpdateTask(const Caller& caller, const v1::UpdateTaskRequest& request,
+                  v1::UpdateTaskResponse* response, Done done);
+  void CancelTask(const Caller& caller, const v1::CancelTaskRequest& request,
+                  v1::CancelTaskResponse* response, Done done);
+  absl::Status GetTask(const Caller& caller, const v1::GetTaskRequest& request,
+                       v1::GetTaskResponse* response) const;
+  absl::Status ListTasks(const Caller& caller, const v1::ListTasksRequest& request,
+                         v1::ListTasksResponse* response) const;
+
+  // Assignments.
+  void CreateAssignment(const Caller& caller, const v1::CreateAssignmentRequest& request,
+                        v1::CreateAssignmentResponse* response, Done done);
+  // Any transition; `request` is the transport's request message (for idempotency).
+  void Transition(const Caller& caller, const google::protobuf::Message& request,
+                  const TransitionArgs& args, v1::Assignment* assignment, Done done);
+  absl::Status GetAssignment(const Caller& caller, const v1::GetAssignmentRequest& request,
+                             v1::GetAssignmentResponse* response) const;
+  absl::Status ListAssignments(const Caller& caller, const v1::ListAssignmentsRequest& request,
+                               v1::ListAssignmentsResponse* response) const;
+
+  // History.
+  absl::Status ListTaskEvents(const Caller& caller, const v1::ListTaskEventsRequest& request,
+                              v1::ListTaskEventsResponse* response) const;
+
+ private:
+  // A mutation's work on the writer thread; `change` has the caller, request_id and time.
+  using Body = std::function<absl::Status(Txn& txn, const ChangeContext& change)>;
+  // Runs `body` on the writer with request_id handling; `response` is what a retry gets.
+  void Mutate(const Caller& caller, const std::string& request_id,
+              const google::protobuf::Message& request, google::protobuf::Message* response,
+              Body body, Done done);
+  // Sets the output-only timeliness of an assignment as of `today` (one day for a whole
+  // list page, so it agrees with the page's timeliness filter).
+  void Decorate(v1::Assignment* assignment, absl::CivilDay today) const;
+  // Writes `after` (a new assignment when `before` is null) with an event of `action`;
+  // gives `after` its update time, etag and timeliness. Returns the event for the caller
+  // to add a reason.
+  absl::StatusOr<v1::Event*> WriteAssignment(Txn& txn, const ChangeContext& change,
+                                             uint64_t task_id, const v1::Assignment* before,
+                                             v1::Assignment* after, v1::EventAction action,
+                                             const std::vector<std::string>& changed) const;
+
+  Store* const store_;
+  const CoreOptions options_;
+};
+
+}  // namespace d06
+
+#endif  // D06_SERVER_CORE_CORE_H_

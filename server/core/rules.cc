@@ -1,0 +1,84 @@
+#include "server/core/rules.h"
+
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "server/domain/errors.h"
+#include "server/domain/names.h"
+#include "server/domain/state_machine.h"
+#include "server/model/entities.h"
+
+namespace d06 {
+
+std::string Etag(int64_t revision) { return absl::StrCat("r", revision); }
+
+absl::Status NotFound(absl::string_view what) {
+  return Error(absl::StatusCode::kNotFound, "NOT_FOUND", absl::StrCat(what, " does not exist"),
+               {{"resource", std::string(what)}});
+}
+
+absl::Status CheckEtag(absl::string_view field, absl::string_view sent,
+                       absl::string_view current, absl::string_view resource) {
+  if (sent.empty() || sent == current) return absl::OkStatus();
+  return Error(absl::StatusCode::kAborted, "STALE_ETAG",
+               absl::StrCat(resource, " has changed since it was read: read it again and "
+                            "retry with its etag \"", current, "\"; ", field, " was ", Quote(sent)),
+               {{"resource", std::string(resource)}});
+}
+
+absl::StatusOr<v1::Task> RequireTask(const ReadView& view, uint64_t id) {
+  ASSIGN_OR_RETURN(std::optional<v1::Task> task, LoadTask(view, id));
+  if (!task) return NotFound(TaskName(id));
+  return *std::move(task);
+}
+
+// The task's live lead other than the assignment named `except`, or null.
+const v1::Assignment* LiveLead(const std::vector<v1::Assignment>& assignments,
+                               absl::string_view except) {
+  for (const v1::Assignment& a : assignments) {
+    if (a.name() != except && a.role() == v1::ASSIGNMENT_ROLE_LEAD && IsLive(a.state())) {
+      return &a;
+    }
+  }
+  return nullptr;
+}
+
+absl::Status RequireActiveUnit(const ReadView& view, absl::string_view field,
+                               absl::string_view code) {
+  ASSIGN_OR_RETURN(std::optional<v1::Unit> unit, LoadUnit(view, code));
+  if (!unit) return NotFound(UnitName(code));
+  if (unit->state() != v1::UNIT_STATE_ACTIVE) {
+    return Error(absl::StatusCode::kFailedPrecondition, "UNIT_NOT_ACTIVE",
+                 absl::StrCat(field, ": unit ", unit->name(), " is ",
+                              v1::UnitState_Name(unit->state()),
+                              unit->successor().empty()
+                                  ? std::string()
+                                  : absl::StrCat("; use its successor ", unit->successor())),
+                 {{"unit", unit->name()}});
+  }
+  return absl::OkStatus();
+}
+
+absl::Status TaskNotCancelled(const v1::Task& task) {
+  if (task.state() != v1::TASK_STATE_CANCELLED) return absl::OkStatus();
+  return Error(absl::StatusCode::kFailedPrecondition, "TASK_CANCELLED",
+               absl::StrCat(task.name(), " is cancelled; it can no longer change"),
+               {{"task", task.name()}});
+}
+
+absl::Status FilterError(absl::string_view message) {
+  return Error(absl::StatusCode::kInvalidArgument, "INVALID_FILTER", message);
+}
+
+absl::StatusOr<std::string> FilterUnitCode(const FilterTerm& term, bool allow_empty) {
+  if (allow_empty && term.value.empty()) return std::string();
+  absl::StatusOr<std::string> code = ParseUnitName(term.key, term.value);
+  if (!code.ok()) {
+    return FilterError(absl::StrCat("filter: ", term.key, " must be a unit name like "
+                                    "\"units/H29\"; got ", Quote(term.value)));
+  }
+  return code;
+}
+
+
+}  // namespace d06

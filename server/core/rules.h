@@ -1,0 +1,58 @@
+// Checks and helpers shared by the operations of server/core: existence, etags, the lead
+// rule, active units, cancelled tasks and the parsing of list filter values.
+#ifndef D06_SERVER_CORE_RULES_H_
+#define D06_SERVER_CORE_RULES_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "d06/v1/task.pb.h"
+#include "server/domain/filter.h"
+#include "storage/status_macros.h"
+#include "storage/store.h"
+
+namespace d06 {
+
+// The etag of an entity written at `revision`.
+std::string Etag(int64_t revision);
+
+// NOT_FOUND naming `what`.
+absl::Status NotFound(absl::string_view what);
+
+// OK when `sent` is empty or the current etag; else ABORTED/STALE_ETAG.
+absl::Status CheckEtag(absl::string_view field, absl::string_view sent,
+                       absl::string_view current, absl::string_view resource);
+
+// The task, or NOT_FOUND.
+absl::StatusOr<v1::Task> RequireTask(const ReadView& view, uint64_t id);
+
+// The unit exists (NOT_FOUND) and is active (FAILED_PRECONDITION/UNIT_NOT_ACTIVE).
+absl::Status RequireActiveUnit(const ReadView& view, absl::string_view field,
+                               absl::string_view code);
+
+// FAILED_PRECONDITION/TASK_CANCELLED for a cancelled task.
+absl::Status TaskNotCancelled(const v1::Task& task);
+
+// The task's live lead other than the assignment named `except`, or null.
+const v1::Assignment* LiveLead(const std::vector<v1::Assignment>& assignments,
+                               absl::string_view except);
+
+// INVALID_ARGUMENT/INVALID_FILTER.
+absl::Status FilterError(absl::string_view message);
+
+// A unit name filter value ("units/H29") as its code; "" allowed when `allow_empty`.
+absl::StatusOr<std::string> FilterUnitCode(const FilterTerm& term, bool allow_empty);
+
+template <typename Enum>
+absl::StatusOr<Enum> FilterEnum(const google::protobuf::EnumDescriptor* desc,
+                                const FilterTerm& term) {
+  ASSIGN_OR_RETURN(int value, ParseEnumValue(desc, term.key, term.value));
+  return static_cast<Enum>(value);
+}
+
+}  // namespace d06
+
+#endif  // D06_SERVER_CORE_RULES_H_

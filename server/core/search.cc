@@ -1,0 +1,102 @@
+#include "server/core/search.h"
+
+#include <memory>
+#include <optional>
+#include <utility>
+
+#include "server/core/paging.h"
+#include "server/domain/limits.h"
+#include "server/model/schema.h"
+#include "storage/keys.h"
+#include "storage/status_macros.h"
+
+namespace d06 {
+namespace {
+
+class PostingJoin {
+ public:
+  PostingJoin(const ReadView& view, bool folded, const std::vector<std::string>& words) {
+    for (const std::string& word : words) {
+      cursors_.push_back(view.NewPrefixCursor(Cf::kIndexes, PostingPrefix(folded, word)));
+    }
+  }
+
+  // The smallest id >= target posted under every word, or 0 when there is none. Each
+  // seek costs one unit of *budget; with the budget spent, returns nullopt (the caller
+  // resumes at the same target later).
+  absl::StatusOr<std::optional<uint64_t>> NextAtLeast(uint64_t target, int* budget) {
+    size_t agreed = 0;
+    for (size_t i = 0; agreed < cursors_.size(); i = (i + 1) % cursors_.size()) {
+      if (*budget <= 0) return std::optional<uint64_t>();
+      --*budget;
+      RETURN_IF_ERROR(cursors_[i]->Seek(TaskIndexSuffix(target)));
+      if (!cursors_[i]->Valid()) return std::optional<uint64_t>(0);
+      uint64_t id;
+      if (!ParseTaskIndexSuffix(cursors_[i]->suffix(), &id)) {
+        return absl::DataLossError("bad text index key");
+      }
+      if (id == target) {
+        ++agreed;
+      } else {
+        target = id;
+        agreed = 1;
+      }
+    }
+    return std::optional<uint64_t>(target);
+  }
+
+ private:
+  std::vector<std::unique_ptr<PrefixCursor>> cursors_;
+};
+
+}  // namespace
+
+absl::Status SearchTasks(const ReadView& view, const std::vector<std::string>& exact_words,
+                         const std::vector<std::string>& folded_words, absl::string_view cursor,
+                         int page_size,
+                         const std::function<absl::StatusOr<bool>(uint64_t, v1::Task*)>& load,
+                         absl::string_view scope, v1::ListTasksResponse* response) {
+  uint8_t phase = 0;
+  uint64_t after = 0;
+  if (!cursor.empty()) {
+    absl::string_view in = cursor;
+    if (!keys::GetU8(&in, &phase) || phase > 1 || !keys::GetU64(&in, &after) || !in.empty()) {
+      return InvalidPageToken();
+    }
+  }
+  int budget = kScanBudget;
+  auto stop_at = [&](uint64_t last_looked_at) {
+    std::string next;
+    keys::PutU8(&next, phase);
+    keys::PutU64(&next, last_looked_at);
+    response->set_next_page_token(EncodePageToken(scope, next));
+    return absl::OkStatus();
+  };
+  for (; phase <= 1; ++phase, after = 0) {
+    PostingJoin join(view, phase == 1, phase == 0 ? exact_words : folded_words);
+    // In phase 1, the exact postings say which tasks phase 0 listed already.
+    std::optional<PostingJoin> exact;
+    if (phase == 1) exact.emplace(view, false, exact_words);
+    for (uint64_t target = after + 1; target != 0;) {
+      ASSIGN_OR_RETURN(std::optional<uint64_t> id, join.NextAtLeast(target, &budget));
+      if (!id) return stop_at(target - 1);
+      if (*id == 0) break;
+      if (exact) {
+        ASSIGN_OR_RETURN(std::optional<uint64_t> exact_id, exact->NextAtLeast(*id, &budget));
+        if (!exact_id) return stop_at(*id - 1);
+        if (*exact_id == *id) {
+          target = *id + 1;
+          continue;
+        }
+      }
+      if (response->tasks_size() >= page_size) return stop_at(*id - 1);
+      v1::Task task;
+      ASSIGN_OR_RETURN(bool keep, load(*id, &task));
+      if (keep) *response->add_tasks() = std::move(task);
+      target = *id + 1;  // 0 after the largest id: the end
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace d06

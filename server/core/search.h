@@ -1,0 +1,35 @@
+// Text search of tasks (ListTasks.query): the tasks whose title and content have every
+// word of the query, found by intersecting the words' posting lists (index entries
+// ordered by task id, server/model/schema.h) with leapfrogging cursors, so a page costs
+// what its matches cost, not what the commonest word costs.
+#ifndef D06_SERVER_CORE_SEARCH_H_
+#define D06_SERVER_CORE_SEARCH_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "d06/v1/task.pb.h"
+#include "storage/store.h"
+
+namespace d06 {
+
+// Fills one page of a search into `response`: phase 0 lists the tasks that have every
+// word as typed (accents included), then phase 1 those that have every word only once
+// folded ("de an" finds "Đề án"), each in id order. `load(id, task)` reads a candidate
+// and says whether it passes the list's filter. The page token's cursor is the phase and
+// the last id looked at; a page reads at most kScanBudget index entries, so it may be
+// short (with a next token) when the words rarely occur together.
+absl::Status SearchTasks(const ReadView& view, const std::vector<std::string>& exact_words,
+                         const std::vector<std::string>& folded_words, absl::string_view cursor,
+                         int page_size,
+                         const std::function<absl::StatusOr<bool>(uint64_t, v1::Task*)>& load,
+                         absl::string_view scope, v1::ListTasksResponse* response);
+
+}  // namespace d06
+
+#endif  // D06_SERVER_CORE_SEARCH_H_

@@ -1,0 +1,160 @@
+// Units: create, update, get, list.
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "server/core/core.h"
+#include "server/core/paging.h"
+#include "server/core/rules.h"
+#include "server/domain/dates.h"
+#include "server/domain/errors.h"
+#include "server/domain/filter.h"
+#include "server/domain/limits.h"
+#include "server/domain/names.h"
+#include "server/domain/validation.h"
+#include "server/model/entities.h"
+#include "server/model/schema.h"
+#include "storage/status_macros.h"
+
+namespace d06 {
+
+using Op = FilterTerm::Op;
+
+void Core::CreateUnit(const Caller& caller, const v1::CreateUnitRequest& request,
+                      v1::CreateUnitResponse* response, Done done) {
+  v1::Unit unit = request.unit();
+  absl::Status valid = [&]() -> absl::Status {
+    RETURN_IF_ERROR(ValidateUnitCode("unit.code", unit.code()));
+    RETURN_IF_ERROR(PrepareUnitFields(&unit));
+    RETURN_IF_ERROR(CheckRequiredEnum("unit.kind", unit.kind(), v1::UnitKind_IsValid));
+    if (!unit.parent().empty()) {
+      ASSIGN_OR_RETURN(std::string parent, ParseUnitName("unit.parent", unit.parent()));
+      if (parent == unit.code()) return InvalidField("unit.parent", "a unit cannot be its own parent");
+    }
+    return absl::OkStatus();
+  }();
+  if (!valid.ok()) return done(valid);
+  Mutate(caller, request.request_id(), request, response,
+         [this, unit, response](Txn& txn, const ChangeContext& change) mutable
+         -> absl::Status {
+           ASSIGN_OR_RETURN(std::optional<v1::Unit> existing, LoadUnit(txn.reader(), unit.code()));
+           if (existing) {
+             return Error(absl::StatusCode::kAlreadyExists, "ALREADY_EXISTS",
+                          absl::StrCat("unit ", UnitName(unit.code()), " already exists"),
+                          {{"resource", UnitName(unit.code())}});
+           }
+           if (!unit.parent().empty()) {
+             RETURN_IF_ERROR(RequireActiveUnit(txn.reader(), "unit.parent", CodeOf(unit.parent())));
+           }
+           const absl::Time now = change.time;
+           unit.set_name(UnitName(unit.code()));
+           unit.set_state(v1::UNIT_STATE_ACTIVE);
+           unit.clear_successor();
+           *unit.mutable_create_time() = ToTimestamp(now);
+           *unit.mutable_update_time() = ToTimestamp(now);
+           unit.set_etag(Etag(txn.revision()));
+           PutUnit(txn, change, nullptr, unit, v1::EVENT_ACTION_CREATE_UNIT);
+           *response->mutable_unit() = unit;
+           return absl::OkStatus();
+         },
+         std::move(done));
+}
+
+void Core::UpdateUnit(const Caller& caller, const v1::UpdateUnitRequest& request,
+                      v1::UpdateUnitResponse* response, Done done) {
+  static const std::vector<std::string> kSettable = {"display_name", "admin_code", "valid_from",
+                                                     "valid_to"};
+  absl::StatusOr<std::string> code = ParseUnitName("unit.name", request.unit().name());
+  if (!code.ok()) return done(code.status());
+  if (absl::Status s = CheckUpdateMask("unit", request.update_mask(), kSettable,
+                                       v1::Unit::descriptor());
+      !s.ok()) {
+    return done(s);
+  }
+  Mutate(caller, request.request_id(), request, response,
+         [this, &request, code = *code, response](Txn& txn, const ChangeContext& change) -> absl::Status {
+           ASSIGN_OR_RETURN(std::optional<v1::Unit> stored, LoadUnit(txn.reader(), code));
+           if (!stored) return NotFound(UnitName(code));
+           RETURN_IF_ERROR(CheckEtag("unit.etag", request.unit().etag(), stored->etag(),
+                                     stored->name()));
+           v1::Unit unit = *stored;
+           ApplyMask(request.unit(), request.update_mask(), &unit);
+           RETURN_IF_ERROR(PrepareUnitFields(&unit));
+           const absl::Time now = change.time;
+           *unit.mutable_update_time() = ToTimestamp(now);
+           unit.set_etag(Etag(txn.revision()));
+           v1::Event* event = PutUnit(txn, change, &*stored, unit, v1::EVENT_ACTION_UPDATE_UNIT);
+           for (const std::string& path : request.update_mask().paths()) {
+             event->add_changed_fields(path);
+           }
+           *response->mutable_unit() = unit;
+           return absl::OkStatus();
+         },
+         std::move(done));
+}
+
+absl::Status Core::GetUnit(const Caller& caller, const v1::GetUnitRequest& request, v1::GetUnitResponse* response) const {
+  ASSIGN_OR_RETURN(std::string code, ParseUnitName("name", request.name()));
+  auto view = store_->Snapshot();
+  ASSIGN_OR_RETURN(std::optional<v1::Unit> unit, LoadUnit(*view, code));
+  if (!unit) return NotFound(request.name());
+  *response->mutable_unit() = *std::move(unit);
+  return absl::OkStatus();
+}
+
+absl::Status Core::ListUnits(const Caller& caller, const v1::ListUnitsRequest& request,
+                             v1::ListUnitsResponse* response) const {
+  RETURN_IF_ERROR(CheckPageSize(request.page_size()));
+  ASSIGN_OR_RETURN(std::vector<FilterTerm> terms, ParseFilter(request.filter()));
+  RETURN_IF_ERROR(CheckFilterTerms(
+      terms, {{"parent", {Op::kEq}}, {"kind", {Op::kEq}}, {"state", {Op::kEq}}}));
+  std::optional<std::string> parent;
+  std::vector<v1::UnitKind> kinds;
+  std::vector<v1::UnitState> states;
+  for (const FilterTerm& term : terms) {
+    if (term.key == "parent") {
+      ASSIGN_OR_RETURN(parent, FilterUnitCode(term, /*allow_empty=*/true));
+    } else if (term.key == "kind") {
+      ASSIGN_OR_RETURN(auto kind, FilterEnum<v1::UnitKind>(v1::UnitKind_descriptor(), term));
+      kinds = {kind};
+    } else {
+      ASSIGN_OR_RETURN(auto state, FilterEnum<v1::UnitState>(v1::UnitState_descriptor(), term));
+      states = {state};
+    }
+  }
+  if (states.empty()) {
+    for (int s = 1; v1::UnitState_IsValid(s); ++s) states.push_back(static_cast<v1::UnitState>(s));
+  }
+  if (kinds.empty()) {
+    for (int k = 1; v1::UnitKind_IsValid(k); ++k) kinds.push_back(static_cast<v1::UnitKind>(k));
+  }
+  // Every (state, kind) pair is one range under the parent (or global) index; the merge
+  // orders them by code.
+  std::vector<IndexRange> ranges;
+  for (v1::UnitState state : states) {
+    for (v1::UnitKind kind : kinds) {
+      ranges.push_back({UnitsPrefix(parent, state, kind), "", ""});
+    }
+  }
+  const std::string scope = absl::StrCat("units\n", request.filter());
+  ASSIGN_OR_RETURN(std::string after, DecodePageToken(request.page_token(), scope));
+  auto view = store_->Snapshot();
+  std::function<absl::StatusOr<bool>(absl::string_view, v1::Unit*)> match =
+      [&](absl::string_view suffix, v1::Unit* unit) -> absl::StatusOr<bool> {
+    std::string code;
+    if (!ParseUnitIndexSuffix(suffix, &code)) return absl::DataLossError("bad unit index key");
+    ASSIGN_OR_RETURN(std::optional<v1::Unit> found, LoadUnit(*view, code));
+    if (found) *unit = *std::move(found);
+    return found.has_value();
+  };
+  ASSIGN_OR_RETURN(std::string next,
+                   CollectPage(*view, Cf::kIndexes, ranges, after, PageSize(request.page_size()),
+                               match, response->mutable_units()));
+  if (!next.empty()) response->set_next_page_token(EncodePageToken(scope, next));
+  return absl::OkStatus();
+}
+
+}  // namespace d06

@@ -1,0 +1,141 @@
+#include "server/model/entities.h"
+
+#include <set>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "server/domain/dates.h"
+#include "server/model/schema.h"
+#include "storage/keys.h"
+#include "storage/status_macros.h"
+
+namespace d06 {
+namespace {
+
+template <typename T>
+absl::StatusOr<std::optional<T>> Load(const ReadView& view, const std::string& key) {
+  T entity;
+  ASSIGN_OR_RETURN(bool found, view.GetProto(Cf::kEntities, key, &entity));
+  if (!found) return std::nullopt;
+  return entity;
+}
+
+// Puts the index keys that `after` has and `before` had not; deletes the reverse.
+void MoveIndexes(Txn& txn, const std::vector<std::string>& before,
+                 const std::vector<std::string>& after) {
+  std::set<std::string> keep(after.begin(), after.end());
+  for (const std::string& key : before) {
+    if (!keep.count(key)) txn.Delete(Cf::kIndexes, key);
+  }
+  std::set<std::string> had(before.begin(), before.end());
+  for (const std::string& key : keep) {
+    if (!had.count(key)) txn.Put(Cf::kIndexes, key, "");
+  }
+}
+
+// An event of `change` on `resource`, in the task's history when `task_id` is not 0.
+v1::Event* AddEvent(Txn& txn, const ChangeContext& change, v1::EventAction action,
+                    absl::string_view resource, uint64_t task_id) {
+  v1::Event event;
+  *event.mutable_time() = ToTimestamp(change.time);
+  event.set_actor(change.actor);
+  event.set_action(action);
+  event.set_resource(std::string(resource));
+  event.set_request_id(change.request_id);
+  v1::Event* added = txn.AddEvent(std::move(event));
+  if (task_id != 0) {
+    txn.Put(Cf::kIndexes, TaskHistoryKey(task_id, added->revision(), added->index()), "");
+  }
+  return added;
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<v1::Unit>> LoadUnit(const ReadView& view, absl::string_view code) {
+  return Load<v1::Unit>(view, keys::UnitKey(code));
+}
+
+absl::StatusOr<std::optional<v1::Task>> LoadTask(const ReadView& view, uint64_t id) {
+  return Load<v1::Task>(view, keys::TaskKey(id));
+}
+
+absl::StatusOr<std::optional<v1::Assignment>> LoadAssignment(const ReadView& view,
+                                                             uint64_t task_id,
+                                                             absl::string_view code) {
+  return Load<v1::Assignment>(view, keys::AssignmentKey(task_id, code));
+}
+
+absl::StatusOr<std::vector<v1::Assignment>> LoadAssignments(const ReadView& view,
+                                                            uint64_t task_id) {
+  std::vector<v1::Assignment> out;
+  bool parsed = true;
+  RETURN_IF_ERROR(view.ScanPrefix(Cf::kEntities, keys::AssignmentPrefix(task_id), "",
+                                  [&](absl::string_view, absl::string_view value) {
+                                    parsed = out.emplace_back().ParseFromArray(
+                                        value.data(), static_cast<int>(value.size()));
+                                    return parsed;
+                                  }));
+  if (!parsed) return absl::DataLossError("a stored assignment does not parse");
+  return out;
+}
+
+absl::StatusOr<std::optional<v1::Event>> LoadHistoryEvent(const ReadView& view,
+                                                          absl::string_view suffix) {
+  v1::Event event;
+  ASSIGN_OR_RETURN(bool found, view.GetProto(Cf::kEvents, suffix, &event));  // the event key
+  if (!found) return std::nullopt;
+  return event;
+}
+
+absl::StatusOr<std::vector<std::string>> Ancestry(const ReadView& view, std::string code) {
+  std::vector<std::string> chain;
+  while (!code.empty()) {
+    if (chain.size() > 64) return absl::DataLossError("unit tree has a cycle at " + code);
+    chain.push_back(code);
+    ASSIGN_OR_RETURN(std::optional<v1::Unit> unit, LoadUnit(view, code));
+    if (!unit) break;
+    code = CodeOf(unit->parent());
+  }
+  return chain;
+}
+
+v1::Event* PutUnit(Txn& txn, const ChangeContext& change, const v1::Unit* before,
+                   const v1::Unit& after, v1::EventAction action) {
+  txn.PutProto(Cf::kEntities, keys::UnitKey(after.code()), after);
+  MoveIndexes(txn, before ? UnitIndexKeys(*before) : std::vector<std::string>(),
+              UnitIndexKeys(after));
+  v1::Event* event = AddEvent(txn, change, action, after.name(), 0);
+  *event->mutable_unit() = after;
+  return event;
+}
+
+v1::Event* PutTask(Txn& txn, const ChangeContext& change, const v1::Task* before,
+                   const v1::Task& after, v1::EventAction action) {
+  const uint64_t id = IdOf(after.name());
+  txn.PutProto(Cf::kEntities, keys::TaskKey(id), after);
+  MoveIndexes(txn, before ? TaskIndexKeys(*before) : std::vector<std::string>(),
+              TaskIndexKeys(after));
+  v1::Event* event = AddEvent(txn, change, action, after.name(), id);
+  *event->mutable_task() = after;
+  return event;
+}
+
+absl::StatusOr<v1::Event*> PutAssignment(Txn& txn, const ChangeContext& change,
+                                         uint64_t task_id, const v1::Assignment* before,
+                                         const v1::Assignment& after, v1::EventAction action) {
+  const std::string code = CodeOf(after.unit());
+  ASSIGN_OR_RETURN(std::vector<std::string> ancestry, Ancestry(txn.reader(), code));
+  MoveIndexes(txn,
+              before ? AssignmentIndexKeys(*before, task_id, ancestry) : std::vector<std::string>(),
+              AssignmentIndexKeys(after, task_id, ancestry));
+  v1::Assignment stored = after;
+  stored.clear_timeliness();  // derived on every read
+  txn.PutProto(Cf::kEntities, keys::AssignmentKey(task_id, code), stored);
+  v1::Event* event = AddEvent(txn, change, action, after.name(), task_id);
+  if (before != nullptr) event->set_old_state(before->state());
+  event->set_new_state(after.state());
+  *event->mutable_assignment() = after;
+  return event;
+}
+
+}  // namespace d06

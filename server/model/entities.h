@@ -1,0 +1,68 @@
+// Reading and writing the entities of d06: the only code that knows entity keys and keeps
+// an entity, its index entries (server/model/schema.h) and its events together. Every
+// write of a unit, task or assignment goes through its Put*, so later features (report
+// counters, the deadline queue, scope indexes) hook into one writer per entity.
+//
+//   ASSIGN_OR_RETURN(std::optional<v1::Task> before, LoadTask(txn.reader(), id));
+//   v1::Task after = *before;
+//   after.set_title("...");
+//   v1::Event* event = PutTask(txn, change, &*before, after, v1::EVENT_ACTION_UPDATE_TASK);
+//   event->add_changed_fields("title");
+//
+// Thread-compatible: writes stage into a Txn on the store's writer thread.
+#ifndef D06_SERVER_MODEL_ENTITIES_H_
+#define D06_SERVER_MODEL_ENTITIES_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "d06/v1/task.pb.h"
+#include "d06/v1/unit.pb.h"
+#include "storage/store.h"
+
+namespace d06 {
+
+// Who made a change and when: stamped on each event of the change.
+struct ChangeContext {
+  std::string actor;
+  std::string request_id;
+  absl::Time time;
+};
+
+// ---- reads (absent: std::nullopt; unparsable: DATA_LOSS) ----
+absl::StatusOr<std::optional<v1::Unit>> LoadUnit(const ReadView& view, absl::string_view code);
+absl::StatusOr<std::optional<v1::Task>> LoadTask(const ReadView& view, uint64_t id);
+absl::StatusOr<std::optional<v1::Assignment>> LoadAssignment(const ReadView& view,
+                                                             uint64_t task_id,
+                                                             absl::string_view code);
+// Every assignment of one task, by unit code: one prefix read (a task has a handful).
+absl::StatusOr<std::vector<v1::Assignment>> LoadAssignments(const ReadView& view,
+                                                            uint64_t task_id);
+// The event a task history index entry points to: `suffix` is what follows
+// TaskHistoryPrefix (the event's revision and index).
+absl::StatusOr<std::optional<v1::Event>> LoadHistoryEvent(const ReadView& view,
+                                                          absl::string_view suffix);
+// The unit's code and those of its ancestors, nearest first (DATA_LOSS on a cycle).
+absl::StatusOr<std::vector<std::string>> Ancestry(const ReadView& view, std::string code);
+
+// ---- writes: the entity, its index entries moved from `before` (null: a new entity)
+// to `after`, and an event of `action` carrying `after`. They return the event for the
+// caller to complete (reason, changed fields); it lives until the Txn commits. ----
+v1::Event* PutUnit(Txn& txn, const ChangeContext& change, const v1::Unit* before,
+                   const v1::Unit& after, v1::EventAction action);
+v1::Event* PutTask(Txn& txn, const ChangeContext& change, const v1::Task* before,
+                   const v1::Task& after, v1::EventAction action);
+// Also records the old and new state on the event; `after.timeliness` is not stored (it
+// is derived on every read). Reads the unit tree for the ancestry index.
+absl::StatusOr<v1::Event*> PutAssignment(Txn& txn, const ChangeContext& change,
+                                         uint64_t task_id, const v1::Assignment* before,
+                                         const v1::Assignment& after, v1::EventAction action);
+
+}  // namespace d06
+
+#endif  // D06_SERVER_MODEL_ENTITIES_H_
