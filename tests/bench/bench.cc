@@ -37,6 +37,7 @@
 #include "absl/time/time.h"
 #include "client/client.h"
 #include "client/flags_usage.h"
+#include "tests/testing/core_env.h"
 #include "server/domain/clock.h"
 #include "server/core/core.h"
 #include "server/domain/dates.h"
@@ -104,38 +105,10 @@ class InFlight {
   absl::Status first_error_ ABSL_GUARDED_BY(mu_);
 };
 
-// A Core over a Store in a fresh temporary directory, with the clock at Today().
-class Env {
+// The benchmark's data set over a CoreEnv (tests/testing/core_env.h), clock at Today().
+class Env : public testing::CoreEnv {
  public:
-  explicit Env(bool sync = true) : clock_(Today()) {
-    char tmpl[] = "/tmp/d06-bench-XXXXXX";
-    if (mkdtemp(tmpl) == nullptr) Check(absl::InternalError("mkdtemp failed"), "temp dir");
-    dir_ = tmpl;
-    auto store = Store::Open({dir_, sync});
-    Check(store.status(), "open store");
-    store_ = *std::move(store);
-    core_ = std::make_unique<Core>(store_.get(), CoreOptions{3, &clock_});
-  }
-  ~Env() {
-    core_.reset();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-
-  Core& core() { return *core_; }
-  Store& store() { return *store_; }
-
-  // Runs `start` (a Core write taking a Done) and waits for its answer.
-  static absl::Status Await(const std::function<void(Core::Done)>& start) {
-    absl::Notification done;
-    absl::Status result;
-    start([&](absl::Status s) {
-      result = std::move(s);
-      done.Notify();
-    });
-    done.WaitForNotification();
-    return result;
-  }
+  explicit Env(bool sync = true) : CoreEnv(Today(), sync) {}
 
   void CreateUnits() {
     const Caller ctx{"bench"};
@@ -146,7 +119,7 @@ class Env {
       req.mutable_unit()->set_kind(kind);
       if (!parent.empty()) req.mutable_unit()->set_parent(absl::StrCat("units/", parent));
       v1::CreateUnitResponse resp;
-      Check(Await([&](Core::Done done) { core_->CreateUnit(ctx, req, &resp, std::move(done)); }),
+      Check(Await([&](Core::Done done) { core().CreateUnit(ctx, req, &resp, std::move(done)); }),
             "create unit " + code);
     };
     for (int p = 0; p < kProvinces; ++p) {
@@ -195,7 +168,7 @@ class Env {
       op->req = TaskRequest(i);
       tasks.push_back(op);
       inflight.Acquire();
-      core_->CreateTask(ctx, op->req, &op->resp,
+      core().CreateTask(ctx, op->req, &op->resp,
                         [&inflight, op](absl::Status s) { inflight.Release(s); });
     }
     Check(inflight.WaitAll(), "create tasks");
@@ -215,7 +188,7 @@ class Env {
                                                          : v1::ASSIGNMENT_ROLE_SUPPORT);
         if (role == 0 && i % 4 == 0) leads.push_back(op);
         inflight.Acquire();
-        core_->CreateAssignment(ctx, op->req, &op->resp,
+        core().CreateAssignment(ctx, op->req, &op->resp,
                                 [&inflight, op](absl::Status s) { inflight.Release(s); });
       }
     }
@@ -228,25 +201,12 @@ class Env {
       req->set_name(args.name);
       auto resp = std::make_shared<v1::Assignment>();
       inflight.Acquire();
-      core_->Transition(ctx, *req, args, resp.get(),
+      core().Transition(ctx, *req, args, resp.get(),
                         [&inflight, req, resp](absl::Status s) { inflight.Release(s); });
     }
     Check(inflight.WaitAll(), "start assignments");
   }
 
-  uint64_t DiskBytes() const {
-    uint64_t total = 0;
-    for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_)) {
-      if (entry.is_regular_file()) total += entry.file_size();
-    }
-    return total;
-  }
-
- private:
-  FakeClock clock_;
-  std::string dir_;
-  std::unique_ptr<Store> store_;
-  std::unique_ptr<Core> core_;
 };
 
 // Runs `op` from `writers` threads for `duration`; latencies in microseconds.

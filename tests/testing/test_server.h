@@ -1,7 +1,7 @@
 // Shared fixture of the integration tests: an in-process d06::Server on 127.0.0.1:0 with
 // a fresh data directory and a FakeClock, and a real d06::Client connected to it.
 //
-// Header-only (tests/testing is not a CMake target). Example:
+// Part of the d06_testing library (tests/testing). Example:
 //
 //   class MyTest : public d06::testing::ServerTest {};
 //   TEST_F(MyTest, Works) {
@@ -46,6 +46,7 @@
 #include "server/domain/clock.h"
 #include "server/server.h"
 #include "storage/store.h"
+#include "tests/testing/pager.h"
 
 namespace d06::testing {
 
@@ -325,61 +326,44 @@ class ServerTest : public ::testing::Test {
 
   // Every page of a list, concatenated.
   std::vector<v1::Unit> AllUnits(const std::string& filter = "", int page_size = 0) {
-    std::vector<v1::Unit> out;
     v1::ListUnitsRequest req;
     req.set_filter(filter);
     req.set_page_size(page_size);
-    for (int guard = 0; guard < 100000; ++guard) {
-      auto page = Must(client().ListUnits(req), "ListUnits " + filter);
-      out.insert(out.end(), page.units().begin(), page.units().end());
-      if (page.next_page_token().empty()) break;
-      req.set_page_token(page.next_page_token());
-    }
-    return out;
+    return ListAll(
+        req, [&](const v1::ListUnitsRequest& r) { return client().ListUnits(r); },
+        [](const v1::ListUnitsResponse& p) -> auto& { return p.units(); }, "ListUnits " + filter);
   }
   std::vector<v1::Task> AllTasks(const std::string& filter = "", const std::string& query = "",
                                  int page_size = 0) {
-    std::vector<v1::Task> out;
     v1::ListTasksRequest req;
     req.set_filter(filter);
     req.set_query(query);
     req.set_page_size(page_size);
-    for (int guard = 0; guard < 100000; ++guard) {
-      auto page = Must(client().ListTasks(req), "ListTasks " + filter + " " + query);
-      out.insert(out.end(), page.tasks().begin(), page.tasks().end());
-      if (page.next_page_token().empty()) break;
-      req.set_page_token(page.next_page_token());
-    }
-    return out;
+    return ListAll(
+        req, [&](const v1::ListTasksRequest& r) { return client().ListTasks(r); },
+        [](const v1::ListTasksResponse& p) -> auto& { return p.tasks(); },
+        "ListTasks " + filter + " " + query);
   }
   std::vector<v1::Assignment> AllAssignments(const std::string& parent,
                                              const std::string& filter = "",
                                              int page_size = 0) {
-    std::vector<v1::Assignment> out;
     v1::ListAssignmentsRequest req;
     req.set_parent(parent);
     req.set_filter(filter);
     req.set_page_size(page_size);
-    for (int guard = 0; guard < 100000; ++guard) {
-      auto page = Must(client().ListAssignments(req), "ListAssignments " + filter);
-      out.insert(out.end(), page.assignments().begin(), page.assignments().end());
-      if (page.next_page_token().empty()) break;
-      req.set_page_token(page.next_page_token());
-    }
-    return out;
+    return ListAll(
+        req, [&](const v1::ListAssignmentsRequest& r) { return client().ListAssignments(r); },
+        [](const v1::ListAssignmentsResponse& p) -> auto& { return p.assignments(); },
+        "ListAssignments " + filter);
   }
   std::vector<v1::Event> AllEvents(const std::string& task, int page_size = 0) {
-    std::vector<v1::Event> out;
     v1::ListTaskEventsRequest req;
     req.set_parent(task);
     req.set_page_size(page_size);
-    for (int guard = 0; guard < 100000; ++guard) {
-      auto page = Must(client().ListTaskEvents(req), "ListTaskEvents " + task);
-      out.insert(out.end(), page.events().begin(), page.events().end());
-      if (page.next_page_token().empty()) break;
-      req.set_page_token(page.next_page_token());
-    }
-    return out;
+    return ListAll(
+        req, [&](const v1::ListTaskEventsRequest& r) { return client().ListTaskEvents(r); },
+        [](const v1::ListTaskEventsResponse& p) -> auto& { return p.events(); },
+        "ListTaskEvents " + task);
   }
 
  private:
