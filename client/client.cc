@@ -30,7 +30,6 @@ template <typename T>
 struct HasRequestId<T, std::void_t<decltype(std::declval<T&>().set_request_id(
                            std::string()))>> : std::true_type {};
 
-constexpr char kActorHeader[] = "x-d06-actor";
 constexpr char kHealthCheckMethod[] = "/grpc.health.v1.Health/Check";
 constexpr char kErrorInfoTypeName[] = "d06.v1.ErrorInfo";
 
@@ -137,7 +136,7 @@ absl::Status Client::Invoke(
   for (int retry = 0;; ++retry) {
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + options_.default_timeout));
-    if (!options_.actor.empty()) context.AddMetadata(kActorHeader, options_.actor);
+    if (!options_.actor.empty()) context.AddMetadata(v1::kActorMetadataKey, options_.actor);
     grpc::Status status = attempt(&context);
     if (status.ok()) return absl::OkStatus();
     if (status.error_code() != grpc::StatusCode::UNAVAILABLE ||

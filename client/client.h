@@ -43,6 +43,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "d06/v1/api_names.h"
 #include "d06/v1/common.pb.h"
 #include "d06/v1/task.grpc.pb.h"
 #include "d06/v1/unit.grpc.pb.h"
@@ -143,8 +144,9 @@ class Client {
 
 namespace client {
 
-// The payload type URL under which a converted status carries its serialized ErrorInfo.
-inline constexpr char kErrorInfoTypeUrl[] = "type.googleapis.com/d06.v1.ErrorInfo";
+// The payload type URL under which a converted status carries its serialized ErrorInfo
+// (shared with the server: d06/v1/api_names.h).
+using v1::kErrorInfoTypeUrl;
 
 // grpc::Status -> absl::Status: same code and message; the ErrorInfo found in the
 // status details (a d06.v1.ErrorStatus / google.rpc.Status) becomes a payload under

@@ -10,13 +10,14 @@
 
 #include <memory>
 
+#include "d06/v1/api_names.h"
 #include "grpcpp/impl/service_type.h"
 #include "server/core/core.h"
 
 namespace d06 {
 
 // The request metadata key naming the actor until authentication exists.
-inline constexpr char kActorMetadataKey[] = "x-d06-actor";
+using v1::kActorMetadataKey;
 
 // d06.v1.UnitService and d06.v1.TaskService over `core`, which must outlive them.
 std::unique_ptr<grpc::Service> NewUnitService(Core* core);

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "d06/v1/api_names.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/wire_format_lite.h"
 #include "server/domain/errors.h"
@@ -68,7 +69,7 @@ std::string FindInvalidUtf8Field(const Descriptor& type, absl::string_view bytes
 namespace {
 
 absl::Status Malformed(const Descriptor& type) {
-  return Error(absl::StatusCode::kInvalidArgument, "MALFORMED_REQUEST",
+  return Error(absl::StatusCode::kInvalidArgument, v1::reason::kMalformedRequest,
                absl::StrCat("the request is not a valid ", type.full_name(),
                             " message; encode it with the d06.v1 protos"));
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "d06/v1/api_names.h"
 #include "server/core/core.h"
 #include "server/core/paging.h"
 #include "server/core/rules.h"
@@ -155,7 +156,7 @@ absl::StatusOr<uint64_t> ParseParent(const std::string& parent) {
   if (parent == "tasks/-") return 0;
   absl::StatusOr<uint64_t> id = ParseTaskName("parent", parent);
   if (!id.ok()) {
-    return Error(absl::StatusCode::kInvalidArgument, "INVALID_NAME",
+    return Error(absl::StatusCode::kInvalidArgument, v1::reason::kInvalidName,
                  absl::StrCat("parent must be \"tasks/{id}\" or \"tasks/-\" for every task; "
                               "got ",
                               Quote(parent)),

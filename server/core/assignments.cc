@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "d06/v1/api_names.h"
 #include "server/core/core.h"
 #include "server/core/paging.h"
 #include "server/core/rules.h"
@@ -54,14 +55,14 @@ void Core::CreateAssignment(const Caller& caller, const v1::CreateAssignmentRequ
            ASSIGN_OR_RETURN(std::vector<v1::Assignment> others, LoadAssignments(reader, task_id));
            if (std::any_of(others.begin(), others.end(),
                            [&](const v1::Assignment& other) { return other.name() == name; })) {
-             return Error(absl::StatusCode::kAlreadyExists, "ALREADY_EXISTS",
+             return Error(absl::StatusCode::kAlreadyExists, v1::reason::kAlreadyExists,
                           absl::StrCat("unit ", UnitName(code), " already has a role on ",
                                        task.name(), " (", name, ")"),
                           {{"resource", name}});
            }
            const v1::Assignment* lead = LiveLead(others, name);
            if (assignment.role() == v1::ASSIGNMENT_ROLE_LEAD && lead != nullptr) {
-             return Error(absl::StatusCode::kFailedPrecondition, "LEAD_EXISTS",
+             return Error(absl::StatusCode::kFailedPrecondition, v1::reason::kLeadExists,
                           absl::StrCat(task.name(), " already has lead unit ", lead->unit(),
                                        "; revoke it first or assign this unit as SUPPORT"),
                           {{"lead", lead->unit()}});
@@ -119,7 +120,7 @@ void Core::Transition(const Caller& caller, const Message& request, const Transi
              ASSIGN_OR_RETURN(std::vector<v1::Assignment> others,
                               LoadAssignments(reader, id.task_id));
              if (const v1::Assignment* lead = LiveLead(others, name)) {
-               return Error(absl::StatusCode::kFailedPrecondition, "LEAD_EXISTS",
+               return Error(absl::StatusCode::kFailedPrecondition, v1::reason::kLeadExists,
                             absl::StrCat(task.name(), " has another lead unit ", lead->unit(),
                                          "; revoke it first"),
                             {{"lead", lead->unit()}});

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "server/core/rules.h"
+#include "d06/v1/api_names.h"
 #include "server/domain/dates.h"
 #include "server/domain/errors.h"
 #include "server/domain/fingerprint.h"
@@ -41,7 +42,7 @@ void Core::Mutate(const Caller& caller, const std::string& request_id,
               return absl::DataLossError("idempotency record is malformed");
             }
             if (stored_fingerprint != fingerprint) {
-              return Error(absl::StatusCode::kInvalidArgument, "REQUEST_ID_REUSED",
+              return Error(absl::StatusCode::kInvalidArgument, v1::reason::kRequestIdReused,
                            "request_id was already used for a different request; use a new "
                            "request_id for a new request",
                            {{"field", "request_id"}});

@@ -5,6 +5,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "d06/v1/api_names.h"
 #include "server/domain/errors.h"
 #include "server/domain/fingerprint.h"
 #include "server/domain/limits.h"
@@ -43,7 +44,7 @@ std::string EncodePageToken(absl::string_view scope, absl::string_view cursor) {
 }
 
 absl::Status InvalidPageToken() {
-  return Error(absl::StatusCode::kInvalidArgument, "INVALID_PAGE_TOKEN",
+  return Error(absl::StatusCode::kInvalidArgument, v1::reason::kInvalidPageToken,
                "page_token is not one this list returned for the same parent, filter and "
                "query; start again without a page_token",
                {{"field", "page_token"}});

@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "d06/v1/api_names.h"
 #include "server/domain/errors.h"
 #include "server/domain/names.h"
 #include "server/domain/state_machine.h"
@@ -13,14 +14,14 @@ namespace d06 {
 std::string Etag(int64_t revision) { return absl::StrCat("r", revision); }
 
 absl::Status NotFound(absl::string_view what) {
-  return Error(absl::StatusCode::kNotFound, "NOT_FOUND", absl::StrCat(what, " does not exist"),
+  return Error(absl::StatusCode::kNotFound, v1::reason::kNotFound, absl::StrCat(what, " does not exist"),
                {{"resource", std::string(what)}});
 }
 
 absl::Status CheckEtag(absl::string_view field, absl::string_view sent,
                        absl::string_view current, absl::string_view resource) {
   if (sent.empty() || sent == current) return absl::OkStatus();
-  return Error(absl::StatusCode::kAborted, "STALE_ETAG",
+  return Error(absl::StatusCode::kAborted, v1::reason::kStaleEtag,
                absl::StrCat(resource, " has changed since it was read: read it again and "
                             "retry with its etag \"", current, "\"; ", field, " was ", Quote(sent)),
                {{"resource", std::string(resource)}});
@@ -48,7 +49,7 @@ absl::Status RequireActiveUnit(const ReadView& view, absl::string_view field,
   ASSIGN_OR_RETURN(std::optional<v1::Unit> unit, LoadUnit(view, code));
   if (!unit) return NotFound(UnitName(code));
   if (unit->state() != v1::UNIT_STATE_ACTIVE) {
-    return Error(absl::StatusCode::kFailedPrecondition, "UNIT_NOT_ACTIVE",
+    return Error(absl::StatusCode::kFailedPrecondition, v1::reason::kUnitNotActive,
                  absl::StrCat(field, ": unit ", unit->name(), " is ",
                               v1::UnitState_Name(unit->state()),
                               unit->successor().empty()
@@ -61,13 +62,13 @@ absl::Status RequireActiveUnit(const ReadView& view, absl::string_view field,
 
 absl::Status TaskNotCancelled(const v1::Task& task) {
   if (task.state() != v1::TASK_STATE_CANCELLED) return absl::OkStatus();
-  return Error(absl::StatusCode::kFailedPrecondition, "TASK_CANCELLED",
+  return Error(absl::StatusCode::kFailedPrecondition, v1::reason::kTaskCancelled,
                absl::StrCat(task.name(), " is cancelled; it can no longer change"),
                {{"task", task.name()}});
 }
 
 absl::Status FilterError(absl::string_view message) {
-  return Error(absl::StatusCode::kInvalidArgument, "INVALID_FILTER", message);
+  return Error(absl::StatusCode::kInvalidArgument, v1::reason::kInvalidFilter, message);
 }
 
 absl::StatusOr<std::string> FilterUnitCode(const FilterTerm& term, bool allow_empty) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "d06/v1/api_names.h"
 #include "server/core/core.h"
 #include "server/core/paging.h"
 #include "server/core/rules.h"
@@ -42,7 +43,7 @@ void Core::CreateUnit(const Caller& caller, const v1::CreateUnitRequest& request
          -> absl::Status {
            ASSIGN_OR_RETURN(std::optional<v1::Unit> existing, LoadUnit(txn.reader(), unit.code()));
            if (existing) {
-             return Error(absl::StatusCode::kAlreadyExists, "ALREADY_EXISTS",
+             return Error(absl::StatusCode::kAlreadyExists, v1::reason::kAlreadyExists,
                           absl::StrCat("unit ", UnitName(unit.code()), " already exists"),
                           {{"resource", UnitName(unit.code())}});
            }

@@ -2,6 +2,7 @@
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "d06/v1/api_names.h"
 
 namespace d06 {
 namespace {
@@ -39,7 +40,7 @@ absl::Status Error(absl::StatusCode code, absl::string_view reason,
 }
 
 absl::Status InvalidField(absl::string_view field, absl::string_view message) {
-  return Error(absl::StatusCode::kInvalidArgument, "INVALID_FIELD", message,
+  return Error(absl::StatusCode::kInvalidArgument, v1::reason::kInvalidField, message,
                {{"field", std::string(field)}});
 }
 

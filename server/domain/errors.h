@@ -4,7 +4,7 @@
 // as a d06.v1.ErrorInfo payload of the absl::Status; server/grpc_status.h turns it into
 // gRPC status details. Example:
 //
-//   return d06::Error(absl::StatusCode::kFailedPrecondition, "UNIT_NOT_ACTIVE",
+//   return d06::Error(absl::StatusCode::kFailedPrecondition, v1::reason::kUnitNotActive,
 //                     "unit units/H29 is merged; assign to its successor",
 //                     {{"unit", "units/H29"}});
 #ifndef D06_SERVER_DOMAIN_ERRORS_H_
@@ -16,15 +16,14 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "d06/v1/api_names.h"
 #include "d06/v1/common.pb.h"
 
 namespace d06 {
 
-// The ErrorInfo domain of every d06 error.
-inline constexpr absl::string_view kErrorDomain = "d06.gov.vn";
-// The payload type URL under which the ErrorInfo is attached to an absl::Status.
-inline constexpr absl::string_view kErrorInfoTypeUrl =
-    "type.googleapis.com/d06.v1.ErrorInfo";
+// The ErrorInfo domain and payload type URL are shared with clients (d06/v1/api_names.h).
+inline constexpr absl::string_view kErrorDomain = v1::kErrorDomain;
+inline constexpr absl::string_view kErrorInfoTypeUrl = v1::kErrorInfoTypeUrl;
 
 using ErrorMetadata = std::vector<std::pair<std::string, std::string>>;
 

@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "d06/v1/api_names.h"
 #include "server/domain/errors.h"
 #include "server/domain/text.h"
 #include "unicode/stringpiece.h"
@@ -20,7 +21,7 @@
 namespace d06 {
 namespace {
 
-constexpr absl::string_view kReason = "INVALID_FILTER";
+constexpr absl::string_view kReason = v1::reason::kInvalidFilter;
 constexpr absl::string_view kOpList = "=, !=, <, <=, >, >=";
 
 absl::Status FilterError(absl::string_view message, const ErrorMetadata& metadata) {

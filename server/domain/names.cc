@@ -4,6 +4,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "d06/v1/api_names.h"
 #include "server/domain/errors.h"
 #include "server/domain/text.h"
 
@@ -14,7 +15,7 @@ constexpr size_t kMaxUnitCodeLength = 35;
 
 absl::Status InvalidName(absl::string_view field, absl::string_view name,
                          absl::string_view expected) {
-  return Error(absl::StatusCode::kInvalidArgument, "INVALID_NAME",
+  return Error(absl::StatusCode::kInvalidArgument, v1::reason::kInvalidName,
                absl::StrCat(field, " must be a name of the form ", expected, "; got ",
                             Quote(name)),
                {{"field", std::string(field)}});

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "d06/v1/api_names.h"
 #include "server/domain/errors.h"
 
 namespace d06 {
@@ -116,7 +117,7 @@ absl::StatusOr<AssignmentState> NextState(AssignmentState from, Action action) {
   AssignmentState to = Target(from, action);
   if (to != v1::ASSIGNMENT_STATE_UNSPECIFIED) return to;
   const std::string state = ShortName(from);
-  return Error(absl::StatusCode::kFailedPrecondition, "INVALID_TRANSITION",
+  return Error(absl::StatusCode::kFailedPrecondition, v1::reason::kInvalidTransition,
                absl::StrCat("cannot ", ActionName(action), " an assignment that is ", state,
                             "; allowed: ", AllowedFrom(from)),
                {{"state", state}, {"action", std::string(ActionName(action))}});

@@ -1,0 +1,36 @@
+// Names the d06 server and its clients share beyond the .proto files: request metadata
+// keys, where the ErrorInfo travels, and every ErrorInfo reason a client can switch on
+// (documented on d06.v1.ErrorInfo in common.proto and on each RPC).
+#ifndef D06_PROTO_D06_V1_API_NAMES_H_
+#define D06_PROTO_D06_V1_API_NAMES_H_
+
+namespace d06::v1 {
+
+// Request metadata naming the actor recorded in the audit history (until authentication).
+inline constexpr char kActorMetadataKey[] = "x-d06-actor";
+
+// The ErrorInfo domain of every d06 error, and the type URL under which an ErrorInfo is
+// attached to an absl::Status (and packed in the gRPC status details).
+inline constexpr char kErrorDomain[] = "d06.gov.vn";
+inline constexpr char kErrorInfoTypeUrl[] = "type.googleapis.com/d06.v1.ErrorInfo";
+
+// ErrorInfo reasons.
+namespace reason {
+inline constexpr char kAlreadyExists[] = "ALREADY_EXISTS";
+inline constexpr char kInvalidField[] = "INVALID_FIELD";
+inline constexpr char kInvalidFilter[] = "INVALID_FILTER";
+inline constexpr char kInvalidName[] = "INVALID_NAME";
+inline constexpr char kInvalidPageToken[] = "INVALID_PAGE_TOKEN";
+inline constexpr char kInvalidTransition[] = "INVALID_TRANSITION";
+inline constexpr char kLeadExists[] = "LEAD_EXISTS";
+inline constexpr char kMalformedRequest[] = "MALFORMED_REQUEST";
+inline constexpr char kNotFound[] = "NOT_FOUND";
+inline constexpr char kRequestIdReused[] = "REQUEST_ID_REUSED";
+inline constexpr char kStaleEtag[] = "STALE_ETAG";
+inline constexpr char kTaskCancelled[] = "TASK_CANCELLED";
+inline constexpr char kUnitNotActive[] = "UNIT_NOT_ACTIVE";
+}  // namespace reason
+
+}  // namespace d06::v1
+
+#endif  // D06_PROTO_D06_V1_API_NAMES_H_
