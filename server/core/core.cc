@@ -10,7 +10,6 @@
 #include "server/domain/fingerprint.h"
 #include "server/domain/timeliness.h"
 #include "server/domain/validation.h"
-#include "storage/keys.h"
 #include "storage/status_macros.h"
 
 namespace d06 {
@@ -33,21 +32,16 @@ void Core::Mutate(const Caller& caller, const std::string& request_id,
       [this, actor = caller.actor, request_id, fingerprint, response,
        body = std::move(body)](Txn& txn) -> absl::Status {
         if (!request_id.empty()) {
-          ASSIGN_OR_RETURN(std::optional<std::string> stored,
-                           txn.reader().Get(Cf::kIdempotency, request_id));
+          ASSIGN_OR_RETURN(std::optional<IdempotencyRecord> stored,
+                           LoadIdempotencyRecord(txn.reader(), request_id));
           if (stored.has_value()) {
-            absl::string_view in = *stored;
-            uint64_t stored_fingerprint;
-            if (!keys::GetU64(&in, &stored_fingerprint)) {
-              return absl::DataLossError("idempotency record is malformed");
-            }
-            if (stored_fingerprint != fingerprint) {
+            if (stored->fingerprint != fingerprint) {
               return Error(absl::StatusCode::kInvalidArgument, v1::reason::kRequestIdReused,
                            "request_id was already used for a different request; use a new "
                            "request_id for a new request",
                            {{"field", "request_id"}});
             }
-            if (!response->ParseFromArray(in.data(), static_cast<int>(in.size()))) {
+            if (!response->ParseFromString(stored->response)) {
               return absl::DataLossError("idempotency record does not parse");
             }
             return absl::OkStatus();  // the first answer, nothing written
@@ -55,10 +49,7 @@ void Core::Mutate(const Caller& caller, const std::string& request_id,
         }
         RETURN_IF_ERROR(body(txn, ChangeContext{actor, request_id, options_.clock->Now()}));
         if (!request_id.empty()) {
-          std::string record;
-          keys::PutU64(&record, fingerprint);
-          record += response->SerializeAsString();
-          txn.Put(Cf::kIdempotency, request_id, record);
+          PutIdempotencyRecord(txn, request_id, {fingerprint, response->SerializeAsString()});
         }
         return absl::OkStatus();
       },

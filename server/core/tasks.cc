@@ -21,7 +21,6 @@
 #include "storage/status_macros.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "server/domain/state_machine.h"
-#include "storage/keys.h"
 
 namespace d06 {
 
@@ -45,7 +44,7 @@ void Core::CreateTask(const Caller& caller, const v1::CreateTaskRequest& request
           response](Txn& txn, const ChangeContext& change) mutable -> absl::Status {
            RETURN_IF_ERROR(RequireActiveUnit(txn.reader(), "task.assigning_unit", assigning_code));
            if (parent_id != 0) RETURN_IF_ERROR(RequireTask(txn.reader(), parent_id).status());
-           ASSIGN_OR_RETURN(uint64_t id, txn.NextCounter(keys::kMetaNextTaskId));
+           ASSIGN_OR_RETURN(uint64_t id, NextTaskId(txn));
            const absl::Time now = change.time;
            task.set_name(TaskName(id));
            task.set_state(v1::TASK_STATE_ACTIVE);

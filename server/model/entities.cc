@@ -138,4 +138,27 @@ absl::StatusOr<v1::Event*> PutAssignment(Txn& txn, const ChangeContext& change,
   return event;
 }
 
+absl::StatusOr<uint64_t> NextTaskId(Txn& txn) { return txn.NextCounter(keys::kMetaNextTaskId); }
+
+absl::StatusOr<std::optional<IdempotencyRecord>> LoadIdempotencyRecord(
+    const ReadView& view, absl::string_view request_id) {
+  ASSIGN_OR_RETURN(std::optional<std::string> stored, view.Get(Cf::kIdempotency, request_id));
+  if (!stored) return std::nullopt;
+  absl::string_view in = *stored;
+  IdempotencyRecord record;
+  if (!keys::GetU64(&in, &record.fingerprint)) {
+    return absl::DataLossError("idempotency record is malformed");
+  }
+  record.response = std::string(in);
+  return record;
+}
+
+void PutIdempotencyRecord(Txn& txn, absl::string_view request_id,
+                          const IdempotencyRecord& record) {
+  std::string value;
+  keys::PutU64(&value, record.fingerprint);
+  value += record.response;
+  txn.Put(Cf::kIdempotency, request_id, value);
+}
+
 }  // namespace d06

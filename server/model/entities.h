@@ -63,6 +63,21 @@ absl::StatusOr<v1::Event*> PutAssignment(Txn& txn, const ChangeContext& change,
                                          uint64_t task_id, const v1::Assignment* before,
                                          const v1::Assignment& after, v1::EventAction action);
 
+// ---- task ids and idempotency records ----
+// The next task id (from 1), staged in `txn`.
+absl::StatusOr<uint64_t> NextTaskId(Txn& txn);
+
+// What a mutation answered under a request_id: the fingerprint of its request and the
+// serialized response a retry gets.
+struct IdempotencyRecord {
+  uint64_t fingerprint = 0;
+  std::string response;
+};
+absl::StatusOr<std::optional<IdempotencyRecord>> LoadIdempotencyRecord(
+    const ReadView& view, absl::string_view request_id);
+void PutIdempotencyRecord(Txn& txn, absl::string_view request_id,
+                          const IdempotencyRecord& record);
+
 }  // namespace d06
 
 #endif  // D06_SERVER_MODEL_ENTITIES_H_
