@@ -7,5 +7,5 @@ set -euo pipefail
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 "${REPO_ROOT}/scripts/build.sh"
-"${REPO_ROOT}/build/tests/d06_bench" --out "${REPO_ROOT}/tests/bench/RESULTS.md" "$@"
+"${REPO_ROOT}/build/bin/d06_bench" --out "${REPO_ROOT}/tests/bench/RESULTS.md" "$@"
 echo "bench.sh: wrote tests/bench/RESULTS.md"

@@ -13,4 +13,4 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # Build output goes to stderr so that d06d's own stdout stays clean. Running needs no
 # linter, so setup skips Node.js and buf (scripts/test.sh installs them).
 D06_SETUP_SKIP_BUF=1 "${REPO_ROOT}/scripts/build.sh" >&2
-exec "${REPO_ROOT}/build/server/d06d" "$@"
+exec "${REPO_ROOT}/build/bin/d06d" "$@"

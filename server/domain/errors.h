@@ -1,7 +1,7 @@
 // Errors with a machine-readable reason (AIP-193 ErrorInfo style).
 //
 // Every error d06 returns carries an UPPER_SNAKE_CASE reason that clients switch on, kept
-// as a d06.v1.ErrorInfo payload of the absl::Status; server/grpc_status.h turns it into
+// as a d06.v1.ErrorInfo payload of the absl::Status; server/api/grpc_status.h turns it into
 // gRPC status details. Example:
 //
 //   return d06::Error(absl::StatusCode::kFailedPrecondition, v1::reason::kUnitNotActive,

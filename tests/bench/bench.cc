@@ -41,7 +41,7 @@
 #include "server/domain/clock.h"
 #include "server/core/core.h"
 #include "server/domain/dates.h"
-#include "server/server.h"
+#include "server/d06d/server.h"
 #include "storage/store.h"
 
 ABSL_FLAG(bool, quick, false, "tiny sizes and durations (the CTest smoke run)");

@@ -44,7 +44,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/domain/clock.h"
-#include "server/server.h"
+#include "server/d06d/server.h"
 #include "storage/store.h"
 #include "tests/testing/pager.h"
 

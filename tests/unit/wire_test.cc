@@ -1,5 +1,5 @@
 // Parsing requests off the wire: a string that is not UTF-8 is named by its field path.
-#include "server/wire.h"
+#include "server/api/wire.h"
 
 #include <string>
 

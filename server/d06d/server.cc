@@ -1,4 +1,4 @@
-#include "server/server.h"
+#include "server/d06d/server.h"
 
 #include <filesystem>
 #include <system_error>
@@ -8,7 +8,8 @@
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "server/core/core.h"
-#include "server/services.h"
+#include "server/api/core_methods.h"
+#include "server/api/grpc_services.h"
 #include "server/domain/timeliness.h"
 #include "storage/status_macros.h"
 #include "storage/store.h"
@@ -26,8 +27,8 @@ class ServerImpl final : public Server {
         core_(store_.get(),
               CoreOptions{options.due_soon_days,
                           options.clock ? options.clock : Clock::System()}),
-        units_(NewUnitService(&core_)),
-        tasks_(NewTaskService(&core_)) {}
+        methods_(api::NewCoreMethodTable(&core_)),
+        services_(api::NewGrpcServices(*methods_)) {}
 
   ~ServerImpl() override { Shutdown(); }
 
@@ -36,8 +37,7 @@ class ServerImpl final : public Server {
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
     grpc::ServerBuilder builder;
     builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port_);
-    builder.RegisterService(units_.get());
-    builder.RegisterService(tasks_.get());
+    for (const auto& service : services_) builder.RegisterService(service.get());
     grpc_ = builder.BuildAndStart();
     if (grpc_ == nullptr || port_ == 0) {
       return absl::UnavailableError(
@@ -77,8 +77,8 @@ class ServerImpl final : public Server {
  private:
   std::unique_ptr<Store> store_;
   Core core_;
-  std::unique_ptr<grpc::Service> units_;
-  std::unique_ptr<grpc::Service> tasks_;
+  std::unique_ptr<api::MethodTable> methods_;
+  std::vector<std::unique_ptr<grpc::Service>> services_;
   std::unique_ptr<grpc::Server> grpc_;
   int port_ = 0;
   absl::Mutex mu_;

@@ -11,8 +11,8 @@
 //   (*server)->Wait();            // until Shutdown() from another thread
 //
 // Thread-safe: Shutdown() may be called from any thread, more than once.
-#ifndef D06_SERVER_SERVER_H_
-#define D06_SERVER_SERVER_H_
+#ifndef D06_SERVER_D06D_SERVER_H_
+#define D06_SERVER_D06D_SERVER_H_
 
 #include <memory>
 #include <string>
@@ -57,4 +57,4 @@ class Server {
 
 }  // namespace d06
 
-#endif  // D06_SERVER_SERVER_H_
+#endif  // D06_SERVER_D06D_SERVER_H_

@@ -10,7 +10,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "client/flags_usage.h"
-#include "server/server.h"
+#include "server/d06d/server.h"
 
 namespace {
 

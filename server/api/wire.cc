@@ -1,4 +1,4 @@
-#include "server/wire.h"
+#include "server/api/wire.h"
 
 #include <cstdint>
 #include <map>

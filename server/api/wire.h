@@ -6,8 +6,8 @@
 // does not parse is INVALID_ARGUMENT, naming the first string field that is not UTF-8
 // (reason INVALID_FIELD, e.g. "task.labels[2] is not valid UTF-8"), or, when the bytes are
 // not a protobuf message at all, reason MALFORMED_REQUEST.
-#ifndef D06_SERVER_WIRE_H_
-#define D06_SERVER_WIRE_H_
+#ifndef D06_SERVER_API_WIRE_H_
+#define D06_SERVER_API_WIRE_H_
 
 #include <string>
 
@@ -29,4 +29,4 @@ std::string FindInvalidUtf8Field(const google::protobuf::Descriptor& type, absl:
 
 }  // namespace d06
 
-#endif  // D06_SERVER_WIRE_H_
+#endif  // D06_SERVER_API_WIRE_H_

@@ -1,0 +1,109 @@
+#include "server/api/core_methods.h"
+
+#include <functional>
+#include <utility>
+
+#include "d06/v1/task.grpc.pb.h"
+#include "d06/v1/unit.grpc.pb.h"
+
+namespace d06::api {
+namespace {
+
+template <typename Request, typename Response>
+using Handler = std::function<void(const Caller&, const Request&, Response*, Done)>;
+
+// A read answers at once.
+template <typename Request, typename Response>
+Handler<Request, Response> Read(Core* core,
+                                absl::Status (Core::*read)(const Caller&, const Request&,
+                                                           Response*) const) {
+  return [core, read](const Caller& caller, const Request& request, Response* response,
+                      const Done& done) { done((core->*read)(caller, request, response)); };
+}
+
+// A write answers from the store's writer thread once durable.
+template <typename Request, typename Response>
+Handler<Request, Response> Write(Core* core, void (Core::*write)(const Caller&, const Request&,
+                                                                 Response*, Core::Done)) {
+  return [core, write](const Caller& caller, const Request& request, Response* response,
+                       Done done) { (core->*write)(caller, request, response, std::move(done)); };
+}
+
+// An assignment transition; `more` copies the action's own fields (reason, note, percent).
+template <typename Request, typename Response>
+Handler<Request, Response> Transit(Core* core, Action action,
+                                   std::function<void(const Request&, TransitionArgs*)> more =
+                                       nullptr) {
+  return [core, action, more = std::move(more)](const Caller& caller, const Request& request,
+                                                Response* response, Done done) {
+    TransitionArgs args;
+    args.action = action;
+    args.name = request.name();
+    args.etag = request.etag();
+    args.request_id = request.request_id();
+    if (more) more(request, &args);
+    core->Transition(caller, request, args, response->mutable_assignment(), std::move(done));
+  };
+}
+
+template <typename Request>
+void CopyReason(const Request& request, TransitionArgs* args) {
+  args->reason = request.reason();
+}
+
+}  // namespace
+
+std::unique_ptr<MethodTable> NewCoreMethodTable(Core* core) {
+  using namespace v1;  // NOLINT(google-build-using-namespace): the request/response names
+  auto t = std::make_unique<MethodTable>(
+      std::vector<std::string>{UnitService::service_full_name(),
+                               TaskService::service_full_name()});
+  const std::string units = std::string(UnitService::service_full_name()) + ".";
+  const std::string tasks = std::string(TaskService::service_full_name()) + ".";
+  t->AddUnary(units + "CreateUnit", Write(core, &Core::CreateUnit));
+  t->AddUnary(units + "GetUnit", Read(core, &Core::GetUnit));
+  t->AddUnary(units + "ListUnits", Read(core, &Core::ListUnits));
+  t->AddUnary(units + "UpdateUnit", Write(core, &Core::UpdateUnit));
+  t->AddUnary(tasks + "CreateTask", Write(core, &Core::CreateTask));
+  t->AddUnary(tasks + "GetTask", Read(core, &Core::GetTask));
+  t->AddUnary(tasks + "ListTasks", Read(core, &Core::ListTasks));
+  t->AddUnary(tasks + "UpdateTask", Write(core, &Core::UpdateTask));
+  t->AddUnary(tasks + "CancelTask", Write(core, &Core::CancelTask));
+  t->AddUnary(tasks + "CreateAssignment", Write(core, &Core::CreateAssignment));
+  t->AddUnary(tasks + "GetAssignment", Read(core, &Core::GetAssignment));
+  t->AddUnary(tasks + "ListAssignments", Read(core, &Core::ListAssignments));
+  t->AddUnary(tasks + "ListTaskEvents", Read(core, &Core::ListTaskEvents));
+  t->AddUnary(tasks + "StartAssignment",
+              Transit<StartAssignmentRequest, StartAssignmentResponse>(core, Action::kStart));
+  t->AddUnary(tasks + "ReportAssignmentProgress",
+              Transit<ReportAssignmentProgressRequest, ReportAssignmentProgressResponse>(
+                  core, Action::kReportProgress,
+                  [](const ReportAssignmentProgressRequest& request, TransitionArgs* args) {
+                    args->percent = request.percent();
+                    args->note = request.note();
+                  }));
+  t->AddUnary(tasks + "SubmitAssignment",
+              Transit<SubmitAssignmentRequest, SubmitAssignmentResponse>(
+                  core, Action::kSubmit,
+                  [](const SubmitAssignmentRequest& request, TransitionArgs* args) {
+                    args->note = request.note();
+                  }));
+  t->AddUnary(tasks + "ApproveAssignment",
+              Transit<ApproveAssignmentRequest, ApproveAssignmentResponse>(core, Action::kApprove));
+  t->AddUnary(tasks + "ReturnAssignment",
+              Transit<ReturnAssignmentRequest, ReturnAssignmentResponse>(
+                  core, Action::kReturn, CopyReason<ReturnAssignmentRequest>));
+  t->AddUnary(tasks + "DeclineAssignment",
+              Transit<DeclineAssignmentRequest, DeclineAssignmentResponse>(
+                  core, Action::kDecline, CopyReason<DeclineAssignmentRequest>));
+  t->AddUnary(tasks + "RevokeAssignment",
+              Transit<RevokeAssignmentRequest, RevokeAssignmentResponse>(
+                  core, Action::kRevoke, CopyReason<RevokeAssignmentRequest>));
+  t->AddUnary(tasks + "ReopenAssignment",
+              Transit<ReopenAssignmentRequest, ReopenAssignmentResponse>(
+                  core, Action::kReopen, CopyReason<ReopenAssignmentRequest>));
+  t->Seal();
+  return t;
+}
+
+}  // namespace d06::api

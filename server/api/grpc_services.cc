@@ -1,0 +1,202 @@
+#include "server/api/grpc_services.h"
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "d06/v1/api_names.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/impl/codegen/proto_utils.h"
+#include "grpcpp/impl/codegen/server_callback_handlers.h"
+#include "grpcpp/impl/rpc_service_method.h"
+#include "grpcpp/support/server_callback.h"
+#include "server/api/grpc_status.h"
+#include "server/api/wire.h"
+
+namespace d06::api {
+namespace {
+
+using grpc::ByteBuffer;
+
+// Parses the request bytes of `method` into *request.
+absl::Status ReadRequest(const Method& method, const ByteBuffer* in,
+                         std::unique_ptr<Message>* request) {
+  *request = method.NewRequest();
+  grpc::Slice bytes;
+  if (in->Valid() && !in->DumpToSingleSlice(&bytes).ok()) {
+    return absl::InternalError("cannot read the request");
+  }
+  return ParseRequest(
+      absl::string_view(reinterpret_cast<const char*>(bytes.begin()), bytes.size()),
+      request->get());
+}
+
+// The caller's x-d06-actor value, if sent.
+struct ActorOf {
+  explicit ActorOf(const grpc::CallbackServerContext* ctx) {
+    const auto& metadata = ctx->client_metadata();
+    auto it = metadata.find(v1::kActorMetadataKey);
+    if (it != metadata.end()) {
+      value = absl::string_view(it->second.data(), it->second.size());
+      present = true;
+    }
+  }
+  const absl::string_view* get() const { return present ? &value : nullptr; }
+  absl::string_view value;
+  bool present = false;
+};
+
+grpc::ServerUnaryReactor* Unary(const MethodTable& table, const Method& method,
+                                grpc::CallbackServerContext* ctx, const ByteBuffer* in,
+                                ByteBuffer* out) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  std::unique_ptr<Message> request;
+  if (absl::Status s = ReadRequest(method, in, &request); !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
+  // Request and response live until the call is answered.
+  std::shared_ptr<Message> shared_request(std::move(request));
+  std::shared_ptr<Message> response(method.NewResponse());
+  ActorOf actor(ctx);
+  table.Call(method, actor.get(), *shared_request, response.get(),
+             [shared_request, response, reactor, out](const absl::Status& status) {
+               if (status.ok()) {
+                 bool own_buffer;
+                 grpc::Status serialized =
+                     grpc::SerializationTraits<Message>::Serialize(*response, out, &own_buffer);
+                 if (!serialized.ok()) return reactor->Finish(serialized);
+               }
+               reactor->Finish(ToGrpcStatus(status));
+             });
+  return reactor;
+}
+
+// One server-streaming call: the handler's messages queue here and go out one write at a
+// time; Write blocks while kMaxQueued are waiting. Deletes itself when gRPC is done.
+class StreamCall final : public grpc::ServerWriteReactor<ByteBuffer>, public StreamWriter {
+ public:
+  static constexpr size_t kMaxQueued = 16;
+
+  bool Write(const Message& message) override {
+    ByteBuffer buffer;
+    bool own_buffer;
+    if (!grpc::SerializationTraits<Message>::Serialize(message, &buffer, &own_buffer).ok()) {
+      return false;
+    }
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(this, &StreamCall::HasRoomOrGone));
+    if (gone_) return false;
+    queue_.push_back(std::move(buffer));
+    if (queue_.size() == 1) StartWrite(&queue_.front());
+    return true;
+  }
+
+  // The handler's end: finishes once every queued message is written.
+  void End(const absl::Status& status) {
+    absl::MutexLock lock(&mu_);
+    final_status_ = ToGrpcStatus(status);
+    ended_ = true;
+    if (queue_.empty() || gone_) FinishOnce();
+  }
+
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    queue_.pop_front();
+    if (!ok) gone_ = true;
+    if (!gone_ && !queue_.empty()) {
+      StartWrite(&queue_.front());
+    } else if (ended_) {
+      FinishOnce();
+    }
+  }
+
+  void OnCancel() override {
+    absl::MutexLock lock(&mu_);
+    gone_ = true;
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  bool HasRoomOrGone() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return gone_ || queue_.size() < kMaxQueued;
+  }
+  void FinishOnce() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_) return;
+    finished_ = true;
+    Finish(final_status_);
+  }
+
+  absl::Mutex mu_;
+  std::deque<ByteBuffer> queue_ ABSL_GUARDED_BY(mu_);  // front: being written
+  bool gone_ ABSL_GUARDED_BY(mu_) = false;
+  bool ended_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::Status final_status_ ABSL_GUARDED_BY(mu_);
+};
+
+grpc::ServerWriteReactor<ByteBuffer>* Stream(const MethodTable& table, const Method& method,
+                                             grpc::CallbackServerContext* ctx,
+                                             const ByteBuffer* in) {
+  auto* call = new StreamCall();
+  std::unique_ptr<Message> request;
+  if (absl::Status s = ReadRequest(method, in, &request); !s.ok()) {
+    call->End(s);
+    return call;
+  }
+  std::shared_ptr<Message> shared_request(std::move(request));
+  ActorOf actor(ctx);
+  table.CallStream(method, actor.get(), *shared_request, call,
+                   [call, shared_request](const absl::Status& status) { call->End(status); });
+  return call;
+}
+
+// A service of the table, every method served from raw bytes.
+class TableService final : public grpc::Service {
+ public:
+  TableService(const MethodTable& table, const google::protobuf::ServiceDescriptor& service) {
+    for (int i = 0; i < service.method_count(); ++i) {
+      const Method* method = table.Find(service.method(i)->full_name());
+      // gRPC keeps the method's path as a pointer: it lives in paths_.
+      const char* path =
+          paths_.emplace_back(absl::StrCat("/", service.full_name(), "/", service.method(i)->name()))
+              .c_str();
+      if (method->server_streaming()) {
+        AddMethod(new grpc::internal::RpcServiceMethod(
+            path, grpc::internal::RpcMethod::SERVER_STREAMING, nullptr));
+        MarkMethodRawCallback(
+            i, new grpc::internal::CallbackServerStreamingHandler<ByteBuffer, ByteBuffer>(
+                   [&table, method](grpc::CallbackServerContext* ctx, const ByteBuffer* in) {
+                     return Stream(table, *method, ctx, in);
+                   }));
+      } else {
+        AddMethod(new grpc::internal::RpcServiceMethod(
+            path, grpc::internal::RpcMethod::NORMAL_RPC, nullptr));
+        MarkMethodRawCallback(
+            i, new grpc::internal::CallbackUnaryHandler<ByteBuffer, ByteBuffer>(
+                   [&table, method](grpc::CallbackServerContext* ctx, const ByteBuffer* in,
+                                    ByteBuffer* out) { return Unary(table, *method, ctx, in, out); }));
+      }
+    }
+  }
+
+ private:
+  std::deque<std::string> paths_;
+};
+
+}  // namespace
+
+std::vector<std::unique_ptr<grpc::Service>> NewGrpcServices(const MethodTable& table) {
+  std::vector<std::unique_ptr<grpc::Service>> out;
+  for (const google::protobuf::ServiceDescriptor* service : table.services()) {
+    out.push_back(std::make_unique<TableService>(table, *service));
+  }
+  return out;
+}
+
+}  // namespace d06::api

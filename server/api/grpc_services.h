@@ -1,0 +1,25 @@
+// The gRPC transport: serves a MethodTable (server/api/method_table.h) with gRPC's
+// callback API. Each method is served from the raw request bytes, parsed by
+// server/api/wire.h, so that a string that is not UTF-8 is INVALID_ARGUMENT naming the
+// field (gRPC would answer UNIMPLEMENTED when its own parse fails). A unary write is
+// answered from the store's writer thread once durable; a server-streaming method writes
+// through a reactor that holds at most a few messages (the handler's Write blocks
+// beyond that). No thread of gRPC's blocks.
+#ifndef D06_SERVER_API_GRPC_SERVICES_H_
+#define D06_SERVER_API_GRPC_SERVICES_H_
+
+#include <memory>
+#include <vector>
+
+#include "grpcpp/impl/service_type.h"
+#include "server/api/method_table.h"
+
+namespace d06::api {
+
+// One grpc::Service per service of `table`, which must outlive them. Register each with
+// a grpc::ServerBuilder.
+std::vector<std::unique_ptr<grpc::Service>> NewGrpcServices(const MethodTable& table);
+
+}  // namespace d06::api
+
+#endif  // D06_SERVER_API_GRPC_SERVICES_H_

@@ -1,0 +1,117 @@
+// d06::api::MethodTable: every RPC d06 serves, built once from the service descriptors,
+// each mapped to a handler `(caller, request, response or stream, done)`. Transports
+// (gRPC today, the HTTP/JSON face later) serve from one table and run every call through
+// MethodTable::Call / CallStream, the single point every call passes through, where
+// the caller is checked (and later authorised, logged and measured).
+//
+//   auto table = NewCoreMethodTable(&core);          // server/api/core_methods.h
+//   const api::Method* m = table->Find("d06.v1.TaskService.GetTask");
+//   auto request = m->NewRequest(), response = m->NewResponse();
+//   table->Call(*m, actor, *request, response.get(), [](absl::Status s) { ... });
+//
+// Building is not thread-safe; a built table is immutable and thread-safe.
+#ifndef D06_SERVER_API_METHOD_TABLE_H_
+#define D06_SERVER_API_METHOD_TABLE_H_
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/message.h"
+#include "server/domain/caller.h"
+
+namespace d06::api {
+
+using google::protobuf::Message;
+// Called exactly once per call: at once for a read, when durable for a write, at the end
+// of a stream.
+using Done = std::function<void(absl::Status)>;
+
+// Where a server-streaming handler sends its messages. Write blocks while the transport's
+// buffer is full and returns false once the call is gone (cancelled, client away): the
+// handler should then stop and call done.
+class StreamWriter {
+ public:
+  virtual ~StreamWriter() = default;
+  virtual bool Write(const Message& message) = 0;
+};
+
+using UnaryHandler =
+    std::function<void(const Caller&, const Message& request, Message* response, Done done)>;
+using StreamHandler =
+    std::function<void(const Caller&, const Message& request, StreamWriter* out, Done done)>;
+
+struct Method {
+  const google::protobuf::MethodDescriptor* descriptor = nullptr;
+  UnaryHandler unary;    // unary methods
+  StreamHandler stream;  // server-streaming methods
+
+  bool server_streaming() const { return descriptor->server_streaming(); }
+  std::unique_ptr<Message> NewRequest() const;
+  std::unique_ptr<Message> NewResponse() const;
+};
+
+class MethodTable {
+ public:
+  // A table serving `services` (full names, e.g. "d06.v1.TaskService") from the
+  // generated descriptor pool. Add a handler for every method, then Seal().
+  explicit MethodTable(const std::vector<std::string>& services);
+  MethodTable(const MethodTable&) = delete;
+  MethodTable& operator=(const MethodTable&) = delete;
+
+  // Typed registration: `full_name` is "package.Service.Method"; its request and response
+  // types must be Request and Response. Aborts on a mismatch (a programming error).
+  template <typename Request, typename Response>
+  void AddUnary(absl::string_view full_name,
+                std::function<void(const Caller&, const Request&, Response*, Done)> handler) {
+    Method& m = Slot(full_name, Request::descriptor(), Response::descriptor(), false);
+    m.unary = [handler = std::move(handler)](const Caller& caller, const Message& request,
+                                             Message* response, Done done) {
+      handler(caller, static_cast<const Request&>(request), static_cast<Response*>(response),
+              std::move(done));
+    };
+  }
+  template <typename Request, typename Response>
+  void AddStream(absl::string_view full_name,
+                 std::function<void(const Caller&, const Request&, StreamWriter*, Done)> handler) {
+    Method& m = Slot(full_name, Request::descriptor(), Response::descriptor(), true);
+    m.stream = [handler = std::move(handler)](const Caller& caller, const Message& request,
+                                              StreamWriter* out, Done done) {
+      handler(caller, static_cast<const Request&>(request), out, std::move(done));
+    };
+  }
+  // Checks that every method of every service has its handler (so no method can answer
+  // UNIMPLEMENTED); aborts naming the first one missing.
+  void Seal() const;
+
+  // The method named "package.Service.Method", or null.
+  const Method* Find(absl::string_view full_name) const;
+  const std::vector<const google::protobuf::ServiceDescriptor*>& services() const {
+    return services_;
+  }
+
+  // The single point of every call. `actor` is the caller's x-d06-actor value (null when
+  // absent); a bad one is INVALID_ARGUMENT before the handler runs.
+  void Call(const Method& method, const absl::string_view* actor, const Message& request,
+            Message* response, Done done) const;
+  void CallStream(const Method& method, const absl::string_view* actor,
+                  const Message& request, StreamWriter* out, Done done) const;
+
+ private:
+  Method& Slot(absl::string_view full_name, const google::protobuf::Descriptor* request,
+               const google::protobuf::Descriptor* response, bool streaming);
+
+  std::vector<const google::protobuf::ServiceDescriptor*> services_;
+  // By full name; a map, so a Method does not move once added (transports keep pointers).
+  std::map<std::string, Method, std::less<>> methods_;
+};
+
+}  // namespace d06::api
+
+#endif  // D06_SERVER_API_METHOD_TABLE_H_
