@@ -1,15 +1,13 @@
 // Units that are no longer active (MERGED, DISSOLVED): nothing new may hang off them.
 //
 // No RPC merges or dissolves a unit yet, so the tests rewrite the stored unit while the
-// server is stopped, exactly as server/core.cc stores units: the serialized v1::Unit
-// under keys::UnitKey(code) in the entities column family, and its two index entries
-// ("up" by parent and "us" by state, both keyed by state and kind) moved to the new state.
+// server is stopped, through the model's writer of units (server/model/entities.h) that
+// the core uses: entity, index entries moved to the new state, and an event.
 #include <string>
 #include <vector>
 
-#include "storage/keys.h"
+#include "server/model/entities.h"
 #include "storage/store.h"
-#include "server/model/schema.h"
 #include "tests/testing/test_server.h"
 
 namespace d06::testing {
@@ -42,18 +40,16 @@ class InactiveUnitsTest : public ServerTest {
   static void SetStoredState(Store& store, const std::string& code, v1::UnitState state,
                              const std::string& successor) {
     absl::Status status = store.Apply([&](Txn& txn) -> absl::Status {
-      v1::Unit before;
-      absl::StatusOr<bool> found =
-          txn.reader().GetProto(Cf::kEntities, keys::UnitKey(code), &before);
-      if (!found.ok()) return found.status();
-      if (!*found) return absl::NotFoundError("no stored unit " + code);
-      v1::Unit after = before;
+      absl::StatusOr<std::optional<v1::Unit>> before = LoadUnit(txn.reader(), code);
+      if (!before.ok()) return before.status();
+      if (!*before) return absl::NotFoundError("no stored unit " + code);
+      v1::Unit after = **before;
       after.set_state(state);
       after.set_successor(successor);
       after.set_etag(absl::StrCat("r", txn.revision()));
-      txn.PutProto(Cf::kEntities, keys::UnitKey(code), after);
-      for (const std::string& key : UnitIndexKeys(before)) txn.Delete(Cf::kIndexes, key);
-      for (const std::string& key : UnitIndexKeys(after)) txn.Put(Cf::kIndexes, key, "");
+      // Through the model's one writer of units (entity, index entries, event).
+      PutUnit(txn, ChangeContext{"test", "", absl::Now()}, &**before, after,
+              v1::EVENT_ACTION_UPDATE_UNIT);
       return absl::OkStatus();
     });
     ASSERT_THAT(status, IsOk());
