@@ -15,8 +15,8 @@ using Handler = std::function<void(const Caller&, const Request&, Response*, Don
 // A read answers at once.
 template <typename Request, typename Response>
 Handler<Request, Response> Read(Core* core,
-                                absl::Status (Core::*read)(const Caller&, const Request&,
-                                                           Response*) const) {
+                                absl::Status (Core::*read)(const Caller&, const Request&, Response*)
+                                    const) {
   return [core, read](const Caller& caller, const Request& request, Response* response,
                       const Done& done) { done((core->*read)(caller, request, response)); };
 }
@@ -31,9 +31,9 @@ Handler<Request, Response> Write(Core* core, void (Core::*write)(const Caller&, 
 
 // An assignment transition; `more` copies the action's own fields (reason, note, percent).
 template <typename Request, typename Response>
-Handler<Request, Response> Transit(Core* core, Action action,
-                                   std::function<void(const Request&, TransitionArgs*)> more =
-                                       nullptr) {
+Handler<Request, Response> Transit(
+    Core* core, Action action,
+    std::function<void(const Request&, TransitionArgs*)> more = nullptr) {
   return [core, action, more = std::move(more)](const Caller& caller, const Request& request,
                                                 Response* response, Done done) {
     TransitionArgs args;
@@ -56,8 +56,7 @@ void CopyReason(const Request& request, TransitionArgs* args) {
 std::unique_ptr<MethodTable> NewCoreMethodTable(Core* core) {
   using namespace v1;  // NOLINT(google-build-using-namespace): the request/response names
   auto t = std::make_unique<MethodTable>(
-      std::vector<std::string>{UnitService::service_full_name(),
-                               TaskService::service_full_name()});
+      std::vector<std::string>{UnitService::service_full_name(), TaskService::service_full_name()});
   const std::string units = std::string(UnitService::service_full_name()) + ".";
   const std::string tasks = std::string(TaskService::service_full_name()) + ".";
   t->AddUnary(units + "CreateUnit", Write(core, &Core::CreateUnit));
@@ -82,12 +81,12 @@ std::unique_ptr<MethodTable> NewCoreMethodTable(Core* core) {
                     args->percent = request.percent();
                     args->note = request.note();
                   }));
-  t->AddUnary(tasks + "SubmitAssignment",
-              Transit<SubmitAssignmentRequest, SubmitAssignmentResponse>(
-                  core, Action::kSubmit,
-                  [](const SubmitAssignmentRequest& request, TransitionArgs* args) {
-                    args->note = request.note();
-                  }));
+  t->AddUnary(
+      tasks + "SubmitAssignment",
+      Transit<SubmitAssignmentRequest, SubmitAssignmentResponse>(
+          core, Action::kSubmit, [](const SubmitAssignmentRequest& request, TransitionArgs* args) {
+            args->note = request.note();
+          }));
   t->AddUnary(tasks + "ApproveAssignment",
               Transit<ApproveAssignmentRequest, ApproveAssignmentResponse>(core, Action::kApprove));
   t->AddUnary(tasks + "ReturnAssignment",

@@ -30,9 +30,8 @@ absl::Status ReadRequest(const Method& method, const ByteBuffer* in,
   if (in->Valid() && !in->DumpToSingleSlice(&bytes).ok()) {
     return absl::InternalError("cannot read the request");
   }
-  return ParseRequest(
-      absl::string_view(reinterpret_cast<const char*>(bytes.begin()), bytes.size()),
-      request->get());
+  return ParseRequest(absl::string_view(reinterpret_cast<const char*>(bytes.begin()), bytes.size()),
+                      request->get());
 }
 
 // The caller's x-d06-actor value, if sent.
@@ -164,7 +163,8 @@ class TableService final : public grpc::Service {
       const Method* method = table.Find(service.method(i)->full_name());
       // gRPC keeps the method's path as a pointer: it lives in paths_.
       const char* path =
-          paths_.emplace_back(absl::StrCat("/", service.full_name(), "/", service.method(i)->name()))
+          paths_
+              .emplace_back(absl::StrCat("/", service.full_name(), "/", service.method(i)->name()))
               .c_str();
       if (method->server_streaming()) {
         AddMethod(new grpc::internal::RpcServiceMethod(
@@ -175,12 +175,13 @@ class TableService final : public grpc::Service {
                      return Stream(table, *method, ctx, in);
                    }));
       } else {
-        AddMethod(new grpc::internal::RpcServiceMethod(
-            path, grpc::internal::RpcMethod::NORMAL_RPC, nullptr));
-        MarkMethodRawCallback(
-            i, new grpc::internal::CallbackUnaryHandler<ByteBuffer, ByteBuffer>(
-                   [&table, method](grpc::CallbackServerContext* ctx, const ByteBuffer* in,
-                                    ByteBuffer* out) { return Unary(table, *method, ctx, in, out); }));
+        AddMethod(new grpc::internal::RpcServiceMethod(path, grpc::internal::RpcMethod::NORMAL_RPC,
+                                                       nullptr));
+        MarkMethodRawCallback(i, new grpc::internal::CallbackUnaryHandler<ByteBuffer, ByteBuffer>(
+                                     [&table, method](grpc::CallbackServerContext* ctx,
+                                                      const ByteBuffer* in, ByteBuffer* out) {
+                                       return Unary(table, *method, ctx, in, out);
+                                     }));
       }
     }
   }

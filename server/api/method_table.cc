@@ -69,8 +69,8 @@ const Method* MethodTable::Find(absl::string_view full_name) const {
   return it == methods_.end() ? nullptr : &it->second;
 }
 
-void MethodTable::Call(const Method& method, const absl::string_view* actor,
-                       const Message& request, Message* response, Done done) const {
+void MethodTable::Call(const Method& method, const absl::string_view* actor, const Message& request,
+                       Message* response, Done done) const {
   absl::StatusOr<std::string> checked = ActorFromMetadata(actor);
   if (!checked.ok()) return done(checked.status());
   method.unary(Caller{*std::move(checked)}, request, response, std::move(done));

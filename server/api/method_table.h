@@ -100,8 +100,8 @@ class MethodTable {
   // absent); a bad one is INVALID_ARGUMENT before the handler runs.
   void Call(const Method& method, const absl::string_view* actor, const Message& request,
             Message* response, Done done) const;
-  void CallStream(const Method& method, const absl::string_view* actor,
-                  const Message& request, StreamWriter* out, Done done) const;
+  void CallStream(const Method& method, const absl::string_view* actor, const Message& request,
+                  StreamWriter* out, Done done) const;
 
  private:
   Method& Slot(absl::string_view full_name, const google::protobuf::Descriptor* request,

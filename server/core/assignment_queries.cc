@@ -63,10 +63,10 @@ void ApplyTimeliness(v1::Timeliness t, absl::CivilDay today, int due_soon_days,
     case v1::TIMELINESS_OVERDUE: {
       q->KeepBuckets(open);
       DayRange range = DeadlineRangeFor(t, today, due_soon_days);
-      q->Limit(range.first == std::numeric_limits<int64_t>::min() ? 0
-                                                                   : DeadlineKeyOfDay(range.first),
-               range.last == std::numeric_limits<int64_t>::max() ? kNoDeadlineKey - 1
-                                                                  : DeadlineKeyOfDay(range.last));
+      q->Limit(
+          range.first == std::numeric_limits<int64_t>::min() ? 0 : DeadlineKeyOfDay(range.first),
+          range.last == std::numeric_limits<int64_t>::max() ? kNoDeadlineKey - 1
+                                                            : DeadlineKeyOfDay(range.last));
       break;
     }
     case v1::TIMELINESS_COMPLETED_ON_TIME:
@@ -88,11 +88,21 @@ absl::Status ApplyDeadline(const FilterTerm& term, AssignmentQuery* q) {
   if (!date.ok()) return FilterError(absl::StrCat("filter: deadline: ", date.status().message()));
   const uint64_t k = DeadlineKeyOfDay(DayNumber(ToCivilDay(*date)));
   switch (term.op) {
-    case Op::kEq: q->Limit(k, k); break;
-    case Op::kLt: q->Limit(0, k - 1); break;
-    case Op::kLe: q->Limit(0, k); break;
-    case Op::kGt: q->Limit(k + 1, kNoDeadlineKey - 1); break;
-    default: q->Limit(k, kNoDeadlineKey - 1); break;
+    case Op::kEq:
+      q->Limit(k, k);
+      break;
+    case Op::kLt:
+      q->Limit(0, k - 1);
+      break;
+    case Op::kLe:
+      q->Limit(0, k);
+      break;
+    case Op::kGt:
+      q->Limit(k + 1, kNoDeadlineKey - 1);
+      break;
+    default:
+      q->Limit(k, kNoDeadlineKey - 1);
+      break;
   }
   return absl::OkStatus();
 }
@@ -224,16 +234,15 @@ absl::Status Core::ListAssignments(const Caller& caller, const v1::ListAssignmen
                    ParseAssignmentFilter(request.filter(), today, options_.due_soon_days));
   // Not the day: a token taken before midnight resumes after it, under the new day's
   // timeliness (like any change made between two pages).
-  const std::string scope =
-      absl::StrCat("assignments\n", request.parent(), "\n", request.filter());
+  const std::string scope = absl::StrCat("assignments\n", request.parent(), "\n", request.filter());
   ASSIGN_OR_RETURN(std::string after, DecodePageToken(request.page_token(), scope));
   const int page_size = PageSize(request.page_size());
   auto view = store_->Snapshot();
-  ASSIGN_OR_RETURN(std::string next,
-                   task_id != 0 ? OneTaskPage(*view, task_id, query, after, page_size,
-                                              response->mutable_assignments())
-                                : AllTasksPage(*view, query, after, page_size,
-                                               response->mutable_assignments()));
+  ASSIGN_OR_RETURN(
+      std::string next,
+      task_id != 0
+          ? OneTaskPage(*view, task_id, query, after, page_size, response->mutable_assignments())
+          : AllTasksPage(*view, query, after, page_size, response->mutable_assignments()));
   for (v1::Assignment& a : *response->mutable_assignments()) Decorate(&a, today);
   if (!next.empty()) response->set_next_page_token(EncodePageToken(scope, next));
   return absl::OkStatus();

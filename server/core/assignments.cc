@@ -16,11 +16,11 @@
 #include "server/domain/filter.h"
 #include "server/domain/limits.h"
 #include "server/domain/names.h"
+#include "server/domain/state_machine.h"
 #include "server/domain/validation.h"
 #include "server/model/entities.h"
 #include "server/model/schema.h"
 #include "storage/status_macros.h"
-#include "server/domain/state_machine.h"
 
 namespace d06 {
 
@@ -35,55 +35,56 @@ void Core::CreateAssignment(const Caller& caller, const v1::CreateAssignmentRequ
     ASSIGN_OR_RETURN(task_id, ParseTaskName("parent", request.parent()));
     if (assignment.unit().empty()) return Required("assignment.unit");
     ASSIGN_OR_RETURN(code, ParseUnitName("assignment.unit", assignment.unit()));
-    RETURN_IF_ERROR(CheckRequiredEnum("assignment.role", assignment.role(),
-                                                  v1::AssignmentRole_IsValid));
+    RETURN_IF_ERROR(
+        CheckRequiredEnum("assignment.role", assignment.role(), v1::AssignmentRole_IsValid));
     return ValidateDate("assignment.deadline", assignment.deadline());
   }();
   if (!valid.ok()) return done(valid);
-  Mutate(caller, request.request_id(), request, response,
-         [this, task_id, code, assignment,
-          response](Txn& txn, const ChangeContext& change) mutable -> absl::Status {
-           const ReadView& reader = txn.reader();
-           ASSIGN_OR_RETURN(v1::Task task, RequireTask(reader, task_id));
-           RETURN_IF_ERROR(TaskNotCancelled(task));
-           if (task.kind() == v1::TASK_KIND_RECURRING && !IsZeroDate(assignment.deadline())) {
-             return InvalidField("assignment.deadline",
-                                 "assignment.deadline must be empty on a recurring task");
-           }
-           RETURN_IF_ERROR(RequireActiveUnit(reader, "assignment.unit", code));
-           const std::string name = AssignmentName(task_id, code);
-           ASSIGN_OR_RETURN(std::vector<v1::Assignment> others, LoadAssignments(reader, task_id));
-           if (std::any_of(others.begin(), others.end(),
-                           [&](const v1::Assignment& other) { return other.name() == name; })) {
-             return Error(absl::StatusCode::kAlreadyExists, v1::reason::kAlreadyExists,
-                          absl::StrCat("unit ", UnitName(code), " already has a role on ",
-                                       task.name(), " (", name, ")"),
-                          {{"resource", name}});
-           }
-           const v1::Assignment* lead = LiveLead(others, name);
-           if (assignment.role() == v1::ASSIGNMENT_ROLE_LEAD && lead != nullptr) {
-             return Error(absl::StatusCode::kFailedPrecondition, v1::reason::kLeadExists,
-                          absl::StrCat(task.name(), " already has lead unit ", lead->unit(),
-                                       "; revoke it first or assign this unit as SUPPORT"),
-                          {{"lead", lead->unit()}});
-           }
-           const absl::Time now = change.time;
-           assignment.set_name(name);
-           assignment.set_unit(UnitName(code));
-           if (IsZeroDate(assignment.deadline())) *assignment.mutable_deadline() = task.deadline();
-           assignment.set_state(v1::ASSIGNMENT_STATE_NOT_STARTED);
-           assignment.set_progress_percent(0);
-           assignment.clear_progress_note();
-           assignment.clear_submit_date();
-           assignment.clear_last_reason();
-           *assignment.mutable_create_time() = ToTimestamp(now);
-           RETURN_IF_ERROR(WriteAssignment(txn, change, task_id, nullptr, &assignment,
-                                           v1::EVENT_ACTION_CREATE_ASSIGNMENT, {})
-                               .status());
-           *response->mutable_assignment() = assignment;
-           return absl::OkStatus();
-         },
-         std::move(done));
+  Mutate(
+      caller, request.request_id(), request, response,
+      [this, task_id, code, assignment, response](
+          Txn& txn, const ChangeContext& change) mutable -> absl::Status {
+        const ReadView& reader = txn.reader();
+        ASSIGN_OR_RETURN(v1::Task task, RequireTask(reader, task_id));
+        RETURN_IF_ERROR(TaskNotCancelled(task));
+        if (task.kind() == v1::TASK_KIND_RECURRING && !IsZeroDate(assignment.deadline())) {
+          return InvalidField("assignment.deadline",
+                              "assignment.deadline must be empty on a recurring task");
+        }
+        RETURN_IF_ERROR(RequireActiveUnit(reader, "assignment.unit", code));
+        const std::string name = AssignmentName(task_id, code);
+        ASSIGN_OR_RETURN(std::vector<v1::Assignment> others, LoadAssignments(reader, task_id));
+        if (std::any_of(others.begin(), others.end(),
+                        [&](const v1::Assignment& other) { return other.name() == name; })) {
+          return Error(absl::StatusCode::kAlreadyExists, v1::reason::kAlreadyExists,
+                       absl::StrCat("unit ", UnitName(code), " already has a role on ", task.name(),
+                                    " (", name, ")"),
+                       {{"resource", name}});
+        }
+        const v1::Assignment* lead = LiveLead(others, name);
+        if (assignment.role() == v1::ASSIGNMENT_ROLE_LEAD && lead != nullptr) {
+          return Error(absl::StatusCode::kFailedPrecondition, v1::reason::kLeadExists,
+                       absl::StrCat(task.name(), " already has lead unit ", lead->unit(),
+                                    "; revoke it first or assign this unit as SUPPORT"),
+                       {{"lead", lead->unit()}});
+        }
+        const absl::Time now = change.time;
+        assignment.set_name(name);
+        assignment.set_unit(UnitName(code));
+        if (IsZeroDate(assignment.deadline())) *assignment.mutable_deadline() = task.deadline();
+        assignment.set_state(v1::ASSIGNMENT_STATE_NOT_STARTED);
+        assignment.set_progress_percent(0);
+        assignment.clear_progress_note();
+        assignment.clear_submit_date();
+        assignment.clear_last_reason();
+        *assignment.mutable_create_time() = ToTimestamp(now);
+        RETURN_IF_ERROR(WriteAssignment(txn, change, task_id, nullptr, &assignment,
+                                        v1::EVENT_ACTION_CREATE_ASSIGNMENT, {})
+                            .status());
+        *response->mutable_assignment() = assignment;
+        return absl::OkStatus();
+      },
+      std::move(done));
 }
 
 void Core::Transition(const Caller& caller, const Message& request, const TransitionArgs& args,
@@ -96,73 +97,73 @@ void Core::Transition(const Caller& caller, const Message& request, const Transi
     RETURN_IF_ERROR(ValidateReason(&reason, ActionNeedsReason(args.action)));
     RETURN_IF_ERROR(NormalizeText("note", &note, kMaxReason, false));
     if (args.action == Action::kReportProgress && (args.percent < 0 || args.percent > 100)) {
-      return InvalidField("percent", absl::StrCat("percent must be within 0..100, not ",
-                                                  args.percent));
+      return InvalidField("percent",
+                          absl::StrCat("percent must be within 0..100, not ", args.percent));
     }
     return absl::OkStatus();
   }();
   if (!valid.ok()) return done(valid);
-  Mutate(caller, args.request_id, request, out,
-         [this, args, reason, note, id = *id, out](Txn& txn, const ChangeContext& change) -> absl::Status {
-           const ReadView& reader = txn.reader();
-           const std::string name = AssignmentName(id.task_id, id.unit_code);
-           ASSIGN_OR_RETURN(std::optional<v1::Assignment> stored,
-                            LoadAssignment(reader, id.task_id, id.unit_code));
-           if (!stored) return NotFound(name);
-           const v1::Assignment before = *std::move(stored);
-           RETURN_IF_ERROR(CheckEtag("etag", args.etag, before.etag(), name));
-           ASSIGN_OR_RETURN(v1::Task task, RequireTask(reader, id.task_id));
-           RETURN_IF_ERROR(TaskNotCancelled(task));
-           ASSIGN_OR_RETURN(v1::AssignmentState next, NextState(before.state(), args.action));
-           if (args.action == Action::kReopen && before.role() == v1::ASSIGNMENT_ROLE_LEAD &&
-               !IsLive(before.state())) {
-             // A declined lead coming back must not make a second live lead.
-             ASSIGN_OR_RETURN(std::vector<v1::Assignment> others,
-                              LoadAssignments(reader, id.task_id));
-             if (const v1::Assignment* lead = LiveLead(others, name)) {
-               return Error(absl::StatusCode::kFailedPrecondition, v1::reason::kLeadExists,
-                            absl::StrCat(task.name(), " has another lead unit ", lead->unit(),
-                                         "; revoke it first"),
-                            {{"lead", lead->unit()}});
-             }
-           }
-           const absl::Time now = change.time;
-           v1::Assignment a = before;
-           a.set_state(next);
-           std::vector<std::string> changed = {"state"};
-           switch (args.action) {
-             case Action::kReportProgress:
-               a.set_progress_percent(args.percent);
-               a.set_progress_note(note);
-               changed = {"state", "progress_percent", "progress_note"};
-               break;
-             case Action::kSubmit:
-               *a.mutable_submit_date() = ToDate(DayInVietnam(now));
-               if (!note.empty()) a.set_progress_note(note);
-               changed = {"state", "submit_date", "progress_note"};
-               break;
-             case Action::kApprove:
-               a.set_progress_percent(100);
-               changed = {"state", "progress_percent"};
-               break;
-             case Action::kReturn:
-             case Action::kDecline:
-             case Action::kRevoke:
-             case Action::kReopen:
-               a.set_last_reason(reason);
-               changed = {"state", "last_reason"};
-               break;
-             case Action::kStart:
-               break;
-           }
-           ASSIGN_OR_RETURN(v1::Event * event,
-                            WriteAssignment(txn, change, id.task_id, &before,
-                                            &a, EventActionFor(args.action), changed));
-           event->set_reason(ActionNeedsReason(args.action) ? reason : note);
-           *out = a;
-           return absl::OkStatus();
-         },
-         std::move(done));
+  Mutate(
+      caller, args.request_id, request, out,
+      [this, args, reason, note, id = *id, out](Txn& txn,
+                                                const ChangeContext& change) -> absl::Status {
+        const ReadView& reader = txn.reader();
+        const std::string name = AssignmentName(id.task_id, id.unit_code);
+        ASSIGN_OR_RETURN(std::optional<v1::Assignment> stored,
+                         LoadAssignment(reader, id.task_id, id.unit_code));
+        if (!stored) return NotFound(name);
+        const v1::Assignment before = *std::move(stored);
+        RETURN_IF_ERROR(CheckEtag("etag", args.etag, before.etag(), name));
+        ASSIGN_OR_RETURN(v1::Task task, RequireTask(reader, id.task_id));
+        RETURN_IF_ERROR(TaskNotCancelled(task));
+        ASSIGN_OR_RETURN(v1::AssignmentState next, NextState(before.state(), args.action));
+        if (args.action == Action::kReopen && before.role() == v1::ASSIGNMENT_ROLE_LEAD &&
+            !IsLive(before.state())) {
+          // A declined lead coming back must not make a second live lead.
+          ASSIGN_OR_RETURN(std::vector<v1::Assignment> others, LoadAssignments(reader, id.task_id));
+          if (const v1::Assignment* lead = LiveLead(others, name)) {
+            return Error(absl::StatusCode::kFailedPrecondition, v1::reason::kLeadExists,
+                         absl::StrCat(task.name(), " has another lead unit ", lead->unit(),
+                                      "; revoke it first"),
+                         {{"lead", lead->unit()}});
+          }
+        }
+        const absl::Time now = change.time;
+        v1::Assignment a = before;
+        a.set_state(next);
+        std::vector<std::string> changed = {"state"};
+        switch (args.action) {
+          case Action::kReportProgress:
+            a.set_progress_percent(args.percent);
+            a.set_progress_note(note);
+            changed = {"state", "progress_percent", "progress_note"};
+            break;
+          case Action::kSubmit:
+            *a.mutable_submit_date() = ToDate(DayInVietnam(now));
+            if (!note.empty()) a.set_progress_note(note);
+            changed = {"state", "submit_date", "progress_note"};
+            break;
+          case Action::kApprove:
+            a.set_progress_percent(100);
+            changed = {"state", "progress_percent"};
+            break;
+          case Action::kReturn:
+          case Action::kDecline:
+          case Action::kRevoke:
+          case Action::kReopen:
+            a.set_last_reason(reason);
+            changed = {"state", "last_reason"};
+            break;
+          case Action::kStart:
+            break;
+        }
+        ASSIGN_OR_RETURN(v1::Event * event, WriteAssignment(txn, change, id.task_id, &before, &a,
+                                                            EventActionFor(args.action), changed));
+        event->set_reason(ActionNeedsReason(args.action) ? reason : note);
+        *out = a;
+        return absl::OkStatus();
+      },
+      std::move(done));
 }
 
 absl::Status Core::GetAssignment(const Caller& caller, const v1::GetAssignmentRequest& request,

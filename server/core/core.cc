@@ -3,8 +3,8 @@
 #include <optional>
 #include <utility>
 
-#include "server/core/rules.h"
 #include "d06/v1/api_names.h"
+#include "server/core/rules.h"
 #include "server/domain/dates.h"
 #include "server/domain/errors.h"
 #include "server/domain/fingerprint.h"

@@ -70,5 +70,4 @@ absl::StatusOr<std::string> DecodePageToken(absl::string_view token, absl::strin
   return std::string(body.substr(1));
 }
 
-
 }  // namespace d06

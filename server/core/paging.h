@@ -43,26 +43,26 @@ absl::StatusOr<std::string> CollectPage(
   std::string last;
   std::string next;
   int scanned = 0;
-  RETURN_IF_ERROR(view.ScanMerged(cf, ranges, after, [&](absl::string_view suffix, absl::string_view) {
-    if (out->size() >= page_size || scanned >= kScanBudget) {
-      next = last;  // there is more: resume after the last one looked at
-      return false;
-    }
-    ++scanned;
-    last = std::string(suffix);
-    T item;
-    absl::StatusOr<bool> matched = match(suffix, &item);
-    if (!matched.ok()) {
-      status = matched.status();
-      return false;
-    }
-    if (*matched) *out->Add() = std::move(item);
-    return true;
-  }));
+  RETURN_IF_ERROR(
+      view.ScanMerged(cf, ranges, after, [&](absl::string_view suffix, absl::string_view) {
+        if (out->size() >= page_size || scanned >= kScanBudget) {
+          next = last;  // there is more: resume after the last one looked at
+          return false;
+        }
+        ++scanned;
+        last = std::string(suffix);
+        T item;
+        absl::StatusOr<bool> matched = match(suffix, &item);
+        if (!matched.ok()) {
+          status = matched.status();
+          return false;
+        }
+        if (*matched) *out->Add() = std::move(item);
+        return true;
+      }));
   RETURN_IF_ERROR(status);
   return next;
 }
-
 
 }  // namespace d06
 

@@ -14,16 +14,18 @@ namespace d06 {
 std::string Etag(int64_t revision) { return absl::StrCat("r", revision); }
 
 absl::Status NotFound(absl::string_view what) {
-  return Error(absl::StatusCode::kNotFound, v1::reason::kNotFound, absl::StrCat(what, " does not exist"),
-               {{"resource", std::string(what)}});
+  return Error(absl::StatusCode::kNotFound, v1::reason::kNotFound,
+               absl::StrCat(what, " does not exist"), {{"resource", std::string(what)}});
 }
 
-absl::Status CheckEtag(absl::string_view field, absl::string_view sent,
-                       absl::string_view current, absl::string_view resource) {
+absl::Status CheckEtag(absl::string_view field, absl::string_view sent, absl::string_view current,
+                       absl::string_view resource) {
   if (sent.empty() || sent == current) return absl::OkStatus();
   return Error(absl::StatusCode::kAborted, v1::reason::kStaleEtag,
-               absl::StrCat(resource, " has changed since it was read: read it again and "
-                            "retry with its etag \"", current, "\"; ", field, " was ", Quote(sent)),
+               absl::StrCat(resource,
+                            " has changed since it was read: read it again and "
+                            "retry with its etag \"",
+                            current, "\"; ", field, " was ", Quote(sent)),
                {{"resource", std::string(resource)}});
 }
 
@@ -49,13 +51,13 @@ absl::Status RequireActiveUnit(const ReadView& view, absl::string_view field,
   ASSIGN_OR_RETURN(std::optional<v1::Unit> unit, LoadUnit(view, code));
   if (!unit) return NotFound(UnitName(code));
   if (unit->state() != v1::UNIT_STATE_ACTIVE) {
-    return Error(absl::StatusCode::kFailedPrecondition, v1::reason::kUnitNotActive,
-                 absl::StrCat(field, ": unit ", unit->name(), " is ",
-                              v1::UnitState_Name(unit->state()),
-                              unit->successor().empty()
-                                  ? std::string()
-                                  : absl::StrCat("; use its successor ", unit->successor())),
-                 {{"unit", unit->name()}});
+    return Error(
+        absl::StatusCode::kFailedPrecondition, v1::reason::kUnitNotActive,
+        absl::StrCat(field, ": unit ", unit->name(), " is ", v1::UnitState_Name(unit->state()),
+                     unit->successor().empty()
+                         ? std::string()
+                         : absl::StrCat("; use its successor ", unit->successor())),
+        {{"unit", unit->name()}});
   }
   return absl::OkStatus();
 }
@@ -75,11 +77,12 @@ absl::StatusOr<std::string> FilterUnitCode(const FilterTerm& term, bool allow_em
   if (allow_empty && term.value.empty()) return std::string();
   absl::StatusOr<std::string> code = ParseUnitName(term.key, term.value);
   if (!code.ok()) {
-    return FilterError(absl::StrCat("filter: ", term.key, " must be a unit name like "
-                                    "\"units/H29\"; got ", Quote(term.value)));
+    return FilterError(absl::StrCat("filter: ", term.key,
+                                    " must be a unit name like "
+                                    "\"units/H29\"; got ",
+                                    Quote(term.value)));
   }
   return code;
 }
-
 
 }  // namespace d06

@@ -23,8 +23,8 @@ std::string Etag(int64_t revision);
 absl::Status NotFound(absl::string_view what);
 
 // OK when `sent` is empty or the current etag; else ABORTED/STALE_ETAG.
-absl::Status CheckEtag(absl::string_view field, absl::string_view sent,
-                       absl::string_view current, absl::string_view resource);
+absl::Status CheckEtag(absl::string_view field, absl::string_view sent, absl::string_view current,
+                       absl::string_view resource);
 
 // The task, or NOT_FOUND.
 absl::StatusOr<v1::Task> RequireTask(const ReadView& view, uint64_t id);

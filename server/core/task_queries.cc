@@ -10,17 +10,17 @@
 #include "server/core/core.h"
 #include "server/core/paging.h"
 #include "server/core/rules.h"
+#include "server/core/search.h"
 #include "server/domain/dates.h"
 #include "server/domain/errors.h"
 #include "server/domain/filter.h"
 #include "server/domain/limits.h"
 #include "server/domain/names.h"
+#include "server/domain/text.h"
 #include "server/domain/validation.h"
 #include "server/model/entities.h"
 #include "server/model/schema.h"
 #include "storage/status_macros.h"
-#include "server/core/search.h"
-#include "server/domain/text.h"
 
 namespace d06 {
 namespace {
@@ -110,8 +110,9 @@ absl::Status ParseQueryWords(const std::string& raw, const std::string& query,
     exact->push_back(std::move(token));
   }
   if (!raw.empty() && exact->empty()) {
-    return InvalidField("query", "query has no words to search for (letters or digits); "
-                                 "send an empty query to list without searching");
+    return InvalidField("query",
+                        "query has no words to search for (letters or digits); "
+                        "send an empty query to list without searching");
   }
   return absl::OkStatus();
 }
@@ -138,8 +139,7 @@ absl::Status Core::ListTasks(const Caller& caller, const v1::ListTasksRequest& r
     return q.Matches(*task);
   };
   if (!exact_words.empty()) {
-    return SearchTasks(*view, exact_words, folded_words, cursor, page_size, load, scope,
-                       response);
+    return SearchTasks(*view, exact_words, folded_words, cursor, page_size, load, scope, response);
   }
   std::function<absl::StatusOr<bool>(absl::string_view, v1::Task*)> match =
       [&](absl::string_view suffix, v1::Task* task) -> absl::StatusOr<bool> {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "server/core/core.h"
 #include "server/core/paging.h"
 #include "server/core/rules.h"
@@ -15,12 +16,11 @@
 #include "server/domain/filter.h"
 #include "server/domain/limits.h"
 #include "server/domain/names.h"
+#include "server/domain/state_machine.h"
 #include "server/domain/validation.h"
 #include "server/model/entities.h"
 #include "server/model/schema.h"
 #include "storage/status_macros.h"
-#include "google/protobuf/util/message_differencer.h"
-#include "server/domain/state_machine.h"
 
 namespace d06 {
 
@@ -39,75 +39,76 @@ void Core::CreateTask(const Caller& caller, const v1::CreateTaskRequest& request
     return absl::OkStatus();
   }();
   if (!valid.ok()) return done(valid);
-  Mutate(caller, request.request_id(), request, response,
-         [this, task, assigning_code, parent_id,
-          response](Txn& txn, const ChangeContext& change) mutable -> absl::Status {
-           RETURN_IF_ERROR(RequireActiveUnit(txn.reader(), "task.assigning_unit", assigning_code));
-           if (parent_id != 0) RETURN_IF_ERROR(RequireTask(txn.reader(), parent_id).status());
-           ASSIGN_OR_RETURN(uint64_t id, NextTaskId(txn));
-           const absl::Time now = change.time;
-           task.set_name(TaskName(id));
-           task.set_state(v1::TASK_STATE_ACTIVE);
-           task.clear_cancel_reason();
-           *task.mutable_create_time() = ToTimestamp(now);
-           *task.mutable_update_time() = ToTimestamp(now);
-           task.set_etag(Etag(txn.revision()));
-           PutTask(txn, change, nullptr, task, v1::EVENT_ACTION_CREATE_TASK);
-           *response->mutable_task() = task;
-           return absl::OkStatus();
-         },
-         std::move(done));
+  Mutate(
+      caller, request.request_id(), request, response,
+      [this, task, assigning_code, parent_id, response](
+          Txn& txn, const ChangeContext& change) mutable -> absl::Status {
+        RETURN_IF_ERROR(RequireActiveUnit(txn.reader(), "task.assigning_unit", assigning_code));
+        if (parent_id != 0) RETURN_IF_ERROR(RequireTask(txn.reader(), parent_id).status());
+        ASSIGN_OR_RETURN(uint64_t id, NextTaskId(txn));
+        const absl::Time now = change.time;
+        task.set_name(TaskName(id));
+        task.set_state(v1::TASK_STATE_ACTIVE);
+        task.clear_cancel_reason();
+        *task.mutable_create_time() = ToTimestamp(now);
+        *task.mutable_update_time() = ToTimestamp(now);
+        task.set_etag(Etag(txn.revision()));
+        PutTask(txn, change, nullptr, task, v1::EVENT_ACTION_CREATE_TASK);
+        *response->mutable_task() = task;
+        return absl::OkStatus();
+      },
+      std::move(done));
 }
 
 void Core::UpdateTask(const Caller& caller, const v1::UpdateTaskRequest& request,
                       v1::UpdateTaskResponse* response, Done done) {
-  static const std::vector<std::string> kSettable = {
-      "directive", "title", "content", "category", "urgency", "deadline", "labels", "kpi"};
+  static const std::vector<std::string> kSettable = {"directive", "title",    "content", "category",
+                                                     "urgency",   "deadline", "labels",  "kpi"};
   absl::StatusOr<uint64_t> id = ParseTaskName("task.name", request.task().name());
   if (!id.ok()) return done(id.status());
-  if (absl::Status s = CheckUpdateMask("task", request.update_mask(), kSettable,
-                                       v1::Task::descriptor());
+  if (absl::Status s =
+          CheckUpdateMask("task", request.update_mask(), kSettable, v1::Task::descriptor());
       !s.ok()) {
     return done(s);
   }
-  Mutate(caller, request.request_id(), request, response,
-         [this, &request, id = *id, response](Txn& txn, const ChangeContext& change) -> absl::Status {
-           ASSIGN_OR_RETURN(v1::Task stored, RequireTask(txn.reader(), id));
-           RETURN_IF_ERROR(CheckEtag("task.etag", request.task().etag(), stored.etag(),
-                                     stored.name()));
-           RETURN_IF_ERROR(TaskNotCancelled(stored));
-           v1::Task task = stored;
-           ApplyMask(request.task(), request.update_mask(), &task);
-           RETURN_IF_ERROR(PrepareTaskFields(&task));
-           const absl::Time now = change.time;
-           *task.mutable_update_time() = ToTimestamp(now);
-           task.set_etag(Etag(txn.revision()));
-           v1::Event* event = PutTask(txn, change, &stored, task, v1::EVENT_ACTION_UPDATE_TASK);
-           for (const std::string& path : request.update_mask().paths()) {
-             event->add_changed_fields(path);
-           }
-           // Open assignments that had the task's deadline follow it.
-           if (!google::protobuf::util::MessageDifferencer::Equals(stored.deadline(),
-                                                                    task.deadline())) {
-             ASSIGN_OR_RETURN(std::vector<v1::Assignment> assignments,
-                              LoadAssignments(txn.reader(), id));
-             for (const v1::Assignment& old : assignments) {
-               if (!IsOpen(old.state()) ||
-                   !google::protobuf::util::MessageDifferencer::Equals(old.deadline(),
-                                                                       stored.deadline())) {
-                 continue;
-               }
-               v1::Assignment a = old;
-               *a.mutable_deadline() = task.deadline();
-               RETURN_IF_ERROR(WriteAssignment(txn, change, id, &old, &a,
-                                               v1::EVENT_ACTION_UPDATE_ASSIGNMENT, {"deadline"})
-                                   .status());
-             }
-           }
-           *response->mutable_task() = task;
-           return absl::OkStatus();
-         },
-         std::move(done));
+  Mutate(
+      caller, request.request_id(), request, response,
+      [this, &request, id = *id, response](Txn& txn, const ChangeContext& change) -> absl::Status {
+        ASSIGN_OR_RETURN(v1::Task stored, RequireTask(txn.reader(), id));
+        RETURN_IF_ERROR(
+            CheckEtag("task.etag", request.task().etag(), stored.etag(), stored.name()));
+        RETURN_IF_ERROR(TaskNotCancelled(stored));
+        v1::Task task = stored;
+        ApplyMask(request.task(), request.update_mask(), &task);
+        RETURN_IF_ERROR(PrepareTaskFields(&task));
+        const absl::Time now = change.time;
+        *task.mutable_update_time() = ToTimestamp(now);
+        task.set_etag(Etag(txn.revision()));
+        v1::Event* event = PutTask(txn, change, &stored, task, v1::EVENT_ACTION_UPDATE_TASK);
+        for (const std::string& path : request.update_mask().paths()) {
+          event->add_changed_fields(path);
+        }
+        // Open assignments that had the task's deadline follow it.
+        if (!google::protobuf::util::MessageDifferencer::Equals(stored.deadline(),
+                                                                task.deadline())) {
+          ASSIGN_OR_RETURN(std::vector<v1::Assignment> assignments,
+                           LoadAssignments(txn.reader(), id));
+          for (const v1::Assignment& old : assignments) {
+            if (!IsOpen(old.state()) || !google::protobuf::util::MessageDifferencer::Equals(
+                                            old.deadline(), stored.deadline())) {
+              continue;
+            }
+            v1::Assignment a = old;
+            *a.mutable_deadline() = task.deadline();
+            RETURN_IF_ERROR(WriteAssignment(txn, change, id, &old, &a,
+                                            v1::EVENT_ACTION_UPDATE_ASSIGNMENT, {"deadline"})
+                                .status());
+          }
+        }
+        *response->mutable_task() = task;
+        return absl::OkStatus();
+      },
+      std::move(done));
 }
 
 void Core::CancelTask(const Caller& caller, const v1::CancelTaskRequest& request,
@@ -116,38 +117,41 @@ void Core::CancelTask(const Caller& caller, const v1::CancelTaskRequest& request
   if (!id.ok()) return done(id.status());
   std::string reason = request.reason();
   if (absl::Status s = ValidateReason(&reason, true); !s.ok()) return done(s);
-  Mutate(caller, request.request_id(), request, response,
-         [this, &request, reason, id = *id, response](Txn& txn, const ChangeContext& change) -> absl::Status {
-           ASSIGN_OR_RETURN(v1::Task task, RequireTask(txn.reader(), id));
-           RETURN_IF_ERROR(CheckEtag("etag", request.etag(), task.etag(), task.name()));
-           RETURN_IF_ERROR(TaskNotCancelled(task));
-           const absl::Time now = change.time;
-           v1::Task old = task;
-           task.set_state(v1::TASK_STATE_CANCELLED);
-           task.set_cancel_reason(reason);
-           *task.mutable_update_time() = ToTimestamp(now);
-           task.set_etag(Etag(txn.revision()));
-           PutTask(txn, change, &old, task, v1::EVENT_ACTION_CANCEL_TASK)->set_reason(reason);
-           ASSIGN_OR_RETURN(std::vector<v1::Assignment> assignments,
-                            LoadAssignments(txn.reader(), id));
-           for (const v1::Assignment& before : assignments) {
-             absl::StatusOr<v1::AssignmentState> revoked = NextState(before.state(), Action::kRevoke);
-             if (!revoked.ok()) continue;  // completed or already revoked: left as they are
-             v1::Assignment a = before;
-             a.set_state(*revoked);
-             a.set_last_reason(reason);
-             ASSIGN_OR_RETURN(v1::Event * e,
-                              WriteAssignment(txn, change, id, &before, &a,
-                                              v1::EVENT_ACTION_REVOKE, {"state", "last_reason"}));
-             e->set_reason(reason);
-           }
-           *response->mutable_task() = task;
-           return absl::OkStatus();
-         },
-         std::move(done));
+  Mutate(
+      caller, request.request_id(), request, response,
+      [this, &request, reason, id = *id, response](Txn& txn,
+                                                   const ChangeContext& change) -> absl::Status {
+        ASSIGN_OR_RETURN(v1::Task task, RequireTask(txn.reader(), id));
+        RETURN_IF_ERROR(CheckEtag("etag", request.etag(), task.etag(), task.name()));
+        RETURN_IF_ERROR(TaskNotCancelled(task));
+        const absl::Time now = change.time;
+        v1::Task old = task;
+        task.set_state(v1::TASK_STATE_CANCELLED);
+        task.set_cancel_reason(reason);
+        *task.mutable_update_time() = ToTimestamp(now);
+        task.set_etag(Etag(txn.revision()));
+        PutTask(txn, change, &old, task, v1::EVENT_ACTION_CANCEL_TASK)->set_reason(reason);
+        ASSIGN_OR_RETURN(std::vector<v1::Assignment> assignments,
+                         LoadAssignments(txn.reader(), id));
+        for (const v1::Assignment& before : assignments) {
+          absl::StatusOr<v1::AssignmentState> revoked = NextState(before.state(), Action::kRevoke);
+          if (!revoked.ok()) continue;  // completed or already revoked: left as they are
+          v1::Assignment a = before;
+          a.set_state(*revoked);
+          a.set_last_reason(reason);
+          ASSIGN_OR_RETURN(v1::Event * e,
+                           WriteAssignment(txn, change, id, &before, &a, v1::EVENT_ACTION_REVOKE,
+                                           {"state", "last_reason"}));
+          e->set_reason(reason);
+        }
+        *response->mutable_task() = task;
+        return absl::OkStatus();
+      },
+      std::move(done));
 }
 
-absl::Status Core::GetTask(const Caller& caller, const v1::GetTaskRequest& request, v1::GetTaskResponse* response) const {
+absl::Status Core::GetTask(const Caller& caller, const v1::GetTaskRequest& request,
+                           v1::GetTaskResponse* response) const {
   ASSIGN_OR_RETURN(uint64_t id, ParseTaskName("name", request.name()));
   auto view = store_->Snapshot();
   ASSIGN_OR_RETURN(*response->mutable_task(), RequireTask(*view, id));

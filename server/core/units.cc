@@ -33,35 +33,36 @@ void Core::CreateUnit(const Caller& caller, const v1::CreateUnitRequest& request
     RETURN_IF_ERROR(CheckRequiredEnum("unit.kind", unit.kind(), v1::UnitKind_IsValid));
     if (!unit.parent().empty()) {
       ASSIGN_OR_RETURN(std::string parent, ParseUnitName("unit.parent", unit.parent()));
-      if (parent == unit.code()) return InvalidField("unit.parent", "a unit cannot be its own parent");
+      if (parent == unit.code())
+        return InvalidField("unit.parent", "a unit cannot be its own parent");
     }
     return absl::OkStatus();
   }();
   if (!valid.ok()) return done(valid);
-  Mutate(caller, request.request_id(), request, response,
-         [this, unit, response](Txn& txn, const ChangeContext& change) mutable
-         -> absl::Status {
-           ASSIGN_OR_RETURN(std::optional<v1::Unit> existing, LoadUnit(txn.reader(), unit.code()));
-           if (existing) {
-             return Error(absl::StatusCode::kAlreadyExists, v1::reason::kAlreadyExists,
-                          absl::StrCat("unit ", UnitName(unit.code()), " already exists"),
-                          {{"resource", UnitName(unit.code())}});
-           }
-           if (!unit.parent().empty()) {
-             RETURN_IF_ERROR(RequireActiveUnit(txn.reader(), "unit.parent", CodeOf(unit.parent())));
-           }
-           const absl::Time now = change.time;
-           unit.set_name(UnitName(unit.code()));
-           unit.set_state(v1::UNIT_STATE_ACTIVE);
-           unit.clear_successor();
-           *unit.mutable_create_time() = ToTimestamp(now);
-           *unit.mutable_update_time() = ToTimestamp(now);
-           unit.set_etag(Etag(txn.revision()));
-           PutUnit(txn, change, nullptr, unit, v1::EVENT_ACTION_CREATE_UNIT);
-           *response->mutable_unit() = unit;
-           return absl::OkStatus();
-         },
-         std::move(done));
+  Mutate(
+      caller, request.request_id(), request, response,
+      [this, unit, response](Txn& txn, const ChangeContext& change) mutable -> absl::Status {
+        ASSIGN_OR_RETURN(std::optional<v1::Unit> existing, LoadUnit(txn.reader(), unit.code()));
+        if (existing) {
+          return Error(absl::StatusCode::kAlreadyExists, v1::reason::kAlreadyExists,
+                       absl::StrCat("unit ", UnitName(unit.code()), " already exists"),
+                       {{"resource", UnitName(unit.code())}});
+        }
+        if (!unit.parent().empty()) {
+          RETURN_IF_ERROR(RequireActiveUnit(txn.reader(), "unit.parent", CodeOf(unit.parent())));
+        }
+        const absl::Time now = change.time;
+        unit.set_name(UnitName(unit.code()));
+        unit.set_state(v1::UNIT_STATE_ACTIVE);
+        unit.clear_successor();
+        *unit.mutable_create_time() = ToTimestamp(now);
+        *unit.mutable_update_time() = ToTimestamp(now);
+        unit.set_etag(Etag(txn.revision()));
+        PutUnit(txn, change, nullptr, unit, v1::EVENT_ACTION_CREATE_UNIT);
+        *response->mutable_unit() = unit;
+        return absl::OkStatus();
+      },
+      std::move(done));
 }
 
 void Core::UpdateUnit(const Caller& caller, const v1::UpdateUnitRequest& request,
@@ -70,34 +71,37 @@ void Core::UpdateUnit(const Caller& caller, const v1::UpdateUnitRequest& request
                                                      "valid_to"};
   absl::StatusOr<std::string> code = ParseUnitName("unit.name", request.unit().name());
   if (!code.ok()) return done(code.status());
-  if (absl::Status s = CheckUpdateMask("unit", request.update_mask(), kSettable,
-                                       v1::Unit::descriptor());
+  if (absl::Status s =
+          CheckUpdateMask("unit", request.update_mask(), kSettable, v1::Unit::descriptor());
       !s.ok()) {
     return done(s);
   }
-  Mutate(caller, request.request_id(), request, response,
-         [this, &request, code = *code, response](Txn& txn, const ChangeContext& change) -> absl::Status {
-           ASSIGN_OR_RETURN(std::optional<v1::Unit> stored, LoadUnit(txn.reader(), code));
-           if (!stored) return NotFound(UnitName(code));
-           RETURN_IF_ERROR(CheckEtag("unit.etag", request.unit().etag(), stored->etag(),
-                                     stored->name()));
-           v1::Unit unit = *stored;
-           ApplyMask(request.unit(), request.update_mask(), &unit);
-           RETURN_IF_ERROR(PrepareUnitFields(&unit));
-           const absl::Time now = change.time;
-           *unit.mutable_update_time() = ToTimestamp(now);
-           unit.set_etag(Etag(txn.revision()));
-           v1::Event* event = PutUnit(txn, change, &*stored, unit, v1::EVENT_ACTION_UPDATE_UNIT);
-           for (const std::string& path : request.update_mask().paths()) {
-             event->add_changed_fields(path);
-           }
-           *response->mutable_unit() = unit;
-           return absl::OkStatus();
-         },
-         std::move(done));
+  Mutate(
+      caller, request.request_id(), request, response,
+      [this, &request, code = *code, response](Txn& txn,
+                                               const ChangeContext& change) -> absl::Status {
+        ASSIGN_OR_RETURN(std::optional<v1::Unit> stored, LoadUnit(txn.reader(), code));
+        if (!stored) return NotFound(UnitName(code));
+        RETURN_IF_ERROR(
+            CheckEtag("unit.etag", request.unit().etag(), stored->etag(), stored->name()));
+        v1::Unit unit = *stored;
+        ApplyMask(request.unit(), request.update_mask(), &unit);
+        RETURN_IF_ERROR(PrepareUnitFields(&unit));
+        const absl::Time now = change.time;
+        *unit.mutable_update_time() = ToTimestamp(now);
+        unit.set_etag(Etag(txn.revision()));
+        v1::Event* event = PutUnit(txn, change, &*stored, unit, v1::EVENT_ACTION_UPDATE_UNIT);
+        for (const std::string& path : request.update_mask().paths()) {
+          event->add_changed_fields(path);
+        }
+        *response->mutable_unit() = unit;
+        return absl::OkStatus();
+      },
+      std::move(done));
 }
 
-absl::Status Core::GetUnit(const Caller& caller, const v1::GetUnitRequest& request, v1::GetUnitResponse* response) const {
+absl::Status Core::GetUnit(const Caller& caller, const v1::GetUnitRequest& request,
+                           v1::GetUnitResponse* response) const {
   ASSIGN_OR_RETURN(std::string code, ParseUnitName("name", request.name()));
   auto view = store_->Snapshot();
   ASSIGN_OR_RETURN(std::optional<v1::Unit> unit, LoadUnit(*view, code));
@@ -110,8 +114,8 @@ absl::Status Core::ListUnits(const Caller& caller, const v1::ListUnitsRequest& r
                              v1::ListUnitsResponse* response) const {
   RETURN_IF_ERROR(CheckPageSize(request.page_size()));
   ASSIGN_OR_RETURN(std::vector<FilterTerm> terms, ParseFilter(request.filter()));
-  RETURN_IF_ERROR(CheckFilterTerms(
-      terms, {{"parent", {Op::kEq}}, {"kind", {Op::kEq}}, {"state", {Op::kEq}}}));
+  RETURN_IF_ERROR(
+      CheckFilterTerms(terms, {{"parent", {Op::kEq}}, {"kind", {Op::kEq}}, {"state", {Op::kEq}}}));
   std::optional<std::string> parent;
   std::vector<v1::UnitKind> kinds;
   std::vector<v1::UnitState> states;

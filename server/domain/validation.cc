@@ -62,11 +62,12 @@ absl::Status ValidateDateRange(absl::string_view field, const v1::Date& from, co
 
 // Normalises and checks the client-settable fields of a unit.
 absl::Status PrepareUnitFields(v1::Unit* unit) {
-  RETURN_IF_ERROR(NormalizeText("unit.display_name", unit->mutable_display_name(),
-                                kMaxUnitName, /*required=*/true));
+  RETURN_IF_ERROR(NormalizeText("unit.display_name", unit->mutable_display_name(), kMaxUnitName,
+                                /*required=*/true));
   if (!unit->admin_code().empty()) {
     const std::string& code = unit->admin_code();
-    bool digits = std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; });
+    bool digits =
+        std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; });
     if (!digits || (code.size() != 2 && code.size() != 3 && code.size() != 5)) {
       return InvalidField("unit.admin_code",
                           "unit.admin_code must be 2 (province), 3 (district) or 5 (commune) "
@@ -85,10 +86,10 @@ absl::Status PrepareTaskFields(v1::Task* task) {
   RETURN_IF_ERROR(NormalizeText("task.category", task->mutable_category(), kMaxCategory, false));
   if (task->has_directive()) {
     v1::Directive* d = task->mutable_directive();
-    RETURN_IF_ERROR(NormalizeText("task.directive.number", d->mutable_number(),
-                                  kMaxDirectiveNumber, false));
-    RETURN_IF_ERROR(NormalizeText("task.directive.summary", d->mutable_summary(),
-                                  kMaxDirectiveSummary, false));
+    RETURN_IF_ERROR(
+        NormalizeText("task.directive.number", d->mutable_number(), kMaxDirectiveNumber, false));
+    RETURN_IF_ERROR(
+        NormalizeText("task.directive.summary", d->mutable_summary(), kMaxDirectiveSummary, false));
     RETURN_IF_ERROR(NormalizeText("task.directive.issuer", d->mutable_issuer(), kMaxIssuer, false));
     RETURN_IF_ERROR(ValidateDate("task.directive.issue_date", d->issue_date()));
   }
@@ -149,14 +150,12 @@ absl::Status PrepareTaskFields(v1::Task* task) {
 }
 
 // Checks an update mask against the settable paths; names what is wrong.
-absl::Status CheckUpdateMask(absl::string_view resource,
-                             const google::protobuf::FieldMask& mask,
+absl::Status CheckUpdateMask(absl::string_view resource, const google::protobuf::FieldMask& mask,
                              const std::vector<std::string>& settable,
                              const google::protobuf::Descriptor* descriptor) {
   if (mask.paths_size() == 0) {
-    return InvalidField("update_mask",
-                        absl::StrCat("update_mask is required; settable paths: ",
-                                     absl::StrJoin(settable, ", ")));
+    return InvalidField("update_mask", absl::StrCat("update_mask is required; settable paths: ",
+                                                    absl::StrJoin(settable, ", ")));
   }
   for (const std::string& path : mask.paths()) {
     if (std::find(settable.begin(), settable.end(), path) != settable.end()) continue;
@@ -164,8 +163,8 @@ absl::Status CheckUpdateMask(absl::string_view resource,
     if (top != path && std::find(settable.begin(), settable.end(), top) != settable.end()) {
       return InvalidField("update_mask",
                           absl::StrCat("update_mask must name whole fields: send the whole "
-                                       "field as \"", top, "\" instead of its part ",
-                                       Quote(path)));
+                                       "field as \"",
+                                       top, "\" instead of its part ", Quote(path)));
     }
     if (google::protobuf::util::FieldMaskUtil::GetFieldDescriptors(descriptor, path, nullptr)) {
       return InvalidField("update_mask",
@@ -174,10 +173,10 @@ absl::Status CheckUpdateMask(absl::string_view resource,
                                        "only, or changed by its own method); settable: ",
                                        absl::StrJoin(settable, ", ")));
     }
-    return InvalidField("update_mask",
-                        absl::StrCat("update_mask paths must be fields of ", resource,
-                                     " settable by an update (", absl::StrJoin(settable, ", "),
-                                     "); got ", Quote(path)));
+    return InvalidField(
+        "update_mask",
+        absl::StrCat("update_mask paths must be fields of ", resource, " settable by an update (",
+                     absl::StrJoin(settable, ", "), "); got ", Quote(path)));
   }
   return absl::OkStatus();
 }

@@ -59,8 +59,7 @@ absl::StatusOr<std::optional<v1::Task>> LoadTask(const ReadView& view, uint64_t 
   return Load<v1::Task>(view, keys::TaskKey(id));
 }
 
-absl::StatusOr<std::optional<v1::Assignment>> LoadAssignment(const ReadView& view,
-                                                             uint64_t task_id,
+absl::StatusOr<std::optional<v1::Assignment>> LoadAssignment(const ReadView& view, uint64_t task_id,
                                                              absl::string_view code) {
   return Load<v1::Assignment>(view, keys::AssignmentKey(task_id, code));
 }
@@ -120,9 +119,9 @@ v1::Event* PutTask(Txn& txn, const ChangeContext& change, const v1::Task* before
   return event;
 }
 
-absl::StatusOr<v1::Event*> PutAssignment(Txn& txn, const ChangeContext& change,
-                                         uint64_t task_id, const v1::Assignment* before,
-                                         const v1::Assignment& after, v1::EventAction action) {
+absl::StatusOr<v1::Event*> PutAssignment(Txn& txn, const ChangeContext& change, uint64_t task_id,
+                                         const v1::Assignment* before, const v1::Assignment& after,
+                                         v1::EventAction action) {
   const std::string code = CodeOf(after.unit());
   ASSIGN_OR_RETURN(std::vector<std::string> ancestry, Ancestry(txn.reader(), code));
   MoveIndexes(txn,
@@ -153,8 +152,7 @@ absl::StatusOr<std::optional<IdempotencyRecord>> LoadIdempotencyRecord(
   return record;
 }
 
-void PutIdempotencyRecord(Txn& txn, absl::string_view request_id,
-                          const IdempotencyRecord& record) {
+void PutIdempotencyRecord(Txn& txn, absl::string_view request_id, const IdempotencyRecord& record) {
   std::string value;
   keys::PutU64(&value, record.fingerprint);
   value += record.response;

@@ -37,12 +37,10 @@ struct ChangeContext {
 // ---- reads (absent: std::nullopt; unparsable: DATA_LOSS) ----
 absl::StatusOr<std::optional<v1::Unit>> LoadUnit(const ReadView& view, absl::string_view code);
 absl::StatusOr<std::optional<v1::Task>> LoadTask(const ReadView& view, uint64_t id);
-absl::StatusOr<std::optional<v1::Assignment>> LoadAssignment(const ReadView& view,
-                                                             uint64_t task_id,
+absl::StatusOr<std::optional<v1::Assignment>> LoadAssignment(const ReadView& view, uint64_t task_id,
                                                              absl::string_view code);
 // Every assignment of one task, by unit code: one prefix read (a task has a handful).
-absl::StatusOr<std::vector<v1::Assignment>> LoadAssignments(const ReadView& view,
-                                                            uint64_t task_id);
+absl::StatusOr<std::vector<v1::Assignment>> LoadAssignments(const ReadView& view, uint64_t task_id);
 // The event a task history index entry points to: `suffix` is what follows
 // TaskHistoryPrefix (the event's revision and index).
 absl::StatusOr<std::optional<v1::Event>> LoadHistoryEvent(const ReadView& view,
@@ -59,9 +57,9 @@ v1::Event* PutTask(Txn& txn, const ChangeContext& change, const v1::Task* before
                    const v1::Task& after, v1::EventAction action);
 // Also records the old and new state on the event; `after.timeliness` is not stored (it
 // is derived on every read). Reads the unit tree for the ancestry index.
-absl::StatusOr<v1::Event*> PutAssignment(Txn& txn, const ChangeContext& change,
-                                         uint64_t task_id, const v1::Assignment* before,
-                                         const v1::Assignment& after, v1::EventAction action);
+absl::StatusOr<v1::Event*> PutAssignment(Txn& txn, const ChangeContext& change, uint64_t task_id,
+                                         const v1::Assignment* before, const v1::Assignment& after,
+                                         v1::EventAction action);
 
 // ---- task ids and idempotency records ----
 // The next task id (from 1), staged in `txn`.
@@ -75,8 +73,7 @@ struct IdempotencyRecord {
 };
 absl::StatusOr<std::optional<IdempotencyRecord>> LoadIdempotencyRecord(
     const ReadView& view, absl::string_view request_id);
-void PutIdempotencyRecord(Txn& txn, absl::string_view request_id,
-                          const IdempotencyRecord& record);
+void PutIdempotencyRecord(Txn& txn, absl::string_view request_id, const IdempotencyRecord& record);
 
 }  // namespace d06
 

@@ -106,7 +106,7 @@ bool ParseUnitIndexSuffix(absl::string_view suffix, std::string* code) {
 
 std::vector<std::string> UnitIndexKeys(const v1::Unit& unit) {
   std::vector<std::string> out = {UnitsPrefix(CodeOf(unit.parent()), unit.state(), unit.kind()),
-                                   UnitsPrefix(std::nullopt, unit.state(), unit.kind())};
+                                  UnitsPrefix(std::nullopt, unit.state(), unit.kind())};
   for (std::string& key : out) keys::PutString(&key, unit.code());
   return out;
 }
@@ -165,8 +165,7 @@ std::string SortKey(const v1::Assignment& a, uint64_t task_id, absl::string_view
   return key;
 }
 
-std::string AssignmentsByUnitPrefix(absl::string_view unit_code, uint8_t relation,
-                                    uint8_t bucket) {
+std::string AssignmentsByUnitPrefix(absl::string_view unit_code, uint8_t relation, uint8_t bucket) {
   std::string key = "au";
   keys::PutString(&key, unit_code);
   keys::PutU8(&key, relation);
@@ -185,8 +184,7 @@ uint64_t DeadlineKeyOfDay(int64_t day_number) { return keys::DeadlineKey(day_num
 
 uint8_t CompletedLateBucket() { return keys::kBucketCompletedLate; }
 
-std::vector<IndexRange> AssignmentRanges(const std::optional<std::string>& unit_code,
-                                         bool subtree,
+std::vector<IndexRange> AssignmentRanges(const std::optional<std::string>& unit_code, bool subtree,
                                          const std::vector<v1::AssignmentRole>& roles,
                                          const std::vector<uint8_t>& state_buckets, uint64_t lo,
                                          uint64_t hi) {

@@ -63,13 +63,12 @@ uint8_t CompletedLateBucket();
 // The index ranges of assignments with one of `state_buckets` and `roles`, deadline keys
 // within [lo, hi], of every unit, of `unit_code` itself, or (`subtree`) of it and the
 // units below it. Each range is ordered by SortKey.
-std::vector<IndexRange> AssignmentRanges(
-    const std::optional<std::string>& unit_code, bool subtree,
-    const std::vector<v1::AssignmentRole>& roles, const std::vector<uint8_t>& state_buckets,
-    uint64_t lo, uint64_t hi);
+std::vector<IndexRange> AssignmentRanges(const std::optional<std::string>& unit_code, bool subtree,
+                                         const std::vector<v1::AssignmentRole>& roles,
+                                         const std::vector<uint8_t>& state_buckets, uint64_t lo,
+                                         uint64_t hi);
 // Assignments of `unit_code` itself (relation 0) or of the units below it (1).
-std::string AssignmentsByUnitPrefix(absl::string_view unit_code, uint8_t relation,
-                                    uint8_t bucket);
+std::string AssignmentsByUnitPrefix(absl::string_view unit_code, uint8_t relation, uint8_t bucket);
 std::string AllAssignmentsPrefix(uint8_t bucket);
 // `ancestry` is the assigned unit's code, then its parent's, up to the root.
 std::vector<std::string> AssignmentIndexKeys(const v1::Assignment& a, uint64_t task_id,

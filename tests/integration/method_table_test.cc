@@ -1,5 +1,7 @@
 // The transports alone: a MethodTable served over gRPC (server/api/grpc_services.h), with
 // a test service of one unary and one server-streaming method (tests/testing/proto).
+#include "server/api/method_table.h"
+
 #include <atomic>
 #include <memory>
 #include <string>
@@ -13,7 +15,6 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "server/api/grpc_services.h"
-#include "server/api/method_table.h"
 
 namespace d06::api {
 namespace {
@@ -64,8 +65,8 @@ class MethodTableTest : public ::testing::Test {
     for (const auto& service : services_) builder.RegisterService(service.get());
     server_ = builder.BuildAndStart();
     ASSERT_NE(server_, nullptr);
-    stub_ = CounterService::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
-                                                        grpc::InsecureChannelCredentials()));
+    stub_ = CounterService::NewStub(
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
   }
 
   void TearDown() override {

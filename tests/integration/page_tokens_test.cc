@@ -44,8 +44,7 @@ void ExpectEditedTokensRejected(
     if (status.code() != absl::StatusCode::kInvalidArgument ||
         client::ErrorReason(status) != "INVALID_PAGE_TOKEN") {
       ++accepted;
-      ADD_FAILURE() << "edited token " << edited << " (from " << token << "): "
-                    << Describe(status);
+      ADD_FAILURE() << "edited token " << edited << " (from " << token << "): " << Describe(status);
       if (accepted > 3) return;
     }
   }

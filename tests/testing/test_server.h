@@ -18,6 +18,8 @@
 #ifndef D06_TESTS_TESTING_TEST_SERVER_H_
 #define D06_TESTS_TESTING_TEST_SERVER_H_
 
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
 #include <stdlib.h>
 
 #include <filesystem>
@@ -25,13 +27,10 @@
 #include <memory>
 #include <ostream>
 #include <stdexcept>
-#include <type_traits>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
-
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -43,8 +42,8 @@
 #include "d06/v1/unit.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/domain/clock.h"
 #include "server/d06d/server.h"
+#include "server/domain/clock.h"
 #include "storage/store.h"
 #include "tests/testing/pager.h"
 
@@ -110,8 +109,7 @@ MATCHER_P(IsInvalidField, field, absl::StrCat("INVALID_ARGUMENT naming field ", 
   return s.code() == absl::StatusCode::kInvalidArgument &&
          (info.reason() == "INVALID_FIELD" || info.reason() == "INVALID_NAME") &&
          it != info.metadata().end() &&
-         (it->second == std::string(field) ||
-          it->second.rfind(std::string(field) + ".", 0) == 0 ||
+         (it->second == std::string(field) || it->second.rfind(std::string(field) + ".", 0) == 0 ||
           it->second.rfind(std::string(field) + "[", 0) == 0);
 }
 
@@ -222,8 +220,7 @@ class ServerTest : public ::testing::Test {
                     const std::string& parent = "", const std::string& display_name = "") {
     v1::CreateUnitRequest req;
     req.mutable_unit()->set_code(code);
-    req.mutable_unit()->set_display_name(display_name.empty() ? "Đơn vị " + code
-                                                              : display_name);
+    req.mutable_unit()->set_display_name(display_name.empty() ? "Đơn vị " + code : display_name);
     req.mutable_unit()->set_kind(kind);
     req.mutable_unit()->set_parent(parent);
     return Must(client().CreateUnit(req), "CreateUnit " + code).unit();
@@ -293,11 +290,11 @@ class ServerTest : public ::testing::Test {
         .assignment();
   }
   v1::Assignment Approve(const std::string& name) {
-    return Must(client().ApproveAssignment(Named<v1::ApproveAssignmentRequest>(name)),
-                "approve")
+    return Must(client().ApproveAssignment(Named<v1::ApproveAssignmentRequest>(name)), "approve")
         .assignment();
   }
-  v1::Assignment Decline(const std::string& name, const std::string& reason = "Không đủ nguồn lực") {
+  v1::Assignment Decline(const std::string& name,
+                         const std::string& reason = "Không đủ nguồn lực") {
     return Must(client().DeclineAssignment(Named<v1::DeclineAssignmentRequest>(name, reason)),
                 "decline")
         .assignment();
@@ -345,8 +342,7 @@ class ServerTest : public ::testing::Test {
         "ListTasks " + filter + " " + query);
   }
   std::vector<v1::Assignment> AllAssignments(const std::string& parent,
-                                             const std::string& filter = "",
-                                             int page_size = 0) {
+                                             const std::string& filter = "", int page_size = 0) {
     v1::ListAssignmentsRequest req;
     req.set_parent(parent);
     req.set_filter(filter);

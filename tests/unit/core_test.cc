@@ -11,7 +11,9 @@
 namespace d06::testing {
 namespace {
 
-absl::Time Start() { return absl::FromCivil(absl::CivilSecond(2026, 3, 20, 9, 0, 0), absl::FixedTimeZone(7 * 3600)); }
+absl::Time Start() {
+  return absl::FromCivil(absl::CivilSecond(2026, 3, 20, 9, 0, 0), absl::FixedTimeZone(7 * 3600));
+}
 
 TEST(CoreTest, OperationsRecordTheCallerAndReadsTakeOne) {
   CoreEnv env(Start());
