@@ -26,65 +26,77 @@ namespace d06 {
 
 using google::protobuf::Message;
 
+absl::StatusOr<std::string> Core::ValidateNewAssignment(absl::string_view field,
+                                                        const v1::Assignment& assignment) {
+  const std::string unit_field = absl::StrCat(field, ".unit");
+  if (assignment.unit().empty()) return Required(unit_field);
+  ASSIGN_OR_RETURN(std::string code, ParseUnitName(unit_field, assignment.unit()));
+  RETURN_IF_ERROR(CheckRequiredEnum(absl::StrCat(field, ".role"), assignment.role(),
+                                    v1::AssignmentRole_IsValid));
+  RETURN_IF_ERROR(ValidateDate(absl::StrCat(field, ".deadline"), assignment.deadline()));
+  return code;
+}
+
+absl::Status Core::AddAssignment(Txn& txn, const ChangeContext& change, const v1::Task& task,
+                                 absl::string_view field, const std::string& code,
+                                 v1::Assignment* assignment,
+                                 std::vector<v1::Assignment>* existing) const {
+  if (task.kind() == v1::TASK_KIND_RECURRING && !IsZeroDate(assignment->deadline())) {
+    return InvalidField(absl::StrCat(field, ".deadline"),
+                        absl::StrCat(field, ".deadline must be empty on a recurring task"));
+  }
+  RETURN_IF_ERROR(RequireActiveUnit(txn.reader(), absl::StrCat(field, ".unit"), code));
+  const uint64_t task_id = IdOf(task.name());
+  const std::string name = AssignmentName(task_id, code);
+  if (std::any_of(existing->begin(), existing->end(),
+                  [&](const v1::Assignment& other) { return other.name() == name; })) {
+    return Error(absl::StatusCode::kAlreadyExists, v1::reason::kAlreadyExists,
+                 absl::StrCat("unit ", UnitName(code), " already has a role on ", task.name(),
+                              " (", name, ")"),
+                 {{"resource", name}});
+  }
+  const v1::Assignment* lead = LiveLead(*existing, name);
+  if (assignment->role() == v1::ASSIGNMENT_ROLE_LEAD && lead != nullptr) {
+    return Error(absl::StatusCode::kFailedPrecondition, v1::reason::kLeadExists,
+                 absl::StrCat(task.name(), " already has lead unit ", lead->unit(),
+                              "; revoke it first or assign this unit as SUPPORT"),
+                 {{"lead", lead->unit()}});
+  }
+  assignment->set_name(name);
+  assignment->set_unit(UnitName(code));
+  if (IsZeroDate(assignment->deadline())) *assignment->mutable_deadline() = task.deadline();
+  assignment->set_state(v1::ASSIGNMENT_STATE_NOT_STARTED);
+  assignment->set_progress_percent(0);
+  assignment->clear_progress_note();
+  assignment->clear_submit_date();
+  assignment->clear_last_reason();
+  *assignment->mutable_create_time() = ToTimestamp(change.time);
+  RETURN_IF_ERROR(WriteAssignment(txn, change, task_id, nullptr, assignment,
+                                  v1::EVENT_ACTION_CREATE_ASSIGNMENT, {})
+                      .status());
+  existing->push_back(*assignment);
+  return absl::OkStatus();
+}
+
 void Core::CreateAssignment(const Caller& caller, const v1::CreateAssignmentRequest& request,
                             v1::CreateAssignmentResponse* response, Done done) {
-  uint64_t task_id = 0;
-  std::string code;
-  v1::Assignment assignment = request.assignment();
-  absl::Status valid = [&]() -> absl::Status {
-    ASSIGN_OR_RETURN(task_id, ParseTaskName("parent", request.parent()));
-    if (assignment.unit().empty()) return Required("assignment.unit");
-    ASSIGN_OR_RETURN(code, ParseUnitName("assignment.unit", assignment.unit()));
-    RETURN_IF_ERROR(
-        CheckRequiredEnum("assignment.role", assignment.role(), v1::AssignmentRole_IsValid));
-    return ValidateDate("assignment.deadline", assignment.deadline());
-  }();
-  if (!valid.ok()) return done(valid);
-  Mutate(
-      caller, request.request_id(), request, response,
-      [this, task_id, code, assignment, response](
-          Txn& txn, const ChangeContext& change) mutable -> absl::Status {
-        const ReadView& reader = txn.reader();
-        ASSIGN_OR_RETURN(v1::Task task, RequireTask(reader, task_id));
-        RETURN_IF_ERROR(TaskNotCancelled(task));
-        if (task.kind() == v1::TASK_KIND_RECURRING && !IsZeroDate(assignment.deadline())) {
-          return InvalidField("assignment.deadline",
-                              "assignment.deadline must be empty on a recurring task");
-        }
-        RETURN_IF_ERROR(RequireActiveUnit(reader, "assignment.unit", code));
-        const std::string name = AssignmentName(task_id, code);
-        ASSIGN_OR_RETURN(std::vector<v1::Assignment> others, LoadAssignments(reader, task_id));
-        if (std::any_of(others.begin(), others.end(),
-                        [&](const v1::Assignment& other) { return other.name() == name; })) {
-          return Error(absl::StatusCode::kAlreadyExists, v1::reason::kAlreadyExists,
-                       absl::StrCat("unit ", UnitName(code), " already has a role on ", task.name(),
-                                    " (", name, ")"),
-                       {{"resource", name}});
-        }
-        const v1::Assignment* lead = LiveLead(others, name);
-        if (assignment.role() == v1::ASSIGNMENT_ROLE_LEAD && lead != nullptr) {
-          return Error(absl::StatusCode::kFailedPrecondition, v1::reason::kLeadExists,
-                       absl::StrCat(task.name(), " already has lead unit ", lead->unit(),
-                                    "; revoke it first or assign this unit as SUPPORT"),
-                       {{"lead", lead->unit()}});
-        }
-        const absl::Time now = change.time;
-        assignment.set_name(name);
-        assignment.set_unit(UnitName(code));
-        if (IsZeroDate(assignment.deadline())) *assignment.mutable_deadline() = task.deadline();
-        assignment.set_state(v1::ASSIGNMENT_STATE_NOT_STARTED);
-        assignment.set_progress_percent(0);
-        assignment.clear_progress_note();
-        assignment.clear_submit_date();
-        assignment.clear_last_reason();
-        *assignment.mutable_create_time() = ToTimestamp(now);
-        RETURN_IF_ERROR(WriteAssignment(txn, change, task_id, nullptr, &assignment,
-                                        v1::EVENT_ACTION_CREATE_ASSIGNMENT, {})
-                            .status());
-        *response->mutable_assignment() = assignment;
-        return absl::OkStatus();
-      },
-      std::move(done));
+  absl::StatusOr<uint64_t> task_id = ParseTaskName("parent", request.parent());
+  if (!task_id.ok()) return done(task_id.status());
+  absl::StatusOr<std::string> code = ValidateNewAssignment("assignment", request.assignment());
+  if (!code.ok()) return done(code.status());
+  Mutate(caller, request.request_id(), request, response,
+         [this, task_id = *task_id, code = *code, assignment = request.assignment(), response](
+             Txn& txn, const ChangeContext& change) mutable -> absl::Status {
+           ASSIGN_OR_RETURN(v1::Task task, RequireTask(txn.reader(), task_id));
+           RETURN_IF_ERROR(TaskNotCancelled(task));
+           ASSIGN_OR_RETURN(std::vector<v1::Assignment> existing,
+                            LoadAssignments(txn.reader(), task_id));
+           RETURN_IF_ERROR(
+               AddAssignment(txn, change, task, "assignment", code, &assignment, &existing));
+           *response->mutable_assignment() = assignment;
+           return absl::OkStatus();
+         },
+         std::move(done));
 }
 
 void Core::Transition(const Caller& caller, const Message& request, const TransitionArgs& args,

@@ -118,6 +118,18 @@ class Core {
                                              v1::Assignment* after, v1::EventAction action,
                                              const std::vector<std::string>& changed) const;
 
+  // Checks a new assignment's own fields before the writer runs; returns its unit code.
+  // `field` names it in errors ("assignment", "assignments[2]").
+  static absl::StatusOr<std::string> ValidateNewAssignment(absl::string_view field,
+                                                           const v1::Assignment& assignment);
+  // On the writer: checks `assignment` of unit `code` against `task` and the task's
+  // `existing` assignments (the unit active and not yet assigned, at most one live lead,
+  // no deadline on a recurring task), fills and writes it, and adds it to `existing`.
+  absl::Status AddAssignment(Txn& txn, const ChangeContext& change, const v1::Task& task,
+                             absl::string_view field, const std::string& code,
+                             v1::Assignment* assignment,
+                             std::vector<v1::Assignment>* existing) const;
+
   Store* const store_;
   const CoreOptions options_;
 };

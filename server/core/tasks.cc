@@ -29,6 +29,7 @@ void Core::CreateTask(const Caller& caller, const v1::CreateTaskRequest& request
   v1::Task task = request.task();
   std::string assigning_code;
   uint64_t parent_id = 0;
+  std::vector<std::string> codes;  // of the initial assignments
   absl::Status valid = [&]() -> absl::Status {
     RETURN_IF_ERROR(PrepareTaskFields(&task));
     if (task.assigning_unit().empty()) return Required("task.assigning_unit");
@@ -36,12 +37,23 @@ void Core::CreateTask(const Caller& caller, const v1::CreateTaskRequest& request
     if (!task.parent_task().empty()) {
       ASSIGN_OR_RETURN(parent_id, ParseTaskName("task.parent_task", task.parent_task()));
     }
+    if (request.assignments_size() > kMaxInitialAssignments) {
+      return InvalidField("assignments",
+                          absl::StrCat("assignments may hold at most ", kMaxInitialAssignments,
+                                       " assignments; this one has ", request.assignments_size(),
+                                       ": add the rest with CreateAssignment"));
+    }
+    for (int i = 0; i < request.assignments_size(); ++i) {
+      ASSIGN_OR_RETURN(std::string code, ValidateNewAssignment(absl::StrCat("assignments[", i, "]"),
+                                                               request.assignments(i)));
+      codes.push_back(std::move(code));
+    }
     return absl::OkStatus();
   }();
   if (!valid.ok()) return done(valid);
   Mutate(
       caller, request.request_id(), request, response,
-      [this, task, assigning_code, parent_id, response](
+      [this, task, assigning_code, parent_id, codes, &request, response](
           Txn& txn, const ChangeContext& change) mutable -> absl::Status {
         RETURN_IF_ERROR(RequireActiveUnit(txn.reader(), "task.assigning_unit", assigning_code));
         if (parent_id != 0) RETURN_IF_ERROR(RequireTask(txn.reader(), parent_id).status());
@@ -55,6 +67,14 @@ void Core::CreateTask(const Caller& caller, const v1::CreateTaskRequest& request
         task.set_etag(Etag(txn.revision()));
         PutTask(txn, change, nullptr, task, v1::EVENT_ACTION_CREATE_TASK);
         *response->mutable_task() = task;
+        // The initial assignments, in the same batch: all or nothing.
+        std::vector<v1::Assignment> existing;
+        for (int i = 0; i < request.assignments_size(); ++i) {
+          v1::Assignment* assignment = response->add_assignments();
+          *assignment = request.assignments(i);
+          RETURN_IF_ERROR(AddAssignment(txn, change, task, absl::StrCat("assignments[", i, "]"),
+                                        codes[i], assignment, &existing));
+        }
         return absl::OkStatus();
       },
       std::move(done));

@@ -21,6 +21,8 @@ inline constexpr size_t kMaxKpiDescription = 500;
 inline constexpr size_t kMaxReason = 2000;
 inline constexpr size_t kMaxQuery = 200;
 inline constexpr size_t kMaxRequestId = 36;
+// Assignments created with a task in one CreateTask.
+inline constexpr int kMaxInitialAssignments = 100;
 
 // Pagination: default and maximum page sizes, and how many index entries one page may
 // read before it returns a partial page (so a page's cost is bounded even when a filter
