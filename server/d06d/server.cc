@@ -1,8 +1,16 @@
 #include "server/d06d/server.h"
 
+#include <errno.h>
+#include <netdb.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <filesystem>
+#include <string>
 #include <system_error>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
@@ -20,6 +28,65 @@ namespace {
 // How long Shutdown() lets in-flight calls finish before cancelling them.
 constexpr absl::Duration kShutdownGrace = absl::Seconds(10);
 
+// `address` split into host and port: "host:port", "[ipv6]:port"; the port is a decimal
+// number up to 65535 (0: any free port). False if it is not of that form.
+bool SplitHostPort(const std::string& address, std::string* host, std::string* port) {
+  size_t colon = address.rfind(':');
+  if (colon == std::string::npos) return false;
+  *host = address.substr(0, colon);
+  *port = address.substr(colon + 1);
+  if (!host->empty() && host->front() == '[') {
+    if (host->size() < 3 || host->back() != ']') return false;
+    *host = host->substr(1, host->size() - 2);
+  } else if (host->find_first_of("[]:") != std::string::npos) {
+    return false;  // an IPv6 address must be in brackets
+  }
+  int number = 0;
+  return !host->empty() && !port->empty() && port->size() <= 5 &&
+         port->find_first_not_of("0123456789") == std::string::npos &&
+         absl::SimpleAtoi(*port, &number) && number <= 65535;
+}
+
+absl::Status NotAHostPort(const std::string& address) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("cannot listen on ", address, ": not a host:port"));
+}
+
+// Why gRPC could not listen on `address` (it only says that it could not): binds a
+// socket to it the way gRPC does (SO_REUSEADDR, no SO_REUSEPORT) and reports the error.
+absl::Status WhyCannotListen(const std::string& address) {
+  std::string host, port;
+  if (!SplitHostPort(address, &host, &port)) return NotAHostPort(address);
+  auto cannot = [&](absl::string_view why) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", address, ": ", why));
+  };
+  addrinfo hints = {};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  if (int error = getaddrinfo(host.c_str(), port.c_str(), &hints, &found); error != 0) {
+    return cannot(absl::StrCat("cannot resolve ", host, " (", gai_strerror(error), ")"));
+  }
+  int bind_errno = 0;
+  for (addrinfo* a = found; a != nullptr && bind_errno == 0; a = a->ai_next) {
+    int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) {
+      bind_errno = errno;
+      break;
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, a->ai_addr, a->ai_addrlen) != 0) bind_errno = errno;
+    close(fd);
+  }
+  freeaddrinfo(found);
+  if (bind_errno == EADDRINUSE) return cannot("address in use");
+  if (bind_errno != 0) return cannot(strerror(bind_errno));
+  // The address binds now: it was released in between, or gRPC failed for another reason.
+  return cannot("gRPC could not start a server on it (see its log)");
+}
+
 class ServerImpl final : public Server {
  public:
   ServerImpl(std::unique_ptr<Store> store, const ServerOptions& options)
@@ -36,13 +103,13 @@ class ServerImpl final : public Server {
     grpc::EnableDefaultHealthCheckService(true);
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
     grpc::ServerBuilder builder;
+    // gRPC sets SO_REUSEPORT by default: a second d06d on the same port would then serve
+    // half of the connections from another data directory instead of failing to start.
+    builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
     builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port_);
     for (const auto& service : services_) builder.RegisterService(service.get());
     grpc_ = builder.BuildAndStart();
-    if (grpc_ == nullptr || port_ == 0) {
-      return absl::UnavailableError(
-          absl::StrCat("cannot listen on ", address, " (in use, or not a host:port)"));
-    }
+    if (grpc_ == nullptr || port_ == 0) return WhyCannotListen(address);
     return absl::OkStatus();
   }
 
@@ -91,6 +158,10 @@ class ServerImpl final : public Server {
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   if (options.data_dir.empty()) return absl::InvalidArgumentError("--data_dir is required");
   RETURN_IF_ERROR(ValidateDueSoonDays(options.due_soon_days));
+  std::string host, port;
+  if (!SplitHostPort(options.listen_address, &host, &port)) {
+    return NotAHostPort(options.listen_address);
+  }
   std::error_code error;
   std::filesystem::create_directories(options.data_dir, error);
   if (error) {

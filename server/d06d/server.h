@@ -35,8 +35,11 @@ struct ServerOptions {
 
 class Server {
  public:
-  // Opens the data directory and starts serving. Errors: INVALID_ARGUMENT (bad options),
-  // UNAVAILABLE (address in use), and storage errors from opening the database.
+  // Opens the data directory and starts serving. Errors: INVALID_ARGUMENT (bad options;
+  // "cannot listen on A: not a host:port" unless A is host:port or [ipv6]:port),
+  // UNAVAILABLE "cannot listen on A: address in use" when another process listens on A
+  // (port reuse is off, so a second d06d cannot share a running one's port) or another
+  // reason the address cannot be bound, and storage errors from opening the database.
   static absl::StatusOr<std::unique_ptr<Server>> Start(const ServerOptions& options);
 
   virtual ~Server() = default;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Smoke test of the real binaries: d06d on 127.0.0.1:0 with a fresh data directory,
-# d06_example walking a task to completed, a clean SIGTERM shutdown, and a second start
-# on the same data directory that still has the first run's data.
+# a second d06d on its port refused ("address in use"), d06_example walking a task to
+# completed, a clean SIGTERM shutdown, and a second start on the same data directory that
+# still has the first run's data.
 #
 #   tests/smoke/d06d_smoke.sh path/to/d06d path/to/d06_example
 #
@@ -97,7 +98,21 @@ run_example() {
   echo "d06_example ($1) completed its assignment ($want_task)"
 }
 
+# A second d06d on the port the first serves (another data directory) must not start:
+# with port reuse on, both would serve and a client would reach either.
+second_on_same_port() {
+  local log=$WORK/same_port.log status=0
+  timeout 20 "$D06D" --listen="127.0.0.1:$PORT" --data_dir="$WORK/data2" >"$log" 2>&1 ||
+    status=$?
+  ((status != 0)) || fail "a second d06d on port $PORT started (exit 0)"
+  ((status != 124)) || fail "a second d06d on port $PORT kept running (it serves the port too)"
+  grep -qF "cannot listen on 127.0.0.1:$PORT: address in use" "$log" ||
+    fail "a second d06d on port $PORT exited $status without saying the address is in use"
+  echo "a second d06d on port $PORT exited $status: address in use"
+}
+
 start_d06d first
+second_on_same_port
 run_example example1 tasks/1
 stop_d06d first
 

@@ -1,0 +1,67 @@
+// Server::Start refuses an address it cannot serve alone, saying why: a port another
+// server already listens on (gRPC would share it through SO_REUSEPORT unless told not
+// to, and both servers would take calls), or an address that is not host:port.
+#include <filesystem>
+#include <string>
+
+#include "tests/testing/test_server.h"
+
+namespace d06::testing {
+namespace {
+
+class ListenTest : public ServerTest {
+ protected:
+  absl::StatusOr<std::unique_ptr<Server>> StartSecond(const std::string& address) {
+    ServerOptions options;
+    options.listen_address = address;
+    options.data_dir = (std::filesystem::path(data_dir()) / "second").string();
+    options.clock = &clock();
+    return Server::Start(options);
+  }
+};
+
+TEST_F(ListenTest, SecondServerOnTheSamePortIsUnavailable) {
+  const std::string address = target();  // 127.0.0.1:<the running server's port>
+  auto second = StartSecond(address);
+  if (second.ok()) (*second)->Shutdown();
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable) << second.status();
+  EXPECT_EQ(second.status().message(), "cannot listen on " + address + ": address in use");
+  // The first server still serves.
+  EXPECT_THAT(client().CheckHealth(), IsOk());
+}
+
+TEST_F(ListenTest, AddressOfAnotherHostCannotBeBound) {
+  auto server = StartSecond("192.0.2.1:50051");  // TEST-NET-1: not an address of this host
+  if (server.ok()) (*server)->Shutdown();
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(server.status().message(),
+            "cannot listen on 192.0.2.1:50051: Cannot assign requested address");
+}
+
+TEST_F(ListenTest, IPv6AndNamesAreHostPorts) {
+  for (const std::string address : {"localhost:0", "[::1]:0"}) {
+    auto server = StartSecond(address);
+    if (!server.ok() && server.status().message().find("not a host:port") != std::string::npos) {
+      ADD_FAILURE() << address << ": " << server.status();
+    }
+    if (server.ok()) {
+      EXPECT_GT((*server)->port(), 0);
+      (*server)->Shutdown();
+    }
+  }
+}
+
+// gRPC itself would serve "localhost" (on its default port) and "127.0.0.1:" (any port).
+TEST_F(ListenTest, MalformedAddressIsNotAHostPort) {
+  for (const std::string address : {"localhost", "127.0.0.1:", "127.0.0.1:http2x",
+                                    "127.0.0.1:70000", "[::1:5", "::1:5", ":50051"}) {
+    auto server = StartSecond(address);
+    if (server.ok()) (*server)->Shutdown();
+    EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument) << address;
+    EXPECT_EQ(server.status().message(), "cannot listen on " + address + ": not a host:port")
+        << address;
+  }
+}
+
+}  // namespace
+}  // namespace d06::testing
