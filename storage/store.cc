@@ -1,11 +1,16 @@
 #include "storage/store.h"
 
+#include <algorithm>
+#include <cstdarg>
+#include <cstdio>
 #include <queue>
 #include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "rocksdb/db.h"
+#include "rocksdb/env.h"
+#include "rocksdb/file_system.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
 #include "rocksdb/slice.h"
@@ -37,6 +42,33 @@ absl::Status FromRocks(const rocksdb::Status& s, absl::string_view context) {
 
 rocksdb::Slice ToSlice(absl::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 absl::string_view ToView(const rocksdb::Slice& s) { return absl::string_view(s.data(), s.size()); }
+
+// RocksDB's own log (its "info log"): warnings and errors go to stderr, that is d06d's
+// log, and nothing to a LOG file in the data directory. RocksDB's file logger aborts the
+// process on a full disk: once a write to its file has failed, the next log line trips an
+// assertion (`sync_without_flush_called_` in WritableFileWriter; Debian's RocksDB keeps
+// asserts), and the write error itself is logged. Informational lines (statistics,
+// compactions) are dropped.
+class StderrLogger final : public rocksdb::Logger {
+ public:
+  StderrLogger() : Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
+
+  void Logv(const char* format, va_list ap) override {
+    Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap);
+  }
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+    if (level < GetInfoLogLevel() || level == rocksdb::InfoLogLevel::HEADER_LEVEL) return;
+    static constexpr const char* kLevels[] = {"DEBUG", "INFO", "WARN", "ERROR", "FATAL"};
+    char line[2048];
+    int n = vsnprintf(line, sizeof(line), format, ap);
+    if (n < 0) return;
+    size_t size = std::min(static_cast<size_t>(n), sizeof(line) - 1);
+    while (size > 0 && line[size - 1] == '\n') --size;
+    std::fprintf(stderr, "d06d: rocksdb %s: %.*s\n",
+                 level < rocksdb::InfoLogLevel::HEADER_LEVEL ? kLevels[level] : "?",
+                 static_cast<int>(size), line);
+  }
+};
 
 std::string EncodeU64(uint64_t v) {
   std::string out;
@@ -233,11 +265,16 @@ bool Txn::empty() const { return batch_->Count() == 0 && events_.empty(); }
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const Options& options) {
   if (options.path.empty()) return absl::InvalidArgumentError("data directory is required");
   rocksdb::Options db_options;
+  std::unique_ptr<rocksdb::Env> env;
+  if (options.file_system != nullptr) {
+    env = rocksdb::NewCompositeEnv(options.file_system);
+    db_options.env = env.get();
+  }
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   db_options.IncreaseParallelism(2);
   db_options.max_background_jobs = 2;
-  db_options.keep_log_file_num = 5;
+  db_options.info_log = std::make_shared<StderrLogger>();
 
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
@@ -293,12 +330,14 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const Options& options) {
       return close_on_error(FromRocks(s, "read revision"));
     }
   }
-  return std::unique_ptr<Store>(new Store(options, std::move(db), std::move(handles), revision));
+  return std::unique_ptr<Store>(
+      new Store(options, std::move(env), std::move(db), std::move(handles), revision));
 }
 
-Store::Store(Options options, std::unique_ptr<rocksdb::DB> db,
+Store::Store(Options options, std::unique_ptr<rocksdb::Env> env, std::unique_ptr<rocksdb::DB> db,
              std::vector<rocksdb::ColumnFamilyHandle*> handles, int64_t revision)
     : options_(std::move(options)),
+      env_(std::move(env)),
       db_(std::move(db)),
       handles_(std::move(handles)),
       revision_(revision) {
@@ -317,7 +356,7 @@ Store::~Store() {
 
 namespace {
 
-// The answer to every write after a WAL sync failed.
+// The answer to every write once a write or a WAL sync has failed.
 absl::Status FailStopped(const absl::Status& failed) {
   return absl::UnavailableError(absl::StrCat("storage failed (", failed.message(),
                                              "); this server takes no more writes until it "
@@ -365,6 +404,11 @@ int64_t Store::revision() const {
   return revision_;
 }
 
+absl::Status Store::failure() const {
+  absl::MutexLock lock(&mu_);
+  return failed_;
+}
+
 Store::Stats Store::stats() const {
   absl::MutexLock lock(&mu_);
   return stats_;
@@ -397,7 +441,21 @@ void Store::WriterLoop() {
     // Run each mutation and write its batch unsynced; one WAL sync covers the group.
     results.clear();
     uint64_t batches = 0;
+    // A failed write or sync stops the store (fail-stop): every OK answer of the group
+    // becomes UNAVAILABLE (what it wrote, or read, is not durable), the rest of the group
+    // does not run, and the group is not synced: after a failed write-ahead log append,
+    // RocksDB's log writer asserts (aborting the process) if it is asked to sync.
+    auto fail_stop = [&](absl::Status cause) {
+      failed = std::move(cause);
+      for (absl::Status& status : results) {
+        if (status.ok()) status = FailStopped(failed);
+      }
+    };
     for (Pending& pending : group) {
+      if (!failed.ok()) {
+        results.push_back(FailStopped(failed));
+        continue;
+      }
       Txn txn(this, revision + 1);
       absl::Status status = pending.mutation(txn);
       if (status.ok() && !txn.empty()) {
@@ -407,34 +465,37 @@ void Store::WriterLoop() {
         txn.Put(Cf::kMeta, keys::kMetaRevision, EncodeU64(static_cast<uint64_t>(revision + 1)));
         rocksdb::WriteOptions write_options;
         write_options.sync = false;
-        status = FromRocks(db_->Write(write_options, txn.batch_.get()), "write");
-        if (status.ok()) {
+        absl::Status written = FromRocks(db_->Write(write_options, txn.batch_.get()), "write");
+        if (written.ok()) {
           ++revision;
           ++batches;
+        } else {
+          fail_stop(std::move(written));
+          status = FailStopped(failed);
         }
       }
       results.push_back(std::move(status));
     }
-    const bool sync = batches > 0 && options_.sync;
+    const bool sync = batches > 0 && options_.sync && failed.ok();
     if (sync) {
       absl::Status synced = options_.sync_for_testing
                                  ? options_.sync_for_testing()
                                  : FromRocks(db_->SyncWAL(), "sync write-ahead log");
-      if (!synced.ok()) {
-        failed = synced;
-        for (absl::Status& status : results) {
-          if (status.ok()) status = synced;
-        }
-      }
+      if (!synced.ok()) fail_stop(std::move(synced));
     }
+    bool now_failed = false;
     {
       absl::MutexLock lock(&mu_);
-      if (!failed.ok()) failed_ = failed;
+      if (!failed.ok() && failed_.ok()) {
+        failed_ = failed;
+        now_failed = true;
+      }
       revision_ = revision;
       stats_.mutations += group.size();
       stats_.batches += batches;
       stats_.syncs += sync ? 1 : 0;
     }
+    if (now_failed && options_.on_fail_stop) options_.on_fail_stop(failed);
     for (size_t i = 0; i < group.size(); ++i) group[i].done(std::move(results[i]));
     group.clear();
   }

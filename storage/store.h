@@ -42,6 +42,8 @@
 namespace rocksdb {
 class ColumnFamilyHandle;
 class DB;
+class Env;
+class FileSystem;
 class Snapshot;
 class WriteBatch;
 }  // namespace rocksdb
@@ -161,6 +163,12 @@ class Store {
     bool sync = true;
     // Replaces the WAL sync (tests of a failing disk); null syncs RocksDB's WAL.
     std::function<absl::Status()> sync_for_testing = nullptr;
+    // For tests only (e.g. a disk that fills up, tests/testing/full_disk.h): the file
+    // system RocksDB uses; null is the real one.
+    std::shared_ptr<rocksdb::FileSystem> file_system = nullptr;
+    // Runs once, on the writer thread, when the store fails stop (see Submit), with the
+    // failure; e.g. to report the server NOT_SERVING. Must not block.
+    std::function<void(const absl::Status&)> on_fail_stop = nullptr;
   };
 
   // A mutation stages writes in a Txn; a non-OK status discards them.
@@ -179,9 +187,16 @@ class Store {
   Store& operator=(const Store&) = delete;
 
   // Queues a mutation; `done` runs on the writer thread after its batch is durable.
-  // After the store started closing, done(UNAVAILABLE) runs at once. So it does once a WAL
-  // sync has failed: the store stops writing (fail-stop), since batches it could not make
-  // durable are in memory and later writes could build on them; restart the process.
+  // After the store started closing, done(UNAVAILABLE) runs at once.
+  //
+  // Fail-stop: once writing a batch or syncing the WAL has failed (a full disk, an I/O
+  // error; not a mutation that refuses), the store takes no more writes until it is
+  // reopened: batches it could not make durable are in memory, and later writes could
+  // build on them. The mutation whose write failed, and every other of its group whose
+  // answer would have been OK, get UNAVAILABLE "storage failed (...)" (their batches may
+  // or may not survive a restart); so does every later Submit, at once. Reads go on,
+  // and may show those batches until a restart. Options::on_fail_stop runs once.
+  // Reopening after the cause is fixed (space freed) recovers every acknowledged write.
   void Submit(Mutation mutation, Done done);
   // Submit and wait.
   absl::Status Apply(Mutation mutation);
@@ -190,6 +205,8 @@ class Store {
   std::unique_ptr<ReadView> Snapshot() const;
   // The last committed revision.
   int64_t revision() const;
+  // Why the store failed stop (see Submit); OK while it takes writes.
+  absl::Status failure() const;
 
   // Counters since Open, for metrics and benchmarks.
   struct Stats {
@@ -206,7 +223,7 @@ class Store {
     Mutation mutation;
     Done done;
   };
-  Store(Options options, std::unique_ptr<rocksdb::DB> db,
+  Store(Options options, std::unique_ptr<rocksdb::Env> env, std::unique_ptr<rocksdb::DB> db,
         std::vector<rocksdb::ColumnFamilyHandle*> handles, int64_t revision);
   void WriterLoop();
   rocksdb::ColumnFamilyHandle* handle(Cf cf) const {
@@ -214,13 +231,14 @@ class Store {
   }
 
   const Options options_;
+  std::unique_ptr<rocksdb::Env> env_;  // over options_.file_system; outlives db_
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
 
   mutable absl::Mutex mu_;
   std::deque<Pending> queue_ ABSL_GUARDED_BY(mu_);
   bool closing_ ABSL_GUARDED_BY(mu_) = false;
-  absl::Status failed_ ABSL_GUARDED_BY(mu_);  // the failed WAL sync, once one has failed
+  absl::Status failed_ ABSL_GUARDED_BY(mu_);  // the failed write or sync (fail-stop)
   int64_t revision_ ABSL_GUARDED_BY(mu_);
   Stats stats_ ABSL_GUARDED_BY(mu_);
   std::thread writer_;

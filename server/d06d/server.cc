@@ -9,9 +9,11 @@
 #include <filesystem>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -87,10 +89,40 @@ absl::Status WhyCannotListen(const std::string& address) {
   return cannot("gRPC could not start a server on it (see its log)");
 }
 
+// The gRPC health service's view of the store: NOT_SERVING once the store has failed
+// stop, whether that happens before or after gRPC starts.
+class StoreHealth {
+ public:
+  // `service` serves "" and `names` from now on, unless the store has failed already.
+  void Attach(grpc::HealthCheckServiceInterface* service, std::vector<std::string> names) {
+    absl::MutexLock lock(&mu_);
+    service_ = service;
+    names.push_back("");
+    for (const std::string& name : names) service_->SetServingStatus(name, !failed_);
+  }
+  // Store::Options::on_fail_stop.
+  void Failed() {
+    absl::MutexLock lock(&mu_);
+    failed_ = true;
+    if (service_ != nullptr) service_->SetServingStatus(false);
+  }
+  void Detach() {
+    absl::MutexLock lock(&mu_);
+    service_ = nullptr;
+  }
+
+ private:
+  absl::Mutex mu_;
+  grpc::HealthCheckServiceInterface* service_ ABSL_GUARDED_BY(mu_) = nullptr;
+  bool failed_ ABSL_GUARDED_BY(mu_) = false;
+};
+
 class ServerImpl final : public Server {
  public:
-  ServerImpl(std::unique_ptr<Store> store, const ServerOptions& options)
-      : store_(std::move(store)),
+  ServerImpl(std::unique_ptr<Store> store, std::shared_ptr<StoreHealth> health,
+             const ServerOptions& options)
+      : health_(std::move(health)),
+        store_(std::move(store)),
         core_(store_.get(),
               CoreOptions{options.due_soon_days,
                           options.clock ? options.clock : Clock::System()}),
@@ -110,6 +142,9 @@ class ServerImpl final : public Server {
     for (const auto& service : services_) builder.RegisterService(service.get());
     grpc_ = builder.BuildAndStart();
     if (grpc_ == nullptr || port_ == 0) return WhyCannotListen(address);
+    std::vector<std::string> names;
+    for (const auto* service : methods_->services()) names.push_back(service->full_name());
+    health_->Attach(grpc_->GetHealthCheckService(), std::move(names));
     return absl::OkStatus();
   }
 
@@ -125,6 +160,7 @@ class ServerImpl final : public Server {
       shutting_down_ = true;
     }
     if (grpc_) {
+      health_->Detach();
       grpc_->GetHealthCheckService()->Shutdown();
       grpc_->Shutdown(absl::ToChronoTime(absl::Now() + kShutdownGrace));
     }
@@ -142,6 +178,7 @@ class ServerImpl final : public Server {
   }
 
  private:
+  const std::shared_ptr<StoreHealth> health_;
   std::unique_ptr<Store> store_;
   Core core_;
   std::unique_ptr<api::MethodTable> methods_;
@@ -168,8 +205,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
     return absl::PermissionDeniedError(
         absl::StrCat("cannot create data directory ", options.data_dir, ": ", error.message()));
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<Store> store, Store::Open({options.data_dir}));
-  auto server = std::make_unique<ServerImpl>(std::move(store), options);
+  auto health = std::make_shared<StoreHealth>();
+  Store::Options store_options{options.data_dir};
+  store_options.file_system = options.file_system;
+  store_options.on_fail_stop = [health](const absl::Status&) { health->Failed(); };
+  ASSIGN_OR_RETURN(std::unique_ptr<Store> store, Store::Open(store_options));
+  auto server = std::make_unique<ServerImpl>(std::move(store), health, options);
   RETURN_IF_ERROR(server->Serve(options.listen_address));
   return server;
 }

@@ -1,6 +1,11 @@
 // d06::Server: the d06d process minus main(): opens the store, serves the gRPC services
 // (UnitService, TaskService, gRPC health and server reflection) and shuts down cleanly.
 //
+// Health (grpc.health.v1.Health, for "" and each service name) is SERVING until the
+// server shuts down, or until the store fails stop (a write or WAL sync failed, e.g. on a
+// full disk; storage/store.h): from then on every write is UNAVAILABLE, reads are still
+// served, and health says NOT_SERVING until the process is restarted.
+//
 // Example:
 //   d06::ServerOptions options;
 //   options.listen_address = "127.0.0.1:0";   // any free port
@@ -20,6 +25,10 @@
 #include "absl/status/statusor.h"
 #include "server/domain/clock.h"
 
+namespace rocksdb {
+class FileSystem;
+}  // namespace rocksdb
+
 namespace d06 {
 
 struct ServerOptions {
@@ -31,6 +40,9 @@ struct ServerOptions {
   int due_soon_days = 3;
   // Source of "now"; null means the system clock. Not owned; must outlive the server.
   const Clock* clock = nullptr;
+  // For tests only (Store::Options::file_system): the file system the store writes
+  // through, e.g. one whose disk fills up on demand; null is the real one.
+  std::shared_ptr<rocksdb::FileSystem> file_system = nullptr;
 };
 
 class Server {

@@ -19,9 +19,12 @@
 #define D06_TESTS_TESTING_TEST_SERVER_H_
 
 #include <grpcpp/create_channel.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/security/credentials.h>
+#include <grpcpp/support/byte_buffer.h>
 #include <stdlib.h>
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -35,6 +38,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "client/client.h"
@@ -201,6 +205,47 @@ class ServerTest : public ::testing::Test {
   Client& client() { return *client_; }
   FakeClock& clock() { return clock_; }
   std::string target() const { return absl::StrCat("127.0.0.1:", server_->port()); }
+
+  // What grpc.health.v1.Health/Check says of `service` ("" is the whole server):
+  // "SERVING", "NOT_SERVING", ...; the call's error if it fails (NOT_FOUND: unknown name).
+  // `service` must be shorter than 128 bytes (its length is encoded in one byte).
+  absl::StatusOr<std::string> HealthOf(const std::string& service) {
+    // HealthCheckRequest{service} and HealthCheckResponse{status} encoded by hand: the
+    // project has no generated health code (as in client/client.cc).
+    std::string request_bytes;
+    if (!service.empty()) {
+      request_bytes =
+          absl::StrCat("\x0a", std::string(1, static_cast<char>(service.size())), service);
+    }
+    grpc::Slice slice(request_bytes);
+    grpc::ByteBuffer request(&slice, 1), response;
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    auto channel = grpc::CreateChannel(target(), grpc::InsecureChannelCredentials());
+    grpc::GenericStub stub(channel);
+    grpc::Status status;
+    absl::Notification done;
+    stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request,
+                   &response, [&](grpc::Status s) {
+                     status = std::move(s);
+                     done.Notify();
+                   });
+    done.WaitForNotification();
+    if (!status.ok()) {
+      return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                          status.error_message());
+    }
+    grpc::Slice bytes;
+    if (!response.DumpToSingleSlice(&bytes).ok()) return absl::InternalError("unreadable");
+    // The response is one varint field 1 (0x08), absent when 0 (UNKNOWN).
+    int value = bytes.size() == 2 && bytes.begin()[0] == 0x08 ? bytes.begin()[1]
+                : bytes.size() == 0                           ? 0
+                                                              : -1;
+    static constexpr const char* kNames[] = {"UNKNOWN", "SERVING", "NOT_SERVING",
+                                             "SERVICE_UNKNOWN"};
+    if (value < 0 || value > 3) return absl::InternalError("malformed health response");
+    return std::string(kNames[value]);
+  }
   const std::string& data_dir() const { return data_dir_; }
 
   // Moves the fake clock to `hour`:00 in Vietnam on the given day.
@@ -362,6 +407,10 @@ class ServerTest : public ::testing::Test {
         "ListTaskEvents " + task);
   }
 
+  // Called before each start of the server (SetUp, Restart, ...): a fixture
+  // may change the options, e.g. set a file_system whose disk fills up (full_disk.h).
+  virtual void ConfigureServer(ServerOptions& options) {}
+
  private:
   void StartServer() {
     ServerOptions options;
@@ -369,6 +418,7 @@ class ServerTest : public ::testing::Test {
     options.data_dir = data_dir_;
     options.due_soon_days = 3;
     options.clock = &clock_;
+    ConfigureServer(options);
     auto server = Server::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);

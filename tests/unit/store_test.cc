@@ -163,8 +163,10 @@ TEST_F(StoreTest, AFailedWalSyncStopsAllLaterWrites) {
     txn.Put(Cf::kEntities, "k", "v");
     return absl::OkStatus();
   });
-  EXPECT_EQ(first.code(), absl::StatusCode::kInternal);
-  EXPECT_EQ(first.message(), "disk on fire");
+  EXPECT_EQ(first.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(first.message(),
+            "storage failed (disk on fire); this server takes no more writes until it is "
+            "restarted");
   bool ran = false;
   absl::Status later = store_->Apply([&](Txn& txn) {
     ran = true;
