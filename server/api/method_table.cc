@@ -71,6 +71,7 @@ const Method* MethodTable::Find(absl::string_view full_name) const {
 
 void MethodTable::Call(const Method& method, const absl::string_view* actor, const Message& request,
                        Message* response, Done done) const {
+  if (gate_ != nullptr && !gate_->Enter(&done)) return;
   absl::StatusOr<std::string> checked = ActorFromMetadata(actor);
   if (!checked.ok()) return done(checked.status());
   method.unary(Caller{*std::move(checked)}, request, response, std::move(done));
@@ -78,6 +79,7 @@ void MethodTable::Call(const Method& method, const absl::string_view* actor, con
 
 void MethodTable::CallStream(const Method& method, const absl::string_view* actor,
                              const Message& request, StreamWriter* out, Done done) const {
+  if (gate_ != nullptr && !gate_->Enter(&done)) return;
   absl::StatusOr<std::string> checked = ActorFromMetadata(actor);
   if (!checked.ok()) return done(checked.status());
   method.stream(Caller{*std::move(checked)}, request, out, std::move(done));

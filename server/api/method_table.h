@@ -24,6 +24,7 @@
 #include "absl/strings/string_view.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
+#include "server/api/call_gate.h"
 #include "server/domain/caller.h"
 
 namespace d06::api {
@@ -96,6 +97,10 @@ class MethodTable {
     return services_;
   }
 
+  // Every call passes `gate` first (set while building; null: none), which answers
+  // UNAVAILABLE once the server is shutting down (server/api/call_gate.h).
+  void set_gate(CallGate* gate) { gate_ = gate; }
+
   // The single point of every call. `actor` is the caller's x-d06-actor value (null when
   // absent); a bad one is INVALID_ARGUMENT before the handler runs.
   void Call(const Method& method, const absl::string_view* actor, const Message& request,
@@ -110,6 +115,7 @@ class MethodTable {
   std::vector<const google::protobuf::ServiceDescriptor*> services_;
   // By full name; a map, so a Method does not move once added (transports keep pointers).
   std::map<std::string, Method, std::less<>> methods_;
+  CallGate* gate_ = nullptr;
 };
 
 }  // namespace d06::api

@@ -14,6 +14,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "grpc/grpc.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -29,6 +30,9 @@ namespace {
 
 // How long Shutdown() lets in-flight calls finish before cancelling them.
 constexpr absl::Duration kShutdownGrace = absl::Seconds(10);
+// How long no call may arrive before Shutdown() takes every client to be waiting for an
+// answer held by the gate (server/api/call_gate.h), and none to be still on its way.
+constexpr absl::Duration kShutdownQuiet = absl::Milliseconds(100);
 
 // `address` split into host and port: "host:port", "[ipv6]:port"; the port is a decimal
 // number up to 65535 (0: any free port). False if it is not of that form.
@@ -127,7 +131,9 @@ class ServerImpl final : public Server {
               CoreOptions{options.due_soon_days,
                           options.clock ? options.clock : Clock::System()}),
         methods_(api::NewCoreMethodTable(&core_)),
-        services_(api::NewGrpcServices(*methods_)) {}
+        services_(api::NewGrpcServices(*methods_)) {
+    methods_->set_gate(&gate_);
+  }
 
   ~ServerImpl() override { Shutdown(); }
 
@@ -159,14 +165,33 @@ class ServerImpl final : public Server {
       }
       shutting_down_ = true;
     }
+    // A call must never see CANCELLED, which gRPC gives every call it has not handed to a
+    // service yet when it shuts down, and which clients do not retry (see
+    // server/api/call_gate.h).
     if (grpc_) {
+      const absl::Time deadline = absl::Now() + kShutdownGrace;
+      // 1. No new call reaches the core: the gate holds them; health says NOT_SERVING.
+      gate_.Close();
       health_->Detach();
       grpc_->GetHealthCheckService()->Shutdown();
-      grpc_->Shutdown(absl::ToChronoTime(absl::Now() + kShutdownGrace));
+      // 2. Calls in flight are answered, writes queued on the store's writer included.
+      gate_.AwaitDrained(kShutdownQuiet, deadline);
+      // 3. gRPC stops listening and sends GOAWAY on every connection (this call returns
+      //    once it has; grpc::Server::Shutdown would block until every call is done).
+      grpc_completion_queue* shutdown_cq = grpc_completion_queue_create_for_next(nullptr);
+      grpc_server_shutdown_and_notify(grpc_->c_server(), shutdown_cq, this);
+      // 4. The held calls are answered UNAVAILABLE, after the GOAWAY on their connection.
+      gate_.Release();
+      // 5. Waits for those answers (cancelling what is left at the deadline).
+      grpc_->Shutdown(absl::ToChronoTime(deadline));
+      grpc_->Wait();
+      grpc_completion_queue_shutdown(shutdown_cq);
+      while (grpc_completion_queue_next(shutdown_cq, gpr_inf_future(GPR_CLOCK_MONOTONIC), nullptr)
+                 .type != GRPC_QUEUE_SHUTDOWN) {
+      }
+      grpc_completion_queue_destroy(shutdown_cq);
     }
-    // Every handler has returned and every call is answered (queued writes finish on the
-    // still-running writer thread) before RocksDB closes under them.
-    if (grpc_) grpc_->Wait();
+    // Every call is answered before RocksDB closes under them.
     store_.reset();
     absl::MutexLock lock(&mu_);
     stopped_ = true;
@@ -178,6 +203,7 @@ class ServerImpl final : public Server {
   }
 
  private:
+  api::CallGate gate_;  // outlives the calls it holds and counts
   const std::shared_ptr<StoreHealth> health_;
   std::unique_ptr<Store> store_;
   Core core_;

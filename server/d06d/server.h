@@ -60,8 +60,11 @@ class Server {
 
   // The port actually bound.
   virtual int port() const = 0;
-  // Stops accepting calls, lets in-flight calls finish (up to a grace period), then
-  // closes the database. Idempotent.
+  // Stops admitting calls (health NOT_SERVING), lets in-flight calls finish (writes
+  // queued on the store included; up to a grace period), answers the calls that arrived
+  // meanwhile UNAVAILABLE "the server is shutting down; retry" once gRPC has told their
+  // clients to leave (never CANCELLED; see server/api/call_gate.h), then closes the
+  // database. Idempotent.
   virtual void Shutdown() = 0;
   // Blocks until Shutdown() has completed.
   virtual void Wait() = 0;

@@ -166,10 +166,19 @@ class ServerTest : public ::testing::Test {
   // Shuts the server down and starts it again on the same data directory (new port).
   // Clients from NewClient() keep pointing at the old port: make new ones.
   void Restart() {
+    StopServer();
+    StartAgain();
+  }
+
+  // Restart() in two steps: StopServer() shuts the server down (Shutdown(), then Wait())
+  // and keeps its data directory; StartAgain() serves that directory again (new port).
+  void StopServer() {
     client_.reset();
     server_->Shutdown();
     server_->Wait();
     server_.reset();
+  }
+  void StartAgain() {
     StartServer();
     if (server_ == nullptr) throw std::runtime_error("restart failed");
   }
