@@ -50,6 +50,7 @@ fail() {
 # it reports the port it bound ("d06d: serving gRPC on port N (...)").
 start_d06d() {
   local log=$WORK/$1.log
+  : >"$log"  # exists before the first read below (the background redirection may lag)
   "$D06D" --listen=127.0.0.1:0 --data_dir="$DATA" >"$log" 2>&1 &
   PID=$!
   PORT=""
