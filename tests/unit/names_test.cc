@@ -31,7 +31,7 @@ TEST(ActorFromMetadataTest, PrintableUtf8IsKept) {
 
 TEST(ActorFromMetadataTest, ControlCharactersBadUtf8AndOverlongAreRefused) {
   const std::string too_long(201, 'x');
-  for (const std::string bad :
+  for (const std::string& bad :
        {std::string("a\nb"), std::string("\x1b[31mred"), std::string("a\rb"),
         std::string("tab\there"), std::string("del\x7f"), std::string("c1\xc2\x85"),
         std::string("nul\0x", 5), std::string("\xff\xfe"), too_long}) {
