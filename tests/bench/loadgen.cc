@@ -36,6 +36,7 @@
 // Every d06 scenario first makes sure of the province H98 and departments H98.01..H98.99.
 // --dump_request=FILE writes a scenario's first request, gRPC-framed, for h2load's -d.
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -45,6 +46,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -102,6 +104,8 @@ ABSL_FLAG(int, transition_pool, 0,
           "transitions/s, at most 40,000); a slot that runs out creates more, which is "
           "reported as refills");
 ABSL_FLAG(bool, etag, true, "transitions: send the etag of the previous answer");
+ABSL_FLAG(int, server_pid, 0,
+          "the server's pid on this machine: report the CPU it used during the load");
 ABSL_FLAG(std::string, dump_request, "",
           "write the scenario's first request to this file, gRPC-framed (a 5-byte prefix), "
           "and exit: a body for h2load -d");
@@ -277,6 +281,20 @@ double CpuSeconds() {
   getrusage(RUSAGE_SELF, &usage);
   return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
          static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+}
+
+// User + system CPU seconds of process `pid` (0: none) from /proc; -1 when unreadable.
+double ProcessCpuSeconds(int pid) {
+  if (pid <= 0) return -1;
+  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t close = stat.rfind(')');  // the command name may hold spaces
+  if (close == std::string::npos) return -1;
+  std::vector<std::string> fields = absl::StrSplit(stat.substr(close + 2), ' ');
+  // After the name: state is field 3 of the file, utime 14 and stime 15.
+  if (fields.size() < 13) return -1;
+  const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+  return (std::stod(fields[11]) + std::stod(fields[12])) / ticks;
 }
 
 std::vector<std::shared_ptr<grpc::Channel>> MakeChannels(const std::string& target, int n) {
@@ -1095,8 +1113,22 @@ int Main(int argc, char** argv) {
   load.duration = absl::GetFlag(FLAGS_duration);
   load.timeout = absl::GetFlag(FLAGS_timeout);
   load.actor = absl::GetFlag(FLAGS_actor);
+  const int server_pid = absl::GetFlag(FLAGS_server_pid);
+  const double server_cpu_before = ProcessCpuSeconds(server_pid);
   LoadStats stats = RunLoad(ctx.channels, *scenario, load);
+  const double server_cpu_after = ProcessCpuSeconds(server_pid);
   scenario->Report(ctx);
+  int64_t calls_total = 0;
+  for (const auto& [code, n] : stats.codes) calls_total += n;
+  ctx.report["calls_total"] = absl::StrCat(calls_total);
+  ctx.report["client_cpu_us_per_call"] = absl::StrFormat(
+      "%.1f", calls_total == 0 ? 0.0 : stats.client_cpu_seconds * 1e6 / calls_total);
+  if (server_cpu_before >= 0 && server_cpu_after >= 0) {
+    const double cpu = server_cpu_after - server_cpu_before;
+    ctx.report["server_cpu_s"] = Json(cpu);
+    ctx.report["server_cpu_us_per_call"] =
+        absl::StrFormat("%.1f", calls_total == 0 ? 0.0 : cpu * 1e6 / calls_total);
+  }
 
   int64_t unexpected = 0;
   std::vector<std::string> codes;
