@@ -325,17 +325,23 @@ if ((HAVE_ETCD)); then
 fi
 
 # ---- cross-check of the two denominators with h2load (pre-encoded body, -c 1 -m 64) ----
+# Milliseconds of an Abseil-style duration ("5s", "500ms", "0.3s"): h2load takes integers.
+to_ms() {
+  awk -v d="$1" 'BEGIN { if (d ~ /ms$/) v = d + 0; else if (d ~ /s$/) v = d * 1000;
+                         else v = d * 1000; printf "%d", (v < 1 ? 1 : v) }'
+}
 h2load_run() {  # label url body
-  local label=$1 url=$2 body=$3 out seconds
-  seconds=${DURATION%s}
-  out=$(timeout 120 h2load -D "${seconds%.*}" --warm-up-time="${WARMUP}" -c 1 -m 64 \
+  local label=$1 url=$2 body=$3 out duration warmup
+  duration="$(to_ms "$DURATION")ms"
+  warmup="$(to_ms "$WARMUP")ms"
+  out=$(timeout 120 h2load -D "$duration" --warm-up-time="$warmup" -c 1 -m 64 \
           -H 'content-type: application/grpc' -H 'te: trailers' -d "$body" "$url" 2>&1) ||
     die "h2load failed: $out"
   local rps mean ok
   rps=$(sed -n 's/^finished in .*, \([0-9.]*\) req\/s.*/\1/p' <<<"$out")
   mean=$(awk '/^time for request:/ { print $5 }' <<<"$out")
   ok=$(sed -n 's/^status codes: \([0-9]*\) 2xx.*/\1/p' <<<"$out")
-  record "$label" "\"throughput\":${rps:-0},\"mean\":$(json_string "$mean"),\"http_2xx\":${ok:-0},\"cmd\":$(json_string "h2load -D ${seconds%.*} --warm-up-time=${WARMUP} -c 1 -m 64 -H 'content-type: application/grpc' -H 'te: trailers' -d BODY ${url/127.0.0.1:${PORT}/127.0.0.1:\$PORT}")"
+  record "$label" "\"throughput\":${rps:-0},\"mean\":$(json_string "$mean"),\"http_2xx\":${ok:-0},\"cmd\":$(json_string "h2load -D ${duration} --warm-up-time=${warmup} -c 1 -m 64 -H 'content-type: application/grpc' -H 'te: trailers' -d BODY ${url/127.0.0.1:${PORT}/127.0.0.1:\$PORT}")"
   log "$label: ${rps} req/s"
 }
 if ((HAVE_H2LOAD)); then

@@ -140,7 +140,8 @@ def main(results_path, out_path):
     w("")
     w("- **Client**: `d06_loadgen`, closed loop: N requests in flight on one HTTP/2 "
       "connection, each slot sending its next request when its previous one completes; one "
-      "client thread polling a gRPC CompletionQueue; every request sent with "
+      "client thread polling a gRPC CompletionQueue; no per-call deadline and no "
+      "transparent retries (as h2load); every request sent with "
       "`grpc::GenericStub` as bytes it encoded itself (d06's generated messages; etcd's "
       "`PutRequest{key, value}` by hand: no etcd .proto), the same code path for d06, the "
       "empty call and etcd. Throughput is the calls completed in the measured window over "
@@ -164,8 +165,11 @@ def main(results_path, out_path):
       f"--target=127.0.0.1:$PORT --server_pid=$PID --warmup={machine['warmup']} "
       f"--duration={machine['duration']}` plus the flags in the table's last column, "
       "against the server started for it.")
-    w("- **Server CPU per call**: the server's user + system time (/proc/PID/stat) over "
-      "the load (warm-up and drain included) divided by the calls of the load.")
+    w("- **CPU per call**: the server's user + system time (/proc/PID/stat) over the load "
+      "(warm-up and drain included) divided by the calls of the load; the client's "
+      "likewise (getrusage). Client and server share the machine's CPUs, so a client "
+      "that costs as much per call as the server lowers every throughput figure; the "
+      "h2load cross-check below shows by how much.")
     w("- **Start-up to SERVING**: `t0=$(date +%s%N)`, then d06d is started and "
       "`d06_loadgen --scenario=wait_serving` polls grpc.health.v1.Health/Check (every "
       "2 ms, reconnecting within 5–20 ms) until it answers SERVING and prints the wall "
@@ -180,18 +184,19 @@ def main(results_path, out_path):
     w("## Every scenario, over the empty call of the same run")
     w("")
     w("| scenario | in flight | calls/s | × empty call | p50 ms | p90 ms | p99 ms | max ms "
-      "| server CPU µs/call | statuses | d06_loadgen flags |")
-    w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
+      "| server CPU µs/call | client CPU µs/call | statuses | d06_loadgen flags |")
+    w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
 
     def row(name, rec, n, base):
         if rec is None:
-            w(f"| {name} | {n} | not measured | | | | | | | | |")
+            w(f"| {name} | {n} | not measured | | | | | | | | | |")
             return
         r = rec["run"]
         w(f"| {name} | {n} | {fmt_int(r['throughput'])} | "
           f"{fmt(ratio(r['throughput'], base))} | {fmt(r['latency_ms']['p50'])} | "
           f"{fmt(r['latency_ms']['p90'])} | {fmt(r['latency_ms']['p99'])} | "
           f"{fmt(r['latency_ms']['max'])} | {r.get('server_cpu_us_per_call', '—')} | "
+          f"{r.get('client_cpu_us_per_call', '—')} | "
           f"{statuses(rec)} | {flags(rec)} |")
 
     for n in inflights:

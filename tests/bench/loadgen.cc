@@ -9,7 +9,10 @@
 // etcd .proto is needed). `--inflight` requests are kept outstanding at all times: each
 // slot sends its next request as soon as its previous one completes (closed loop). The
 // slots are spread over `--threads` threads, each polling its own completion queue, and
-// `--channels` connections.
+// `--channels` connections. Like h2load, calls carry no deadline unless --deadline is set
+// (a deadline costs a timer on both sides); gRPC's transparent retries are off (a retried
+// call would hide a failure). Calls still in flight --timeout after the window are
+// cancelled, which fails the run: every run is bounded.
 //
 // Output: one JSON line on stdout with throughput (calls completed in the measured window
 // over its length), latency percentiles in milliseconds (from a log-linear histogram,
@@ -87,8 +90,12 @@ ABSL_FLAG(std::string, scenario, "empty",
 ABSL_FLAG(int, inflight, 1, "requests kept in flight (closed loop)");
 ABSL_FLAG(absl::Duration, warmup, absl::Seconds(1), "load before the measured window");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(5), "the measured window");
+ABSL_FLAG(absl::Duration, deadline, absl::ZeroDuration(),
+          "deadline sent with each measured call (0: none, as h2load; the setup's calls "
+          "always have one)");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10),
-          "deadline of each call; wait_serving: how long to wait for SERVING");
+          "how long calls still in flight after the window may take before they are "
+          "cancelled (and the run fails); wait_serving: how long to wait for SERVING");
 ABSL_FLAG(int, threads, 1, "client threads, each polling its own completion queue");
 ABSL_FLAG(int, channels, 1, "client connections (each its own TCP connection)");
 ABSL_FLAG(std::string, actor, "loadgen", "x-d06-actor of d06 calls (empty: none)");
@@ -262,7 +269,10 @@ struct LoadOptions {
   bool until_done = false;
   absl::Duration warmup = absl::ZeroDuration();
   absl::Duration duration = absl::Seconds(1);
-  absl::Duration timeout = absl::Seconds(10);
+  // Sent with each call; zero: none.
+  absl::Duration deadline = absl::ZeroDuration();
+  // Calls still in flight this long after the window are cancelled (time mode).
+  absl::Duration drain_timeout = absl::Seconds(10);
   std::string actor;
 };
 
@@ -305,6 +315,8 @@ std::vector<std::shared_ptr<grpc::Channel>> MakeChannels(const std::string& targ
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     args.SetInt("d06.loadgen.channel", i);
     args.SetMaxReceiveMessageSize(64 << 20);
+    // A retried call would hide a failure, and the retry filter costs CPU on every call.
+    args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
     channels.push_back(
         grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args));
   }
@@ -328,6 +340,8 @@ LoadStats RunLoad(const std::vector<std::shared_ptr<grpc::Channel>>& channels,
     grpc::CompletionQueue cq;
     std::vector<Slot*> slots;
     LoadStats stats;
+    // Guards the slots' contexts against the watchdog's TryCancel.
+    std::mutex contexts;
   };
   std::vector<std::unique_ptr<grpc::GenericStub>> stubs;
   for (const auto& channel : channels) stubs.push_back(std::make_unique<grpc::GenericStub>(channel));
@@ -352,9 +366,15 @@ LoadStats RunLoad(const std::vector<std::shared_ptr<grpc::Channel>>& channels,
   auto issue = [&](Worker& w, Slot* s) -> bool {
     s->call = Call();
     if (!generator.Next(s->index, &s->call)) return false;
-    s->context = std::make_unique<grpc::ClientContext>();
-    s->context->set_deadline(std::chrono::system_clock::now() +
-                             absl::ToChronoNanoseconds(options.timeout));
+    auto context = std::make_unique<grpc::ClientContext>();
+    if (options.deadline > absl::ZeroDuration()) {
+      context->set_deadline(std::chrono::system_clock::now() +
+                            absl::ToChronoNanoseconds(options.deadline));
+    }
+    {
+      std::lock_guard<std::mutex> lock(w.contexts);
+      s->context = std::move(context);
+    }
     if (s->call.with_actor && !options.actor.empty()) {
       s->context->AddMetadata(std::string(v1::kActorMetadataKey), options.actor);
     }
@@ -386,7 +406,10 @@ LoadStats RunLoad(const std::vector<std::shared_ptr<grpc::Channel>>& channels,
       }
       generator.Done(s->index, s->call, s->status, s->response);
       s->rpc.reset();
-      s->context.reset();
+      {
+        std::lock_guard<std::mutex> lock(w.contexts);
+        s->context.reset();
+      }
       if (end >= measure_to || !issue(w, s)) --outstanding;
     }
     w.cq.Shutdown();
@@ -394,8 +417,32 @@ LoadStats RunLoad(const std::vector<std::shared_ptr<grpc::Channel>>& channels,
     }
   };
 
+  std::atomic<int> running{static_cast<int>(workers.size())};
   std::vector<std::thread> pool;
-  for (auto& w : workers) pool.emplace_back(run, std::ref(*w));
+  for (auto& w : workers) {
+    pool.emplace_back([&run, &running, &w] {
+      run(*w);
+      running.fetch_sub(1);
+    });
+  }
+  if (!options.until_done) {
+    // The watchdog: calls still in flight drain_timeout after the window are cancelled
+    // (they count as CANCELLED, which fails the run).
+    const int64_t give_up = measure_to + absl::ToInt64Nanoseconds(options.drain_timeout);
+    while (running.load() > 0 && NowNanos() < give_up) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    if (running.load() > 0) {
+      std::cerr << "d06_loadgen: calls still in flight " << options.drain_timeout
+                << " after the window; cancelling them\n";
+      for (auto& w : workers) {
+        std::lock_guard<std::mutex> lock(w->contexts);
+        for (Slot* s : w->slots) {
+          if (s->context != nullptr) s->context->TryCancel();
+        }
+      }
+    }
+  }
   for (auto& t : pool) t.join();
 
   LoadStats total;
@@ -1063,7 +1110,7 @@ int Main(int argc, char** argv) {
   ctx.setup.inflight = absl::GetFlag(FLAGS_preload_inflight);
   ctx.setup.threads = absl::GetFlag(FLAGS_threads);
   ctx.setup.until_done = true;
-  ctx.setup.timeout = std::max(absl::GetFlag(FLAGS_timeout), absl::Seconds(30));
+  ctx.setup.deadline = absl::Seconds(60);
   ctx.setup.actor = absl::GetFlag(FLAGS_actor);
 
   const absl::Time setup_start = absl::Now();
@@ -1111,7 +1158,8 @@ int Main(int argc, char** argv) {
   load.threads = absl::GetFlag(FLAGS_threads);
   load.warmup = absl::GetFlag(FLAGS_warmup);
   load.duration = absl::GetFlag(FLAGS_duration);
-  load.timeout = absl::GetFlag(FLAGS_timeout);
+  load.deadline = absl::GetFlag(FLAGS_deadline);
+  load.drain_timeout = absl::GetFlag(FLAGS_timeout);
   load.actor = absl::GetFlag(FLAGS_actor);
   const int server_pid = absl::GetFlag(FLAGS_server_pid);
   const double server_cpu_before = ProcessCpuSeconds(server_pid);
