@@ -19,6 +19,7 @@
 #   --rounds N      measure every cell N times on fresh servers, keep the best throughput
 #                   (default 2; 1 in quick mode)
 #   --duration D, --warmup D   per run (default 5s and 1s)
+#   --results FILE  also keep the raw results (one JSON object a line) in FILE
 #
 # Loopback only. Every wait is bounded; every loadgen run is under `timeout`; every process
 # this script starts is killed (by its pid) and the temp directory removed on exit.
@@ -30,6 +31,7 @@ BIN=""
 OUT="${REPO_ROOT}/BENCHMARKS.md"
 SIZES="1000 1000000"
 ROUNDS=""
+KEEP_RESULTS=""
 DURATION=5s
 WARMUP=1s
 COMMAND_LINE="scripts/bench_grpc.sh${*:+ $*}"
@@ -42,7 +44,8 @@ while (($# > 0)); do
     --rounds) ROUNDS="$2"; shift ;;
     --duration) DURATION="$2"; shift ;;
     --warmup) WARMUP="$2"; shift ;;
-    -h|--help) sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --results) KEEP_RESULTS="$2"; shift ;;
+    -h|--help) sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench_grpc.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -58,10 +61,12 @@ if ((QUICK)); then
   ROUNDS=${ROUNDS:-1}
   INFLIGHTS=(4)
   EXTRA_FLAGS=(--transition_pool=64 --read_pool=8 --preload_inflight=16)
+  PRELOAD_FLAGS=()
 else
   ROUNDS=${ROUNDS:-2}
   INFLIGHTS=(1 64)
   EXTRA_FLAGS=()
+  PRELOAD_FLAGS=(--preload_inflight=256)
 fi
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "--rounds must be a positive integer"
 
@@ -279,7 +284,7 @@ for size in $SIZES; do
   start_d06d "$data"
   log "preloading ${size} assignments (tasks of three; the large size may take minutes)"
   run_loadgen "$D06_PID" "preload ${size}" --scenario=list_page --setup_only \
-    --preload_assignments="$size" "${EXTRA_FLAGS[@]}"
+    --preload_assignments="$size" "${EXTRA_FLAGS[@]}" "${PRELOAD_FLAGS[@]}"
   tasks=$(sed -n 's/.*"tasks_created":\([0-9]*\).*/\1/p' <<<"$LAST_RUN")
   assignments=$size
   for round in $(seq 1 "$ROUNDS"); do
@@ -360,5 +365,6 @@ if ((HAVE_H2LOAD)); then
 fi
 
 record "end" "\"loadavg_after\":$(json_string "$(cut -d' ' -f1-3 /proc/loadavg)"),\"finished\":$(json_string "$(date -u +%Y-%m-%dT%H:%M:%SZ)")"
+[[ -n $KEEP_RESULTS ]] && cp "$RESULTS" "$KEEP_RESULTS"
 python3 "${REPO_ROOT}/scripts/bench_grpc_report.py" "$RESULTS" "$OUT"
 log "wrote $OUT"
