@@ -169,7 +169,9 @@ def main(results_path, out_path):
       "(warm-up and drain included) divided by the calls of the load; the client's "
       "likewise (getrusage). Client and server share the machine's CPUs, so a client "
       "that costs as much per call as the server lowers every throughput figure; the "
-      "h2load cross-check below shows by how much.")
+      "h2load cross-check below shows by how much. *Others' CPU* is what the rest of the "
+      "machine used during the load (/proc/stat busy time minus server and client): "
+      "other work on the machine (a build, another benchmark) lowers that row's figures.")
     w("- **Start-up to SERVING**: `t0=$(date +%s%N)`, then d06d is started and "
       "`d06_loadgen --scenario=wait_serving` polls grpc.health.v1.Health/Check (every "
       "2 ms, reconnecting within 5–20 ms) until it answers SERVING and prints the wall "
@@ -184,19 +186,19 @@ def main(results_path, out_path):
     w("## Every scenario, over the empty call of the same run")
     w("")
     w("| scenario | in flight | calls/s | × empty call | p50 ms | p90 ms | p99 ms | max ms "
-      "| server CPU µs/call | client CPU µs/call | statuses | d06_loadgen flags |")
-    w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
+      "| server CPU µs/call | client CPU µs/call | others' CPU s | statuses | d06_loadgen flags |")
+    w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
 
     def row(name, rec, n, base):
         if rec is None:
-            w(f"| {name} | {n} | not measured | | | | | | | | | |")
+            w(f"| {name} | {n} | not measured | | | | | | | | | | |")
             return
         r = rec["run"]
         w(f"| {name} | {n} | {fmt_int(r['throughput'])} | "
           f"{fmt(ratio(r['throughput'], base))} | {fmt(r['latency_ms']['p50'])} | "
           f"{fmt(r['latency_ms']['p90'])} | {fmt(r['latency_ms']['p99'])} | "
           f"{fmt(r['latency_ms']['max'])} | {r.get('server_cpu_us_per_call', '—')} | "
-          f"{r.get('client_cpu_us_per_call', '—')} | "
+          f"{r.get('client_cpu_us_per_call', '—')} | {r.get('other_cpu_s', '—')} | "
           f"{statuses(rec)} | {flags(rec)} |")
 
     for n in inflights:

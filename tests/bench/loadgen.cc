@@ -307,6 +307,19 @@ double ProcessCpuSeconds(int pid) {
   return (std::stod(fields[11]) + std::stod(fields[12])) / ticks;
 }
 
+// CPU seconds the whole machine has spent busy (every CPU, /proc/stat); -1 if unreadable.
+double MachineBusySeconds() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+  if (!(in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal) ||
+      cpu != "cpu") {
+    return -1;
+  }
+  return (user + nice + system + irq + softirq + steal) /
+         static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 std::vector<std::shared_ptr<grpc::Channel>> MakeChannels(const std::string& target, int n) {
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   for (int i = 0; i < n; ++i) {
@@ -1163,8 +1176,10 @@ int Main(int argc, char** argv) {
   load.actor = absl::GetFlag(FLAGS_actor);
   const int server_pid = absl::GetFlag(FLAGS_server_pid);
   const double server_cpu_before = ProcessCpuSeconds(server_pid);
+  const double machine_before = MachineBusySeconds();
   LoadStats stats = RunLoad(ctx.channels, *scenario, load);
   const double server_cpu_after = ProcessCpuSeconds(server_pid);
+  const double machine_after = MachineBusySeconds();
   scenario->Report(ctx);
   int64_t calls_total = 0;
   for (const auto& [code, n] : stats.codes) calls_total += n;
@@ -1176,6 +1191,11 @@ int Main(int argc, char** argv) {
     ctx.report["server_cpu_s"] = Json(cpu);
     ctx.report["server_cpu_us_per_call"] =
         absl::StrFormat("%.1f", calls_total == 0 ? 0.0 : cpu * 1e6 / calls_total);
+    if (machine_before >= 0 && machine_after >= 0) {
+      // What the rest of the machine used meanwhile: a busy neighbour skews the figures.
+      ctx.report["other_cpu_s"] =
+          Json(std::max(0.0, machine_after - machine_before - cpu - stats.client_cpu_seconds));
+    }
   }
 
   int64_t unexpected = 0;
