@@ -314,6 +314,22 @@ for round in $(seq 1 "$ROUNDS"); do
   done
 done
 
+# Waits until server $1 is idle (under 5% of a CPU over a second: its flushes and
+# compactions after a preload are done), at most 300 s; sets IDLE_WAIT_S.
+wait_idle() {
+  local pid=$1 start=$SECONDS a b tck
+  tck=$(getconf CLK_TCK)
+  IDLE_WAIT_S=0
+  ((QUICK)) && return 0
+  while ((SECONDS - start < 300)); do
+    a=$(awk '{ print $14 + $15 }' "/proc/${pid}/stat")
+    sleep 1
+    b=$(awk '{ print $14 + $15 }' "/proc/${pid}/stat")
+    (((b - a) * 20 < tck)) && break
+  done
+  IDLE_WAIT_S=$((SECONDS - start))
+}
+
 # Adds the tasks_created and assignments_created of the last run to TASKS and ASSIGNMENTS.
 count_created() {
   local more
@@ -324,7 +340,7 @@ count_created() {
 }
 
 # ---- the list page at each size; RSS under load, bytes on disk, start-up -------------
-# preload -> list pages -> reads (RSS) -> clean stop (bytes on disk, WAL left) ->
+# preload -> idle (background flushes and compactions done) -> list pages -> reads (RSS) -> clean stop (bytes on disk, WAL left) ->
 # restart (start-up to SERVING) -> writes (RSS) -> stop.
 for size in $SIZES; do
   data="${WORK}/d06-list-${size}"
@@ -335,6 +351,8 @@ for size in $SIZES; do
   run_loadgen "$D06_PID" "preload ${size}" --scenario=list_page --setup_only \
     --preload_assignments="$size" "${EXTRA_FLAGS[@]}" "${PRELOAD_FLAGS[@]}"
   count_created
+  wait_idle "$D06_PID"
+  record "idle ${size}" "\"wait_s\":${IDLE_WAIT_S}"
   for round in $(seq 1 "$ROUNDS"); do
     for inflight in "${INFLIGHTS[@]}"; do
       wait_quiet

@@ -245,13 +245,17 @@ def main(results_path, out_path):
         w("etcd was not measured in this run.")
     else:
         w(f"| d06 call | calls/s at {hi} in flight ÷ etcd Put | p50 at {lo} in flight: d06 / "
-          f"etcd ms | p99 at {lo}: d06 / etcd ms |")
-        w("|---|---:|---:|---:|")
+          f"etcd ms | p99 at {lo}: d06 / etcd ms | server CPU per call at {hi}: d06 / etcd µs |")
+        w("|---|---:|---:|---:|---:|")
+        def cpu(rec):
+            return "—" if rec is None else rec["run"].get("server_cpu_us_per_call", "—")
+
         for scenario, name in D06_SCENARIOS[1:4]:
             a_hi, a_lo = d06(scenario, hi), d06(scenario, lo)
             w(f"| {name} | {fmt(ratio(throughput(a_hi), throughput(etcd[hi])))} | "
               f"{fmt(latency(a_lo, 'p50'))} / {fmt(latency(etcd[lo], 'p50'))} | "
-              f"{fmt(latency(a_lo, 'p99'))} / {fmt(latency(etcd[lo], 'p99'))} |")
+              f"{fmt(latency(a_lo, 'p99'))} / {fmt(latency(etcd[lo], 'p99'))} | "
+              f"{cpu(a_hi)} / {cpu(etcd[hi])} |")
         w("")
         w(f"etcd Put: {fmt_int(throughput(etcd[hi]))} calls/s at {hi} in flight, p50 "
           f"{fmt(latency(etcd[lo], 'p50'))} ms at {lo}.")
@@ -286,20 +290,25 @@ def main(results_path, out_path):
           "NOT_STARTED', page_size=100)`, the first page, over and over. The preload creates "
           "the assignments as tasks of three (the listed unit leads each task, two of 98 "
           "other departments support it) with many calls in flight, and starts every "
-          "fourth lead, so the filter leaves out a quarter of the unit's assignments. Cost "
-          f"is the latency at {lo} in flight and 1 / throughput at {hi}.")
+          "fourth lead, so the filter leaves out a quarter of the unit's assignments. The "
+          "pages are measured once the server is idle again (its flushes and compactions "
+          "after the preload done, at most 300 s). Cost is the latency at "
+          f"{lo} in flight and 1 / throughput at {hi}; the server CPU per page is in the "
+          "first table.")
         w("")
-        w(f"| assignments | tasks | preload | p50 ms at {lo} | p99 ms at {lo} | calls/s at {hi} "
+        w(f"| assignments | tasks | preload | then idle after | p50 ms at {lo} | p99 ms at {lo} | calls/s at {hi} "
           "| items per page | d06_loadgen flags |")
-        w("|---:|---:|---:|---:|---:|---:|---:|---|")
+        w("|---:|---:|---:|---:|---:|---:|---:|---:|---|")
         for size in sizes:
             pre = res.one(f"preload {size}")
+            idle = res.one(f"idle {size}")
             a_lo, a_hi = res.best(f"list {size} {lo}"), res.best(f"list {size} {hi}")
             items = "—"
             if a_hi and "page_items_min" in a_hi["run"]:
                 items = f"{a_hi['run']['page_items_min']}–{a_hi['run']['page_items_max']}"
             w(f"| {size:,} | {fmt_int(pre['run'].get('tasks_created') if pre else None)} | "
               f"{pre['run'].get('preload_s', '—') if pre else '—'} s | "
+              f"{idle['wait_s'] if idle else '—'} s | "
               f"{fmt(latency(a_lo, 'p50'))} | {fmt(latency(a_lo, 'p99'))} | "
               f"{fmt_int(throughput(a_hi))} | {items} | "
               f"{flags(a_hi or a_lo)} |")
