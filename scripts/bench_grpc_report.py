@@ -445,7 +445,8 @@ def main(results_path, out_path):
              "left by the clean stop)", s["restart_startup_s"] <= 2.0)
         per_task = (s["bytes"] - base_bytes) / s["tasks"]
         goal(f"… bytes on disk per task (with its assignments and history) reported{size_note}",
-             f"{per_task:,.0f} B per task of 3 assignments; 'at most half of today's' needs "
+             f"{per_task:,.0f} B per task of 3 assignments, {s['wal_bytes'] / s['bytes']:.0%} "
+             "of it the WAL a clean stop leaves; 'at most half of today's' needs "
              "today's figure for the same data set (issue 8 gives ~3.4 KB for a task without "
              "assignments; see the CreateTask figure above)", True)
     else:
