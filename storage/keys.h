@@ -1,7 +1,8 @@
 // The on-disk layout of d06: every column family and every key, in one place.
 //
-// Schema version 2 (version 1, before the first release, had no role in assignment index
-// keys and no state in label index keys). Integers are big-endian so byte order is numeric order; variable
+// Schema version 3 (before the first release: version 1 had no role in assignment index
+// keys and no state in label index keys; version 2 posted every word twice, as typed and
+// folded). Integers are big-endian so byte order is numeric order; variable
 // strings (unit codes, labels, tokens) end with a 0x00 byte (they never contain one:
 // input text is validated and control characters are rejected).
 //
@@ -16,7 +17,7 @@
 //   'a' u64 task_id code 0x00   -> Assignment          (all of a task's assignments are
 //                                                        one prefix scan)
 //
-// Column family "indexes" (empty values; the key is the fact):
+// Column family "indexes" (empty values, the key is the fact; except the postings):
 //   "up" parent_code 0x00 u8 state u8 kind code 0x00          units by parent
 //   "us" u8 state u8 kind code 0x00                           units by state and kind
 //   "ts" u8 state u64 id                                      tasks by state
@@ -25,8 +26,10 @@
 //   "tg" u8 urgency u8 state u64 id                           tasks by urgency
 //   "tl" label 0x00 u8 state u64 id                           tasks by label
 //   "tp" u64 parent_id u64 id                                 tasks by parent task
-//   "tx" token 0x00 u64 id                                    words of title+content, as typed
-//   "tf" folded_token 0x00 u64 id                             the same words folded
+//   "tf" folded_token 0x00 u64 id                             words of title+content,
+//                                                             folded -> the distinct forms
+//                                                             as typed, each a u32 hash
+//                                                             (ExactFormHash), ascending
 //   "ab" u8 bucket SORT                                       assignments, all
 //   "au" unit_code 0x00 u8 relation u8 bucket SORT            assignments by unit; one key
 //                                                             per ancestor-or-self of the
@@ -52,7 +55,7 @@
 
 namespace d06::keys {
 
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 inline constexpr char kMetaSchemaVersion[] = "schema_version";
 inline constexpr char kMetaRevision[] = "revision";

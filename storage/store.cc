@@ -194,6 +194,8 @@ absl::string_view PrefixCursor::suffix() const {
   return ToView(state_->it->key()).substr(prefix_.size());
 }
 
+absl::string_view PrefixCursor::value() const { return ToView(state_->it->value()); }
+
 std::unique_ptr<PrefixCursor> ReadView::NewPrefixCursor(Cf cf, absl::string_view prefix) const {
   std::unique_ptr<PrefixCursor> cursor(new PrefixCursor());
   cursor->prefix_ = std::string(prefix);

@@ -78,8 +78,9 @@ class PrefixCursor {
   absl::Status Seek(absl::string_view target);
   // False once the cursor ran past the prefix.
   bool Valid() const;
-  // The current key without the prefix; only while Valid().
+  // The current key without the prefix, and its value; only while Valid().
   absl::string_view suffix() const;
+  absl::string_view value() const;
 
  private:
   friend class ReadView;

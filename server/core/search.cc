@@ -1,11 +1,13 @@
 #include "server/core/search.h"
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <utility>
 
 #include "server/core/paging.h"
 #include "server/domain/limits.h"
+#include "server/domain/text.h"
 #include "server/model/schema.h"
 #include "storage/keys.h"
 #include "storage/status_macros.h"
@@ -15,9 +17,9 @@ namespace {
 
 class PostingJoin {
  public:
-  PostingJoin(const ReadView& view, bool folded, const std::vector<std::string>& words) {
-    for (const std::string& word : words) {
-      cursors_.push_back(view.NewPrefixCursor(Cf::kIndexes, PostingPrefix(folded, word)));
+  PostingJoin(const ReadView& view, const std::vector<std::string>& folded_words) {
+    for (const std::string& word : folded_words) {
+      cursors_.push_back(view.NewPrefixCursor(Cf::kIndexes, PostingPrefix(word)));
     }
   }
 
@@ -43,6 +45,11 @@ class PostingJoin {
       }
     }
     return std::optional<uint64_t>(target);
+  }
+
+  // After NextAtLeast found a task: whether its posting of folded word `i` lists `form`.
+  bool HasForm(size_t i, uint32_t form) const {
+    return PostingHasForm(cursors_[i]->value(), form);
   }
 
  private:
@@ -72,28 +79,31 @@ absl::Status SearchTasks(const ReadView& view, const std::vector<std::string>& e
     response->set_next_page_token(EncodePageToken(scope, next));
     return absl::OkStatus();
   };
+  // Each word as typed: its hash and which folded word's posting lists it.
+  std::vector<std::pair<size_t, uint32_t>> forms;
+  for (const std::string& word : exact_words) {
+    const std::string folded = Fold(word);
+    const size_t i =
+        std::find(folded_words.begin(), folded_words.end(), folded) - folded_words.begin();
+    if (i == folded_words.size()) return absl::InternalError("search word without its folded form");
+    forms.emplace_back(i, ExactFormHash(word));
+  }
   for (; phase <= 1; ++phase, after = 0) {
-    PostingJoin join(view, phase == 1, phase == 0 ? exact_words : folded_words);
-    // In phase 1, the exact postings say which tasks phase 0 listed already.
-    std::optional<PostingJoin> exact;
-    if (phase == 1) exact.emplace(view, false, exact_words);
+    PostingJoin join(view, folded_words);
     for (uint64_t target = after + 1; target != 0;) {
       ASSIGN_OR_RETURN(std::optional<uint64_t> id, join.NextAtLeast(target, &budget));
       if (!id) return stop_at(target - 1);
       if (*id == 0) break;
-      if (exact) {
-        ASSIGN_OR_RETURN(std::optional<uint64_t> exact_id, exact->NextAtLeast(*id, &budget));
-        if (!exact_id) return stop_at(*id - 1);
-        if (*exact_id == *id) {
-          target = *id + 1;
-          continue;
-        }
-      }
+      target = *id + 1;  // 0 after the largest id: the end
+      // Phase 0 lists the tasks with every word as typed, phase 1 the others.
+      const bool as_typed = std::all_of(forms.begin(), forms.end(), [&](const auto& form) {
+        return join.HasForm(form.first, form.second);
+      });
+      if (as_typed != (phase == 0)) continue;
       if (response->tasks_size() >= page_size) return stop_at(*id - 1);
       v1::Task task;
       ASSIGN_OR_RETURN(bool keep, load(*id, &task));
       if (keep) *response->add_tasks() = std::move(task);
-      target = *id + 1;  // 0 after the largest id: the end
     }
   }
   return absl::OkStatus();

@@ -1,14 +1,16 @@
 #include "server/model/schema.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "server/domain/dates.h"
+#include "server/domain/fingerprint.h"
 #include "server/domain/text.h"
 #include "server/domain/timeliness.h"
 #include "storage/keys.h"
@@ -66,10 +68,22 @@ std::string TasksByParentPrefix(uint64_t parent_id) {
   return key;
 }
 
-std::string PostingPrefix(bool folded, absl::string_view word) {
-  std::string prefix = folded ? "tf" : "tx";
-  keys::PutString(&prefix, word);
+std::string PostingPrefix(absl::string_view folded_word) {
+  std::string prefix = "tf";
+  keys::PutString(&prefix, folded_word);
   return prefix;
+}
+
+// 32 bits of a 64-bit hash: a collision only ranks a task among those with the words as
+// typed when it has them only folded; what a search finds does not depend on it.
+uint32_t ExactFormHash(absl::string_view word) { return static_cast<uint32_t>(Fnv1a(word)); }
+
+bool PostingHasForm(absl::string_view value, uint32_t hash) {
+  uint32_t form;
+  while (keys::GetU32(&value, &form)) {
+    if (form == hash) return true;
+  }
+  return false;
 }
 
 std::string TaskIndexSuffix(uint64_t id) {
@@ -104,20 +118,20 @@ bool ParseUnitIndexSuffix(absl::string_view suffix, std::string* code) {
   return keys::GetString(&suffix, code) && suffix.empty();
 }
 
-std::vector<std::string> UnitIndexKeys(const v1::Unit& unit) {
-  std::vector<std::string> out = {UnitsPrefix(CodeOf(unit.parent()), unit.state(), unit.kind()),
-                                  UnitsPrefix(std::nullopt, unit.state(), unit.kind())};
-  for (std::string& key : out) keys::PutString(&key, unit.code());
+IndexEntries UnitIndexEntries(const v1::Unit& unit) {
+  IndexEntries out = {{UnitsPrefix(CodeOf(unit.parent()), unit.state(), unit.kind()), ""},
+                      {UnitsPrefix(std::nullopt, unit.state(), unit.kind()), ""}};
+  for (IndexEntry& entry : out) keys::PutString(&entry.key, unit.code());
   return out;
 }
 
-std::vector<std::string> TaskIndexKeys(const v1::Task& task) {
+IndexEntries TaskIndexEntries(const v1::Task& task) {
   const uint64_t id = IdOf(task.name());
   const v1::TaskState state = task.state();
-  std::vector<std::string> out;
-  auto add = [&](std::string key) {
+  IndexEntries out;
+  auto add = [&](std::string key, std::string value = "") {
     keys::PutU64(&key, id);
-    out.push_back(std::move(key));
+    out.push_back({std::move(key), std::move(value)});
   };
   add(WithState(TasksPrefix(), state));
   add(WithState(TasksByAssigningUnitPrefix(CodeOf(task.assigning_unit())), state));
@@ -128,13 +142,18 @@ std::vector<std::string> TaskIndexKeys(const v1::Task& task) {
   }
   if (!task.parent_task().empty()) add(TasksByParentPrefix(IdOf(task.parent_task())));
   std::string text = absl::StrCat(task.title(), "\n", task.content());
-  absl::flat_hash_set<std::string> exact, folded;
-  for (std::string& token : Tokenize(text)) {
-    folded.insert(Fold(token));
-    exact.insert(std::move(token));
+  // folded word -> the hashes of its forms as typed
+  absl::flat_hash_map<std::string, std::vector<uint32_t>> forms;
+  for (const std::string& token : Tokenize(text)) {
+    forms[Fold(token)].push_back(ExactFormHash(token));
   }
-  for (const std::string& token : exact) add(PostingPrefix(false, token));
-  for (const std::string& token : folded) add(PostingPrefix(true, token));
+  for (auto& [folded, hashes] : forms) {
+    std::sort(hashes.begin(), hashes.end());
+    hashes.erase(std::unique(hashes.begin(), hashes.end()), hashes.end());
+    std::string value;
+    for (uint32_t hash : hashes) keys::PutU32(&value, hash);
+    add(PostingPrefix(folded), std::move(value));
+  }
   return out;
 }
 
@@ -209,13 +228,13 @@ std::vector<IndexRange> AssignmentRanges(const std::optional<std::string>& unit_
   return ranges;
 }
 
-std::vector<std::string> AssignmentIndexKeys(const v1::Assignment& a, uint64_t task_id,
-                                             const std::vector<std::string>& ancestry) {
+IndexEntries AssignmentIndexEntries(const v1::Assignment& a, uint64_t task_id,
+                                    const std::vector<std::string>& ancestry) {
   const uint8_t bucket = IndexBucket(a.role(), Bucket(a));
   const std::string sort = SortKey(a, task_id, ancestry.front());
-  std::vector<std::string> out = {AllAssignmentsPrefix(bucket) + sort};
+  IndexEntries out = {{AllAssignmentsPrefix(bucket) + sort, ""}};
   for (size_t i = 0; i < ancestry.size(); ++i) {
-    out.push_back(AssignmentsByUnitPrefix(ancestry[i], i == 0 ? 0 : 1, bucket) + sort);
+    out.push_back({AssignmentsByUnitPrefix(ancestry[i], i == 0 ? 0 : 1, bucket) + sort, ""});
   }
   return out;
 }

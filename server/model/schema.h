@@ -25,7 +25,14 @@ uint64_t IdOf(absl::string_view task_name);
 // ("" for the roots).
 std::string UnitsPrefix(const std::optional<std::string>& parent_code, v1::UnitState state,
                         v1::UnitKind kind);
-std::vector<std::string> UnitIndexKeys(const v1::Unit& unit);
+// An index entry: key and value (empty but for postings).
+struct IndexEntry {
+  std::string key;
+  std::string value;
+};
+using IndexEntries = std::vector<IndexEntry>;
+
+IndexEntries UnitIndexEntries(const v1::Unit& unit);
 // The unit code after a units prefix.
 bool ParseUnitIndexSuffix(absl::string_view suffix, std::string* code);
 
@@ -39,12 +46,18 @@ std::string TasksByLabelPrefix(absl::string_view label);
 std::string TasksByKindPrefix(v1::TaskKind kind);
 std::string TasksByUrgencyPrefix(v1::Urgency urgency);
 std::string TasksByParentPrefix(uint64_t parent_id);
-// The postings of one word of titles and contents: as typed, or folded (no diacritics).
-std::string PostingPrefix(bool folded, absl::string_view word);
+// The postings of one folded word (no diacritics) of titles and contents. A posting's
+// value holds ExactFormHash of each distinct form of the word as typed in that task, so
+// a search ranks the tasks that have the query's words as typed first without a second
+// posting per word.
+std::string PostingPrefix(absl::string_view folded_word);
+uint32_t ExactFormHash(absl::string_view word);
+// Whether a posting's value lists the form `hash`.
+bool PostingHasForm(absl::string_view value, uint32_t hash);
 // The task id after any task prefix above, and back.
 bool ParseTaskIndexSuffix(absl::string_view suffix, uint64_t* id);
 std::string TaskIndexSuffix(uint64_t id);
-std::vector<std::string> TaskIndexKeys(const v1::Task& task);
+IndexEntries TaskIndexEntries(const v1::Task& task);
 
 // ---- assignments: prefix bucket SORT, SORT = deadline task code ----
 // The state bucket of an assignment (COMPLETED split by lateness, keys.h) and its index
@@ -71,8 +84,8 @@ std::vector<IndexRange> AssignmentRanges(const std::optional<std::string>& unit_
 std::string AssignmentsByUnitPrefix(absl::string_view unit_code, uint8_t relation, uint8_t bucket);
 std::string AllAssignmentsPrefix(uint8_t bucket);
 // `ancestry` is the assigned unit's code, then its parent's, up to the root.
-std::vector<std::string> AssignmentIndexKeys(const v1::Assignment& a, uint64_t task_id,
-                                             const std::vector<std::string>& ancestry);
+IndexEntries AssignmentIndexEntries(const v1::Assignment& a, uint64_t task_id,
+                                    const std::vector<std::string>& ancestry);
 
 // ---- a task's history: "ht" task revision index ----
 std::string TaskHistoryPrefix(uint64_t task_id);

@@ -79,7 +79,7 @@ TEST_F(PageTokensTest, EveryListRefusesAnEditedToken) {
       return client().ListTasks(req);
     });
   }
-  for (const std::string parent : {std::string("tasks/-"), task.name()}) {
+  for (const std::string& parent : {std::string("tasks/-"), task.name()}) {
     SCOPED_TRACE(absl::StrCat("ListAssignments ", parent));
     ExpectEditedTokensRejected<v1::ListAssignmentsResponse>([&](const std::string& token) {
       v1::ListAssignmentsRequest req;

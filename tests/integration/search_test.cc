@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "server/model/schema.h"
 #include "storage/keys.h"
 #include "tests/testing/test_server.h"
 
@@ -42,12 +43,9 @@ TEST_F(SearchTest, MultiWordQueryPagesAreFullWhenOneWordIsCommon) {
       keys::PutU64(&next_id, kCommon + 100);
       txn.Put(Cf::kMeta, keys::kMetaNextTaskId, next_id);
       for (uint64_t id = 1; id <= kCommon; ++id) {
-        for (const char* index : {"tx", "tf"}) {
-          std::string key = index;
-          keys::PutString(&key, "dung");
-          keys::PutU64(&key, id);
-          txn.Put(Cf::kIndexes, key, "");
-        }
+        std::string form;
+        keys::PutU32(&form, ExactFormHash("dung"));
+        txn.Put(Cf::kIndexes, PostingPrefix("dung") + TaskIndexSuffix(id), form);
       }
       return absl::OkStatus();
     }),
@@ -90,6 +88,28 @@ TEST_F(SearchTest, RepeatedWordsAndMixedAccentsFindTheSameTasks) {
   // Neither has every word as typed, so both are folded matches, in id order.
   EXPECT_EQ(found[0].name(), exact.name());
   EXPECT_EQ(found[1].name(), folded.name());
+}
+
+// A word's posting keeps every form the task spells it in, and follows edits that change
+// only accents: the folded key stays, its forms change.
+TEST_F(SearchTest, EveryFormAsTypedCountsAndFollowsEdits) {
+  v1::Task both = MakeTask("units/H29", "Đề án và de an");
+  v1::Task folded = MakeTask("units/H29", "De an");
+  v1::Task accented = MakeTask("units/H29", "Đề án");
+  EXPECT_EQ(Names(AllTasks("", "đề án")),
+            (std::vector<std::string>{both.name(), accented.name(), folded.name()}));
+  EXPECT_EQ(Names(AllTasks("", "de an")),
+            (std::vector<std::string>{both.name(), folded.name(), accented.name()}));
+
+  v1::UpdateTaskRequest edit;
+  edit.mutable_task()->set_name(accented.name());
+  edit.mutable_task()->set_title("De an");
+  edit.mutable_update_mask()->add_paths("title");
+  ASSERT_THAT(client().UpdateTask(edit).status(), IsOk());
+  EXPECT_EQ(Names(AllTasks("", "đề án")),
+            (std::vector<std::string>{both.name(), folded.name(), accented.name()}));
+  EXPECT_EQ(Names(AllTasks("", "de an")),
+            (std::vector<std::string>{both.name(), folded.name(), accented.name()}));
 }
 
 }  // namespace
