@@ -182,7 +182,8 @@ class Store {
   // another process).
   static absl::StatusOr<std::unique_ptr<Store>> Open(const Options& options);
 
-  // Stops the writer after draining queued mutations, then closes the database.
+  // Stops the writer after draining queued mutations, flushes the memtables (unless the
+  // store failed stop), then closes the database.
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;

@@ -111,6 +111,32 @@ TEST_F(StoreTest, ConcurrentReadModifyWritesAreSerialisedAndDurable) {
   EXPECT_FALSE(Read(Cf::kEntities, absl::StrCat("item", kThreads * kEach + 1)).has_value());
 }
 
+// A clean close flushes the memtables: the next start has no write-ahead log to replay
+// (start-up time does not grow with what was written since the last flush).
+TEST_F(StoreTest, ACleanCloseLeavesNoWriteAheadLogToReplay) {
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(store_->Apply([&](Txn& txn) {
+      txn.Put(Cf::kEntities, absl::StrCat("item", i), std::string(1000, 'x'));
+      txn.Put(Cf::kIndexes, absl::StrCat("index", i), "");
+      return absl::OkStatus();
+    }).ok());
+  }
+  auto wal_bytes = [&] {
+    uintmax_t bytes = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
+      if (entry.path().extension() == ".log") bytes += entry.file_size();
+    }
+    return bytes;
+  };
+  EXPECT_GT(wal_bytes(), 100u * 1000u);
+  store_.reset();
+  EXPECT_EQ(wal_bytes(), 0u);
+  Reopen();
+  EXPECT_EQ(store_->revision(), 100);
+  EXPECT_TRUE(Read(Cf::kEntities, "item99").has_value());
+  EXPECT_TRUE(Read(Cf::kIndexes, "index99").has_value());
+}
+
 TEST_F(StoreTest, WritesQueuedTogetherShareOneWalSync) {
   // The first mutation holds the writer until 20 more are queued behind it; those 20 are
   // then one group: 20 batches, one sync. A failed and an empty mutation write nothing.
