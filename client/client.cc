@@ -127,7 +127,8 @@ Client::Client(std::shared_ptr<grpc::Channel> channel, ClientOptions options)
     : options_(std::move(options)),
       channel_(std::move(channel)),
       units_(v1::UnitService::NewStub(channel_)),
-      tasks_(v1::TaskService::NewStub(channel_)) {
+      tasks_(v1::TaskService::NewStub(channel_)),
+      reports_(v1::ReportService::NewStub(channel_)) {
   if (options_.max_retries < 0) options_.max_retries = 0;
 }
 
@@ -245,6 +246,13 @@ D06_CLIENT_RPC(tasks_, TaskService, DeclineAssignment)
 D06_CLIENT_RPC(tasks_, TaskService, RevokeAssignment)
 D06_CLIENT_RPC(tasks_, TaskService, ReopenAssignment)
 D06_CLIENT_RPC(tasks_, TaskService, ListTaskEvents)
+D06_CLIENT_RPC(tasks_, TaskService, RequestExtension)
+D06_CLIENT_RPC(tasks_, TaskService, ApproveExtension)
+D06_CLIENT_RPC(tasks_, TaskService, RefuseExtension)
+D06_CLIENT_RPC(tasks_, TaskService, UrgeAssignment)
+D06_CLIENT_RPC(tasks_, TaskService, ListUrges)
+
+D06_CLIENT_RPC(reports_, ReportService, GetSummary)
 
 #undef D06_CLIENT_RPC
 

@@ -45,6 +45,7 @@
 #include "absl/time/time.h"
 #include "d06/v1/api_names.h"
 #include "d06/v1/common.pb.h"
+#include "d06/v1/report.grpc.pb.h"
 #include "d06/v1/task.grpc.pb.h"
 #include "d06/v1/unit.grpc.pb.h"
 
@@ -124,6 +125,16 @@ class Client {
   absl::StatusOr<v1::ReopenAssignmentResponse> ReopenAssignment(
       v1::ReopenAssignmentRequest req);
   absl::StatusOr<v1::ListTaskEventsResponse> ListTaskEvents(v1::ListTaskEventsRequest req);
+  absl::StatusOr<v1::RequestExtensionResponse> RequestExtension(
+      v1::RequestExtensionRequest req);
+  absl::StatusOr<v1::ApproveExtensionResponse> ApproveExtension(
+      v1::ApproveExtensionRequest req);
+  absl::StatusOr<v1::RefuseExtensionResponse> RefuseExtension(v1::RefuseExtensionRequest req);
+  absl::StatusOr<v1::UrgeAssignmentResponse> UrgeAssignment(v1::UrgeAssignmentRequest req);
+  absl::StatusOr<v1::ListUrgesResponse> ListUrges(v1::ListUrgesRequest req);
+
+  // ReportService.
+  absl::StatusOr<v1::GetSummaryResponse> GetSummary(v1::GetSummaryRequest req);
 
  private:
   // Call + retry + status conversion for one unary RPC (defined in client.cc).
@@ -140,6 +151,7 @@ class Client {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::UnitService::Stub> units_;
   std::unique_ptr<v1::TaskService::Stub> tasks_;
+  std::unique_ptr<v1::ReportService::Stub> reports_;
 };
 
 namespace client {

@@ -358,6 +358,9 @@ for size in $SIZES; do
       wait_quiet
       run_loadgen "$D06_PID" "list ${size} ${inflight}" --scenario=list_page \
         --inflight="$inflight" "${LOAD_FLAGS[@]}" "${EXTRA_FLAGS[@]}"
+      wait_quiet
+      run_loadgen "$D06_PID" "summary ${size} ${inflight}" --scenario=summary \
+        --inflight="$inflight" "${LOAD_FLAGS[@]}" "${EXTRA_FLAGS[@]}"
     done
   done
   inflight=${INFLIGHTS[${#INFLIGHTS[@]} - 1]}

@@ -236,6 +236,9 @@ def main(results_path, out_path):
         for size in sizes:
             row(f"ListAssignments page of 100, {size:,} assignments", res.best(f"list {size} {n}"),
                 n, base)
+        for size in sizes:
+            row(f"GetSummary of the province by department, {size:,} assignments",
+                res.best(f"summary {size} {n}"), n, base)
         if have_etcd:
             row("etcd Put, 300 bytes", etcd.get(n), n, base)
     w("")
@@ -293,6 +296,7 @@ def main(results_path, out_path):
 
     # ---- list page at two sizes -----------------------------------------------------------
     list_ratio_p50 = list_ratio_tp = None
+    summary_ratio_p50 = summary_ratio_tp = None
     w("## A list page at two database sizes")
     w("")
     if sizes:
@@ -330,6 +334,19 @@ def main(results_path, out_path):
             w("")
             w(f"Cost at {large:,} over cost at {small:,}: **{fmt(list_ratio_p50)}** by p50 "
               f"latency at {lo} in flight, **{fmt(list_ratio_tp)}** by throughput at {hi}.")
+            summary_ratio_p50 = ratio(latency(res.best(f"summary {large} {lo}"), "p50"),
+                                      latency(res.best(f"summary {small} {lo}"), "p50"))
+            summary_ratio_tp = ratio(throughput(res.best(f"summary {small} {hi}")),
+                                     throughput(res.best(f"summary {large} {hi}")))
+            w("")
+            w("Today's province summary on the same servers: `GetSummary(unit=\"units/H98\", "
+              "group_by=SUMMARY_GROUP_BY_CHILD_UNIT)` (the province and its 99 departments, a "
+              "row each), read from the report counters. p50 at "
+              f"{lo} in flight: {fmt(latency(res.best(f'summary {small} {lo}'), 'p50'))} ms at "
+              f"{small:,}, {fmt(latency(res.best(f'summary {large} {lo}'), 'p50'))} ms at "
+              f"{large:,}. Cost at {large:,} over cost at {small:,}: "
+              f"**{fmt(summary_ratio_p50)}** by p50 latency at {lo} in flight, "
+              f"**{fmt(summary_ratio_tp)}** by throughput at {hi}.")
         w("")
         preload_cmd = (res.one(f"preload {large}") or {}).get("cmd")
         if preload_cmd:
@@ -442,8 +459,13 @@ def main(results_path, out_path):
              f"(throughput at {hi}); {large:,} over {small:,}", at_most(worst, 1.5))
     else:
         goal("List page cost ratio ≤ 1.5", "needs two sizes", None)
-    goal("Today's province summary: the same ratio ≤ 1.5",
-         "the reports issue adds that scenario", None)
+    if summary_ratio_p50 is not None:
+        worst = max(summary_ratio_p50, summary_ratio_tp or 0)
+        goal(f"Today's province summary: the same ratio ≤ 1.5{size_note}",
+             f"{fmt(summary_ratio_p50)} (p50 at {lo} in flight), {fmt(summary_ratio_tp)} "
+             f"(throughput at {hi}); {large:,} over {small:,}", at_most(worst, 1.5))
+    else:
+        goal("Today's province summary: the same ratio ≤ 1.5", "needs two sizes", None)
     s = sized.get(large)
     if s:
         hwm_kb = max(s["vm_hwm_kb"], s["vm_hwm_writes_kb"])

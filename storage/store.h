@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -141,6 +142,9 @@ class Txn {
   const std::vector<v1::Event>& events() const { return events_; }
   // The next value of the metadata counter `name` (starting at 1), staged in this batch.
   absl::StatusOr<uint64_t> NextCounter(absl::string_view name);
+  // Sums a mutation accumulates by key before it writes them (e.g. counters that several
+  // changes of one mutation touch); the store neither reads nor writes them itself.
+  std::map<std::string, int64_t>& sums() { return sums_; }
   bool empty() const;
 
  private:
@@ -152,6 +156,7 @@ class Txn {
   std::unique_ptr<rocksdb::WriteBatch> batch_;
   std::vector<v1::Event> events_;
   std::vector<std::pair<std::string, uint64_t>> counters_;
+  std::map<std::string, int64_t> sums_;
 };
 
 class Store {

@@ -3,6 +3,7 @@
 #include <functional>
 #include <utility>
 
+#include "d06/v1/report.grpc.pb.h"
 #include "d06/v1/task.grpc.pb.h"
 #include "d06/v1/unit.grpc.pb.h"
 
@@ -56,7 +57,8 @@ void CopyReason(const Request& request, TransitionArgs* args) {
 std::unique_ptr<MethodTable> NewCoreMethodTable(Core* core) {
   using namespace v1;  // NOLINT(google-build-using-namespace): the request/response names
   auto t = std::make_unique<MethodTable>(
-      std::vector<std::string>{UnitService::service_full_name(), TaskService::service_full_name()});
+      std::vector<std::string>{UnitService::service_full_name(), TaskService::service_full_name(),
+                               ReportService::service_full_name()});
   const std::string units = std::string(UnitService::service_full_name()) + ".";
   const std::string tasks = std::string(TaskService::service_full_name()) + ".";
   t->AddUnary(units + "CreateUnit", Write(core, &Core::CreateUnit));
@@ -101,6 +103,13 @@ std::unique_ptr<MethodTable> NewCoreMethodTable(Core* core) {
   t->AddUnary(tasks + "ReopenAssignment",
               Transit<ReopenAssignmentRequest, ReopenAssignmentResponse>(
                   core, Action::kReopen, CopyReason<ReopenAssignmentRequest>));
+  t->AddUnary(tasks + "RequestExtension", Write(core, &Core::RequestExtension));
+  t->AddUnary(tasks + "ApproveExtension", Write(core, &Core::ApproveExtension));
+  t->AddUnary(tasks + "RefuseExtension", Write(core, &Core::RefuseExtension));
+  t->AddUnary(tasks + "UrgeAssignment", Write(core, &Core::UrgeAssignment));
+  t->AddUnary(tasks + "ListUrges", Read(core, &Core::ListUrges));
+  t->AddUnary(std::string(ReportService::service_full_name()) + ".GetSummary",
+              Read(core, &Core::GetSummary));
   t->Seal();
   return t;
 }

@@ -70,8 +70,12 @@ absl::Status Core::AddAssignment(Txn& txn, const ChangeContext& change, const v1
   assignment->clear_progress_note();
   assignment->clear_submit_date();
   assignment->clear_last_reason();
+  assignment->clear_extension_count();
+  assignment->clear_pending_extension();
+  assignment->clear_submit_deadline();
+  assignment->clear_urge_count();
   *assignment->mutable_create_time() = ToTimestamp(change.time);
-  RETURN_IF_ERROR(WriteAssignment(txn, change, task_id, nullptr, assignment,
+  RETURN_IF_ERROR(WriteAssignment(txn, change, task, nullptr, assignment,
                                   v1::EVENT_ACTION_CREATE_ASSIGNMENT, {})
                       .status());
   existing->push_back(*assignment);
@@ -121,13 +125,10 @@ void Core::Transition(const Caller& caller, const Message& request, const Transi
                                                 const ChangeContext& change) -> absl::Status {
         const ReadView& reader = txn.reader();
         const std::string name = AssignmentName(id.task_id, id.unit_code);
-        ASSIGN_OR_RETURN(std::optional<v1::Assignment> stored,
-                         LoadAssignment(reader, id.task_id, id.unit_code));
-        if (!stored) return NotFound(name);
-        const v1::Assignment before = *std::move(stored);
-        RETURN_IF_ERROR(CheckEtag("etag", args.etag, before.etag(), name));
-        ASSIGN_OR_RETURN(v1::Task task, RequireTask(reader, id.task_id));
-        RETURN_IF_ERROR(TaskNotCancelled(task));
+        ASSIGN_OR_RETURN(AssignmentOfTask found,
+                         RequireChangeableAssignment(reader, id.task_id, id.unit_code, args.etag));
+        const v1::Assignment& before = found.assignment;
+        const v1::Task& task = found.task;
         ASSIGN_OR_RETURN(v1::AssignmentState next, NextState(before.state(), args.action));
         if (args.action == Action::kReopen && before.role() == v1::ASSIGNMENT_ROLE_LEAD &&
             !IsLive(before.state())) {
@@ -152,8 +153,9 @@ void Core::Transition(const Caller& caller, const Message& request, const Transi
             break;
           case Action::kSubmit:
             *a.mutable_submit_date() = ToDate(DayInVietnam(now));
+            *a.mutable_submit_deadline() = a.deadline();
             if (!note.empty()) a.set_progress_note(note);
-            changed = {"state", "submit_date", "progress_note"};
+            changed = {"state", "submit_date", "submit_deadline", "progress_note"};
             break;
           case Action::kApprove:
             a.set_progress_percent(100);
@@ -169,7 +171,11 @@ void Core::Transition(const Caller& caller, const Message& request, const Transi
           case Action::kStart:
             break;
         }
-        ASSIGN_OR_RETURN(v1::Event * event, WriteAssignment(txn, change, id.task_id, &before, &a,
+        if (!IsOpen(next) && a.has_pending_extension()) {
+          a.clear_pending_extension();  // no deadline to extend any more
+          changed.push_back("pending_extension");
+        }
+        ASSIGN_OR_RETURN(v1::Event * event, WriteAssignment(txn, change, task, &before, &a,
                                                             EventActionFor(args.action), changed));
         event->set_reason(ActionNeedsReason(args.action) ? reason : note);
         *out = a;

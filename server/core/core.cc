@@ -10,6 +10,7 @@
 #include "server/domain/fingerprint.h"
 #include "server/domain/timeliness.h"
 #include "server/domain/validation.h"
+#include "server/model/report_counters.h"
 #include "storage/status_macros.h"
 
 namespace d06 {
@@ -17,7 +18,7 @@ namespace d06 {
 Core::Core(Store* store, CoreOptions options) : store_(store), options_(std::move(options)) {}
 
 void Core::Decorate(v1::Assignment* a, absl::CivilDay today) const {
-  a->set_timeliness(ComputeTimeliness({a->state(), a->deadline(), a->submit_date()}, today,
+  a->set_timeliness(ComputeTimeliness(TimelinessInputOf(*a), today,
                                       options_.due_soon_days));
 }
 
@@ -47,7 +48,9 @@ void Core::Mutate(const Caller& caller, const std::string& request_id,
             return absl::OkStatus();  // the first answer, nothing written
           }
         }
-        RETURN_IF_ERROR(body(txn, ChangeContext{actor, request_id, options_.clock->Now()}));
+        const ChangeContext change{actor, request_id, options_.clock->Now()};
+        RETURN_IF_ERROR(body(txn, change));
+        RETURN_IF_ERROR(FlushReportCounters(txn, DayNumber(DayInVietnam(change.time))));
         if (!request_id.empty()) {
           PutIdempotencyRecord(txn, request_id, {fingerprint, response->SerializeAsString()});
         }
@@ -57,13 +60,13 @@ void Core::Mutate(const Caller& caller, const std::string& request_id,
 }
 
 absl::StatusOr<v1::Event*> Core::WriteAssignment(Txn& txn, const ChangeContext& change,
-                                                 uint64_t task_id, const v1::Assignment* before,
+                                                 const v1::Task& task, const v1::Assignment* before,
                                                  v1::Assignment* after, v1::EventAction action,
                                                  const std::vector<std::string>& changed) const {
   *after->mutable_update_time() = ToTimestamp(change.time);
   after->set_etag(Etag(txn.revision()));
   Decorate(after, DayInVietnam(change.time));
-  ASSIGN_OR_RETURN(v1::Event * event, PutAssignment(txn, change, task_id, before, *after, action));
+  ASSIGN_OR_RETURN(v1::Event * event, PutAssignment(txn, change, task, before, *after, action));
   for (const std::string& field : changed) event->add_changed_fields(field);
   return event;
 }

@@ -14,7 +14,7 @@
 // (stale: ABORTED/STALE_ETAG).
 //
 // The operations are defined one file per resource: units.cc, tasks.cc, assignments.cc,
-// history.cc, and the list planners task_queries.cc, assignment_queries.cc.
+// extensions.cc, history.cc, reports.cc, and the list planners task_queries.cc, assignment_queries.cc.
 //
 // Thread-safe.
 #ifndef D06_SERVER_CORE_CORE_H_
@@ -26,6 +26,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/civil_time.h"
+#include "d06/v1/report.pb.h"
 #include "d06/v1/task.pb.h"
 #include "d06/v1/unit.pb.h"
 #include "server/domain/caller.h"
@@ -41,6 +42,9 @@ struct CoreOptions {
   int due_soon_days = 3;
   // Source of "now". Not owned; never null.
   const Clock* clock = Clock::System();
+  // Extensions an assignment may have approved; a request beyond is
+  // FAILED_PRECONDITION/EXTENSION_LIMIT.
+  int max_extensions = 2;
 };
 
 // The arguments shared by every assignment transition request.
@@ -96,6 +100,22 @@ class Core {
   absl::Status ListAssignments(const Caller& caller, const v1::ListAssignmentsRequest& request,
                                v1::ListAssignmentsResponse* response) const;
 
+  // Extensions (gia hạn) and urges (đôn đốc): extensions.cc.
+  void RequestExtension(const Caller& caller, const v1::RequestExtensionRequest& request,
+                        v1::RequestExtensionResponse* response, Done done);
+  void ApproveExtension(const Caller& caller, const v1::ApproveExtensionRequest& request,
+                        v1::ApproveExtensionResponse* response, Done done);
+  void RefuseExtension(const Caller& caller, const v1::RefuseExtensionRequest& request,
+                       v1::RefuseExtensionResponse* response, Done done);
+  void UrgeAssignment(const Caller& caller, const v1::UrgeAssignmentRequest& request,
+                      v1::UrgeAssignmentResponse* response, Done done);
+  absl::Status ListUrges(const Caller& caller, const v1::ListUrgesRequest& request,
+                         v1::ListUrgesResponse* response) const;
+
+  // Reports: reports.cc.
+  absl::Status GetSummary(const Caller& caller, const v1::GetSummaryRequest& request,
+                          v1::GetSummaryResponse* response) const;
+
   // History.
   absl::Status ListTaskEvents(const Caller& caller, const v1::ListTaskEventsRequest& request,
                               v1::ListTaskEventsResponse* response) const;
@@ -114,9 +134,21 @@ class Core {
   // gives `after` its update time, etag and timeliness. Returns the event for the caller
   // to add a reason.
   absl::StatusOr<v1::Event*> WriteAssignment(Txn& txn, const ChangeContext& change,
-                                             uint64_t task_id, const v1::Assignment* before,
+                                             const v1::Task& task, const v1::Assignment* before,
                                              v1::Assignment* after, v1::EventAction action,
                                              const std::vector<std::string>& changed) const;
+
+  // Decides the pending extension of an assignment (approve or refuse) with `note`.
+  void DecideExtension(const Caller& caller, const google::protobuf::Message& request,
+                       const std::string& name, const std::string& etag,
+                       const std::string& request_id, std::string note, bool approve,
+                       v1::Assignment* out, Done done);
+  // One page of a task's history, the events `keep` accepts; `scope` binds page tokens.
+  absl::Status ListHistory(uint64_t task_id, absl::string_view scope, int page_size,
+                           const std::string& page_token,
+                           const std::function<bool(const v1::Event&)>& keep,
+                           google::protobuf::RepeatedPtrField<v1::Event>* events,
+                           std::string* next_page_token) const;
 
   // Checks a new assignment's own fields before the writer runs; returns its unit code.
   // `field` names it in errors ("assignment", "assignments[2]").

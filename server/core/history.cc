@@ -1,4 +1,4 @@
-// A task's audit history, in the order it happened.
+// A task's audit history, in the order it happened, and the urges of an assignment in it.
 #include <algorithm>
 #include <optional>
 #include <string>
@@ -21,25 +21,35 @@
 
 namespace d06 {
 
+absl::Status Core::ListHistory(uint64_t task_id, absl::string_view scope, int page_size,
+                              const std::string& page_token,
+                              const std::function<bool(const v1::Event&)>& keep,
+                              google::protobuf::RepeatedPtrField<v1::Event>* events,
+                              std::string* next_page_token) const {
+  ASSIGN_OR_RETURN(std::string after, DecodePageToken(page_token, scope));
+  auto view = store_->Snapshot();
+  RETURN_IF_ERROR(RequireTask(*view, task_id).status());
+  std::function<absl::StatusOr<bool>(absl::string_view, v1::Event*)> match =
+      [&](absl::string_view suffix, v1::Event* event) -> absl::StatusOr<bool> {
+    ASSIGN_OR_RETURN(std::optional<v1::Event> found, LoadHistoryEvent(*view, suffix));
+    if (!found || (keep && !keep(*found))) return false;
+    *event = *std::move(found);
+    return true;
+  };
+  ASSIGN_OR_RETURN(std::string next,
+                   CollectPage(*view, Cf::kIndexes, {{TaskHistoryPrefix(task_id), "", ""}}, after,
+                               PageSize(page_size), match, events));
+  if (!next.empty()) *next_page_token = EncodePageToken(scope, next);
+  return absl::OkStatus();
+}
+
 absl::Status Core::ListTaskEvents(const Caller& caller, const v1::ListTaskEventsRequest& request,
                                   v1::ListTaskEventsResponse* response) const {
   RETURN_IF_ERROR(CheckPageSize(request.page_size()));
   ASSIGN_OR_RETURN(uint64_t id, ParseTaskName("parent", request.parent()));
-  const std::string scope = absl::StrCat("events\n", request.parent());
-  ASSIGN_OR_RETURN(std::string after, DecodePageToken(request.page_token(), scope));
-  auto view = store_->Snapshot();
-  RETURN_IF_ERROR(RequireTask(*view, id).status());
-  std::function<absl::StatusOr<bool>(absl::string_view, v1::Event*)> match =
-      [&](absl::string_view suffix, v1::Event* event) -> absl::StatusOr<bool> {
-    ASSIGN_OR_RETURN(std::optional<v1::Event> found, LoadHistoryEvent(*view, suffix));
-    if (found) *event = *std::move(found);
-    return found.has_value();
-  };
-  ASSIGN_OR_RETURN(std::string next,
-                   CollectPage(*view, Cf::kIndexes, {{TaskHistoryPrefix(id), "", ""}}, after,
-                               PageSize(request.page_size()), match, response->mutable_events()));
-  if (!next.empty()) response->set_next_page_token(EncodePageToken(scope, next));
-  return absl::OkStatus();
+  return ListHistory(id, absl::StrCat("events\n", request.parent()), request.page_size(),
+                     request.page_token(), nullptr, response->mutable_events(),
+                     response->mutable_next_page_token());
 }
 
 }  // namespace d06

@@ -35,6 +35,19 @@ absl::StatusOr<v1::Task> RequireTask(const ReadView& view, uint64_t id) {
   return *std::move(task);
 }
 
+absl::StatusOr<AssignmentOfTask> RequireChangeableAssignment(const ReadView& view,
+                                                             uint64_t task_id,
+                                                             const std::string& code,
+                                                             absl::string_view etag) {
+  const std::string name = AssignmentName(task_id, code);
+  ASSIGN_OR_RETURN(std::optional<v1::Assignment> stored, LoadAssignment(view, task_id, code));
+  if (!stored) return NotFound(name);
+  RETURN_IF_ERROR(CheckEtag("etag", etag, stored->etag(), name));
+  ASSIGN_OR_RETURN(v1::Task task, RequireTask(view, task_id));
+  RETURN_IF_ERROR(TaskNotCancelled(task));
+  return AssignmentOfTask{*std::move(stored), std::move(task)};
+}
+
 // The task's live lead other than the assignment named `except`, or null.
 const v1::Assignment* LiveLead(const std::vector<v1::Assignment>& assignments,
                                absl::string_view except) {

@@ -36,6 +36,19 @@ absl::Status RequireActiveUnit(const ReadView& view, absl::string_view field,
 // FAILED_PRECONDITION/TASK_CANCELLED for a cancelled task.
 absl::Status TaskNotCancelled(const v1::Task& task);
 
+// An assignment about to change, with its task.
+struct AssignmentOfTask {
+  v1::Assignment assignment;
+  v1::Task task;
+};
+// The assignment `code` of task `task_id` (NOT_FOUND), its etag when `etag` is set
+// (ABORTED/STALE_ETAG) and its task, not cancelled (FAILED_PRECONDITION/TASK_CANCELLED):
+// the checks every change of an assignment makes first, in this order.
+absl::StatusOr<AssignmentOfTask> RequireChangeableAssignment(const ReadView& view,
+                                                             uint64_t task_id,
+                                                             const std::string& code,
+                                                             absl::string_view etag);
+
 // The task's live lead other than the assignment named `except`, or null.
 const v1::Assignment* LiveLead(const std::vector<v1::Assignment>& assignments,
                                absl::string_view except);

@@ -120,7 +120,7 @@ void Core::UpdateTask(const Caller& caller, const v1::UpdateTaskRequest& request
             }
             v1::Assignment a = old;
             *a.mutable_deadline() = task.deadline();
-            RETURN_IF_ERROR(WriteAssignment(txn, change, id, &old, &a,
+            RETURN_IF_ERROR(WriteAssignment(txn, change, task, &old, &a,
                                             v1::EVENT_ACTION_UPDATE_ASSIGNMENT, {"deadline"})
                                 .status());
           }
@@ -159,8 +159,9 @@ void Core::CancelTask(const Caller& caller, const v1::CancelTaskRequest& request
           v1::Assignment a = before;
           a.set_state(*revoked);
           a.set_last_reason(reason);
+          a.clear_pending_extension();
           ASSIGN_OR_RETURN(v1::Event * e,
-                           WriteAssignment(txn, change, id, &before, &a, v1::EVENT_ACTION_REVOKE,
+                           WriteAssignment(txn, change, task, &before, &a, v1::EVENT_ACTION_REVOKE,
                                            {"state", "last_reason"}));
           e->set_reason(reason);
         }

@@ -27,12 +27,14 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "host:port to serve gRPC on");
 ABSL_FLAG(std::string, data_dir, "",
           "RocksDB data directory (default $XDG_DATA_HOME/d06 or ~/.local/share/d06)");
 ABSL_FLAG(int, due_soon_days, 3, "an open assignment due within this many days is DUE_SOON");
+ABSL_FLAG(int, max_extensions, 2,
+          "extensions (gia hạn) an assignment may have approved; a request beyond is refused");
 
 int main(int argc, char** argv) {
   d06::InitFlagsUsage(__FILE__,
                       "the Đề án 06 task-tracking server (gRPC over an embedded RocksDB "
                       "database).\n"
-                      "Usage: d06d [--listen=host:port] [--data_dir=DIR] [--due_soon_days=N]");
+                      "Usage: d06d [--listen=host:port] [--data_dir=DIR] [--due_soon_days=N] [--max_extensions=N]");
   absl::ParseCommandLine(argc, argv);
 
   // Signals are taken by sigwait below, not by whichever thread they hit.
@@ -47,6 +49,7 @@ int main(int argc, char** argv) {
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   if (options.data_dir.empty()) options.data_dir = DefaultDataDir();
   options.due_soon_days = absl::GetFlag(FLAGS_due_soon_days);
+  options.max_extensions = absl::GetFlag(FLAGS_max_extensions);
 
   auto server = d06::Server::Start(options);
   if (!server.ok()) {

@@ -129,7 +129,8 @@ class ServerImpl final : public Server {
         store_(std::move(store)),
         core_(store_.get(),
               CoreOptions{options.due_soon_days,
-                          options.clock ? options.clock : Clock::System()}),
+                          options.clock ? options.clock : Clock::System(),
+                          options.max_extensions}),
         methods_(api::NewCoreMethodTable(&core_)),
         services_(api::NewGrpcServices(*methods_)) {
     methods_->set_gate(&gate_);
@@ -221,6 +222,10 @@ class ServerImpl final : public Server {
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   if (options.data_dir.empty()) return absl::InvalidArgumentError("--data_dir is required");
   RETURN_IF_ERROR(ValidateDueSoonDays(options.due_soon_days));
+  if (options.max_extensions < 0 || options.max_extensions > 100) {
+    return absl::InvalidArgumentError(absl::StrCat("--max_extensions must be within 0..100, not ",
+                                                   options.max_extensions));
+  }
   std::string host, port;
   if (!SplitHostPort(options.listen_address, &host, &port)) {
     return NotAHostPort(options.listen_address);

@@ -38,6 +38,8 @@ struct ServerOptions {
   std::string data_dir;
   // An open assignment whose deadline is at most this many days away is DUE_SOON.
   int due_soon_days = 3;
+  // Extensions an assignment may have approved (0..100).
+  int max_extensions = 2;
   // Source of "now"; null means the system clock. Not owned; must outlive the server.
   const Clock* clock = nullptr;
   // For tests only (Store::Options::file_system): the file system the store writes

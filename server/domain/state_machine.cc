@@ -123,6 +123,15 @@ absl::StatusOr<AssignmentState> NextState(AssignmentState from, Action action) {
                {{"state", state}, {"action", std::string(ActionName(action))}});
 }
 
+absl::Status NotAllowedIn(AssignmentState from, absl::string_view action,
+                          absl::string_view allowed) {
+  const std::string state = ShortName(from);
+  return Error(absl::StatusCode::kFailedPrecondition, v1::reason::kInvalidTransition,
+               absl::StrCat("cannot ", action, " an assignment that is ", state,
+                            "; only while it is ", allowed),
+               {{"state", state}, {"action", std::string(action)}});
+}
+
 v1::EventAction EventActionFor(Action a) {
   switch (a) {
     case Action::kStart:

@@ -59,6 +59,12 @@ bool ActionNeedsReason(Action a);
 // "cannot start an assignment that is COMPLETED; allowed: reopen".
 absl::StatusOr<v1::AssignmentState> NextState(v1::AssignmentState from, Action action);
 
+// FAILED_PRECONDITION/INVALID_TRANSITION for an action outside the table (e.g.
+// "request_extension", "urge") that `from` does not allow; `allowed` says in which states
+// it is, e.g. "NOT_STARTED or IN_PROGRESS".
+absl::Status NotAllowedIn(v1::AssignmentState from, absl::string_view action,
+                          absl::string_view allowed);
+
 // The audit event action recording `a`, e.g. Action::kStart -> EVENT_ACTION_START.
 v1::EventAction EventActionFor(Action a);
 

@@ -7,6 +7,12 @@
 
 namespace d06 {
 
+TimelinessInput TimelinessInputOf(const v1::Assignment& a) {
+  return {a.state(),
+          a.state() == v1::ASSIGNMENT_STATE_COMPLETED ? a.submit_deadline() : a.deadline(),
+          a.submit_date()};
+}
+
 v1::Timeliness ComputeTimeliness(const TimelinessInput& in, absl::CivilDay today,
                                  int due_soon_days) {
   const bool has_deadline = !IsZeroDate(in.deadline);

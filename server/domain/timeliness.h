@@ -37,6 +37,10 @@ struct TimelinessInput {
   v1::Date submit_date;
 };
 
+// The input of an assignment: a COMPLETED one is judged against the deadline in force
+// when its completion was reported (submit_deadline), not a deadline changed afterwards.
+TimelinessInput TimelinessInputOf(const v1::Assignment& a);
+
 // The timeliness of `in` on `today` with a due-soon window of `due_soon_days`:
 //   DECLINED, REVOKED                  -> NOT_APPLICABLE
 //   COMPLETED, no deadline             -> COMPLETED_ON_TIME

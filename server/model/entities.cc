@@ -6,6 +6,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "server/domain/dates.h"
+#include "server/model/report_counters.h"
 #include "server/model/schema.h"
 #include "storage/keys.h"
 #include "storage/status_macros.h"
@@ -126,11 +127,13 @@ v1::Event* PutTask(Txn& txn, const ChangeContext& change, const v1::Task* before
   return event;
 }
 
-absl::StatusOr<v1::Event*> PutAssignment(Txn& txn, const ChangeContext& change, uint64_t task_id,
-                                         const v1::Assignment* before, const v1::Assignment& after,
-                                         v1::EventAction action) {
+absl::StatusOr<v1::Event*> PutAssignment(Txn& txn, const ChangeContext& change,
+                                         const v1::Task& task, const v1::Assignment* before,
+                                         const v1::Assignment& after, v1::EventAction action) {
+  const uint64_t task_id = IdOf(task.name());
   const std::string code = CodeOf(after.unit());
   ASSIGN_OR_RETURN(std::vector<std::string> ancestry, Ancestry(txn.reader(), code));
+  StageLeadChange(txn, task, before, after, ancestry);
   MoveIndexes(txn,
               before ? AssignmentIndexEntries(*before, task_id, ancestry) : IndexEntries(),
               AssignmentIndexEntries(after, task_id, ancestry));

@@ -56,10 +56,11 @@ v1::Event* PutUnit(Txn& txn, const ChangeContext& change, const v1::Unit* before
 v1::Event* PutTask(Txn& txn, const ChangeContext& change, const v1::Task* before,
                    const v1::Task& after, v1::EventAction action);
 // Also records the old and new state on the event; `after.timeliness` is not stored (it
-// is derived on every read). Reads the unit tree for the ancestry index.
-absl::StatusOr<v1::Event*> PutAssignment(Txn& txn, const ChangeContext& change, uint64_t task_id,
-                                         const v1::Assignment* before, const v1::Assignment& after,
-                                         v1::EventAction action);
+// is derived on every read). Reads the unit tree for the ancestry index, and stages the
+// change of a lead's report counters (report_counters.h).
+absl::StatusOr<v1::Event*> PutAssignment(Txn& txn, const ChangeContext& change,
+                                         const v1::Task& task, const v1::Assignment* before,
+                                         const v1::Assignment& after, v1::EventAction action);
 
 // ---- task ids and idempotency records ----
 // The next task id (from 1), staged in `txn`.

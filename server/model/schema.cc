@@ -118,6 +118,18 @@ bool ParseUnitIndexSuffix(absl::string_view suffix, std::string* code) {
   return keys::GetString(&suffix, code) && suffix.empty();
 }
 
+std::string ChildUnitsPrefix(absl::string_view parent_code) {
+  std::string key = "up";
+  keys::PutString(&key, parent_code);
+  return key;
+}
+
+bool ParseChildUnitSuffix(absl::string_view suffix, std::string* code) {
+  uint8_t state, kind;
+  return keys::GetU8(&suffix, &state) && keys::GetU8(&suffix, &kind) &&
+         ParseUnitIndexSuffix(suffix, code);
+}
+
 IndexEntries UnitIndexEntries(const v1::Unit& unit) {
   IndexEntries out = {{UnitsPrefix(CodeOf(unit.parent()), unit.state(), unit.kind()), ""},
                       {UnitsPrefix(std::nullopt, unit.state(), unit.kind()), ""}};
@@ -159,7 +171,7 @@ IndexEntries TaskIndexEntries(const v1::Task& task) {
 
 uint8_t Bucket(const v1::Assignment& a) {
   if (a.state() == v1::ASSIGNMENT_STATE_COMPLETED &&
-      ComputeTimeliness({a.state(), a.deadline(), a.submit_date()}, absl::CivilDay(), 0) ==
+      ComputeTimeliness(TimelinessInputOf(a), absl::CivilDay(), 0) ==
           v1::TIMELINESS_COMPLETED_LATE) {
     return keys::kBucketCompletedLate;
   }

@@ -35,6 +35,9 @@ using IndexEntries = std::vector<IndexEntry>;
 IndexEntries UnitIndexEntries(const v1::Unit& unit);
 // The unit code after a units prefix.
 bool ParseUnitIndexSuffix(absl::string_view suffix, std::string* code);
+// Every child of `parent_code`, whatever its state and kind; the child's code after it.
+std::string ChildUnitsPrefix(absl::string_view parent_code);
+bool ParseChildUnitSuffix(absl::string_view suffix, std::string* code);
 
 // ---- tasks: prefix [state] u64 id ----
 // Tasks by state, assigning unit, label, kind or urgency are ranges of

@@ -33,6 +33,8 @@
 //   list_page             ListAssignments of one unit with a state filter, page_size 100;
 //                         --preload_assignments=N first creates N assignments (tasks of
 //                         three, the listed unit leading each; every 4th lead started).
+//   summary               ReportService/GetSummary of the province H98 by department
+//                         (today's province summary); preloads as list_page does.
 //   etcd_put              etcdserverpb.KV/Put of a 300-byte value under a new key.
 //   wait_serving          polls grpc.health.v1.Health/Check until SERVING (start-up time:
 //                         prints the wall clock at which it was first SERVING).
@@ -86,7 +88,7 @@
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "server address host:port (loopback)");
 ABSL_FLAG(std::string, scenario, "empty",
           "empty, create_task, create_task_assigned, transitions, get_task, get_assignment, "
-          "list_page, etcd_put or wait_serving");
+          "list_page, summary, etcd_put or wait_serving");
 ABSL_FLAG(int, inflight, 1, "requests kept in flight (closed loop)");
 ABSL_FLAG(absl::Duration, warmup, absl::Seconds(1), "load before the measured window");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(5), "the measured window");
@@ -480,6 +482,7 @@ const std::string kCreateTask = "/d06.v1.TaskService/CreateTask";
 const std::string kGetTask = "/d06.v1.TaskService/GetTask";
 const std::string kGetAssignment = "/d06.v1.TaskService/GetAssignment";
 const std::string kListAssignments = "/d06.v1.TaskService/ListAssignments";
+const std::string kGetSummary = "/d06.v1.ReportService/GetSummary";
 const std::string kStart = "/d06.v1.TaskService/StartAssignment";
 const std::string kProgress = "/d06.v1.TaskService/ReportAssignmentProgress";
 const std::string kSubmit = "/d06.v1.TaskService/SubmitAssignment";
@@ -941,9 +944,19 @@ class PreloadGenerator : public Generator {
   std::vector<std::string> pending_start_;
 };
 
+// The list page, or (`summary`) today's province summary by department; both over the
+// same preload.
 class ListPageScenario : public Scenario {
  public:
-  ListPageScenario() {
+  explicit ListPageScenario(bool summary) : summary_(summary) {
+    if (summary) {
+      v1::GetSummaryRequest req;
+      req.set_unit(absl::StrCat("units/", kProvince));
+      req.set_group_by(v1::SUMMARY_GROUP_BY_CHILD_UNIT);
+      body_ = ToBuffer(req);
+      bytes_ = static_cast<int64_t>(req.ByteSizeLong());
+      return;
+    }
     v1::ListAssignmentsRequest req;
     req.set_parent("tasks/-");
     req.set_page_size(100);
@@ -970,14 +983,14 @@ class ListPageScenario : public Scenario {
     return absl::OkStatus();
   }
   bool Next(int, Call* call) override {
-    call->method = &kListAssignments;
+    call->method = summary_ ? &kGetSummary : &kListAssignments;
     call->body = body_;
     return true;
   }
   // Samples the page length: the first answer of each slot and every 64th after it.
   void Done(int slot, const Call&, const grpc::Status& status,
             const grpc::ByteBuffer& response) override {
-    if (!status.ok() || slots_[static_cast<size_t>(slot)]++ % 64 != 0) return;
+    if (summary_ || !status.ok() || slots_[static_cast<size_t>(slot)]++ % 64 != 0) return;
     v1::ListAssignmentsResponse resp;
     if (!Parse(response, &resp)) return;
     const int items = resp.assignments_size();
@@ -996,6 +1009,7 @@ class ListPageScenario : public Scenario {
   int64_t request_bytes() const override { return bytes_; }
 
  private:
+  const bool summary_;
   grpc::ByteBuffer body_;
   int64_t bytes_ = 0;
   std::vector<int64_t> slots_;
@@ -1042,7 +1056,8 @@ std::unique_ptr<Scenario> MakeScenario(const std::string& name) {
   if (name == "transitions") return std::make_unique<TransitionsScenario>();
   if (name == "get_task") return std::make_unique<GetScenario>(false);
   if (name == "get_assignment") return std::make_unique<GetScenario>(true);
-  if (name == "list_page") return std::make_unique<ListPageScenario>();
+  if (name == "list_page") return std::make_unique<ListPageScenario>(false);
+  if (name == "summary") return std::make_unique<ListPageScenario>(true);
   if (name == "etcd_put") return std::make_unique<EtcdPutScenario>();
   return nullptr;
 }

@@ -17,6 +17,8 @@ inline constexpr char kErrorInfoTypeUrl[] = "type.googleapis.com/d06.v1.ErrorInf
 // ErrorInfo reasons.
 namespace reason {
 inline constexpr char kAlreadyExists[] = "ALREADY_EXISTS";
+inline constexpr char kExtensionLimit[] = "EXTENSION_LIMIT";
+inline constexpr char kExtensionPending[] = "EXTENSION_PENDING";
 inline constexpr char kInvalidField[] = "INVALID_FIELD";
 inline constexpr char kInvalidFilter[] = "INVALID_FILTER";
 inline constexpr char kInvalidName[] = "INVALID_NAME";
@@ -24,6 +26,7 @@ inline constexpr char kInvalidPageToken[] = "INVALID_PAGE_TOKEN";
 inline constexpr char kInvalidTransition[] = "INVALID_TRANSITION";
 inline constexpr char kLeadExists[] = "LEAD_EXISTS";
 inline constexpr char kMalformedRequest[] = "MALFORMED_REQUEST";
+inline constexpr char kNoPendingExtension[] = "NO_PENDING_EXTENSION";
 inline constexpr char kNotFound[] = "NOT_FOUND";
 inline constexpr char kRequestIdReused[] = "REQUEST_ID_REUSED";
 inline constexpr char kStaleEtag[] = "STALE_ETAG";
