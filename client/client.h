@@ -132,9 +132,21 @@ class Client {
   absl::StatusOr<v1::RefuseExtensionResponse> RefuseExtension(v1::RefuseExtensionRequest req);
   absl::StatusOr<v1::UrgeAssignmentResponse> UrgeAssignment(v1::UrgeAssignmentRequest req);
   absl::StatusOr<v1::ListUrgesResponse> ListUrges(v1::ListUrgesRequest req);
+  absl::StatusOr<v1::FilePeriodReportResponse> FilePeriodReport(
+      v1::FilePeriodReportRequest req);
+  absl::StatusOr<v1::ListPeriodReportsResponse> ListPeriodReports(
+      v1::ListPeriodReportsRequest req);
 
   // ReportService.
   absl::StatusOr<v1::GetSummaryResponse> GetSummary(v1::GetSummaryRequest req);
+
+  // CSV exports (server-streaming): `on_chunk` gets each chunk's bytes in order (together,
+  // the file). Retried on UNAVAILABLE only until the first chunk arrived; an export cut
+  // off after that is ABORTED (start it again). The whole export must finish within the
+  // default timeout.
+  using ChunkSink = std::function<void(const std::string& chunk)>;
+  absl::Status ExportAssignments(v1::ExportAssignmentsRequest req, const ChunkSink& on_chunk);
+  absl::Status ExportSummary(v1::ExportSummaryRequest req, const ChunkSink& on_chunk);
 
  private:
   // Call + retry + status conversion for one unary RPC (defined in client.cc).
@@ -142,6 +154,12 @@ class Client {
   absl::StatusOr<Resp> Call(grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&,
                                                          Resp*),
                             Stub* stub, Req req);
+
+  // Reads a server stream of messages with `bytes data` (defined in client.cc).
+  template <typename Stub, typename Req, typename Resp>
+  absl::Status ReadChunks(std::unique_ptr<grpc::ClientReader<Resp>> (Stub::*method)(
+                              grpc::ClientContext*, const Req&),
+                          Stub* stub, const Req& req, const ChunkSink& on_chunk);
 
   // Runs `attempt` with a fresh context (actor, deadline) until it succeeds, fails with
   // a code other than UNAVAILABLE, or the retries are used up.

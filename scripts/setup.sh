@@ -19,7 +19,7 @@ BUF_BIN="${TOOLS_DIR}/node_modules/.bin/buf"
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  librocksdb-dev libabsl-dev libgtest-dev libgmock-dev libicu-dev
+  librocksdb-dev libabsl-dev libgtest-dev libgmock-dev libicu-dev libcsv-dev
 )
 if [[ "${D06_SETUP_SKIP_BUF:-0}" != 1 ]]; then
   PACKAGES+=(nodejs npm)

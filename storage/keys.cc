@@ -74,6 +74,19 @@ std::string AssignmentKey(uint64_t task_id, absl::string_view unit_code) {
   return key;
 }
 
+std::string PeriodReportPrefix(uint64_t task_id, absl::string_view unit_code) {
+  std::string key = "p";
+  PutU64(&key, task_id);
+  PutString(&key, unit_code);
+  return key;
+}
+
+std::string PeriodReportKey(uint64_t task_id, absl::string_view unit_code, uint64_t start_key) {
+  std::string key = PeriodReportPrefix(task_id, unit_code);
+  PutU64(&key, start_key);
+  return key;
+}
+
 std::string EventKey(int64_t revision, int32_t index) {
   std::string key;
   PutU64(&key, static_cast<uint64_t>(revision));

@@ -16,6 +16,8 @@
 //   't' u64 task_id             -> Task
 //   'a' u64 task_id code 0x00   -> Assignment          (all of a task's assignments are
 //                                                        one prefix scan)
+//   'p' u64 task_id code 0x00 u64 deadline_key(period start)
+//                               -> PeriodReport        (an assignment's, oldest first)
 //
 // Column family "indexes" (empty values, the key is the fact; except the postings):
 //   "up" parent_code 0x00 u8 state u8 kind code 0x00          units by parent
@@ -36,6 +38,15 @@
 //                                                             assigned unit (relation 0 =
 //                                                             the unit itself, 1 = below it)
 //   "ht" u64 task_id u64 revision u32 index                   a task's events, in order
+//   "dq" u64 deadline_key(day) u64 task_id unit_code 0x00 u8 crossing
+//                                                             deadline queue: the days open
+//                                                             assignments become due soon
+//                                                             (1) and overdue (2)
+//                                                             (server/model/deadline_queue.h)
+//   "rc" unit_code 0x00 u8 relation u8 class u64 deadline_key u64 ~day
+//                               -> i64 count               report counters, versioned by
+//                                                             day, newest first
+//                                                             (server/model/report_counters.h)
 //   where SORT = u64 deadline_key, u64 task_id, unit_code 0x00
 //   and bucket = role number * kRoleStride + the assignment state number, except that a
 //   COMPLETED assignment finished late has kBucketCompletedLate for its state number.
@@ -88,6 +99,9 @@ std::string UnitKey(absl::string_view code);
 std::string TaskKey(uint64_t id);
 std::string AssignmentKey(uint64_t task_id, absl::string_view unit_code);
 std::string AssignmentPrefix(uint64_t task_id);  // every assignment of one task
+// A period report of an assignment; `start_key` is DeadlineKey of its first day.
+std::string PeriodReportKey(uint64_t task_id, absl::string_view unit_code, uint64_t start_key);
+std::string PeriodReportPrefix(uint64_t task_id, absl::string_view unit_code);
 
 // Event keys.
 std::string EventKey(int64_t revision, int32_t index);

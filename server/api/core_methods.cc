@@ -52,9 +52,30 @@ void CopyReason(const Request& request, TransitionArgs* args) {
   args->reason = request.reason();
 }
 
+// A CSV export: runs on a stream worker, each chunk one Response message.
+template <typename Request, typename Response>
+std::function<void(const Caller&, const Request&, StreamWriter*, Done)> Export(
+    Core* core, StreamWorkers* streams,
+    absl::Status (Core::*run)(const Caller&, Request, const Core::ExportWrite&) const) {
+  return [core, streams, run](const Caller& caller, const Request& request, StreamWriter* out,
+                              Done done) {
+    auto work = [core, run, caller, request, out, done]() {
+      done((core->*run)(caller, request, [out](std::string chunk) {
+        Response message;
+        message.set_data(std::move(chunk));
+        return out->Write(message);
+      }));
+    };
+    if (!streams->Run(work)) {
+      done(absl::ResourceExhaustedError(
+          "too many exports are running at once; retry in a moment"));
+    }
+  };
+}
+
 }  // namespace
 
-std::unique_ptr<MethodTable> NewCoreMethodTable(Core* core) {
+std::unique_ptr<MethodTable> NewCoreMethodTable(Core* core, StreamWorkers* streams) {
   using namespace v1;  // NOLINT(google-build-using-namespace): the request/response names
   auto t = std::make_unique<MethodTable>(
       std::vector<std::string>{UnitService::service_full_name(), TaskService::service_full_name(),
@@ -82,12 +103,14 @@ std::unique_ptr<MethodTable> NewCoreMethodTable(Core* core) {
                   [](const ReportAssignmentProgressRequest& request, TransitionArgs* args) {
                     args->percent = request.percent();
                     args->note = request.note();
+                    if (request.has_kpi_value()) args->kpi_value = request.kpi_value();
                   }));
   t->AddUnary(
       tasks + "SubmitAssignment",
       Transit<SubmitAssignmentRequest, SubmitAssignmentResponse>(
           core, Action::kSubmit, [](const SubmitAssignmentRequest& request, TransitionArgs* args) {
             args->note = request.note();
+            if (request.has_kpi_value()) args->kpi_value = request.kpi_value();
           }));
   t->AddUnary(tasks + "ApproveAssignment",
               Transit<ApproveAssignmentRequest, ApproveAssignmentResponse>(core, Action::kApprove));
@@ -108,8 +131,17 @@ std::unique_ptr<MethodTable> NewCoreMethodTable(Core* core) {
   t->AddUnary(tasks + "RefuseExtension", Write(core, &Core::RefuseExtension));
   t->AddUnary(tasks + "UrgeAssignment", Write(core, &Core::UrgeAssignment));
   t->AddUnary(tasks + "ListUrges", Read(core, &Core::ListUrges));
-  t->AddUnary(std::string(ReportService::service_full_name()) + ".GetSummary",
-              Read(core, &Core::GetSummary));
+  t->AddUnary(tasks + "FilePeriodReport", Write(core, &Core::FilePeriodReport));
+  t->AddUnary(tasks + "ListPeriodReports", Read(core, &Core::ListPeriodReports));
+  t->AddStream<ExportAssignmentsRequest, ExportAssignmentsResponse>(
+      tasks + "ExportAssignments",
+      Export<ExportAssignmentsRequest, ExportAssignmentsResponse>(core, streams,
+                                                                  &Core::ExportAssignments));
+  const std::string reports = std::string(ReportService::service_full_name()) + ".";
+  t->AddUnary(reports + "GetSummary", Read(core, &Core::GetSummary));
+  t->AddStream<ExportSummaryRequest, ExportSummaryResponse>(
+      reports + "ExportSummary",
+      Export<ExportSummaryRequest, ExportSummaryResponse>(core, streams, &Core::ExportSummary));
   t->Seal();
   return t;
 }

@@ -74,6 +74,13 @@ absl::Status Core::AddAssignment(Txn& txn, const ChangeContext& change, const v1
   assignment->clear_pending_extension();
   assignment->clear_submit_deadline();
   assignment->clear_urge_count();
+  assignment->clear_due_soon_recorded_for();
+  assignment->clear_overdue_recorded_for();
+  assignment->clear_kpi_value();
+  assignment->clear_last_period_reported();
+  assignment->clear_missing_period_reports();
+  assignment->set_cadence(task.kind() == v1::TASK_KIND_RECURRING ? task.cadence()
+                                                                  : v1::CADENCE_UNSPECIFIED);
   *assignment->mutable_create_time() = ToTimestamp(change.time);
   RETURN_IF_ERROR(WriteAssignment(txn, change, task, nullptr, assignment,
                                   v1::EVENT_ACTION_CREATE_ASSIGNMENT, {})
@@ -144,6 +151,11 @@ void Core::Transition(const Caller& caller, const Message& request, const Transi
         const absl::Time now = change.time;
         v1::Assignment a = before;
         a.set_state(next);
+        if (args.kpi_value) {
+          RETURN_IF_ERROR(ValidateKpiValue("kpi_value", task, *args.kpi_value));
+          a.mutable_kpi_value()->set_value(*args.kpi_value);
+          *a.mutable_kpi_value()->mutable_report_time() = ToTimestamp(now);
+        }
         std::vector<std::string> changed = {"state"};
         switch (args.action) {
           case Action::kReportProgress:
@@ -171,6 +183,7 @@ void Core::Transition(const Caller& caller, const Message& request, const Transi
           case Action::kStart:
             break;
         }
+        if (args.kpi_value) changed.push_back("kpi_value");
         if (!IsOpen(next) && a.has_pending_extension()) {
           a.clear_pending_extension();  // no deadline to extend any more
           changed.push_back("pending_extension");

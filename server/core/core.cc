@@ -8,6 +8,7 @@
 #include "server/domain/dates.h"
 #include "server/domain/errors.h"
 #include "server/domain/fingerprint.h"
+#include "server/domain/periods.h"
 #include "server/domain/timeliness.h"
 #include "server/domain/validation.h"
 #include "server/model/report_counters.h"
@@ -20,6 +21,7 @@ Core::Core(Store* store, CoreOptions options) : store_(store), options_(std::mov
 void Core::Decorate(v1::Assignment* a, absl::CivilDay today) const {
   a->set_timeliness(ComputeTimeliness(TimelinessInputOf(*a), today,
                                       options_.due_soon_days));
+  a->set_missing_period_reports(MissingPeriodReports(*a, today));
 }
 
 void Core::Mutate(const Caller& caller, const std::string& request_id,
@@ -48,7 +50,8 @@ void Core::Mutate(const Caller& caller, const std::string& request_id,
             return absl::OkStatus();  // the first answer, nothing written
           }
         }
-        const ChangeContext change{actor, request_id, options_.clock->Now()};
+        const ChangeContext change{actor, request_id, options_.clock->Now(),
+                                   options_.due_soon_days};
         RETURN_IF_ERROR(body(txn, change));
         RETURN_IF_ERROR(FlushReportCounters(txn, DayNumber(DayInVietnam(change.time))));
         if (!request_id.empty()) {

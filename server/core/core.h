@@ -14,13 +14,15 @@
 // (stale: ABORTED/STALE_ETAG).
 //
 // The operations are defined one file per resource: units.cc, tasks.cc, assignments.cc,
-// extensions.cc, history.cc, reports.cc, and the list planners task_queries.cc, assignment_queries.cc.
+// extensions.cc, periods.cc, deadlines.cc, history.cc, reports.cc, exports.cc, and the
+// list planners task_queries.cc, assignment_queries.cc.
 //
 // Thread-safe.
 #ifndef D06_SERVER_CORE_CORE_H_
 #define D06_SERVER_CORE_CORE_H_
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,6 +58,7 @@ struct TransitionArgs {
   std::string reason;   // return, decline, revoke, reopen
   std::string note;     // report_progress, submit
   int32_t percent = 0;  // report_progress
+  std::optional<double> kpi_value;  // report_progress, submit
 };
 
 class Core {
@@ -112,9 +115,33 @@ class Core {
   absl::Status ListUrges(const Caller& caller, const v1::ListUrgesRequest& request,
                          v1::ListUrgesResponse* response) const;
 
+  // Period reports of recurring tasks: periods.cc.
+  void FilePeriodReport(const Caller& caller, const v1::FilePeriodReportRequest& request,
+                        v1::FilePeriodReportResponse* response, Done done);
+  absl::Status ListPeriodReports(const Caller& caller, const v1::ListPeriodReportsRequest& request,
+                                 v1::ListPeriodReportsResponse* response) const;
+
+  // Deadline crossings (deadlines.cc): records, as actor "d06d", the DUE_SOON and
+  // OVERDUE events of the open assignments whose crossing day has come (today in
+  // Asia/Ho_Chi_Minh, or earlier: a catch-up after downtime), at most `limit` queue
+  // entries in one durable write. Returns how many entries it took from the queue (0: none
+  // are due). Each crossing is recorded once per assignment and deadline. Blocks until
+  // durable.
+  absl::StatusOr<int> RecordDeadlineCrossings(size_t limit);
+
   // Reports: reports.cc.
   absl::Status GetSummary(const Caller& caller, const v1::GetSummaryRequest& request,
                           v1::GetSummaryResponse* response) const;
+
+  // CSV exports (exports.cc), handed to `write` in chunks (the first starts with the
+  // byte-order mark); `write` returns false when the receiver is gone, which ends the
+  // export with CANCELLED. Errors of the request come before any chunk. May block in
+  // `write` as long as the receiver takes.
+  using ExportWrite = std::function<bool(std::string chunk)>;
+  absl::Status ExportAssignments(const Caller& caller, v1::ExportAssignmentsRequest request,
+                                 const ExportWrite& write) const;
+  absl::Status ExportSummary(const Caller& caller, v1::ExportSummaryRequest request,
+                             const ExportWrite& write) const;
 
   // History.
   absl::Status ListTaskEvents(const Caller& caller, const v1::ListTaskEventsRequest& request,

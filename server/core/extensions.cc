@@ -181,7 +181,7 @@ void Core::UrgeAssignment(const Caller& caller, const v1::UrgeAssignmentRequest&
         if (before.role() == v1::ASSIGNMENT_ROLE_LEAD) {
           ASSIGN_OR_RETURN(std::vector<std::string> ancestry,
                            Ancestry(txn.reader(), id.unit_code));
-          StageUrge(txn, ancestry);
+          StageUrge(txn, found.task, ancestry);
         }
         event->set_reason(message);
         event->add_changed_fields("urge_count");

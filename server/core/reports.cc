@@ -3,6 +3,7 @@
 // tasks.
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "server/domain/dates.h"
 #include "server/domain/errors.h"
 #include "server/domain/names.h"
+#include "server/domain/text.h"
 #include "server/domain/validation.h"
 #include "server/model/entities.h"
 #include "server/model/report_counters.h"
@@ -73,6 +75,9 @@ void AddRows(const std::vector<ReportRow>& rows, uint64_t as_of_key, v1::Summary
       case ReportClass::kRecurring:
         c->set_total(c->total() + n);
         c->set_recurring(c->recurring() + n);
+        if (has_deadline && row.deadline_key < as_of_key) {
+          c->set_recurring_missing_report(c->recurring_missing_report() + n);
+        }
         break;
       case ReportClass::kDeclined:
         c->set_declined(c->declined() + n);
@@ -137,14 +142,15 @@ absl::Status Core::GetSummary(const Caller& caller, const v1::GetSummaryRequest&
   auto view = store_->Snapshot();
   ASSIGN_OR_RETURN(std::optional<v1::Unit> unit, LoadUnit(*view, code));
   if (!unit) return NotFound(request.unit());
+  ReportReader reader(*view, day);
 
   // The counts of `unit_code`'s own leads (relation 0) and of those below it (1).
   auto counts_of = [&](const std::string& unit_code, bool below,
                        v1::SummaryCounts* c) -> absl::Status {
-    ASSIGN_OR_RETURN(std::vector<ReportRow> own, ReadReportRows(*view, unit_code, 0, day));
+    ASSIGN_OR_RETURN(std::vector<ReportRow> own, reader.Rows(unit_code, 0, GroupKind::kNone));
     AddRows(own, as_of_key, c);
     if (below) {
-      ASSIGN_OR_RETURN(std::vector<ReportRow> rest, ReadReportRows(*view, unit_code, 1, day));
+      ASSIGN_OR_RETURN(std::vector<ReportRow> rest, reader.Rows(unit_code, 1, GroupKind::kNone));
       AddRows(rest, as_of_key, c);
     }
     Finish(c);
@@ -179,6 +185,31 @@ absl::Status Core::GetSummary(const Caller& caller, const v1::GetSummaryRequest&
       row->set_unit(child_unit->name());
       row->set_display_name(child_unit->display_name());
       RETURN_IF_ERROR(counts_of(child, true, row->mutable_counts()));
+    }
+  }
+  const GroupKind group_kind = request.group_by() == v1::SUMMARY_GROUP_BY_CATEGORY ? GroupKind::kCategory
+                              : request.group_by() == v1::SUMMARY_GROUP_BY_DIRECTIVE
+                                  ? GroupKind::kDirective
+                              : request.group_by() == v1::SUMMARY_GROUP_BY_LABEL ? GroupKind::kLabel
+                                                                                 : GroupKind::kNone;
+  if (group_kind != GroupKind::kNone) {
+    std::map<std::string, v1::SummaryCounts> groups;
+    for (uint8_t relation : {0, 1}) {
+      ASSIGN_OR_RETURN(std::vector<ReportRow> rows, reader.Rows(code, relation, group_kind));
+      for (const ReportRow& row : rows) AddRows({row}, as_of_key, &groups[row.group]);
+    }
+    std::vector<std::string> names;
+    for (auto& [group, counts] : groups) names.push_back(group);
+    std::sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {
+      return CompareVietnamese(a, b) < 0;
+    });
+    for (const std::string& group : names) {
+      v1::SummaryRow* row = response->add_rows();
+      row->set_unit(unit->name());
+      row->set_group(group);
+      row->set_display_name(group.empty() ? "(không có)" : group);
+      *row->mutable_counts() = groups[group];
+      Finish(row->mutable_counts());
     }
   }
   response->set_completed_line(absl::StrCat(unit->display_name(), " đã hoàn thành ",

@@ -65,7 +65,7 @@ void Core::CreateTask(const Caller& caller, const v1::CreateTaskRequest& request
         *task.mutable_create_time() = ToTimestamp(now);
         *task.mutable_update_time() = ToTimestamp(now);
         task.set_etag(Etag(txn.revision()));
-        PutTask(txn, change, nullptr, task, v1::EVENT_ACTION_CREATE_TASK);
+        RETURN_IF_ERROR(PutTask(txn, change, nullptr, task, v1::EVENT_ACTION_CREATE_TASK).status());
         *response->mutable_task() = task;
         // The initial assignments, in the same batch: all or nothing.
         std::vector<v1::Assignment> existing;
@@ -104,7 +104,8 @@ void Core::UpdateTask(const Caller& caller, const v1::UpdateTaskRequest& request
         const absl::Time now = change.time;
         *task.mutable_update_time() = ToTimestamp(now);
         task.set_etag(Etag(txn.revision()));
-        v1::Event* event = PutTask(txn, change, &stored, task, v1::EVENT_ACTION_UPDATE_TASK);
+        ASSIGN_OR_RETURN(v1::Event * event,
+                         PutTask(txn, change, &stored, task, v1::EVENT_ACTION_UPDATE_TASK));
         for (const std::string& path : request.update_mask().paths()) {
           event->add_changed_fields(path);
         }
@@ -150,7 +151,9 @@ void Core::CancelTask(const Caller& caller, const v1::CancelTaskRequest& request
         task.set_cancel_reason(reason);
         *task.mutable_update_time() = ToTimestamp(now);
         task.set_etag(Etag(txn.revision()));
-        PutTask(txn, change, &old, task, v1::EVENT_ACTION_CANCEL_TASK)->set_reason(reason);
+        ASSIGN_OR_RETURN(v1::Event * cancelled,
+                         PutTask(txn, change, &old, task, v1::EVENT_ACTION_CANCEL_TASK));
+        cancelled->set_reason(reason);
         ASSIGN_OR_RETURN(std::vector<v1::Assignment> assignments,
                          LoadAssignments(txn.reader(), id));
         for (const v1::Assignment& before : assignments) {

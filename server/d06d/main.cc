@@ -9,6 +9,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/time/time.h"
 #include "client/flags_usage.h"
 #include "server/d06d/server.h"
 
@@ -27,6 +28,8 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "host:port to serve gRPC on");
 ABSL_FLAG(std::string, data_dir, "",
           "RocksDB data directory (default $XDG_DATA_HOME/d06 or ~/.local/share/d06)");
 ABSL_FLAG(int, due_soon_days, 3, "an open assignment due within this many days is DUE_SOON");
+ABSL_FLAG(absl::Duration, deadline_scan_interval, absl::Minutes(1),
+          "how often to record due-soon and overdue events whose day has come");
 ABSL_FLAG(int, max_extensions, 2,
           "extensions (gia hạn) an assignment may have approved; a request beyond is refused");
 
@@ -50,6 +53,7 @@ int main(int argc, char** argv) {
   if (options.data_dir.empty()) options.data_dir = DefaultDataDir();
   options.due_soon_days = absl::GetFlag(FLAGS_due_soon_days);
   options.max_extensions = absl::GetFlag(FLAGS_max_extensions);
+  options.deadline_scan_interval = absl::GetFlag(FLAGS_deadline_scan_interval);
 
   auto server = d06::Server::Start(options);
   if (!server.ok()) {

@@ -19,6 +19,7 @@
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "server/core/core.h"
+#include "server/d06d/deadline_scheduler.h"
 #include "server/api/core_methods.h"
 #include "server/api/grpc_services.h"
 #include "server/domain/timeliness.h"
@@ -30,6 +31,8 @@ namespace {
 
 // How long Shutdown() lets in-flight calls finish before cancelling them.
 constexpr absl::Duration kShutdownGrace = absl::Seconds(10);
+// Exports (server-streaming CSV) running at once; more are RESOURCE_EXHAUSTED.
+constexpr int kMaxExports = 8;
 // How long no call may arrive before Shutdown() takes every client to be waiting for an
 // answer held by the gate (server/api/call_gate.h), and none to be still on its way.
 constexpr absl::Duration kShutdownQuiet = absl::Milliseconds(100);
@@ -131,8 +134,10 @@ class ServerImpl final : public Server {
               CoreOptions{options.due_soon_days,
                           options.clock ? options.clock : Clock::System(),
                           options.max_extensions}),
-        methods_(api::NewCoreMethodTable(&core_)),
-        services_(api::NewGrpcServices(*methods_)) {
+        streams_(kMaxExports),
+        methods_(api::NewCoreMethodTable(&core_, &streams_)),
+        services_(api::NewGrpcServices(*methods_)),
+        deadline_scan_interval_(options.deadline_scan_interval) {
     methods_->set_gate(&gate_);
   }
 
@@ -152,7 +157,13 @@ class ServerImpl final : public Server {
     std::vector<std::string> names;
     for (const auto* service : methods_->services()) names.push_back(service->full_name());
     health_->Attach(grpc_->GetHealthCheckService(), std::move(names));
+    scheduler_ = std::make_unique<DeadlineScheduler>(&core_, deadline_scan_interval_);
     return absl::OkStatus();
+  }
+
+  absl::StatusOr<int> RecordDeadlineCrossings() override {
+    if (scheduler_ == nullptr) return absl::UnavailableError("the server is not serving");
+    return scheduler_->RunOnce();
   }
 
   int port() const override { return port_; }
@@ -166,6 +177,7 @@ class ServerImpl final : public Server {
       }
       shutting_down_ = true;
     }
+    scheduler_.reset();  // before the store closes under its writes
     // A call must never see CANCELLED, which gRPC gives every call it has not handed to a
     // service yet when it shuts down, and which clients do not retry (see
     // server/api/call_gate.h).
@@ -192,7 +204,9 @@ class ServerImpl final : public Server {
       }
       grpc_completion_queue_destroy(shutdown_cq);
     }
-    // Every call is answered before RocksDB closes under them.
+    // Every call is answered, and every export has left the core, before RocksDB closes
+    // under them.
+    streams_.Join();
     store_.reset();
     absl::MutexLock lock(&mu_);
     stopped_ = true;
@@ -208,9 +222,12 @@ class ServerImpl final : public Server {
   const std::shared_ptr<StoreHealth> health_;
   std::unique_ptr<Store> store_;
   Core core_;
+  api::StreamWorkers streams_;  // exports; joined before the store closes
   std::unique_ptr<api::MethodTable> methods_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
   std::unique_ptr<grpc::Server> grpc_;
+  const absl::Duration deadline_scan_interval_;
+  std::unique_ptr<DeadlineScheduler> scheduler_;
   int port_ = 0;
   absl::Mutex mu_;
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
@@ -222,6 +239,9 @@ class ServerImpl final : public Server {
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& options) {
   if (options.data_dir.empty()) return absl::InvalidArgumentError("--data_dir is required");
   RETURN_IF_ERROR(ValidateDueSoonDays(options.due_soon_days));
+  if (options.deadline_scan_interval < absl::Milliseconds(1)) {
+    return absl::InvalidArgumentError("--deadline_scan_interval must be at least 1ms");
+  }
   if (options.max_extensions < 0 || options.max_extensions > 100) {
     return absl::InvalidArgumentError(absl::StrCat("--max_extensions must be within 0..100, not ",
                                                    options.max_extensions));

@@ -23,6 +23,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "server/domain/clock.h"
 
 namespace rocksdb {
@@ -40,6 +41,9 @@ struct ServerOptions {
   int due_soon_days = 3;
   // Extensions an assignment may have approved (0..100).
   int max_extensions = 2;
+  // How often the deadline scheduler looks for due-soon and overdue crossings (it also
+  // runs at start-up); a crossing is recorded at most this long after its day begins.
+  absl::Duration deadline_scan_interval = absl::Minutes(1);
   // Source of "now"; null means the system clock. Not owned; must outlive the server.
   const Clock* clock = nullptr;
   // For tests only (Store::Options::file_system): the file system the store writes
@@ -70,6 +74,9 @@ class Server {
   virtual void Shutdown() = 0;
   // Blocks until Shutdown() has completed.
   virtual void Wait() = 0;
+  // Records now the due-soon and overdue events that are due (the scheduler does it at
+  // start-up and every deadline_scan_interval); returns how many queue entries it took.
+  virtual absl::StatusOr<int> RecordDeadlineCrossings() = 0;
 
  protected:
   Server() = default;

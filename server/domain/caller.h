@@ -9,6 +9,9 @@
 
 namespace d06 {
 
+// The actor of the changes the server makes by itself (deadline events).
+inline constexpr char kServerActor[] = "d06d";
+
 struct Caller {
   // Recorded as the actor of every event the call causes; never empty ("anonymous").
   std::string actor = "anonymous";

@@ -102,6 +102,13 @@ absl::Status PrepareTaskFields(v1::Task* task) {
                         "task.deadline must be empty on a recurring task (thực hiện thường "
                         "xuyên tasks have no deadline)");
   }
+  if (task->kind() == v1::TASK_KIND_RECURRING) {
+    if (task->cadence() == v1::CADENCE_UNSPECIFIED) task->set_cadence(v1::CADENCE_MONTHLY);
+    RETURN_IF_ERROR(CheckRequiredEnum("task.cadence", task->cadence(), v1::Cadence_IsValid));
+  } else if (task->cadence() != v1::CADENCE_UNSPECIFIED) {
+    return InvalidField("task.cadence",
+                        "task.cadence is only for recurring tasks (TASK_KIND_RECURRING)");
+  }
   if (task->labels_size() > kMaxLabels) {
     return InvalidField("task.labels", absl::StrCat("task.labels has ", task->labels_size(),
                                                     " labels; at most 20 are allowed"));
@@ -195,5 +202,27 @@ absl::Status ValidateReason(std::string* reason, bool required) {
 }
 
 // Parsing of list filters -------------------------------------------------------------
+
+absl::Status ValidateKpiValue(absl::string_view field, const v1::Task& task, double value) {
+  if (!task.has_kpi()) {
+    return InvalidField(field, absl::StrCat(field, " is only for a task with a KPI target; ",
+                                            task.name(), " has none"));
+  }
+  const v1::KpiTarget& kpi = task.kpi();
+  if (!(value >= 0) || value > 1e15) {
+    return InvalidField(field, absl::StrCat(field, " must be a finite number >= 0"));
+  }
+  if (kpi.type() == v1::KPI_TYPE_PERCENT && value > 100) {
+    return InvalidField(field, absl::StrCat(field, " is a percent: within 0..100"));
+  }
+  if (kpi.type() == v1::KPI_TYPE_YES_NO && value != 0 && value != 1) {
+    return InvalidField(field, absl::StrCat(field, " is yes/no: 0 or 1"));
+  }
+  if (kpi.type() == v1::KPI_TYPE_RATIO && value > kpi.target_denominator()) {
+    return InvalidField(field, absl::StrCat(field, " must not exceed the target's denominator ",
+                                            kpi.target_denominator()));
+  }
+  return absl::OkStatus();
+}
 
 }  // namespace d06

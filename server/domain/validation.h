@@ -50,6 +50,11 @@ void ApplyMask(const google::protobuf::Message& from, const google::protobuf::Fi
 // The reason of a transition or cancellation (required for some actions).
 absl::Status ValidateReason(std::string* reason, bool required);
 
+// A measured KPI value for `task`: the task has a KPI target and the value is one its type
+// allows (percent 0..100, yes/no 0 or 1, a ratio's numerator up to the denominator, a
+// number >= 0). INVALID_FIELD naming `field` otherwise.
+absl::Status ValidateKpiValue(absl::string_view field, const v1::Task& task, double value);
+
 }  // namespace d06
 
 #endif  // D06_SERVER_DOMAIN_VALIDATION_H_

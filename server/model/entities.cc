@@ -6,6 +6,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "server/domain/dates.h"
+#include "server/model/deadline_queue.h"
 #include "server/model/report_counters.h"
 #include "server/model/schema.h"
 #include "storage/keys.h"
@@ -116,12 +117,20 @@ v1::Event* PutUnit(Txn& txn, const ChangeContext& change, const v1::Unit* before
   return event;
 }
 
-v1::Event* PutTask(Txn& txn, const ChangeContext& change, const v1::Task* before,
-                   const v1::Task& after, v1::EventAction action) {
+absl::StatusOr<v1::Event*> PutTask(Txn& txn, const ChangeContext& change, const v1::Task* before,
+                                   const v1::Task& after, v1::EventAction action) {
   const uint64_t id = IdOf(after.name());
   txn.PutProto(Cf::kEntities, keys::TaskKey(id), after);
   MoveIndexes(txn, before ? TaskIndexEntries(*before) : IndexEntries(),
               TaskIndexEntries(after));
+  if (before != nullptr && GroupsDiffer(*before, after)) {
+    ASSIGN_OR_RETURN(std::vector<v1::Assignment> assignments, LoadAssignments(txn.reader(), id));
+    for (const v1::Assignment& a : assignments) {
+      if (a.role() != v1::ASSIGNMENT_ROLE_LEAD) continue;
+      ASSIGN_OR_RETURN(std::vector<std::string> ancestry, Ancestry(txn.reader(), CodeOf(a.unit())));
+      StageLeadChange(txn, *before, after, &a, a, ancestry);
+    }
+  }
   v1::Event* event = AddEvent(txn, change, action, after.name(), id);
   *event->mutable_task() = after;
   return event;
@@ -133,18 +142,52 @@ absl::StatusOr<v1::Event*> PutAssignment(Txn& txn, const ChangeContext& change,
   const uint64_t task_id = IdOf(task.name());
   const std::string code = CodeOf(after.unit());
   ASSIGN_OR_RETURN(std::vector<std::string> ancestry, Ancestry(txn.reader(), code));
-  StageLeadChange(txn, task, before, after, ancestry);
-  MoveIndexes(txn,
-              before ? AssignmentIndexEntries(*before, task_id, ancestry) : IndexEntries(),
-              AssignmentIndexEntries(after, task_id, ancestry));
+  StageLeadChange(txn, task, task, before, after, ancestry);
+  auto entries = [&](const v1::Assignment& a) {
+    IndexEntries out = AssignmentIndexEntries(a, task_id, ancestry);
+    IndexEntries queued = DeadlineQueueEntries(a, task_id, change.due_soon_days);
+    out.insert(out.end(), queued.begin(), queued.end());
+    return out;
+  };
+  MoveIndexes(txn, before ? entries(*before) : IndexEntries(), entries(after));
   v1::Assignment stored = after;
   stored.clear_timeliness();  // derived on every read
+  stored.clear_missing_period_reports();
   txn.PutProto(Cf::kEntities, keys::AssignmentKey(task_id, code), stored);
   v1::Event* event = AddEvent(txn, change, action, after.name(), task_id);
   if (before != nullptr) event->set_old_state(before->state());
   event->set_new_state(after.state());
   *event->mutable_assignment() = after;
   return event;
+}
+
+void PutPeriodReport(Txn& txn, uint64_t task_id, absl::string_view unit_code,
+                     const v1::PeriodReport& report) {
+  txn.PutProto(Cf::kEntities,
+               keys::PeriodReportKey(task_id, unit_code,
+                                     DeadlineKeyOf(report.period_start())),
+               report);
+}
+
+absl::StatusOr<std::string> ListPeriodReportPage(
+    const ReadView& view, uint64_t task_id, absl::string_view unit_code, absl::string_view after,
+    int page_size, google::protobuf::RepeatedPtrField<v1::PeriodReport>* out) {
+  std::string last;
+  bool more = false;
+  bool parsed = true;
+  RETURN_IF_ERROR(view.ScanPrefix(
+      Cf::kEntities, keys::PeriodReportPrefix(task_id, unit_code), after,
+      [&](absl::string_view suffix, absl::string_view value) {
+        if (out->size() >= page_size) {
+          more = true;
+          return false;
+        }
+        parsed = out->Add()->ParseFromArray(value.data(), static_cast<int>(value.size()));
+        last = std::string(suffix);
+        return parsed;
+      }));
+  if (!parsed) return absl::DataLossError("a stored period report does not parse");
+  return more ? last : std::string();
 }
 
 absl::StatusOr<uint64_t> NextTaskId(Txn& txn) { return txn.NextCounter(keys::kMetaNextTaskId); }

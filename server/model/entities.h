@@ -32,6 +32,8 @@ struct ChangeContext {
   std::string actor;
   std::string request_id;
   absl::Time time;
+  // The server's due-soon window in days, for the deadline queue (deadline_queue.h).
+  int due_soon_days = 3;
 };
 
 // ---- reads (absent: std::nullopt; unparsable: DATA_LOSS) ----
@@ -53,14 +55,27 @@ absl::StatusOr<std::vector<std::string>> Ancestry(const ReadView& view, std::str
 // caller to complete (reason, changed fields); it lives until the Txn commits. ----
 v1::Event* PutUnit(Txn& txn, const ChangeContext& change, const v1::Unit* before,
                    const v1::Unit& after, v1::EventAction action);
-v1::Event* PutTask(Txn& txn, const ChangeContext& change, const v1::Task* before,
-                   const v1::Task& after, v1::EventAction action);
+// A task whose category, directive or labels change moves its lead's report counters to
+// the new groups (reading the lead and its unit tree).
+absl::StatusOr<v1::Event*> PutTask(Txn& txn, const ChangeContext& change, const v1::Task* before,
+                                   const v1::Task& after, v1::EventAction action);
 // Also records the old and new state on the event; `after.timeliness` is not stored (it
 // is derived on every read). Reads the unit tree for the ancestry index, and stages the
 // change of a lead's report counters (report_counters.h).
 absl::StatusOr<v1::Event*> PutAssignment(Txn& txn, const ChangeContext& change,
                                          const v1::Task& task, const v1::Assignment* before,
                                          const v1::Assignment& after, v1::EventAction action);
+
+// ---- period reports of recurring tasks ----
+// Writes `report` (its name and period set) of the assignment; no event (the caller's
+// assignment write carries it).
+void PutPeriodReport(Txn& txn, uint64_t task_id, absl::string_view unit_code,
+                     const v1::PeriodReport& report);
+// The period reports of an assignment, oldest first: one page after `after` (a suffix
+// from a previous page, "" for the first), and the suffix to resume at ("" at the end).
+absl::StatusOr<std::string> ListPeriodReportPage(
+    const ReadView& view, uint64_t task_id, absl::string_view unit_code, absl::string_view after,
+    int page_size, google::protobuf::RepeatedPtrField<v1::PeriodReport>* out);
 
 // ---- task ids and idempotency records ----
 // The next task id (from 1), staged in `txn`.

@@ -1,8 +1,12 @@
 #include "server/model/report_counters.h"
 
+#include <algorithm>
 #include <optional>
 #include <utility>
 
+#include "absl/strings/match.h"
+#include "server/domain/dates.h"
+#include "server/domain/periods.h"
 #include "server/domain/state_machine.h"
 #include "server/domain/timeliness.h"
 #include "server/model/schema.h"
@@ -14,34 +18,35 @@ namespace {
 
 // Staged deltas are kept in Txn::sums() under this prefix followed by the row key.
 constexpr char kSumPrefix[] = "report\n";
+// Every report row starts with it.
+constexpr char kRowsPrefix[] = "rc";
+// The version suffix of the pointer to the newest version.
+constexpr uint64_t kNewest = 0;
 
-std::string RowPrefix(absl::string_view unit_code, uint8_t relation) {
-  std::string key = "rc";
+std::string GroupPrefix(absl::string_view unit_code, uint8_t relation, GroupKind kind) {
+  std::string key = kRowsPrefix;
   keys::PutString(&key, unit_code);
   keys::PutU8(&key, relation);
+  keys::PutU8(&key, static_cast<uint8_t>(kind));
   return key;
 }
 
-std::string RowSuffix(ReportClass report_class, uint64_t deadline_key) {
+std::string RowSuffix(GroupKind kind, absl::string_view group, ReportClass report_class,
+                      uint64_t deadline_key) {
   std::string suffix;
+  if (kind != GroupKind::kNone) keys::PutString(&suffix, group);
   keys::PutU8(&suffix, static_cast<uint8_t>(report_class));
   keys::PutU64(&suffix, deadline_key);
   return suffix;
 }
 
-constexpr size_t kRowSuffixSize = 1 + 8;
-
-std::string VersionSuffix(int64_t day_number) {
+std::string Version(uint64_t v) {
   std::string suffix;
-  keys::PutU64(&suffix, ~static_cast<uint64_t>(day_number));
+  keys::PutU64(&suffix, v);
   return suffix;
 }
 
-std::string EncodeCount(int64_t count) {
-  std::string out;
-  keys::PutU64(&out, static_cast<uint64_t>(count));
-  return out;
-}
+uint64_t VersionOfDay(int64_t day_number) { return ~static_cast<uint64_t>(day_number); }
 
 absl::StatusOr<int64_t> DecodeCount(absl::string_view value) {
   uint64_t v;
@@ -49,6 +54,16 @@ absl::StatusOr<int64_t> DecodeCount(absl::string_view value) {
     return absl::DataLossError("a report counter is malformed");
   }
   return static_cast<int64_t>(v);
+}
+
+// The groups a task counts in: ungrouped, its category, its directive, each label.
+std::vector<std::pair<GroupKind, std::string>> Groups(const v1::Task& task) {
+  std::vector<std::pair<GroupKind, std::string>> groups = {
+      {GroupKind::kNone, ""},
+      {GroupKind::kCategory, task.category()},
+      {GroupKind::kDirective, task.directive().number()}};
+  for (const std::string& label : task.labels()) groups.emplace_back(GroupKind::kLabel, label);
+  return groups;
 }
 
 // What `a` counts as, if anything.
@@ -65,7 +80,11 @@ std::optional<std::pair<ReportClass, uint64_t>> Contribution(const v1::Task& tas
       break;
   }
   if (task.kind() == v1::TASK_KIND_RECURRING) {
-    return std::make_pair(ReportClass::kRecurring, keys::kNoDeadline);
+    // Keyed by the last day of the first period not reported on: a report as of a later
+    // date counts the task as missing a period report.
+    if (!IsOpen(a.state())) return std::make_pair(ReportClass::kRecurring, keys::kNoDeadline);
+    return std::make_pair(ReportClass::kRecurring,
+                          keys::DeadlineKey(DayNumber(FirstUnreportedPeriod(a).end)));
   }
   switch (a.state()) {
     case v1::ASSIGNMENT_STATE_NOT_STARTED:
@@ -86,27 +105,32 @@ std::optional<std::pair<ReportClass, uint64_t>> Contribution(const v1::Task& tas
   }
 }
 
-void Stage(Txn& txn, const std::vector<std::string>& ancestry, ReportClass report_class,
-           uint64_t deadline_key, int64_t delta) {
-  const std::string row = RowSuffix(report_class, deadline_key);
-  for (size_t i = 0; i < ancestry.size(); ++i) {
-    txn.sums()[kSumPrefix + RowPrefix(ancestry[i], i == 0 ? 0 : 1) + row] += delta;
+void Stage(Txn& txn, const v1::Task& task, const std::vector<std::string>& ancestry,
+           ReportClass report_class, uint64_t deadline_key, int64_t delta) {
+  for (const auto& [kind, group] : Groups(task)) {
+    const std::string row = RowSuffix(kind, group, report_class, deadline_key);
+    for (size_t i = 0; i < ancestry.size(); ++i) {
+      txn.sums()[kSumPrefix + GroupPrefix(ancestry[i], i == 0 ? 0 : 1, kind) + row] += delta;
+    }
   }
 }
 
 }  // namespace
 
-void StageLeadChange(Txn& txn, const v1::Task& task, const v1::Assignment* before,
-                     const v1::Assignment& after, const std::vector<std::string>& ancestry) {
-  auto was = before ? Contribution(task, *before) : std::nullopt;
-  auto is = Contribution(task, after);
-  if (was == is) return;
-  if (was) Stage(txn, ancestry, was->first, was->second, -1);
-  if (is) Stage(txn, ancestry, is->first, is->second, +1);
+bool GroupsDiffer(const v1::Task& a, const v1::Task& b) { return Groups(a) != Groups(b); }
+
+void StageLeadChange(Txn& txn, const v1::Task& task_before, const v1::Task& task_after,
+                     const v1::Assignment* before, const v1::Assignment& after,
+                     const std::vector<std::string>& ancestry) {
+  auto was = before ? Contribution(task_before, *before) : std::nullopt;
+  auto is = Contribution(task_after, after);
+  if (was == is && !GroupsDiffer(task_before, task_after)) return;
+  if (was) Stage(txn, task_before, ancestry, was->first, was->second, -1);
+  if (is) Stage(txn, task_after, ancestry, is->first, is->second, +1);
 }
 
-void StageUrge(Txn& txn, const std::vector<std::string>& ancestry) {
-  Stage(txn, ancestry, ReportClass::kUrges, keys::kNoDeadline, +1);
+void StageUrge(Txn& txn, const v1::Task& task, const std::vector<std::string>& ancestry) {
+  Stage(txn, task, ancestry, ReportClass::kUrges, keys::kNoDeadline, +1);
 }
 
 absl::Status FlushReportCounters(Txn& txn, int64_t day_number) {
@@ -117,59 +141,75 @@ absl::Status FlushReportCounters(Txn& txn, int64_t day_number) {
        it = sums.erase(it)) {
     if (it->second == 0) continue;
     const std::string row = it->first.substr(prefix.size());
-    // The newest version (versions sort newest first).
-    std::optional<std::pair<uint64_t, int64_t>> newest;
-    absl::Status parsed;
-    RETURN_IF_ERROR(txn.reader().ScanPrefix(
-        Cf::kIndexes, row, "", [&](absl::string_view suffix, absl::string_view value) {
-          uint64_t inverted;
-          absl::StatusOr<int64_t> count = DecodeCount(value);
-          if (!keys::GetU64(&suffix, &inverted) || !count.ok()) {
-            parsed = absl::DataLossError("a report counter is malformed");
-          } else {
-            newest.emplace(~inverted, *count);
-          }
-          return false;
-        }));
-    RETURN_IF_ERROR(parsed);
-    // A clock set back never writes under a day older than the newest version.
     int64_t day = day_number;
     int64_t count = it->second;
+    ASSIGN_OR_RETURN(std::optional<std::string> newest,
+                     txn.reader().Get(Cf::kIndexes, row + Version(kNewest)));
     if (newest) {
-      day = std::max(day, static_cast<int64_t>(newest->first));
-      count += newest->second;
+      absl::string_view in = *newest;
+      uint64_t newest_day, newest_count;
+      if (!keys::GetU64(&in, &newest_day) || !keys::GetU64(&in, &newest_count) || !in.empty()) {
+        return absl::DataLossError("a report counter is malformed");
+      }
+      // A clock set back never writes under a day older than the newest version.
+      day = std::max(day, static_cast<int64_t>(newest_day));
+      count += static_cast<int64_t>(newest_count);
     }
-    txn.Put(Cf::kIndexes, row + VersionSuffix(day), EncodeCount(count));
+    std::string value;
+    keys::PutU64(&value, static_cast<uint64_t>(count));
+    txn.Put(Cf::kIndexes, row + Version(VersionOfDay(day)), value);
+    std::string pointer;
+    keys::PutU64(&pointer, static_cast<uint64_t>(day));
+    pointer += value;
+    txn.Put(Cf::kIndexes, row + Version(kNewest), pointer);
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<ReportRow>> ReadReportRows(const ReadView& view,
-                                                      const std::string& unit_code,
-                                                      uint8_t relation, int64_t day_number) {
+ReportReader::ReportReader(const ReadView& view, int64_t day_number)
+    : day_number_(day_number), cursor_(view.NewPrefixCursor(Cf::kIndexes, kRowsPrefix)) {}
+
+absl::StatusOr<std::vector<ReportRow>> ReportReader::Rows(const std::string& unit_code,
+                                                          uint8_t relation, GroupKind kind) {
   std::vector<ReportRow> rows;
-  const std::string as_of = VersionSuffix(day_number);
-  auto cursor = view.NewPrefixCursor(Cf::kIndexes, RowPrefix(unit_code, relation));
-  RETURN_IF_ERROR(cursor->Seek(""));
-  while (cursor->Valid()) {
-    const std::string row(cursor->suffix().substr(0, kRowSuffixSize));
-    if (row.size() != kRowSuffixSize) return absl::DataLossError("a report row is malformed");
-    // The newest version on or before the day, if the row has one.
-    RETURN_IF_ERROR(cursor->Seek(row + as_of));
-    if (cursor->Valid() && cursor->suffix().substr(0, kRowSuffixSize) == row) {
-      absl::string_view in = row;
-      uint8_t report_class;
-      uint64_t deadline_key;
-      keys::GetU8(&in, &report_class);
-      keys::GetU64(&in, &deadline_key);
-      ASSIGN_OR_RETURN(int64_t count, DecodeCount(cursor->value()));
-      if (count != 0) {
-        rows.push_back({static_cast<ReportClass>(report_class), deadline_key, count});
+  // Changes are stamped with the server's clock: nothing was counted before 1970.
+  if (day_number_ < 0) return rows;
+  // Keys below are suffixes after kRowsPrefix.
+  const std::string group = GroupPrefix(unit_code, relation, kind).substr(2);
+  const uint64_t as_of = VersionOfDay(day_number_);
+  RETURN_IF_ERROR(cursor_->Seek(group));
+  while (cursor_->Valid() && absl::StartsWith(cursor_->suffix(), group)) {
+    // Rows start with their pointer to the newest version: (u64 day, i64 count).
+    absl::string_view in = cursor_->suffix().substr(group.size());
+    ReportRow row;
+    uint8_t report_class;
+    uint64_t version, newest_day, newest_count;
+    absl::string_view pointer = cursor_->value();
+    if ((kind != GroupKind::kNone && !keys::GetString(&in, &row.group)) ||
+        !keys::GetU8(&in, &report_class) || !keys::GetU64(&in, &row.deadline_key) ||
+        !keys::GetU64(&in, &version) || !in.empty() || version != kNewest ||
+        !keys::GetU64(&pointer, &newest_day) || !keys::GetU64(&pointer, &newest_count) ||
+        !pointer.empty()) {
+      return absl::DataLossError("a report row is malformed");
+    }
+    row.report_class = static_cast<ReportClass>(report_class);
+    const absl::string_view suffix = cursor_->suffix();
+    const std::string row_suffix(suffix.substr(0, suffix.size() - 8));
+    if (static_cast<int64_t>(newest_day) <= day_number_) {
+      row.count = static_cast<int64_t>(newest_count);
+    } else {
+      // Changed after the day: the newest version on or before it, if any.
+      row.count = 0;
+      RETURN_IF_ERROR(cursor_->Seek(row_suffix + Version(as_of)));
+      if (cursor_->Valid() && cursor_->suffix().size() == row_suffix.size() + 8 &&
+          absl::StartsWith(cursor_->suffix(), row_suffix)) {
+        ASSIGN_OR_RETURN(row.count, DecodeCount(cursor_->value()));
       }
     }
-    const std::string next = keys::PrefixEnd(row);
+    if (row.count != 0) rows.push_back(std::move(row));
+    const std::string next = keys::PrefixEnd(row_suffix);
     if (next.empty()) break;
-    RETURN_IF_ERROR(cursor->Seek(next));
+    RETURN_IF_ERROR(cursor_->Seek(next));
   }
   return rows;
 }

@@ -3,18 +3,22 @@
 // version per counter row instead of replaying the event log.
 //
 // A task counts through its lead assignment (đơn vị chủ trì): in the report of the lead's
-// unit (relation 0) and of every unit above it (relation 1). A row is
-//   "rc" unit_code 0x00 u8 relation u8 class u64 deadline_key
-// and its versions are row + u64 ~day_number -> i64 count at the end of that day (the
-// newest version first), written on the days the row changed. The count as of day D is
-// the newest version on or before D.
+// unit (relation 0) and of every unit above it (relation 1); once in the ungrouped rows,
+// and once under its category, its directive's number and each of its labels. A row is
+//   "rc" unit_code 0x00 u8 relation u8 group_kind [group_value 0x00] u8 class
+//        u64 deadline_key
+// (no group value for kNone); its versions are row + u64 ~day_number -> i64 count at the
+// end of that day, newest first, written on the days the row changed; row + u64 0 points
+// at the newest (u64 day_number, i64 count) so a write finds it with one Get. The count as
+// of day D is the newest version on or before D.
 //
-// Writers stage deltas (StageLeadChange, StageUrge) while a mutation runs; the mutation
-// runner applies them once per mutation (FlushReportCounters).
+// Writers stage deltas (StageLeadChange) while a mutation runs; the mutation runner
+// applies them once per mutation (FlushReportCounters).
 #ifndef D06_SERVER_MODEL_REPORT_COUNTERS_H_
 #define D06_SERVER_MODEL_REPORT_COUNTERS_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -35,14 +39,20 @@ enum class ReportClass : uint8_t {
   kCompletedLate = 5,
   kDeclined = 6,
   kRevoked = 7,
-  // A recurring task's live lead, whatever its state.
+  // A recurring task's live lead, whatever its state; while open, its deadline key is the
+  // last day of the first period it has not reported on.
   kRecurring = 8,
   // Not tasks: the urges of lead assignments.
   kUrges = 9,
 };
 
+// How rows are grouped beyond the unit.
+enum class GroupKind : uint8_t { kNone = 0, kCategory = 1, kDirective = 2, kLabel = 3 };
+
 // One counter row of a unit as of a day.
 struct ReportRow {
+  // The category, directive number or label ("" for kNone, or a task without one).
+  std::string group;
   ReportClass report_class;
   // The deadline the class is judged by (the deadline in force at submission for
   // completed work); keys::kNoDeadline for none.
@@ -50,21 +60,36 @@ struct ReportRow {
   int64_t count;
 };
 
-// Stages the change of one assignment's contribution (none unless it is a lead) to the
-// reports of `ancestry` (its unit's code, then its parent's, up to the root). `before`
-// null: a new assignment.
-void StageLeadChange(Txn& txn, const v1::Task& task, const v1::Assignment* before,
-                     const v1::Assignment& after, const std::vector<std::string>& ancestry);
-// Stages one urge of a lead assignment.
-void StageUrge(Txn& txn, const std::vector<std::string>& ancestry);
+// Stages the change of a lead's contribution to the reports of `ancestry` (its unit's
+// code, then its parent's, up to the root): from `before` under `task_before` (null
+// assignment: a new one) to `after` under `task_after`. Other roles contribute nothing.
+void StageLeadChange(Txn& txn, const v1::Task& task_before, const v1::Task& task_after,
+                     const v1::Assignment* before, const v1::Assignment& after,
+                     const std::vector<std::string>& ancestry);
+// Stages one urge of a lead assignment of `task`.
+void StageUrge(Txn& txn, const v1::Task& task, const std::vector<std::string>& ancestry);
+// Whether a task change moves its lead between groups (category, directive, labels).
+bool GroupsDiffer(const v1::Task& a, const v1::Task& b);
 // Applies the staged deltas as the counts of `day_number` (the change's day in Vietnam).
 absl::Status FlushReportCounters(Txn& txn, int64_t day_number);
 
-// The rows of `unit_code` (relation 0: its own leads; 1: the leads of units below it) as
-// of the end of `day_number`, with a count other than 0. Costs two seeks per row.
-absl::StatusOr<std::vector<ReportRow>> ReadReportRows(const ReadView& view,
-                                                      const std::string& unit_code,
-                                                      uint8_t relation, int64_t day_number);
+// Reads counter rows as of the end of one day, through one cursor for every unit of a
+// report (a report by child unit reads a hundred units). Costs one seek per row when
+// the row's newest version is on or before the day (always, for today), two otherwise.
+class ReportReader {
+ public:
+  // `view` must outlive the reader.
+  ReportReader(const ReadView& view, int64_t day_number);
+
+  // The rows of `unit_code` (relation 0: its own leads; 1: the leads of units below it)
+  // grouped by `kind`, with a count other than 0.
+  absl::StatusOr<std::vector<ReportRow>> Rows(const std::string& unit_code, uint8_t relation,
+                                              GroupKind kind);
+
+ private:
+  const int64_t day_number_;
+  std::unique_ptr<PrefixCursor> cursor_;  // over every report row
+};
 
 }  // namespace d06
 

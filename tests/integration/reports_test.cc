@@ -2,6 +2,7 @@
 // numbers checked against an independent count of the assignments, roll-ups that add up,
 // and past dates that keep their numbers after later changes.
 #include <map>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -272,6 +273,63 @@ TEST_F(ReportsTest, PastDatesKeepTheirNumbers) {
   Restart();
   EXPECT_EQ(Summary("units/H31", Day(2026, 3, 27)).total().DebugString(),
             march27.total().DebugString());
+}
+
+// By category, directive or label, as of any date; a task whose category changes moves
+// to its new row from that day on.
+TEST_F(ReportsTest, GroupedByCategoryDirectiveAndLabel) {
+  MakeUnit("H31", v1::UNIT_KIND_PROVINCE, "", "Hải Phòng");
+  MakeUnit("H31.01", v1::UNIT_KIND_DEPARTMENT, "units/H31");
+  auto lead = [&](const std::string& category, const std::string& directive,
+                  std::vector<std::string> labels) {
+    v1::CreateTaskRequest req;
+    req.mutable_task()->set_title("Nhiệm vụ");
+    req.mutable_task()->set_kind(v1::TASK_KIND_ONE_OFF);
+    req.mutable_task()->set_assigning_unit("units/TW");
+    req.mutable_task()->set_category(category);
+    if (!directive.empty()) req.mutable_task()->mutable_directive()->set_number(directive);
+    for (const auto& l : labels) req.mutable_task()->add_labels(l);
+    *req.mutable_task()->mutable_deadline() = Day(2026, 6, 30);
+    v1::Assignment* a = req.add_assignments();
+    a->set_unit("units/H31.01");
+    a->set_role(v1::ASSIGNMENT_ROLE_LEAD);
+    return Must(client().CreateTask(req)).assignments(0).name();
+  };
+  const std::string a = lead("Dịch vụ công", "06/QĐ-TTg", {"2026", "trọng tâm"});
+  const std::string b = lead("Dân cư", "06/QĐ-TTg", {"2026"});
+  lead("Dịch vụ công", "", {});
+  Complete(a);
+  auto rows = [&](v1::SummaryGroupBy by, const v1::Date& as_of = v1::Date()) {
+    std::map<std::string, std::pair<int64_t, int64_t>> out;  // group -> (total, completed)
+    const v1::GetSummaryResponse summary = Summary("units/H31", as_of, by);
+    for (const v1::SummaryRow& row : summary.rows()) {
+      EXPECT_EQ(row.unit(), "units/H31");
+      out[row.group()] = {row.counts().total(), row.counts().completed()};
+    }
+    return out;
+  };
+  using Rows = std::map<std::string, std::pair<int64_t, int64_t>>;
+  EXPECT_EQ(rows(v1::SUMMARY_GROUP_BY_CATEGORY),
+            (Rows{{"Dân cư", {1, 0}}, {"Dịch vụ công", {2, 1}}}));
+  EXPECT_EQ(rows(v1::SUMMARY_GROUP_BY_DIRECTIVE), (Rows{{"", {1, 0}}, {"06/QĐ-TTg", {2, 1}}}));
+  EXPECT_EQ(rows(v1::SUMMARY_GROUP_BY_LABEL), (Rows{{"2026", {2, 1}}, {"trọng tâm", {1, 1}}}));
+  EXPECT_EQ(Summary("units/H31", v1::Date(), v1::SUMMARY_GROUP_BY_CATEGORY).rows(0).display_name(),
+            "Dân cư");  // Vietnamese order: "Dân" before "Dịch"
+
+  // 25/03: b moves to another category and loses its label.
+  SetToday(2026, 3, 25);
+  v1::UpdateTaskRequest move;
+  move.mutable_task()->set_name(b.substr(0, b.find("/assignments")));
+  move.mutable_task()->set_category("Định danh điện tử");
+  move.mutable_update_mask()->add_paths("category");
+  move.mutable_update_mask()->add_paths("labels");
+  ASSERT_THAT(client().UpdateTask(move).status(), IsOk());
+  EXPECT_EQ(rows(v1::SUMMARY_GROUP_BY_CATEGORY),
+            (Rows{{"Dịch vụ công", {2, 1}}, {"Định danh điện tử", {1, 0}}}));
+  EXPECT_EQ(rows(v1::SUMMARY_GROUP_BY_LABEL), (Rows{{"2026", {1, 1}}, {"trọng tâm", {1, 1}}}));
+  EXPECT_EQ(rows(v1::SUMMARY_GROUP_BY_CATEGORY, Day(2026, 3, 24)),
+            (Rows{{"Dân cư", {1, 0}}, {"Dịch vụ công", {2, 1}}}));
+  EXPECT_EQ(Summary("units/H31").total().total(), 3);
 }
 
 TEST_F(ReportsTest, BadRequestsAreRefused) {

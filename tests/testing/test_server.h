@@ -213,6 +213,7 @@ class ServerTest : public ::testing::Test {
 
   Client& client() { return *client_; }
   FakeClock& clock() { return clock_; }
+  Server& server() { return *server_; }
   std::string target() const { return absl::StrCat("127.0.0.1:", server_->port()); }
 
   // What grpc.health.v1.Health/Check says of `service` ("" is the whole server):

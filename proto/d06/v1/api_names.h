@@ -28,6 +28,7 @@ inline constexpr char kLeadExists[] = "LEAD_EXISTS";
 inline constexpr char kMalformedRequest[] = "MALFORMED_REQUEST";
 inline constexpr char kNoPendingExtension[] = "NO_PENDING_EXTENSION";
 inline constexpr char kNotFound[] = "NOT_FOUND";
+inline constexpr char kPeriodNotNext[] = "PERIOD_NOT_NEXT";
 inline constexpr char kRequestIdReused[] = "REQUEST_ID_REUSED";
 inline constexpr char kStaleEtag[] = "STALE_ETAG";
 inline constexpr char kTaskCancelled[] = "TASK_CANCELLED";

@@ -1,0 +1,34 @@
+// CSV as Vietnamese agencies open it in Excel: UTF-8 with a byte-order mark, comma
+// separated, every field quoted (libcsv), CRLF line ends; and the Vietnamese words a
+// report table shows for states and timeliness.
+//
+//   std::string file = std::string(kUtf8Bom) + CsvRow({"Đơn vị", "Hạn xử lý"});
+//   file += CsvRow({"Công an tỉnh", FormatDateVn(deadline)});  // "\"Công an tỉnh\",\"31/03/2026\"\r\n"
+#ifndef D06_SERVER_DOMAIN_CSV_H_
+#define D06_SERVER_DOMAIN_CSV_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "d06/v1/task.pb.h"
+
+namespace d06 {
+
+inline constexpr absl::string_view kUtf8Bom = "\xEF\xBB\xBF";
+
+// One CSV record: each field quoted (quotes inside doubled), CRLF at the end.
+std::string CsvRow(const std::vector<std::string>& fields);
+
+// "Chưa triển khai", "Đang triển khai", "Chờ xác nhận", "Hoàn thành", "Từ chối",
+// "Đã thu hồi".
+std::string StateVn(v1::AssignmentState state);
+// "Trong hạn", "Sắp đến hạn", "Quá hạn", "Không có hạn", "Hoàn thành đúng hạn",
+// "Hoàn thành quá hạn"; "" when none applies.
+std::string TimelinessVn(v1::Timeliness timeliness);
+// "Chủ trì", "Phối hợp".
+std::string RoleVn(v1::AssignmentRole role);
+
+}  // namespace d06
+
+#endif  // D06_SERVER_DOMAIN_CSV_H_

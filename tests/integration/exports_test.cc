@@ -1,0 +1,197 @@
+// CSV exports: streamed in chunks, UTF-8 with a byte-order mark and dd/MM/yyyy dates,
+// and parsed back by a CSV parser (libcsv) into exactly what the API lists.
+#include <csv.h>
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "d06/v1/api_names.h"
+#include "tests/testing/test_server.h"
+
+namespace d06::testing {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::SizeIs;
+
+using Table = std::vector<std::vector<std::string>>;
+
+// Parses a whole CSV file (after its byte-order mark) with libcsv.
+Table ParseCsv(const std::string& file) {
+  struct State {
+    Table rows;
+    std::vector<std::string> row;
+  } state;
+  csv_parser parser;
+  if (csv_init(&parser, CSV_STRICT | CSV_STRICT_FINI) != 0) throw std::runtime_error("csv_init");
+  auto on_field = [](void* data, size_t size, void* user) {
+    static_cast<State*>(user)->row.emplace_back(static_cast<const char*>(data), size);
+  };
+  auto on_row = [](int, void* user) {
+    auto* s = static_cast<State*>(user);
+    s->rows.push_back(std::move(s->row));
+    s->row.clear();
+  };
+  std::string body = file.substr(3);
+  if (csv_parse(&parser, body.data(), body.size(), on_field, on_row, &state) != body.size() ||
+      csv_fini(&parser, on_field, on_row, &state) != 0) {
+    std::string error = csv_strerror(csv_error(&parser));
+    csv_free(&parser);
+    throw std::runtime_error("not valid CSV: " + error);
+  }
+  csv_free(&parser);
+  return state.rows;
+}
+
+class ExportsTest : public ServerTest {
+ protected:
+  void SetUp() override {
+    ServerTest::SetUp();
+    MakeUnit("H29", v1::UNIT_KIND_PROVINCE, "", "Tỉnh Nghệ An");
+    MakeUnit("H29.01", v1::UNIT_KIND_DEPARTMENT, "units/H29", "Công an tỉnh");
+  }
+  // The export's file and how many chunks it came in.
+  std::string Export(const std::string& parent, const std::string& filter, int* chunks = nullptr) {
+    v1::ExportAssignmentsRequest req;
+    req.set_parent(parent);
+    req.set_filter(filter);
+    std::string file;
+    int n = 0;
+    absl::Status status = client().ExportAssignments(req, [&](const std::string& chunk) {
+      file += chunk;
+      ++n;
+    });
+    if (!status.ok()) throw std::runtime_error(status.ToString());
+    if (chunks) *chunks = n;
+    return file;
+  }
+};
+
+TEST_F(ExportsTest, AssignmentsParseBackToWhatTheListShows) {
+  // Commas, quotes and a line break in the title; Vietnamese throughout.
+  v1::Task task = MakeTask("units/H29", "Rà soát, \"làm sạch\" dữ liệu\ndân cư", Day(2026, 3, 31));
+  std::string lead = Assign(task.name(), "units/H29.01", v1::ASSIGNMENT_ROLE_LEAD).name();
+  Assign(task.name(), "units/H29");
+  Start(lead);
+  Submit(lead);
+  Approve(lead);
+
+  const std::string file = Export("tasks/-", "");
+  ASSERT_TRUE(absl::StartsWith(file, "\xEF\xBB\xBF"));
+  Table rows = ParseCsv(file);
+  ASSERT_THAT(rows, SizeIs(3));
+  EXPECT_THAT(rows[0], ElementsAre("Mã nhiệm vụ", "Tên nhiệm vụ", "Cơ quan giao", "Đơn vị",
+                                   "Vai trò", "Trạng thái", "Tình trạng hạn", "Hạn xử lý",
+                                   "Ngày báo cáo hoàn thành", "Tiến độ (%)", "Số lần gia hạn",
+                                   "Số lần đôn đốc", "Chỉ tiêu", "Giá trị chỉ tiêu",
+                                   "Giá trị đạt được"));
+  std::vector<v1::Assignment> listed = AllAssignments("tasks/-");
+  ASSERT_THAT(listed, SizeIs(2));
+  for (size_t i = 0; i < listed.size(); ++i) {
+    SCOPED_TRACE(listed[i].name());
+    const std::vector<std::string>& row = rows[i + 1];
+    EXPECT_EQ(row[0], task.name());
+    EXPECT_EQ(row[1], "Rà soát, \"làm sạch\" dữ liệu\ndân cư");
+    EXPECT_EQ(row[2], "units/H29");
+    EXPECT_EQ(row[3], listed[i].unit());
+    EXPECT_EQ(row[7], "31/03/2026");
+  }
+  const std::vector<std::string>& completed =
+      rows[listed[0].name() == lead ? 1 : 2];
+  EXPECT_EQ(completed[4], "Chủ trì");
+  EXPECT_EQ(completed[5], "Hoàn thành");
+  EXPECT_EQ(completed[6], "Hoàn thành đúng hạn");
+  EXPECT_EQ(completed[8], "20/03/2026");
+  EXPECT_EQ(completed[9], "100");
+  const std::vector<std::string>& support = rows[listed[0].name() == lead ? 2 : 1];
+  EXPECT_EQ(support[4], "Phối hợp");
+  EXPECT_EQ(support[5], "Chưa triển khai");
+  EXPECT_EQ(support[6], "Trong hạn");
+  EXPECT_EQ(support[8], "");
+
+  // Filtered like the list.
+  Table leads = ParseCsv(Export("tasks/-", "role = LEAD"));
+  ASSERT_THAT(leads, SizeIs(2));
+  EXPECT_EQ(leads[1][3], "units/H29.01");
+}
+
+TEST_F(ExportsTest, ALargeExportComesInChunksAndHasEveryRow) {
+  for (int u = 2; u <= 100; ++u) {
+    MakeUnit(absl::StrFormat("H29.%02d", u), v1::UNIT_KIND_DEPARTMENT, "units/H29");
+  }
+  for (int t = 0; t < 30; ++t) {
+    v1::CreateTaskRequest req;
+    req.mutable_task()->set_title(absl::StrCat("Kế hoạch triển khai Đề án 06 — đợt ", t));
+    req.mutable_task()->set_kind(v1::TASK_KIND_ONE_OFF);
+    req.mutable_task()->set_assigning_unit("units/H29");
+    *req.mutable_task()->mutable_deadline() = Day(2026, 6, 30);
+    for (int u = 1; u <= 100; ++u) {
+      v1::Assignment* a = req.add_assignments();
+      a->set_unit(absl::StrFormat("units/H29.%02d", u));
+      a->set_role(u == 1 ? v1::ASSIGNMENT_ROLE_LEAD : v1::ASSIGNMENT_ROLE_SUPPORT);
+    }
+    Must(client().CreateTask(req));
+  }
+  int chunks = 0;
+  Table rows = ParseCsv(Export("tasks/-", "", &chunks));
+  EXPECT_EQ(rows.size(), 1u + 3000u);  // three pages of the list, and the header
+  EXPECT_GT(chunks, 2);
+  std::set<std::string> distinct;
+  for (size_t i = 1; i < rows.size(); ++i) distinct.insert(rows[i][0] + "|" + rows[i][3]);
+  EXPECT_EQ(distinct.size(), 3000u);
+}
+
+TEST_F(ExportsTest, BadRequestsFailBeforeAnyChunk) {
+  for (const auto& [parent, filter] : std::vector<std::pair<std::string, std::string>>{
+           {"tasks/-", "state = NOPE"}, {"units/H29", ""}, {"tasks/-", "unit = "}}) {
+    SCOPED_TRACE(parent + " " + filter);
+    v1::ExportAssignmentsRequest req;
+    req.set_parent(parent);
+    req.set_filter(filter);
+    int chunks = 0;
+    absl::Status status =
+        client().ExportAssignments(req, [&](const std::string&) { ++chunks; });
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+    EXPECT_EQ(chunks, 0);
+  }
+  v1::ExportSummaryRequest summary;
+  summary.set_unit("units/H99");
+  EXPECT_EQ(client().ExportSummary(summary, [](const std::string&) {}).code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(ExportsTest, SummaryTableParsesBackToTheSummary) {
+  MakeUnit("H29.02", v1::UNIT_KIND_DISTRICT, "units/H29", "Huyện Nam Đàn");
+  for (const char* unit : {"units/H29", "units/H29.01", "units/H29.02", "units/H29.02"}) {
+    v1::Task task = MakeTask("units/H29", "Nhiệm vụ", Day(2026, 3, 31));
+    std::string lead = Assign(task.name(), unit, v1::ASSIGNMENT_ROLE_LEAD).name();
+    if (std::string(unit) == "units/H29.01") {
+      Start(lead);
+      Submit(lead);
+      Approve(lead);
+    }
+  }
+  v1::ExportSummaryRequest req;
+  req.set_unit("units/H29");
+  std::string file;
+  ASSERT_THAT(client().ExportSummary(req, [&](const std::string& chunk) { file += chunk; }),
+              IsOk());
+  ASSERT_TRUE(absl::StartsWith(file, "\xEF\xBB\xBF"));
+  Table rows = ParseCsv(file);
+  ASSERT_THAT(rows, SizeIs(6));  // as-of line, header, own row, two children, total
+  EXPECT_EQ(rows[0][0], "Số liệu tính đến ngày 20/03/2026");
+  EXPECT_EQ(rows[1][0], "Đơn vị");
+  EXPECT_EQ(rows[2][0], "Tỉnh Nghệ An (trực tiếp)");
+  EXPECT_EQ(rows[3][0], "Công an tỉnh");
+  EXPECT_EQ(rows[4][0], "Huyện Nam Đàn");
+  EXPECT_THAT(rows[5], ElementsAre("Tổng cộng", "4", "1", "1", "0", "0", "3", "0", "3", "0",
+                                   "0", "0", "25"));
+  EXPECT_EQ(rows[4][1], "2");
+}
+
+}  // namespace
+}  // namespace d06::testing
