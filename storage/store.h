@@ -175,6 +175,10 @@ class Store {
     // Runs once, on the writer thread, when the store fails stop (see Submit), with the
     // failure; e.g. to report the server NOT_SERVING. Must not block.
     std::function<void(const absl::Status&)> on_fail_stop = nullptr;
+    // RocksDB's block cache, shared by every column family: index blocks that list pages,
+    // searches and reports read stay uncompressed in memory. 0 uses RocksDB's default
+    // (32 MiB).
+    size_t block_cache_bytes = size_t{256} << 20;
   };
 
   // A mutation stages writes in a Txn; a non-OK status discards them.

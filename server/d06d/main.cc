@@ -30,6 +30,8 @@ ABSL_FLAG(std::string, data_dir, "",
 ABSL_FLAG(int, due_soon_days, 3, "an open assignment due within this many days is DUE_SOON");
 ABSL_FLAG(absl::Duration, deadline_scan_interval, absl::Minutes(1),
           "how often to record due-soon and overdue events whose day has come");
+ABSL_FLAG(int, block_cache_mb, 256,
+          "RocksDB block cache in MiB: index blocks that lists and reports read stay in memory");
 ABSL_FLAG(int, max_extensions, 2,
           "extensions (gia hạn) an assignment may have approved; a request beyond is refused");
 
@@ -53,6 +55,7 @@ int main(int argc, char** argv) {
   if (options.data_dir.empty()) options.data_dir = DefaultDataDir();
   options.due_soon_days = absl::GetFlag(FLAGS_due_soon_days);
   options.max_extensions = absl::GetFlag(FLAGS_max_extensions);
+  options.block_cache_mb = absl::GetFlag(FLAGS_block_cache_mb);
   options.deadline_scan_interval = absl::GetFlag(FLAGS_deadline_scan_interval);
 
   auto server = d06::Server::Start(options);

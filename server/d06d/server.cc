@@ -242,6 +242,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   if (options.deadline_scan_interval < absl::Milliseconds(1)) {
     return absl::InvalidArgumentError("--deadline_scan_interval must be at least 1ms");
   }
+  if (options.block_cache_mb < 1 || options.block_cache_mb > 65536) {
+    return absl::InvalidArgumentError(absl::StrCat("--block_cache_mb must be within 1..65536, not ",
+                                                   options.block_cache_mb));
+  }
   if (options.max_extensions < 0 || options.max_extensions > 100) {
     return absl::InvalidArgumentError(absl::StrCat("--max_extensions must be within 0..100, not ",
                                                    options.max_extensions));
@@ -259,6 +263,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   auto health = std::make_shared<StoreHealth>();
   Store::Options store_options{options.data_dir};
   store_options.file_system = options.file_system;
+  store_options.block_cache_bytes = static_cast<size_t>(options.block_cache_mb) << 20;
   store_options.on_fail_stop = [health](const absl::Status&) { health->Failed(); };
   ASSIGN_OR_RETURN(std::unique_ptr<Store> store, Store::Open(store_options));
   auto server = std::make_unique<ServerImpl>(std::move(store), health, options);

@@ -39,6 +39,9 @@ struct ServerOptions {
   std::string data_dir;
   // An open assignment whose deadline is at most this many days away is DUE_SOON.
   int due_soon_days = 3;
+  // RocksDB's block cache in MiB (1..65536): the index blocks reads and reports touch
+  // stay uncompressed in memory.
+  int block_cache_mb = 256;
   // Extensions an assignment may have approved (0..100).
   int max_extensions = 2;
   // How often the deadline scheduler looks for due-soon and overdue crossings (it also
