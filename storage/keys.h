@@ -43,9 +43,9 @@
 //                                                             assignments become due soon
 //                                                             (1) and overdue (2)
 //                                                             (server/model/deadline_queue.h)
-//   "rc" unit_code 0x00 u8 relation u8 class u64 deadline_key u64 ~day
-//                               -> i64 count               report counters, versioned by
-//                                                             day, newest first
+//   "rc" unit_code 0x00 u8 relation u8 group_kind [group 0x00] u8 class u64 deadline_key
+//        u64 0                  -> u64 day i64 count       report counters: the newest,
+//        u64 ~day               -> i64 count               and closed days' counts
 //                                                             (server/model/report_counters.h)
 //   where SORT = u64 deadline_key, u64 task_id, unit_code 0x00
 //   and bucket = role number * kRoleStride + the assignment state number, except that a

@@ -151,16 +151,20 @@ absl::Status FlushReportCounters(Txn& txn, int64_t day_number) {
       if (!keys::GetU64(&in, &newest_day) || !keys::GetU64(&in, &newest_count) || !in.empty()) {
         return absl::DataLossError("a report counter is malformed");
       }
-      // A clock set back never writes under a day older than the newest version.
+      if (static_cast<int64_t>(newest_day) < day) {
+        // The first change of a day closes the newest one: its count becomes that day's
+        // version. (A clock set back keeps counting under the newest day.)
+        std::string closed;
+        keys::PutU64(&closed, newest_count);
+        txn.Put(Cf::kIndexes, row + Version(VersionOfDay(static_cast<int64_t>(newest_day))),
+                closed);
+      }
       day = std::max(day, static_cast<int64_t>(newest_day));
       count += static_cast<int64_t>(newest_count);
     }
-    std::string value;
-    keys::PutU64(&value, static_cast<uint64_t>(count));
-    txn.Put(Cf::kIndexes, row + Version(VersionOfDay(day)), value);
     std::string pointer;
     keys::PutU64(&pointer, static_cast<uint64_t>(day));
-    pointer += value;
+    keys::PutU64(&pointer, static_cast<uint64_t>(count));
     txn.Put(Cf::kIndexes, row + Version(kNewest), pointer);
   }
   return absl::OkStatus();
@@ -198,7 +202,7 @@ absl::StatusOr<std::vector<ReportRow>> ReportReader::Rows(const std::string& uni
     if (static_cast<int64_t>(newest_day) <= day_number_) {
       row.count = static_cast<int64_t>(newest_count);
     } else {
-      // Changed after the day: the newest version on or before it, if any.
+      // Changed after the day: the newest closed day on or before it, if any.
       row.count = 0;
       RETURN_IF_ERROR(cursor_->Seek(row_suffix + Version(as_of)));
       if (cursor_->Valid() && cursor_->suffix().size() == row_suffix.size() + 8 &&

@@ -7,10 +7,11 @@
 // and once under its category, its directive's number and each of its labels. A row is
 //   "rc" unit_code 0x00 u8 relation u8 group_kind [group_value 0x00] u8 class
 //        u64 deadline_key
-// (no group value for kNone); its versions are row + u64 ~day_number -> i64 count at the
-// end of that day, newest first, written on the days the row changed; row + u64 0 points
-// at the newest (u64 day_number, i64 count) so a write finds it with one Get. The count as
-// of day D is the newest version on or before D.
+// (no group value for kNone). Row + u64 0 holds the newest count and the day of its last
+// change (u64 day_number, i64 count), so a write reads it with one Get; the first change
+// of a later day also keeps the old count as that day's version, row + u64 ~day_number
+// -> i64 count at the end of that day (newest first). The count as of day D is the newest
+// one on or before D: the first key if its day is, else the version a seek finds.
 //
 // Writers stage deltas (StageLeadChange) while a mutation runs; the mutation runner
 // applies them once per mutation (FlushReportCounters).
