@@ -5,7 +5,12 @@
 namespace d06 {
 namespace {
 
-constexpr size_t kCrossingsPerWrite = 500;
+// A catch-up (after downtime, or a plan imported with past deadlines) takes at most
+// kCrossingsPerWrite crossings per write and pauses kPause between full writes: about
+// 2,000 crossings a second, a small share of the writer, so the API's writes never wait
+// behind it.
+constexpr size_t kCrossingsPerWrite = 200;
+constexpr absl::Duration kPause = absl::Milliseconds(100);
 
 }  // namespace
 
@@ -27,7 +32,9 @@ absl::StatusOr<int> DeadlineScheduler::RunOnce() {
     absl::StatusOr<int> taken = core_->RecordDeadlineCrossings(kCrossingsPerWrite);
     if (!taken.ok()) return taken.status();
     total += *taken;
-    if (*taken == 0) return total;
+    if (*taken < static_cast<int>(kCrossingsPerWrite)) return total;
+    absl::MutexLock stop_lock(&mu_);
+    if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), kPause)) return total;
   }
 }
 

@@ -2,8 +2,9 @@
 // open assignments (Core::RecordDeadlineCrossings) at start-up (catching up after
 // downtime across a day boundary) and then every `interval`, so a crossing is recorded
 // within `interval` of the day boundary (Asia/Ho_Chi_Minh) that brings it. Each run takes
-// what is due in writes of at most 500 queue entries until none is left; its cost follows
-// the number of crossings, not of tasks.
+// what is due in writes of at most 200 queue entries, pausing between them (about 2,000
+// a second: a catch-up never starves the API's writes), until none is left; its cost
+// follows the number of crossings, not of tasks.
 #ifndef D06_SERVER_D06D_DEADLINE_SCHEDULER_H_
 #define D06_SERVER_D06D_DEADLINE_SCHEDULER_H_
 
