@@ -166,5 +166,29 @@ TEST_F(DeadlinesTest, ItsWorkFollowsTheCrossingsNotTheTasks) {
   EXPECT_EQ(Run(), 1);
 }
 
+// A run takes what is due in several paced writes and leaves nothing behind.
+TEST_F(DeadlinesTest, ACatchUpOfManyCrossingsIsTakenInPacedWrites) {
+  std::vector<std::string> units;
+  for (int u = 2; u <= 91; ++u) {
+    units.push_back(MakeUnit(absl::StrCat("H29.", u), v1::UNIT_KIND_DEPARTMENT, "units/H29").name());
+  }
+  for (int t = 0; t < 5; ++t) {
+    v1::CreateTaskRequest req;
+    req.mutable_task()->set_title(absl::StrCat("Kế hoạch ", t));
+    req.mutable_task()->set_kind(v1::TASK_KIND_ONE_OFF);
+    req.mutable_task()->set_assigning_unit("units/H29");
+    *req.mutable_task()->mutable_deadline() = Day(2026, 3, 31);
+    for (const std::string& unit : units) {
+      v1::Assignment* a = req.add_assignments();
+      a->set_unit(unit);
+      a->set_role(v1::ASSIGNMENT_ROLE_SUPPORT);
+    }
+    Must(client().CreateTask(req));
+  }
+  SetToday(2026, 3, 28);
+  EXPECT_EQ(Run(), 450 + 1);  // and the fixture's own assignment
+  EXPECT_EQ(Run(), 0);
+}
+
 }  // namespace
 }  // namespace d06::testing
