@@ -2,6 +2,7 @@
 
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -97,21 +98,29 @@ class StreamCall final : public grpc::ServerWriteReactor<ByteBuffer>, public Str
 
   // The handler's end: finishes once every queued message is written.
   void End(const absl::Status& status) {
-    absl::MutexLock lock(&mu_);
-    final_status_ = ToGrpcStatus(status);
-    ended_ = true;
-    if (queue_.empty() || gone_) FinishOnce();
+    std::optional<grpc::Status> finish;
+    {
+      absl::MutexLock lock(&mu_);
+      final_status_ = ToGrpcStatus(status);
+      ended_ = true;
+      if (queue_.empty() || gone_) finish = TakeFinish();
+    }
+    if (finish) Finish(*finish);  // last touch: OnDone may delete this at once
   }
 
   void OnWriteDone(bool ok) override {
-    absl::MutexLock lock(&mu_);
-    queue_.pop_front();
-    if (!ok) gone_ = true;
-    if (!gone_ && !queue_.empty()) {
-      StartWrite(&queue_.front());
-    } else if (ended_) {
-      FinishOnce();
+    std::optional<grpc::Status> finish;
+    {
+      absl::MutexLock lock(&mu_);
+      queue_.pop_front();
+      if (!ok) gone_ = true;
+      if (!gone_ && !queue_.empty()) {
+        StartWrite(&queue_.front());
+      } else if (ended_) {
+        finish = TakeFinish();
+      }
     }
+    if (finish) Finish(*finish);  // last touch: OnDone may delete this at once
   }
 
   void OnCancel() override {
@@ -125,10 +134,12 @@ class StreamCall final : public grpc::ServerWriteReactor<ByteBuffer>, public Str
   bool HasRoomOrGone() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return gone_ || queue_.size() < kMaxQueued;
   }
-  void FinishOnce() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (finished_) return;
+  // The status to finish with, once: Finish is called after mu_ is released, since gRPC
+  // may run OnDone (delete this) on another thread as soon as it is.
+  std::optional<grpc::Status> TakeFinish() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_) return std::nullopt;
     finished_ = true;
-    Finish(final_status_);
+    return final_status_;
   }
 
   absl::Mutex mu_;
