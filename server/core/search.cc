@@ -79,16 +79,22 @@ absl::Status SearchTasks(const ReadView& view, const std::vector<std::string>& e
     response->set_next_page_token(EncodePageToken(scope, next));
     return absl::OkStatus();
   };
-  // Each word as typed: its hash and which folded word's posting lists it.
+  // Each word typed with diacritics: its hash and which folded word's posting lists it.
+  // A word typed without them matches every spelling alike (whoever types "de an" asks
+  // for "Đề án" as much as for "de an"), so it does not split the phases.
   std::vector<std::pair<size_t, uint32_t>> forms;
   for (const std::string& word : exact_words) {
     const std::string folded = Fold(word);
+    if (folded == word) continue;
     const size_t i =
         std::find(folded_words.begin(), folded_words.end(), folded) - folded_words.begin();
     if (i == folded_words.size()) return absl::InternalError("search word without its folded form");
     forms.emplace_back(i, ExactFormHash(word));
   }
-  for (; phase <= 1; ++phase, after = 0) {
+  // Without such words every match is in phase 0; phase 1 would read them all for nothing.
+  const uint8_t last_phase = forms.empty() ? 0 : 1;
+  if (phase > last_phase) return InvalidPageToken();
+  for (; phase <= last_phase; ++phase, after = 0) {
     PostingJoin join(view, folded_words);
     for (uint64_t target = after + 1; target != 0;) {
       ASSIGN_OR_RETURN(std::optional<uint64_t> id, join.NextAtLeast(target, &budget));

@@ -19,8 +19,10 @@
 namespace d06 {
 
 // Fills one page of a search into `response`: phase 0 lists the tasks that have every
-// word as typed (accents included), then phase 1 those that have every word only once
-// folded ("de an" finds "Đề án"), each in id order. `load(id, task)` reads a candidate
+// word typed with diacritics spelled as typed, then phase 1 those that have some of them
+// only once folded ("đề an" finds "Đề án" first, then "de an"), each in id order. A word
+// typed without diacritics matches every spelling alike ("de an" finds "Đề án" and
+// "de an" together, in id order). `load(id, task)` reads a candidate
 // and says whether it passes the list's filter. The page token's cursor is the phase and
 // the last id looked at; a page reads at most kScanBudget index entries, so it may be
 // short (with a next token) when the words rarely occur together.

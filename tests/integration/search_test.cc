@@ -112,5 +112,36 @@ TEST_F(SearchTest, EveryFormAsTypedCountsAndFollowsEdits) {
             (std::vector<std::string>{both.name(), folded.name(), accented.name()}));
 }
 
+// A word typed with diacritics ranks its spelling first; one typed without them matches
+// every spelling alike, so a query without diacritics over accented text never scans for
+// a spelling almost no task has.
+TEST_F(SearchTest, OnlyWordsTypedWithDiacriticsRankTheirSpellingFirst) {
+  v1::Task committee = MakeTask("units/H29", "Ban chỉ đạo Đề án 06");
+  v1::Task plan = MakeTask("units/H29", "Bản kế hoạch");
+  v1::Task plain = MakeTask("units/H29", "ban ke hoach");
+  EXPECT_EQ(Names(AllTasks("", "bản")),
+            (std::vector<std::string>{plan.name(), committee.name(), plain.name()}));
+  EXPECT_EQ(Names(AllTasks("", "ban")),
+            (std::vector<std::string>{committee.name(), plan.name(), plain.name()}));
+  // "Ban" matches any spelling; "kế" ranks its own first.
+  EXPECT_EQ(Names(AllTasks("", "Ban kế")),
+            (std::vector<std::string>{plan.name(), plain.name()}));
+}
+
+// Every task spells the words with diacritics and the query has none: every task is a
+// match of the first kind, so the first page is full. (At scale, ranking the query's own
+// spelling first would read every task to find none before listing any: the
+// "theo de an" row of tests/bench/RESULTS.md.)
+TEST_F(SearchTest, AQueryWithoutDiacriticsFillsItsFirstPage) {
+  for (int i = 0; i < 120; ++i) MakeTask("units/H29", absl::StrCat("Triển khai Đề án 06, đợt ", i));
+  v1::ListTasksRequest req;
+  req.set_query("de an");
+  req.set_page_size(50);
+  v1::ListTasksResponse page = Must(client().ListTasks(req));
+  EXPECT_EQ(page.tasks_size(), 50);
+  EXPECT_FALSE(page.next_page_token().empty());
+  EXPECT_THAT(AllTasks("", "de an"), SizeIs(120));
+}
+
 }  // namespace
 }  // namespace d06::testing
