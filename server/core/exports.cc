@@ -11,6 +11,7 @@
 #include "server/domain/csv.h"
 #include "server/domain/dates.h"
 #include "server/domain/limits.h"
+#include "server/domain/names.h"
 #include "server/model/schema.h"
 #include "storage/status_macros.h"
 
@@ -90,7 +91,8 @@ absl::Status Core::ExportAssignments(const Caller& caller, v1::ExportAssignments
                                "Giá trị đạt được"}));
     }
     for (const v1::Assignment& a : page.assignments()) {
-      const std::string task_name = a.name().substr(0, a.name().find("/assignments/"));
+      ASSIGN_OR_RETURN(AssignmentId id, ParseAssignmentName("assignment", a.name()));
+      const std::string task_name = TaskName(id.task_id);
       if (task.task().name() != task_name) {
         v1::GetTaskRequest get;
         get.set_name(task_name);

@@ -48,12 +48,39 @@ std::string Version(uint64_t v) {
 
 uint64_t VersionOfDay(int64_t day_number) { return ~static_cast<uint64_t>(day_number); }
 
+// A closed day's count: i64.
+std::string EncodeCount(int64_t count) {
+  std::string value;
+  keys::PutU64(&value, static_cast<uint64_t>(count));
+  return value;
+}
+
 absl::StatusOr<int64_t> DecodeCount(absl::string_view value) {
   uint64_t v;
   if (!keys::GetU64(&value, &v) || !value.empty()) {
     return absl::DataLossError("a report counter is malformed");
   }
   return static_cast<int64_t>(v);
+}
+
+// The row's first key: its newest count and the day of its last change.
+struct Newest {
+  int64_t day;
+  int64_t count;
+};
+
+std::string EncodeNewest(const Newest& newest) {
+  std::string value;
+  keys::PutU64(&value, static_cast<uint64_t>(newest.day));
+  value += EncodeCount(newest.count);
+  return value;
+}
+
+absl::StatusOr<Newest> DecodeNewest(absl::string_view value) {
+  uint64_t day;
+  if (!keys::GetU64(&value, &day)) return absl::DataLossError("a report counter is malformed");
+  ASSIGN_OR_RETURN(int64_t count, DecodeCount(value));
+  return Newest{static_cast<int64_t>(day), count};
 }
 
 // The groups a task counts in: ungrouped, its category, its directive, each label.
@@ -141,31 +168,21 @@ absl::Status FlushReportCounters(Txn& txn, int64_t day_number) {
        it = sums.erase(it)) {
     if (it->second == 0) continue;
     const std::string row = it->first.substr(prefix.size());
-    int64_t day = day_number;
-    int64_t count = it->second;
-    ASSIGN_OR_RETURN(std::optional<std::string> newest,
+    Newest next{day_number, it->second};
+    ASSIGN_OR_RETURN(std::optional<std::string> stored,
                      txn.reader().Get(Cf::kIndexes, row + Version(kNewest)));
-    if (newest) {
-      absl::string_view in = *newest;
-      uint64_t newest_day, newest_count;
-      if (!keys::GetU64(&in, &newest_day) || !keys::GetU64(&in, &newest_count) || !in.empty()) {
-        return absl::DataLossError("a report counter is malformed");
-      }
-      if (static_cast<int64_t>(newest_day) < day) {
+    if (stored) {
+      ASSIGN_OR_RETURN(Newest newest, DecodeNewest(*stored));
+      if (newest.day < next.day) {
         // The first change of a day closes the newest one: its count becomes that day's
         // version. (A clock set back keeps counting under the newest day.)
-        std::string closed;
-        keys::PutU64(&closed, newest_count);
-        txn.Put(Cf::kIndexes, row + Version(VersionOfDay(static_cast<int64_t>(newest_day))),
-                closed);
+        txn.Put(Cf::kIndexes, row + Version(VersionOfDay(newest.day)),
+                EncodeCount(newest.count));
       }
-      day = std::max(day, static_cast<int64_t>(newest_day));
-      count += static_cast<int64_t>(newest_count);
+      next.day = std::max(next.day, newest.day);
+      next.count += newest.count;
     }
-    std::string pointer;
-    keys::PutU64(&pointer, static_cast<uint64_t>(day));
-    keys::PutU64(&pointer, static_cast<uint64_t>(count));
-    txn.Put(Cf::kIndexes, row + Version(kNewest), pointer);
+    txn.Put(Cf::kIndexes, row + Version(kNewest), EncodeNewest(next));
   }
   return absl::OkStatus();
 }
@@ -187,20 +204,18 @@ absl::StatusOr<std::vector<ReportRow>> ReportReader::Rows(const std::string& uni
     absl::string_view in = cursor_->suffix().substr(group.size());
     ReportRow row;
     uint8_t report_class;
-    uint64_t version, newest_day, newest_count;
-    absl::string_view pointer = cursor_->value();
+    uint64_t version;
     if ((kind != GroupKind::kNone && !keys::GetString(&in, &row.group)) ||
         !keys::GetU8(&in, &report_class) || !keys::GetU64(&in, &row.deadline_key) ||
-        !keys::GetU64(&in, &version) || !in.empty() || version != kNewest ||
-        !keys::GetU64(&pointer, &newest_day) || !keys::GetU64(&pointer, &newest_count) ||
-        !pointer.empty()) {
+        !keys::GetU64(&in, &version) || !in.empty() || version != kNewest) {
       return absl::DataLossError("a report row is malformed");
     }
+    ASSIGN_OR_RETURN(Newest newest, DecodeNewest(cursor_->value()));
     row.report_class = static_cast<ReportClass>(report_class);
     const absl::string_view suffix = cursor_->suffix();
     const std::string row_suffix(suffix.substr(0, suffix.size() - 8));
-    if (static_cast<int64_t>(newest_day) <= day_number_) {
-      row.count = static_cast<int64_t>(newest_count);
+    if (newest.day <= day_number_) {
+      row.count = newest.count;
     } else {
       // Changed after the day: the newest closed day on or before it, if any.
       row.count = 0;

@@ -38,6 +38,7 @@
 #include "client/client.h"
 #include "client/flags_usage.h"
 #include "tests/testing/core_env.h"
+#include "tests/testing/plan_subjects.h"
 #include "server/domain/clock.h"
 #include "server/core/core.h"
 #include "server/domain/dates.h"
@@ -133,17 +134,9 @@ class Env : public testing::CoreEnv {
   // A task as provinces write them; every 50th mentions health insurance cards (the
   // search benchmark's rare words).
   static v1::CreateTaskRequest TaskRequest(int64_t i) {
-    static const char* const kSubjects[] = {
-        "Triển khai thanh toán không dùng tiền mặt",
-        "Làm sạch dữ liệu dân cư",
-        "Cấp căn cước cho công dân",
-        "Kích hoạt tài khoản định danh điện tử mức độ 2",
-        "Tích hợp dịch vụ công trực tuyến toàn trình",
-        "Số hóa hồ sơ, kết quả giải quyết thủ tục hành chính",
-    };
     v1::CreateTaskRequest req;
     v1::Task* task = req.mutable_task();
-    std::string title = kSubjects[i % 6];
+    std::string title = testing::PlanSubject(i);
     if (i % 50 == 0) title += " gắn với thẻ bảo hiểm y tế";
     task->set_title(absl::StrCat(title, " — đợt ", i));
     task->set_content("Theo Đề án 06: rà soát, báo cáo kết quả về Tổ công tác.");

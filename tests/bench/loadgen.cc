@@ -84,6 +84,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "client/client.h"
+#include "tests/testing/plan_subjects.h"
 #include "client/flags_usage.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "server address host:port (loopback)");
@@ -499,14 +500,6 @@ const std::string kListFilter = "unit = \"units/H98.01\" AND state = NOT_STARTED
 
 // A task as a province enters it from a plan, ~365 bytes serialized with no assignments.
 v1::CreateTaskRequest TaskRequest(int64_t i) {
-  static const char* const kSubjects[] = {
-      "Triển khai thanh toán không dùng tiền mặt",
-      "Làm sạch dữ liệu dân cư",
-      "Cấp căn cước cho công dân",
-      "Kích hoạt tài khoản định danh điện tử mức độ 2",
-      "Tích hợp dịch vụ công trực tuyến toàn trình",
-      "Số hóa hồ sơ, kết quả giải quyết thủ tục hành chính",
-  };
   v1::CreateTaskRequest req;
   v1::Task* task = req.mutable_task();
   v1::Directive* directive = task->mutable_directive();
@@ -515,7 +508,7 @@ v1::CreateTaskRequest TaskRequest(int64_t i) {
   directive->mutable_issue_date()->set_year(2026);
   directive->mutable_issue_date()->set_month(1);
   directive->mutable_issue_date()->set_day(15);
-  task->set_title(absl::StrCat(kSubjects[i % 6], " — đợt ", i));
+  task->set_title(absl::StrCat(testing::PlanSubject(i), " — đợt ", i));
   task->set_content(
       "Theo Đề án 06: rà soát, thống kê, báo cáo kết quả thực hiện về Tổ công tác triển "
       "khai Đề án 06 của tỉnh trước ngày 25 hằng tháng.");

@@ -9,8 +9,6 @@
 #ifndef D06_TESTS_TESTING_CORE_ENV_H_
 #define D06_TESTS_TESTING_CORE_ENV_H_
 
-#include <stdlib.h>
-
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -25,6 +23,7 @@
 #include "server/core/core.h"
 #include "server/domain/clock.h"
 #include "storage/store.h"
+#include "tests/testing/temp_dir.h"
 
 namespace d06::testing {
 
@@ -32,10 +31,7 @@ class CoreEnv {
  public:
   // `sync`: sync the WAL before acknowledging (as in production).
   explicit CoreEnv(absl::Time now, bool sync = true) : clock_(now) {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "d06-core-XXXXXX").string();
-    if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    dir_ = tmpl;
-    auto store = Store::Open({dir_, sync});
+    auto store = Store::Open({dir_.path(), sync});
     if (!store.ok()) throw std::runtime_error("Store::Open: " + store.status().ToString());
     store_ = *std::move(store);
     core_ = std::make_unique<Core>(store_.get(), CoreOptions{3, &clock_});
@@ -43,8 +39,6 @@ class CoreEnv {
   ~CoreEnv() {
     core_.reset();
     store_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
   }
   CoreEnv(const CoreEnv&) = delete;
   CoreEnv& operator=(const CoreEnv&) = delete;
@@ -52,7 +46,7 @@ class CoreEnv {
   Core& core() { return *core_; }
   Store& store() { return *store_; }
   FakeClock& clock() { return clock_; }
-  const std::string& dir() const { return dir_; }
+  const std::string& dir() const { return dir_.path(); }
 
   // Runs `start` (a Core write taking a Done) and waits for its answer.
   static absl::Status Await(const std::function<void(Core::Done)>& start) {
@@ -69,7 +63,7 @@ class CoreEnv {
   // Bytes the data directory takes on disk.
   uint64_t DiskBytes() const {
     uint64_t total = 0;
-    for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_)) {
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_.path())) {
       if (entry.is_regular_file()) total += entry.file_size();
     }
     return total;
@@ -77,7 +71,7 @@ class CoreEnv {
 
  private:
   FakeClock clock_;
-  std::string dir_;
+  TempDir dir_{"d06-core"};  // outlives store_
   std::unique_ptr<Store> store_;
   std::unique_ptr<Core> core_;
 };

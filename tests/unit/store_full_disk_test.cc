@@ -1,8 +1,6 @@
 // Store on a disk that fills up (tests/testing/full_disk.h): a failed write makes the
 // store fail stop at once (every later write UNAVAILABLE, reads go on, the process does
 // not abort), and reopening once there is space recovers every acknowledged write.
-#include <stdlib.h>
-
 #include <atomic>
 #include <filesystem>
 #include <memory>
@@ -16,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "storage/store.h"
 #include "tests/testing/full_disk.h"
+#include "tests/testing/temp_dir.h"
 
 namespace d06 {
 namespace {
@@ -24,16 +23,8 @@ using ::d06::testing::FullDiskFileSystem;
 
 class StoreFullDiskTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/d06-full-disk-test-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    Reopen();
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  void SetUp() override { Reopen(); }
+  void TearDown() override { store_.reset(); }
   void Reopen() {
     store_.reset();
     Store::Options options{dir_};
@@ -70,7 +61,8 @@ class StoreFullDiskTest : public ::testing::Test {
     return keys;
   }
 
-  std::string dir_;
+  testing::TempDir temp_{"d06-full-disk-test"};
+  const std::string dir_ = temp_.path();
   std::shared_ptr<FullDiskFileSystem> disk_ = std::make_shared<FullDiskFileSystem>();
   std::unique_ptr<Store> store_;
   std::atomic<int> fail_stops_{0};

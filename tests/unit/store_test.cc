@@ -1,8 +1,6 @@
 // Store: atomic batches, revisions, group commit under concurrency, reopen, merged scans.
 #include "storage/store.h"
 
-#include <stdlib.h>
-
 #include <atomic>
 #include <filesystem>
 #include <string>
@@ -14,22 +12,15 @@
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "storage/keys.h"
+#include "tests/testing/temp_dir.h"
 
 namespace d06 {
 namespace {
 
 class StoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/d06-store-test-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    Reopen();
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  void SetUp() override { Reopen(); }
+  void TearDown() override { store_.reset(); }
   void Reopen() {
     store_.reset();
     auto store = Store::Open({dir_});
@@ -42,7 +33,8 @@ class StoreTest : public ::testing::Test {
     return *value;
   }
 
-  std::string dir_;
+  testing::TempDir temp_{"d06-store-test"};
+  const std::string dir_ = temp_.path();
   std::unique_ptr<Store> store_;
 };
 
