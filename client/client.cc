@@ -37,14 +37,6 @@ bool IsPrintableAscii(const std::string& s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
 }
 
-// The backoff before retry number `retry` (0-based), with +-20% jitter.
-absl::Duration Backoff(const ClientOptions& options, int retry) {
-  absl::Duration d = options.initial_backoff;
-  for (int i = 0; i < retry && d < options.max_backoff; ++i) d *= 2;
-  d = std::min(d, options.max_backoff);
-  thread_local absl::BitGen gen;
-  return d * absl::Uniform(gen, 0.8, 1.2);
-}
 
 }  // namespace
 
@@ -100,6 +92,14 @@ v1::ErrorInfo ErrorInfoOf(const absl::Status& status) {
 
 std::string ErrorReason(const absl::Status& status) { return ErrorInfoOf(status).reason(); }
 
+absl::Duration Backoff(const ClientOptions& options, int retry) {
+  absl::Duration d = options.initial_backoff;
+  for (int i = 0; i < retry && d < options.max_backoff; ++i) d *= 2;
+  d = std::min(d, options.max_backoff);
+  thread_local absl::BitGen gen;
+  return d * absl::Uniform(gen, 0.8, 1.2);
+}
+
 }  // namespace client
 
 absl::StatusOr<std::unique_ptr<Client>> Client::Connect(const ClientOptions& options) {
@@ -128,7 +128,8 @@ Client::Client(std::shared_ptr<grpc::Channel> channel, ClientOptions options)
       channel_(std::move(channel)),
       units_(v1::UnitService::NewStub(channel_)),
       tasks_(v1::TaskService::NewStub(channel_)),
-      reports_(v1::ReportService::NewStub(channel_)) {
+      reports_(v1::ReportService::NewStub(channel_)),
+      events_(v1::EventService::NewStub(channel_)) {
   if (options_.max_retries < 0) options_.max_retries = 0;
 }
 
@@ -144,7 +145,7 @@ absl::Status Client::Invoke(
         retry >= options_.max_retries) {
       return client::FromGrpcStatus(status);
     }
-    absl::SleepFor(Backoff(options_, retry));
+    absl::SleepFor(client::Backoff(options_, retry));
   }
 }
 

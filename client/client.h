@@ -1,4 +1,5 @@
-// d06::Client: the thin C++ client of the d06 gRPC API (UnitService and TaskService).
+// d06::Client: the thin C++ client of the d06 gRPC API (UnitService, TaskService,
+// ReportService and EventService).
 //
 // One typed method per RPC; each takes the generated request and returns the generated
 // response or an absl::Status carrying the server's gRPC code, message and, when the
@@ -31,6 +32,7 @@
 #ifndef D06_CLIENT_CLIENT_H_
 #define D06_CLIENT_CLIENT_H_
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -48,6 +50,9 @@
 #include "d06/v1/report.grpc.pb.h"
 #include "d06/v1/task.grpc.pb.h"
 #include "d06/v1/unit.grpc.pb.h"
+#include "d06/v1/watch.grpc.pb.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/message.h"
 
 namespace d06 {
 
@@ -148,6 +153,34 @@ class Client {
   absl::Status ExportAssignments(v1::ExportAssignmentsRequest req, const ChunkSink& on_chunk);
   absl::Status ExportSummary(v1::ExportSummaryRequest req, const ChunkSink& on_chunk);
 
+  // EventService.Watch, resumed by itself: `on_response` gets every response (events and
+  // progress) in order; after a disconnect, UNAVAILABLE (e.g. a server restart) or
+  // RESOURCE_EXHAUSTED/WATCHER_TOO_SLOW it watches again from the last revision received
+  // + 1 (backoff as for retries, without a retry limit), so the events it hands on are
+  // the event log's, none lost or repeated. No deadline applies. Returns OK once
+  // on_response returns false, or the first other error (e.g. OUT_OF_RANGE when the
+  // start revision was removed by retention, INVALID_ARGUMENT for a bad filter).
+  // `on_resume`, if set, is told each time the watch starts again and why.
+  using WatchSink = std::function<bool(const v1::WatchResponse& response)>;
+  using ResumeSink = std::function<void(const absl::Status& why, int64_t next_revision)>;
+  absl::Status Watch(v1::WatchRequest req, const WatchSink& on_response,
+                     const ResumeSink& on_resume = nullptr);
+
+  // Any unary method by its descriptor, with messages of any pool (d06ctl builds them
+  // from the descriptors): fills an empty `request_id` field of the request before the
+  // first attempt and retries as every typed call does. `response` must be of the
+  // method's output type.
+  absl::Status CallMethod(const google::protobuf::MethodDescriptor& method,
+                          google::protobuf::Message& request,
+                          google::protobuf::Message* response);
+  // Any server-streaming method by its descriptor: `on_message` gets each message, parsed
+  // into a fresh message like `prototype`. Retried on UNAVAILABLE only until the first
+  // message arrived (as the exports).
+  absl::Status CallStreamMethod(
+      const google::protobuf::MethodDescriptor& method, const google::protobuf::Message& request,
+      const google::protobuf::Message& prototype,
+      const std::function<void(const google::protobuf::Message& message)>& on_message);
+
  private:
   // Call + retry + status conversion for one unary RPC (defined in client.cc).
   template <typename Stub, typename Req, typename Resp>
@@ -170,6 +203,7 @@ class Client {
   std::unique_ptr<v1::UnitService::Stub> units_;
   std::unique_ptr<v1::TaskService::Stub> tasks_;
   std::unique_ptr<v1::ReportService::Stub> reports_;
+  std::unique_ptr<v1::EventService::Stub> events_;
 };
 
 namespace client {
@@ -189,6 +223,10 @@ v1::ErrorInfo ErrorInfoOf(const absl::Status& status);
 
 // ErrorInfoOf(status).reason(): e.g. "INVALID_TRANSITION"; empty if there is no info.
 std::string ErrorReason(const absl::Status& status);
+
+// The pause before retry number `retry` (0-based): options.initial_backoff doubled per
+// retry up to options.max_backoff, with +-20% jitter.
+absl::Duration Backoff(const ClientOptions& options, int retry);
 
 // A random UUIDv4 string, e.g. "1b4e28ba-2fa1-4d2e-883f-0016d3cca427" (36 chars).
 std::string NewRequestId();

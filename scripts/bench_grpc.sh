@@ -286,7 +286,10 @@ QUIET_BUDGET_S=600
 # ---- d06 and etcd: one fresh server per scenario, in-flight count and round -----------
 # Interleaved (each round runs every scenario, etcd included, at each in-flight count) so
 # that a busy spell of the machine falls on all of them alike.
-SCENARIOS=(empty create_task create_task_assigned transitions get_task get_assignment)
+# create_task_assigned_watched: create_task_assigned with 100 idle and 10 slow watchers of
+# the change feed open (issue 10: writes within 10 % of none).
+SCENARIOS=(empty create_task create_task_assigned create_task_assigned_watched transitions
+  get_task get_assignment)
 ((HAVE_ETCD)) && SCENARIOS+=(etcd_put)
 for round in $(seq 1 "$ROUNDS"); do
   for inflight in "${INFLIGHTS[@]}"; do
@@ -304,7 +307,11 @@ for round in $(seq 1 "$ROUNDS"); do
       fi
       data="${WORK}/d06-${scenario}-${inflight}-${round}"
       start_d06d "$data"
-      run_loadgen "$D06_PID" "d06 ${scenario} ${inflight}" --scenario="$scenario" \
+      scenario_flags=(--scenario="$scenario")
+      if [[ $scenario == create_task_assigned_watched ]]; then
+        scenario_flags=(--scenario=create_task_assigned --idle_watchers=100 --slow_watchers=10)
+      fi
+      run_loadgen "$D06_PID" "d06 ${scenario} ${inflight}" "${scenario_flags[@]}" \
         --inflight="$inflight" "${LOAD_FLAGS[@]}" "${EXTRA_FLAGS[@]}"
       stop_pid "$D06_PID"
       tasks=$(sed -n 's/.*"tasks_created":\([0-9]*\).*/\1/p' <<<"$LAST_RUN")

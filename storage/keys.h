@@ -10,6 +10,9 @@
 //   "schema_version"            -> decimal string, kSchemaVersion
 //   "revision"                  -> u64 last committed revision
 //   "next_task_id"              -> u64 next task id to hand out
+//   "oldest_event_revision"     -> u64 the oldest revision whose events are kept; absent:
+//                                  1 (retention has removed nothing,
+//                                  server/core/retention.cc)
 //
 // Column family "entities" (serialized d06.v1 messages):
 //   'u' code 0x00               -> Unit
@@ -71,6 +74,7 @@ inline constexpr int kSchemaVersion = 3;
 inline constexpr char kMetaSchemaVersion[] = "schema_version";
 inline constexpr char kMetaRevision[] = "revision";
 inline constexpr char kMetaNextTaskId[] = "next_task_id";
+inline constexpr char kMetaOldestEventRevision[] = "oldest_event_revision";
 
 // Bucket of a COMPLETED assignment whose completion was reported after its deadline.
 inline constexpr uint8_t kBucketCompletedLate = 32;

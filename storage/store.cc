@@ -236,6 +236,11 @@ absl::Status PrefixCursor::Seek(absl::string_view target) {
   return FromRocks(state_->it->status(), "scan");
 }
 
+absl::Status PrefixCursor::Next() {
+  state_->it->Next();
+  return FromRocks(state_->it->status(), "scan");
+}
+
 bool PrefixCursor::Valid() const { return state_->it->Valid(); }
 
 absl::string_view PrefixCursor::suffix() const {
@@ -402,7 +407,8 @@ Store::Store(Options options, std::unique_ptr<rocksdb::Env> env, std::unique_ptr
       env_(std::move(env)),
       db_(std::move(db)),
       handles_(std::move(handles)),
-      revision_(revision) {
+      revision_(revision),
+      notified_revision_(revision) {
   writer_ = std::thread([this] { WriterLoop(); });
 }
 
@@ -412,6 +418,11 @@ Store::~Store() {
     closing_ = true;
   }
   writer_.join();
+  {
+    absl::MutexLock lock(&notify_mu_);
+    notify_closed_ = true;
+  }
+  revision_moved_.SignalAll();
   // Flushed memtables leave nothing to replay from the write-ahead log at the next start,
   // which then takes well under a second at any size, and the WAL files go. Not after a
   // failed write or sync: what is in memory may not be durable, and the disk may be full.
@@ -473,6 +484,19 @@ std::unique_ptr<ReadView> Store::Snapshot() const {
 int64_t Store::revision() const {
   absl::MutexLock lock(&mu_);
   return revision_;
+}
+
+int64_t Store::durable_revision() const {
+  absl::MutexLock lock(&notify_mu_);
+  return notified_revision_;
+}
+
+int64_t Store::WaitForRevision(int64_t after, absl::Time deadline) const {
+  absl::MutexLock lock(&notify_mu_);
+  while (notified_revision_ <= after && !notify_closed_) {
+    if (revision_moved_.WaitWithDeadline(&notify_mu_, deadline)) break;  // timed out
+  }
+  return notified_revision_;
 }
 
 absl::Status Store::failure() const {
@@ -565,6 +589,13 @@ void Store::WriterLoop() {
       stats_.mutations += group.size();
       stats_.batches += batches;
       stats_.syncs += sync ? 1 : 0;
+    }
+    if (batches > 0 && failed.ok()) {  // after a failed sync, not durable: never shown
+      {
+        absl::MutexLock lock(&notify_mu_);
+        notified_revision_ = revision;
+      }
+      revision_moved_.SignalAll();
     }
     if (now_failed && options_.on_fail_stop) options_.on_fail_stop(failed);
     for (size_t i = 0; i < group.size(); ++i) group[i].done(std::move(results[i]));

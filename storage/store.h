@@ -9,7 +9,9 @@
 //
 // Reads may run on any thread, against a consistent snapshot (ReadView). A reader may see
 // a batch that is written but whose WAL sync is still in flight; it is never shown to
-// the writer's caller as acknowledged before the sync.
+// the writer's caller as acknowledged before the sync. A reader that must show only
+// durable writes (the change feed) reads up to durable_revision() and waits for it to
+// move with WaitForRevision.
 //
 // Example:
 //   ASSIGN_OR_RETURN(auto store, Store::Open({.path = "/var/lib/d06"}));
@@ -37,6 +39,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "d06/v1/task.pb.h"
 #include "google/protobuf/message.h"
 
@@ -79,6 +82,8 @@ class PrefixCursor {
   absl::Status Seek(absl::string_view target);
   // False once the cursor ran past the prefix.
   bool Valid() const;
+  // Moves to the next key; only while Valid().
+  absl::Status Next();
   // The current key without the prefix, and its value; only while Valid().
   absl::string_view suffix() const;
   absl::string_view value() const;
@@ -214,8 +219,15 @@ class Store {
 
   // A snapshot view for reads.
   std::unique_ptr<ReadView> Snapshot() const;
-  // The last committed revision.
+  // The last committed revision (after a failed WAL sync, possibly not durable).
   int64_t revision() const;
+  // The last revision whose batch is durable: written and its WAL synced (all of them
+  // when Options::sync is off). What the change feed may show.
+  int64_t durable_revision() const;
+  // Waits until durable_revision() > `after`, the store closes, or `deadline`; returns
+  // durable_revision(). Waiters do not slow the writer: it signals them once per group,
+  // on a mutex of their own.
+  int64_t WaitForRevision(int64_t after, absl::Time deadline) const;
   // Why the store failed stop (see Submit); OK while it takes writes.
   absl::Status failure() const;
 
@@ -253,6 +265,13 @@ class Store {
   int64_t revision_ ABSL_GUARDED_BY(mu_);
   Stats stats_ ABSL_GUARDED_BY(mu_);
   std::thread writer_;
+
+  // WaitForRevision's own copy of revision_, so that its waiters never evaluate
+  // conditions on mu_, which every Submit takes.
+  mutable absl::Mutex notify_mu_;
+  mutable absl::CondVar revision_moved_;
+  int64_t notified_revision_ ABSL_GUARDED_BY(notify_mu_);
+  bool notify_closed_ ABSL_GUARDED_BY(notify_mu_) = false;
 };
 
 }  // namespace d06

@@ -6,6 +6,8 @@
 #include "d06/v1/report.grpc.pb.h"
 #include "d06/v1/task.grpc.pb.h"
 #include "d06/v1/unit.grpc.pb.h"
+#include "d06/v1/watch.grpc.pb.h"
+#include "server/domain/errors.h"
 
 namespace d06::api {
 namespace {
@@ -73,13 +75,43 @@ std::function<void(const Caller&, const Request&, StreamWriter*, Done)> Export(
   };
 }
 
+// EventService.Watch: runs on a thread of `watches` until the client goes.
+std::function<void(const Caller&, const v1::WatchRequest&, StreamWriter*, Done)> Watch(
+    WatchHub* hub, StreamWorkers* watches) {
+  return [hub, watches](const Caller& caller, const v1::WatchRequest& request,
+                        StreamWriter* out, Done done) {
+    auto work = [hub, request, out, done]() {
+      WatchHub::Stream stream;
+      stream.send = [out](const v1::WatchResponse& response, absl::Time deadline) {
+        switch (out->WriteBefore(response, deadline)) {
+          case StreamWriter::Written::kWritten:
+            return WatchHub::Stream::Sent::kSent;
+          case StreamWriter::Written::kGone:
+            return WatchHub::Stream::Sent::kGone;
+          case StreamWriter::Written::kTimedOut:
+            break;
+        }
+        return WatchHub::Stream::Sent::kTimedOut;
+      };
+      stream.gone = [out] { return out->Gone(); };
+      done(hub->Watch(request, stream));
+    };
+    if (!watches->Run(work)) {
+      done(Error(absl::StatusCode::kResourceExhausted, v1::reason::kTooManyWatchers,
+                 "the server has as many watchers as it takes; retry in a moment"));
+    }
+  };
+}
+
 }  // namespace
 
-std::unique_ptr<MethodTable> NewCoreMethodTable(Core* core, StreamWorkers* streams) {
+std::unique_ptr<MethodTable> NewCoreMethodTable(Core* core, const StreamRunners& runners) {
+  StreamWorkers* const streams = runners.exports;
   using namespace v1;  // NOLINT(google-build-using-namespace): the request/response names
   auto t = std::make_unique<MethodTable>(
       std::vector<std::string>{UnitService::service_full_name(), TaskService::service_full_name(),
-                               ReportService::service_full_name()});
+                               ReportService::service_full_name(),
+                               EventService::service_full_name()});
   const std::string units = std::string(UnitService::service_full_name()) + ".";
   const std::string tasks = std::string(TaskService::service_full_name()) + ".";
   t->AddUnary(units + "CreateUnit", Write(core, &Core::CreateUnit));
@@ -142,6 +174,9 @@ std::unique_ptr<MethodTable> NewCoreMethodTable(Core* core, StreamWorkers* strea
   t->AddStream<ExportSummaryRequest, ExportSummaryResponse>(
       reports + "ExportSummary",
       Export<ExportSummaryRequest, ExportSummaryResponse>(core, streams, &Core::ExportSummary));
+  t->AddStream<WatchRequest, WatchResponse>(
+      std::string(EventService::service_full_name()) + ".Watch",
+      Watch(runners.hub, runners.watches));
   t->Seal();
   return t;
 }

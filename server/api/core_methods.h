@@ -1,4 +1,5 @@
-// The method table of d06's services (d06.v1.UnitService, TaskService, ReportService)
+// The method table of d06's services (d06.v1.UnitService, TaskService, ReportService,
+// EventService)
 // over a Core: one line per RPC, each a thin binding of the request to a core operation.
 #ifndef D06_SERVER_API_CORE_METHODS_H_
 #define D06_SERVER_API_CORE_METHODS_H_
@@ -8,12 +9,20 @@
 #include "server/api/method_table.h"
 #include "server/api/stream_workers.h"
 #include "server/core/core.h"
+#include "server/core/watch_hub.h"
 
 namespace d06::api {
 
-// Every method of the services; `core` and `streams` (where streaming methods run) must
-// outlive the table.
-std::unique_ptr<MethodTable> NewCoreMethodTable(Core* core, StreamWorkers* streams);
+// Where the table's streaming methods run: exports on `exports`, watches of the change
+// feed (served by `hub`) on `watches`. Each limits how many run at once.
+struct StreamRunners {
+  StreamWorkers* exports;
+  WatchHub* hub;
+  StreamWorkers* watches;
+};
+
+// Every method of the services; `core` and the runners must outlive the table.
+std::unique_ptr<MethodTable> NewCoreMethodTable(Core* core, const StreamRunners& runners);
 
 }  // namespace d06::api
 

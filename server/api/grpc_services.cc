@@ -83,17 +83,28 @@ class StreamCall final : public grpc::ServerWriteReactor<ByteBuffer>, public Str
   static constexpr size_t kMaxQueued = 16;
 
   bool Write(const Message& message) override {
+    return WriteBefore(message, absl::InfiniteFuture()) == Written::kWritten;
+  }
+
+  Written WriteBefore(const Message& message, absl::Time deadline) override {
     ByteBuffer buffer;
     bool own_buffer;
     if (!grpc::SerializationTraits<Message>::Serialize(message, &buffer, &own_buffer).ok()) {
-      return false;
+      return Written::kGone;
     }
     absl::MutexLock lock(&mu_);
-    mu_.Await(absl::Condition(this, &StreamCall::HasRoomOrGone));
-    if (gone_) return false;
+    if (!mu_.AwaitWithDeadline(absl::Condition(this, &StreamCall::HasRoomOrGone), deadline)) {
+      return Written::kTimedOut;
+    }
+    if (gone_) return Written::kGone;
     queue_.push_back(std::move(buffer));
     if (queue_.size() == 1) StartWrite(&queue_.front());
-    return true;
+    return Written::kWritten;
+  }
+
+  bool Gone() override {
+    absl::MutexLock lock(&mu_);
+    return gone_;
   }
 
   // The handler's end: finishes once every queued message is written.

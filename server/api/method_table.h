@@ -22,6 +22,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
 #include "server/api/call_gate.h"
@@ -39,8 +40,14 @@ using Done = std::function<void(absl::Status)>;
 // handler should then stop and call done.
 class StreamWriter {
  public:
+  enum class Written { kWritten, kGone, kTimedOut };
   virtual ~StreamWriter() = default;
   virtual bool Write(const Message& message) = 0;
+  // As Write, but gives up at `deadline` if the buffer is still full (kTimedOut: the
+  // message is not queued), so a handler can notice why it should stop meanwhile.
+  virtual Written WriteBefore(const Message& message, absl::Time deadline) = 0;
+  // True once the call is gone (cancelled, client away).
+  virtual bool Gone() = 0;
 };
 
 using UnaryHandler =

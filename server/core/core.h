@@ -47,6 +47,10 @@ struct CoreOptions {
   // Extensions an assignment may have approved; a request beyond is
   // FAILED_PRECONDITION/EXTENSION_LIMIT.
   int max_extensions = 2;
+  // Event retention (RemoveOldEvents): keep the events of the newest this many revisions
+  // (0: no limit by count) and of at least this long (zero: no limit by age).
+  int64_t event_retention_revisions = 0;
+  absl::Duration event_retention_age = absl::ZeroDuration();
 };
 
 // The arguments shared by every assignment transition request.
@@ -128,6 +132,13 @@ class Core {
   // are due). Each crossing is recorded once per assignment and deadline. Blocks until
   // durable.
   absl::StatusOr<int> RecordDeadlineCrossings(size_t limit);
+
+  // Event retention (retention.cc): removes, as one durable write, up to about `limit`
+  // of the oldest events that CoreOptions' retention no longer keeps, with their
+  // task-history entries (ListTaskEvents then starts later; Watch from before them is
+  // OUT_OF_RANGE). Reports never read events, so no summary changes. Returns how many it
+  // removed (0: none is due, or retention is off).
+  absl::StatusOr<int> RemoveOldEvents(size_t limit);
 
   // Reports: reports.cc.
   absl::Status GetSummary(const Caller& caller, const v1::GetSummaryRequest& request,

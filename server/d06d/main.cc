@@ -34,6 +34,16 @@ ABSL_FLAG(int, block_cache_mb, 256,
           "RocksDB block cache in MiB: index blocks that lists and reports read stay in memory");
 ABSL_FLAG(int, max_extensions, 2,
           "extensions (gia hạn) an assignment may have approved; a request beyond is refused");
+ABSL_FLAG(int64_t, event_retention_revisions, 0,
+          "keep the events (audit history, change feed) of the newest this many revisions; "
+          "0: no limit, else at least 10000");
+ABSL_FLAG(int, event_retention_days, 0,
+          "keep the events (audit history, change feed) of at least this many days; 0: no limit");
+ABSL_FLAG(absl::Duration, event_retention_interval, absl::Minutes(10),
+          "how often to remove the events that retention no longer keeps");
+ABSL_FLAG(int, max_watchers, 1000, "change-feed watchers served at once");
+ABSL_FLAG(int, watch_max_pending_events, 10000,
+          "events a watcher may fall behind the writes before it is cut off (WATCHER_TOO_SLOW)");
 
 int main(int argc, char** argv) {
   d06::InitFlagsUsage(__FILE__,
@@ -57,6 +67,11 @@ int main(int argc, char** argv) {
   options.max_extensions = absl::GetFlag(FLAGS_max_extensions);
   options.block_cache_mb = absl::GetFlag(FLAGS_block_cache_mb);
   options.deadline_scan_interval = absl::GetFlag(FLAGS_deadline_scan_interval);
+  options.event_retention_revisions = absl::GetFlag(FLAGS_event_retention_revisions);
+  options.event_retention_days = absl::GetFlag(FLAGS_event_retention_days);
+  options.event_retention_interval = absl::GetFlag(FLAGS_event_retention_interval);
+  options.max_watchers = absl::GetFlag(FLAGS_max_watchers);
+  options.watch_max_pending_events = absl::GetFlag(FLAGS_watch_max_pending_events);
 
   auto server = d06::Server::Start(options);
   if (!server.ok()) {

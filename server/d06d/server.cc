@@ -19,7 +19,8 @@
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "server/core/core.h"
-#include "server/d06d/deadline_scheduler.h"
+#include "server/core/watch_hub.h"
+#include "server/d06d/periodic_job.h"
 #include "server/api/core_methods.h"
 #include "server/api/grpc_services.h"
 #include "server/domain/timeliness.h"
@@ -33,6 +34,12 @@ namespace {
 constexpr absl::Duration kShutdownGrace = absl::Seconds(10);
 // Exports (server-streaming CSV) running at once; more are RESOURCE_EXHAUSTED.
 constexpr int kMaxExports = 8;
+// The background jobs' steps (server/d06d/periodic_job.h): a catch-up of deadline
+// crossings (after downtime, or a plan imported with past deadlines) takes about 2,000 a
+// second, retention about 10,000 events a second: a small share of the writer.
+constexpr size_t kCrossingsPerWrite = 200;
+constexpr size_t kEventsRemovedPerWrite = 1000;
+constexpr absl::Duration kJobPause = absl::Milliseconds(100);
 // How long no call may arrive before Shutdown() takes every client to be waiting for an
 // answer held by the gate (server/api/call_gate.h), and none to be still on its way.
 constexpr absl::Duration kShutdownQuiet = absl::Milliseconds(100);
@@ -133,11 +140,17 @@ class ServerImpl final : public Server {
         core_(store_.get(),
               CoreOptions{options.due_soon_days,
                           options.clock ? options.clock : Clock::System(),
-                          options.max_extensions}),
+                          options.max_extensions, options.event_retention_revisions,
+                          absl::Hours(24) * options.event_retention_days}),
+        hub_(std::make_unique<WatchHub>(
+            store_.get(),
+            WatchHub::Options{static_cast<size_t>(options.watch_max_pending_events)})),
         streams_(kMaxExports),
-        methods_(api::NewCoreMethodTable(&core_, &streams_)),
+        watches_(options.max_watchers),
+        methods_(api::NewCoreMethodTable(&core_, {&streams_, hub_.get(), &watches_})),
         services_(api::NewGrpcServices(*methods_)),
-        deadline_scan_interval_(options.deadline_scan_interval) {
+        deadline_scan_interval_(options.deadline_scan_interval),
+        event_retention_interval_(options.event_retention_interval) {
     methods_->set_gate(&gate_);
   }
 
@@ -157,13 +170,26 @@ class ServerImpl final : public Server {
     std::vector<std::string> names;
     for (const auto* service : methods_->services()) names.push_back(service->full_name());
     health_->Attach(grpc_->GetHealthCheckService(), std::move(names));
-    scheduler_ = std::make_unique<DeadlineScheduler>(&core_, deadline_scan_interval_);
+    Core* core = &core_;
+    scheduler_ = std::make_unique<PeriodicJob>(
+        [core](size_t limit) { return core->RecordDeadlineCrossings(limit); },
+        PeriodicJob::Options{"recording deadline events", kCrossingsPerWrite, kJobPause,
+                             deadline_scan_interval_});
+    retention_ = std::make_unique<PeriodicJob>(
+        [core](size_t limit) { return core->RemoveOldEvents(limit); },
+        PeriodicJob::Options{"removing old events", kEventsRemovedPerWrite, kJobPause,
+                             event_retention_interval_});
     return absl::OkStatus();
   }
 
   absl::StatusOr<int> RecordDeadlineCrossings() override {
     if (scheduler_ == nullptr) return absl::UnavailableError("the server is not serving");
     return scheduler_->RunOnce();
+  }
+
+  absl::StatusOr<int> RemoveOldEvents() override {
+    if (retention_ == nullptr) return absl::UnavailableError("the server is not serving");
+    return retention_->RunOnce();
   }
 
   int port() const override { return port_; }
@@ -177,7 +203,8 @@ class ServerImpl final : public Server {
       }
       shutting_down_ = true;
     }
-    scheduler_.reset();  // before the store closes under its writes
+    scheduler_.reset();  // before the store closes under their writes
+    retention_.reset();
     // A call must never see CANCELLED, which gRPC gives every call it has not handed to a
     // service yet when it shuts down, and which clients do not retry (see
     // server/api/call_gate.h).
@@ -185,6 +212,7 @@ class ServerImpl final : public Server {
       const absl::Time deadline = absl::Now() + kShutdownGrace;
       // 1. No new call reaches the core: the gate holds them; health says NOT_SERVING.
       gate_.Close();
+      hub_->Close();  // watches end UNAVAILABLE at once, telling where to resume
       health_->Detach();
       grpc_->GetHealthCheckService()->Shutdown();
       // 2. Calls in flight are answered, writes queued on the store's writer included.
@@ -207,6 +235,9 @@ class ServerImpl final : public Server {
     // Every call is answered, and every export has left the core, before RocksDB closes
     // under them.
     streams_.Join();
+    hub_->Close();  // (when gRPC never started)
+    watches_.Join();
+    hub_.reset();
     store_.reset();
     absl::MutexLock lock(&mu_);
     stopped_ = true;
@@ -222,12 +253,16 @@ class ServerImpl final : public Server {
   const std::shared_ptr<StoreHealth> health_;
   std::unique_ptr<Store> store_;
   Core core_;
+  std::unique_ptr<WatchHub> hub_;  // the change feed; closed before the store
   api::StreamWorkers streams_;  // exports; joined before the store closes
+  api::StreamWorkers watches_;  // watches; joined before the hub goes
   std::unique_ptr<api::MethodTable> methods_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
   std::unique_ptr<grpc::Server> grpc_;
   const absl::Duration deadline_scan_interval_;
-  std::unique_ptr<DeadlineScheduler> scheduler_;
+  const absl::Duration event_retention_interval_;
+  std::unique_ptr<PeriodicJob> scheduler_;
+  std::unique_ptr<PeriodicJob> retention_;
   int port_ = 0;
   absl::Mutex mu_;
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
@@ -245,6 +280,23 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   if (options.block_cache_mb < 1 || options.block_cache_mb > 65536) {
     return absl::InvalidArgumentError(absl::StrCat("--block_cache_mb must be within 1..65536, not ",
                                                    options.block_cache_mb));
+  }
+  if (options.event_retention_revisions != 0 && options.event_retention_revisions < 10000) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--event_retention_revisions must be 0 (no limit) or at least 10000, not ",
+        options.event_retention_revisions));
+  }
+  if (options.event_retention_days < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--event_retention_days must be 0 (no limit) or more, not ", options.event_retention_days));
+  }
+  if (options.event_retention_interval < absl::Milliseconds(1)) {
+    return absl::InvalidArgumentError("--event_retention_interval must be at least 1ms");
+  }
+  if (options.max_watchers < 1 || options.watch_max_pending_events < 100) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--max_watchers must be at least 1 and --watch_max_pending_events at least 100, not ",
+        options.max_watchers, " and ", options.watch_max_pending_events));
   }
   if (options.max_extensions < 0 || options.max_extensions > 100) {
     return absl::InvalidArgumentError(absl::StrCat("--max_extensions must be within 0..100, not ",

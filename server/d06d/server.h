@@ -1,5 +1,6 @@
 // d06::Server: the d06d process minus main(): opens the store, serves the gRPC services
-// (UnitService, TaskService, gRPC health and server reflection) and shuts down cleanly.
+// (UnitService, TaskService, ReportService, EventService, gRPC health and server
+// reflection), runs the background jobs and shuts down cleanly.
 //
 // Health (grpc.health.v1.Health, for "" and each service name) is SERVING until the
 // server shuts down, or until the store fails stop (a write or WAL sync failed, e.g. on a
@@ -19,6 +20,7 @@
 #ifndef D06_SERVER_D06D_SERVER_H_
 #define D06_SERVER_D06D_SERVER_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -47,6 +49,18 @@ struct ServerOptions {
   // How often the deadline scheduler looks for due-soon and overdue crossings (it also
   // runs at start-up); a crossing is recorded at most this long after its day begins.
   absl::Duration deadline_scan_interval = absl::Minutes(1);
+  // Event retention (0: no limit): keep the events of the newest this many revisions
+  // (at least 10,000) and of at least this many days. Removed events leave the task
+  // histories and the change feed; reports never read them.
+  int64_t event_retention_revisions = 0;
+  int event_retention_days = 0;
+  // How often retention looks for events to remove (it also runs at start-up).
+  absl::Duration event_retention_interval = absl::Minutes(10);
+  // Watchers of the change feed at once (each holds a thread); more are
+  // RESOURCE_EXHAUSTED/TOO_MANY_WATCHERS.
+  int max_watchers = 1000;
+  // Events a watcher may fall behind before it is cut off (WATCHER_TOO_SLOW).
+  int watch_max_pending_events = 10000;
   // Source of "now"; null means the system clock. Not owned; must outlive the server.
   const Clock* clock = nullptr;
   // For tests only (Store::Options::file_system): the file system the store writes
@@ -80,6 +94,9 @@ class Server {
   // Records now the due-soon and overdue events that are due (the scheduler does it at
   // start-up and every deadline_scan_interval); returns how many queue entries it took.
   virtual absl::StatusOr<int> RecordDeadlineCrossings() = 0;
+  // Runs the event retention now (it runs at start-up and every
+  // event_retention_interval); returns how many events it removed.
+  virtual absl::StatusOr<int> RemoveOldEvents() = 0;
 
  protected:
   Server() = default;

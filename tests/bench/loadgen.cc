@@ -72,6 +72,8 @@
 #include <grpcpp/support/channel_arguments.h>
 #include <grpcpp/support/status.h>
 
+#include "d06/v1/watch.grpc.pb.h"
+
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/status/status.h"
@@ -117,6 +119,13 @@ ABSL_FLAG(int, transition_pool, 0,
 ABSL_FLAG(bool, etag, true, "transitions: send the etag of the previous answer");
 ABSL_FLAG(int, server_pid, 0,
           "the server's pid on this machine: report the CPU it used during the load");
+ABSL_FLAG(int, idle_watchers, 0,
+          "change-feed watchers open during the measured window whose filter matches nothing");
+ABSL_FLAG(int, slow_watchers, 0,
+          "change-feed watchers of every event that read a response each --slow_watcher_pause, "
+          "resuming when the server cuts them off");
+ABSL_FLAG(absl::Duration, slow_watcher_pause, absl::Milliseconds(100),
+          "how long a slow watcher sleeps after each response it reads");
 ABSL_FLAG(std::string, dump_request, "",
           "write the scenario's first request to this file, gRPC-framed (a 5-byte prefix), "
           "and exit: a body for h2load -d");
@@ -1097,6 +1106,82 @@ int WaitServing(const std::string& target, absl::Duration timeout) {
 
 std::string Json(double v) { return absl::StrFormat("%.3f", v); }
 
+// Watchers of EventService.Watch kept open while the load runs: idle ones (a filter that
+// matches nothing) and slow ones (every event, read one response at a time with a pause;
+// cut off by the server when too far behind, they resume from where it says).
+class Watchers {
+ public:
+  Watchers(const std::string& target, int idle, int slow, absl::Duration pause) {
+    auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+    stub_ = v1::EventService::NewStub(channel);
+    for (int i = 0; i < idle + slow; ++i) {
+      const bool is_slow = i >= idle;
+      threads_.emplace_back([this, is_slow, pause] { Follow(is_slow, pause); });
+    }
+  }
+  ~Watchers() { Stop(); }
+
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+      for (grpc::ClientContext* c : contexts_) c->TryCancel();
+    }
+    for (std::thread& t : threads_) t.join();
+    threads_.clear();
+  }
+  void Report(std::map<std::string, std::string>* report) const {
+    (*report)["watcher_events"] = absl::StrCat(events_.load());
+    (*report)["watcher_cutoffs"] = absl::StrCat(cutoffs_.load());
+    (*report)["watcher_errors"] = absl::StrCat(errors_.load());
+  }
+
+ private:
+  void Follow(bool slow, absl::Duration pause) {
+    int64_t next = 0;
+    while (true) {
+      grpc::ClientContext context;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (stopping_) return;
+        contexts_.push_back(&context);
+      }
+      v1::WatchRequest req;
+      req.set_start_revision(next);
+      if (!slow) req.set_task("tasks/999999999999");  // no such task: nothing matches
+      auto reader = stub_->Watch(&context, req);
+      v1::WatchResponse response;
+      while (reader->Read(&response)) {
+        next = response.revision() + 1;
+        events_ += response.events_size();
+        if (slow) absl::SleepFor(pause);
+      }
+      const grpc::Status status = reader->Finish();
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        contexts_.erase(std::find(contexts_.begin(), contexts_.end(), &context));
+        if (stopping_) return;
+      }
+      if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+        ++cutoffs_;
+      } else {
+        ++errors_;
+        std::cerr << "d06_loadgen: watch ended: " << status.error_message() << "\n";
+        absl::SleepFor(absl::Milliseconds(100));
+      }
+    }
+  }
+
+  std::unique_ptr<v1::EventService::Stub> stub_;
+  std::vector<std::thread> threads_;
+  std::mutex mu_;
+  bool stopping_ = false;
+  std::vector<grpc::ClientContext*> contexts_;
+  std::atomic<int64_t> events_{0};
+  std::atomic<int64_t> cutoffs_{0};
+  std::atomic<int64_t> errors_{0};
+};
+
 int Main(int argc, char** argv) {
   InitFlagsUsage(__FILE__,
                  "a closed-loop gRPC load generator: one scenario at --inflight requests in "
@@ -1189,9 +1274,20 @@ int Main(int argc, char** argv) {
   const int server_pid = absl::GetFlag(FLAGS_server_pid);
   const double server_cpu_before = ProcessCpuSeconds(server_pid);
   const double machine_before = MachineBusySeconds();
+  std::optional<Watchers> watchers;
+  if (absl::GetFlag(FLAGS_idle_watchers) > 0 || absl::GetFlag(FLAGS_slow_watchers) > 0) {
+    watchers.emplace(target, absl::GetFlag(FLAGS_idle_watchers),
+                     absl::GetFlag(FLAGS_slow_watchers), absl::GetFlag(FLAGS_slow_watcher_pause));
+    ctx.report["idle_watchers"] = absl::StrCat(absl::GetFlag(FLAGS_idle_watchers));
+    ctx.report["slow_watchers"] = absl::StrCat(absl::GetFlag(FLAGS_slow_watchers));
+  }
   LoadStats stats = RunLoad(ctx.channels, *scenario, load);
   const double server_cpu_after = ProcessCpuSeconds(server_pid);
   const double machine_after = MachineBusySeconds();
+  if (watchers) {
+    watchers->Stop();
+    watchers->Report(&ctx.report);
+  }
   scenario->Report(ctx);
   int64_t calls_total = 0;
   for (const auto& [code, n] : stats.codes) calls_total += n;

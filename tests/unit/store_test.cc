@@ -207,6 +207,59 @@ TEST_F(StoreTest, AFailedWalSyncStopsAllLaterWrites) {
                   .ok());
 }
 
+// The change feed reads up to durable_revision(): a batch written but still syncing is
+// visible to snapshots, never to it.
+TEST_F(StoreTest, DurableRevisionWaitsForTheWalSync) {
+  store_.reset();
+  absl::Notification syncing, release;
+  Store::Options options{dir_};
+  options.sync_for_testing = [&] {
+    syncing.Notify();
+    release.WaitForNotification();
+    return absl::OkStatus();
+  };
+  auto store = Store::Open(options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  store_ = *std::move(store);
+  absl::Notification done;
+  store_->Submit(
+      [](Txn& txn) {
+        txn.Put(Cf::kEntities, "k", "v");
+        return absl::OkStatus();
+      },
+      [&](absl::Status s) {
+        EXPECT_TRUE(s.ok()) << s;
+        done.Notify();
+      });
+  syncing.WaitForNotification();
+  EXPECT_EQ(Read(Cf::kEntities, "k"), "v");  // written, not yet durable
+  EXPECT_EQ(store_->durable_revision(), 0);
+  EXPECT_EQ(store_->WaitForRevision(0, absl::Now() + absl::Milliseconds(50)), 0);
+  std::thread waiter([&] {
+    EXPECT_EQ(store_->WaitForRevision(0, absl::Now() + absl::Seconds(30)), 1);
+  });
+  release.Notify();
+  waiter.join();
+  done.WaitForNotification();
+  EXPECT_EQ(store_->durable_revision(), 1);
+}
+
+TEST_F(StoreTest, AFailedWalSyncNeverMakesTheRevisionDurable) {
+  store_.reset();
+  Store::Options options{dir_};
+  options.sync_for_testing = [] { return absl::InternalError("disk on fire"); };
+  auto store = Store::Open(options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  store_ = *std::move(store);
+  EXPECT_FALSE(store_
+                   ->Apply([](Txn& txn) {
+                     txn.Put(Cf::kEntities, "k", "v");
+                     return absl::OkStatus();
+                   })
+                   .ok());
+  EXPECT_EQ(store_->durable_revision(), 0);
+}
+
 TEST_F(StoreTest, NextCounterTwiceInOneBatch) {
   ASSERT_TRUE(store_
                   ->Apply([](Txn& txn) {

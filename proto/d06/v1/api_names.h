@@ -30,9 +30,12 @@ inline constexpr char kNoPendingExtension[] = "NO_PENDING_EXTENSION";
 inline constexpr char kNotFound[] = "NOT_FOUND";
 inline constexpr char kPeriodNotNext[] = "PERIOD_NOT_NEXT";
 inline constexpr char kRequestIdReused[] = "REQUEST_ID_REUSED";
+inline constexpr char kRevisionCompacted[] = "REVISION_COMPACTED";
 inline constexpr char kStaleEtag[] = "STALE_ETAG";
 inline constexpr char kTaskCancelled[] = "TASK_CANCELLED";
+inline constexpr char kTooManyWatchers[] = "TOO_MANY_WATCHERS";
 inline constexpr char kUnitNotActive[] = "UNIT_NOT_ACTIVE";
+inline constexpr char kWatcherTooSlow[] = "WATCHER_TOO_SLOW";
 }  // namespace reason
 
 }  // namespace d06::v1

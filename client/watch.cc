@@ -1,0 +1,58 @@
+// Client::Watch: EventService.Watch, resumed after every disconnect from the revision
+// after the last one received.
+#include <utility>
+
+#include "absl/time/clock.h"
+#include "client/client.h"
+
+namespace d06 {
+namespace {
+
+// Whether a watch that ended with `status` is worth starting again from where it was:
+// the server went away or restarted, the connection broke, or the watcher fell behind.
+bool Resumable(const absl::Status& status) {
+  if (absl::IsUnavailable(status)) return true;
+  if (absl::IsResourceExhausted(status)) {
+    const std::string reason = client::ErrorReason(status);
+    return reason == v1::reason::kWatcherTooSlow || reason == v1::reason::kTooManyWatchers;
+  }
+  // A stream cut by the network or a proxy without a status of the server's.
+  return absl::IsInternal(status) && client::ErrorReason(status).empty();
+}
+
+}  // namespace
+
+absl::Status Client::Watch(v1::WatchRequest req, const WatchSink& on_response,
+                           const ResumeSink& on_resume) {
+  int failures = 0;  // in a row, without a response in between: the backoff grows
+  while (true) {
+    grpc::ClientContext context;
+    if (!options_.actor.empty()) context.AddMetadata(v1::kActorMetadataKey, options_.actor);
+    std::unique_ptr<grpc::ClientReader<v1::WatchResponse>> reader =
+        events_->Watch(&context, req);
+    v1::WatchResponse response;
+    bool stopped = false;
+    while (reader->Read(&response)) {
+      failures = 0;
+      // Resume after the last revision the server vouched for; the first response of a
+      // watch from "now" (start_revision 0) says where that is.
+      req.set_start_revision(response.revision() + 1);
+      if (!on_response(response)) {
+        stopped = true;
+        context.TryCancel();
+        break;
+      }
+    }
+    const absl::Status status = client::FromGrpcStatus(reader->Finish());
+    if (stopped) return absl::OkStatus();
+    if (status.ok()) {
+      // The server ends a watch only with an error; treat a clean end like a break.
+    } else if (!Resumable(status)) {
+      return status;
+    }
+    if (on_resume) on_resume(status, req.start_revision());
+    absl::SleepFor(client::Backoff(options_, failures++));
+  }
+}
+
+}  // namespace d06

@@ -1,0 +1,124 @@
+// d06::WatchHub: the change feed (EventService.Watch) over the event log.
+//
+// One dispatch thread follows the store's durable revision (Store::WaitForRevision), reads
+// each new range of events once, and hands every registered watcher the events its
+// filters match (shared, not copied); a watcher's own thread sends them. So writers never
+// wait for watchers, an idle watcher costs a filter check per event and is not woken, and
+// nothing is shown before its batch is durable.
+//
+// A watch that starts in the past first catches up on its own thread, reading the log
+// from its snapshot (and failing OUT_OF_RANGE if retention removed its start), then
+// registers with the hub at the revision it reached. A watcher whose unsent events pile
+// up beyond `max_pending_events` (a consumer slower than the writes, or stuck) is cut
+// off: its queue is dropped at once and the watch ends RESOURCE_EXHAUSTED/WATCHER_TOO_SLOW
+// with the revision to resume from, so memory stays bounded whatever the consumer does.
+//
+// Thread-safe. Example (the transport runs Watch on a thread of its own):
+//   WatchHub hub(store, {});
+//   absl::Status s = hub.Watch(request, {.send = ..., .gone = ...});
+#ifndef D06_SERVER_CORE_WATCH_HUB_H_
+#define D06_SERVER_CORE_WATCH_HUB_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "d06/v1/watch.pb.h"
+#include "storage/store.h"
+
+namespace d06 {
+
+class WatchHub {
+ public:
+  struct Options {
+    // Events a watcher may have waiting to be sent; beyond, it is cut off.
+    size_t max_pending_events = 10000;
+    // Events in one response at most (a revision is never split, so one revision with
+    // more events makes a larger response).
+    size_t max_events_per_response = 500;
+  };
+
+  // Where a watch sends its responses, given by the transport.
+  struct Stream {
+    enum class Sent { kSent, kGone, kTimedOut };
+    // Sends `response` or gives up at `deadline` (kTimedOut: not sent); kGone once the
+    // client is away.
+    std::function<Sent(const v1::WatchResponse& response, absl::Time deadline)> send;
+    // True once the client is away (cancelled, disconnected).
+    std::function<bool()> gone;
+  };
+
+  // Starts the dispatch thread; `store` is not owned and must outlive the hub.
+  WatchHub(Store* store, Options options);
+  // Close(), then joins the dispatch thread.
+  ~WatchHub();
+  WatchHub(const WatchHub&) = delete;
+  WatchHub& operator=(const WatchHub&) = delete;
+
+  // Ends every watch with UNAVAILABLE (the server is shutting down) and refuses new ones.
+  void Close();
+
+  // Runs one watch on the calling thread until the client goes (CANCELLED), the hub
+  // closes (UNAVAILABLE) or the watcher is cut off (RESOURCE_EXHAUSTED); request errors
+  // before anything is sent (see EventService.Watch in proto/d06/v1/watch.proto).
+  absl::Status Watch(const v1::WatchRequest& request, const Stream& stream);
+
+  // Watchers registered with the dispatch thread (caught up), for tests and metrics.
+  size_t watchers() const;
+
+ private:
+  struct Filter;
+  struct Watcher;
+  using EventPtr = std::shared_ptr<const v1::Event>;
+
+  void DispatchLoop();
+  // Whether `event` passes `filter`; reads unit ancestry from `view` on a cache miss.
+  absl::StatusOr<bool> Matches(const Filter& filter, const v1::Event& event,
+                               const ReadView& view);
+  // The unit code and its ancestors' codes, cached (a unit's parent never changes).
+  absl::StatusOr<const std::vector<std::string>*> AncestryOf(const ReadView& view,
+                                                             const std::string& code);
+  // Reads the events of revisions from..to that match `filter` into `out`; returns the
+  // last revision read in full (see ReadEvents in server/model/event_log.h).
+  absl::StatusOr<int64_t> ReadMatching(const ReadView& view, const Filter& filter, int64_t from,
+                                       int64_t to, size_t max_events, std::vector<EventPtr>* out);
+  // Sends `events` (whole revisions, in order) in responses; the last says `through`.
+  // Updates *sent_through. Non-OK when the client is gone or the watch must end.
+  absl::Status SendEvents(const std::vector<EventPtr>& events, int64_t through,
+                          const Stream& stream, Watcher* watcher, int64_t* sent_through);
+  // Sends one response, retrying a timed-out send until it goes through, the client is
+  // gone, or the watcher is cut off or closed (watcher may be null: not registered yet).
+  absl::Status Send(const v1::WatchResponse& response, const Stream& stream, Watcher* watcher,
+                    int64_t sent_through);
+  // Why a registered watch ends now, or OK to go on.
+  absl::Status EndReason(const Watcher& watcher, int64_t sent_through) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  Store* const store_;
+  const Options options_;
+
+  absl::Mutex ancestry_mu_;
+  std::map<std::string, std::vector<std::string>> ancestry_ ABSL_GUARDED_BY(ancestry_mu_);
+
+  mutable absl::Mutex mu_;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  // Every event up to here has been handed to the registered watchers.
+  int64_t dispatched_ ABSL_GUARDED_BY(mu_);
+  std::list<Watcher*> watchers_ ABSL_GUARDED_BY(mu_);
+  std::thread dispatcher_;
+};
+
+}  // namespace d06
+
+#endif  // D06_SERVER_CORE_WATCH_HUB_H_

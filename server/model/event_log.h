@@ -1,0 +1,40 @@
+// The event log as the change feed and retention see it: events in (revision, index) order
+// (column family "events", storage/keys.h), the oldest revision kept, and the removal of
+// old events together with their task-history index entries.
+#ifndef D06_SERVER_MODEL_EVENT_LOG_H_
+#define D06_SERVER_MODEL_EVENT_LOG_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "d06/v1/task.pb.h"
+#include "storage/store.h"
+
+namespace d06 {
+
+// The oldest revision whose events are kept (1 until retention removed any).
+absl::StatusOr<int64_t> OldestEventRevision(const ReadView& view);
+
+// Calls fn(event) for the events of revisions `from`..`to`, in order, until fn returns
+// false. Stops at the end of the first revision at which `max_events` have been read
+// (a revision is never split). Returns the last revision read in full: `to` when it read
+// everything, less when it stopped early or fn returned false (then the revision of the
+// event fn refused, minus one).
+absl::StatusOr<int64_t> ReadEvents(const ReadView& view, int64_t from, int64_t to,
+                                   size_t max_events,
+                                   const std::function<bool(v1::Event event)>& fn);
+
+// Removes, oldest first, the events of revisions before `keep_from` and those recorded
+// before `keep_since`, with their task-history entries, and advances the oldest revision
+// kept. Removes whole revisions only, stopping once it removed at least `limit` events.
+// Returns how many events it removed.
+absl::StatusOr<size_t> RemoveOldEvents(Txn& txn, int64_t keep_from, absl::Time keep_since,
+                                       size_t limit);
+
+}  // namespace d06
+
+#endif  // D06_SERVER_MODEL_EVENT_LOG_H_
