@@ -1,15 +1,15 @@
 // Client::CallMethod and Client::CallStreamMethod: any method by its descriptor, through
 // grpc::GenericStub, with messages of any descriptor pool (d06ctl builds them at run time).
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/support/byte_buffer.h>
+#include <grpcpp/support/client_callback.h>
+#include <grpcpp/support/slice.h>
+
 #include <functional>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <grpcpp/generic/generic_stub.h>
-#include <grpcpp/support/byte_buffer.h>
-#include <grpcpp/support/client_callback.h>
-#include <grpcpp/support/slice.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
@@ -162,9 +162,9 @@ absl::Status Client::CallStreamMethod(
     }
     if (!status.ok() && received && status.error_code() == grpc::StatusCode::UNAVAILABLE) {
       // Part of the stream was handed on: a retry would repeat it.
-      return grpc::Status(grpc::StatusCode::ABORTED,
-                          absl::StrCat("the stream was cut off (", status.error_message(),
-                                       "); start it again"));
+      return grpc::Status(
+          grpc::StatusCode::ABORTED,
+          absl::StrCat("the stream was cut off (", status.error_message(), "); start it again"));
     }
     return status;
   });

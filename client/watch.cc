@@ -10,14 +10,17 @@ namespace {
 
 // Whether a watch that ended with `status` is worth starting again from where it was:
 // the server went away or restarted, the connection broke, or the watcher fell behind.
+// (Client::Watch cancels its own call only when on_response asks to stop.)
 bool Resumable(const absl::Status& status) {
   if (absl::IsUnavailable(status)) return true;
   if (absl::IsResourceExhausted(status)) {
     const std::string reason = client::ErrorReason(status);
     return reason == v1::reason::kWatcherTooSlow || reason == v1::reason::kTooManyWatchers;
   }
-  // A stream cut by the network or a proxy without a status of the server's.
-  return absl::IsInternal(status) && client::ErrorReason(status).empty();
+  // A stream cut by the network or a proxy, or cancelled by a server shutting down (gRPC
+  // cancels the calls it has not handed to the service yet), without a d06 status.
+  return (absl::IsInternal(status) || absl::IsCancelled(status)) &&
+         client::ErrorReason(status).empty();
 }
 
 }  // namespace

@@ -74,6 +74,7 @@ std::string UnitOfEvent(const v1::Event& event) {
 
 struct WatchHub::Filter {
   std::string task;                  // "tasks/7"; empty: any
+  std::string task_prefix;           // "tasks/7/": its assignments
   std::string unit_tree;             // a unit code; empty: any
   std::vector<v1::EventAction> actions;  // empty: any
 };
@@ -124,8 +125,9 @@ absl::StatusOr<const std::vector<std::string>*> WatchHub::AncestryOf(const ReadV
 
 absl::StatusOr<bool> WatchHub::Matches(const Filter& filter, const v1::Event& event,
                                        const ReadView& view) {
+  // Every idle watcher checks every event: no allocation here.
   if (!filter.task.empty() && event.resource() != filter.task &&
-      !absl::StartsWith(event.resource(), absl::StrCat(filter.task, "/"))) {
+      !absl::StartsWith(event.resource(), filter.task_prefix)) {
     return false;
   }
   if (!filter.actions.empty() &&
@@ -285,6 +287,7 @@ absl::Status WatchHub::Watch(const v1::WatchRequest& request, const Stream& stre
   if (!request.task().empty()) {
     ASSIGN_OR_RETURN(uint64_t id, ParseTaskName("task", request.task()));
     filter.task = TaskName(id);
+    filter.task_prefix = absl::StrCat(filter.task, "/");
   }
   if (!request.unit_tree().empty()) {
     ASSIGN_OR_RETURN(filter.unit_tree, ParseUnitName("unit_tree", request.unit_tree()));

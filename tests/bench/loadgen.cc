@@ -122,10 +122,9 @@ ABSL_FLAG(int, server_pid, 0,
 ABSL_FLAG(int, idle_watchers, 0,
           "change-feed watchers open during the measured window whose filter matches nothing");
 ABSL_FLAG(int, slow_watchers, 0,
-          "change-feed watchers of every event that read a response each --slow_watcher_pause, "
-          "resuming when the server cuts them off");
-ABSL_FLAG(absl::Duration, slow_watcher_pause, absl::Milliseconds(100),
-          "how long a slow watcher sleeps after each response it reads");
+          "change-feed watchers of every event that take at most --slow_watcher_rate events a "
+          "second (slower than the writes make them), resuming when the server cuts them off");
+ABSL_FLAG(int, slow_watcher_rate, 500, "events a second a slow watcher takes");
 ABSL_FLAG(std::string, dump_request, "",
           "write the scenario's first request to this file, gRPC-framed (a 5-byte prefix), "
           "and exit: a body for h2load -d");
@@ -1107,16 +1106,17 @@ int WaitServing(const std::string& target, absl::Duration timeout) {
 std::string Json(double v) { return absl::StrFormat("%.3f", v); }
 
 // Watchers of EventService.Watch kept open while the load runs: idle ones (a filter that
-// matches nothing) and slow ones (every event, read one response at a time with a pause;
-// cut off by the server when too far behind, they resume from where it says).
+// matches nothing) and slow ones (every event, taken at a fixed rate below the rate the
+// writes make them, as a consumer that processes each event would; cut off by the server
+// when too far behind, they resume from where it says).
 class Watchers {
  public:
-  Watchers(const std::string& target, int idle, int slow, absl::Duration pause) {
+  Watchers(const std::string& target, int idle, int slow, int rate) {
     auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
     stub_ = v1::EventService::NewStub(channel);
     for (int i = 0; i < idle + slow; ++i) {
       const bool is_slow = i >= idle;
-      threads_.emplace_back([this, is_slow, pause] { Follow(is_slow, pause); });
+      threads_.emplace_back([this, is_slow, rate] { Follow(is_slow, rate); });
     }
   }
   ~Watchers() { Stop(); }
@@ -1137,7 +1137,7 @@ class Watchers {
   }
 
  private:
-  void Follow(bool slow, absl::Duration pause) {
+  void Follow(bool slow, int rate) {
     int64_t next = 0;
     while (true) {
       grpc::ClientContext context;
@@ -1154,7 +1154,7 @@ class Watchers {
       while (reader->Read(&response)) {
         next = response.revision() + 1;
         events_ += response.events_size();
-        if (slow) absl::SleepFor(pause);
+        if (slow) absl::SleepFor(absl::Seconds(1) * response.events_size() / rate);
       }
       const grpc::Status status = reader->Finish();
       {
@@ -1277,7 +1277,8 @@ int Main(int argc, char** argv) {
   std::optional<Watchers> watchers;
   if (absl::GetFlag(FLAGS_idle_watchers) > 0 || absl::GetFlag(FLAGS_slow_watchers) > 0) {
     watchers.emplace(target, absl::GetFlag(FLAGS_idle_watchers),
-                     absl::GetFlag(FLAGS_slow_watchers), absl::GetFlag(FLAGS_slow_watcher_pause));
+                     absl::GetFlag(FLAGS_slow_watchers),
+                     std::max(1, absl::GetFlag(FLAGS_slow_watcher_rate)));
     ctx.report["idle_watchers"] = absl::StrCat(absl::GetFlag(FLAGS_idle_watchers));
     ctx.report["slow_watchers"] = absl::StrCat(absl::GetFlag(FLAGS_slow_watchers));
   }

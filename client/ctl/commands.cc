@@ -1,0 +1,157 @@
+#include "client/ctl/commands.h"
+
+#include <algorithm>
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "client/ctl/display_width.h"
+#include "client/ctl/rpc_command.h"
+#include "client/ctl/watch_command.h"
+
+namespace d06::ctl {
+namespace {
+
+constexpr int kSummaryColumn = 26;
+constexpr int kLineColumns = 100;
+
+std::string Indent(const std::string& text, const std::string& indent) {
+  std::string out;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    absl::StrAppend(&out, line.empty() ? "" : indent, line, "\n");
+  }
+  return out;
+}
+
+std::string CommandLine(const std::string& name, const std::string& summary) {
+  std::string line = absl::StrCat("  ", name);
+  if (line.size() + 2 > kSummaryColumn) {
+    absl::StrAppend(&line, "\n", std::string(kSummaryColumn, ' '));
+  } else {
+    line.resize(kSummaryColumn, ' ');
+  }
+  return absl::StrCat(line, TruncateToWidth(summary, kLineColumns - kSummaryColumn), "\n");
+}
+
+}  // namespace
+
+CommandSet::CommandSet(const Catalog& catalog) : catalog_(catalog) {
+  for (const CommandGroup& group : catalog.groups()) {
+    for (const MethodCommand& command : group.commands) {
+      commands_.push_back(std::make_unique<RpcCommand>(catalog, command));
+    }
+  }
+  commands_.push_back(std::make_unique<WatchCommand>());
+  commands_.push_back(std::make_unique<ImportCommand>());
+}
+
+Command* CommandSet::Find(const std::vector<std::string>& words, size_t* consumed) const {
+  if (words.empty()) return nullptr;
+  for (const auto& command : commands_) {
+    if (command->Name() == words[0]) {
+      *consumed = 1;
+      return command.get();
+    }
+  }
+  bool used_verb = false;
+  const MethodCommand* found =
+      catalog_.Find(words[0], words.size() > 1 ? words[1] : "", &used_verb);
+  if (found == nullptr) return nullptr;
+  *consumed = used_verb ? 2 : 1;
+  for (const auto& command : commands_) {
+    auto* rpc = dynamic_cast<RpcCommand*>(command.get());
+    if (rpc != nullptr && &rpc->method() == found->method) return rpc;
+  }
+  return nullptr;
+}
+
+std::string CommandSet::Overview() const {
+  std::string out =
+      "d06ctl: the command-line client of d06 (Đề án 06 task tracking).\n\n"
+      "Usage: d06ctl GROUP COMMAND [NAME] [--FIELD VALUE ...] [options]\n"
+      "       d06ctl SERVICE METHOD ...   (e.g. d06ctl TaskService GetTask tasks/7)\n"
+      "       d06ctl help [GROUP [COMMAND]] | GROUP [COMMAND] --help\n\n"
+      "The commands are generated from the API's descriptors: each RPC is one, with a flag\n"
+      "per request field (its .proto comment is the help).\n";
+  for (const CommandGroup& group : catalog_.groups()) {
+    absl::StrAppend(&out, "\n", group.name, " (", group.service->full_name(), "):\n");
+    for (const MethodCommand& command : group.commands) {
+      absl::StrAppend(&out, CommandLine(command.verb, SummaryOf(CommentOf(*command.method))));
+    }
+  }
+  absl::StrAppend(&out, "\nOther commands:\n");
+  for (const auto& command : commands_) {
+    if (dynamic_cast<RpcCommand*>(command.get()) == nullptr) {
+      absl::StrAppend(&out, CommandLine(command->Name(), command->Summary()));
+    }
+  }
+  absl::StrAppend(&out, "\n", GlobalOptionsHelp(),
+                  "\nExit codes: 0 success; 1..16 the gRPC status code of a failed call "
+                  "(3 INVALID_ARGUMENT,\n5 NOT_FOUND, 9 FAILED_PRECONDITION, 14 UNAVAILABLE, "
+                  "...); 64 a command-line usage error.\n");
+  return out;
+}
+
+std::string CommandSet::GroupHelp(const std::string& name) const {
+  const CommandGroup* group = catalog_.FindGroup(name);
+  if (group == nullptr) return "";
+  std::string out =
+      absl::StrCat("Usage: d06ctl ", group->name, " COMMAND [NAME] [--FIELD VALUE ...]\n\n",
+                   group->service->full_name(), ":\n", Indent(CommentOf(*group->service), "  "),
+                   "\nCommands:\n");
+  for (const MethodCommand& command : group->commands) {
+    absl::StrAppend(&out, CommandLine(command.verb, SummaryOf(CommentOf(*command.method))));
+  }
+  absl::StrAppend(&out, "\nRun 'd06ctl ", group->name, " COMMAND --help' for its flags.\n");
+  return out;
+}
+
+int RunCtl(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  absl::StatusOr<std::unique_ptr<Catalog>> catalog = Catalog::Load(EmbeddedDescriptorSet());
+  if (!catalog.ok()) {
+    err << "d06ctl: " << catalog.status().message() << "\n";
+    return static_cast<int>(absl::StatusCode::kInternal);
+  }
+  CommandSet commands(**catalog);
+  absl::StatusOr<ParsedCommandLine> parsed = ParseGlobalOptions(args);
+  Context context{**catalog, {}, out, err};
+  if (!parsed.ok()) return context.UsageError(parsed.status().message());
+  context.options = parsed->options;
+  std::vector<std::string> words = std::move(parsed->words);
+
+  bool help = context.options.help;
+  if (!words.empty() && words[0] == "help") {
+    help = true;
+    words.erase(words.begin());
+  }
+  if (words.empty()) {
+    if (help) {
+      out << commands.Overview();
+      return 0;
+    }
+    err << commands.Overview();
+    return kExitUsageError;
+  }
+  size_t consumed = 0;
+  Command* command = commands.Find(words, &consumed);
+  if (command == nullptr) {
+    const std::string group_help = commands.GroupHelp(words[0]);
+    if (!group_help.empty() && (help || words.size() == 1)) {
+      (help ? out : err) << group_help;
+      return help ? 0 : kExitUsageError;
+    }
+    if (!group_help.empty()) {
+      return context.UsageError(absl::StrCat("unknown command \"", words[0], " ", words[1], "\""),
+                                words[0]);
+    }
+    return context.UsageError(absl::StrCat("unknown command \"", words[0], "\""));
+  }
+  if (help) {
+    out << command->Help();
+    return 0;
+  }
+  words.erase(words.begin(), words.begin() + static_cast<std::ptrdiff_t>(consumed));
+  return command->Run(words, context);
+}
+
+}  // namespace d06::ctl

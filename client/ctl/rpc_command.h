@@ -1,0 +1,43 @@
+// d06ctl's generated commands: one RpcCommand per method of the descriptor set, its
+// request built from flags (request_flags.h), its response printed per -o (output.h).
+//   unary:            one call (Client::CallMethod: request_id filled once, UNAVAILABLE
+//                     retried with it); --all follows next_page_token with the same request
+//                     and prints the pages as one list.
+//   server streaming: a response type with a single bytes field (the CSV exports) writes
+//                     the bytes to stdout or --out FILE; any other prints each message as
+//                     it comes (JSON: one object per line).
+#ifndef D06_CLIENT_CTL_RPC_COMMAND_H_
+#define D06_CLIENT_CTL_RPC_COMMAND_H_
+
+#include <string>
+#include <vector>
+
+#include "client/ctl/catalog.h"
+#include "client/ctl/command.h"
+
+namespace d06::ctl {
+
+class RpcCommand final : public Command {
+ public:
+  // `catalog` and `command` must outlive this.
+  RpcCommand(const Catalog& catalog, const MethodCommand& command)
+      : catalog_(catalog), command_(command) {}
+
+  std::string Name() const override;
+  std::string Summary() const override;
+  std::string Help() const override;
+  int Run(const std::vector<std::string>& args, Context& context) override;
+
+  const google::protobuf::MethodDescriptor& method() const { return *command_.method; }
+
+ private:
+  int RunUnary(google::protobuf::Message& request, Client& client, Context& context);
+  int RunStream(const google::protobuf::Message& request, Client& client, Context& context);
+
+  const Catalog& catalog_;
+  const MethodCommand& command_;
+};
+
+}  // namespace d06::ctl
+
+#endif  // D06_CLIENT_CTL_RPC_COMMAND_H_
