@@ -3,7 +3,9 @@
 #include <optional>
 #include <utility>
 
+#include "absl/synchronization/notification.h"
 #include "d06/v1/api_names.h"
+#include "google/protobuf/empty.pb.h"
 #include "server/core/rules.h"
 #include "server/domain/dates.h"
 #include "server/domain/errors.h"
@@ -60,6 +62,20 @@ void Core::Mutate(const Caller& caller, const std::string& request_id,
         return absl::OkStatus();
       },
       std::move(done));
+}
+
+absl::Status Core::MutateAsServer(Body body) {
+  const google::protobuf::Empty request;
+  google::protobuf::Empty response;
+  absl::Status result;
+  absl::Notification finished;
+  Mutate(Caller{std::string(kServerActor)}, "", request, &response, std::move(body),
+         [&](absl::Status status) {
+           result = std::move(status);
+           finished.Notify();
+         });
+  finished.WaitForNotification();
+  return result;
 }
 
 absl::StatusOr<v1::Event*> Core::WriteAssignment(Txn& txn, const ChangeContext& change,

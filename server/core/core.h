@@ -165,6 +165,9 @@ class Core {
   void Mutate(const Caller& caller, const std::string& request_id,
               const google::protobuf::Message& request, google::protobuf::Message* response,
               Body body, Done done);
+  // Runs `body` on the writer as the server itself (actor "d06d", no request_id) and
+  // waits until it is durable: the background jobs' writes.
+  absl::Status MutateAsServer(Body body);
   // Sets the output-only timeliness of an assignment as of `today` (one day for a whole
   // list page, so it agrees with the page's timeliness filter).
   void Decorate(v1::Assignment* assignment, absl::CivilDay today) const;

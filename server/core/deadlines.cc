@@ -6,8 +6,6 @@
 #include <utility>
 #include <vector>
 
-#include "absl/synchronization/notification.h"
-#include "google/protobuf/empty.pb.h"
 #include "server/core/core.h"
 #include "server/domain/dates.h"
 #include "server/model/deadline_queue.h"
@@ -18,13 +16,8 @@
 namespace d06 {
 
 absl::StatusOr<int> Core::RecordDeadlineCrossings(size_t limit) {
-  const google::protobuf::Empty request;
-  google::protobuf::Empty response;
   int recorded = 0;
-  absl::Status result;
-  absl::Notification finished;
-  Mutate(
-      Caller{std::string(kServerActor)}, "", request, &response,
+  RETURN_IF_ERROR(MutateAsServer(
       [this, limit, &recorded](Txn& txn, const ChangeContext& change) -> absl::Status {
         const ReadView& reader = txn.reader();
         const absl::CivilDay today = DayInVietnam(change.time);
@@ -69,13 +62,7 @@ absl::StatusOr<int> Core::RecordDeadlineCrossings(size_t limit) {
           Decorate(event->mutable_assignment(), today);
         }
         return absl::OkStatus();
-      },
-      [&](absl::Status status) {
-        result = std::move(status);
-        finished.Notify();
-      });
-  finished.WaitForNotification();
-  RETURN_IF_ERROR(result);
+      }));
   return recorded;
 }
 

@@ -5,10 +5,6 @@
 // every write keeps per day, never the events; timeliness, extensions, urge counts and
 // missing period reports live on the assignment itself. ListTaskEvents and ListUrges show
 // what is kept; EventService.Watch from a removed revision is OUT_OF_RANGE.
-#include <utility>
-
-#include "absl/synchronization/notification.h"
-#include "google/protobuf/empty.pb.h"
 #include "server/core/core.h"
 #include "server/model/event_log.h"
 #include "storage/status_macros.h"
@@ -20,29 +16,18 @@ absl::StatusOr<int> Core::RemoveOldEvents(size_t limit) {
       options_.event_retention_age <= absl::ZeroDuration()) {
     return 0;
   }
-  const google::protobuf::Empty request;
-  google::protobuf::Empty response;
   size_t removed = 0;
-  absl::Status result;
-  absl::Notification finished;
-  Mutate(
-      Caller{std::string(kServerActor)}, "", request, &response,
-      [this, limit, &removed](Txn& txn, const ChangeContext& change) -> absl::Status {
-        const int64_t keep_from = options_.event_retention_revisions > 0
-                                      ? txn.revision() - options_.event_retention_revisions
-                                      : 0;
-        const absl::Time keep_since = options_.event_retention_age > absl::ZeroDuration()
-                                          ? change.time - options_.event_retention_age
-                                          : absl::InfinitePast();
-        ASSIGN_OR_RETURN(removed, d06::RemoveOldEvents(txn, keep_from, keep_since, limit));
-        return absl::OkStatus();
-      },
-      [&](absl::Status status) {
-        result = std::move(status);
-        finished.Notify();
-      });
-  finished.WaitForNotification();
-  RETURN_IF_ERROR(result);
+  RETURN_IF_ERROR(MutateAsServer([this, limit, &removed](Txn& txn, const ChangeContext& change)
+                                     -> absl::Status {
+    const int64_t keep_from = options_.event_retention_revisions > 0
+                                  ? txn.revision() - options_.event_retention_revisions
+                                  : 0;
+    const absl::Time keep_since = options_.event_retention_age > absl::ZeroDuration()
+                                      ? change.time - options_.event_retention_age
+                                      : absl::InfinitePast();
+    ASSIGN_OR_RETURN(removed, d06::RemoveOldEvents(txn, keep_from, keep_since, limit));
+    return absl::OkStatus();
+  }));
   return static_cast<int>(removed);
 }
 

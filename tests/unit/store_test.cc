@@ -21,9 +21,10 @@ class StoreTest : public ::testing::Test {
  protected:
   void SetUp() override { Reopen(); }
   void TearDown() override { store_.reset(); }
-  void Reopen() {
+  void Reopen() { ReopenWith(Store::Options{dir_}); }
+  void ReopenWith(const Store::Options& options) {
     store_.reset();
-    auto store = Store::Open({dir_});
+    auto store = Store::Open(options);
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
   }
@@ -171,12 +172,9 @@ TEST_F(StoreTest, WritesQueuedTogetherShareOneWalSync) {
 }
 
 TEST_F(StoreTest, AFailedWalSyncStopsAllLaterWrites) {
-  store_.reset();
   Store::Options options{dir_};
   options.sync_for_testing = [] { return absl::InternalError("disk on fire"); };
-  auto store = Store::Open(options);
-  ASSERT_TRUE(store.ok()) << store.status();
-  store_ = *std::move(store);
+  ReopenWith(options);
   absl::Status first = store_->Apply([](Txn& txn) {
     txn.Put(Cf::kEntities, "k", "v");
     return absl::OkStatus();
@@ -218,9 +216,7 @@ TEST_F(StoreTest, DurableRevisionWaitsForTheWalSync) {
     release.WaitForNotification();
     return absl::OkStatus();
   };
-  auto store = Store::Open(options);
-  ASSERT_TRUE(store.ok()) << store.status();
-  store_ = *std::move(store);
+  ReopenWith(options);
   absl::Notification done;
   store_->Submit(
       [](Txn& txn) {
@@ -245,12 +241,9 @@ TEST_F(StoreTest, DurableRevisionWaitsForTheWalSync) {
 }
 
 TEST_F(StoreTest, AFailedWalSyncNeverMakesTheRevisionDurable) {
-  store_.reset();
   Store::Options options{dir_};
   options.sync_for_testing = [] { return absl::InternalError("disk on fire"); };
-  auto store = Store::Open(options);
-  ASSERT_TRUE(store.ok()) << store.status();
-  store_ = *std::move(store);
+  ReopenWith(options);
   EXPECT_FALSE(store_
                    ->Apply([](Txn& txn) {
                      txn.Put(Cf::kEntities, "k", "v");
