@@ -6,7 +6,8 @@
 #   scripts/setup.sh
 #
 # Environment:
-#   D06_SETUP_SKIP_BUF=1   skip Node.js/npm and buf (e.g. a Docker image that only builds d06d).
+#   D06_SETUP_SKIP_BUF=1   skip what only the tests need: Node.js/npm, buf, curl, Chromium and
+#                          the web tests' npm packages (e.g. a Docker image that only builds).
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,9 +21,12 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libabsl-dev libgtest-dev libgmock-dev libicu-dev libcsv-dev
+  libcpp-httplib-dev
 )
 if [[ "${D06_SETUP_SKIP_BUF:-0}" != 1 ]]; then
-  PACKAGES+=(nodejs npm)
+  # The web tests (tests/web): curl against the HTTP face, Node.js with the Connect client,
+  # Chromium for the dashboard.
+  PACKAGES+=(nodejs npm curl chromium)
 fi
 
 log() { printf 'setup.sh: %s\n' "$*" >&2; }
@@ -83,4 +87,14 @@ else
     log "expected buf ${BUF_VERSION}, got '${installed_buf}'"
     exit 1
   fi
+fi
+
+# The web tests' npm packages (tests/web/package-lock.json), when missing or changed.
+WEB_DIR="${REPO_ROOT}/tests/web"
+if [[ ! -f "${WEB_DIR}/node_modules/.package-lock.json" ||
+      "${WEB_DIR}/package-lock.json" -nt "${WEB_DIR}/node_modules/.package-lock.json" ]]; then
+  log "installing the web tests' npm packages into tests/web/node_modules"
+  npm ci --no-audit --no-fund --prefix "${WEB_DIR}"
+else
+  log "web tests' npm packages: present"
 fi

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -25,6 +26,10 @@ std::string DefaultDataDir() {
 }  // namespace
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "host:port to serve gRPC on");
+ABSL_FLAG(std::string, http_listen, "127.0.0.1:8080",
+          "host:port to serve the Connect HTTP/JSON API and the dashboard on; empty: none");
+ABSL_FLAG(std::vector<std::string>, http_cors_origins, {},
+          "browser origins allowed to call the HTTP API, comma-separated (\"*\": any)");
 ABSL_FLAG(std::string, data_dir, "",
           "RocksDB data directory (default $XDG_DATA_HOME/d06 or ~/.local/share/d06)");
 ABSL_FLAG(int, due_soon_days, 3, "an open assignment due within this many days is DUE_SOON");
@@ -61,6 +66,8 @@ int main(int argc, char** argv) {
 
   d06::ServerOptions options;
   options.listen_address = absl::GetFlag(FLAGS_listen);
+  options.http_listen_address = absl::GetFlag(FLAGS_http_listen);
+  options.http_cors_origins = absl::GetFlag(FLAGS_http_cors_origins);
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   if (options.data_dir.empty()) options.data_dir = DefaultDataDir();
   options.due_soon_days = absl::GetFlag(FLAGS_due_soon_days);
@@ -83,6 +90,11 @@ int main(int argc, char** argv) {
             << "d06d: data directory " << options.data_dir << "\n"
             << "d06d: serving gRPC on port " << (*server)->port() << " (" << options.listen_address
             << ")" << std::endl;
+  if ((*server)->http_port() != 0) {
+    std::cerr << "d06d: serving HTTP on port " << (*server)->http_port() << " ("
+              << options.http_listen_address << "): the Connect API and the dashboard at /"
+              << std::endl;
+  }
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);

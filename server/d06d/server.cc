@@ -23,6 +23,7 @@
 #include "server/d06d/periodic_job.h"
 #include "server/api/core_methods.h"
 #include "server/api/grpc_services.h"
+#include "server/api/http_transport.h"
 #include "server/domain/timeliness.h"
 #include "storage/status_macros.h"
 #include "storage/store.h"
@@ -156,6 +157,15 @@ class ServerImpl final : public Server {
 
   ~ServerImpl() override { Shutdown(); }
 
+  absl::Status ServeHttp(const ServerOptions& options) {
+    if (options.http_listen_address.empty()) return absl::OkStatus();
+    api::HttpOptions http_options;
+    http_options.cors_origins = options.http_cors_origins;
+    ASSIGN_OR_RETURN(http_, api::HttpTransport::Start(*methods_, options.http_listen_address,
+                                                      std::move(http_options)));
+    return absl::OkStatus();
+  }
+
   absl::Status Serve(const std::string& address) {
     grpc::EnableDefaultHealthCheckService(true);
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -193,6 +203,7 @@ class ServerImpl final : public Server {
   }
 
   int port() const override { return port_; }
+  int http_port() const override { return http_ ? http_->port() : 0; }
 
   void Shutdown() override {
     {
@@ -232,6 +243,8 @@ class ServerImpl final : public Server {
       }
       grpc_completion_queue_destroy(shutdown_cq);
     }
+    // The HTTP calls held by the gate were answered UNAVAILABLE at its release.
+    if (http_) http_->Shutdown();
     // Every call is answered, and every export has left the core, before RocksDB closes
     // under them.
     streams_.Join();
@@ -259,6 +272,7 @@ class ServerImpl final : public Server {
   std::unique_ptr<api::MethodTable> methods_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
   std::unique_ptr<grpc::Server> grpc_;
+  std::unique_ptr<api::HttpTransport> http_;
   const absl::Duration deadline_scan_interval_;
   const absl::Duration event_retention_interval_;
   std::unique_ptr<PeriodicJob> scheduler_;
@@ -320,6 +334,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   ASSIGN_OR_RETURN(std::unique_ptr<Store> store, Store::Open(store_options));
   auto server = std::make_unique<ServerImpl>(std::move(store), health, options);
   RETURN_IF_ERROR(server->Serve(options.listen_address));
+  RETURN_IF_ERROR(server->ServeHttp(options));
   return server;
 }
 

@@ -1,6 +1,7 @@
 // d06::Server: the d06d process minus main(): opens the store, serves the gRPC services
 // (UnitService, TaskService, ReportService, EventService, gRPC health and server
-// reflection), runs the background jobs and shuts down cleanly.
+// reflection) and the same methods over Connect HTTP/JSON with the province dashboard
+// (server/api/http_transport.h), runs the background jobs and shuts down cleanly.
 //
 // Health (grpc.health.v1.Health, for "" and each service name) is SERVING until the
 // server shuts down, or until the store fails stop (a write or WAL sync failed, e.g. on a
@@ -23,6 +24,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -37,6 +39,11 @@ namespace d06 {
 struct ServerOptions {
   // host:port to listen on; port 0 picks a free port (see Server::port()).
   std::string listen_address = "127.0.0.1:50051";
+  // host:port to serve the Connect HTTP/JSON API and the dashboard on; port 0 picks a
+  // free port (see Server::http_port()); empty: no HTTP.
+  std::string http_listen_address = "127.0.0.1:8080";
+  // Browser origins allowed to call the HTTP API (CORS); "*" any; empty: none.
+  std::vector<std::string> http_cors_origins;
   // RocksDB data directory; created if missing. Required.
   std::string data_dir;
   // An open assignment whose deadline is at most this many days away is DUE_SOON.
@@ -83,6 +90,8 @@ class Server {
 
   // The port actually bound.
   virtual int port() const = 0;
+  // The HTTP port actually bound; 0 when HTTP is off.
+  virtual int http_port() const = 0;
   // Stops admitting calls (health NOT_SERVING), lets in-flight calls finish (writes
   // queued on the store included; up to a grace period), answers the calls that arrived
   // meanwhile UNAVAILABLE "the server is shutting down; retry" once gRPC has told their

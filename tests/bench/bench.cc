@@ -447,6 +447,7 @@ void EndToEnd(Report& report, bool quick) {
   FakeClock clock(Today());
   ServerOptions options;
   options.listen_address = "127.0.0.1:0";
+  options.http_listen_address = "";  // gRPC only
   options.data_dir = tmpl;
   options.clock = &clock;
   auto server = Server::Start(options);

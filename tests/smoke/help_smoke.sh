@@ -22,7 +22,7 @@ check() {
   ! grep -q "/work\|/build/\|/home/" <<<"${out}" || fail "${name} --help shows a build path"
 }
 
-check "${d06d}" "--listen" 'default: "127.0.0.1:50051"' "--data_dir" "--due_soon_days" \
+check "${d06d}" "--listen" "--http_listen" "--event_retention_days" 'default: "127.0.0.1:50051"' "--data_dir" "--due_soon_days" \
   "default: 3" "Usage: d06d"
 check "${example}" "--target" "--actor" "Usage: d06_example"
 echo "help_smoke: ok"

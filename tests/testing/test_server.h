@@ -425,6 +425,7 @@ class ServerTest : public ::testing::Test {
   void StartServer() {
     ServerOptions options;
     options.listen_address = "127.0.0.1:0";
+    options.http_listen_address = "127.0.0.1:0";
     options.data_dir = data_dir_;
     options.due_soon_days = 3;
     options.clock = &clock_;

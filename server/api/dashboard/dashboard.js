@@ -1,0 +1,305 @@
+// The province dashboard of d06: a unit and a date in, the report lines, a table and a
+// chart by child unit and the overdue assignments out. It calls only the public Connect
+// API of the server that serves it (POST /d06.v1.<Service>/<Method>, protojson), and
+// builds every element with textContent (no HTML from data). ?unit=units/H29&date=2026-11-30
+// preselects; <body data-state> is "loading", "ready" or "error" (for tests).
+'use strict';
+(() => {
+  const TZ = 'Asia/Ho_Chi_Minh';
+  const SVG = 'http://www.w3.org/2000/svg';
+  const $ = (id) => document.getElementById(id);
+  const units = new Map(); // "units/H29" -> Unit
+
+  // ---- The Connect API -------------------------------------------------------------
+  class ApiError extends Error {
+    constructor(method, code, message) {
+      super(message);
+      this.method = method;
+      this.code = code;
+    }
+  }
+
+  async function call(method, body) {
+    let res;
+    try {
+      res = await fetch('/d06.v1.' + method, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'Connect-Protocol-Version': '1' },
+        body: JSON.stringify(body),
+      });
+    } catch (e) {
+      throw new ApiError(method, 'unavailable', 'không kết nối được máy chủ (' + e.message + ')');
+    }
+    const text = await res.text();
+    let data = null;
+    try { data = text ? JSON.parse(text) : {}; } catch (e) { /* not JSON: data stays null */ }
+    if (!res.ok || data === null) {
+      const code = (data && data.code) || 'HTTP ' + res.status;
+      const message = (data && data.message) || text || res.statusText;
+      throw new ApiError(method, code, message);
+    }
+    return data;
+  }
+
+  // Every page of a list method; `key` is the repeated field, at most `limit` items.
+  async function listAll(method, request, key, limit) {
+    const out = [];
+    let pageToken = '';
+    do {
+      const page = await call(method, Object.assign({}, request, { pageToken }));
+      out.push(...(page[key] || []));
+      pageToken = page.nextPageToken || '';
+    } while (pageToken && out.length < limit);
+    return { items: out.slice(0, limit), more: Boolean(pageToken) || out.length > limit };
+  }
+
+  // ---- Dates and numbers as Vietnamese reports write them ----------------------------
+  function today() {
+    const parts = {};
+    new Intl.DateTimeFormat('en-GB', { timeZone: TZ, year: 'numeric', month: 'numeric', day: 'numeric' })
+      .formatToParts(new Date()).forEach((p) => { parts[p.type] = Number(p.value); });
+    return { year: parts.year, month: parts.month, day: parts.day };
+  }
+  const pad = (n, w) => String(n).padStart(w, '0');
+  const vnDate = (d) => (d && d.year ? pad(d.day, 2) + '/' + pad(d.month, 2) + '/' + pad(d.year, 4) : '');
+  const isoDate = (d) => pad(d.year, 4) + '-' + pad(d.month, 2) + '-' + pad(d.day, 2);
+  const dayNumber = (d) => Date.UTC(d.year, d.month - 1, d.day) / 86400000;
+  function validDate(y, m, d) {
+    const t = new Date(Date.UTC(y, m - 1, d));
+    return y >= 1900 && t.getUTCFullYear() === y && t.getUTCMonth() === m - 1 && t.getUTCDate() === d
+      ? { year: y, month: m, day: d } : null;
+  }
+  function parseIso(s) {
+    const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s || '');
+    return m ? validDate(+m[1], +m[2], +m[3]) : null;
+  }
+  function parseVn(s) {
+    const m = /^\s*(\d{1,2})\/(\d{1,2})\/(\d{4})\s*$/.exec(s || '');
+    return m ? validDate(+m[3], +m[2], +m[1]) : null;
+  }
+  const num = (v) => Number(v || 0); // int64 arrives as a string, zero as nothing
+  const int = (v) => String(num(v)).replace(/\B(?=(\d{3})+(?!\d))/g, '.');
+  const pct = (v) => num(v).toFixed(1).replace('.', ',') + ' %';
+  const share = (part, whole) => (num(whole) ? Math.round((num(part) * 1000) / num(whole)) / 10 : 0);
+
+  const STATES = {
+    ASSIGNMENT_STATE_NOT_STARTED: 'Chưa triển khai',
+    ASSIGNMENT_STATE_IN_PROGRESS: 'Đang triển khai',
+    ASSIGNMENT_STATE_PENDING_ACCEPTANCE: 'Chờ xác nhận',
+    ASSIGNMENT_STATE_COMPLETED: 'Hoàn thành',
+    ASSIGNMENT_STATE_DECLINED: 'Từ chối',
+    ASSIGNMENT_STATE_REVOKED: 'Đã thu hồi',
+  };
+  const ROLES = { ASSIGNMENT_ROLE_LEAD: 'Chủ trì', ASSIGNMENT_ROLE_SUPPORT: 'Phối hợp' };
+  // The parts of the total, in the order of the cards and of the chart's segments.
+  const PARTS = [
+    { key: 'completedOnTime', label: 'Hoàn thành đúng hạn', color: '#2e7d32' },
+    { key: 'completedLate', label: 'Hoàn thành quá hạn', color: '#9ccc65' },
+    { key: 'inProgressOnTime', label: 'Đang triển khai trong hạn', color: '#1e88e5' },
+    { key: 'overdue', label: 'Chưa hoàn thành, quá hạn', color: '#d32f2f' },
+    { key: 'recurring', label: 'Thực hiện thường xuyên', color: '#9e9e9e' },
+  ];
+
+  // ---- DOM helpers -----------------------------------------------------------------
+  function el(tag, attrs, ...children) {
+    const node = tag.startsWith('svg:') ? document.createElementNS(SVG, tag.slice(4)) : document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
+    for (const c of children) node.append(c instanceof Node ? c : String(c));
+    return node;
+  }
+  const unitName = (name) => (units.get(name) ? units.get(name).displayName : name);
+
+  // Errors stay on the page (one line each) until the next report is asked for.
+  function showError(e) {
+    const box = $('error');
+    box.append(el('p', {}, e instanceof ApiError
+      ? 'Lỗi khi gọi ' + e.method + ': ' + e.message + ' (' + e.code + ')'
+      : 'Lỗi: ' + (e && e.message ? e.message : String(e))));
+    box.hidden = false;
+  }
+  function clearErrors() {
+    $('error').replaceChildren();
+    $('error').hidden = true;
+  }
+
+  // ---- The unit picker ---------------------------------------------------------------
+  async function loadUnits(selected) {
+    const { items } = await listAll('UnitService/ListUnits', { pageSize: 1000 }, 'units', 100000);
+    items.forEach((u) => units.set(u.name, u));
+    const depth = (u) => { let n = 0; for (let p = u.parent; p && units.has(p) && n < 50; p = units.get(p).parent) n++; return n; };
+    const select = $('unit');
+    select.replaceChildren(el('option', { value: '' }, '— Chọn đơn vị —'));
+    for (const u of items) {
+      const gone = u.state && u.state !== 'UNIT_STATE_ACTIVE' ? ' (không còn hoạt động)' : '';
+      select.append(el('option', { value: u.name }, '\u00a0\u00a0'.repeat(depth(u)) + u.displayName + ' (' + u.code + ')' + gone));
+    }
+    if (selected && !units.has(selected)) select.append(el('option', { value: selected }, selected));
+    select.value = selected || '';
+  }
+
+  // ---- The report ------------------------------------------------------------------
+  function renderCards(t) {
+    const cards = [{ key: 'total', label: 'Tổng số nhiệm vụ', value: t.total, percent: null }].concat(
+      PARTS.map((p) => ({ key: p.key, label: p.label, value: t[p.key], percent: share(t[p.key], t.total) })));
+    $('cards').replaceChildren(...cards.map((c) => el('li', { 'data-key': c.key },
+      el('span', { class: 'label' }, c.label),
+      el('span', { class: 'value' }, int(c.value)),
+      el('span', { class: 'percent' }, c.percent === null ? 'nhiệm vụ' : pct(c.percent)))));
+  }
+
+  function countCells(c) {
+    return [c.total, c.completed].map((v) => el('td', {}, int(v))).concat(
+      PARTS.map((p) => el('td', {}, int(c[p.key]))),
+      [el('td', {}, pct(c.completedPercent))]);
+  }
+
+  function renderTable(summary) {
+    const rows = summary.rows || [];
+    $('by-unit').tBodies[0].replaceChildren(...rows.map((r) => el('tr', { 'data-unit': r.unit },
+      el('th', { scope: 'row' }, r.own ? r.displayName + ' (trực tiếp chủ trì)' : r.displayName),
+      ...countCells(r.counts || {}))));
+    $('by-unit').tFoot.replaceChildren(el('tr', {},
+      el('th', { scope: 'row' }, 'Tổng cộng'), ...countCells(summary.total || {})));
+  }
+
+  // Stacked bars, one per child unit (and the unit's own tasks when it leads any): the
+  // parts of its total, with the completion percentage at the end.
+  function renderChart(summary) {
+    const rows = (summary.rows || []).filter((r) => !r.own || num((r.counts || {}).total) > 0);
+    if (!rows.length) {
+      $('chart').replaceChildren(el('p', { class: 'hint' }, 'Đơn vị không có đơn vị trực thuộc.'));
+      return;
+    }
+    const label = 230, bar = 380, rowH = 30, top = 6, width = label + bar + 90;
+    const height = top * 2 + rows.length * rowH;
+    const desc = rows.map((r) => {
+      const c = r.counts || {};
+      return r.displayName + ': đã hoàn thành ' + int(c.completed) + '/' + int(c.total) + ' (' + pct(c.completedPercent) + ')';
+    }).join('; ');
+    const svg = el('svg:svg', { viewBox: '0 0 ' + width + ' ' + height, width: width, height: height,
+      role: 'img', 'aria-labelledby': 'chart-svg-title chart-svg-desc' },
+    el('svg:title', { id: 'chart-svg-title' }, 'Tỷ lệ hoàn thành nhiệm vụ theo đơn vị trực thuộc'),
+    el('svg:desc', { id: 'chart-svg-desc' }, desc + '. Số liệu đầy đủ ở bảng theo đơn vị trực thuộc.'));
+    rows.forEach((r, i) => {
+      const c = r.counts || {};
+      const y = top + i * rowH;
+      const name = r.own ? r.displayName + ' (trực tiếp)' : r.displayName;
+      const g = el('svg:g', { class: 'bar', 'data-unit': r.unit },
+        el('svg:title', {}, name + ': đã hoàn thành ' + int(c.completed) + '/' + int(c.total) + ' nhiệm vụ'),
+        el('svg:text', { x: label - 8, y: y + rowH / 2, 'text-anchor': 'end', 'dominant-baseline': 'middle' },
+          name.length > 32 ? name.slice(0, 31) + '…' : name),
+        el('svg:rect', { x: label, y: y + 5, width: bar, height: rowH - 10, class: 'track' }));
+      let x = label;
+      for (const p of PARTS) {
+        const w = num(c.total) ? (bar * num(c[p.key])) / num(c.total) : 0;
+        if (w > 0) {
+          g.append(el('svg:rect', { x: x, y: y + 5, width: w, height: rowH - 10, fill: p.color, 'data-part': p.key },
+            el('svg:title', {}, name + ' — ' + p.label.toLowerCase() + ': ' + int(c[p.key]))));
+        }
+        x += w;
+      }
+      g.append(el('svg:text', { x: label + bar + 8, y: y + rowH / 2, 'dominant-baseline': 'middle', class: 'pct' },
+        num(c.total) ? pct(c.completedPercent) : '—'));
+      svg.append(g);
+    });
+    const legend = el('ul', { class: 'legend' }, ...PARTS.map((p) =>
+      el('li', {}, el('span', { class: 'swatch', style: 'background:' + p.color }), p.label)));
+    $('chart').replaceChildren(svg, el('figcaption', {}, legend,
+      'Mỗi thanh là toàn bộ nhiệm vụ của một đơn vị, chia theo tình trạng; con số bên phải là tỷ lệ đã hoàn thành.'));
+  }
+
+  async function renderOverdue(unit, asOf) {
+    const now = today();
+    const { items, more } = await listAll('TaskService/ListAssignments',
+      { parent: 'tasks/-', pageSize: 200, filter: 'unit_tree = "' + unit + '" AND timeliness = OVERDUE' },
+      'assignments', 500);
+    const taskNames = [...new Set(items.map((a) => a.name.split('/assignments/')[0]))];
+    const titles = new Map();
+    for (let i = 0; i < taskNames.length; i += 8) {
+      const tasks = await Promise.all(taskNames.slice(i, i + 8).map((n) => call('TaskService/GetTask', { name: n })));
+      tasks.forEach((t) => titles.set(t.task.name, t.task.title));
+    }
+    $('overdue-note').textContent = (dayNumber(asOf) === dayNumber(now) ? '' : 'Danh sách tính đến hôm nay (' + vnDate(now) + '), không phải ngày báo cáo. ')
+      + 'Gồm cả đơn vị chủ trì và phối hợp: ' + int(items.length) + (more ? '+' : '') + ' phân công.';
+    const body = $('overdue').tBodies[0];
+    if (!items.length) {
+      body.replaceChildren(el('tr', {}, el('td', { colspan: 6, class: 'empty' }, 'Không có nhiệm vụ quá hạn.')));
+      return;
+    }
+    body.replaceChildren(...items.map((a) => {
+      const task = a.name.split('/assignments/')[0];
+      const late = dayNumber(now) - dayNumber(a.deadline);
+      return el('tr', { 'data-assignment': a.name },
+        el('td', {}, titles.get(task) || task),
+        el('td', {}, unitName(a.unit)),
+        el('td', {}, ROLES[a.role] || a.role || ''),
+        el('td', { class: 'deadline' }, el('time', { datetime: isoDate(a.deadline) }, vnDate(a.deadline)),
+          el('span', { class: 'late' }, ' (quá ' + late + ' ngày)')),
+        el('td', {}, STATES[a.state] || a.state || ''),
+        el('td', {}, num(a.progressPercent) + ' %'));
+    }));
+  }
+
+  async function load(unit, asOf) {
+    document.body.dataset.state = 'loading';
+    $('report').hidden = true; // never the numbers of another unit or date under a new title
+    $('status').textContent = 'Đang tải số liệu…';
+    try {
+      const request = { unit, groupBy: 'SUMMARY_GROUP_BY_CHILD_UNIT' };
+      if (asOf) request.asOf = asOf;
+      const summary = await call('ReportService/GetSummary', request);
+      const date = summary.asOf || asOf || today();
+      $('report-title').textContent = summary.displayName + ' — tính đến ngày ' + vnDate(date);
+      $('completed-line').textContent = summary.completedLine || '';
+      $('status-line').textContent = summary.statusLine || '';
+      renderCards(summary.total || {});
+      renderTable(summary);
+      renderChart(summary);
+      $('report').hidden = false;
+      await renderOverdue(unit, date);
+      $('status').textContent = 'Số liệu của ' + summary.displayName + ' tính đến hết ngày ' + vnDate(date) + '.';
+      document.body.dataset.state = 'ready';
+    } catch (e) {
+      showError(e);
+      $('status').textContent = '';
+      document.body.dataset.state = 'error';
+    }
+  }
+
+  // Shows the report picked in the form, and keeps it in the URL (to share the link).
+  function submit() {
+    clearErrors();
+    const unit = $('unit').value;
+    const text = $('date').value.trim();
+    const asOf = text ? parseVn(text) : today();
+    if (!unit) { showError(new Error('hãy chọn một đơn vị.')); return; }
+    if (!asOf) { showError(new Error('ngày "' + text + '" không đúng dạng dd/MM/yyyy.')); return; }
+    $('date').value = vnDate(asOf);
+    history.replaceState(null, '', '?' + new URLSearchParams({ unit, date: isoDate(asOf) }));
+    load(unit, asOf);
+  }
+
+  async function init() {
+    const params = new URLSearchParams(location.search);
+    const unit = params.get('unit') || '';
+    const asOf = params.has('date') ? parseIso(params.get('date')) : today();
+    $('date').value = vnDate(asOf || today());
+    $('pick').addEventListener('submit', (e) => { e.preventDefault(); submit(); });
+    $('unit').addEventListener('change', submit);
+    const unitsLoaded = loadUnits(unit).catch(showError);
+    if (params.has('date') && !asOf) {
+      showError(new Error('tham số date="' + params.get('date') + '" không đúng dạng yyyy-MM-dd.'));
+      document.body.dataset.state = 'error';
+      return;
+    }
+    if (!unit) {
+      await unitsLoaded;
+      document.body.dataset.state = 'ready';
+      return;
+    }
+    await unitsLoaded; // unit names for the overdue list
+    await load(unit, asOf);
+  }
+
+  document.addEventListener('DOMContentLoaded', init);
+})();

@@ -1,0 +1,83 @@
+// d06::api::HttpTransport: the Connect protocol (https://connectrpc.com/docs/protocol) over
+// HTTP/1.1, for web pages and portals that cannot speak gRPC, served from the same method
+// table as gRPC (so the same validation, limits, request_id, caller and gate), on a port
+// of its own; and the province dashboard at "/" (server/api/dashboard/).
+//
+// Unary methods: `POST /d06.v1.TaskService/ListTasks` with `Content-Type:
+// application/json` (protobuf's JSON mapping, as protojson) or `application/proto`; the
+// answer is 200 with the response in the same encoding, or a Connect error: the HTTP
+// status of its code and `{"code": "invalid_argument", "message": ..., "details":
+// [{"type": "d06.v1.ErrorInfo", "value": base64, "debug": {...}}]}`. `Connect-Timeout-Ms`
+// bounds the wait (deadline_exceeded; a write may still complete, as with gRPC: retry
+// with the same request_id); `x-d06-actor` is the actor as in gRPC metadata. CORS:
+// requests from the configured origins get the CORS headers, preflights included.
+//
+// Server-streaming methods (the CSV exports, Watch) stay gRPC-only: each would hold one of
+// the HTTP worker threads for as long as its client reads (a watch: indefinitely), and
+// browsers download the exports' CSV through a portal's backend. Their paths answer
+// unimplemented (HTTP 501) saying so.
+//
+// Thread-safe. Example:
+//   auto http = HttpTransport::Start(table, "127.0.0.1:0", {});
+//   int port = (*http)->port();
+//   (*http)->Shutdown();
+#ifndef D06_SERVER_API_HTTP_TRANSPORT_H_
+#define D06_SERVER_API_HTTP_TRANSPORT_H_
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "server/api/method_table.h"
+
+namespace httplib {
+class Server;
+}  // namespace httplib
+
+namespace d06::api {
+
+struct HttpOptions {
+  // Origins whose pages may call the API from a browser (CORS), e.g.
+  // "https://portal.nghean.gov.vn"; "*" allows any. Empty: none (same-origin only, as the
+  // dashboard served here).
+  std::vector<std::string> cors_origins;
+  // Largest request body; larger is 413 (resource_exhausted), as gRPC's 4 MiB.
+  size_t max_request_bytes = size_t{4} << 20;
+  // How long a call may take when the client sends no Connect-Timeout-Ms, and the most
+  // it may ask for.
+  absl::Duration max_call_time = absl::Seconds(60);
+  // Worker threads (each serves one request at a time).
+  int threads = 16;
+};
+
+class HttpTransport {
+ public:
+  // Listens on `address` (host:port; port 0 picks one) and serves `table`, which must
+  // outlive the transport. UNAVAILABLE when the address cannot be bound.
+  static absl::StatusOr<std::unique_ptr<HttpTransport>> Start(const MethodTable& table,
+                                                              const std::string& address,
+                                                              HttpOptions options);
+  // Shutdown().
+  ~HttpTransport();
+  HttpTransport(const HttpTransport&) = delete;
+  HttpTransport& operator=(const HttpTransport&) = delete;
+
+  int port() const { return port_; }
+  // Stops listening, finishes the requests in progress and joins the threads. Idempotent.
+  void Shutdown();
+
+ private:
+  HttpTransport() = default;
+
+  std::unique_ptr<httplib::Server> server_;
+  std::thread listener_;
+  int port_ = 0;
+};
+
+}  // namespace d06::api
+
+#endif  // D06_SERVER_API_HTTP_TRANSPORT_H_
