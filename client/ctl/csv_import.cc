@@ -1230,6 +1230,7 @@ absl::Status CheckTaskUnits(ParsedTasks& tasks, const UnitLookup& lookup) {
       refs.emplace_back(a.role() == v1::ASSIGNMENT_ROLE_LEAD ? "lead" : "support", a.unit());
     }
     for (const auto& [field, name] : refs) {
+      if (!absl::StartsWith(name, "units/")) continue;  // its row has an error already
       const std::string code = name.substr(6);
       auto it = server.find(code);
       if (it == server.end()) {

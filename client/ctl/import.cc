@@ -1,5 +1,6 @@
 #include "client/ctl/import.h"
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -7,6 +8,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -123,6 +125,13 @@ bool ParseArgs(const std::vector<std::string>& args, ImportArgs* parsed, std::os
 // The unit lookup of the validation: GetUnit, NOT_FOUND meaning "no such unit".
 UnitLookup ServerUnits(Client& client) {
   return [&client](const std::string& code) -> absl::StatusOr<std::optional<v1::Unit>> {
+    // A code the file got wrong (its row already has an error) names no unit: the server
+    // would refuse the name.
+    if (code.empty() || !std::all_of(code.begin(), code.end(), [](char c) {
+          return absl::ascii_isdigit(c) || absl::ascii_isupper(c) || c == '.';
+        })) {
+      return std::optional<v1::Unit>();
+    }
     v1::GetUnitRequest req;
     req.set_name(absl::StrCat("units/", code));
     absl::StatusOr<v1::GetUnitResponse> resp = client.GetUnit(req);

@@ -19,6 +19,7 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 using ::testing::SizeIs;
 using ::testing::UnorderedElementsAre;
 
@@ -190,6 +191,21 @@ TEST_F(ImportTest, AFileWithABadRowWritesNothing) {
   EXPECT_THAT(run.err, HasSubstr("row 3, column \"Cấp trên\": \"H31\" is neither defined in "
                                  "this file nor on the server"));
   EXPECT_THAT(AllUnits(), SizeIs(12));
+}
+
+// Rows whose codes the file got wrong are reported as such, not sent to the server as
+// names it refuses (the whole check would then stop at the first).
+TEST_F(ImportTest, MissingColumnsAndUnitsAreRowErrorsNotServerErrors) {
+  ImportRun units = Import({"units", WriteFile("wrong.csv", "a,b\n1,2\n")});
+  EXPECT_EQ(units.code, 3) << units.err;
+  EXPECT_THAT(units.err, HasSubstr("missing column \"Mã định danh\""));
+  EXPECT_THAT(units.err, Not(HasSubstr("INVALID")));
+  ImportRun tasks = Import({"tasks", WriteFile("tasks.csv",
+                                               "Tên nhiệm vụ,Cơ quan giao,Đơn vị chủ trì\n"
+                                               "Rà soát dữ liệu dân cư,,\n")});
+  EXPECT_EQ(tasks.code, 3) << tasks.err;
+  EXPECT_THAT(tasks.err, HasSubstr("row 2, column \"Cơ quan giao\": is required"));
+  EXPECT_THAT(tasks.err, Not(HasSubstr("INVALID")));
 }
 
 TEST_F(ImportTest, DryRunWritesNothing) {
