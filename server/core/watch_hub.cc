@@ -34,6 +34,10 @@ constexpr absl::Duration kMaxStall = absl::Seconds(60);
 // Responses stay under this many bytes, but for a revision larger on its own.
 constexpr size_t kMaxResponseBytes = size_t{1} << 20;
 constexpr absl::Duration kDefaultProgressInterval = absl::Seconds(10);
+// A watcher sends events at most this often: what arrives meanwhile goes in the next
+// response. Under a steady stream of writes this turns a wake-up and a send per write and
+// watcher into a few dozen a second; after a quiet spell the first event goes at once.
+constexpr absl::Duration kBatchWindow = absl::Milliseconds(20);
 
 absl::Status Compacted(int64_t asked, int64_t oldest) {
   return Error(absl::StatusCode::kOutOfRange, v1::reason::kRevisionCompacted,
@@ -87,6 +91,8 @@ struct WatchHub::Watcher {
   std::vector<EventPtr> pending;
   bool cut_off = false;
   absl::Status error;  // a storage fault while matching
+  // The watcher's thread sleeps until then gathering a batch: no need to wake it sooner.
+  absl::Time quiet_until = absl::InfinitePast();
   absl::CondVar wake;
 };
 
@@ -193,6 +199,7 @@ void WatchHub::DispatchLoop() {
       continue;
     }
     absl::MutexLock lock(&mu_);
+    const absl::Time now = absl::Now();
     for (Watcher* watcher : watchers_) {
       if (watcher->cut_off || !watcher->error.ok()) continue;
       bool handed = false;
@@ -213,8 +220,10 @@ void WatchHub::DispatchLoop() {
       if (watcher->pending.size() > options_.max_pending_events) {
         watcher->cut_off = true;
         std::vector<EventPtr>().swap(watcher->pending);  // the memory goes now
+        watcher->wake.Signal();
+      } else if (handed && now >= watcher->quiet_until) {
+        watcher->wake.Signal();
       }
-      if (handed) watcher->wake.Signal();
     }
     dispatched_ = *through;
   }
@@ -375,24 +384,33 @@ absl::Status WatchHub::Watch(const v1::WatchRequest& request, const Stream& stre
     watchers_.erase(registered);
   };
 
+  absl::Time batch_at = absl::InfinitePast();  // when the next batch of events may go
   while (true) {
     std::vector<EventPtr> events;
     int64_t through;
+    bool all_taken;  // nothing left pending: `through` may be told as progress
     {
       absl::MutexLock lock(&mu_);
-      if (watcher.pending.empty() && !watcher.cut_off && !closed_ && watcher.error.ok()) {
-        watcher.wake.WaitWithDeadline(
-            &mu_, std::min(last_sent + progress_interval, absl::Now() + kGoneCheck));
+      const absl::Time now = absl::Now();
+      const bool batching = !watcher.pending.empty() && now < batch_at;
+      if ((watcher.pending.empty() || batching) && !watcher.cut_off && !closed_ &&
+          watcher.error.ok()) {
+        watcher.quiet_until = batching ? batch_at : absl::InfinitePast();
+        absl::Time deadline = std::min(last_sent + progress_interval, now + kGoneCheck);
+        if (batching) deadline = std::min(deadline, batch_at);
+        watcher.wake.WaitWithDeadline(&mu_, deadline);
       }
       RETURN_IF_ERROR(EndReason(watcher, sent_through));
-      events.swap(watcher.pending);
+      if (absl::Now() >= batch_at) events.swap(watcher.pending);
+      all_taken = watcher.pending.empty();
       through = watcher.next - 1;
     }
     if (stream.gone()) return absl::CancelledError("the client went away");
     if (!events.empty()) {
       RETURN_IF_ERROR(SendEvents(events, through, stream, &watcher, &sent_through));
       last_sent = absl::Now();
-    } else if (absl::Now() - last_sent >= progress_interval) {
+      batch_at = last_sent + kBatchWindow;
+    } else if (all_taken && absl::Now() - last_sent >= progress_interval) {
       v1::WatchResponse progress;
       progress.set_revision(through);
       RETURN_IF_ERROR(Send(progress, stream, &watcher, sent_through));
