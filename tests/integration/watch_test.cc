@@ -346,8 +346,10 @@ TEST_F(SlowWatcherTest, AConsumerThatStopsReadingIsCutOffWithWhereToResumeAndWri
   auto reader = stub->Watch(&context, req);
   v1::WatchResponse first;
   ASSERT_TRUE(reader->Read(&first));
-  // Writes go on at full speed: tasks of 100 assignments each, 101 events a write.
-  for (int t = 0; t < 60; ++t) {
+  // Writes go on at full speed: tasks of 100 assignments each, 101 events a write; 15,150
+  // events, more than the stream's queue of 16 responses of at most ~500 events and the
+  // transport's buffers hold, so the watcher's own queue grows past its limit.
+  for (int t = 0; t < 150; ++t) {
     v1::CreateTaskRequest task_req;
     task_req.mutable_task()->set_title(absl::StrCat("Triển khai VNeID đợt ", t));
     task_req.mutable_task()->set_kind(v1::TASK_KIND_ONE_OFF);
