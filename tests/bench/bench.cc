@@ -14,7 +14,6 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -39,6 +38,7 @@
 #include "client/flags_usage.h"
 #include "tests/testing/core_env.h"
 #include "tests/testing/plan_subjects.h"
+#include "tests/testing/temp_dir.h"
 #include "server/domain/clock.h"
 #include "server/core/core.h"
 #include "server/domain/dates.h"
@@ -442,13 +442,12 @@ void ListCost(Report& report, bool quick, int max_tasks) {
 
 void EndToEnd(Report& report, bool quick) {
   const absl::Duration duration = quick ? absl::Milliseconds(200) : absl::Seconds(3);
-  char tmpl[] = "/tmp/d06-bench-grpc-XXXXXX";
-  if (mkdtemp(tmpl) == nullptr) Check(absl::InternalError("mkdtemp failed"), "temp dir");
+  testing::TempDir dir("d06-bench-grpc");
   FakeClock clock(Today());
   ServerOptions options;
   options.listen_address = "127.0.0.1:0";
   options.http_listen_address = "";  // gRPC only
-  options.data_dir = tmpl;
+  options.data_dir = dir.path();
   options.clock = &clock;
   auto server = Server::Start(options);
   Check(server.status(), "start server");
@@ -500,7 +499,6 @@ void EndToEnd(Report& report, bool quick) {
   client->reset();
   (*server)->Shutdown();
   server->reset();
-  std::filesystem::remove_all(tmpl);
 }
 
 int Main(int argc, char** argv) {

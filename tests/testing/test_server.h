@@ -50,6 +50,7 @@
 #include "server/domain/clock.h"
 #include "storage/store.h"
 #include "tests/testing/pager.h"
+#include "tests/testing/temp_dir.h"
 
 namespace d06::testing {
 
@@ -145,12 +146,7 @@ class ServerTest : public ::testing::Test {
  protected:
   ServerTest() : clock_(TestStartTime()) {}
 
-  void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "d06-it-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr) << "mkdtemp failed";
-    data_dir_ = tmpl;
-    ASSERT_NO_FATAL_FAILURE(StartServer());
-  }
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(StartServer()); }
 
   void TearDown() override {
     client_.reset();
@@ -159,8 +155,6 @@ class ServerTest : public ::testing::Test {
       server_->Wait();
       server_.reset();
     }
-    std::error_code ec;
-    if (!data_dir_.empty()) std::filesystem::remove_all(data_dir_, ec);
   }
 
   // Shuts the server down and starts it again on the same data directory (new port).
@@ -442,7 +436,8 @@ class ServerTest : public ::testing::Test {
   }
 
   FakeClock clock_;
-  std::string data_dir_;
+  TempDir temp_{"d06-it"};  // declared before the server: removed after it stops
+  const std::string data_dir_ = temp_.path();
   std::unique_ptr<Server> server_;
   std::unique_ptr<Client> client_;
 };
