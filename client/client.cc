@@ -166,36 +166,15 @@ absl::StatusOr<Resp> Client::Call(grpc::Status (Stub::*method)(grpc::ClientConte
   return resp;
 }
 
-template <typename Stub, typename Req, typename Resp>
-absl::Status Client::ReadChunks(
-    std::unique_ptr<grpc::ClientReader<Resp>> (Stub::*method)(grpc::ClientContext*, const Req&),
-    Stub* stub, const Req& req, const ChunkSink& on_chunk) {
-  bool received = false;
-  return Invoke([&](grpc::ClientContext* context) {
-    std::unique_ptr<grpc::ClientReader<Resp>> reader = (stub->*method)(context, req);
-    Resp chunk;
-    while (reader->Read(&chunk)) {
-      received = true;
-      on_chunk(chunk.data());
-    }
-    grpc::Status status = reader->Finish();
-    if (!status.ok() && received && status.error_code() == grpc::StatusCode::UNAVAILABLE) {
-      // Part of the file was handed on: a retry would repeat it.
-      return grpc::Status(grpc::StatusCode::ABORTED,
-                          "the export was cut off (" + status.error_message() +
-                              "); start it again");
-    }
-    return status;
-  });
-}
-
 absl::Status Client::ExportAssignments(v1::ExportAssignmentsRequest req,
                                        const ChunkSink& on_chunk) {
-  return ReadChunks(&v1::TaskService::Stub::ExportAssignments, tasks_.get(), req, on_chunk);
+  return ReadChunks<v1::ExportAssignmentsResponse>(
+      "d06.v1.TaskService.ExportAssignments", req, on_chunk);
 }
 
 absl::Status Client::ExportSummary(v1::ExportSummaryRequest req, const ChunkSink& on_chunk) {
-  return ReadChunks(&v1::ReportService::Stub::ExportSummary, reports_.get(), req, on_chunk);
+  return ReadChunks<v1::ExportSummaryResponse>(
+      "d06.v1.ReportService.ExportSummary", req, on_chunk);
 }
 
 absl::Status Client::CheckHealth() {

@@ -44,6 +44,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "d06/v1/api_names.h"
 #include "d06/v1/common.pb.h"
@@ -145,10 +146,10 @@ class Client {
   // ReportService.
   absl::StatusOr<v1::GetSummaryResponse> GetSummary(v1::GetSummaryRequest req);
 
-  // CSV exports (server-streaming): `on_chunk` gets each chunk's bytes in order (together,
-  // the file). Retried on UNAVAILABLE only until the first chunk arrived; an export cut
-  // off after that is ABORTED (start it again). The whole export must finish within the
-  // default timeout.
+  // CSV exports (server-streaming, through CallStreamMethod): `on_chunk` gets each
+  // chunk's bytes in order (together, the file). Retried on UNAVAILABLE only until the
+  // first chunk arrived; an export cut off after that is ABORTED (start it again). The
+  // whole export must finish within the default timeout.
   using ChunkSink = std::function<void(const std::string& chunk)>;
   absl::Status ExportAssignments(v1::ExportAssignmentsRequest req, const ChunkSink& on_chunk);
   absl::Status ExportSummary(v1::ExportSummaryRequest req, const ChunkSink& on_chunk);
@@ -188,11 +189,19 @@ class Client {
                                                          Resp*),
                             Stub* stub, Req req);
 
-  // Reads a server stream of messages with `bytes data` (defined in client.cc).
-  template <typename Stub, typename Req, typename Resp>
-  absl::Status ReadChunks(std::unique_ptr<grpc::ClientReader<Resp>> (Stub::*method)(
-                              grpc::ClientContext*, const Req&),
-                          Stub* stub, const Req& req, const ChunkSink& on_chunk);
+  // An export: CallStreamMethod of the method named `method` (e.g.
+  // "d06.v1.TaskService.ExportAssignments", generated code) over messages of type Response
+  // (`bytes data`), each message's data handed to on_chunk.
+  template <typename Response>
+  absl::Status ReadChunks(absl::string_view method, const google::protobuf::Message& req,
+                          const ChunkSink& on_chunk) {
+    return CallStreamMethod(
+        *google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(std::string(method)),
+        req, Response::default_instance(),
+                            [&](const google::protobuf::Message& message) {
+                              on_chunk(static_cast<const Response&>(message).data());
+                            });
+  }
 
   // Runs `attempt` with a fresh context (actor, deadline) until it succeeds, fails with
   // a code other than UNAVAILABLE, or the retries are used up.
