@@ -13,13 +13,13 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/strip.h"
 #include "absl/synchronization/notification.h"
 #include "d06/v1/api_names.h"
 #include "d06/v1/common.pb.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "server/api/dashboard.h"
+#include "server/api/host_port.h"
 #include "server/api/wire.h"
 #include "server/domain/errors.h"
 
@@ -216,24 +216,14 @@ bool AllowOrigin(const HttpOptions& options, const httplib::Request& req,
   return true;
 }
 
-bool SplitHostPort(const std::string& address, std::string* host, int* port) {
-  const size_t colon = address.rfind(':');
-  if (colon == std::string::npos || colon == 0) return false;
-  absl::string_view h = absl::string_view(address).substr(0, colon);
-  if (absl::ConsumePrefix(&h, "[") && !absl::ConsumeSuffix(&h, "]")) return false;
-  *host = std::string(h);
-  return absl::SimpleAtoi(absl::string_view(address).substr(colon + 1), port) && *port >= 0 &&
-         *port <= 65535;
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<HttpTransport>> HttpTransport::Start(const MethodTable& table,
                                                                     const std::string& address,
                                                                     HttpOptions options) {
-  std::string host;
+  std::string host, port_text;
   int port = 0;
-  if (!SplitHostPort(address, &host, &port)) {
+  if (!SplitHostPort(address, &host, &port_text) || !absl::SimpleAtoi(port_text, &port)) {
     return absl::InvalidArgumentError(
         absl::StrCat("cannot listen for HTTP on ", Quote(address), ": not a host:port"));
   }

@@ -23,6 +23,7 @@
 #include "server/d06d/periodic_job.h"
 #include "server/api/core_methods.h"
 #include "server/api/grpc_services.h"
+#include "server/api/host_port.h"
 #include "server/api/http_transport.h"
 #include "server/domain/timeliness.h"
 #include "storage/status_macros.h"
@@ -45,25 +46,6 @@ constexpr absl::Duration kJobPause = absl::Milliseconds(100);
 // answer held by the gate (server/api/call_gate.h), and none to be still on its way.
 constexpr absl::Duration kShutdownQuiet = absl::Milliseconds(100);
 
-// `address` split into host and port: "host:port", "[ipv6]:port"; the port is a decimal
-// number up to 65535 (0: any free port). False if it is not of that form.
-bool SplitHostPort(const std::string& address, std::string* host, std::string* port) {
-  size_t colon = address.rfind(':');
-  if (colon == std::string::npos) return false;
-  *host = address.substr(0, colon);
-  *port = address.substr(colon + 1);
-  if (!host->empty() && host->front() == '[') {
-    if (host->size() < 3 || host->back() != ']') return false;
-    *host = host->substr(1, host->size() - 2);
-  } else if (host->find_first_of("[]:") != std::string::npos) {
-    return false;  // an IPv6 address must be in brackets
-  }
-  int number = 0;
-  return !host->empty() && !port->empty() && port->size() <= 5 &&
-         port->find_first_not_of("0123456789") == std::string::npos &&
-         absl::SimpleAtoi(*port, &number) && number <= 65535;
-}
-
 absl::Status NotAHostPort(const std::string& address) {
   return absl::InvalidArgumentError(
       absl::StrCat("cannot listen on ", address, ": not a host:port"));
@@ -73,7 +55,7 @@ absl::Status NotAHostPort(const std::string& address) {
 // socket to it the way gRPC does (SO_REUSEADDR, no SO_REUSEPORT) and reports the error.
 absl::Status WhyCannotListen(const std::string& address) {
   std::string host, port;
-  if (!SplitHostPort(address, &host, &port)) return NotAHostPort(address);
+  if (!api::SplitHostPort(address, &host, &port)) return NotAHostPort(address);
   auto cannot = [&](absl::string_view why) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", address, ": ", why));
   };
@@ -317,8 +299,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
                                                    options.max_extensions));
   }
   std::string host, port;
-  if (!SplitHostPort(options.listen_address, &host, &port)) {
+  if (!api::SplitHostPort(options.listen_address, &host, &port)) {
     return NotAHostPort(options.listen_address);
+  }
+  if (!options.http_listen_address.empty() &&
+      !api::SplitHostPort(options.http_listen_address, &host, &port)) {
+    return NotAHostPort(options.http_listen_address);
   }
   std::error_code error;
   std::filesystem::create_directories(options.data_dir, error);
