@@ -156,7 +156,13 @@ absl::StatusOr<bool> Matches(const ReadView& view, const AssignmentQuery& q,
   if (q.role && a.role() != *q.role) return false;
   if (q.unit && CodeOf(a.unit()) != *q.unit) return false;
   if (q.unit_tree) {
-    ASSIGN_OR_RETURN(std::vector<std::string> chain, Ancestry(view, CodeOf(a.unit())));
+    // A unit whose chain cannot be walked to its root (deeper than kMaxUnitDepth, from
+    // before that limit) matches the units that could be walked; it fails no one's list.
+    std::vector<std::string> chain;
+    if (absl::Status s = WalkAncestry(view, CodeOf(a.unit()), &chain);
+        !s.ok() && !absl::IsDataLoss(s)) {
+      return s;
+    }
     if (std::find(chain.begin(), chain.end(), *q.unit_tree) == chain.end()) return false;
   }
   return true;
@@ -192,11 +198,13 @@ absl::StatusOr<std::string> OneTaskPage(const ReadView& view, uint64_t task_id,
   }
   std::sort(sorted.begin(), sorted.end(),
             [](const auto& x, const auto& y) { return x.first < y.first; });
-  for (size_t i = 0; i < sorted.size() && i < static_cast<size_t>(page_size); ++i) {
+  PageLimit limit(page_size);
+  for (size_t i = 0; i < sorted.size(); ++i) {
+    if (limit.Full(out->size())) return sorted[i - 1].first;
+    limit.Add(sorted[i].second);
     *out->Add() = std::move(sorted[i].second);
   }
-  if (sorted.size() <= static_cast<size_t>(page_size)) return std::string();
-  return sorted[page_size - 1].first;
+  return std::string();
 }
 
 // Every task: the planned index ranges, merged in sort-key order.

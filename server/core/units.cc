@@ -49,7 +49,17 @@ void Core::CreateUnit(const Caller& caller, const v1::CreateUnitRequest& request
                        {{"resource", UnitName(unit.code())}});
         }
         if (!unit.parent().empty()) {
-          RETURN_IF_ERROR(RequireActiveUnit(txn.reader(), "unit.parent", CodeOf(unit.parent())));
+          const std::string parent = CodeOf(unit.parent());
+          RETURN_IF_ERROR(RequireActiveUnit(txn.reader(), "unit.parent", parent));
+          ASSIGN_OR_RETURN(std::vector<std::string> above, Ancestry(txn.reader(), parent));
+          if (above.size() >= static_cast<size_t>(kMaxUnitDepth)) {
+            return Error(absl::StatusCode::kFailedPrecondition, v1::reason::kUnitTreeTooDeep,
+                         absl::StrCat(UnitName(parent), " is at level ", above.size(),
+                                      " of the unit tree; a unit may be at most at level ",
+                                      kMaxUnitDepth, ": attach it higher up"),
+                         {{"field", "unit.parent"},
+                          {"max_depth", absl::StrCat(kMaxUnitDepth)}});
+          }
         }
         const absl::Time now = change.time;
         unit.set_name(UnitName(unit.code()));

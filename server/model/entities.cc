@@ -6,6 +6,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "server/domain/dates.h"
+#include "server/domain/limits.h"
+#include "server/domain/page_limit.h"
 #include "server/model/deadline_queue.h"
 #include "server/model/report_counters.h"
 #include "server/model/schema.h"
@@ -95,15 +97,26 @@ absl::StatusOr<std::optional<v1::Event>> LoadHistoryEvent(const ReadView& view,
   return event;
 }
 
-absl::StatusOr<std::vector<std::string>> Ancestry(const ReadView& view, std::string code) {
-  std::vector<std::string> chain;
+absl::Status WalkAncestry(const ReadView& view, std::string code,
+                          std::vector<std::string>* chain) {
+  chain->clear();
   while (!code.empty()) {
-    if (chain.size() > 64) return absl::DataLossError("unit tree has a cycle at " + code);
-    chain.push_back(code);
+    if (chain->size() >= static_cast<size_t>(kMaxUnitDepth)) {
+      return absl::DataLossError(absl::StrCat(
+          "the unit tree above units/", chain->front(), " is deeper than ", kMaxUnitDepth,
+          " levels or has a cycle (at units/", code, ")"));
+    }
+    chain->push_back(code);
     ASSIGN_OR_RETURN(std::optional<v1::Unit> unit, LoadUnit(view, code));
     if (!unit) break;
     code = CodeOf(unit->parent());
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> Ancestry(const ReadView& view, std::string code) {
+  std::vector<std::string> chain;
+  RETURN_IF_ERROR(WalkAncestry(view, std::move(code), &chain));
   return chain;
 }
 
@@ -175,14 +188,17 @@ absl::StatusOr<std::string> ListPeriodReportPage(
   std::string last;
   bool more = false;
   bool parsed = true;
+  PageLimit limit(page_size);
   RETURN_IF_ERROR(view.ScanPrefix(
       Cf::kEntities, keys::PeriodReportPrefix(task_id, unit_code), after,
       [&](absl::string_view suffix, absl::string_view value) {
-        if (out->size() >= page_size) {
+        if (limit.Full(out->size())) {
           more = true;
           return false;
         }
-        parsed = out->Add()->ParseFromArray(value.data(), static_cast<int>(value.size()));
+        v1::PeriodReport* report = out->Add();
+        parsed = report->ParseFromArray(value.data(), static_cast<int>(value.size()));
+        limit.Add(*report);
         last = std::string(suffix);
         return parsed;
       }));

@@ -47,8 +47,12 @@ absl::StatusOr<std::vector<v1::Assignment>> LoadAssignments(const ReadView& view
 // TaskHistoryPrefix (the event's revision and index).
 absl::StatusOr<std::optional<v1::Event>> LoadHistoryEvent(const ReadView& view,
                                                           absl::string_view suffix);
-// The unit's code and those of its ancestors, nearest first (DATA_LOSS on a cycle).
+// The unit's code and those of its ancestors, nearest first: at most kMaxUnitDepth
+// (common limits), which CreateUnit enforces; a longer chain (a cycle, or data written
+// before the limit) is DATA_LOSS.
 absl::StatusOr<std::vector<std::string>> Ancestry(const ReadView& view, std::string code);
+// As Ancestry, but leaves in *chain as much of it as could be walked, also on an error.
+absl::Status WalkAncestry(const ReadView& view, std::string code, std::vector<std::string>* chain);
 
 // ---- writes: the entity, its index entries moved from `before` (null: a new entity)
 // to `after`, and an event of `action` carrying `after`. They return the event for the

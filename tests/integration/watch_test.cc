@@ -14,6 +14,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "server/domain/limits.h"
+#include "storage/keys.h"
 #include "d06/v1/watch.grpc.pb.h"
 #include "tests/testing/test_server.h"
 
@@ -218,6 +221,74 @@ TEST_F(WatchTest, FiltersByTaskUnitTreeAndAction) {
   all_three.set_unit_tree("units/H29");
   all_three.add_actions(v1::EVENT_ACTION_CREATE_ASSIGNMENT);
   EXPECT_THAT(resources(all_three), ElementsAreArray({a3.name()}));
+}
+
+TEST_F(WatchTest, AUnitWhoseTreeCannotBeWalkedEndsNoOnesStream) {
+  // D01 (a province) .. D12: as deep as CreateUnit allows; then D13 and D14 below, as a
+  // database written before that limit may hold them.
+  std::string parent;
+  for (int level = 1; level <= kMaxUnitDepth; ++level) {
+    const std::string code = absl::StrFormat("D%02d", level);
+    MakeUnit(code, level == 1 ? v1::UNIT_KIND_PROVINCE : v1::UNIT_KIND_DEPARTMENT, parent);
+    parent = "units/" + code;
+  }
+  MakeUnit("H30");
+  const v1::Unit deepest = GetUnit(parent);
+  WithStoppedServer([&](Store& store) {
+    for (const char* code : {"D13", "D14"}) {
+      v1::Unit unit = deepest;
+      unit.set_code(code);
+      unit.set_name(absl::StrCat("units/", code));
+      unit.set_display_name(absl::StrCat("Đơn vị ", code));
+      unit.set_parent(parent);
+      ASSERT_THAT(store.Apply([&](Txn& txn) {
+        txn.PutProto(Cf::kEntities, keys::UnitKey(code), unit);
+        return absl::OkStatus();
+      }),
+                  IsOk());
+      parent = unit.name();
+    }
+  });
+  const int64_t from = CurrentRevision() + 1;
+  v1::UpdateUnitRequest update;
+  update.mutable_unit()->set_name("units/D14");
+  update.mutable_unit()->set_display_name("Đơn vị sâu");
+  update.mutable_update_mask()->add_paths("display_name");
+  ASSERT_THAT(client().UpdateUnit(update).status(), IsOk());  // an event on units/D14
+  v1::Unit commune = MakeUnit("H30.01", v1::UNIT_KIND_COMMUNE, "units/H30");
+  const int64_t last = CurrentRevision();
+  auto resources = [&](const std::string& tree) {
+    v1::WatchRequest req;
+    req.set_start_revision(from);
+    req.set_unit_tree(tree);
+    Watched w = WatchUntil(req, [&](const v1::WatchResponse& r) { return r.revision() < last; });
+    EXPECT_EQ(w.status.code(), absl::StatusCode::kCancelled) << w.status;
+    std::vector<std::string> out;
+    for (const v1::Event& e : w.events) out.push_back(e.resource());
+    return out;
+  };
+  // A watcher of another province goes on (catching up, then live).
+  EXPECT_THAT(resources("units/H30"), ElementsAreArray({commune.name()}));
+  // The units that could be walked above units/D14 still see its events.
+  EXPECT_THAT(resources("units/D05"), ElementsAreArray({std::string("units/D14")}));
+  v1::WatchRequest live;
+  live.set_unit_tree("units/H30");
+  Watched watched;
+  std::thread watcher([&] {
+    watched = WatchUntil(live, [&](const v1::WatchResponse& r) {
+      return !std::any_of(r.events().begin(), r.events().end(), [](const v1::Event& e) {
+        return e.resource() == "units/H30.02";
+      });
+    });
+  });
+  absl::SleepFor(absl::Milliseconds(200));  // the watch is registered with the hub
+  update.mutable_unit()->set_display_name("Đơn vị sâu nhất");
+  ASSERT_THAT(client().UpdateUnit(update).status(), IsOk());
+  MakeUnit("H30.02", v1::UNIT_KIND_COMMUNE, "units/H30");
+  watcher.join();
+  EXPECT_EQ(watched.status.code(), absl::StatusCode::kCancelled) << watched.status;
+  ASSERT_FALSE(watched.events.empty());
+  EXPECT_EQ(watched.events.back().resource(), "units/H30.02");
 }
 
 TEST_F(WatchTest, ProgressTellsAFilteredWatcherHowFarTheLogHasGone) {

@@ -35,6 +35,7 @@ inline constexpr char kStaleEtag[] = "STALE_ETAG";
 inline constexpr char kTaskCancelled[] = "TASK_CANCELLED";
 inline constexpr char kTooManyWatchers[] = "TOO_MANY_WATCHERS";
 inline constexpr char kUnitNotActive[] = "UNIT_NOT_ACTIVE";
+inline constexpr char kUnitTreeTooDeep[] = "UNIT_TREE_TOO_DEEP";
 inline constexpr char kWatcherTooSlow[] = "WATCHER_TOO_SLOW";
 }  // namespace reason
 
