@@ -85,7 +85,28 @@ absl::Status Core::AddAssignment(Txn& txn, const ChangeContext& change, const v1
   RETURN_IF_ERROR(WriteAssignment(txn, change, task, nullptr, assignment,
                                   v1::EVENT_ACTION_CREATE_ASSIGNMENT, {})
                       .status());
+  if (assignment->role() == v1::ASSIGNMENT_ROLE_LEAD) {
+    RETURN_IF_ERROR(ReplaceFormerLeads(txn, change, task, *assignment, existing));
+  }
   existing->push_back(*assignment);
+  return absl::OkStatus();
+}
+
+absl::Status Core::ReplaceFormerLeads(Txn& txn, const ChangeContext& change,
+                                      const v1::Task& task, const v1::Assignment& lead,
+                                      std::vector<v1::Assignment>* assignments) const {
+  for (v1::Assignment& former : *assignments) {
+    if (former.name() == lead.name() || former.role() != v1::ASSIGNMENT_ROLE_LEAD ||
+        !former.replaced_by().empty()) {
+      continue;
+    }
+    const v1::Assignment before = former;
+    former.set_replaced_by(lead.unit());
+    ASSIGN_OR_RETURN(v1::Event * event,
+                     WriteAssignment(txn, change, task, &before, &former,
+                                     v1::EVENT_ACTION_UPDATE_ASSIGNMENT, {"replaced_by"}));
+    event->set_reason(absl::StrCat("replaced as lead by ", lead.unit()));
+  }
   return absl::OkStatus();
 }
 
@@ -137,10 +158,14 @@ void Core::Transition(const Caller& caller, const Message& request, const Transi
         const v1::Assignment& before = found.assignment;
         const v1::Task& task = found.task;
         ASSIGN_OR_RETURN(v1::AssignmentState next, NextState(before.state(), args.action));
-        if (args.action == Action::kReopen && before.role() == v1::ASSIGNMENT_ROLE_LEAD &&
-            !IsLive(before.state())) {
-          // A declined lead coming back must not make a second live lead.
-          ASSIGN_OR_RETURN(std::vector<v1::Assignment> others, LoadAssignments(reader, id.task_id));
+        // A declined lead coming back must not make a second live lead; it takes the task
+        // over from the leads that replaced it.
+        const bool lead_returns = args.action == Action::kReopen &&
+                                  before.role() == v1::ASSIGNMENT_ROLE_LEAD &&
+                                  !IsLive(before.state());
+        std::vector<v1::Assignment> others;
+        if (lead_returns) {
+          ASSIGN_OR_RETURN(others, LoadAssignments(reader, id.task_id));
           if (const v1::Assignment* lead = LiveLead(others, name)) {
             return Error(absl::StatusCode::kFailedPrecondition, v1::reason::kLeadExists,
                          absl::StrCat(task.name(), " has another lead unit ", lead->unit(),
@@ -188,9 +213,14 @@ void Core::Transition(const Caller& caller, const Message& request, const Transi
           a.clear_pending_extension();  // no deadline to extend any more
           changed.push_back("pending_extension");
         }
+        if (lead_returns && !a.replaced_by().empty()) {
+          a.clear_replaced_by();
+          changed.push_back("replaced_by");
+        }
         ASSIGN_OR_RETURN(v1::Event * event, WriteAssignment(txn, change, task, &before, &a,
                                                             EventActionFor(args.action), changed));
         event->set_reason(ActionNeedsReason(args.action) ? reason : note);
+        if (lead_returns) RETURN_IF_ERROR(ReplaceFormerLeads(txn, change, task, a, &others));
         *out = a;
         return absl::OkStatus();
       },

@@ -202,6 +202,13 @@ class Core {
                              absl::string_view field, const std::string& code,
                              v1::Assignment* assignment,
                              std::vector<v1::Assignment>* existing) const;
+  // `lead` has just become the task's live lead (created, or reopened): every other lead
+  // of `assignments` (declined or revoked, since one lead is live at a time) not yet
+  // replaced gets `replaced_by` = lead's unit and stops counting in reports, so that the
+  // task counts once, through `lead`.
+  absl::Status ReplaceFormerLeads(Txn& txn, const ChangeContext& change, const v1::Task& task,
+                                  const v1::Assignment& lead,
+                                  std::vector<v1::Assignment>* assignments) const;
 
   Store* const store_;
   const CoreOptions options_;

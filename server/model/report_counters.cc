@@ -96,7 +96,8 @@ std::vector<std::pair<GroupKind, std::string>> Groups(const v1::Task& task) {
 // What `a` counts as, if anything.
 std::optional<std::pair<ReportClass, uint64_t>> Contribution(const v1::Task& task,
                                                             const v1::Assignment& a) {
-  if (a.role() != v1::ASSIGNMENT_ROLE_LEAD) return std::nullopt;
+  // A lead another lead took over from counts nowhere: the task counts through that one.
+  if (a.role() != v1::ASSIGNMENT_ROLE_LEAD || !a.replaced_by().empty()) return std::nullopt;
   const uint64_t deadline = DeadlineKeyOf(a.deadline());
   switch (a.state()) {
     case v1::ASSIGNMENT_STATE_DECLINED:

@@ -275,6 +275,79 @@ TEST_F(ReportsTest, PastDatesKeepTheirNumbers) {
             march27.total().DebugString());
 }
 
+// Đồng Tháp's 106 counted a task twice: its declined lead in `declined` and the lead that
+// took over in the total. A task counts in exactly one class, through its newest lead.
+TEST_F(ReportsTest, ATaskWhoseLeadWasReplacedCountsOnceThroughTheNewLead) {
+  MakeUnit("H87", v1::UNIT_KIND_PROVINCE, "", "Đồng Tháp");
+  MakeUnit("H87.01", v1::UNIT_KIND_DEPARTMENT, "units/H87");
+  MakeUnit("H87.02", v1::UNIT_KIND_DEPARTMENT, "units/H87");
+  MakeUnit("H87.03", v1::UNIT_KIND_DEPARTMENT, "units/H87");
+  const std::string first = Lead("units/H87.01", Day(2026, 6, 30));
+  const std::string task = first.substr(0, first.find("/assignments"));
+  Decline(first);
+  const v1::SummaryCounts declined = Summary("units/H87").total();
+  EXPECT_EQ(declined.total(), 0);
+  EXPECT_EQ(declined.declined(), 1);
+
+  SetToday(2026, 3, 23);  // a new lead takes the task over
+  const std::string second =
+      Assign(task, "units/H87.02", v1::ASSIGNMENT_ROLE_LEAD, Day(2026, 6, 30)).name();
+  const v1::Assignment replaced = GetAssignment(first);
+  EXPECT_EQ(replaced.replaced_by(), "units/H87.02");
+  EXPECT_EQ(replaced.state(), v1::ASSIGNMENT_STATE_DECLINED);
+  const v1::SummaryCounts taken_over = Summary("units/H87").total();
+  EXPECT_EQ(taken_over.total(), 1);
+  EXPECT_EQ(taken_over.in_progress_on_time(), 1);
+  EXPECT_EQ(taken_over.declined(), 0);
+  // By child unit the rows still add up: the task is in H87.02's row only.
+  const v1::GetSummaryResponse by_unit =
+      Summary("units/H87", v1::Date(), v1::SUMMARY_GROUP_BY_CHILD_UNIT);
+  int64_t rows_total = 0, rows_declined = 0;
+  for (const v1::SummaryRow& row : by_unit.rows()) {
+    rows_total += row.counts().total();
+    rows_declined += row.counts().declined();
+  }
+  EXPECT_EQ(rows_total, 1);
+  EXPECT_EQ(rows_declined, 0);
+  // The change is recorded in the history of the replaced lead.
+  bool recorded = false;
+  for (const v1::Event& e : AllEvents(task)) {
+    recorded |= e.resource() == first && e.action() == v1::EVENT_ACTION_UPDATE_ASSIGNMENT &&
+                e.assignment().replaced_by() == "units/H87.02";
+  }
+  EXPECT_TRUE(recorded);
+
+  // The new lead revoked: the task counts once, as revoked.
+  SetToday(2026, 3, 24);
+  Revoke(second);
+  const v1::SummaryCounts revoked = Summary("units/H87").total();
+  EXPECT_EQ(revoked.total(), 0);
+  EXPECT_EQ(revoked.revoked(), 1);
+  EXPECT_EQ(revoked.declined(), 0);
+
+  // The first lead reopened takes the task back; the revoked one stops counting.
+  SetToday(2026, 3, 25);
+  v1::ReopenAssignmentRequest reopen;
+  reopen.set_name(first);
+  reopen.set_reason("Đã bố trí được nhân lực");
+  ASSERT_THAT(client().ReopenAssignment(reopen).status(), IsOk());
+  EXPECT_EQ(GetAssignment(first).replaced_by(), "");
+  EXPECT_EQ(GetAssignment(second).replaced_by(), "units/H87.01");
+  const v1::SummaryCounts back = Summary("units/H87").total();
+  EXPECT_EQ(back.total(), 1);
+  EXPECT_EQ(back.not_started(), 1);
+  EXPECT_EQ(back.revoked(), 0);
+  EXPECT_EQ(back.declined(), 0);
+
+  // Past dates keep their numbers.
+  EXPECT_EQ(Summary("units/H87", Day(2026, 3, 20)).total().DebugString(),
+            declined.DebugString());
+  EXPECT_EQ(Summary("units/H87", Day(2026, 3, 23)).total().DebugString(),
+            taken_over.DebugString());
+  EXPECT_EQ(Summary("units/H87", Day(2026, 3, 24)).total().DebugString(),
+            revoked.DebugString());
+}
+
 // By category, directive or label, as of any date; a task whose category changes moves
 // to its new row from that day on.
 TEST_F(ReportsTest, GroupedByCategoryDirectiveAndLabel) {
