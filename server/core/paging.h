@@ -12,6 +12,7 @@
 #include "absl/strings/string_view.h"
 #include "google/protobuf/repeated_ptr_field.h"
 #include "server/domain/limits.h"
+#include "server/domain/page_limit.h"
 #include "storage/status_macros.h"
 #include "storage/store.h"
 
@@ -32,7 +33,8 @@ std::string EncodePageToken(absl::string_view scope, absl::string_view cursor);
 absl::StatusOr<std::string> DecodePageToken(absl::string_view token, absl::string_view scope);
 absl::Status InvalidPageToken();
 
-// Collects one page from an index scan. `match` loads the entity for a suffix and says
+// Collects one page from an index scan, of at most `page_size` items and about
+// kMaxPageBytes (PageLimit). `match` loads the entity for a suffix and says
 // whether it belongs on the page. Returns the cursor of the next page, empty at the end.
 template <typename T>
 absl::StatusOr<std::string> CollectPage(
@@ -43,9 +45,10 @@ absl::StatusOr<std::string> CollectPage(
   std::string last;
   std::string next;
   int scanned = 0;
+  PageLimit limit(page_size);
   RETURN_IF_ERROR(
       view.ScanMerged(cf, ranges, after, [&](absl::string_view suffix, absl::string_view) {
-        if (out->size() >= page_size || scanned >= kScanBudget) {
+        if (limit.Full(out->size()) || scanned >= kScanBudget) {
           next = last;  // there is more: resume after the last one looked at
           return false;
         }
@@ -57,7 +60,10 @@ absl::StatusOr<std::string> CollectPage(
           status = matched.status();
           return false;
         }
-        if (*matched) *out->Add() = std::move(item);
+        if (*matched) {
+          limit.Add(item);
+          *out->Add() = std::move(item);
+        }
         return true;
       }));
   RETURN_IF_ERROR(status);

@@ -72,6 +72,7 @@ absl::Status SearchTasks(const ReadView& view, const std::vector<std::string>& e
     }
   }
   int budget = kScanBudget;
+  PageLimit limit(page_size);
   auto stop_at = [&](uint64_t last_looked_at) {
     std::string next;
     keys::PutU8(&next, phase);
@@ -106,10 +107,13 @@ absl::Status SearchTasks(const ReadView& view, const std::vector<std::string>& e
         return join.HasForm(form.first, form.second);
       });
       if (as_typed != (phase == 0)) continue;
-      if (response->tasks_size() >= page_size) return stop_at(*id - 1);
+      if (limit.Full(response->tasks_size())) return stop_at(*id - 1);
       v1::Task task;
       ASSIGN_OR_RETURN(bool keep, load(*id, &task));
-      if (keep) *response->add_tasks() = std::move(task);
+      if (keep) {
+        limit.Add(task);
+        *response->add_tasks() = std::move(task);
+      }
     }
   }
   return absl::OkStatus();
