@@ -1,6 +1,7 @@
 // d06d: the d06 server. Serves until SIGTERM or SIGINT, then stops accepting, finishes
 // in-flight calls and closes the database.
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <iostream>
@@ -80,6 +81,11 @@ int main(int argc, char** argv) {
   options.max_watchers = absl::GetFlag(FLAGS_max_watchers);
   options.watch_max_pending_events = absl::GetFlag(FLAGS_watch_max_pending_events);
 
+  if (geteuid() == 0) {
+    std::cerr << "d06d: WARNING: running as root: a flaw in d06d or a library it uses would "
+                 "give the whole machine away; run it as an unprivileged user (as "
+                 "deploy/d06d.service and the container image do)\n";
+  }
   auto server = d06::Server::Start(options);
   if (!server.ok()) {
     std::cerr << "d06d: " << server.status() << "\n";

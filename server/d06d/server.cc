@@ -4,9 +4,11 @@
 #include <netdb.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <iostream>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -15,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "grpc/grpc.h"
+#include "grpc/health/v1/health.pb.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -86,6 +89,35 @@ absl::Status WhyCannotListen(const std::string& address) {
   return cannot("gRPC could not start a server on it (see its log)");
 }
 
+// Creates the data directory when it is missing, readable by its owner only (0700,
+// whatever the umask; the store's files are 0600, storage/store.h); warns when an
+// existing one is open to other users.
+absl::Status PrepareDataDir(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  const bool existed = fs::exists(dir, error);
+  if (!existed) {
+    const fs::path parent = fs::path(dir).parent_path();
+    if (!parent.empty()) fs::create_directories(parent, error);
+    if (!error && mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+      error = std::error_code(errno, std::generic_category());
+    }
+    if (!error) fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, error);
+    if (error) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("cannot create data directory ", dir, ": ", error.message()));
+    }
+    return absl::OkStatus();
+  }
+  const fs::perms perms = fs::status(dir, error).permissions();
+  if (!error && (perms & (fs::perms::group_all | fs::perms::others_all)) != fs::perms::none) {
+    std::cerr << "d06d: WARNING: data directory " << dir
+              << " is open to other users of this machine (mode " << std::oct
+              << static_cast<int>(perms) << std::dec << "): chmod 700 it\n";
+  }
+  return absl::OkStatus();
+}
+
 // The gRPC health service's view of the store: NOT_SERVING once the store has failed
 // stop, whether that happens before or after gRPC starts.
 class StoreHealth {
@@ -149,6 +181,10 @@ class ServerImpl final : public Server {
   }
 
   absl::Status Serve(const std::string& address) {
+    // gRPC's health service does not put its messages in the descriptor pool, which server
+    // reflection reads; proto/grpc/health/v1/health.proto does, once linked in (this
+    // reference keeps the linker from dropping it from the static library).
+    (void)grpc::health::v1::HealthCheckRequest::descriptor();
     grpc::EnableDefaultHealthCheckService(true);
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
     grpc::ServerBuilder builder;
@@ -306,12 +342,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
       !api::SplitHostPort(options.http_listen_address, &host, &port)) {
     return NotAHostPort(options.http_listen_address);
   }
-  std::error_code error;
-  std::filesystem::create_directories(options.data_dir, error);
-  if (error) {
-    return absl::PermissionDeniedError(
-        absl::StrCat("cannot create data directory ", options.data_dir, ": ", error.message()));
-  }
+  RETURN_IF_ERROR(PrepareDataDir(options.data_dir));
   auto health = std::make_shared<StoreHealth>();
   Store::Options store_options{options.data_dir};
   store_options.file_system = options.file_system;
