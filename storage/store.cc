@@ -1,8 +1,12 @@
 #include "storage/store.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdarg>
 #include <cstdio>
+#include <cstring>
 #include <queue>
 #include <utility>
 
@@ -27,20 +31,80 @@ namespace {
 constexpr const char* kCfNames[] = {"default", "entities",
                                     "indexes", "events", "idempotency"};
 
-// The one place rocksdb::Status becomes absl::Status.
+// What callers may be told of a RocksDB error: its kind ("IO error: No space left on
+// device"), never its text, which names files by their absolute paths.
+std::string ErrorKind(const rocksdb::Status& s) {
+  std::string kind =
+      rocksdb::Status(s.code(), s.subcode(), rocksdb::Status::kNoError, "").ToString();
+  while (!kind.empty() && (kind.back() == ' ' || kind.back() == ':')) kind.pop_back();
+  return kind;
+}
+
+// The one place rocksdb::Status becomes absl::Status. The whole RocksDB message goes to
+// d06d's log (stderr); the status, which may reach a client (the fail-stop answer of every
+// write, a read error), says only what kind of error it was.
 absl::Status FromRocks(const rocksdb::Status& s, absl::string_view context) {
   if (s.ok()) return absl::OkStatus();
-  std::string message = absl::StrCat(context, ": ", s.ToString());
+  std::fprintf(stderr, "d06d: storage: %.*s: %s\n", static_cast<int>(context.size()),
+               context.data(), s.ToString().c_str());
+  std::string message = absl::StrCat(context, ": ", ErrorKind(s));
   if (s.IsNotFound()) return absl::NotFoundError(message);
   if (s.IsCorruption()) return absl::DataLossError(message);
   if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
     return absl::UnavailableError(
-        absl::StrCat(message, " (is another d06d using this data directory?)"));
+        absl::StrCat(message, " on the LOCK file (is another d06d using this data directory?)"));
   }
   if (s.IsBusy() || s.IsTimedOut() || s.IsTryAgain()) return absl::UnavailableError(message);
   if (s.IsInvalidArgument()) return absl::InvalidArgumentError(message);
   return absl::InternalError(message);
 }
+
+// The database's files are its owner's only: RocksDB creates them 0644 (less the umask),
+// and task data of every agency is in them. Each file it creates is made 0600 at once
+// (inside a data directory that d06d creates 0700, so nobody else could open it meanwhile).
+class OwnerOnlyFileSystem : public rocksdb::FileSystemWrapper {
+ public:
+  explicit OwnerOnlyFileSystem(std::shared_ptr<rocksdb::FileSystem> base)
+      : FileSystemWrapper(std::move(base)) {}
+  static const char* kClassName() { return "D06OwnerOnlyFileSystem"; }
+  const char* Name() const override { return kClassName(); }
+
+  rocksdb::IOStatus NewWritableFile(const std::string& fname, const rocksdb::FileOptions& options,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* result,
+                                    rocksdb::IODebugContext* dbg) override {
+    return OwnerOnly(target()->NewWritableFile(fname, options, result, dbg), fname);
+  }
+  rocksdb::IOStatus ReopenWritableFile(const std::string& fname,
+                                       const rocksdb::FileOptions& options,
+                                       std::unique_ptr<rocksdb::FSWritableFile>* result,
+                                       rocksdb::IODebugContext* dbg) override {
+    return OwnerOnly(target()->ReopenWritableFile(fname, options, result, dbg), fname);
+  }
+  rocksdb::IOStatus ReuseWritableFile(const std::string& fname, const std::string& old_fname,
+                                      const rocksdb::FileOptions& options,
+                                      std::unique_ptr<rocksdb::FSWritableFile>* result,
+                                      rocksdb::IODebugContext* dbg) override {
+    return OwnerOnly(target()->ReuseWritableFile(fname, old_fname, options, result, dbg), fname);
+  }
+  rocksdb::IOStatus NewRandomRWFile(const std::string& fname, const rocksdb::FileOptions& options,
+                                    std::unique_ptr<rocksdb::FSRandomRWFile>* result,
+                                    rocksdb::IODebugContext* dbg) override {
+    return OwnerOnly(target()->NewRandomRWFile(fname, options, result, dbg), fname);
+  }
+  rocksdb::IOStatus LockFile(const std::string& fname, const rocksdb::IOOptions& options,
+                             rocksdb::FileLock** lock, rocksdb::IODebugContext* dbg) override {
+    return OwnerOnly(target()->LockFile(fname, options, lock, dbg), fname);
+  }
+
+ private:
+  static rocksdb::IOStatus OwnerOnly(rocksdb::IOStatus created, const std::string& fname) {
+    if (created.ok() && chmod(fname.c_str(), S_IRUSR | S_IWUSR) != 0) {
+      std::fprintf(stderr, "d06d: storage: cannot make %s owner-only (chmod 600): %s\n",
+                   fname.c_str(), std::strerror(errno));
+    }
+    return created;
+  }
+};
 
 rocksdb::Slice ToSlice(absl::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 absl::string_view ToView(const rocksdb::Slice& s) { return absl::string_view(s.data(), s.size()); }
@@ -320,11 +384,9 @@ bool Txn::empty() const { return batch_->Count() == 0 && events_.empty(); }
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const Options& options) {
   if (options.path.empty()) return absl::InvalidArgumentError("data directory is required");
   rocksdb::Options db_options;
-  std::unique_ptr<rocksdb::Env> env;
-  if (options.file_system != nullptr) {
-    env = rocksdb::NewCompositeEnv(options.file_system);
-    db_options.env = env.get();
-  }
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(std::make_shared<OwnerOnlyFileSystem>(
+      options.file_system != nullptr ? options.file_system : rocksdb::FileSystem::Default()));
+  db_options.env = env.get();
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   db_options.IncreaseParallelism(2);

@@ -175,7 +175,8 @@ class Store {
     // Replaces the WAL sync (tests of a failing disk); null syncs RocksDB's WAL.
     std::function<absl::Status()> sync_for_testing = nullptr;
     // For tests only (e.g. a disk that fills up, tests/testing/full_disk.h): the file
-    // system RocksDB uses; null is the real one.
+    // system RocksDB uses; null is the real one. Either way every file the store creates
+    // is made owner-only (0600).
     std::shared_ptr<rocksdb::FileSystem> file_system = nullptr;
     // Runs once, on the writer thread, when the store fails stop (see Submit), with the
     // failure; e.g. to report the server NOT_SERVING. Must not block.

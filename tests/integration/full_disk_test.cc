@@ -55,10 +55,16 @@ TEST_F(FullDiskTest, WritesUnavailableReadsServedNotServingAndRestartRecovers) {
   EXPECT_EQ(failed.status().code(), absl::StatusCode::kUnavailable) << failed.status();
   EXPECT_NE(failed.status().message().find("storage failed"), std::string::npos) << failed.status();
   EXPECT_NE(failed.status().message().find("No space left"), std::string::npos) << failed.status();
+  // The client learns the reason, not where the server keeps its files (that is in the
+  // server's log).
+  EXPECT_EQ(failed.status().message().find(data_dir()), std::string::npos) << failed.status();
+  EXPECT_EQ(failed.status().message().find('/'), std::string::npos) << failed.status();
 
   // Every later write is refused, even with space again (only a restart resumes writes).
   disk_->Free();
-  EXPECT_EQ(one_shot->CreateTask(create).status().code(), absl::StatusCode::kUnavailable);
+  const absl::Status later = one_shot->CreateTask(create).status();
+  EXPECT_EQ(later.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(later.message().find('/'), std::string::npos) << later;
   v1::CreateUnitRequest unit;
   unit.mutable_unit()->set_code("H30");
   unit.mutable_unit()->set_display_name("Đơn vị H30");

@@ -48,26 +48,28 @@ class FullDiskFileSystem : public rocksdb::FileSystemWrapper {
   rocksdb::IOStatus NewWritableFile(const std::string& fname, const rocksdb::FileOptions& options,
                                     std::unique_ptr<rocksdb::FSWritableFile>* result,
                                     rocksdb::IODebugContext* dbg) override {
-    return Wrap(target()->NewWritableFile(fname, options, result, dbg), result);
+    return Wrap(target()->NewWritableFile(fname, options, result, dbg), fname, result);
   }
   rocksdb::IOStatus ReopenWritableFile(const std::string& fname,
                                        const rocksdb::FileOptions& options,
                                        std::unique_ptr<rocksdb::FSWritableFile>* result,
                                        rocksdb::IODebugContext* dbg) override {
-    return Wrap(target()->ReopenWritableFile(fname, options, result, dbg), result);
+    return Wrap(target()->ReopenWritableFile(fname, options, result, dbg), fname, result);
   }
   rocksdb::IOStatus ReuseWritableFile(const std::string& fname, const std::string& old_fname,
                                       const rocksdb::FileOptions& options,
                                       std::unique_ptr<rocksdb::FSWritableFile>* result,
                                       rocksdb::IODebugContext* dbg) override {
-    return Wrap(target()->ReuseWritableFile(fname, old_fname, options, result, dbg), result);
+    return Wrap(target()->ReuseWritableFile(fname, old_fname, options, result, dbg), fname,
+                result);
   }
 
  private:
   class File : public rocksdb::FSWritableFileOwnerWrapper {
    public:
-    File(std::unique_ptr<rocksdb::FSWritableFile> file, FullDiskFileSystem* fs)
-        : FSWritableFileOwnerWrapper(std::move(file)), fs_(fs) {}
+    File(std::unique_ptr<rocksdb::FSWritableFile> file, FullDiskFileSystem* fs,
+         std::string fname)
+        : FSWritableFileOwnerWrapper(std::move(file)), fs_(fs), fname_(std::move(fname)) {}
 
     rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
                              rocksdb::IODebugContext* dbg) override {
@@ -120,10 +122,13 @@ class FullDiskFileSystem : public rocksdb::FileSystemWrapper {
     }
 
    private:
-    static rocksdb::IOStatus NoSpace() {
-      return rocksdb::IOStatus::NoSpace("No space left on device (FullDiskFileSystem)");
+    // As RocksDB's POSIX file system words it, with the file's absolute path.
+    rocksdb::IOStatus NoSpace() const {
+      return rocksdb::IOStatus::NoSpace("While appending to file: " + fname_,
+                                        "No space left on device");
     }
     FullDiskFileSystem* const fs_;
+    const std::string fname_;
   };
 
   bool Refuse() {
@@ -132,9 +137,9 @@ class FullDiskFileSystem : public rocksdb::FileSystemWrapper {
     return true;
   }
 
-  rocksdb::IOStatus Wrap(rocksdb::IOStatus status,
+  rocksdb::IOStatus Wrap(rocksdb::IOStatus status, const std::string& fname,
                          std::unique_ptr<rocksdb::FSWritableFile>* result) {
-    if (status.ok()) *result = std::make_unique<File>(std::move(*result), this);
+    if (status.ok()) *result = std::make_unique<File>(std::move(*result), this, fname);
     return status;
   }
 
