@@ -27,7 +27,7 @@
 namespace d06::ctl {
 namespace {
 
-// Limits the server applies (server/domain/limits.h), in characters.
+// Limits the server applies (common/limits.h), in characters.
 constexpr size_t kMaxUnitName = 300;
 constexpr size_t kMaxUnitCode = 35;
 constexpr size_t kMaxTitle = 500;
