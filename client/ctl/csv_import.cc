@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <cstdlib>
 #include <set>
-#include <unordered_map>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -20,6 +19,9 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/civil_time.h"
+#include "common/dates.h"
+#include "common/limits.h"
+#include "common/text.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
@@ -27,96 +29,11 @@
 namespace d06::ctl {
 namespace {
 
-// Limits the server applies (common/limits.h), in characters.
-constexpr size_t kMaxUnitName = 300;
+// A unit code's length (server/domain/names.h, ValidateUnitCode); the other limits are
+// the server's own (common/limits.h).
 constexpr size_t kMaxUnitCode = 35;
-constexpr size_t kMaxTitle = 500;
-constexpr size_t kMaxContent = 10000;
-constexpr size_t kMaxCategory = 200;
-constexpr size_t kMaxDirectiveNumber = 100;
-constexpr size_t kMaxDirectiveSummary = 2000;
-constexpr size_t kMaxIssuer = 300;
-constexpr size_t kMaxLabel = 100;
-constexpr int kMaxLabels = 20;
-constexpr size_t kMaxKpiDescription = 500;
-constexpr int kMaxAssignments = 100;
 
-// ---- UTF-8 ---------------------------------------------------------------------------
-
-// Decodes the code point at s[i]; its length in *len (0 when the bytes are not UTF-8).
-char32_t DecodeAt(absl::string_view s, size_t i, size_t* len) {
-  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = b(i);
-  *len = 0;
-  if (c < 0x80) {
-    *len = 1;
-    return c;
-  }
-  size_t n;
-  char32_t cp;
-  if ((c & 0xE0) == 0xC0) {
-    n = 2;
-    cp = c & 0x1F;
-  } else if ((c & 0xF0) == 0xE0) {
-    n = 3;
-    cp = c & 0x0F;
-  } else if ((c & 0xF8) == 0xF0) {
-    n = 4;
-    cp = c & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size()) return 0;
-  for (size_t k = 1; k < n; ++k) {
-    if ((b(i + k) & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (b(i + k) & 0x3F);
-  }
-  // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
-  static constexpr char32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  *len = n;
-  return cp;
-}
-
-// Offset of the first byte that is not UTF-8, or npos.
-size_t FirstInvalidUtf8(absl::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    size_t len;
-    DecodeAt(s, i, &len);
-    if (len == 0) return i;
-    i += len;
-  }
-  return absl::string_view::npos;
-}
-
-size_t CountChars(absl::string_view s) {
-  size_t n = 0;
-  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  return n;
-}
-
-// Vietnamese letters with diacritics -> their ASCII base letter (lower case).
-const std::unordered_map<char32_t, char>& FoldTable() {
-  static const auto* table = [] {
-    auto* t = new std::unordered_map<char32_t, char>;
-    static constexpr const char* kGroups[] = {
-        "aàáảãạăằắẳẵặâầấẩẫậ", "AÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬ", "eèéẻẽẹêềếểễệ", "EÈÉẺẼẸÊỀẾỂỄỆ",
-        "iìíỉĩị",             "IÌÍỈĨỊ",             "oòóỏõọôồốổỗộơờớởỡợ", "OÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢ",
-        "uùúủũụưừứửữự",       "UÙÚỦŨỤƯỪỨỬỮỰ",       "yỳýỷỹỵ",             "YỲÝỶỸỴ",
-        "dđ",                 "DĐ"};
-    for (absl::string_view group : kGroups) {
-      const char base = absl::ascii_tolower(group[0]);
-      for (size_t i = 0; i < group.size();) {
-        size_t len;
-        const char32_t cp = DecodeAt(group, i, &len);
-        (*t)[cp] = base;
-        i += len;
-      }
-    }
-    return t;
-  }();
-  return *table;
-}
+// ---- text ----------------------------------------------------------------------------
 
 std::string Quoted(absl::string_view s) { return absl::StrCat("\"", s, "\""); }
 
@@ -371,8 +288,8 @@ class RowReader {
       if (required) Error(field, "is required");
       return "";
     }
-    if (CountChars(value) > max_chars) {
-      Error(field, absl::StrCat("is ", CountChars(value), " characters long; at most ",
+    if (CodePointCount(value) > max_chars) {
+      Error(field, absl::StrCat("is ", CodePointCount(value), " characters long; at most ",
                                 max_chars, " are allowed"));
     }
     return value;
@@ -389,12 +306,11 @@ class RowReader {
   }
 
   static std::string Shorten(const std::string& value) {
-    if (CountChars(value) <= 60) return value;
+    if (CodePointCount(value) <= 60) return value;
+    // Cut before the 58th character: at a byte that is not a UTF-8 continuation byte.
     size_t bytes = 0;
-    for (int chars = 0; chars < 57 && bytes < value.size(); ++chars) {
-      size_t len;
-      DecodeAt(value, bytes, &len);
-      bytes += len == 0 ? 1 : len;
+    for (int chars = 0; bytes < value.size(); ++bytes) {
+      if ((static_cast<unsigned char>(value[bytes]) & 0xC0) != 0x80 && ++chars > 57) break;
     }
     return absl::StrCat(value.substr(0, bytes), "...");
   }
@@ -470,20 +386,12 @@ std::vector<std::string> SplitList(absl::string_view cell) {
 // A date cell; "" is no date (zero). Reports a bad one.
 v1::Date DateCell(RowReader& r, const std::string& field, const std::string& value) {
   if (value.empty()) return v1::Date();
-  std::optional<v1::Date> date = ParseDate(value);
+  std::optional<v1::Date> date = ParseDateVn(value);
   if (!date.has_value()) {
     r.Error(field, absl::StrCat(Quoted(value), " is not a valid date (dd/MM/yyyy)"));
     return v1::Date();
   }
   return *date;
-}
-
-bool IsZero(const v1::Date& d) { return d.year() == 0 && d.month() == 0 && d.day() == 0; }
-
-absl::CivilDay ToDay(const v1::Date& d) { return absl::CivilDay(d.year(), d.month(), d.day()); }
-
-std::string FormatDate(const v1::Date& d) {
-  return absl::StrFormat("%02d/%02d/%04d", d.day(), d.month(), d.year());
 }
 
 // Looks a word up in `words` (folded keys), then among the enum's value names with or
@@ -653,22 +561,13 @@ std::string FormatRowError(const RowError& error) {
 }
 
 std::string FoldKey(absl::string_view text) {
-  const auto& table = FoldTable();
+  // Fold (common/text.h) drops case and diacritics; then every run of anything but a-z
+  // and 0-9 is one space.
+  const std::string folded = Fold(text);
   std::string out;
   bool pending_space = false;
-  for (size_t i = 0; i < text.size();) {
-    size_t len;
-    const char32_t cp = DecodeAt(text, i, &len);
-    i += len == 0 ? 1 : len;
-    char c = 0;
-    if (len == 1 && absl::ascii_isalnum(static_cast<char>(cp))) {
-      c = absl::ascii_tolower(static_cast<char>(cp));
-    } else if (cp >= 0x300 && cp <= 0x36F) {
-      continue;  // a combining mark (decomposed input): part of the letter before it
-    } else if (auto it = table.find(cp); len > 0 && it != table.end()) {
-      c = it->second;
-    }
-    if (c == 0) {
+  for (char c : folded) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c))) {
       pending_space = true;
       continue;
     }
@@ -677,42 +576,6 @@ std::string FoldKey(absl::string_view text) {
     out += c;
   }
   return out;
-}
-
-std::optional<v1::Date> ParseDate(absl::string_view text) {
-  text = Trim(text);
-  std::vector<absl::string_view> parts = absl::StrSplit(text, absl::ByAnyChar("/-."));
-  if (parts.size() != 3) return std::nullopt;
-  int n[3];
-  for (int k = 0; k < 3; ++k) {
-    if (parts[k].empty() || parts[k].size() > 4 ||
-        !std::all_of(parts[k].begin(), parts[k].end(), absl::ascii_isdigit) ||
-        !absl::SimpleAtoi(parts[k], &n[k])) {
-      return std::nullopt;
-    }
-  }
-  int year, month, day;
-  if (parts[0].size() == 4) {
-    if (text[4] != '-' || parts[1].size() > 2 || parts[2].size() > 2) return std::nullopt;
-    year = n[0];
-    month = n[1];
-    day = n[2];
-  } else {
-    if (parts[0].size() > 2 || parts[1].size() > 2 || parts[2].size() != 4) return std::nullopt;
-    day = n[0];
-    month = n[1];
-    year = n[2];
-  }
-  if (year < 1900 || year > 9999 || month < 1 || month > 12 || day < 1 || day > 31) {
-    return std::nullopt;
-  }
-  const absl::CivilDay civil(year, month, day);
-  if (civil.year() != year || civil.month() != month || civil.day() != day) return std::nullopt;
-  v1::Date date;
-  date.set_year(year);
-  date.set_month(month);
-  date.set_day(day);
-  return date;
 }
 
 absl::StatusOr<CsvTable> ReadCsv(absl::string_view file, char delimiter) {
@@ -839,13 +702,13 @@ ParsedUnits ParseUnitsCsv(absl::string_view file, const CsvOptions& options) {
     }
     *unit->mutable_valid_from() = DateCell(r, "valid_from", r.Get("valid_from"));
     *unit->mutable_valid_to() = DateCell(r, "valid_to", r.Get("valid_to"));
-    if (!IsZero(unit->valid_from()) && !IsZero(unit->valid_to()) &&
-        ToDay(unit->valid_to()) < ToDay(unit->valid_from())) {
-      r.Error("valid_to", absl::StrCat(FormatDate(unit->valid_to()), " is before ",
-                                       FormatDate(unit->valid_from())));
+    if (!IsZeroDate(unit->valid_from()) && !IsZeroDate(unit->valid_to()) &&
+        ToCivilDay(unit->valid_to()) < ToCivilDay(unit->valid_from())) {
+      r.Error("valid_to", absl::StrCat(FormatDateVn(unit->valid_to()), " is before ",
+                                       FormatDateVn(unit->valid_from())));
     }
-    if (IsZero(unit->valid_from())) unit->clear_valid_from();
-    if (IsZero(unit->valid_to())) unit->clear_valid_to();
+    if (IsZeroDate(unit->valid_from())) unit->clear_valid_from();
+    if (IsZeroDate(unit->valid_to())) unit->clear_valid_to();
     if (r.ok()) out.rows.push_back(std::move(row));
   }
   for (const auto& [code, row] : defined) out.defined_codes.insert(code);
@@ -1031,9 +894,9 @@ ParsedTasks ParseTasksCsv(absl::string_view file, const CsvOptions& options) {
         supports.push_back(code);
       }
     }
-    if (1 + supports.size() > static_cast<size_t>(kMaxAssignments)) {
+    if (1 + supports.size() > static_cast<size_t>(kMaxInitialAssignments)) {
       r.Error("support", absl::StrCat(supports.size(), " units; a task takes at most ",
-                                      kMaxAssignments - 1, " besides its lead"));
+                                      kMaxInitialAssignments - 1, " besides its lead"));
     }
     // Kind, deadline, cadence.
     const std::string kind_text = r.Get("kind");
@@ -1061,7 +924,7 @@ ParsedTasks ParseTasksCsv(absl::string_view file, const CsvOptions& options) {
       }
     } else if (!deadline_text.empty()) {
       v1::Date deadline = DateCell(r, "deadline", deadline_text);
-      if (!IsZero(deadline)) {
+      if (!IsZeroDate(deadline)) {
         if (kind == v1::TASK_KIND_RECURRING) {
           r.Error("deadline", "a recurring task (thực hiện thường xuyên) has no deadline");
         }
@@ -1107,11 +970,11 @@ ParsedTasks ParseTasksCsv(absl::string_view file, const CsvOptions& options) {
     directive.set_summary(r.Text("directive_summary", kMaxDirectiveSummary, false));
     directive.set_issuer(r.Text("directive_issuer", kMaxIssuer, false));
     *directive.mutable_issue_date() = DateCell(r, "directive_date", r.Get("directive_date"));
-    if (IsZero(directive.issue_date())) directive.clear_issue_date();
+    if (IsZeroDate(directive.issue_date())) directive.clear_issue_date();
     if (directive.ByteSizeLong() > 0) *task->mutable_directive() = directive;
     std::vector<std::string> labels;
     for (const std::string& label : SplitList(r.Get("labels"))) {
-      if (CountChars(label) > kMaxLabel) {
+      if (CodePointCount(label) > kMaxLabel) {
         r.Error("labels", absl::StrCat("label ", Quoted(RowReader::Shorten(label)), " is over ",
                                        kMaxLabel, " characters"));
       } else if (std::find(labels.begin(), labels.end(), label) == labels.end()) {
@@ -1211,7 +1074,7 @@ ParsedTasks ParseTasksCsv(absl::string_view file, const CsvOptions& options) {
       v1::Assignment* a = row.request.add_assignments();
       a->set_unit(absl::StrCat("units/", code));
       a->set_role(v1::ASSIGNMENT_ROLE_SUPPORT);
-      if (!IsZero(support_deadline)) *a->mutable_deadline() = support_deadline;
+      if (!IsZeroDate(support_deadline)) *a->mutable_deadline() = support_deadline;
     }
     if (r.ok()) out.rows.push_back(std::move(row));
   }

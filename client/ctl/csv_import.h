@@ -20,7 +20,8 @@
 //   * rows are numbered as a spreadsheet shows them: the header is row 1 (when it is the
 //     first line), a cell with line breaks stays in one row, blank lines count as rows
 //     and are skipped, as are rows whose cells are all empty;
-//   * dates are dd/MM/yyyy (also d/M/yyyy, dd-MM-yyyy, dd.MM.yyyy) or yyyy-MM-dd;
+//   * dates are dd/MM/yyyy (also d/M/yyyy, dd-MM-yyyy, dd.MM.yyyy) or yyyy-MM-dd
+//     (ParseDateVn, common/dates.h);
 //   * unit references are a code ("H29.01") or a resource name ("units/H29.01"); lower
 //     case is accepted and upper-cased; cells listing several units or labels separate
 //     them with ',', ';' or line breaks.
@@ -142,14 +143,11 @@ struct CsvTable {
 // broken quoting. Cells are returned as written (not trimmed).
 absl::StatusOr<CsvTable> ReadCsv(absl::string_view file, char delimiter = 0);
 
-// The key column names and words are matched by: lower case, Vietnamese diacritics
-// removed (đ -> d; precomposed or combining), every run of other characters than a-z
-// and 0-9 one space, trimmed. "Số, ký hiệu văn bản" -> "so ky hieu van ban".
+// The key column names and words are matched by: Fold() of common/text.h (lower case,
+// diacritics removed, đ -> d; precomposed or combining), then every run of other
+// characters than a-z and 0-9 one space, trimmed.
+// "Số, ký hiệu văn bản" -> "so ky hieu van ban".
 std::string FoldKey(absl::string_view text);
-
-// dd/MM/yyyy, d/M/yyyy, dd-MM-yyyy, dd.MM.yyyy or yyyy-MM-dd, a real calendar day in
-// 1900..9999; nullopt otherwise.
-std::optional<v1::Date> ParseDate(absl::string_view text);
 
 // What the server holds under a unit code: nullopt when there is no such unit; an error
 // when the read failed (the import then stops with it).

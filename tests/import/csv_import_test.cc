@@ -65,7 +65,7 @@ std::map<std::string, v1::Unit> ExampleUnits() {
   return units;
 }
 
-// ---- words and dates -------------------------------------------------------------------
+// ---- words -------------------------------------------------------------------------
 
 TEST(FoldKeyTest, IgnoresCaseDiacriticsAndPunctuation) {
   EXPECT_EQ(FoldKey("Hạn xử lý"), "han xu ly");
@@ -77,27 +77,6 @@ TEST(FoldKeyTest, IgnoresCaseDiacriticsAndPunctuation) {
   // Decomposed input (combining marks), as macOS and some keyboards write it.
   EXPECT_EQ(FoldKey("Ha\xCC\xA3n xu\xCC\x9B\xCC\x89 ly\xCC\x81"), "han xu ly");
   EXPECT_EQ(FoldKey("display_name"), "display name");
-}
-
-TEST(ParseDateTest, AcceptsVietnameseAndIsoDates) {
-  auto date = [](const std::string& s) {
-    std::optional<v1::Date> d = ParseDate(s);
-    return d ? absl::StrCat(d->year(), "-", d->month(), "-", d->day()) : std::string("none");
-  };
-  EXPECT_EQ(date("31/03/2026"), "2026-3-31");
-  EXPECT_EQ(date("5/3/2026"), "2026-3-5");
-  EXPECT_EQ(date("05-03-2026"), "2026-3-5");
-  EXPECT_EQ(date("05.03.2026"), "2026-3-5");
-  EXPECT_EQ(date("2026-03-31"), "2026-3-31");
-  EXPECT_EQ(date(" 29/02/2028 "), "2028-2-29");
-  EXPECT_EQ(date("31/02/2026"), "none");
-  EXPECT_EQ(date("29/02/2027"), "none");
-  EXPECT_EQ(date("13/13/2026"), "none");
-  EXPECT_EQ(date("31/03/26"), "none");
-  EXPECT_EQ(date("2026/03/31"), "none");
-  EXPECT_EQ(date("31/03/2026 10:00"), "none");
-  EXPECT_EQ(date("Quý II/2026"), "none");
-  EXPECT_EQ(date("01/01/1899"), "none");
 }
 
 // ---- reading CSV -----------------------------------------------------------------------
