@@ -70,12 +70,20 @@ struct ParseState {
   bool has_fields = false;
   bool last_was_cr = false;
   int row = 0;
+  // Set when the file goes past kMaxImportRows or kMaxImportColumns: the row that did.
+  int too_many_rows_at = 0;
+  int too_many_columns_at = 0;
 };
 
 void OnField(void* data, size_t size, void* user) {
   auto* s = static_cast<ParseState*>(user);
-  s->cells.emplace_back(static_cast<const char*>(data), size);
   s->has_fields = true;
+  if (s->cells.size() >= static_cast<size_t>(kMaxImportColumns)) {
+    // Keep nothing more of an over-wide row; ReadCsv refuses the file.
+    if (s->too_many_columns_at == 0) s->too_many_columns_at = s->row + 1;
+    return;
+  }
+  s->cells.emplace_back(static_cast<const char*>(data), size);
 }
 
 void OnRow(int terminator, void* user) {
@@ -90,7 +98,14 @@ void OnRow(int terminator, void* user) {
   ++s->row;
   const bool blank = std::all_of(s->cells.begin(), s->cells.end(),
                                  [](const std::string& c) { return Trim(c).empty(); });
-  if (!blank) s->records.push_back({s->row, std::move(s->cells)});
+  if (!blank) {
+    // The header and kMaxImportRows data rows.
+    if (s->records.size() > static_cast<size_t>(kMaxImportRows)) {
+      if (s->too_many_rows_at == 0) s->too_many_rows_at = s->row;
+    } else {
+      s->records.push_back({s->row, std::move(s->cells)});
+    }
+  }
   s->cells.clear();
   s->has_fields = false;
 }
@@ -598,9 +613,31 @@ absl::StatusOr<CsvTable> ReadCsv(absl::string_view file, char delimiter) {
   }
   csv_set_delim(&parser, static_cast<unsigned char>(table.delimiter));
   ParseState state;
-  const size_t parsed = csv_parse(&parser, file.data(), file.size(), OnField, OnRow, &state);
-  const bool failed =
-      parsed != file.size() || csv_fini(&parser, OnField, OnRow, &state) != 0;
+  // In slices, so that a file past the bounds is refused as soon as it gets there.
+  constexpr size_t kSlice = 1 << 20;
+  bool failed = false;
+  for (size_t at = 0; at < file.size() && !failed; at += kSlice) {
+    const size_t n = std::min(kSlice, file.size() - at);
+    failed = csv_parse(&parser, file.data() + at, n, OnField, OnRow, &state) != n;
+    if (state.too_many_rows_at != 0 || state.too_many_columns_at != 0) break;
+  }
+  const bool over = state.too_many_rows_at != 0 || state.too_many_columns_at != 0;
+  if (!failed && !over) failed = csv_fini(&parser, OnField, OnRow, &state) != 0;
+  if (state.too_many_columns_at != 0) {
+    csv_free(&parser);
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "row %d has more than %d columns; an import file has at most %d: remove the "
+        "columns that are not listed in the import's documentation (README, \"Importing\")",
+        state.too_many_columns_at, kMaxImportColumns, kMaxImportColumns));
+  }
+  if (state.too_many_rows_at != 0) {
+    csv_free(&parser);
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "the file has more than %d data rows (row %d is one too many); an import takes "
+        "at most %d rows per file: split it into several files, each with the header row, "
+        "and import them one after the other",
+        kMaxImportRows, state.too_many_rows_at, kMaxImportRows));
+  }
   if (failed) {
     const std::string why = csv_strerror(csv_error(&parser));
     csv_free(&parser);

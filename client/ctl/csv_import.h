@@ -20,6 +20,9 @@
 //   * rows are numbered as a spreadsheet shows them: the header is row 1 (when it is the
 //     first line), a cell with line breaks stays in one row, blank lines count as rows
 //     and are skipped, as are rows whose cells are all empty;
+//   * at most kMaxImportRows data rows and kMaxImportColumns columns (and, read by
+//     import.h, kMaxImportBytes): a larger file is refused as a whole, as soon as the
+//     parser gets past the bound, with a message saying to split it;
 //   * dates are dd/MM/yyyy (also d/M/yyyy, dd-MM-yyyy, dd.MM.yyyy) or yyyy-MM-dd
 //     (ParseDateVn, common/dates.h);
 //   * unit references are a code ("H29.01") or a resource name ("units/H29.01"); lower
@@ -86,6 +89,7 @@
 #ifndef D06_CLIENT_CTL_CSV_IMPORT_H_
 #define D06_CLIENT_CTL_CSV_IMPORT_H_
 
+#include <cstddef>
 #include <functional>
 #include <map>
 #include <optional>
@@ -102,6 +106,13 @@
 #include "google/protobuf/message.h"
 
 namespace d06::ctl {
+
+// The bounds of one import file, so that what an import holds in memory and prints stays
+// bounded: data rows (the header excluded; a province's plan has hundreds), columns of
+// any row, and bytes of the file (checked by RunImport before reading it).
+inline constexpr int kMaxImportRows = 100000;
+inline constexpr int kMaxImportColumns = 100;
+inline constexpr size_t kMaxImportBytes = 64 << 20;
 
 // One problem with the file. row 0 is the file as a whole; an empty column is the row
 // as a whole.
@@ -139,8 +150,9 @@ struct CsvTable {
 };
 
 // Splits `file` into records with libcsv (strict quoting), after a UTF-8 byte-order
-// mark. INVALID_ARGUMENT, with the row, for a UTF-16 file, bytes that are not UTF-8 or
-// broken quoting. Cells are returned as written (not trimmed).
+// mark. INVALID_ARGUMENT, with the row, for a UTF-16 file, bytes that are not UTF-8,
+// broken quoting, or more than kMaxImportRows data rows or kMaxImportColumns columns
+// (parsing stops there). Cells are returned as written (not trimmed).
 absl::StatusOr<CsvTable> ReadCsv(absl::string_view file, char delimiter = 0);
 
 // The key column names and words are matched by: Fold() of common/text.h (lower case,

@@ -3,6 +3,7 @@
 // finishes on a rerun without duplicates; a file with a bad row writes nothing.
 #include "client/ctl/import.h"
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -251,6 +252,53 @@ TEST_F(ImportTest, AssigningUnitOptionAndSemicolonsWithoutBom) {
   EXPECT_EQ(tasks[0].title(), "Triển khai, mở rộng VNeID");
   EXPECT_EQ(tasks[0].assigning_unit(), "units/H29");
   EXPECT_THAT(Roles(tasks[0].name()), SizeIs(3));
+}
+
+// The bounds of a file (csv_import.h): a file past them is refused at once with one
+// message saying to split it, and a file with many bad rows prints the first 20.
+TEST_F(ImportTest, AMillionRowsAreRefusedEarlyWithOneMessage) {
+  std::string file = "Mã định danh,Tên đơn vị,Loại,Đơn vị cấp trên\nH29,Tỉnh,Tỉnh,\n";
+  for (int i = 1; i < 1000000; ++i) absl::StrAppend(&file, "H29.", i, ",Xã ", i, ",Xã,H29\n");
+  absl::StrAppend(&file, "H29.X,Xã cuối,Không rõ,H29\n");  // the last row is bad
+  ImportRun run = Import({"units", WriteFile("million.csv", file)});
+  EXPECT_EQ(run.code, 3);
+  EXPECT_THAT(run.err, HasSubstr("the file has more than 100000 data rows (row 100002 is one "
+                                 "too many)"));
+  EXPECT_THAT(run.err, HasSubstr("split it into several files"));
+  EXPECT_LE(std::count(run.err.begin(), run.err.end(), '\n'), 2) << run.err.substr(0, 2000);
+  EXPECT_THAT(AllUnits(), IsEmpty());
+}
+
+TEST_F(ImportTest, AFileOverTheByteLimitIsRefusedUnread) {
+  std::string file = "Mã định danh,Tên đơn vị,Loại\n";
+  file.resize(ctl::kMaxImportBytes + 1, 'x');
+  ImportRun run = Import({"units", WriteFile("huge.csv", file)});
+  EXPECT_EQ(run.code, 3);
+  EXPECT_THAT(run.err, HasSubstr("huge.csv has 67108865 bytes; an import takes at most 64 MiB "
+                                 "and 100000 rows per file: split it"));
+  EXPECT_EQ(std::count(run.err.begin(), run.err.end(), '\n'), 1) << run.err;
+}
+
+TEST_F(ImportTest, AHundredThousandColumnsAreOneMessage) {
+  std::string header = "Mã định danh,Tên đơn vị,Loại";
+  for (int i = 0; i < 100000; ++i) absl::StrAppend(&header, ",Cột ", i);
+  ImportRun run = Import({"units", WriteFile("wide.csv", header + "\nH29,Tỉnh,Tỉnh\n")});
+  EXPECT_EQ(run.code, 3);
+  EXPECT_THAT(run.err, HasSubstr("row 1 has more than 100 columns"));
+  EXPECT_LE(std::count(run.err.begin(), run.err.end(), '\n'), 2) << run.err.substr(0, 2000);
+}
+
+TEST_F(ImportTest, ManyBadRowsPrintTheFirstTwentyAndACount) {
+  std::string file = "Mã định danh,Tên đơn vị,Loại\n";
+  for (int i = 1; i <= 300; ++i) absl::StrAppend(&file, "H29.", i, ",Xã ", i, ",Không rõ\n");
+  ImportRun run = Import({"units", WriteFile("bad.csv", file)});
+  EXPECT_EQ(run.code, 3);
+  EXPECT_THAT(run.err, HasSubstr("row 2, column \"Loại\": \"Không rõ\" is not a unit kind"));
+  EXPECT_THAT(run.err, HasSubstr("row 21, column \"Loại\""));
+  EXPECT_THAT(run.err, Not(HasSubstr("row 22,")));
+  EXPECT_THAT(run.err, HasSubstr("\n... and 280 more errors"));
+  EXPECT_THAT(run.err, HasSubstr("300 rows, 300 errors: nothing written"));
+  EXPECT_EQ(std::count(run.err.begin(), run.err.end(), '\n'), 22) << run.err;
 }
 
 TEST_F(ImportTest, UsageErrors) {
