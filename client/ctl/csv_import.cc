@@ -19,6 +19,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/civil_time.h"
+#include "absl/time/clock.h"
 #include "common/dates.h"
 #include "common/limits.h"
 #include "common/text.h"
@@ -409,6 +410,23 @@ v1::Date DateCell(RowReader& r, const std::string& field, const std::string& val
   return *date;
 }
 
+// A deadline cell: a date, or a day relative to `today` (ParseRelativeDay), whose
+// canonical form goes to *as_written ("" for a date). "" is no date (zero). Reports a
+// bad one.
+v1::Date DeadlineCell(RowReader& r, const std::string& field, const std::string& value,
+                      absl::CivilDay today, std::string* as_written) {
+  as_written->clear();
+  if (!absl::StartsWith(value, "+")) return DateCell(r, field, value);
+  std::optional<absl::CivilDay> day = ParseRelativeDay(value, today, as_written);
+  if (!day.has_value()) {
+    r.Error(field, absl::StrCat(Quoted(value),
+                                " is not a date: give dd/MM/yyyy, or a time from the day of "
+                                "the import such as \"+30 ngày\", \"+2 tuần\", \"+3 tháng\""));
+    return v1::Date();
+  }
+  return ToDate(*day);
+}
+
 // Looks a word up in `words` (folded keys), then among the enum's value names with or
 // without `prefix`. 0 when unknown.
 int ParseEnumWord(const std::string& value, const std::map<std::string, int>& words,
@@ -550,13 +568,26 @@ void AssignRequestIds(absl::string_view prefix, std::vector<TaskRow>* rows,
   std::map<std::string, std::pair<int, int>> seen;  // base id -> (count, first row)
   for (TaskRow& row : *rows) {
     row.request.clear_request_id();
-    const std::string base = RequestIdFor(prefix, row.request, 1);
+    // A relative deadline counts as written ("+3m"), not as the day it gave today.
+    v1::CreateTaskRequest basis = row.request;
+    std::string as_written;
+    if (!row.deadline_as_written.empty()) {
+      basis.mutable_task()->clear_deadline();
+      absl::StrAppend(&as_written, "deadline ", row.deadline_as_written, "\n");
+    }
+    if (!row.support_deadline_as_written.empty()) {
+      for (v1::Assignment& a : *basis.mutable_assignments()) {
+        if (a.role() == v1::ASSIGNMENT_ROLE_SUPPORT) a.clear_deadline();
+      }
+      absl::StrAppend(&as_written, "support_deadline ", row.support_deadline_as_written, "\n");
+    }
+    const std::string base = RequestIdFor(prefix, basis, 1, as_written);
     auto [it, added] = seen.emplace(base, std::make_pair(0, row.row));
     if (!added) {
       warnings->push_back(absl::StrCat("row ", row.row, " repeats row ", it->second.second,
                                        " exactly; both are imported (two tasks)"));
     }
-    row.request.set_request_id(RequestIdFor(prefix, row.request, ++it->second.first));
+    row.request.set_request_id(RequestIdFor(prefix, basis, ++it->second.first, as_written));
   }
 }
 
@@ -591,6 +622,45 @@ std::string FoldKey(absl::string_view text) {
     out += c;
   }
   return out;
+}
+
+std::optional<absl::CivilDay> ParseRelativeDay(absl::string_view text, absl::CivilDay today,
+                                               std::string* canonical) {
+  text = Trim(text);
+  if (!absl::ConsumePrefix(&text, "+")) return std::nullopt;
+  size_t digits = 0;
+  while (digits < text.size() && absl::ascii_isdigit(static_cast<unsigned char>(text[digits]))) {
+    ++digits;
+  }
+  int count = 0;
+  if (digits == 0 || digits > 4 || !absl::SimpleAtoi(text.substr(0, digits), &count)) {
+    return std::nullopt;
+  }
+  const std::string unit = FoldKey(text.substr(digits));
+  char letter;
+  if (unit == "d" || unit == "ngay" || unit == "day" || unit == "days") {
+    letter = 'd';
+  } else if (unit == "w" || unit == "tuan" || unit == "week" || unit == "weeks") {
+    letter = 'w';
+  } else if (unit == "m" || unit == "thang" || unit == "month" || unit == "months") {
+    letter = 'm';
+  } else if (unit == "y" || unit == "nam" || unit == "year" || unit == "years") {
+    letter = 'm';  // a year is 12 months: 29/02 + 1 năm is 28/02
+    count *= 12;
+  } else {
+    return std::nullopt;
+  }
+  absl::CivilDay day;
+  if (letter == 'm') {
+    const absl::CivilMonth month = absl::CivilMonth(today) + count;
+    day = absl::CivilDay(month.year(), month.month(),
+                         std::min(today.day(), DaysInMonth(month.year(), month.month())));
+  } else {
+    day = today + (letter == 'w' ? 7 * count : count);
+  }
+  if (!IsCalendarDate(ToDate(day))) return std::nullopt;
+  if (canonical != nullptr) *canonical = absl::StrCat("+", count, std::string(1, letter));
+  return day;
 }
 
 absl::StatusOr<CsvTable> ReadCsv(absl::string_view file, char delimiter) {
@@ -653,7 +723,7 @@ absl::StatusOr<CsvTable> ReadCsv(absl::string_view file, char delimiter) {
 }
 
 std::string RequestIdFor(absl::string_view prefix, const google::protobuf::Message& request,
-                         int occurrence) {
+                         int occurrence, absl::string_view as_written) {
   std::string bytes = request.GetTypeName();
   {
     google::protobuf::io::StringOutputStream stream(&bytes);
@@ -661,6 +731,7 @@ std::string RequestIdFor(absl::string_view prefix, const google::protobuf::Messa
     coded.SetSerializationDeterministic(true);
     request.SerializeToCodedStream(&coded);
   }
+  bytes.append(as_written.data(), as_written.size());
   uint64_t hash = 0xcbf29ce484222325ull;
   for (char c : bytes) {
     hash ^= static_cast<unsigned char>(c);
@@ -866,6 +937,7 @@ ParsedTasks ParseTasksCsv(absl::string_view file, const CsvOptions& options) {
   Table table = OpenTable(file, TaskColumns(), options, &out.columns, &out.errors, &out.warnings);
   if (!table.ok) return out;
   const Header& header = table.header;
+  const absl::CivilDay today = options.today.value_or(DayInVietnam(absl::Now()));
   // Without a title column, "Nội dung" is the title.
   const bool content_is_title = !header.index.count("title") && header.index.count("content");
   if (content_is_title) out.columns["title"] = out.columns["content"];
@@ -960,7 +1032,8 @@ ParsedTasks ParseTasksCsv(absl::string_view file, const CsvOptions& options) {
                                                                 "date or leave it empty"));
       }
     } else if (!deadline_text.empty()) {
-      v1::Date deadline = DateCell(r, "deadline", deadline_text);
+      v1::Date deadline =
+          DeadlineCell(r, "deadline", deadline_text, today, &row.deadline_as_written);
       if (!IsZeroDate(deadline)) {
         if (kind == v1::TASK_KIND_RECURRING) {
           r.Error("deadline", "a recurring task (thực hiện thường xuyên) has no deadline");
@@ -983,13 +1056,15 @@ ParsedTasks ParseTasksCsv(absl::string_view file, const CsvOptions& options) {
     }
     v1::Date support_deadline;
     if (const std::string text = r.Get("support_deadline"); !text.empty()) {
-      support_deadline = DateCell(r, "support_deadline", text);
+      support_deadline = DeadlineCell(r, "support_deadline", text, today,
+                                      &row.support_deadline_as_written);
       if (kind == v1::TASK_KIND_RECURRING) {
         r.Error("support_deadline", "a recurring task (thực hiện thường xuyên) has no deadline");
       } else if (supports.empty()) {
         out.warnings.push_back(FormatRowError(
             {row.row, out.columns["support_deadline"], "no coordinating units; ignored"}));
         support_deadline = v1::Date();
+        row.support_deadline_as_written.clear();
       }
     }
     // Other fields.

@@ -11,7 +11,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "client/ctl/csv_import.h"
+#include "common/dates.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_server.h"
 
@@ -88,7 +90,10 @@ TEST_F(ImportTest, TheExampleFilesImport) {
   for (const v1::Task& t : all) by_title[t.title()] = t;
   const v1::Task& clean = by_title.at("Rà soát, làm sạch dữ liệu dân cư trên địa bàn tỉnh");
   EXPECT_EQ(clean.assigning_unit(), "units/H29");
-  EXPECT_EQ(DateString(clean.deadline()), "2026-6-30");
+  // "+3 tháng": three months from the day of the import.
+  const std::string in_three_months =
+      DateString(ToDate(*ctl::ParseRelativeDay("+3 tháng", DayInVietnam(absl::Now()))));
+  EXPECT_EQ(DateString(clean.deadline()), in_three_months);
   EXPECT_EQ(clean.urgency(), v1::URGENCY_FOCUS);
   EXPECT_EQ(clean.directive().number(), "06/QĐ-TTg");
   EXPECT_THAT(Roles(clean.name()),
@@ -97,7 +102,7 @@ TEST_F(ImportTest, TheExampleFilesImport) {
                   ::testing::Pair("units/H29.02", v1::ASSIGNMENT_ROLE_SUPPORT),
                   ::testing::Pair("units/H29.10", v1::ASSIGNMENT_ROLE_SUPPORT)));
   for (const v1::Assignment& a : AllAssignments(clean.name())) {
-    EXPECT_EQ(DateString(a.deadline()), "2026-6-30") << a.name();
+    EXPECT_EQ(DateString(a.deadline()), in_three_months) << a.name();
   }
   const v1::Task& services = by_title.at("Cung cấp dịch vụ công trực tuyến toàn trình thiết yếu");
   EXPECT_THAT(Roles(services.name()), SizeIs(4));
@@ -110,6 +115,28 @@ TEST_F(ImportTest, TheExampleFilesImport) {
   // 8 leads and 15 coordinators in the file.
   EXPECT_THAT(AllAssignments("tasks/-", "role = LEAD"), SizeIs(8));
   EXPECT_THAT(AllAssignments("tasks/-"), SizeIs(23));
+}
+
+// Whenever a newcomer tries the example, its plan lies ahead: on the day of the import no
+// task is overdue, and the summary says so.
+TEST_F(ImportTest, TheExamplePlanIsAheadOnTheDayItIsImported) {
+  clock().Set(absl::Now());
+  ImportExampleUnits();
+  ImportRun tasks = Import({"tasks", kExamples + "/tasks.csv"});
+  ASSERT_EQ(tasks.code, 0) << tasks.err;
+  const absl::CivilDay today = DayInVietnam(absl::Now());
+  for (const v1::Task& task : AllTasks()) {
+    if (task.kind() == v1::TASK_KIND_RECURRING) continue;
+    EXPECT_GT(ToCivilDay(task.deadline()), today) << task.title();
+  }
+  v1::GetSummaryRequest req;
+  req.set_unit("units/H29");
+  const v1::GetSummaryResponse summary = Must(client().GetSummary(req));
+  EXPECT_EQ(summary.total().total(), 8);
+  EXPECT_EQ(summary.total().overdue(), 0) << summary.status_line();
+  EXPECT_EQ(summary.total().in_progress_on_time(), 7);
+  EXPECT_EQ(summary.total().recurring(), 1);
+  EXPECT_THAT(AllAssignments("tasks/-", "timeliness = OVERDUE"), IsEmpty());
 }
 
 TEST_F(ImportTest, ImportingAgainCreatesNothing) {
