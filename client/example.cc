@@ -19,7 +19,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "client/client.h"
-#include "client/flags_usage.h"
+#include "common/flags_usage.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "d06d address host:port");
 ABSL_FLAG(std::string, actor, "example", "actor recorded in the audit log (ASCII)");

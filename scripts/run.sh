@@ -11,6 +11,9 @@ set -euo pipefail
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 # Build output goes to stderr so that d06d's own stdout stays clean. Running needs no
-# linter, so setup skips Node.js and buf (scripts/test.sh installs them).
-D06_SETUP_SKIP_BUF=1 "${REPO_ROOT}/scripts/build.sh" >&2
-exec "${REPO_ROOT}/build/bin/d06d" "$@"
+# linter, so setup skips Node.js and buf (scripts/test.sh installs them); and it builds
+# only the server and the two clients the README's quick start uses next, not the tests
+# (the run_builds_programs_only test checks).
+D06_SETUP_SKIP_BUF=1 D06_BUILD_TARGETS="d06d d06ctl d06_example" \
+  "${REPO_ROOT}/scripts/build.sh" >&2
+exec "${D06_BUILD_DIR:-${REPO_ROOT}/build}/bin/d06d" "$@"

@@ -6,8 +6,9 @@
 #   scripts/setup.sh
 #
 # Environment:
-#   D06_SETUP_SKIP_BUF=1   skip what only the tests need: Node.js/npm, buf, curl, Chromium and
-#                          the web tests' npm packages (e.g. a Docker image that only builds).
+#   D06_SETUP_SKIP_BUF=1   skip what only the tests need: Node.js/npm, buf, curl, Chromium,
+#                          the web tests' npm packages and python3-grpcio/-protobuf (e.g. a
+#                          Docker image that only builds, or scripts/run.sh).
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -25,8 +26,9 @@ PACKAGES=(
 )
 if [[ "${D06_SETUP_SKIP_BUF:-0}" != 1 ]]; then
   # The web tests (tests/web): curl against the HTTP face, Node.js with the Connect client,
-  # Chromium for the dashboard.
-  PACKAGES+=(nodejs npm curl chromium)
+  # Chromium for the dashboard. The Python client test (tests/python): Debian's gRPC and
+  # protobuf for python3 (code generated with protoc and grpc_python_plugin, above).
+  PACKAGES+=(nodejs npm curl chromium python3 python3-grpcio python3-protobuf)
 fi
 
 log() { printf 'setup.sh: %s\n' "$*" >&2; }

@@ -7,4 +7,4 @@ set -euo pipefail
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 "${REPO_ROOT}/scripts/build.sh"
-ctest --test-dir "${REPO_ROOT}/build" --output-on-failure -j2 --timeout 300 --no-tests=error "$@"
+ctest --test-dir "${D06_BUILD_DIR:-${REPO_ROOT}/build}" --output-on-failure -j2 --timeout 300 --no-tests=error "$@"

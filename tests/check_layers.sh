@@ -17,8 +17,12 @@ forbid() {
   fi
 }
 
+# common/ is below everything but proto: pure functions and constants both sides share.
+forbid common 'server/|client/|storage/|grpcpp/|rocksdb/' \
+  "common is shared by the server and the client, below both"
 forbid storage 'server/|client/|grpcpp/' "storage is below the server and the client"
-forbid client 'server/|storage/|rocksdb/' "the client sees only the API (proto)"
+forbid client 'server/|storage/|rocksdb/' "the client sees only the API (proto) and common"
+forbid server 'client/' "the server does not depend on the client (shared code goes in common/)"
 # The domain is pure: no storage (its status macros excepted), no transport, no I/O.
 forbid server/domain 'server/(model|core|api|d06d)/|storage/[a-rt-z]|storage/store|grpcpp/|rocksdb/' \
   "the domain is pure rules"

@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <cstdlib>
 #include <set>
-#include <unordered_map>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -20,6 +19,10 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/civil_time.h"
+#include "absl/time/clock.h"
+#include "common/dates.h"
+#include "common/limits.h"
+#include "common/text.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
@@ -27,96 +30,11 @@
 namespace d06::ctl {
 namespace {
 
-// Limits the server applies (server/domain/limits.h), in characters.
-constexpr size_t kMaxUnitName = 300;
+// A unit code's length (server/domain/names.h, ValidateUnitCode); the other limits are
+// the server's own (common/limits.h).
 constexpr size_t kMaxUnitCode = 35;
-constexpr size_t kMaxTitle = 500;
-constexpr size_t kMaxContent = 10000;
-constexpr size_t kMaxCategory = 200;
-constexpr size_t kMaxDirectiveNumber = 100;
-constexpr size_t kMaxDirectiveSummary = 2000;
-constexpr size_t kMaxIssuer = 300;
-constexpr size_t kMaxLabel = 100;
-constexpr int kMaxLabels = 20;
-constexpr size_t kMaxKpiDescription = 500;
-constexpr int kMaxAssignments = 100;
 
-// ---- UTF-8 ---------------------------------------------------------------------------
-
-// Decodes the code point at s[i]; its length in *len (0 when the bytes are not UTF-8).
-char32_t DecodeAt(absl::string_view s, size_t i, size_t* len) {
-  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = b(i);
-  *len = 0;
-  if (c < 0x80) {
-    *len = 1;
-    return c;
-  }
-  size_t n;
-  char32_t cp;
-  if ((c & 0xE0) == 0xC0) {
-    n = 2;
-    cp = c & 0x1F;
-  } else if ((c & 0xF0) == 0xE0) {
-    n = 3;
-    cp = c & 0x0F;
-  } else if ((c & 0xF8) == 0xF0) {
-    n = 4;
-    cp = c & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size()) return 0;
-  for (size_t k = 1; k < n; ++k) {
-    if ((b(i + k) & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (b(i + k) & 0x3F);
-  }
-  // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
-  static constexpr char32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  *len = n;
-  return cp;
-}
-
-// Offset of the first byte that is not UTF-8, or npos.
-size_t FirstInvalidUtf8(absl::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    size_t len;
-    DecodeAt(s, i, &len);
-    if (len == 0) return i;
-    i += len;
-  }
-  return absl::string_view::npos;
-}
-
-size_t CountChars(absl::string_view s) {
-  size_t n = 0;
-  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  return n;
-}
-
-// Vietnamese letters with diacritics -> their ASCII base letter (lower case).
-const std::unordered_map<char32_t, char>& FoldTable() {
-  static const auto* table = [] {
-    auto* t = new std::unordered_map<char32_t, char>;
-    static constexpr const char* kGroups[] = {
-        "aàáảãạăằắẳẵặâầấẩẫậ", "AÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬ", "eèéẻẽẹêềếểễệ", "EÈÉẺẼẸÊỀẾỂỄỆ",
-        "iìíỉĩị",             "IÌÍỈĨỊ",             "oòóỏõọôồốổỗộơờớởỡợ", "OÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢ",
-        "uùúủũụưừứửữự",       "UÙÚỦŨỤƯỪỨỬỮỰ",       "yỳýỷỹỵ",             "YỲÝỶỸỴ",
-        "dđ",                 "DĐ"};
-    for (absl::string_view group : kGroups) {
-      const char base = absl::ascii_tolower(group[0]);
-      for (size_t i = 0; i < group.size();) {
-        size_t len;
-        const char32_t cp = DecodeAt(group, i, &len);
-        (*t)[cp] = base;
-        i += len;
-      }
-    }
-    return t;
-  }();
-  return *table;
-}
+// ---- text ----------------------------------------------------------------------------
 
 std::string Quoted(absl::string_view s) { return absl::StrCat("\"", s, "\""); }
 
@@ -153,12 +71,20 @@ struct ParseState {
   bool has_fields = false;
   bool last_was_cr = false;
   int row = 0;
+  // Set when the file goes past kMaxImportRows or kMaxImportColumns: the row that did.
+  int too_many_rows_at = 0;
+  int too_many_columns_at = 0;
 };
 
 void OnField(void* data, size_t size, void* user) {
   auto* s = static_cast<ParseState*>(user);
-  s->cells.emplace_back(static_cast<const char*>(data), size);
   s->has_fields = true;
+  if (s->cells.size() >= static_cast<size_t>(kMaxImportColumns)) {
+    // Keep nothing more of an over-wide row; ReadCsv refuses the file.
+    if (s->too_many_columns_at == 0) s->too_many_columns_at = s->row + 1;
+    return;
+  }
+  s->cells.emplace_back(static_cast<const char*>(data), size);
 }
 
 void OnRow(int terminator, void* user) {
@@ -173,7 +99,14 @@ void OnRow(int terminator, void* user) {
   ++s->row;
   const bool blank = std::all_of(s->cells.begin(), s->cells.end(),
                                  [](const std::string& c) { return Trim(c).empty(); });
-  if (!blank) s->records.push_back({s->row, std::move(s->cells)});
+  if (!blank) {
+    // The header and kMaxImportRows data rows.
+    if (s->records.size() > static_cast<size_t>(kMaxImportRows)) {
+      if (s->too_many_rows_at == 0) s->too_many_rows_at = s->row;
+    } else {
+      s->records.push_back({s->row, std::move(s->cells)});
+    }
+  }
   s->cells.clear();
   s->has_fields = false;
 }
@@ -371,8 +304,8 @@ class RowReader {
       if (required) Error(field, "is required");
       return "";
     }
-    if (CountChars(value) > max_chars) {
-      Error(field, absl::StrCat("is ", CountChars(value), " characters long; at most ",
+    if (CodePointCount(value) > max_chars) {
+      Error(field, absl::StrCat("is ", CodePointCount(value), " characters long; at most ",
                                 max_chars, " are allowed"));
     }
     return value;
@@ -389,12 +322,11 @@ class RowReader {
   }
 
   static std::string Shorten(const std::string& value) {
-    if (CountChars(value) <= 60) return value;
+    if (CodePointCount(value) <= 60) return value;
+    // Cut before the 58th character: at a byte that is not a UTF-8 continuation byte.
     size_t bytes = 0;
-    for (int chars = 0; chars < 57 && bytes < value.size(); ++chars) {
-      size_t len;
-      DecodeAt(value, bytes, &len);
-      bytes += len == 0 ? 1 : len;
+    for (int chars = 0; bytes < value.size(); ++bytes) {
+      if ((static_cast<unsigned char>(value[bytes]) & 0xC0) != 0x80 && ++chars > 57) break;
     }
     return absl::StrCat(value.substr(0, bytes), "...");
   }
@@ -470,7 +402,7 @@ std::vector<std::string> SplitList(absl::string_view cell) {
 // A date cell; "" is no date (zero). Reports a bad one.
 v1::Date DateCell(RowReader& r, const std::string& field, const std::string& value) {
   if (value.empty()) return v1::Date();
-  std::optional<v1::Date> date = ParseDate(value);
+  std::optional<v1::Date> date = ParseDateVn(value);
   if (!date.has_value()) {
     r.Error(field, absl::StrCat(Quoted(value), " is not a valid date (dd/MM/yyyy)"));
     return v1::Date();
@@ -478,12 +410,21 @@ v1::Date DateCell(RowReader& r, const std::string& field, const std::string& val
   return *date;
 }
 
-bool IsZero(const v1::Date& d) { return d.year() == 0 && d.month() == 0 && d.day() == 0; }
-
-absl::CivilDay ToDay(const v1::Date& d) { return absl::CivilDay(d.year(), d.month(), d.day()); }
-
-std::string FormatDate(const v1::Date& d) {
-  return absl::StrFormat("%02d/%02d/%04d", d.day(), d.month(), d.year());
+// A deadline cell: a date, or a day relative to `today` (ParseRelativeDay), whose
+// canonical form goes to *as_written ("" for a date). "" is no date (zero). Reports a
+// bad one.
+v1::Date DeadlineCell(RowReader& r, const std::string& field, const std::string& value,
+                      absl::CivilDay today, std::string* as_written) {
+  as_written->clear();
+  if (!absl::StartsWith(value, "+")) return DateCell(r, field, value);
+  std::optional<absl::CivilDay> day = ParseRelativeDay(value, today, as_written);
+  if (!day.has_value()) {
+    r.Error(field, absl::StrCat(Quoted(value),
+                                " is not a date: give dd/MM/yyyy, or a time from the day of "
+                                "the import such as \"+30 ngày\", \"+2 tuần\", \"+3 tháng\""));
+    return v1::Date();
+  }
+  return ToDate(*day);
 }
 
 // Looks a word up in `words` (folded keys), then among the enum's value names with or
@@ -627,13 +568,26 @@ void AssignRequestIds(absl::string_view prefix, std::vector<TaskRow>* rows,
   std::map<std::string, std::pair<int, int>> seen;  // base id -> (count, first row)
   for (TaskRow& row : *rows) {
     row.request.clear_request_id();
-    const std::string base = RequestIdFor(prefix, row.request, 1);
+    // A relative deadline counts as written ("+3m"), not as the day it gave today.
+    v1::CreateTaskRequest basis = row.request;
+    std::string as_written;
+    if (!row.deadline_as_written.empty()) {
+      basis.mutable_task()->clear_deadline();
+      absl::StrAppend(&as_written, "deadline ", row.deadline_as_written, "\n");
+    }
+    if (!row.support_deadline_as_written.empty()) {
+      for (v1::Assignment& a : *basis.mutable_assignments()) {
+        if (a.role() == v1::ASSIGNMENT_ROLE_SUPPORT) a.clear_deadline();
+      }
+      absl::StrAppend(&as_written, "support_deadline ", row.support_deadline_as_written, "\n");
+    }
+    const std::string base = RequestIdFor(prefix, basis, 1, as_written);
     auto [it, added] = seen.emplace(base, std::make_pair(0, row.row));
     if (!added) {
       warnings->push_back(absl::StrCat("row ", row.row, " repeats row ", it->second.second,
                                        " exactly; both are imported (two tasks)"));
     }
-    row.request.set_request_id(RequestIdFor(prefix, row.request, ++it->second.first));
+    row.request.set_request_id(RequestIdFor(prefix, basis, ++it->second.first, as_written));
   }
 }
 
@@ -653,22 +607,13 @@ std::string FormatRowError(const RowError& error) {
 }
 
 std::string FoldKey(absl::string_view text) {
-  const auto& table = FoldTable();
+  // Fold (common/text.h) drops case and diacritics; then every run of anything but a-z
+  // and 0-9 is one space.
+  const std::string folded = Fold(text);
   std::string out;
   bool pending_space = false;
-  for (size_t i = 0; i < text.size();) {
-    size_t len;
-    const char32_t cp = DecodeAt(text, i, &len);
-    i += len == 0 ? 1 : len;
-    char c = 0;
-    if (len == 1 && absl::ascii_isalnum(static_cast<char>(cp))) {
-      c = absl::ascii_tolower(static_cast<char>(cp));
-    } else if (cp >= 0x300 && cp <= 0x36F) {
-      continue;  // a combining mark (decomposed input): part of the letter before it
-    } else if (auto it = table.find(cp); len > 0 && it != table.end()) {
-      c = it->second;
-    }
-    if (c == 0) {
+  for (char c : folded) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c))) {
       pending_space = true;
       continue;
     }
@@ -679,40 +624,43 @@ std::string FoldKey(absl::string_view text) {
   return out;
 }
 
-std::optional<v1::Date> ParseDate(absl::string_view text) {
+std::optional<absl::CivilDay> ParseRelativeDay(absl::string_view text, absl::CivilDay today,
+                                               std::string* canonical) {
   text = Trim(text);
-  std::vector<absl::string_view> parts = absl::StrSplit(text, absl::ByAnyChar("/-."));
-  if (parts.size() != 3) return std::nullopt;
-  int n[3];
-  for (int k = 0; k < 3; ++k) {
-    if (parts[k].empty() || parts[k].size() > 4 ||
-        !std::all_of(parts[k].begin(), parts[k].end(), absl::ascii_isdigit) ||
-        !absl::SimpleAtoi(parts[k], &n[k])) {
-      return std::nullopt;
-    }
+  if (!absl::ConsumePrefix(&text, "+")) return std::nullopt;
+  size_t digits = 0;
+  while (digits < text.size() && absl::ascii_isdigit(static_cast<unsigned char>(text[digits]))) {
+    ++digits;
   }
-  int year, month, day;
-  if (parts[0].size() == 4) {
-    if (text[4] != '-' || parts[1].size() > 2 || parts[2].size() > 2) return std::nullopt;
-    year = n[0];
-    month = n[1];
-    day = n[2];
-  } else {
-    if (parts[0].size() > 2 || parts[1].size() > 2 || parts[2].size() != 4) return std::nullopt;
-    day = n[0];
-    month = n[1];
-    year = n[2];
-  }
-  if (year < 1900 || year > 9999 || month < 1 || month > 12 || day < 1 || day > 31) {
+  int count = 0;
+  if (digits == 0 || digits > 4 || !absl::SimpleAtoi(text.substr(0, digits), &count)) {
     return std::nullopt;
   }
-  const absl::CivilDay civil(year, month, day);
-  if (civil.year() != year || civil.month() != month || civil.day() != day) return std::nullopt;
-  v1::Date date;
-  date.set_year(year);
-  date.set_month(month);
-  date.set_day(day);
-  return date;
+  const std::string unit = FoldKey(text.substr(digits));
+  char letter;
+  if (unit == "d" || unit == "ngay" || unit == "day" || unit == "days") {
+    letter = 'd';
+  } else if (unit == "w" || unit == "tuan" || unit == "week" || unit == "weeks") {
+    letter = 'w';
+  } else if (unit == "m" || unit == "thang" || unit == "month" || unit == "months") {
+    letter = 'm';
+  } else if (unit == "y" || unit == "nam" || unit == "year" || unit == "years") {
+    letter = 'm';  // a year is 12 months: 29/02 + 1 năm is 28/02
+    count *= 12;
+  } else {
+    return std::nullopt;
+  }
+  absl::CivilDay day;
+  if (letter == 'm') {
+    const absl::CivilMonth month = absl::CivilMonth(today) + count;
+    day = absl::CivilDay(month.year(), month.month(),
+                         std::min(today.day(), DaysInMonth(month.year(), month.month())));
+  } else {
+    day = today + (letter == 'w' ? 7 * count : count);
+  }
+  if (!IsCalendarDate(ToDate(day))) return std::nullopt;
+  if (canonical != nullptr) *canonical = absl::StrCat("+", count, std::string(1, letter));
+  return day;
 }
 
 absl::StatusOr<CsvTable> ReadCsv(absl::string_view file, char delimiter) {
@@ -735,9 +683,31 @@ absl::StatusOr<CsvTable> ReadCsv(absl::string_view file, char delimiter) {
   }
   csv_set_delim(&parser, static_cast<unsigned char>(table.delimiter));
   ParseState state;
-  const size_t parsed = csv_parse(&parser, file.data(), file.size(), OnField, OnRow, &state);
-  const bool failed =
-      parsed != file.size() || csv_fini(&parser, OnField, OnRow, &state) != 0;
+  // In slices, so that a file past the bounds is refused as soon as it gets there.
+  constexpr size_t kSlice = 1 << 20;
+  bool failed = false;
+  for (size_t at = 0; at < file.size() && !failed; at += kSlice) {
+    const size_t n = std::min(kSlice, file.size() - at);
+    failed = csv_parse(&parser, file.data() + at, n, OnField, OnRow, &state) != n;
+    if (state.too_many_rows_at != 0 || state.too_many_columns_at != 0) break;
+  }
+  const bool over = state.too_many_rows_at != 0 || state.too_many_columns_at != 0;
+  if (!failed && !over) failed = csv_fini(&parser, OnField, OnRow, &state) != 0;
+  if (state.too_many_columns_at != 0) {
+    csv_free(&parser);
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "row %d has more than %d columns; an import file has at most %d: remove the "
+        "columns that are not listed in the import's documentation (README, \"Importing\")",
+        state.too_many_columns_at, kMaxImportColumns, kMaxImportColumns));
+  }
+  if (state.too_many_rows_at != 0) {
+    csv_free(&parser);
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "the file has more than %d data rows (row %d is one too many); an import takes "
+        "at most %d rows per file: split it into several files, each with the header row, "
+        "and import them one after the other",
+        kMaxImportRows, state.too_many_rows_at, kMaxImportRows));
+  }
   if (failed) {
     const std::string why = csv_strerror(csv_error(&parser));
     csv_free(&parser);
@@ -753,7 +723,7 @@ absl::StatusOr<CsvTable> ReadCsv(absl::string_view file, char delimiter) {
 }
 
 std::string RequestIdFor(absl::string_view prefix, const google::protobuf::Message& request,
-                         int occurrence) {
+                         int occurrence, absl::string_view as_written) {
   std::string bytes = request.GetTypeName();
   {
     google::protobuf::io::StringOutputStream stream(&bytes);
@@ -761,6 +731,7 @@ std::string RequestIdFor(absl::string_view prefix, const google::protobuf::Messa
     coded.SetSerializationDeterministic(true);
     request.SerializeToCodedStream(&coded);
   }
+  bytes.append(as_written.data(), as_written.size());
   uint64_t hash = 0xcbf29ce484222325ull;
   for (char c : bytes) {
     hash ^= static_cast<unsigned char>(c);
@@ -839,13 +810,13 @@ ParsedUnits ParseUnitsCsv(absl::string_view file, const CsvOptions& options) {
     }
     *unit->mutable_valid_from() = DateCell(r, "valid_from", r.Get("valid_from"));
     *unit->mutable_valid_to() = DateCell(r, "valid_to", r.Get("valid_to"));
-    if (!IsZero(unit->valid_from()) && !IsZero(unit->valid_to()) &&
-        ToDay(unit->valid_to()) < ToDay(unit->valid_from())) {
-      r.Error("valid_to", absl::StrCat(FormatDate(unit->valid_to()), " is before ",
-                                       FormatDate(unit->valid_from())));
+    if (!IsZeroDate(unit->valid_from()) && !IsZeroDate(unit->valid_to()) &&
+        ToCivilDay(unit->valid_to()) < ToCivilDay(unit->valid_from())) {
+      r.Error("valid_to", absl::StrCat(FormatDateVn(unit->valid_to()), " is before ",
+                                       FormatDateVn(unit->valid_from())));
     }
-    if (IsZero(unit->valid_from())) unit->clear_valid_from();
-    if (IsZero(unit->valid_to())) unit->clear_valid_to();
+    if (IsZeroDate(unit->valid_from())) unit->clear_valid_from();
+    if (IsZeroDate(unit->valid_to())) unit->clear_valid_to();
     if (r.ok()) out.rows.push_back(std::move(row));
   }
   for (const auto& [code, row] : defined) out.defined_codes.insert(code);
@@ -966,6 +937,7 @@ ParsedTasks ParseTasksCsv(absl::string_view file, const CsvOptions& options) {
   Table table = OpenTable(file, TaskColumns(), options, &out.columns, &out.errors, &out.warnings);
   if (!table.ok) return out;
   const Header& header = table.header;
+  const absl::CivilDay today = options.today.value_or(DayInVietnam(absl::Now()));
   // Without a title column, "Nội dung" is the title.
   const bool content_is_title = !header.index.count("title") && header.index.count("content");
   if (content_is_title) out.columns["title"] = out.columns["content"];
@@ -1031,9 +1003,9 @@ ParsedTasks ParseTasksCsv(absl::string_view file, const CsvOptions& options) {
         supports.push_back(code);
       }
     }
-    if (1 + supports.size() > static_cast<size_t>(kMaxAssignments)) {
+    if (1 + supports.size() > static_cast<size_t>(kMaxInitialAssignments)) {
       r.Error("support", absl::StrCat(supports.size(), " units; a task takes at most ",
-                                      kMaxAssignments - 1, " besides its lead"));
+                                      kMaxInitialAssignments - 1, " besides its lead"));
     }
     // Kind, deadline, cadence.
     const std::string kind_text = r.Get("kind");
@@ -1060,8 +1032,9 @@ ParsedTasks ParseTasksCsv(absl::string_view file, const CsvOptions& options) {
                                                                 "date or leave it empty"));
       }
     } else if (!deadline_text.empty()) {
-      v1::Date deadline = DateCell(r, "deadline", deadline_text);
-      if (!IsZero(deadline)) {
+      v1::Date deadline =
+          DeadlineCell(r, "deadline", deadline_text, today, &row.deadline_as_written);
+      if (!IsZeroDate(deadline)) {
         if (kind == v1::TASK_KIND_RECURRING) {
           r.Error("deadline", "a recurring task (thực hiện thường xuyên) has no deadline");
         }
@@ -1083,13 +1056,15 @@ ParsedTasks ParseTasksCsv(absl::string_view file, const CsvOptions& options) {
     }
     v1::Date support_deadline;
     if (const std::string text = r.Get("support_deadline"); !text.empty()) {
-      support_deadline = DateCell(r, "support_deadline", text);
+      support_deadline = DeadlineCell(r, "support_deadline", text, today,
+                                      &row.support_deadline_as_written);
       if (kind == v1::TASK_KIND_RECURRING) {
         r.Error("support_deadline", "a recurring task (thực hiện thường xuyên) has no deadline");
       } else if (supports.empty()) {
         out.warnings.push_back(FormatRowError(
             {row.row, out.columns["support_deadline"], "no coordinating units; ignored"}));
         support_deadline = v1::Date();
+        row.support_deadline_as_written.clear();
       }
     }
     // Other fields.
@@ -1107,11 +1082,11 @@ ParsedTasks ParseTasksCsv(absl::string_view file, const CsvOptions& options) {
     directive.set_summary(r.Text("directive_summary", kMaxDirectiveSummary, false));
     directive.set_issuer(r.Text("directive_issuer", kMaxIssuer, false));
     *directive.mutable_issue_date() = DateCell(r, "directive_date", r.Get("directive_date"));
-    if (IsZero(directive.issue_date())) directive.clear_issue_date();
+    if (IsZeroDate(directive.issue_date())) directive.clear_issue_date();
     if (directive.ByteSizeLong() > 0) *task->mutable_directive() = directive;
     std::vector<std::string> labels;
     for (const std::string& label : SplitList(r.Get("labels"))) {
-      if (CountChars(label) > kMaxLabel) {
+      if (CodePointCount(label) > kMaxLabel) {
         r.Error("labels", absl::StrCat("label ", Quoted(RowReader::Shorten(label)), " is over ",
                                        kMaxLabel, " characters"));
       } else if (std::find(labels.begin(), labels.end(), label) == labels.end()) {
@@ -1211,7 +1186,7 @@ ParsedTasks ParseTasksCsv(absl::string_view file, const CsvOptions& options) {
       v1::Assignment* a = row.request.add_assignments();
       a->set_unit(absl::StrCat("units/", code));
       a->set_role(v1::ASSIGNMENT_ROLE_SUPPORT);
-      if (!IsZero(support_deadline)) *a->mutable_deadline() = support_deadline;
+      if (!IsZeroDate(support_deadline)) *a->mutable_deadline() = support_deadline;
     }
     if (r.ok()) out.rows.push_back(std::move(row));
   }

@@ -20,7 +20,11 @@
 //   * rows are numbered as a spreadsheet shows them: the header is row 1 (when it is the
 //     first line), a cell with line breaks stays in one row, blank lines count as rows
 //     and are skipped, as are rows whose cells are all empty;
-//   * dates are dd/MM/yyyy (also d/M/yyyy, dd-MM-yyyy, dd.MM.yyyy) or yyyy-MM-dd;
+//   * at most kMaxImportRows data rows and kMaxImportColumns columns (and, read by
+//     import.h, kMaxImportBytes): a larger file is refused as a whole, as soon as the
+//     parser gets past the bound, with a message saying to split it;
+//   * dates are dd/MM/yyyy (also d/M/yyyy, dd-MM-yyyy, dd.MM.yyyy) or yyyy-MM-dd
+//     (ParseDateVn, common/dates.h);
 //   * unit references are a code ("H29.01") or a resource name ("units/H29.01"); lower
 //     case is accepted and upper-cased; cells listing several units or labels separate
 //     them with ',', ';' or line breaks.
@@ -50,9 +54,12 @@
 //   lead         required  Đơn vị chủ trì | Chủ trì | Cơ quan chủ trì | lead
 //   support      optional  Đơn vị phối hợp | Phối hợp | Cơ quan phối hợp | support
 //   deadline     optional  Hạn xử lý | Thời hạn | Thời hạn hoàn thành | Hạn hoàn thành |
-//                          deadline — a date, or "Thường xuyên" for a recurring task
+//                          deadline — a date; or a time from the day of the import,
+//                          "+30 ngày", "+2 tuần", "+3 tháng", "+1 năm" (ParseRelativeDay: for a
+//                          plan used again, e.g. the example); or "Thường xuyên" for a
+//                          recurring task
 //   support_deadline       Hạn phối hợp | support_deadline — the coordinators' deadline
-//                          (default: the task's)
+//                          (default: the task's; a date or relative like the deadline)
 //   kind         optional  Loại nhiệm vụ | Loại | kind — "Một lần" / "Có thời hạn"
 //                          (ONE_OFF, the default) or "Thường xuyên" / "Định kỳ" (RECURRING)
 //   cadence      optional  Kỳ báo cáo | Định kỳ báo cáo | cadence — "Tháng", "Quý",
@@ -85,6 +92,7 @@
 #ifndef D06_CLIENT_CTL_CSV_IMPORT_H_
 #define D06_CLIENT_CTL_CSV_IMPORT_H_
 
+#include <cstddef>
 #include <functional>
 #include <map>
 #include <optional>
@@ -95,12 +103,20 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
 #include "d06/v1/common.pb.h"
 #include "d06/v1/task.pb.h"
 #include "d06/v1/unit.pb.h"
 #include "google/protobuf/message.h"
 
 namespace d06::ctl {
+
+// The bounds of one import file, so that what an import holds in memory and prints stays
+// bounded: data rows (the header excluded; a province's plan has hundreds), columns of
+// any row, and bytes of the file (checked by RunImport before reading it).
+inline constexpr int kMaxImportRows = 100000;
+inline constexpr int kMaxImportColumns = 100;
+inline constexpr size_t kMaxImportBytes = 64 << 20;
 
 // One problem with the file. row 0 is the file as a whole; an empty column is the row
 // as a whole.
@@ -122,6 +138,8 @@ struct CsvOptions {
   // Tasks: the assigning unit of rows whose "Cơ quan giao" is empty or absent (a code
   // or "units/CODE"); empty: none.
   std::string default_assigning_unit;
+  // The day relative deadlines ("+3 tháng") count from; nullopt: today in Vietnam.
+  std::optional<absl::CivilDay> today;
 };
 
 // A record of the file, as libcsv split it.
@@ -138,18 +156,27 @@ struct CsvTable {
 };
 
 // Splits `file` into records with libcsv (strict quoting), after a UTF-8 byte-order
-// mark. INVALID_ARGUMENT, with the row, for a UTF-16 file, bytes that are not UTF-8 or
-// broken quoting. Cells are returned as written (not trimmed).
+// mark. INVALID_ARGUMENT, with the row, for a UTF-16 file, bytes that are not UTF-8,
+// broken quoting, or more than kMaxImportRows data rows or kMaxImportColumns columns
+// (parsing stops there). Cells are returned as written (not trimmed).
 absl::StatusOr<CsvTable> ReadCsv(absl::string_view file, char delimiter = 0);
 
-// The key column names and words are matched by: lower case, Vietnamese diacritics
-// removed (đ -> d; precomposed or combining), every run of other characters than a-z
-// and 0-9 one space, trimmed. "Số, ký hiệu văn bản" -> "so ky hieu van ban".
+// The key column names and words are matched by: Fold() of common/text.h (lower case,
+// diacritics removed, đ -> d; precomposed or combining), then every run of other
+// characters than a-z and 0-9 one space, trimmed.
+// "Số, ký hiệu văn bản" -> "so ky hieu van ban".
 std::string FoldKey(absl::string_view text);
 
-// dd/MM/yyyy, d/M/yyyy, dd-MM-yyyy, dd.MM.yyyy or yyyy-MM-dd, a real calendar day in
-// 1900..9999; nullopt otherwise.
-std::optional<v1::Date> ParseDate(absl::string_view text);
+// A deadline relative to the day of the import: "+" then a number (at most 4 digits) of
+// days, weeks, months or years: "+30 ngày" / "+30d", "+2 tuần" / "+2w", "+3 tháng" /
+// "+3m", "+1 năm" / "+1y" (= "+12m"; unit words in Vietnamese or English, diacritics
+// optional). The day that many days or
+// weeks after `today`, or that many months after it on the same day of the month (the
+// month's last day when it is shorter: +1 tháng from 31/01 is 28/02 or 29/02). nullopt
+// when `text` is not one or the day is outside 1900..9999. *canonical (when not null)
+// gets "+30d", "+2w" or "+3m".
+std::optional<absl::CivilDay> ParseRelativeDay(absl::string_view text, absl::CivilDay today,
+                                               std::string* canonical = nullptr);
 
 // What the server holds under a unit code: nullopt when there is no such unit; an error
 // when the read failed (the import then stops with it).
@@ -198,6 +225,12 @@ struct TaskRow {
   int row = 0;
   // Task, assignments (lead first, then coordinators in the cell's order) and request_id.
   v1::CreateTaskRequest request;
+  // The deadlines the file gives relative to the day of the import, canonical ("+3m"),
+  // or "" for a date or none; `request` holds the days they gave. The request_id hashes
+  // these instead of those days, so the row imported again on a later day is the same
+  // request: already there, not a second task.
+  std::string deadline_as_written;
+  std::string support_deadline_as_written;
   // Set by CheckExistingTasks when this row's request was already written: the task it
   // created ("tasks/12"); the row is not written again.
   std::string existing;
@@ -239,13 +272,14 @@ absl::Status CheckExistingTasks(ParsedTasks& tasks, const TaskLookup& lookup,
 // ---- request ids -----------------------------------------------------------------------
 
 // "imp-u-" / "imp-t-" + 16 hex digits of the 64-bit FNV-1a hash of the request's
-// deterministic serialization (request_id empty) + "-" + n, where n counts identical
-// requests in the file (1 for the first). At most 36 printable ASCII characters.
-// So an id depends on what the row asks for, not on the file's other rows, its delimiter,
-// date format or column order: rerunning a file, interrupted or not, or an edited copy
-// of it re-sends the same id for each unchanged row.
+// deterministic serialization (request_id empty) followed by `as_written` + "-" + n,
+// where n counts identical requests in the file (1 for the first). At most 36 printable
+// ASCII characters. So an id depends on what the row asks for, not on the file's other
+// rows, its delimiter, date format or column order: rerunning a file, interrupted or not,
+// or an edited copy of it re-sends the same id for each unchanged row. (Tasks pass their
+// relative deadlines as `as_written`, with those dates cleared from `request`.)
 std::string RequestIdFor(absl::string_view prefix, const google::protobuf::Message& request,
-                         int occurrence);
+                         int occurrence, absl::string_view as_written = {});
 
 }  // namespace d06::ctl
 

@@ -201,12 +201,24 @@ class ServerTasks {
   std::map<std::string, std::multimap<std::string, std::string>> by_unit_;
 };
 
-// Prints warnings and errors; the exit code when the import must stop here, else -1.
+// Prints the first kMaxPrintedProblems warnings and errors, and how many more there are;
+// the exit code when the import must stop here, else -1.
 int Report(const std::vector<std::string>& warnings, const std::vector<RowError>& errors,
            int data_rows, std::ostream& err) {
-  for (const std::string& w : warnings) err << "warning: " << w << "\n";
+  for (size_t i = 0; i < warnings.size() && i < kMaxPrintedProblems; ++i) {
+    err << "warning: " << warnings[i] << "\n";
+  }
+  if (warnings.size() > kMaxPrintedProblems) {
+    err << "warning: ... and " << warnings.size() - kMaxPrintedProblems << " more warnings\n";
+  }
   if (errors.empty()) return -1;
-  for (const RowError& e : errors) err << FormatRowError(e) << "\n";
+  for (size_t i = 0; i < errors.size() && i < kMaxPrintedProblems; ++i) {
+    err << FormatRowError(errors[i]) << "\n";
+  }
+  if (errors.size() > kMaxPrintedProblems) {
+    err << "... and " << errors.size() - kMaxPrintedProblems
+        << " more errors (fix these and check again with --dry-run)\n";
+  }
   err << data_rows << (data_rows == 1 ? " row" : " rows") << ", " << errors.size()
       << (errors.size() == 1 ? " error" : " errors") << ": nothing written\n";
   return kExitInvalidRows;
@@ -376,7 +388,19 @@ int RunImport(Client& client, const std::vector<std::string>& args, std::ostream
            "d06ctl import --help\n";
     return kExitUsage;
   }
-  std::ifstream in(parsed.file, std::ios::binary);
+  std::ifstream in(parsed.file, std::ios::binary | std::ios::ate);
+  if (in.is_open()) {
+    // Refused before it is read: what an import holds in memory stays bounded.
+    const std::streamoff size = in.tellg();
+    if (size > static_cast<std::streamoff>(kMaxImportBytes)) {
+      err << parsed.file << " has " << size << " bytes; an import takes at most "
+          << (kMaxImportBytes >> 20) << " MiB and " << kMaxImportRows
+          << " rows per file: split it into several files, each with the header row, and "
+             "import them one after the other\n";
+      return kExitInvalidRows;
+    }
+    in.seekg(0);
+  }
   std::ostringstream bytes;
   if (!in || !(bytes << in.rdbuf())) {
     // An empty file reads as a failed << too: let the parser say it is empty.

@@ -8,10 +8,12 @@
 //   1. reads FILE and parses it (client/ctl/csv_import.h documents the file: encoding,
 //      delimiter, the accepted column names and values of both kinds);
 //   2. validates every row, locally and then against the server with reads only (units
-//      and parents exist and are active; which rows a previous run already wrote). EVERY
-//      bad row is printed to `err` as
+//      and parents exist and are active; which rows a previous run already wrote). Bad
+//      rows are printed to `err`, the first kMaxPrintedProblems of them, as
 //        row 7, column "Hạn xử lý": "31/02/2026" is not a valid date (dd/MM/yyyy)
-//      and if there is any, nothing is written and the result is 3 (INVALID_ARGUMENT);
+//      then "... and N more errors"; if there is any, nothing is written and the result
+//      is 3 (INVALID_ARGUMENT). A file over kMaxImportBytes, kMaxImportRows rows or
+//      kMaxImportColumns columns (csv_import.h) is refused as a whole, early;
 //   3. unless --dry-run, writes the rows one request each, in file order (units: parents
 //      before their children), each with a request_id derived from the request itself
 //      (RequestIdFor in csv_import.h): a rerun re-sends the same ids, and the server
@@ -51,6 +53,7 @@
 #ifndef D06_CLIENT_CTL_IMPORT_H_
 #define D06_CLIENT_CTL_IMPORT_H_
 
+#include <cstddef>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -63,6 +66,9 @@ namespace d06::ctl {
 inline constexpr int kExitInvalidRows = 3;  // INVALID_ARGUMENT
 inline constexpr int kExitUsage = 64;       // EX_USAGE
 inline constexpr int kExitNoInput = 66;     // EX_NOINPUT
+
+// Warnings and row errors printed before "... and N more errors".
+inline constexpr size_t kMaxPrintedProblems = 20;
 
 // `d06ctl import ARGS...`; see above. Thread-compatible; uses only `client`'s calls.
 int RunImport(Client& client, const std::vector<std::string>& args, std::ostream& out,

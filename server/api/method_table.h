@@ -1,6 +1,6 @@
 // d06::api::MethodTable: every RPC d06 serves, built once from the service descriptors,
 // each mapped to a handler `(caller, request, response or stream, done)`. Transports
-// (gRPC today, the HTTP/JSON face later) serve from one table and run every call through
+// (gRPC, and Connect over HTTP/1.1) serve from one table and run every call through
 // MethodTable::Call / CallStream, the single point every call passes through, where
 // the caller is checked (and later authorised, logged and measured).
 //

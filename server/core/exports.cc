@@ -10,7 +10,7 @@
 #include "server/core/core.h"
 #include "server/domain/csv.h"
 #include "server/domain/dates.h"
-#include "server/domain/limits.h"
+#include "common/limits.h"
 #include "server/domain/names.h"
 #include "server/model/schema.h"
 #include "storage/status_macros.h"

@@ -12,7 +12,7 @@
 #include "server/domain/dates.h"
 #include "server/domain/errors.h"
 #include "server/domain/filter.h"
-#include "server/domain/limits.h"
+#include "common/limits.h"
 #include "server/domain/names.h"
 #include "server/domain/validation.h"
 #include "server/model/entities.h"

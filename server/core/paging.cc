@@ -8,7 +8,7 @@
 #include "d06/v1/api_names.h"
 #include "server/domain/errors.h"
 #include "server/domain/fingerprint.h"
-#include "server/domain/limits.h"
+#include "common/limits.h"
 #include "storage/keys.h"
 
 namespace d06 {

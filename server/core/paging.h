@@ -11,7 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "google/protobuf/repeated_ptr_field.h"
-#include "server/domain/limits.h"
+#include "common/limits.h"
 #include "server/domain/page_limit.h"
 #include "storage/status_macros.h"
 #include "storage/store.h"

@@ -12,7 +12,7 @@
 #include "server/core/rules.h"
 #include "server/domain/dates.h"
 #include "server/domain/errors.h"
-#include "server/domain/limits.h"
+#include "common/limits.h"
 #include "server/domain/names.h"
 #include "server/domain/periods.h"
 #include "server/domain/state_machine.h"

@@ -6,7 +6,7 @@
 #include <utility>
 
 #include "server/core/paging.h"
-#include "server/domain/limits.h"
+#include "common/limits.h"
 #include "server/domain/text.h"
 #include "server/model/schema.h"
 #include "storage/keys.h"

@@ -12,7 +12,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/time/time.h"
-#include "client/flags_usage.h"
+#include "common/flags_usage.h"
 #include "server/d06d/server.h"
 
 namespace {

@@ -15,7 +15,7 @@
 #include <cstddef>
 
 #include "google/protobuf/message.h"
-#include "server/domain/limits.h"
+#include "common/limits.h"
 
 namespace d06 {
 

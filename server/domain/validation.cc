@@ -9,7 +9,7 @@
 #include "google/protobuf/util/field_mask_util.h"
 #include "server/domain/dates.h"
 #include "server/domain/errors.h"
-#include "server/domain/limits.h"
+#include "common/limits.h"
 #include "server/domain/text.h"
 #include "storage/status_macros.h"
 

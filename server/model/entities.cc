@@ -6,7 +6,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "server/domain/dates.h"
-#include "server/domain/limits.h"
+#include "common/limits.h"
 #include "server/domain/page_limit.h"
 #include "server/model/deadline_queue.h"
 #include "server/model/report_counters.h"

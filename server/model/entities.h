@@ -1,7 +1,7 @@
 // Reading and writing the entities of d06: the only code that knows entity keys and keeps
 // an entity, its index entries (server/model/schema.h) and its events together. Every
-// write of a unit, task or assignment goes through its Put*, so later features (report
-// counters, the deadline queue, scope indexes) hook into one writer per entity.
+// write of a unit, task or assignment goes through its Put*, so what must change with it
+// (the report counters, the deadline queue) is kept in one writer per entity.
 //
 //   ASSIGN_OR_RETURN(std::optional<v1::Task> before, LoadTask(txn.reader(), id));
 //   v1::Task after = *before;

@@ -35,7 +35,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "client/client.h"
-#include "client/flags_usage.h"
+#include "common/flags_usage.h"
 #include "tests/testing/core_env.h"
 #include "tests/testing/plan_subjects.h"
 #include "tests/testing/temp_dir.h"

@@ -87,7 +87,7 @@
 #include "absl/time/time.h"
 #include "client/client.h"
 #include "tests/testing/plan_subjects.h"
-#include "client/flags_usage.h"
+#include "common/flags_usage.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "server address host:port (loopback)");
 ABSL_FLAG(std::string, scenario, "empty",

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -27,6 +28,10 @@ std::string ReadExample(const std::string& name) {
   std::ostringstream bytes;
   bytes << in.rdbuf();
   return bytes.str();
+}
+
+std::string DateText(const v1::Date& d) {
+  return absl::StrCat(d.year(), "-", d.month(), "-", d.day());
 }
 
 std::vector<std::string> Formatted(const std::vector<RowError>& errors) {
@@ -65,7 +70,7 @@ std::map<std::string, v1::Unit> ExampleUnits() {
   return units;
 }
 
-// ---- words and dates -------------------------------------------------------------------
+// ---- words -------------------------------------------------------------------------
 
 TEST(FoldKeyTest, IgnoresCaseDiacriticsAndPunctuation) {
   EXPECT_EQ(FoldKey("Hạn xử lý"), "han xu ly");
@@ -77,27 +82,6 @@ TEST(FoldKeyTest, IgnoresCaseDiacriticsAndPunctuation) {
   // Decomposed input (combining marks), as macOS and some keyboards write it.
   EXPECT_EQ(FoldKey("Ha\xCC\xA3n xu\xCC\x9B\xCC\x89 ly\xCC\x81"), "han xu ly");
   EXPECT_EQ(FoldKey("display_name"), "display name");
-}
-
-TEST(ParseDateTest, AcceptsVietnameseAndIsoDates) {
-  auto date = [](const std::string& s) {
-    std::optional<v1::Date> d = ParseDate(s);
-    return d ? absl::StrCat(d->year(), "-", d->month(), "-", d->day()) : std::string("none");
-  };
-  EXPECT_EQ(date("31/03/2026"), "2026-3-31");
-  EXPECT_EQ(date("5/3/2026"), "2026-3-5");
-  EXPECT_EQ(date("05-03-2026"), "2026-3-5");
-  EXPECT_EQ(date("05.03.2026"), "2026-3-5");
-  EXPECT_EQ(date("2026-03-31"), "2026-3-31");
-  EXPECT_EQ(date(" 29/02/2028 "), "2028-2-29");
-  EXPECT_EQ(date("31/02/2026"), "none");
-  EXPECT_EQ(date("29/02/2027"), "none");
-  EXPECT_EQ(date("13/13/2026"), "none");
-  EXPECT_EQ(date("31/03/26"), "none");
-  EXPECT_EQ(date("2026/03/31"), "none");
-  EXPECT_EQ(date("31/03/2026 10:00"), "none");
-  EXPECT_EQ(date("Quý II/2026"), "none");
-  EXPECT_EQ(date("01/01/1899"), "none");
 }
 
 // ---- reading CSV -----------------------------------------------------------------------
@@ -336,8 +320,16 @@ TEST(CheckUnitsTest, ALookupErrorStopsTheCheck) {
 
 // ---- tasks -----------------------------------------------------------------------------
 
+// Options whose relative deadlines count from `today`.
+CsvOptions On(absl::CivilDay today) {
+  CsvOptions options;
+  options.today = today;
+  return options;
+}
+
 TEST(ParseTasksTest, TheExampleParses) {
-  ParsedTasks tasks = ParseTasksCsv(ReadExample("tasks.csv"));
+  // The example's deadlines count from the day of the import: here 31/03/2026.
+  ParsedTasks tasks = ParseTasksCsv(ReadExample("tasks.csv"), On(absl::CivilDay(2026, 3, 31)));
   EXPECT_THAT(Formatted(tasks.errors), IsEmpty());
   EXPECT_THAT(tasks.warnings, IsEmpty());
   ASSERT_THAT(tasks.rows, SizeIs(8));
@@ -347,11 +339,14 @@ TEST(ParseTasksTest, TheExampleParses) {
   EXPECT_EQ(first.task().assigning_unit(), "units/H29");
   EXPECT_EQ(first.task().kind(), v1::TASK_KIND_ONE_OFF);
   EXPECT_EQ(first.task().urgency(), v1::URGENCY_FOCUS);
+  // "+3 tháng" from 31/03: June has no 31st.
   EXPECT_EQ(first.task().deadline().day(), 30);
   EXPECT_EQ(first.task().deadline().month(), 6);
+  EXPECT_EQ(first.task().deadline().year(), 2026);
+  EXPECT_EQ(tasks.rows[0].deadline_as_written, "+3m");
   EXPECT_EQ(first.task().directive().number(), "06/QĐ-TTg");
   EXPECT_EQ(first.task().directive().issue_date().year(), 2022);
-  EXPECT_THAT(first.task().labels(), ElementsAre("2026"));
+  EXPECT_THAT(first.task().labels(), ElementsAre("Kế hoạch năm"));
   ASSERT_EQ(first.assignments_size(), 3);
   EXPECT_EQ(first.assignments(0).unit(), "units/H29.01");
   EXPECT_EQ(first.assignments(0).role(), v1::ASSIGNMENT_ROLE_LEAD);
@@ -365,9 +360,10 @@ TEST(ParseTasksTest, TheExampleParses) {
   EXPECT_EQ(second.task().kpi().type(), v1::KPI_TYPE_RATIO);
   EXPECT_EQ(second.task().kpi().target_value(), 25);
   EXPECT_EQ(second.task().kpi().target_denominator(), 25);
-  // An ISO date; "Thường xuyên" as urgency; a percent KPI.
+  // "+6 tháng"; "Thường xuyên" as urgency; a percent KPI.
   const v1::CreateTaskRequest& third = tasks.rows[2].request;
   EXPECT_EQ(third.task().deadline().month(), 9);
+  EXPECT_EQ(third.task().deadline().day(), 30);
   EXPECT_EQ(third.task().urgency(), v1::URGENCY_ROUTINE);
   EXPECT_EQ(third.task().kpi().type(), v1::KPI_TYPE_PERCENT);
   EXPECT_EQ(third.task().kpi().target_value(), 100);
@@ -385,6 +381,76 @@ TEST(ParseTasksTest, TheExampleParses) {
     EXPECT_LE(row.request.request_id().size(), 36u);
     EXPECT_EQ(row.request.request_id().rfind("imp-t-", 0), 0u);
   }
+}
+
+TEST(ParseTasksTest, TheExampleIsAlwaysAheadOfTheDayItIsImported) {
+  for (const absl::CivilDay today :
+       {absl::CivilDay(2026, 12, 3), absl::CivilDay(2027, 1, 31), absl::CivilDay(2031, 6, 15)}) {
+    ParsedTasks tasks = ParseTasksCsv(ReadExample("tasks.csv"), On(today));
+    ASSERT_THAT(Formatted(tasks.errors), IsEmpty()) << today;
+    int one_off = 0;
+    for (const TaskRow& row : tasks.rows) {
+      const v1::Task& task = row.request.task();
+      if (task.kind() != v1::TASK_KIND_ONE_OFF) continue;
+      ++one_off;
+      ASSERT_TRUE(task.has_deadline()) << task.title();
+      EXPECT_GT(absl::CivilDay(task.deadline().year(), task.deadline().month(),
+                               task.deadline().day()),
+                today)
+          << task.title();
+    }
+    EXPECT_EQ(one_off, 7);
+  }
+}
+
+TEST(ParseTasksTest, RelativeDeadlinesCountFromTheDayOfTheImport) {
+  const absl::CivilDay today(2027, 1, 31);
+  auto day = [&](absl::string_view text) {
+    std::string canonical;
+    std::optional<absl::CivilDay> d = ParseRelativeDay(text, today, &canonical);
+    return d ? absl::StrCat(d->year(), "-", d->month(), "-", d->day(), " ", canonical)
+             : std::string("none");
+  };
+  EXPECT_EQ(day("+30 ngày"), "2027-3-2 +30d");
+  EXPECT_EQ(day("+30d"), "2027-3-2 +30d");
+  EXPECT_EQ(day(" +30 Ngay "), "2027-3-2 +30d");
+  EXPECT_EQ(day("+2 tuần"), "2027-2-14 +2w");
+  EXPECT_EQ(day("+2w"), "2027-2-14 +2w");
+  EXPECT_EQ(day("+1 tháng"), "2027-2-28 +1m");  // the last day of a shorter month
+  EXPECT_EQ(day("+13 months"), "2028-2-29 +13m");
+  EXPECT_EQ(day("+0d"), "2027-1-31 +0d");
+  EXPECT_EQ(day("30 ngày"), "none");
+  EXPECT_EQ(day("+ngày"), "none");
+  EXPECT_EQ(day("+30"), "none");
+  EXPECT_EQ(day("+1 năm"), "2028-1-31 +12m");
+  EXPECT_EQ(day("+3 quý"), "none");
+  EXPECT_EQ(day("+-3d"), "none");
+  EXPECT_EQ(day("+99999d"), "none");
+
+  const std::string file =
+      "Tên nhiệm vụ,Cơ quan giao,Đơn vị chủ trì,Đơn vị phối hợp,Hạn xử lý,Hạn phối hợp\n"
+      "Nhiệm vụ 1,H29,H29.01,H29.02,+3 tháng,+2 tháng\n"
+      "Nhiệm vụ 2,H29,H29.01,,+3 thang,\n"
+      "Nhiệm vụ 3,H29,H29.01,,+3 quý,\n";
+  ParsedTasks tasks = ParseTasksCsv(file, On(today));
+  EXPECT_THAT(Formatted(tasks.errors),
+              ElementsAre(HasSubstr("row 4, column \"Hạn xử lý\": \"+3 quý\" is not a date")));
+  ASSERT_THAT(tasks.rows, SizeIs(2));
+  EXPECT_EQ(DateText(tasks.rows[0].request.task().deadline()), "2027-4-30");
+  EXPECT_EQ(DateText(tasks.rows[0].request.assignments(1).deadline()), "2027-3-31");
+  // Imported again a month later: other days, the same requests (the same request_ids),
+  // so a rerun finds the tasks it created rather than making new ones.
+  ParsedTasks later = ParseTasksCsv(file, On(absl::CivilDay(2027, 3, 5)));
+  ASSERT_THAT(later.rows, SizeIs(2));
+  EXPECT_EQ(DateText(later.rows[0].request.task().deadline()), "2027-6-5");
+  EXPECT_EQ(later.rows[0].request.request_id(), tasks.rows[0].request.request_id());
+  EXPECT_EQ(later.rows[1].request.request_id(), tasks.rows[1].request.request_id());
+  // A fixed date is another request than a relative one.
+  ParsedTasks fixed = ParseTasksCsv(
+      "Tên nhiệm vụ,Cơ quan giao,Đơn vị chủ trì,Hạn xử lý\nNhiệm vụ 2,H29,H29.01,30/04/2027\n",
+      On(today));
+  ASSERT_THAT(fixed.rows, SizeIs(1));
+  EXPECT_NE(fixed.rows[0].request.request_id(), tasks.rows[1].request.request_id());
 }
 
 TEST(ParseTasksTest, EveryBadRowIsReportedWithRowAndColumn) {

@@ -3,6 +3,7 @@
 // finishes on a rerun without duplicates; a file with a bad row writes nothing.
 #include "client/ctl/import.h"
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -10,7 +11,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "client/ctl/csv_import.h"
+#include "common/dates.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_server.h"
 
@@ -87,7 +90,10 @@ TEST_F(ImportTest, TheExampleFilesImport) {
   for (const v1::Task& t : all) by_title[t.title()] = t;
   const v1::Task& clean = by_title.at("Rà soát, làm sạch dữ liệu dân cư trên địa bàn tỉnh");
   EXPECT_EQ(clean.assigning_unit(), "units/H29");
-  EXPECT_EQ(DateString(clean.deadline()), "2026-6-30");
+  // "+3 tháng": three months from the day of the import.
+  const std::string in_three_months =
+      DateString(ToDate(*ctl::ParseRelativeDay("+3 tháng", DayInVietnam(absl::Now()))));
+  EXPECT_EQ(DateString(clean.deadline()), in_three_months);
   EXPECT_EQ(clean.urgency(), v1::URGENCY_FOCUS);
   EXPECT_EQ(clean.directive().number(), "06/QĐ-TTg");
   EXPECT_THAT(Roles(clean.name()),
@@ -96,7 +102,7 @@ TEST_F(ImportTest, TheExampleFilesImport) {
                   ::testing::Pair("units/H29.02", v1::ASSIGNMENT_ROLE_SUPPORT),
                   ::testing::Pair("units/H29.10", v1::ASSIGNMENT_ROLE_SUPPORT)));
   for (const v1::Assignment& a : AllAssignments(clean.name())) {
-    EXPECT_EQ(DateString(a.deadline()), "2026-6-30") << a.name();
+    EXPECT_EQ(DateString(a.deadline()), in_three_months) << a.name();
   }
   const v1::Task& services = by_title.at("Cung cấp dịch vụ công trực tuyến toàn trình thiết yếu");
   EXPECT_THAT(Roles(services.name()), SizeIs(4));
@@ -109,6 +115,28 @@ TEST_F(ImportTest, TheExampleFilesImport) {
   // 8 leads and 15 coordinators in the file.
   EXPECT_THAT(AllAssignments("tasks/-", "role = LEAD"), SizeIs(8));
   EXPECT_THAT(AllAssignments("tasks/-"), SizeIs(23));
+}
+
+// Whenever a newcomer tries the example, its plan lies ahead: on the day of the import no
+// task is overdue, and the summary says so.
+TEST_F(ImportTest, TheExamplePlanIsAheadOnTheDayItIsImported) {
+  clock().Set(absl::Now());
+  ImportExampleUnits();
+  ImportRun tasks = Import({"tasks", kExamples + "/tasks.csv"});
+  ASSERT_EQ(tasks.code, 0) << tasks.err;
+  const absl::CivilDay today = DayInVietnam(absl::Now());
+  for (const v1::Task& task : AllTasks()) {
+    if (task.kind() == v1::TASK_KIND_RECURRING) continue;
+    EXPECT_GT(ToCivilDay(task.deadline()), today) << task.title();
+  }
+  v1::GetSummaryRequest req;
+  req.set_unit("units/H29");
+  const v1::GetSummaryResponse summary = Must(client().GetSummary(req));
+  EXPECT_EQ(summary.total().total(), 8);
+  EXPECT_EQ(summary.total().overdue(), 0) << summary.status_line();
+  EXPECT_EQ(summary.total().in_progress_on_time(), 7);
+  EXPECT_EQ(summary.total().recurring(), 1);
+  EXPECT_THAT(AllAssignments("tasks/-", "timeliness = OVERDUE"), IsEmpty());
 }
 
 TEST_F(ImportTest, ImportingAgainCreatesNothing) {
@@ -251,6 +279,53 @@ TEST_F(ImportTest, AssigningUnitOptionAndSemicolonsWithoutBom) {
   EXPECT_EQ(tasks[0].title(), "Triển khai, mở rộng VNeID");
   EXPECT_EQ(tasks[0].assigning_unit(), "units/H29");
   EXPECT_THAT(Roles(tasks[0].name()), SizeIs(3));
+}
+
+// The bounds of a file (csv_import.h): a file past them is refused at once with one
+// message saying to split it, and a file with many bad rows prints the first 20.
+TEST_F(ImportTest, AMillionRowsAreRefusedEarlyWithOneMessage) {
+  std::string file = "Mã định danh,Tên đơn vị,Loại,Đơn vị cấp trên\nH29,Tỉnh,Tỉnh,\n";
+  for (int i = 1; i < 1000000; ++i) absl::StrAppend(&file, "H29.", i, ",Xã ", i, ",Xã,H29\n");
+  absl::StrAppend(&file, "H29.X,Xã cuối,Không rõ,H29\n");  // the last row is bad
+  ImportRun run = Import({"units", WriteFile("million.csv", file)});
+  EXPECT_EQ(run.code, 3);
+  EXPECT_THAT(run.err, HasSubstr("the file has more than 100000 data rows (row 100002 is one "
+                                 "too many)"));
+  EXPECT_THAT(run.err, HasSubstr("split it into several files"));
+  EXPECT_LE(std::count(run.err.begin(), run.err.end(), '\n'), 2) << run.err.substr(0, 2000);
+  EXPECT_THAT(AllUnits(), IsEmpty());
+}
+
+TEST_F(ImportTest, AFileOverTheByteLimitIsRefusedUnread) {
+  std::string file = "Mã định danh,Tên đơn vị,Loại\n";
+  file.resize(ctl::kMaxImportBytes + 1, 'x');
+  ImportRun run = Import({"units", WriteFile("huge.csv", file)});
+  EXPECT_EQ(run.code, 3);
+  EXPECT_THAT(run.err, HasSubstr("huge.csv has 67108865 bytes; an import takes at most 64 MiB "
+                                 "and 100000 rows per file: split it"));
+  EXPECT_EQ(std::count(run.err.begin(), run.err.end(), '\n'), 1) << run.err;
+}
+
+TEST_F(ImportTest, AHundredThousandColumnsAreOneMessage) {
+  std::string header = "Mã định danh,Tên đơn vị,Loại";
+  for (int i = 0; i < 100000; ++i) absl::StrAppend(&header, ",Cột ", i);
+  ImportRun run = Import({"units", WriteFile("wide.csv", header + "\nH29,Tỉnh,Tỉnh\n")});
+  EXPECT_EQ(run.code, 3);
+  EXPECT_THAT(run.err, HasSubstr("row 1 has more than 100 columns"));
+  EXPECT_LE(std::count(run.err.begin(), run.err.end(), '\n'), 2) << run.err.substr(0, 2000);
+}
+
+TEST_F(ImportTest, ManyBadRowsPrintTheFirstTwentyAndACount) {
+  std::string file = "Mã định danh,Tên đơn vị,Loại\n";
+  for (int i = 1; i <= 300; ++i) absl::StrAppend(&file, "H29.", i, ",Xã ", i, ",Không rõ\n");
+  ImportRun run = Import({"units", WriteFile("bad.csv", file)});
+  EXPECT_EQ(run.code, 3);
+  EXPECT_THAT(run.err, HasSubstr("row 2, column \"Loại\": \"Không rõ\" is not a unit kind"));
+  EXPECT_THAT(run.err, HasSubstr("row 21, column \"Loại\""));
+  EXPECT_THAT(run.err, Not(HasSubstr("row 22,")));
+  EXPECT_THAT(run.err, HasSubstr("\n... and 280 more errors"));
+  EXPECT_THAT(run.err, HasSubstr("300 rows, 300 errors: nothing written"));
+  EXPECT_EQ(std::count(run.err.begin(), run.err.end(), '\n'), 22) << run.err;
 }
 
 TEST_F(ImportTest, UsageErrors) {

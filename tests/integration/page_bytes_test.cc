@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
-#include "server/domain/limits.h"
+#include "common/limits.h"
 #include "tests/testing/test_server.h"
 
 namespace d06::testing {

@@ -1,6 +1,6 @@
-// Task KPI targets (d06.v1.KpiTarget): every validation rule of server/core.cc
-// (PrepareTaskFields) on CreateTask and on UpdateTask with update_mask "kpi", and the
-// valid forms round-tripping through GetTask.
+// Task KPI targets (d06.v1.KpiTarget): every validation rule of
+// server/domain/validation.cc (PrepareTaskFields) on CreateTask and on UpdateTask with
+// update_mask "kpi", and the valid forms round-tripping through GetTask.
 #include <cmath>
 #include <limits>
 #include <string>

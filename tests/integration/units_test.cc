@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
-#include "server/domain/limits.h"
+#include "common/limits.h"
 #include "tests/testing/test_server.h"
 
 namespace d06::testing {

@@ -15,7 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "server/domain/limits.h"
+#include "common/limits.h"
 #include "storage/keys.h"
 #include "d06/v1/watch.grpc.pb.h"
 #include "tests/testing/test_server.h"

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
@@ -201,6 +202,27 @@ TEST(DatesTest, DayNumbers) {
     ASSERT_EQ(DayFromNumber(n), day);
     previous = n;
   }
+}
+
+TEST(DatesTest, ParseDateVnAcceptsVietnameseAndIsoDates) {
+  auto date = [](const std::string& s) {
+    std::optional<v1::Date> d = ParseDateVn(s);
+    return d ? absl::StrCat(d->year(), "-", d->month(), "-", d->day()) : std::string("none");
+  };
+  EXPECT_EQ(date("31/03/2026"), "2026-3-31");
+  EXPECT_EQ(date("5/3/2026"), "2026-3-5");
+  EXPECT_EQ(date("05-03-2026"), "2026-3-5");
+  EXPECT_EQ(date("05.03.2026"), "2026-3-5");
+  EXPECT_EQ(date("2026-03-31"), "2026-3-31");
+  EXPECT_EQ(date(" 29/02/2028 "), "2028-2-29");
+  EXPECT_EQ(date("31/02/2026"), "none");
+  EXPECT_EQ(date("29/02/2027"), "none");
+  EXPECT_EQ(date("13/13/2026"), "none");
+  EXPECT_EQ(date("31/03/26"), "none");
+  EXPECT_EQ(date("2026/03/31"), "none");
+  EXPECT_EQ(date("31/03/2026 10:00"), "none");
+  EXPECT_EQ(date("Quý II/2026"), "none");
+  EXPECT_EQ(date("01/01/1899"), "none");
 }
 
 }  // namespace
