@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <memory>
 #include <string>
@@ -235,6 +237,12 @@ absl::StatusOr<std::unique_ptr<HttpTransport>> HttpTransport::Start(const Method
   server->set_keep_alive_timeout(kKeepAliveSeconds);
   server->set_read_timeout(10, 0);
   server->set_write_timeout(10, 0);
+  // SO_REUSEADDR only: cpp-httplib's default also sets SO_REUSEPORT, with which a second
+  // server on this address would start and take half of the connections.
+  server->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   auto shared = std::make_shared<const HttpOptions>(std::move(options));
 
   // A Connect error body for what httplib answers itself (too large, unknown path).
@@ -314,10 +322,7 @@ absl::StatusOr<std::unique_ptr<HttpTransport>> HttpTransport::Start(const Method
 
   const int bound = port == 0 ? server->bind_to_any_port(host)
                               : (server->bind_to_port(host, port) ? port : -1);
-  if (bound <= 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen for HTTP on ", address,
-                                               ": address in use or not available"));
-  }
+  if (bound <= 0) return WhyCannotListen(address, "cpp-httplib could not listen on it");
   transport->port_ = bound;
   httplib::Server* raw = server.get();
   transport->server_ = std::move(server);

@@ -17,6 +17,9 @@
 // browsers download the exports' CSV through a portal's backend. Their paths answer
 // unimplemented (HTTP 501) saying so.
 //
+// The listening socket has SO_REUSEADDR only (cpp-httplib would set SO_REUSEPORT), so a
+// second server on the same address fails to start instead of sharing its connections.
+//
 // Thread-safe. Example:
 //   auto http = HttpTransport::Start(table, "127.0.0.1:0", {});
 //   int port = (*http)->port();
@@ -57,7 +60,9 @@ struct HttpOptions {
 class HttpTransport {
  public:
   // Listens on `address` (host:port; port 0 picks one) and serves `table`, which must
-  // outlive the transport. UNAVAILABLE when the address cannot be bound.
+  // outlive the transport. INVALID_ARGUMENT when `address` is not a host:port;
+  // UNAVAILABLE "cannot listen on ADDRESS: address in use" (or the system's reason) when
+  // the address cannot be bound.
   static absl::StatusOr<std::unique_ptr<HttpTransport>> Start(const MethodTable& table,
                                                               const std::string& address,
                                                               HttpOptions options);
