@@ -125,6 +125,40 @@ absl::StatusOr<absl::Duration> CallTime(const httplib::Request& req, absl::Durat
   return std::min(absl::Milliseconds(ms), max);
 }
 
+// The actor headers of `req` (d06/v1/api_names.h): x-d06-actor as sent (UTF-8 allowed),
+// x-d06-actor-bin decoded from base64 (standard or URL-safe alphabet, padded or not).
+class ActorHeaders {
+ public:
+  // INVALID_ARGUMENT (field x-d06-actor-bin) when x-d06-actor-bin is not base64.
+  absl::Status Read(const httplib::Request& req) {
+    if (req.has_header(v1::kActorMetadataKey)) {
+      text_value_ = req.get_header_value(v1::kActorMetadataKey);
+      text_ = text_value_;
+      metadata_.text = &text_;
+    }
+    if (req.has_header(v1::kActorBinMetadataKey)) {
+      const std::string encoded = req.get_header_value(v1::kActorBinMetadataKey);
+      if (!absl::Base64Unescape(encoded, &binary_value_) &&
+          !absl::WebSafeBase64Unescape(encoded, &binary_value_)) {
+        return InvalidField(v1::kActorBinMetadataKey,
+                            absl::StrCat("the ", v1::kActorBinMetadataKey,
+                                         " header must be the base64 of the actor's UTF-8; "
+                                         "this one is not base64: ",
+                                         Quote(encoded)));
+      }
+      binary_ = binary_value_;
+      metadata_.binary = &binary_;
+    }
+    return absl::OkStatus();
+  }
+  const ActorMetadata& get() const { return metadata_; }
+
+ private:
+  std::string text_value_, binary_value_;
+  absl::string_view text_, binary_;
+  ActorMetadata metadata_;
+};
+
 // What a unary call leaves for its answer; shared with the done callback, which may run
 // after the HTTP request gave up waiting (a timeout).
 struct PendingCall {
@@ -172,14 +206,9 @@ void ServeUnary(const MethodTable& table, const Method& method, const HttpOption
   } else if (absl::Status s = ParseRequest(req.body, call->request.get()); !s.ok()) {
     return SetError(s, res);
   }
-  std::string actor_value;
-  absl::string_view actor;
-  const bool has_actor = req.has_header(v1::kActorMetadataKey);
-  if (has_actor) {
-    actor_value = req.get_header_value(v1::kActorMetadataKey);
-    actor = actor_value;
-  }
-  table.Call(method, has_actor ? &actor : nullptr, *call->request, call->response.get(),
+  ActorHeaders actor;
+  if (absl::Status s = actor.Read(req); !s.ok()) return SetError(s, res);
+  table.Call(method, actor.get(), *call->request, call->response.get(),
              [call](absl::Status status) {
                call->status = std::move(status);
                call->done.Notify();
@@ -265,7 +294,8 @@ absl::StatusOr<std::unique_ptr<HttpTransport>> HttpTransport::Start(const Method
     }
     res.set_header("Access-Control-Allow-Methods", "POST, GET");
     res.set_header("Access-Control-Allow-Headers",
-                   "Content-Type, Connect-Protocol-Version, Connect-Timeout-Ms, X-D06-Actor");
+                   "Content-Type, Connect-Protocol-Version, Connect-Timeout-Ms, X-D06-Actor, "
+                   "X-D06-Actor-Bin");
     res.set_header("Access-Control-Max-Age", "7200");
     res.status = 204;
   });

@@ -9,8 +9,9 @@
 // status of its code and `{"code": "invalid_argument", "message": ..., "details":
 // [{"type": "d06.v1.ErrorInfo", "value": base64, "debug": {...}}]}`. `Connect-Timeout-Ms`
 // bounds the wait (deadline_exceeded; a write may still complete, as with gRPC: retry
-// with the same request_id); `x-d06-actor` is the actor as in gRPC metadata. CORS:
-// requests from the configured origins get the CORS headers, preflights included.
+// with the same request_id); `x-d06-actor` (UTF-8 as it is) or `x-d06-actor-bin` (its
+// base64) is the actor as in gRPC metadata (d06/v1/api_names.h). CORS: requests from the
+// configured origins get the CORS headers, preflights included.
 //
 // Server-streaming methods (the CSV exports, Watch) stay gRPC-only: each would hold one of
 // the HTTP worker threads for as long as its client reads (a watch: indefinitely), and
