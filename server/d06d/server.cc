@@ -97,6 +97,7 @@ class ServerImpl final : public Server {
     if (options.http_listen_address.empty()) return absl::OkStatus();
     api::HttpOptions http_options;
     http_options.cors_origins = options.http_cors_origins;
+    http_options.allowed_hosts = options.http_allowed_hosts;
     ASSIGN_OR_RETURN(http_, api::HttpTransport::Start(*methods_, options.http_listen_address,
                                                       std::move(http_options)));
     return absl::OkStatus();
@@ -262,6 +263,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
       !api::SplitHostPort(options.http_listen_address, &host, &port)) {
     return api::NotAHostPort(options.http_listen_address);
   }
+  api::HttpOptions http_options;
+  http_options.cors_origins = options.http_cors_origins;
+  http_options.allowed_hosts = options.http_allowed_hosts;
+  RETURN_IF_ERROR(api::CheckHttpOptions(http_options));
   std::error_code error;
   std::filesystem::create_directories(options.data_dir, error);
   if (error) {

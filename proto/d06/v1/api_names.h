@@ -25,6 +25,7 @@ namespace reason {
 inline constexpr char kAlreadyExists[] = "ALREADY_EXISTS";
 inline constexpr char kExtensionLimit[] = "EXTENSION_LIMIT";
 inline constexpr char kExtensionPending[] = "EXTENSION_PENDING";
+inline constexpr char kHostNotAllowed[] = "HOST_NOT_ALLOWED";
 inline constexpr char kInvalidField[] = "INVALID_FIELD";
 inline constexpr char kInvalidFilter[] = "INVALID_FILTER";
 inline constexpr char kInvalidName[] = "INVALID_NAME";
