@@ -37,7 +37,6 @@ bool IsPrintableAscii(const std::string& s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
 }
 
-
 }  // namespace
 
 namespace client {
@@ -92,6 +91,14 @@ v1::ErrorInfo ErrorInfoOf(const absl::Status& status) {
 
 std::string ErrorReason(const absl::Status& status) { return ErrorInfoOf(status).reason(); }
 
+void AddActor(const std::string& actor, grpc::ClientContext* context) {
+  if (actor.empty()) return;
+  // gRPC metadata values are printable ASCII; anything else travels as bytes under the
+  // -bin key, which gRPC base64-codes on the wire. The server checks either.
+  context->AddMetadata(IsPrintableAscii(actor) ? v1::kActorMetadataKey : v1::kActorBinMetadataKey,
+                       actor);
+}
+
 absl::Duration Backoff(const ClientOptions& options, int retry) {
   absl::Duration d = options.initial_backoff;
   for (int i = 0; i < retry && d < options.max_backoff; ++i) d *= 2;
@@ -105,10 +112,6 @@ absl::Duration Backoff(const ClientOptions& options, int retry) {
 absl::StatusOr<std::unique_ptr<Client>> Client::Connect(const ClientOptions& options) {
   if (options.target.empty()) {
     return absl::InvalidArgumentError("ClientOptions.target is required");
-  }
-  if (!IsPrintableAscii(options.actor)) {
-    return absl::InvalidArgumentError(
-        "ClientOptions.actor must be printable ASCII (it travels as gRPC metadata)");
   }
   if (options.max_retries < 0 || options.default_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
@@ -138,7 +141,7 @@ absl::Status Client::Invoke(
   for (int retry = 0;; ++retry) {
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + options_.default_timeout));
-    if (!options_.actor.empty()) context.AddMetadata(v1::kActorMetadataKey, options_.actor);
+    client::AddActor(options_.actor, &context);
     grpc::Status status = attempt(&context);
     if (status.ok()) return absl::OkStatus();
     if (status.error_code() != grpc::StatusCode::UNAVAILABLE ||

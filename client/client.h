@@ -6,8 +6,11 @@
 // server sent one, its d06.v1.ErrorInfo (see d06::client::ErrorReason below).
 //
 // What every call does:
-//   * sends the configured actor as request metadata "x-d06-actor" (the server records
-//     it in the audit log; "anonymous" when the actor is empty);
+//   * sends the configured actor as request metadata (the server records it in the audit
+//     log; "anonymous" when the actor is empty): printable ASCII as "x-d06-actor", so it
+//     stays readable in logs and proxies; anything else, e.g. "Nguyễn Văn An", as its
+//     UTF-8 bytes under "x-d06-actor-bin" (gRPC metadata values are ASCII; gRPC
+//     base64-codes "-bin" keys on the wire);
 //   * runs under a deadline of `default_timeout` per attempt;
 //   * retries UNAVAILABLE up to `max_retries` times with exponential backoff and jitter;
 //   * for mutating RPCs (every request with a `request_id`), fills an empty request_id
@@ -60,8 +63,10 @@ namespace d06 {
 struct ClientOptions {
   // gRPC target, e.g. "127.0.0.1:50051" or "dns:///d06.example.gov.vn:443".
   std::string target = "127.0.0.1:50051";
-  // Sent as "x-d06-actor" on every call. Printable ASCII only (gRPC metadata); empty
-  // sends nothing (the server records "anonymous").
+  // Sent on every call: as "x-d06-actor" when printable ASCII, else (any UTF-8, e.g.
+  // "Nguyễn Văn An") as "x-d06-actor-bin". Empty sends nothing (the server records
+  // "anonymous"). The server refuses an actor over 200 bytes, not UTF-8 or with control
+  // characters (INVALID_ARGUMENT on every call).
   std::string actor;
   // Deadline of each attempt.
   absl::Duration default_timeout = absl::Seconds(10);
@@ -79,7 +84,7 @@ class Client {
  public:
   // Creates a channel to options.target. Does not wait for the server: the first call
   // (or CheckHealth) reports UNAVAILABLE if it cannot be reached.
-  // Errors: INVALID_ARGUMENT (empty target, non-ASCII actor, negative retries/timeout).
+  // Errors: INVALID_ARGUMENT (empty target, negative retries/timeout).
   static absl::StatusOr<std::unique_ptr<Client>> Connect(const ClientOptions& options);
 
   // Uses an existing channel (tests; sharing one channel among clients with different
@@ -239,6 +244,10 @@ absl::Duration Backoff(const ClientOptions& options, int retry);
 
 // A random UUIDv4 string, e.g. "1b4e28ba-2fa1-4d2e-883f-0016d3cca427" (36 chars).
 std::string NewRequestId();
+
+// Adds `actor` to the call's metadata as ClientOptions::actor describes (nothing when
+// empty).
+void AddActor(const std::string& actor, grpc::ClientContext* context);
 
 }  // namespace client
 }  // namespace d06

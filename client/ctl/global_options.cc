@@ -106,7 +106,8 @@ absl::StatusOr<ParsedCommandLine> ParseGlobalOptions(const std::vector<std::stri
 std::string GlobalOptionsHelp() {
   return R"(Options (anywhere on the command line):
   --address HOST:PORT  server address; env D06_ADDRESS, default 127.0.0.1:50051
-  --actor NAME         who you are, recorded in the audit log (x-d06-actor); env D06_ACTOR
+  --actor NAME         who you are, recorded in the audit log, e.g. "Nguyễn Văn An"
+                       (x-d06-actor, or x-d06-actor-bin when not ASCII); env D06_ACTOR
   --timeout DURATION   deadline of each attempt, e.g. 10s, 500ms, 2m; env D06_TIMEOUT,
                        default 10s (UNAVAILABLE is retried 3 times, same request_id)
   -o, --output FORMAT  table (default), json (proto JSON) or yaml

@@ -1,7 +1,8 @@
 // The options every d06ctl command takes, from flags (anywhere on the command line,
 // before or after the command) over environment variables over defaults:
 //   --address HOST:PORT   env D06_ADDRESS, default 127.0.0.1:50051 (any gRPC target)
-//   --actor NAME          env D06_ACTOR, sent as "x-d06-actor" (default: none)
+//   --actor NAME          env D06_ACTOR, any UTF-8 (default: none), sent as the client
+//                         library sends ClientOptions::actor (x-d06-actor or -bin)
 //   --timeout DURATION    env D06_TIMEOUT, default 10s, per attempt (e.g. 500ms, 1m, 30)
 //   -o, --output FORMAT   table (default), json or yaml
 //   --all                 follow next_page_token and print every page as one list

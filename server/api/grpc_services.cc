@@ -35,19 +35,28 @@ absl::Status ReadRequest(const Method& method, const ByteBuffer* in,
                       request->get());
 }
 
-// The caller's x-d06-actor value, if sent.
+// The caller's actor metadata: x-d06-actor and x-d06-actor-bin (whose bytes gRPC has
+// decoded from base64), each if sent.
 struct ActorOf {
   explicit ActorOf(const grpc::CallbackServerContext* ctx) {
     const auto& metadata = ctx->client_metadata();
-    auto it = metadata.find(v1::kActorMetadataKey);
-    if (it != metadata.end()) {
-      value = absl::string_view(it->second.data(), it->second.size());
-      present = true;
+    if (auto it = metadata.find(v1::kActorMetadataKey); it != metadata.end()) {
+      text_ = absl::string_view(it->second.data(), it->second.size());
+      metadata_.text = &text_;
+    }
+    if (auto it = metadata.find(v1::kActorBinMetadataKey); it != metadata.end()) {
+      binary_ = absl::string_view(it->second.data(), it->second.size());
+      metadata_.binary = &binary_;
     }
   }
-  const absl::string_view* get() const { return present ? &value : nullptr; }
-  absl::string_view value;
-  bool present = false;
+  ActorOf(const ActorOf&) = delete;
+  ActorOf& operator=(const ActorOf&) = delete;
+  const ActorMetadata& get() const { return metadata_; }
+
+ private:
+  absl::string_view text_;
+  absl::string_view binary_;
+  ActorMetadata metadata_;
 };
 
 grpc::ServerUnaryReactor* Unary(const MethodTable& table, const Method& method,

@@ -1,6 +1,13 @@
 #include "server/api/host_port.h"
 
+#include <errno.h>
+#include <netdb.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 
 namespace d06::api {
 
@@ -19,6 +26,43 @@ bool SplitHostPort(const std::string& address, std::string* host, std::string* p
   return !host->empty() && !port->empty() && port->size() <= 5 &&
          port->find_first_not_of("0123456789") == std::string::npos &&
          absl::SimpleAtoi(*port, &number) && number <= 65535;
+}
+
+absl::Status NotAHostPort(const std::string& address) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("cannot listen on ", address, ": not a host:port"));
+}
+
+absl::Status WhyCannotListen(const std::string& address, absl::string_view otherwise) {
+  std::string host, port;
+  if (!SplitHostPort(address, &host, &port)) return NotAHostPort(address);
+  auto cannot = [&](absl::string_view why) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", address, ": ", why));
+  };
+  addrinfo hints = {};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  if (int error = getaddrinfo(host.c_str(), port.c_str(), &hints, &found); error != 0) {
+    return cannot(absl::StrCat("cannot resolve ", host, " (", gai_strerror(error), ")"));
+  }
+  int bind_errno = 0;
+  for (addrinfo* a = found; a != nullptr && bind_errno == 0; a = a->ai_next) {
+    int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) {
+      bind_errno = errno;
+      break;
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, a->ai_addr, a->ai_addrlen) != 0) bind_errno = errno;
+    close(fd);
+  }
+  freeaddrinfo(found);
+  if (bind_errno == EADDRINUSE) return cannot("address in use");
+  if (bind_errno != 0) return cannot(strerror(bind_errno));
+  return cannot(otherwise);
 }
 
 }  // namespace d06::api

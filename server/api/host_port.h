@@ -1,14 +1,29 @@
-// Listen addresses of the transports: "host:port" or "[ipv6]:port".
+// Listen addresses of the transports: "host:port" or "[ipv6]:port", and why one cannot be
+// listened on.
 #ifndef D06_SERVER_API_HOST_PORT_H_
 #define D06_SERVER_API_HOST_PORT_H_
 
 #include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace d06::api {
 
 // `address` split into host and port: "host:port", "[ipv6]:port"; the port is a decimal
 // number up to 65535 (0: any free port). False if it is not of that form.
 bool SplitHostPort(const std::string& address, std::string* host, std::string* port);
+
+// INVALID_ARGUMENT "cannot listen on ADDRESS: not a host:port".
+absl::Status NotAHostPort(const std::string& address);
+
+// Why a transport could not listen on `address` (gRPC and cpp-httplib only say that they
+// could not): binds a socket to it the way both transports do (SO_REUSEADDR, never
+// SO_REUSEPORT, so that a second server on the port fails instead of sharing it) and
+// reports the error: UNAVAILABLE "cannot listen on ADDRESS: address in use", "...: Cannot
+// assign requested address", ...; "...: `otherwise`" when the address binds now (it was
+// released in between, or the transport failed for another reason).
+absl::Status WhyCannotListen(const std::string& address, absl::string_view otherwise);
 
 }  // namespace d06::api
 

@@ -2,10 +2,14 @@
 
 #include <httplib.h>
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -13,9 +17,12 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/notification.h"
 #include "d06/v1/api_names.h"
 #include "d06/v1/common.pb.h"
+#include "google/protobuf/descriptor.pb.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "server/api/dashboard.h"
@@ -123,6 +130,140 @@ absl::StatusOr<absl::Duration> CallTime(const httplib::Request& req, absl::Durat
   return std::min(absl::Milliseconds(ms), max);
 }
 
+// In `object`, a message of `type` in protobuf's JSON mapping, an enum value given by a
+// name `type` does not define: sets *where (e.g. "unit.kind") and *name. Fields `type`
+// does not have are skipped, as the parser skips them.
+bool FindUnknownEnumName(const google::protobuf::Struct& object,
+                         const google::protobuf::Descriptor& type, const std::string& path,
+                         std::string* where, std::string* name);
+
+// One value of `field` (an element, for a repeated or map field) at `path`.
+bool FindUnknownEnumNameIn(const google::protobuf::Value& value,
+                           const google::protobuf::FieldDescriptor& field,
+                           const std::string& path, std::string* where, std::string* name) {
+  if (field.cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_ENUM) {
+    if (value.kind_case() != google::protobuf::Value::kStringValue ||
+        field.enum_type()->full_name() == "google.protobuf.NullValue" ||
+        field.enum_type()->FindValueByName(value.string_value()) != nullptr) {
+      return false;
+    }
+    *where = path;
+    *name = value.string_value();
+    return true;
+  }
+  // Well-known types have JSON forms of their own (strings, any value), without enums
+  // of ours.
+  if (field.cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE ||
+      value.kind_case() != google::protobuf::Value::kStructValue ||
+      field.message_type()->file()->package() == "google.protobuf") {
+    return false;
+  }
+  return FindUnknownEnumName(value.struct_value(), *field.message_type(), path, where, name);
+}
+
+bool FindUnknownEnumName(const google::protobuf::Struct& object,
+                         const google::protobuf::Descriptor& type, const std::string& path,
+                         std::string* where, std::string* name) {
+  for (const auto& [key, value] : object.fields()) {
+    const google::protobuf::FieldDescriptor* field = type.FindFieldByName(key);
+    for (int i = 0; field == nullptr && i < type.field_count(); ++i) {
+      if (type.field(i)->json_name() == key) field = type.field(i);
+    }
+    if (field == nullptr) continue;
+    const std::string at = path.empty() ? field->name() : absl::StrCat(path, ".", field->name());
+    if (field->is_map()) {
+      if (!value.has_struct_value()) continue;
+      for (const auto& [k, v] : value.struct_value().fields()) {
+        if (FindUnknownEnumNameIn(v, *field->message_type()->map_value(),
+                                  absl::StrCat(at, "[", k, "]"), where, name)) {
+          return true;
+        }
+      }
+    } else if (field->is_repeated()) {
+      if (!value.has_list_value()) continue;
+      for (int i = 0; i < value.list_value().values_size(); ++i) {
+        if (FindUnknownEnumNameIn(value.list_value().values(i), *field,
+                                  absl::StrCat(at, "[", i, "]"), where, name)) {
+          return true;
+        }
+      }
+    } else if (FindUnknownEnumNameIn(value, *field, at, where, name)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Parses `body`, JSON or binary, into *request.
+//
+// JSON as Connect's own servers (connect-go, protobuf-es) read it: a field the server does
+// not know is ignored, so that clients generated from a newer schema keep working. An
+// enum value name it does not know is refused, unlike there (protobuf's parser would drop
+// it, leaving the field unset, e.g. a summary's group_by silently ungrouped): it is a
+// mistake in a field the server knows, not a field from a newer schema.
+absl::Status DecodeRequest(bool json, absl::string_view body, Message* request) {
+  if (!json) return ParseRequest(body, request);
+  const std::string text = body.empty() ? "{}" : std::string(body);
+  // The common case, a body with nothing unknown, is parsed once.
+  google::protobuf::util::JsonParseOptions strict;
+  strict.ignore_unknown_fields = false;
+  if (google::protobuf::util::JsonStringToMessage(text, request, strict).ok()) {
+    return absl::OkStatus();
+  }
+  request->Clear();
+  google::protobuf::util::JsonParseOptions lenient;
+  lenient.ignore_unknown_fields = true;
+  const std::string type = request->GetDescriptor()->full_name();
+  if (const auto parsed = google::protobuf::util::JsonStringToMessage(text, request, lenient);
+      !parsed.ok()) {
+    return BadRequest(
+        absl::StrCat("the body is not a JSON ", type, ": ", std::string(parsed.message())));
+  }
+  google::protobuf::Value tree;
+  std::string where, name;
+  if (google::protobuf::util::JsonStringToMessage(text, &tree).ok() && tree.has_struct_value() &&
+      FindUnknownEnumName(tree.struct_value(), *request->GetDescriptor(), "", &where, &name)) {
+    request->Clear();
+    return BadRequest(absl::StrCat("the body is not a JSON ", type, ": ", where,
+                                   " must be a value its enum defines, not ", Quote(name)));
+  }
+  return absl::OkStatus();
+}
+
+// The actor headers of `req` (d06/v1/api_names.h): x-d06-actor as sent (UTF-8 allowed),
+// x-d06-actor-bin decoded from base64 (standard or URL-safe alphabet, padded or not).
+class ActorHeaders {
+ public:
+  // INVALID_ARGUMENT (field x-d06-actor-bin) when x-d06-actor-bin is not base64.
+  absl::Status Read(const httplib::Request& req) {
+    if (req.has_header(v1::kActorMetadataKey)) {
+      text_value_ = req.get_header_value(v1::kActorMetadataKey);
+      text_ = text_value_;
+      metadata_.text = &text_;
+    }
+    if (req.has_header(v1::kActorBinMetadataKey)) {
+      const std::string encoded = req.get_header_value(v1::kActorBinMetadataKey);
+      if (!absl::Base64Unescape(encoded, &binary_value_) &&
+          !absl::WebSafeBase64Unescape(encoded, &binary_value_)) {
+        return InvalidField(v1::kActorBinMetadataKey,
+                            absl::StrCat("the ", v1::kActorBinMetadataKey,
+                                         " header must be the base64 of the actor's UTF-8; "
+                                         "this one is not base64: ",
+                                         Quote(encoded)));
+      }
+      binary_ = binary_value_;
+      metadata_.binary = &binary_;
+    }
+    return absl::OkStatus();
+  }
+  const ActorMetadata& get() const { return metadata_; }
+
+ private:
+  std::string text_value_, binary_value_;
+  absl::string_view text_, binary_;
+  ActorMetadata metadata_;
+};
+
 // What a unary call leaves for its answer; shared with the done callback, which may run
 // after the HTTP request gave up waiting (a timeout).
 struct PendingCall {
@@ -132,6 +273,44 @@ struct PendingCall {
   absl::Notification done;
 };
 
+// Runs `call` (its request decoded) through the table and writes the answer, in JSON or
+// binary, or the error.
+void RunCall(const MethodTable& table, const Method& method, const httplib::Request& req,
+             bool json, absl::Duration call_time, std::shared_ptr<PendingCall> call,
+             httplib::Response& res) {
+  ActorHeaders actor;
+  if (absl::Status s = actor.Read(req); !s.ok()) return SetError(s, res);
+  table.Call(method, actor.get(), *call->request, call->response.get(),
+             [call](absl::Status status) {
+               call->status = std::move(status);
+               call->done.Notify();
+             });
+  if (!call->done.WaitForNotificationWithTimeout(call_time)) {
+    return SetError(absl::DeadlineExceededError(
+                        "the call did not finish within its timeout; a write may still "
+                        "complete: retry it with the same request_id"),
+                    res);
+  }
+  if (!call->status.ok()) return SetError(call->status, res);
+  if (json) {
+    std::string out;
+    if (!google::protobuf::util::MessageToJsonString(*call->response, &out).ok()) {
+      return SetError(absl::InternalError("cannot write the response as JSON"), res);
+    }
+    res.set_content(out, kJson);
+  } else {
+    res.set_content(call->response->SerializeAsString(), kProto);
+  }
+}
+
+std::shared_ptr<PendingCall> NewCall(const Method& method) {
+  auto call = std::make_shared<PendingCall>();
+  call->request = method.NewRequest();
+  call->response = method.NewResponse();
+  return call;
+}
+
+// A unary call in Connect's POST form.
 void ServeUnary(const MethodTable& table, const Method& method, const HttpOptions& options,
                 const httplib::Request& req, httplib::Response& res) {
   const std::string media_type = MediaType(req.get_header_value("Content-Type"));
@@ -152,63 +331,130 @@ void ServeUnary(const MethodTable& table, const Method& method, const HttpOption
   }
   absl::StatusOr<absl::Duration> call_time = CallTime(req, options.max_call_time);
   if (!call_time.ok()) return SetError(call_time.status(), res);
-
-  auto call = std::make_shared<PendingCall>();
-  call->request = method.NewRequest();
-  call->response = method.NewResponse();
-  if (json) {
-    google::protobuf::util::JsonParseOptions parse;
-    parse.ignore_unknown_fields = false;
-    const auto parsed = google::protobuf::util::JsonStringToMessage(
-        req.body.empty() ? "{}" : req.body, call->request.get(), parse);
-    if (!parsed.ok()) {
-      return SetError(BadRequest(absl::StrCat(
-                          "the body is not a JSON ", call->request->GetDescriptor()->full_name(),
-                          ": ", std::string(parsed.message()))),
-                      res);
-    }
-  } else if (absl::Status s = ParseRequest(req.body, call->request.get()); !s.ok()) {
+  std::shared_ptr<PendingCall> call = NewCall(method);
+  if (absl::Status s = DecodeRequest(json, req.body, call->request.get()); !s.ok()) {
     return SetError(s, res);
   }
-  std::string actor_value;
-  absl::string_view actor;
-  const bool has_actor = req.has_header(v1::kActorMetadataKey);
-  if (has_actor) {
-    actor_value = req.get_header_value(v1::kActorMetadataKey);
-    actor = actor_value;
+  RunCall(table, method, req, json, *call_time, std::move(call), res);
+}
+
+// A unary call in Connect's GET form (methods without side effects only):
+// ?encoding=json|proto&message=...[&base64=1][&compression=identity][&connect=v1].
+void ServeGet(const MethodTable& table, const Method& method, const HttpOptions& options,
+              const httplib::Request& req, httplib::Response& res) {
+  if (method.descriptor->options().idempotency_level() !=
+      google::protobuf::MethodOptions::NO_SIDE_EFFECTS) {
+    res.set_header("Allow", "POST");
+    SetError(Error(absl::StatusCode::kUnimplemented, "UNIMPLEMENTED",
+                   absl::StrCat(method.descriptor->full_name(),
+                                " may change data: call it with POST (GET is served only "
+                                "for methods without side effects)")),
+             res);
+    res.status = 405;
+    return;
   }
-  table.Call(method, has_actor ? &actor : nullptr, *call->request, call->response.get(),
-             [call](absl::Status status) {
-               call->status = std::move(status);
-               call->done.Notify();
-             });
-  if (!call->done.WaitForNotificationWithTimeout(*call_time)) {
-    return SetError(absl::DeadlineExceededError(
-                        "the call did not finish within its timeout; a write may still "
-                        "complete: retry it with the same request_id"),
+  if (req.has_param("connect") && req.get_param_value("connect") != "v1") {
+    return SetError(BadRequest(absl::StrCat("the connect parameter must be v1, not ",
+                                            Quote(req.get_param_value("connect")))),
                     res);
   }
-  if (!call->status.ok()) return SetError(call->status, res);
-  if (json) {
-    std::string out;
-    if (!google::protobuf::util::MessageToJsonString(*call->response, &out).ok()) {
-      return SetError(absl::InternalError("cannot write the response as JSON"), res);
-    }
-    res.set_content(out, kJson);
-  } else {
-    res.set_content(call->response->SerializeAsString(), kProto);
+  const std::string encoding = req.get_param_value("encoding");
+  const bool json = encoding == "json";
+  if (!json && encoding != "proto") {
+    res.status = 415;
+    res.set_content(ErrorBody(BadRequest(absl::StrCat(
+                        "the encoding parameter must be json or proto, not ",
+                        Quote(encoding)))),
+                    kJson);
+    return;
   }
+  if (req.has_param("compression") && req.get_param_value("compression") != "identity") {
+    return SetError(Error(absl::StatusCode::kUnimplemented, "UNIMPLEMENTED",
+                          absl::StrCat("the message must not be compressed (compression "
+                                       "identity or none), not ",
+                                       Quote(req.get_param_value("compression")))),
+                    res);
+  }
+  if (!req.has_param("message")) {
+    return SetError(BadRequest("a GET needs the message parameter: the request, URL-encoded "
+                               "(base64url-encoded with base64=1)"),
+                    res);
+  }
+  std::string message = req.get_param_value("message");
+  if (req.has_param("base64") && req.get_param_value("base64") != "0") {
+    std::string decoded;
+    if (req.get_param_value("base64") != "1" ||
+        !absl::WebSafeBase64Unescape(message, &decoded)) {
+      return SetError(BadRequest("with base64=1 the message parameter must be base64url "
+                                 "(padded or not)"),
+                      res);
+    }
+    message = std::move(decoded);
+  }
+  absl::StatusOr<absl::Duration> call_time = CallTime(req, options.max_call_time);
+  if (!call_time.ok()) return SetError(call_time.status(), res);
+  std::shared_ptr<PendingCall> call = NewCall(method);
+  if (absl::Status s = DecodeRequest(json, message, call->request.get()); !s.ok()) {
+    return SetError(s, res);
+  }
+  // Reports and lists change with every write: a cache may keep the answer but must ask
+  // again before reusing it, and only the browser's own (it may name the actor's data).
+  res.set_header("Cache-Control", "private, no-cache");
+  RunCall(table, method, req, json, *call_time, std::move(call), res);
+}
+
+// The answer of a server-streaming method over HTTP: unimplemented, gRPC only.
+void RefuseStream(const Method& method, const httplib::Request& req, httplib::Response& res) {
+  const absl::Status status =
+      Error(absl::StatusCode::kUnimplemented, "UNIMPLEMENTED",
+            absl::StrCat(method.descriptor->full_name(), " streams: it is served over gRPC only"));
+  // A Connect streaming client (application/connect+json or +proto) reads the error from
+  // the end-of-stream message of a 200 answer, not from the HTTP status (it would see
+  // 501 as "unknown").
+  const std::string media_type = MediaType(req.get_header_value("Content-Type"));
+  if (absl::StartsWith(media_type, "application/connect+")) {
+    const std::string end = absl::StrCat("{\"error\":", ErrorBody(status), "}");
+    std::string frame(5, '\0');
+    frame[0] = 0x02;  // end of stream
+    for (int i = 0; i < 4; ++i) {
+      frame[4 - i] = static_cast<char>((end.size() >> (8 * i)) & 0xff);
+    }
+    res.status = 200;
+    res.set_content(frame + end, media_type);
+    return;
+  }
+  SetError(status, res);
+}
+
+// The method of a path "/package.Service/Method" (`service` and `name` from it), or null
+// with an unimplemented error in `res`.
+const Method* FindMethod(const MethodTable& table, const std::string& service,
+                         const std::string& name, httplib::Response& res) {
+  const Method* method = table.Find(absl::StrCat(service, ".", name));
+  if (method == nullptr) {
+    SetError(Error(absl::StatusCode::kUnimplemented, "UNIMPLEMENTED",
+                   absl::StrCat("no method ", service, "/", name)),
+             res);
+  }
+  return method;
+}
+
+bool IsServiceOf(const MethodTable& table, absl::string_view name) {
+  return std::any_of(table.services().begin(), table.services().end(),
+                     [&](const google::protobuf::ServiceDescriptor* service) {
+                       return service->full_name() == name;
+                     });
 }
 
 // The CORS headers for a request from an allowed origin; false when it is not allowed.
-bool AllowOrigin(const HttpOptions& options, const httplib::Request& req,
+// `origins` are lower case (CheckHttpOptions made sure they are origins).
+bool AllowOrigin(const std::vector<std::string>& origins, const httplib::Request& req,
                  httplib::Response& res) {
   if (!req.has_header("Origin")) return false;
   const std::string origin = req.get_header_value("Origin");
-  const bool any = std::find(options.cors_origins.begin(), options.cors_origins.end(), "*") !=
-                   options.cors_origins.end();
-  if (!any && std::find(options.cors_origins.begin(), options.cors_origins.end(), origin) ==
-                  options.cors_origins.end()) {
+  const bool any = std::find(origins.begin(), origins.end(), "*") != origins.end();
+  if (!any && std::find(origins.begin(), origins.end(), absl::AsciiStrToLower(origin)) ==
+                  origins.end()) {
     return false;
   }
   res.set_header("Access-Control-Allow-Origin", any ? "*" : origin);
@@ -216,7 +462,120 @@ bool AllowOrigin(const HttpOptions& options, const httplib::Request& req,
   return true;
 }
 
+// The host of a Host header value ("name", "name:port", "[v6]", "[v6]:port"), in lower
+// case; empty when it is not of that form.
+std::string HostOf(absl::string_view value) {
+  value = absl::StripAsciiWhitespace(value);
+  absl::string_view host = value, port;
+  if (absl::StartsWith(value, "[")) {
+    const size_t close = value.find(']');
+    if (close == absl::string_view::npos) return "";
+    host = value.substr(0, close + 1);
+    port = value.substr(close + 1);
+  } else if (const size_t colon = value.find(':'); colon != absl::string_view::npos) {
+    host = value.substr(0, colon);
+    port = value.substr(colon);
+  }
+  if (!port.empty() && (!absl::ConsumePrefix(&port, ":") || port.empty() ||
+                        !std::all_of(port.begin(), port.end(), absl::ascii_isdigit))) {
+    return "";
+  }
+  return absl::AsciiStrToLower(host);
+}
+
+// `host` (a name, an IPv4 address, or an IPv6 address with or without brackets) as a
+// Host header names it: lower case, IPv6 in brackets.
+std::string AsHostHeader(absl::string_view host) {
+  const std::string lower = absl::AsciiStrToLower(host);
+  if (lower.find(':') != std::string::npos && !absl::StartsWith(lower, "[")) {
+    return absl::StrCat("[", lower, "]");
+  }
+  return lower;
+}
+
+// Why `host` (an element of allowed_hosts) is not a host name or address; empty if it is.
+std::string WhyNotAHost(absl::string_view host) {
+  if (host.empty()) return "an empty element (two commas, or one at an end)";
+  if (absl::StrContains(host, "://")) return "a scheme";
+  if (absl::StrContains(host, '/')) return "a path";
+  absl::string_view bare = host;
+  const bool bracketed = absl::ConsumePrefix(&bare, "[");
+  if (bracketed && !absl::ConsumeSuffix(&bare, "]")) return "an unclosed [";
+  if (bare.empty()) return "no host";
+  if (bracketed || absl::StrContains(bare, ':')) {
+    // An IPv6 address has at least two colons; a name or IPv4 address with one has a port.
+    const bool ipv6 = std::count(bare.begin(), bare.end(), ':') >= 2 &&
+                      std::all_of(bare.begin(), bare.end(), [](char c) {
+                        return absl::ascii_isxdigit(c) || c == ':' || c == '.';
+                      });
+    if (ipv6) return "";
+    return bracketed ? "brackets around something else than an IPv6 address" : "a port";
+  }
+  for (char c : bare) {
+    if (!absl::ascii_isalnum(c) && c != '-' && c != '.' && c != '_') {
+      return absl::StrCat("the character ", Quote(absl::string_view(&c, 1)));
+    }
+  }
+  return "";
+}
+
+// Why `origin` (an element of cors_origins other than "*") is not an origin; empty if it
+// is.
+std::string WhyNotAnOrigin(absl::string_view origin) {
+  if (origin.empty()) return "an empty element (two commas, or one at an end)";
+  const size_t scheme_end = origin.find("://");
+  if (scheme_end == absl::string_view::npos) return "no scheme";
+  const std::string scheme = absl::AsciiStrToLower(origin.substr(0, scheme_end));
+  if (scheme != "http" && scheme != "https") {
+    return absl::StrCat("the scheme ", Quote(scheme), ", not http or https");
+  }
+  absl::string_view rest = origin.substr(scheme_end + 3);
+  if (const size_t slash = rest.find('/'); slash != absl::string_view::npos) {
+    return slash + 1 == rest.size() ? "a trailing slash" : "a path";
+  }
+  if (rest.find_first_of("?#") != absl::string_view::npos) return "a query or fragment";
+  if (rest.find('@') != absl::string_view::npos) return "a user name";
+  std::string host = std::string(rest), port;
+  if (const size_t colon = rest.rfind(':');
+      colon != absl::string_view::npos && rest.find(']', colon) == absl::string_view::npos) {
+    host = std::string(rest.substr(0, colon));
+    port = std::string(rest.substr(colon + 1));
+    int number = 0;
+    if (port.empty() || port.size() > 5 ||
+        !std::all_of(port.begin(), port.end(), absl::ascii_isdigit) ||
+        !absl::SimpleAtoi(port, &number) || number < 1 || number > 65535) {
+      return absl::StrCat("the port ", Quote(port), ", not 1 to 65535");
+    }
+  }
+  if (host.empty()) return "no host";
+  if (std::string why = WhyNotAHost(host); !why.empty()) return absl::StrCat("a host with ", why);
+  return "";
+}
+
 }  // namespace
+
+absl::Status CheckHttpOptions(const HttpOptions& options) {
+  for (const std::string& origin : options.cors_origins) {
+    if (origin == "*") continue;
+    if (const std::string why = WhyNotAnOrigin(origin); !why.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--http_cors_origins: an origin is a scheme (http or https), :// and a host with "
+          "an optional port, nothing after it, e.g. https://portal.example.gov.vn or "
+          "https://portal.example.gov.vn:8443 (or * for any); this one has ",
+          why, ": ", Quote(origin)));
+    }
+  }
+  for (const std::string& host : options.allowed_hosts) {
+    if (const std::string why = WhyNotAHost(host); !why.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--http_allowed_hosts: an allowed host is a host name or address as browsers "
+          "send it in the Host header, without scheme, port or path, e.g. "
+          "d06.example.gov.vn or 10.0.0.5; this one has ",
+          why, ": ", Quote(host)));
+    }
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<std::unique_ptr<HttpTransport>> HttpTransport::Start(const MethodTable& table,
                                                                     const std::string& address,
@@ -224,9 +583,16 @@ absl::StatusOr<std::unique_ptr<HttpTransport>> HttpTransport::Start(const Method
   std::string host, port_text;
   int port = 0;
   if (!SplitHostPort(address, &host, &port_text) || !absl::SimpleAtoi(port_text, &port)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot listen for HTTP on ", Quote(address), ": not a host:port"));
+    return NotAHostPort(address);
   }
+  if (absl::Status s = CheckHttpOptions(options); !s.ok()) return s;
+  for (std::string& origin : options.cors_origins) origin = absl::AsciiStrToLower(origin);
+  // The hosts a request's Host header may name (as HostOf gives them).
+  auto hosts = std::make_shared<std::set<std::string>>(
+      std::set<std::string>{"localhost", "127.0.0.1", "[::1]"});
+  if (host != "0.0.0.0" && host != "::") hosts->insert(AsHostHeader(host));
+  for (const std::string& allowed : options.allowed_hosts) hosts->insert(AsHostHeader(allowed));
+
   std::unique_ptr<HttpTransport> transport(new HttpTransport());
   auto server = std::make_unique<httplib::Server>();
   const int threads = std::max(1, options.threads);
@@ -235,8 +601,35 @@ absl::StatusOr<std::unique_ptr<HttpTransport>> HttpTransport::Start(const Method
   server->set_keep_alive_timeout(kKeepAliveSeconds);
   server->set_read_timeout(10, 0);
   server->set_write_timeout(10, 0);
+  // SO_REUSEADDR only: cpp-httplib's default also sets SO_REUSEPORT, with which a second
+  // server on this address would start and take half of the connections.
+  server->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   auto shared = std::make_shared<const HttpOptions>(std::move(options));
 
+  // The Host check, before any route (see http_transport.h).
+  server->set_pre_routing_handler([hosts](const httplib::Request& req, httplib::Response& res) {
+    const std::string value = req.get_header_value("Host");
+    if (hosts->count(HostOf(value)) > 0) return httplib::Server::HandlerResponse::Unhandled;
+    const std::string named = HostOf(value).empty() ? value : HostOf(value);
+    res.status = 403;
+    res.set_header("Connection", "close");
+    res.set_content(
+        ErrorBody(Error(
+            absl::StatusCode::kPermissionDenied, v1::reason::kHostNotAllowed,
+            absl::StrCat("this server answers only requests whose Host header names it "
+                         "(localhost, 127.0.0.1, [::1], the host it listens on, and the names "
+                         "given with --http_allowed_hosts: a guard against DNS rebinding); "
+                         "if it is reached by this name, start d06d with "
+                         "--http_allowed_hosts=",
+                         named.empty() ? "NAME" : named, "; the request's Host is ",
+                         Quote(value)),
+            {{"host", value}})),
+        kJson);
+    return httplib::Server::HandlerResponse::Handled;
+  });
   // A Connect error body for what httplib answers itself (too large, unknown path).
   server->set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (!res.body.empty()) return;
@@ -251,55 +644,40 @@ absl::StatusOr<std::unique_ptr<HttpTransport>> HttpTransport::Start(const Method
     }
   });
   server->Options(R"(/.*)", [shared](const httplib::Request& req, httplib::Response& res) {
-    if (!AllowOrigin(*shared, req, res)) {
+    if (!AllowOrigin(shared->cors_origins, req, res)) {
       res.status = 403;
       return;
     }
     res.set_header("Access-Control-Allow-Methods", "POST, GET");
     res.set_header("Access-Control-Allow-Headers",
-                   "Content-Type, Connect-Protocol-Version, Connect-Timeout-Ms, X-D06-Actor");
+                   "Content-Type, Connect-Protocol-Version, Connect-Timeout-Ms, X-D06-Actor, "
+                   "X-D06-Actor-Bin");
     res.set_header("Access-Control-Max-Age", "7200");
     res.status = 204;
   });
   const MethodTable* methods = &table;
   server->Post(R"(/([A-Za-z0-9_.]+)/([A-Za-z0-9_]+))",
                [methods, shared](const httplib::Request& req, httplib::Response& res) {
-                 AllowOrigin(*shared, req, res);
+                 AllowOrigin(shared->cors_origins, req, res);
                  const Method* method =
-                     methods->Find(absl::StrCat(req.matches[1].str(), ".", req.matches[2].str()));
-                 if (method == nullptr) {
-                   return SetError(Error(absl::StatusCode::kUnimplemented, "UNIMPLEMENTED",
-                                         absl::StrCat("no method ", req.matches[1].str(), "/",
-                                                      req.matches[2].str())),
-                                   res);
-                 }
-                 if (method->server_streaming()) {
-                   const absl::Status status =
-                       Error(absl::StatusCode::kUnimplemented, "UNIMPLEMENTED",
-                             absl::StrCat(method->descriptor->full_name(),
-                                          " streams: it is served over gRPC only"));
-                   // A Connect streaming client (application/connect+json or +proto)
-                   // reads the error from the end-of-stream message of a 200 answer,
-                   // not from the HTTP status (it would see 501 as "unknown").
-                   const std::string media_type =
-                       MediaType(req.get_header_value("Content-Type"));
-                   if (absl::StartsWith(media_type, "application/connect+")) {
-                     const std::string end = absl::StrCat("{\"error\":", ErrorBody(status), "}");
-                     std::string frame(5, '\0');
-                     frame[0] = 0x02;  // end of stream
-                     for (int i = 0; i < 4; ++i) {
-                       frame[4 - i] = static_cast<char>((end.size() >> (8 * i)) & 0xff);
-                     }
-                     res.status = 200;
-                     res.set_content(frame + end, media_type);
-                     return;
-                   }
-                   return SetError(status, res);
-                 }
+                     FindMethod(*methods, req.matches[1].str(), req.matches[2].str(), res);
+                 if (method == nullptr) return;
+                 if (method->server_streaming()) return RefuseStream(*method, req, res);
                  ServeUnary(*methods, *method, *shared, req, res);
                });
-  server->Get(R"(/(.*))", [](const httplib::Request& req, httplib::Response& res) {
-    const DashboardFile* file = FindDashboardFile(req.matches[1].str());
+  // GET: a method of a service of the table in Connect's GET form; anything else is a
+  // file of the dashboard.
+  server->Get(R"(/(.*))", [methods, shared](const httplib::Request& req, httplib::Response& res) {
+    const std::string path = req.matches[1].str();
+    const std::vector<std::string> parts = absl::StrSplit(path, absl::MaxSplits('/', 1));
+    if (parts.size() == 2 && IsServiceOf(*methods, parts[0])) {
+      AllowOrigin(shared->cors_origins, req, res);
+      const Method* method = FindMethod(*methods, parts[0], parts[1], res);
+      if (method == nullptr) return;
+      if (method->server_streaming()) return RefuseStream(*method, req, res);
+      return ServeGet(*methods, *method, *shared, req, res);
+    }
+    const DashboardFile* file = FindDashboardFile(path);
     if (file == nullptr) {
       res.status = 404;
       return;
@@ -314,10 +692,7 @@ absl::StatusOr<std::unique_ptr<HttpTransport>> HttpTransport::Start(const Method
 
   const int bound = port == 0 ? server->bind_to_any_port(host)
                               : (server->bind_to_port(host, port) ? port : -1);
-  if (bound <= 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen for HTTP on ", address,
-                                               ": address in use or not available"));
-  }
+  if (bound <= 0) return WhyCannotListen(address, "cpp-httplib could not listen on it");
   transport->port_ = bound;
   httplib::Server* raw = server.get();
   transport->server_ = std::move(server);

@@ -4,18 +4,39 @@
 // of its own; and the province dashboard at "/" (server/api/dashboard/).
 //
 // Unary methods: `POST /d06.v1.TaskService/ListTasks` with `Content-Type:
-// application/json` (protobuf's JSON mapping, as protojson) or `application/proto`; the
-// answer is 200 with the response in the same encoding, or a Connect error: the HTTP
+// application/json` (protobuf's JSON mapping, as protojson: fields the server does not
+// know are ignored, as Connect's own servers do, so a client built from a newer schema
+// keeps working; an enum value name it does not know is refused) or `application/proto`;
+// the answer is 200 with the response in the same encoding, or a Connect error: the HTTP
 // status of its code and `{"code": "invalid_argument", "message": ..., "details":
 // [{"type": "d06.v1.ErrorInfo", "value": base64, "debug": {...}}]}`. `Connect-Timeout-Ms`
 // bounds the wait (deadline_exceeded; a write may still complete, as with gRPC: retry
-// with the same request_id); `x-d06-actor` is the actor as in gRPC metadata. CORS:
-// requests from the configured origins get the CORS headers, preflights included.
+// with the same request_id); `x-d06-actor` (UTF-8 as it is) or `x-d06-actor-bin` (its
+// base64) is the actor as in gRPC metadata (d06/v1/api_names.h). CORS: requests from the
+// configured origins get the CORS headers, preflights included.
+//
+// Methods without side effects (`option idempotency_level = NO_SIDE_EFFECTS` in the
+// .proto: the Get*, List* and GetSummary reads) also answer Connect's GET form,
+// `GET /d06.v1.UnitService/GetUnit?encoding=json&message=<URL-encoded JSON>` (or
+// `encoding=proto&base64=1&message=<base64url>`; `compression` only identity, `connect`
+// only v1), with `Cache-Control: private, no-cache`; GET of any other method is 405 with
+// `Allow: POST`.
+//
+// Host check (DNS rebinding: a page of evil.example whose name resolves to this server
+// must not reach it with its visitors' browsers): every request, whatever its route or
+// method, must name in its Host header a host the listener answers for: localhost,
+// 127.0.0.1, [::1], the host of the listen address when it is a specific name or
+// address (not 0.0.0.0 or ::), and HttpOptions::allowed_hosts; any port. Others are 403
+// with a Connect error permission_denied / HOST_NOT_ALLOWED naming the Host and how to
+// allow it.
 //
 // Server-streaming methods (the CSV exports, Watch) stay gRPC-only: each would hold one of
 // the HTTP worker threads for as long as its client reads (a watch: indefinitely), and
 // browsers download the exports' CSV through a portal's backend. Their paths answer
 // unimplemented (HTTP 501) saying so.
+//
+// The listening socket has SO_REUSEADDR only (cpp-httplib would set SO_REUSEPORT), so a
+// second server on the same address fails to start instead of sharing its connections.
 //
 // Thread-safe. Example:
 //   auto http = HttpTransport::Start(table, "127.0.0.1:0", {});
@@ -41,10 +62,16 @@ class Server;
 namespace d06::api {
 
 struct HttpOptions {
-  // Origins whose pages may call the API from a browser (CORS), e.g.
-  // "https://portal.nghean.gov.vn"; "*" allows any. Empty: none (same-origin only, as the
-  // dashboard served here).
+  // Origins whose pages may call the API from a browser (CORS): a scheme (http or https),
+  // "://" and a host with an optional port, nothing after, e.g.
+  // "https://portal.nghean.gov.vn" or "https://portal.nghean.gov.vn:8443"; "*" allows
+  // any. Empty: none (same-origin only, as the dashboard served here).
   std::vector<std::string> cors_origins;
+  // Host names or addresses the HTTP face answers for beyond the loopback names and the
+  // host of the listen address (see the Host check above), e.g. "d06.nghean.gov.vn" when
+  // a reverse proxy or DNS name reaches it: no scheme, port or path; an IPv6 address in
+  // brackets or not.
+  std::vector<std::string> allowed_hosts;
   // Largest request body; larger is 413 (resource_exhausted), as gRPC's 4 MiB.
   size_t max_request_bytes = size_t{4} << 20;
   // How long a call may take when the client sends no Connect-Timeout-Ms, and the most
@@ -54,10 +81,16 @@ struct HttpOptions {
   int threads = 16;
 };
 
+// INVALID_ARGUMENT naming the first malformed cors_origins or allowed_hosts element and
+// saying what a valid one looks like; OK otherwise. Start checks it too.
+absl::Status CheckHttpOptions(const HttpOptions& options);
+
 class HttpTransport {
  public:
   // Listens on `address` (host:port; port 0 picks one) and serves `table`, which must
-  // outlive the transport. UNAVAILABLE when the address cannot be bound.
+  // outlive the transport. INVALID_ARGUMENT when `address` is not a host:port or
+  // CheckHttpOptions fails; UNAVAILABLE "cannot listen on ADDRESS: address in use" (or
+  // the system's reason) when the address cannot be bound.
   static absl::StatusOr<std::unique_ptr<HttpTransport>> Start(const MethodTable& table,
                                                               const std::string& address,
                                                               HttpOptions options);

@@ -69,18 +69,18 @@ const Method* MethodTable::Find(absl::string_view full_name) const {
   return it == methods_.end() ? nullptr : &it->second;
 }
 
-void MethodTable::Call(const Method& method, const absl::string_view* actor, const Message& request,
+void MethodTable::Call(const Method& method, const ActorMetadata& actor, const Message& request,
                        Message* response, Done done) const {
   if (gate_ != nullptr && !gate_->Enter(&done)) return;
-  absl::StatusOr<std::string> checked = ActorFromMetadata(actor);
+  absl::StatusOr<std::string> checked = ActorFromMetadata(actor.text, actor.binary);
   if (!checked.ok()) return done(checked.status());
   method.unary(Caller{*std::move(checked)}, request, response, std::move(done));
 }
 
-void MethodTable::CallStream(const Method& method, const absl::string_view* actor,
+void MethodTable::CallStream(const Method& method, const ActorMetadata& actor,
                              const Message& request, StreamWriter* out, Done done) const {
   if (gate_ != nullptr && !gate_->Enter(&done)) return;
-  absl::StatusOr<std::string> checked = ActorFromMetadata(actor);
+  absl::StatusOr<std::string> checked = ActorFromMetadata(actor.text, actor.binary);
   if (!checked.ok()) return done(checked.status());
   method.stream(Caller{*std::move(checked)}, request, out, std::move(done));
 }

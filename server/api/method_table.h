@@ -7,7 +7,7 @@
 //   auto table = NewCoreMethodTable(&core);          // server/api/core_methods.h
 //   const api::Method* m = table->Find("d06.v1.TaskService.GetTask");
 //   auto request = m->NewRequest(), response = m->NewResponse();
-//   table->Call(*m, actor, *request, response.get(), [](absl::Status s) { ... });
+//   table->Call(*m, {&actor, nullptr}, *request, response.get(), [](absl::Status s) { ... });
 //
 // Building is not thread-safe; a built table is immutable and thread-safe.
 #ifndef D06_SERVER_API_METHOD_TABLE_H_
@@ -48,6 +48,15 @@ class StreamWriter {
   virtual Written WriteBefore(const Message& message, absl::Time deadline) = 0;
   // True once the call is gone (cancelled, client away).
   virtual bool Gone() = 0;
+};
+
+// The actor metadata of a call as its transport received it (d06/v1/api_names.h): the
+// value of x-d06-actor and the bytes of x-d06-actor-bin (gRPC decodes "-bin" metadata
+// itself; the HTTP transport decodes the header's base64); null when absent. Checked by
+// ActorFromMetadata (server/domain/names.h).
+struct ActorMetadata {
+  const absl::string_view* text = nullptr;
+  const absl::string_view* binary = nullptr;
 };
 
 using UnaryHandler =
@@ -108,11 +117,11 @@ class MethodTable {
   // UNAVAILABLE once the server is shutting down (server/api/call_gate.h).
   void set_gate(CallGate* gate) { gate_ = gate; }
 
-  // The single point of every call. `actor` is the caller's x-d06-actor value (null when
-  // absent); a bad one is INVALID_ARGUMENT before the handler runs.
-  void Call(const Method& method, const absl::string_view* actor, const Message& request,
+  // The single point of every call. `actor` is what the caller sent to name itself; a bad
+  // one (or two that differ) is INVALID_ARGUMENT before the handler runs.
+  void Call(const Method& method, const ActorMetadata& actor, const Message& request,
             Message* response, Done done) const;
-  void CallStream(const Method& method, const absl::string_view* actor, const Message& request,
+  void CallStream(const Method& method, const ActorMetadata& actor, const Message& request,
                   StreamWriter* out, Done done) const;
 
  private:

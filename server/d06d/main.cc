@@ -30,7 +30,12 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "host:port to serve gRPC on");
 ABSL_FLAG(std::string, http_listen, "127.0.0.1:8080",
           "host:port to serve the Connect HTTP/JSON API and the dashboard on; empty: none");
 ABSL_FLAG(std::vector<std::string>, http_cors_origins, {},
-          "browser origins allowed to call the HTTP API, comma-separated (\"*\": any)");
+          "browser origins allowed to call the HTTP API, comma-separated, each "
+          "scheme://host[:port] (e.g. https://portal.example.gov.vn); \"*\": any site (warned)");
+ABSL_FLAG(std::vector<std::string>, http_allowed_hosts, {},
+          "host names the HTTP API answers for besides localhost, 127.0.0.1, [::1] and the "
+          "--http_listen host, comma-separated (e.g. d06.example.gov.vn); a request whose Host "
+          "header names another is refused 403 (DNS rebinding)");
 ABSL_FLAG(std::string, data_dir, "",
           "RocksDB data directory (default $XDG_DATA_HOME/d06 or ~/.local/share/d06)");
 ABSL_FLAG(int, due_soon_days, 3, "an open assignment due within this many days is DUE_SOON");
@@ -69,6 +74,7 @@ int main(int argc, char** argv) {
   options.listen_address = absl::GetFlag(FLAGS_listen);
   options.http_listen_address = absl::GetFlag(FLAGS_http_listen);
   options.http_cors_origins = absl::GetFlag(FLAGS_http_cors_origins);
+  options.http_allowed_hosts = absl::GetFlag(FLAGS_http_allowed_hosts);
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   if (options.data_dir.empty()) options.data_dir = DefaultDataDir();
   options.due_soon_days = absl::GetFlag(FLAGS_due_soon_days);
@@ -96,6 +102,13 @@ int main(int argc, char** argv) {
             << "d06d: data directory " << options.data_dir << "\n"
             << "d06d: serving gRPC on port " << (*server)->port() << " (" << options.listen_address
             << ")" << std::endl;
+  for (const std::string& origin : options.http_cors_origins) {
+    if (origin != "*" || (*server)->http_port() == 0) continue;
+    std::cerr << "d06d: WARNING: --http_cors_origins=*: every web site may call the HTTP API "
+                 "from its visitors' browsers, with their network access and without "
+                 "authentication; list the portals' origins instead\n";
+    break;
+  }
   if ((*server)->http_port() != 0) {
     std::cerr << "d06d: serving HTTP on port " << (*server)->http_port() << " ("
               << options.http_listen_address << "): the Connect API and the dashboard at /"

@@ -1,11 +1,7 @@
 #include "server/d06d/server.h"
 
 #include <errno.h>
-#include <netdb.h>
-#include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <iostream>
@@ -48,46 +44,6 @@ constexpr absl::Duration kJobPause = absl::Milliseconds(100);
 // How long no call may arrive before Shutdown() takes every client to be waiting for an
 // answer held by the gate (server/api/call_gate.h), and none to be still on its way.
 constexpr absl::Duration kShutdownQuiet = absl::Milliseconds(100);
-
-absl::Status NotAHostPort(const std::string& address) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("cannot listen on ", address, ": not a host:port"));
-}
-
-// Why gRPC could not listen on `address` (it only says that it could not): binds a
-// socket to it the way gRPC does (SO_REUSEADDR, no SO_REUSEPORT) and reports the error.
-absl::Status WhyCannotListen(const std::string& address) {
-  std::string host, port;
-  if (!api::SplitHostPort(address, &host, &port)) return NotAHostPort(address);
-  auto cannot = [&](absl::string_view why) {
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", address, ": ", why));
-  };
-  addrinfo hints = {};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-  addrinfo* found = nullptr;
-  if (int error = getaddrinfo(host.c_str(), port.c_str(), &hints, &found); error != 0) {
-    return cannot(absl::StrCat("cannot resolve ", host, " (", gai_strerror(error), ")"));
-  }
-  int bind_errno = 0;
-  for (addrinfo* a = found; a != nullptr && bind_errno == 0; a = a->ai_next) {
-    int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
-    if (fd < 0) {
-      bind_errno = errno;
-      break;
-    }
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (bind(fd, a->ai_addr, a->ai_addrlen) != 0) bind_errno = errno;
-    close(fd);
-  }
-  freeaddrinfo(found);
-  if (bind_errno == EADDRINUSE) return cannot("address in use");
-  if (bind_errno != 0) return cannot(strerror(bind_errno));
-  // The address binds now: it was released in between, or gRPC failed for another reason.
-  return cannot("gRPC could not start a server on it (see its log)");
-}
 
 // Creates the data directory when it is missing, readable by its owner only (0700,
 // whatever the umask; the store's files are 0600, storage/store.h); warns when an
@@ -175,6 +131,7 @@ class ServerImpl final : public Server {
     if (options.http_listen_address.empty()) return absl::OkStatus();
     api::HttpOptions http_options;
     http_options.cors_origins = options.http_cors_origins;
+    http_options.allowed_hosts = options.http_allowed_hosts;
     ASSIGN_OR_RETURN(http_, api::HttpTransport::Start(*methods_, options.http_listen_address,
                                                       std::move(http_options)));
     return absl::OkStatus();
@@ -194,7 +151,9 @@ class ServerImpl final : public Server {
     builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port_);
     for (const auto& service : services_) builder.RegisterService(service.get());
     grpc_ = builder.BuildAndStart();
-    if (grpc_ == nullptr || port_ == 0) return WhyCannotListen(address);
+    if (grpc_ == nullptr || port_ == 0) {
+      return api::WhyCannotListen(address, "gRPC could not start a server on it (see its log)");
+    }
     std::vector<std::string> names;
     for (const auto* service : methods_->services()) names.push_back(service->full_name());
     health_->Attach(grpc_->GetHealthCheckService(), std::move(names));
@@ -336,12 +295,16 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   }
   std::string host, port;
   if (!api::SplitHostPort(options.listen_address, &host, &port)) {
-    return NotAHostPort(options.listen_address);
+    return api::NotAHostPort(options.listen_address);
   }
   if (!options.http_listen_address.empty() &&
       !api::SplitHostPort(options.http_listen_address, &host, &port)) {
-    return NotAHostPort(options.http_listen_address);
+    return api::NotAHostPort(options.http_listen_address);
   }
+  api::HttpOptions http_options;
+  http_options.cors_origins = options.http_cors_origins;
+  http_options.allowed_hosts = options.http_allowed_hosts;
+  RETURN_IF_ERROR(api::CheckHttpOptions(http_options));
   RETURN_IF_ERROR(PrepareDataDir(options.data_dir));
   auto health = std::make_shared<StoreHealth>();
   Store::Options store_options{options.data_dir};

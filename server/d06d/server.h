@@ -42,8 +42,14 @@ struct ServerOptions {
   // host:port to serve the Connect HTTP/JSON API and the dashboard on; port 0 picks a
   // free port (see Server::http_port()); empty: no HTTP.
   std::string http_listen_address = "127.0.0.1:8080";
-  // Browser origins allowed to call the HTTP API (CORS); "*" any; empty: none.
+  // Browser origins allowed to call the HTTP API (CORS), e.g.
+  // "https://portal.example.gov.vn"; "*" any; empty: none. A malformed one is
+  // INVALID_ARGUMENT (api::HttpOptions::cors_origins).
   std::vector<std::string> http_cors_origins;
+  // Host names the HTTP face answers for beyond the loopback names and the host of
+  // http_listen_address (a request naming another Host is refused: DNS rebinding), e.g.
+  // "d06.example.gov.vn" (api::HttpOptions::allowed_hosts).
+  std::vector<std::string> http_allowed_hosts;
   // RocksDB data directory; created if missing. Required.
   std::string data_dir;
   // An open assignment whose deadline is at most this many days away is DUE_SOON.

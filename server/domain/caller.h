@@ -1,6 +1,6 @@
 // d06::Caller: who is calling. Every operation of the core takes one, reads included, so
 // that authorisation (roles scoped to the unit tree) can be added in one place for all.
-// Today it is the actor the caller names itself (x-d06-actor, checked by
+// Today it is the actor the caller names itself (x-d06-actor or x-d06-actor-bin, checked by
 // ActorFromMetadata in server/domain/names.h); later, the authenticated principal.
 #ifndef D06_SERVER_DOMAIN_CALLER_H_
 #define D06_SERVER_DOMAIN_CALLER_H_

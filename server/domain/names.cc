@@ -52,29 +52,62 @@ absl::Status ValidateUnitCode(absl::string_view field, absl::string_view code) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> ActorFromMetadata(const absl::string_view* value) {
+namespace {
+
+// The actor named by the value of metadata `key`, checked.
+absl::StatusOr<std::string> CheckActor(absl::string_view key, absl::string_view value) {
   constexpr size_t kMaxActorBytes = 200;
-  if (value == nullptr || value->empty()) return std::string("anonymous");
   auto invalid = [&](absl::string_view why) {
-    return InvalidField("x-d06-actor",
-                        absl::StrCat("the x-d06-actor metadata must be at most 200 bytes of "
-                                     "UTF-8 without control characters; this one ",
-                                     why));
+    return InvalidField(key, absl::StrCat("the ", key,
+                                          " metadata must be at most 200 bytes of UTF-8 "
+                                          "without control characters; this one ",
+                                          why));
   };
-  if (value->size() > kMaxActorBytes) {
-    return invalid(absl::StrCat("is ", value->size(), " bytes long"));
+  if (value.size() > kMaxActorBytes) {
+    return invalid(absl::StrCat("is ", value.size(), " bytes long"));
   }
-  if (!IsValidUtf8(*value)) return invalid("is not UTF-8");
-  for (size_t i = 0; i < value->size(); ++i) {
-    const auto c = static_cast<unsigned char>((*value)[i]);
+  if (!IsValidUtf8(value)) return invalid("is not UTF-8");
+  for (size_t i = 0; i < value.size(); ++i) {
+    const auto c = static_cast<unsigned char>(value[i]);
     // C0 controls and DEL; C1 controls are U+0080..U+009F, encoded C2 80..C2 9F.
-    const bool c1 = c == 0xC2 && i + 1 < value->size() &&
-                    static_cast<unsigned char>((*value)[i + 1]) < 0xA0;
+    const bool c1 = c == 0xC2 && i + 1 < value.size() &&
+                    static_cast<unsigned char>(value[i + 1]) < 0xA0;
     if (c < 0x20 || c == 0x7F || c1) {
       return invalid(absl::StrCat("has the control character at byte ", i));
     }
   }
-  return std::string(*value);
+  return std::string(value);
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ActorFromMetadata(const absl::string_view* value) {
+  return ActorFromMetadata(value, nullptr);
+}
+
+absl::StatusOr<std::string> ActorFromMetadata(const absl::string_view* text,
+                                              const absl::string_view* binary) {
+  const bool has_text = text != nullptr && !text->empty();
+  const bool has_binary = binary != nullptr && !binary->empty();
+  if (!has_text && !has_binary) return std::string("anonymous");
+  if (has_text && has_binary) {
+    absl::StatusOr<std::string> actor = CheckActor(v1::kActorMetadataKey, *text);
+    if (!actor.ok()) return actor;
+    if (absl::Status s = CheckActor(v1::kActorBinMetadataKey, *binary).status(); !s.ok()) {
+      return s;
+    }
+    if (*text != *binary) {
+      return InvalidField(
+          v1::kActorMetadataKey,
+          absl::StrCat(v1::kActorMetadataKey, " and ", v1::kActorBinMetadataKey,
+                       " must name the same actor (send it once: in ",
+                       v1::kActorBinMetadataKey, " when it is not ASCII); these name ",
+                       Quote(*text), " and ", Quote(*binary)));
+    }
+    return actor;
+  }
+  return has_text ? CheckActor(v1::kActorMetadataKey, *text)
+                  : CheckActor(v1::kActorBinMetadataKey, *binary);
 }
 
 std::string UnitName(absl::string_view code) { return absl::StrCat("units/", code); }

@@ -32,6 +32,15 @@ absl::StatusOr<uint64_t> ParseTaskName(absl::string_view field, absl::string_vie
 // INVALID_ARGUMENT naming the field "x-d06-actor".
 absl::StatusOr<std::string> ActorFromMetadata(const absl::string_view* value);
 
+// As above, from both keys a call may name its actor with (d06/v1/api_names.h):
+// x-d06-actor (`text`) and x-d06-actor-bin (`binary`, the decoded bytes), each null when
+// absent; an empty value counts as absent. Each is checked as above (an error names the
+// key that carried the bad value); sent with both, they must be equal, else
+// INVALID_ARGUMENT naming both (field "x-d06-actor"): a conflict is refused rather than
+// one key silently winning.
+absl::StatusOr<std::string> ActorFromMetadata(const absl::string_view* text,
+                                              const absl::string_view* binary);
+
 struct AssignmentId {
   uint64_t task_id;
   std::string unit_code;

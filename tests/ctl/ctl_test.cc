@@ -454,6 +454,30 @@ TEST_F(CtlTest, SameRequestIdGivesTheSameResult) {
   EXPECT_EQ(again.code, 6);
 }
 
+// gRPC metadata is ASCII: the client library sends such an actor as x-d06-actor-bin, and
+// the history shows it as typed, from --actor and from D06_ACTOR.
+TEST_F(CtlTest, VietnameseActorIsRecordedInTheHistory) {
+  const std::string unit = MakeProvince("C08");
+  const std::string by_flag =
+      ParseJson<v1::CreateTaskResponse>(
+          MustCtl({"tasks", "create", "--task.title", "Nhiệm vụ của anh An", "--task.kind",
+                   "ONE_OFF", "--task.assigning_unit", unit, "--actor", "Nguyễn Văn An", "-o",
+                   "json"}))
+          .task()
+          .name();
+  const v1::ListTaskEventsResponse events = ParseJson<v1::ListTaskEventsResponse>(
+      MustCtl({"tasks", "list-events", by_flag, "-o", "json"}));
+  ASSERT_GE(events.events_size(), 1);
+  EXPECT_EQ(events.events(0).actor(), "Nguyễn Văn An");
+  EXPECT_THAT(MustCtl({"tasks", "list-events", by_flag}), HasSubstr("Nguyễn Văn An"));
+
+  setenv("D06_ACTOR", "Trần Thị Bình", 1);
+  const std::string by_env = MakeTask(unit, "Nhiệm vụ của chị Bình");
+  setenv("D06_ACTOR", "ctl-test", 1);
+  EXPECT_THAT(MustCtl({"tasks", "list-events", by_env, "-o", "json"}),
+              HasSubstr("\"actor\": \"Trần Thị Bình\""));
+}
+
 TEST_F(CtlTest, SummaryWithDateFlagAndEnum) {
   const std::string unit = MakeProvince("C06");
   MakeTask(unit, "Báo cáo tháng");

@@ -29,6 +29,7 @@ class FakeTaskService final : public v1::TaskService::Service {
   struct Attempt {
     std::string request_id;
     std::string actor;
+    std::string actor_bin;  // x-d06-actor-bin, as the server sees it (decoded)
   };
 
   void Script(std::vector<grpc::StatusCode> codes) {
@@ -53,6 +54,10 @@ class FakeTaskService final : public v1::TaskService::Service {
     auto actor = context->client_metadata().find("x-d06-actor");
     if (actor != context->client_metadata().end()) {
       attempt.actor = std::string(actor->second.data(), actor->second.size());
+    }
+    auto actor_bin = context->client_metadata().find("x-d06-actor-bin");
+    if (actor_bin != context->client_metadata().end()) {
+      attempt.actor_bin = std::string(actor_bin->second.data(), actor_bin->second.size());
     }
     attempts_.push_back(attempt);
     grpc::StatusCode code = grpc::StatusCode::OK;
@@ -160,6 +165,24 @@ TEST_F(ClientRetryTest, RetriesStopAfterMaxRetries) {
   ASSERT_THAT(ids, SizeIs(1 + 3));  // the first attempt and max_retries = 3 retries
   EXPECT_FALSE(ids[0].empty());
   EXPECT_THAT(ids, Each(ids[0]));
+}
+
+// A printable ASCII actor travels as x-d06-actor, readable in logs; any other (gRPC
+// metadata cannot carry it) as its UTF-8 bytes under x-d06-actor-bin.
+TEST_F(ClientRetryTest, ActorTravelsAsTextWhenAsciiElseAsBinary) {
+  ASSERT_THAT(client_->CreateTask(Req()).status(), IsOk());
+  ClientOptions options = client_->options();
+  options.target = absl::StrCat("127.0.0.1:", port_);
+  options.actor = "Nguyễn Văn An";
+  auto vietnamese = Client::Connect(options);
+  ASSERT_THAT(vietnamese.status(), IsOk());
+  ASSERT_THAT((*vietnamese)->CreateTask(Req()).status(), IsOk());
+  std::vector<FakeTaskService::Attempt> attempts = service_.attempts();
+  ASSERT_THAT(attempts, SizeIs(2));
+  EXPECT_EQ(attempts[0].actor, "retry-tester");
+  EXPECT_EQ(attempts[0].actor_bin, "");
+  EXPECT_EQ(attempts[1].actor, "");
+  EXPECT_EQ(attempts[1].actor_bin, "Nguyễn Văn An");
 }
 
 }  // namespace

@@ -35,8 +35,15 @@ TEST_F(HealthTest, ConnectRejectsBadOptions) {
   options.target = "";
   EXPECT_EQ(Client::Connect(options).status().code(), absl::StatusCode::kInvalidArgument);
   options.target = target();
-  options.actor = "Nguyễn Văn A";  // not ASCII: cannot travel as gRPC metadata
+  options.max_retries = -1;
   EXPECT_EQ(Client::Connect(options).status().code(), absl::StatusCode::kInvalidArgument);
+  options.max_retries = 3;
+  options.default_timeout = absl::ZeroDuration();
+  EXPECT_EQ(Client::Connect(options).status().code(), absl::StatusCode::kInvalidArgument);
+  // Not ASCII is no longer refused: it travels as x-d06-actor-bin (actor_test.cc).
+  options.default_timeout = absl::Seconds(10);
+  options.actor = "Nguyễn Văn A";
+  EXPECT_THAT(Client::Connect(options).status(), IsOk());
 }
 
 TEST_F(HealthTest, RequestIdsAreUuidV4) {

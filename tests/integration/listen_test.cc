@@ -1,6 +1,7 @@
 // Server::Start refuses an address it cannot serve alone, saying why: a port another
-// server already listens on (gRPC would share it through SO_REUSEPORT unless told not
-// to, and both servers would take calls), or an address that is not host:port.
+// server already listens on (gRPC and cpp-httplib would share it through SO_REUSEPORT
+// unless told not to, and both servers would take calls), or an address that is not
+// host:port. Both transports: gRPC (--listen) and HTTP (--http_listen).
 #include <filesystem>
 #include <string>
 
@@ -18,6 +19,15 @@ class ListenTest : public ServerTest {
     options.clock = &clock();
     return Server::Start(options);
   }
+  // A second server with gRPC on a free port and HTTP on `http_address`.
+  absl::StatusOr<std::unique_ptr<Server>> StartSecondHttp(const std::string& http_address) {
+    ServerOptions options;
+    options.listen_address = "127.0.0.1:0";
+    options.http_listen_address = http_address;
+    options.data_dir = (std::filesystem::path(data_dir()) / "second").string();
+    options.clock = &clock();
+    return Server::Start(options);
+  }
 };
 
 TEST_F(ListenTest, SecondServerOnTheSamePortIsUnavailable) {
@@ -28,6 +38,23 @@ TEST_F(ListenTest, SecondServerOnTheSamePortIsUnavailable) {
   EXPECT_EQ(second.status().message(), "cannot listen on " + address + ": address in use");
   // The first server still serves.
   EXPECT_THAT(client().CheckHealth(), IsOk());
+}
+
+TEST_F(ListenTest, SecondServerOnTheSameHttpPortIsUnavailable) {
+  const std::string address = absl::StrCat("127.0.0.1:", server().http_port());
+  auto second = StartSecondHttp(address);
+  if (second.ok()) (*second)->Shutdown();
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable) << second.status();
+  EXPECT_EQ(second.status().message(), "cannot listen on " + address + ": address in use");
+  EXPECT_THAT(client().CheckHealth(), IsOk());
+}
+
+TEST_F(ListenTest, HttpAddressOfAnotherHostCannotBeBound) {
+  auto server = StartSecondHttp("192.0.2.1:8080");
+  if (server.ok()) (*server)->Shutdown();
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(server.status().message(),
+            "cannot listen on 192.0.2.1:8080: Cannot assign requested address");
 }
 
 TEST_F(ListenTest, AddressOfAnotherHostCannotBeBound) {

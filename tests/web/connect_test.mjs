@@ -5,6 +5,8 @@
 // 1. The workflow: a province and one of its departments, a task, its lead assignment
 //    walked start -> submit -> approve (completed), the summary (1 task, 1 completed), the
 //    audit events with the actor sent as x-d06-actor (by an interceptor, and per call).
+//    Reads (NO_SIDE_EFFECTS in the .proto) over Connect's GET form (useHttpGet), binary
+//    and JSON; a Vietnamese actor in x-d06-actor-bin.
 // 2. Error-code parity: bad requests sent over Connect and over gRPC (connect-node's gRPC
 //    transport on d06d's gRPC port; and d06ctl, whose exit status is the gRPC code, when
 //    given) fail with the same code and the same d06 reason.
@@ -96,6 +98,7 @@ try {
 const gen = async (file) => import(pathToFileURL(path.join(GEN, "d06", "v1", file)).href);
 
 const { create, toJsonString } = await import("@bufbuild/protobuf");
+const { MethodOptions_IdempotencyLevel } = await import("@bufbuild/protobuf/wkt");
 const { Code, ConnectError, createClient } = await import("@connectrpc/connect");
 const { createConnectTransport, createGrpcTransport } = await import("@connectrpc/connect-node");
 const { ErrorInfoSchema } = await gen("common_pb.js");
@@ -316,6 +319,72 @@ await step("ListTaskEvents: the actors sent as x-d06-actor", async () => {
     overGrpc.events.map((e) => [e.revision, e.actor]),
     events.map((e) => [e.revision, e.actor]),
   );
+});
+
+await step("reads over Connect GET (useHttpGet); writes still POST", async () => {
+  // The generated code knows which methods have no side effects (from the .proto).
+  assert.equal(UnitService.method.getUnit.idempotency, MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS);
+  assert.equal(ReportService.method.getSummary.idempotency, MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS);
+  assert.notEqual(UnitService.method.createUnit.idempotency, MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS);
+  // d06d answers GET (and only GET) with Cache-Control: the header tells them apart.
+  const seen = [];
+  const record = (next) => async (req) => {
+    const res = await next(req);
+    seen.push([req.method.name, res.header.get("cache-control")]);
+    return res;
+  };
+  for (const useBinaryFormat of [true, false]) {
+    const transport = createConnectTransport({
+      baseUrl: `http://127.0.0.1:${httpPort}`,
+      httpVersion: "1.1",
+      useHttpGet: true,
+      useBinaryFormat,
+      interceptors: [actorInterceptor(ACTOR), record],
+    });
+    const overGet = createClient(UnitService, transport);
+    const { unit } = await overGet.getUnit({ name: "units/H38" });
+    assert.equal(unit.displayName, "Ủy ban nhân dân tỉnh Thanh Hóa");
+    const { units: children } = await overGet.listUnits({ filter: 'parent = "units/H38"' });
+    assert.ok(children.some((u) => u.name === "units/H38.14"));
+    const summary = await createClient(ReportService, transport).getSummary({ unit: "units/H38" });
+    assert.equal(summary.total.completed, 1n);
+    const { events } = await createClient(TaskService, transport).listTaskEvents({ parent: task.name });
+    assert.equal(events.length, 5);
+    await assert.rejects(overGet.getUnit({ name: "units/H01" }), (e) => {
+      assert.deepEqual(errorOf(e), { code: Code.NotFound, reason: "NOT_FOUND" });
+      return true;
+    });
+    const code = useBinaryFormat ? "H38.20" : "H38.21";
+    const { unit: created } = await overGet.createUnit({
+      unit: { code, displayName: `Phòng ${code}`, kind: UnitKind.DEPARTMENT, parent: "units/H38" },
+    });
+    assert.equal(created.name, `units/${code}`);
+  }
+  assert.deepEqual(seen, [
+    ...["GetUnit", "ListUnits", "GetSummary", "ListTaskEvents"].map((m) => [m, "private, no-cache"]),
+    ["CreateUnit", null],
+    ...["GetUnit", "ListUnits", "GetSummary", "ListTaskEvents"].map((m) => [m, "private, no-cache"]),
+    ["CreateUnit", null],
+  ]);
+});
+
+await step("a Vietnamese actor in x-d06-actor-bin (Node cannot send it as x-d06-actor)", async () => {
+  const actor = "Nguyễn Thị Hoa";
+  const binary = createConnectTransport({
+    baseUrl: `http://127.0.0.1:${httpPort}`,
+    httpVersion: "1.1",
+    interceptors: [
+      (next) => async (req) => {
+        req.header.set("x-d06-actor-bin", Buffer.from(actor, "utf8").toString("base64"));
+        return await next(req);
+      },
+    ],
+  });
+  const created = await createClient(TaskService, binary).createTask({
+    task: { title: "Báo cáo kết quả Đề án 06", kind: TaskKind.ONE_OFF, assigningUnit: "units/H38" },
+  });
+  const { events } = await tasks.listTaskEvents({ parent: created.task.name });
+  assert.equal(events[0].actor, actor);
 });
 
 // ---------------------------------------------------------------------------------------

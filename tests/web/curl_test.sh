@@ -5,8 +5,11 @@
 # status, Connect code, d06 reason in details[0].debug); then the transport itself: the
 # Connect error body, application/proto, content types (415), Connect-Timeout-Ms,
 # Connect-Protocol-Version, the size limit (413), streaming methods (501, gRPC only),
-# unknown paths and methods, x-d06-actor in the audit events, request_id, and CORS (none by
-# default; a second d06d with --http_cors_origins).
+# unknown paths and methods, x-d06-actor (and x-d06-actor-bin) in the audit events,
+# request_id, Connect GET for the reads (405 for the others), the Host check (a foreign
+# Host is refused, --http_allowed_hosts), CORS (none by default; a second d06d with
+# --http_cors_origins; "*" warned; malformed origins refused at start-up) and a second
+# d06d on the same HTTP port refused.
 #
 #   tests/web/curl_test.sh path/to/d06d
 #
@@ -231,12 +234,15 @@ err UnitService/CreateUnit '{"unit":{"code":"H40.31","displayName":"Sở Xây d�
   400 invalid_argument INVALID_FIELD
 err UnitService/CreateUnit '{"unit":{"code":"H40.31","displayName":"Sở Xây dựng tỉnh Nghệ An","kind":"UNIT_KIND_PHUONG","parent":"units/H40"}}' \
   400 invalid_argument MALFORMED_REQUEST
+# A field the server does not know is ignored (Connect's behaviour: clients of a newer
+# schema keep working); here the display name it was meant to be is then missing.
 err UnitService/CreateUnit '{"unit":{"code":"H40.31","tenDonVi":"Sở Xây dựng"}}' \
-  400 invalid_argument MALFORMED_REQUEST
+  400 invalid_argument INVALID_FIELD
 err UnitService/CreateUnit '{"unit":' 400 invalid_argument MALFORMED_REQUEST
 
 ok UnitService/GetUnit '{"name":"units/H40"}' unit.code=H40 unit.adminCode=40 unit.kind=UNIT_KIND_PROVINCE
 ok UnitService/GetUnit '{"name":"units/H40.12"}' "unit.etag=$UNIT_ETAG"
+ok UnitService/GetUnit '{"name":"units/H40","truongMoi":{"a":[1,2]},"khac":1}' unit.code=H40
 err UnitService/GetUnit '{"name":"H40"}' 400 invalid_argument INVALID_NAME
 err UnitService/GetUnit '{"name":"units/H01"}' 404 not_found NOT_FOUND details.0.debug.metadata.resource=units/H01
 
@@ -599,7 +605,7 @@ STATUS=$(curl -sS -o "$BODY" -D "$WORK/headers" -w '%{http_code}' --max-time 20 
 check_error "GET an unknown page" 404 not_found NOT_FOUND
 STATUS=$(curl -sS -o "$BODY" -D "$WORK/headers" -w '%{http_code}' --max-time 20 \
   "http://127.0.0.1:$HTTP/d06.v1.TaskService/GetTask")
-[[ $STATUS == 404 || $STATUS == 405 ]] || fail "GET of a method: HTTP $STATUS, want 404 or 405"
+check_error "GET of a method without encoding and message" 415 invalid_argument MALFORMED_REQUEST
 STATUS=$(curl -sS -o "$BODY" -D "$WORK/headers" -w '%{http_code}' --max-time 20 -X PUT \
   -H 'Content-Type: application/json' --data-binary '{}' \
   "http://127.0.0.1:$HTTP/d06.v1.TaskService/GetTask")
@@ -624,6 +630,71 @@ post d06.v1.TaskService/ListTaskEvents "{\"parent\":\"$TASK1\",\"pageSize\":1000
   '"actor":"anonymous" "actor":"nguyen.van.an@nghean.gov.vn" "actor":"tran.thi.binh@nghean.gov.vn" ' ]] ||
   fail "ListTaskEvents actors: $(json "$BODY" events | grep -o '"actor":"[^"]*"' | sort -u | tr '\n' ' ')"
 
+# Connect GET: the reads (NO_SIDE_EFFECTS in the .proto) answer GET; the others 405.
+get() {  # get PATH [CURL ARGS...]
+  local path=$1
+  shift
+  STATUS=$(curl -sS -o "$BODY" -D "$WORK/headers" -w '%{http_code}' --max-time 20 -G "$@" \
+    "http://127.0.0.1:$HTTP/$path")
+}
+get d06.v1.UnitService/GetUnit -d encoding=json --data-urlencode 'message={"name":"units/H40"}'
+[[ $STATUS == 200 ]] || fail "GET GetUnit: HTTP $STATUS $(cat "$BODY")"
+expect_fields "GET GetUnit" unit.code=H40 "unit.displayName=Ủy ban nhân dân tỉnh Nghệ An"
+grep -qi '^cache-control: .*no-cache' "$WORK/headers" || fail "GET GetUnit: no Cache-Control no-cache"
+get d06.v1.UnitService/ListUnits -d encoding=json -d connect=v1 \
+  --data-urlencode 'message={"filter":"parent = \"units/H40\"","pageSize":1}'
+expect_fields "GET ListUnits" units.0.name=units/H40.05 units.1.name=
+get d06.v1.ReportService/GetSummary -d encoding=json --data-urlencode 'message={"unit":"units/H40"}'
+expect_fields "GET GetSummary" unit=units/H40 total.total=2
+# application/proto, base64url without padding: GetUnitRequest{name: "units/H40"}.
+MESSAGE=$(printf '\x0a\x09units/H40' | base64 | tr '+/' '-_' | tr -d '=')
+get d06.v1.UnitService/GetUnit -d encoding=proto -d base64=1 -d "message=$MESSAGE"
+[[ $STATUS == 200 ]] || fail "GET GetUnit (proto): HTTP $STATUS"
+grep -qi '^content-type: application/proto' "$WORK/headers" || fail "GET proto answered in another type"
+grep -aqF 'Ủy ban nhân dân tỉnh Nghệ An' "$BODY" || fail "GET GetUnit (proto): no display name"
+get d06.v1.UnitService/GetUnit -d encoding=json --data-urlencode 'message={"name":"units/H01"}'
+check_error "GET GetUnit of a missing unit" 404 not_found NOT_FOUND
+get d06.v1.UnitService/CreateUnit -d encoding=json \
+  --data-urlencode 'message={"unit":{"code":"H41","displayName":"Tỉnh Hà Tĩnh","kind":"UNIT_KIND_PROVINCE"}}'
+[[ $STATUS == 405 ]] || fail "GET CreateUnit: HTTP $STATUS, want 405"
+grep -qi '^allow: POST' "$WORK/headers" || fail "GET CreateUnit: no Allow: POST"
+[[ $(field code) == unimplemented ]] || fail "GET CreateUnit: $(cat "$BODY")"
+post d06.v1.UnitService/GetUnit '{"name":"units/H41"}'
+[[ $STATUS == 404 ]] || fail "GET CreateUnit created units/H41"
+get d06.v1.UnitService/GetUnit -d encoding=json -d compression=gzip --data-urlencode 'message={"name":"units/H40"}'
+[[ $(field code) == unimplemented ]] || fail "GET with compression=gzip: HTTP $STATUS $(cat "$BODY")"
+
+# The Host check: a Host the server is not known by is refused, whatever the route.
+for request in "POST d06.v1.UnitService/GetUnit" "GET /" "GET d06.v1.UnitService/GetUnit?encoding=json&message=%7B%7D" \
+  "OPTIONS d06.v1.UnitService/GetUnit"; do
+  read -r verb path <<<"$request"
+  data=()
+  [[ $verb == POST ]] && data=(--data-binary '{"name":"units/H40"}')
+  STATUS=$(curl -sS -o "$BODY" -D "$WORK/headers" -w '%{http_code}' --max-time 20 -X "$verb" \
+    -H 'Host: evil.example' -H 'Content-Type: application/json' -H 'Origin: https://portal.nghean.gov.vn' \
+    "${data[@]}" "http://127.0.0.1:$HTTP/${path#/}")
+  check_error "$verb $path with Host evil.example" 403 permission_denied HOST_NOT_ALLOWED
+  grep -q 'http_allowed_hosts=evil.example' "$BODY" || fail "$verb $path: the 403 does not say how to allow the host: $(cat "$BODY")"
+done
+for host in localhost "localhost:$HTTP" "127.0.0.1:$HTTP" "[::1]:$HTTP"; do
+  STATUS=$(curl -sS -o "$BODY" -w '%{http_code}' --max-time 20 -H "Host: $host" "http://127.0.0.1:$HTTP/")
+  [[ $STATUS == 200 ]] || fail "GET / with Host $host: HTTP $STATUS"
+done
+
+# The actor over HTTP: UTF-8 in x-d06-actor as it is, or base64 in x-d06-actor-bin.
+CALL_ACTOR='Nguyễn Văn An' post d06.v1.TaskService/UrgeAssignment "{\"name\":\"$LEAD1\",\"message\":\"Đôn đốc lần 4\"}"
+[[ $STATUS == 200 ]] || fail "UrgeAssignment by a Vietnamese actor: HTTP $STATUS $(cat "$BODY")"
+STATUS=$(curl -sS -o "$BODY" -D "$WORK/headers" -w '%{http_code}' --max-time 20 \
+  -H 'Content-Type: application/json' -H "x-d06-actor-bin: $(printf '%s' 'Trần Thị Bình' | base64)" \
+  --data-binary "{\"name\":\"$LEAD1\",\"message\":\"Đôn đốc lần 5\"}" \
+  "http://127.0.0.1:$HTTP/d06.v1.TaskService/UrgeAssignment")
+[[ $STATUS == 200 ]] || fail "UrgeAssignment with x-d06-actor-bin: HTTP $STATUS $(cat "$BODY")"
+post d06.v1.TaskService/ListUrges "{\"parent\":\"$LEAD1\"}"
+expect_fields "ListUrges with Vietnamese actors" "events.3.actor=Nguyễn Văn An" "events.4.actor=Trần Thị Bình"
+CALL_ACTOR=an post d06.v1.TaskService/UrgeAssignment "{\"name\":\"$LEAD1\",\"message\":\"Đôn đốc\"}" \
+  -H "x-d06-actor-bin: $(printf '%s' 'Nguyễn Văn An' | base64)"
+check_error "x-d06-actor and x-d06-actor-bin naming different actors" 400 invalid_argument INVALID_FIELD
+
 # CORS: none by default.
 STATUS=$(curl -sS -o "$BODY" -D "$WORK/headers" -w '%{http_code}' --max-time 20 \
   -H 'Content-Type: application/json' -H 'Origin: https://portal.nghean.gov.vn' \
@@ -636,8 +707,15 @@ STATUS=$(curl -sS -o "$BODY" -D "$WORK/headers" -w '%{http_code}' --max-time 20 
 [[ $STATUS != 2* ]] || fail "a preflight without --http_cors_origins: HTTP $STATUS"
 grep -qi '^access-control-allow-origin' "$WORK/headers" && fail "a preflight allowed without --http_cors_origins"
 
-# CORS: a second d06d with two origins.
-start_d06d cors "--http_cors_origins=https://portal.nghean.gov.vn,https://dichvucong.hanoi.gov.vn"
+# CORS: a second d06d with two origins (and a name it is reached by).
+start_d06d cors "--http_cors_origins=https://portal.nghean.gov.vn,https://dichvucong.hanoi.gov.vn" \
+  --http_allowed_hosts=d06.nghean.gov.vn
+STATUS=$(curl -sS -o "$BODY" -w '%{http_code}' --max-time 20 -H 'Host: d06.nghean.gov.vn' \
+  -H 'Content-Type: application/json' --data-binary '{}' "http://127.0.0.1:$HTTP/d06.v1.UnitService/ListUnits")
+[[ $STATUS == 200 ]] || fail "Host d06.nghean.gov.vn with --http_allowed_hosts: HTTP $STATUS $(cat "$BODY")"
+STATUS=$(curl -sS -o "$BODY" -w '%{http_code}' --max-time 20 -H 'Host: d06.hanoi.gov.vn' \
+  -H 'Content-Type: application/json' --data-binary '{}' "http://127.0.0.1:$HTTP/d06.v1.UnitService/ListUnits")
+[[ $STATUS == 403 ]] || fail "Host d06.hanoi.gov.vn, not allowed: HTTP $STATUS"
 STATUS=$(curl -sS -o "$BODY" -D "$WORK/headers" -w '%{http_code}' --max-time 20 -X OPTIONS \
   -H 'Origin: https://dichvucong.hanoi.gov.vn' -H 'Access-Control-Request-Method: POST' \
   -H 'Access-Control-Request-Headers: content-type,connect-protocol-version,x-d06-actor' \
@@ -647,7 +725,7 @@ grep -qi '^access-control-allow-origin: https://dichvucong.hanoi.gov.vn' "$WORK/
   fail "preflight: no Access-Control-Allow-Origin: $(cat "$WORK/headers")"
 grep -i '^access-control-allow-methods:' "$WORK/headers" | grep -qi post ||
   fail "preflight: POST not allowed"
-for h in content-type connect-protocol-version connect-timeout-ms x-d06-actor; do
+for h in content-type connect-protocol-version connect-timeout-ms x-d06-actor x-d06-actor-bin; do
   grep -i '^access-control-allow-headers:' "$WORK/headers" | grep -qi "$h" ||
     fail "preflight: header $h not allowed"
 done
@@ -683,6 +761,31 @@ STATUS=$(curl -sS -o "$BODY" -D "$WORK/headers" -w '%{http_code}' --max-time 20 
 [[ $STATUS == 204 || $STATUS == 200 ]] || fail "preflight with '*': HTTP $STATUS"
 grep -qi '^access-control-allow-origin: \*' "$WORK/headers" ||
   fail "preflight with '*': no Access-Control-Allow-Origin: *"
+grep -q '^d06d: WARNING: --http_cors_origins=\*: every web site may call' "$WORK/cors_any.log" ||
+  fail "--http_cors_origins=* without a warning: $(cat "$WORK/cors_any.log")"
+grep -q 'WARNING: --http_cors_origins' "$WORK/main.log" && fail "a CORS warning without '*'"
+
+# d06d refuses to start: malformed origins and hosts, naming them; an HTTP port in use.
+refused() {  # refused WANT_MESSAGE FLAGS...: d06d exits non-zero printing WANT_MESSAGE
+  local want=$1
+  shift
+  local out rc=0
+  out=$(timeout 20 "$D06D" --listen=127.0.0.1:0 --data_dir="$WORK/refused-data" "$@" 2>&1) || rc=$?
+  if ((rc == 0 || rc == 124)); then
+    fail "d06d $*: exit $rc, want a refusal"
+  elif [[ $out != *"$want"* ]]; then
+    fail "d06d $*: '$out' does not say '$want'"
+  fi
+}
+for origin in https://portal.nghean.gov.vn/ https://portal.nghean.gov.vn/app portal.nghean.gov.vn \
+  ftp://portal.nghean.gov.vn; do
+  refused "\"$origin\"" --http_listen=127.0.0.1:0 "--http_cors_origins=$origin"
+  refused "e.g. https://portal.example.gov.vn or https://portal.example.gov.vn:8443" \
+    --http_listen=127.0.0.1:0 "--http_cors_origins=$origin"
+done
+refused "empty element" --http_listen=127.0.0.1:0 "--http_cors_origins=https://a.example,,https://b.example"
+refused '--http_allowed_hosts: ' --http_listen=127.0.0.1:0 --http_allowed_hosts=https://d06.nghean.gov.vn
+refused "cannot listen on 127.0.0.1:$MAIN_HTTP: address in use" --http_listen=127.0.0.1:$MAIN_HTTP
 
 if ((FAILURES > 0)); then
   echo "FAIL: $FAILURES of the checks failed ($CHECKS method calls)" >&2

@@ -7,7 +7,13 @@
 namespace d06::v1 {
 
 // Request metadata naming the actor recorded in the audit history (until authentication).
+// gRPC metadata values are printable ASCII: an actor such as "Nguyễn Văn An" travels as
+// its UTF-8 bytes under the binary key (gRPC base64-codes "-bin" keys on the wire and hands
+// the server the bytes; over HTTP the header is base64, padded or not, standard or
+// URL-safe alphabet, as Connect's binary headers). Over HTTP x-d06-actor may also carry
+// UTF-8 as it is. A call may send either key, or both with the same value.
 inline constexpr char kActorMetadataKey[] = "x-d06-actor";
+inline constexpr char kActorBinMetadataKey[] = "x-d06-actor-bin";
 
 // The ErrorInfo domain of every d06 error, and the type URL under which an ErrorInfo is
 // attached to an absl::Status (and packed in the gRPC status details).
@@ -19,6 +25,7 @@ namespace reason {
 inline constexpr char kAlreadyExists[] = "ALREADY_EXISTS";
 inline constexpr char kExtensionLimit[] = "EXTENSION_LIMIT";
 inline constexpr char kExtensionPending[] = "EXTENSION_PENDING";
+inline constexpr char kHostNotAllowed[] = "HOST_NOT_ALLOWED";
 inline constexpr char kInvalidField[] = "INVALID_FIELD";
 inline constexpr char kInvalidFilter[] = "INVALID_FILTER";
 inline constexpr char kInvalidName[] = "INVALID_NAME";
