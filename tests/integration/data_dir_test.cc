@@ -1,5 +1,5 @@
 // The data directory holds every agency's task data: d06d creates it readable by its owner
-// only (0700, files 0600) whatever the umask, and refuses nothing it did not create.
+// only (0700, files 0600) whatever the umask, and leaves the mode of one it did not create.
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -22,18 +22,23 @@ class ScopedUmask {
   mode_t old_;
 };
 
+// Starts a server on `dir` (gRPC on any port, no HTTP) and shuts it down.
+void StartAndStop(const fs::path& dir) {
+  ServerOptions options;
+  options.listen_address = "127.0.0.1:0";
+  options.http_listen_address = "";
+  options.data_dir = dir.string();
+  auto server = Server::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  (*server)->Shutdown();
+}
+
 TEST(DataDirTest, CreatedOwnerOnlyWhateverTheUmask) {
   TempDir parent("d06-data-dir");
   const fs::path dir = fs::path(parent.path()) / "var" / "d06";
   {
     ScopedUmask open_umask(0);  // the most permissive umask there is
-    ServerOptions options;
-    options.listen_address = "127.0.0.1:0";
-    options.http_listen_address = "";
-    options.data_dir = dir.string();
-    auto server = Server::Start(options);
-    ASSERT_TRUE(server.ok()) << server.status();
-    (*server)->Shutdown();
+    ASSERT_NO_FATAL_FAILURE(StartAndStop(dir));
   }
   EXPECT_EQ(fs::status(dir).permissions(), fs::perms::owner_all);
   int files = 0;
@@ -54,13 +59,7 @@ TEST(DataDirTest, AnExistingDirectoryIsUsedAsItIs) {
   const fs::path dir = fs::path(parent.path()) / "shared";
   fs::create_directory(dir);
   fs::permissions(dir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec);
-  ServerOptions options;
-  options.listen_address = "127.0.0.1:0";
-  options.http_listen_address = "";
-  options.data_dir = dir.string();
-  auto server = Server::Start(options);
-  ASSERT_TRUE(server.ok()) << server.status();
-  (*server)->Shutdown();
+  ASSERT_NO_FATAL_FAILURE(StartAndStop(dir));
   // Its mode is the operator's choice (d06d warns); the files are still 0600.
   EXPECT_EQ(fs::status(dir).permissions(),
             fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec);

@@ -63,6 +63,12 @@ start_d06d() {
   done
   [[ -n $PORT && $PORT -gt 0 ]] || fail "d06d ($1) did not report a port within 20s"
   grep -qF "d06d: data directory $DATA" "$log" || fail "d06d ($1) did not report its data directory"
+  # Running as root is worth a warning; as anyone else, none.
+  if [[ $(id -u) -eq 0 ]]; then
+    grep -qF "d06d: WARNING: running as root" "$log" || fail "d06d ($1) did not warn it runs as root"
+  elif grep -qF "running as root" "$log"; then
+    fail "d06d ($1) warned about root without running as root"
+  fi
   echo "d06d ($1) pid $PID serving on 127.0.0.1:$PORT"
 }
 
@@ -112,10 +118,16 @@ second_on_same_port() {
   echo "a second d06d on port $PORT exited $status: address in use"
 }
 
+umask 000  # the most permissive a user may have
 start_d06d first
 second_on_same_port
 run_example example1 tasks/1
 stop_d06d first
+
+# d06d created the data directory under a permissive umask: still owner-only.
+[[ $(stat -c %a "$DATA") == 700 ]] || fail "data directory mode $(stat -c %a "$DATA"), not 700"
+open_files=$(find "$DATA" -type f ! -perm 600)
+[[ -z $open_files ]] || fail "files not 0600 in the data directory: $open_files"
 
 # Reopen the same data directory: it starts, and the first run's data is there (the
 # task counter continues, so the example's task is tasks/2, not tasks/1 again).
