@@ -3,7 +3,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/str_format.h"
 #include "common/limits.h"
 #include "tests/testing/test_server.h"
 
@@ -319,32 +318,15 @@ TEST_F(UnitsTest, InvalidPageTokens) {
           [](v1::ListUnitsRequest* r) { r->set_filter("kind = PROVINCE"); }));
 }
 
-}  // namespace
-}  // namespace d06::testing
-
-namespace d06::testing {
-namespace {
-
-class UnitDepthTest : public ServerTest {
- protected:
-  // A chain of units D01 (a province) .. D{levels}, each below the one before.
-  void MakeChain(int levels) {
-    std::string parent;
-    for (int level = 1; level <= levels; ++level) {
-      const std::string code = absl::StrFormat("D%02d", level);
-      MakeUnit(code, level == 1 ? v1::UNIT_KIND_PROVINCE : v1::UNIT_KIND_DEPARTMENT, parent);
-      parent = "units/" + code;
-    }
-  }
-};
+class UnitDepthTest : public ServerTest {};
 
 TEST_F(UnitDepthTest, AUnitBelowTheDeepestLevelIsRefusedAndNothingChanges) {
-  MakeChain(kMaxUnitDepth);  // every level up to the limit is accepted
+  const v1::Unit deepest = MakeUnitChain(kMaxUnitDepth);  // every level is accepted
   v1::CreateUnitRequest req;
   req.mutable_unit()->set_code("D13");
   req.mutable_unit()->set_display_name("Quá sâu");
   req.mutable_unit()->set_kind(v1::UNIT_KIND_OTHER);
-  req.mutable_unit()->set_parent(absl::StrFormat("units/D%02d", kMaxUnitDepth));
+  req.mutable_unit()->set_parent(deepest.name());
   auto created = client().CreateUnit(req);
   EXPECT_THAT(created.status(),
               IsError(absl::StatusCode::kFailedPrecondition, "UNIT_TREE_TOO_DEEP"));
@@ -356,7 +338,7 @@ TEST_F(UnitDepthTest, AUnitBelowTheDeepestLevelIsRefusedAndNothingChanges) {
   // The deepest unit takes work like any other.
   v1::Task task = MakeTask("units/D01", "Sâu nhất");
   v1::Assignment lead =
-      Assign(task.name(), absl::StrFormat("units/D%02d", kMaxUnitDepth), v1::ASSIGNMENT_ROLE_LEAD);
+      Assign(task.name(), deepest.name(), v1::ASSIGNMENT_ROLE_LEAD);
   EXPECT_EQ(Start(lead.name()).state(), v1::ASSIGNMENT_STATE_IN_PROGRESS);
 }
 

@@ -14,7 +14,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "common/limits.h"
 #include "storage/keys.h"
 #include "d06/v1/watch.grpc.pb.h"
@@ -226,14 +225,9 @@ TEST_F(WatchTest, FiltersByTaskUnitTreeAndAction) {
 TEST_F(WatchTest, AUnitWhoseTreeCannotBeWalkedEndsNoOnesStream) {
   // D01 (a province) .. D12: as deep as CreateUnit allows; then D13 and D14 below, as a
   // database written before that limit may hold them.
-  std::string parent;
-  for (int level = 1; level <= kMaxUnitDepth; ++level) {
-    const std::string code = absl::StrFormat("D%02d", level);
-    MakeUnit(code, level == 1 ? v1::UNIT_KIND_PROVINCE : v1::UNIT_KIND_DEPARTMENT, parent);
-    parent = "units/" + code;
-  }
+  const v1::Unit deepest = MakeUnitChain(kMaxUnitDepth);
+  std::string parent = deepest.name();
   MakeUnit("H30");
-  const v1::Unit deepest = GetUnit(parent);
   WithStoppedServer([&](Store& store) {
     for (const char* code : {"D13", "D14"}) {
       v1::Unit unit = deepest;

@@ -274,6 +274,16 @@ class ServerTest : public ::testing::Test {
     req.mutable_unit()->set_parent(parent);
     return Must(client().CreateUnit(req), "CreateUnit " + code).unit();
   }
+  // A chain of units D01 (a province) .. D{levels} (D02, D03, ...), each below the one
+  // before; returns the deepest.
+  v1::Unit MakeUnitChain(int levels) {
+    v1::Unit unit;
+    for (int level = 1; level <= levels; ++level) {
+      unit = MakeUnit(absl::StrCat(level < 10 ? "D0" : "D", level),
+                      level == 1 ? v1::UNIT_KIND_PROVINCE : v1::UNIT_KIND_DEPARTMENT, unit.name());
+    }
+    return unit;
+  }
 
   // A one-off task (recurring when kind says so); `deadline` zero means none.
   v1::Task MakeTask(const std::string& assigning_unit, const std::string& title = "Nhiệm vụ",
