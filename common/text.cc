@@ -29,8 +29,7 @@ icu::StringPiece Piece(absl::string_view s) {
 
 // ICU's data is linked into libicudata; without it no text can be handled safely.
 [[noreturn]] void DieWithoutIcuData(const char* what, UErrorCode status) {
-  std::fprintf(stderr, "d06: ICU %s normaliser unavailable: %s\n", what,
-               u_errorName(status));
+  std::fprintf(stderr, "d06: ICU %s normaliser unavailable: %s\n", what, u_errorName(status));
   std::abort();
 }
 

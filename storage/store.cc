@@ -384,8 +384,9 @@ bool Txn::empty() const { return batch_->Count() == 0 && events_.empty(); }
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const Options& options) {
   if (options.path.empty()) return absl::InvalidArgumentError("data directory is required");
   rocksdb::Options db_options;
-  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(std::make_shared<OwnerOnlyFileSystem>(
-      options.file_system != nullptr ? options.file_system : rocksdb::FileSystem::Default()));
+  std::unique_ptr<rocksdb::Env> env =
+      rocksdb::NewCompositeEnv(std::make_shared<OwnerOnlyFileSystem>(
+          options.file_system != nullptr ? options.file_system : rocksdb::FileSystem::Default()));
   db_options.env = env.get();
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;

@@ -1056,8 +1056,8 @@ ParsedTasks ParseTasksCsv(absl::string_view file, const CsvOptions& options) {
     }
     v1::Date support_deadline;
     if (const std::string text = r.Get("support_deadline"); !text.empty()) {
-      support_deadline = DeadlineCell(r, "support_deadline", text, today,
-                                      &row.support_deadline_as_written);
+      support_deadline =
+          DeadlineCell(r, "support_deadline", text, today, &row.support_deadline_as_written);
       if (kind == v1::TASK_KIND_RECURRING) {
         r.Error("support_deadline", "a recurring task (thực hiện thường xuyên) has no deadline");
       } else if (supports.empty()) {

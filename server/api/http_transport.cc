@@ -1,7 +1,6 @@
 #include "server/api/http_transport.h"
 
 #include <httplib.h>
-
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -139,8 +138,8 @@ bool FindUnknownEnumName(const google::protobuf::Struct& object,
 
 // One value of `field` (an element, for a repeated or map field) at `path`.
 bool FindUnknownEnumNameIn(const google::protobuf::Value& value,
-                           const google::protobuf::FieldDescriptor& field,
-                           const std::string& path, std::string* where, std::string* name) {
+                           const google::protobuf::FieldDescriptor& field, const std::string& path,
+                           std::string* where, std::string* name) {
   if (field.cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_ENUM) {
     if (value.kind_case() != google::protobuf::Value::kStringValue ||
         field.enum_type()->full_name() == "google.protobuf.NullValue" ||
@@ -275,9 +274,8 @@ struct PendingCall {
 
 // Runs `call` (its request decoded) through the table and writes the answer, in JSON or
 // binary, or the error.
-void RunCall(const MethodTable& table, const Method& method, const httplib::Request& req,
-             bool json, absl::Duration call_time, std::shared_ptr<PendingCall> call,
-             httplib::Response& res) {
+void RunCall(const MethodTable& table, const Method& method, const httplib::Request& req, bool json,
+             absl::Duration call_time, std::shared_ptr<PendingCall> call, httplib::Response& res) {
   ActorHeaders actor;
   if (absl::Status s = actor.Read(req); !s.ok()) return SetError(s, res);
   table.Call(method, actor.get(), *call->request, call->response.get(),
@@ -286,10 +284,10 @@ void RunCall(const MethodTable& table, const Method& method, const httplib::Requ
                call->done.Notify();
              });
   if (!call->done.WaitForNotificationWithTimeout(call_time)) {
-    return SetError(absl::DeadlineExceededError(
-                        "the call did not finish within its timeout; a write may still "
-                        "complete: retry it with the same request_id"),
-                    res);
+    return SetError(
+        absl::DeadlineExceededError("the call did not finish within its timeout; a write may still "
+                                    "complete: retry it with the same request_id"),
+        res);
   }
   if (!call->status.ok()) return SetError(call->status, res);
   if (json) {
@@ -363,8 +361,7 @@ void ServeGet(const MethodTable& table, const Method& method, const HttpOptions&
   if (!json && encoding != "proto") {
     res.status = 415;
     res.set_content(ErrorBody(BadRequest(absl::StrCat(
-                        "the encoding parameter must be json or proto, not ",
-                        Quote(encoding)))),
+                        "the encoding parameter must be json or proto, not ", Quote(encoding)))),
                     kJson);
     return;
   }
@@ -383,8 +380,7 @@ void ServeGet(const MethodTable& table, const Method& method, const HttpOptions&
   std::string message = req.get_param_value("message");
   if (req.has_param("base64") && req.get_param_value("base64") != "0") {
     std::string decoded;
-    if (req.get_param_value("base64") != "1" ||
-        !absl::WebSafeBase64Unescape(message, &decoded)) {
+    if (req.get_param_value("base64") != "1" || !absl::WebSafeBase64Unescape(message, &decoded)) {
       return SetError(BadRequest("with base64=1 the message parameter must be base64url "
                                  "(padded or not)"),
                       res);
@@ -453,8 +449,8 @@ bool AllowOrigin(const std::vector<std::string>& origins, const httplib::Request
   if (!req.has_header("Origin")) return false;
   const std::string origin = req.get_header_value("Origin");
   const bool any = std::find(origins.begin(), origins.end(), "*") != origins.end();
-  if (!any && std::find(origins.begin(), origins.end(), absl::AsciiStrToLower(origin)) ==
-                  origins.end()) {
+  if (!any &&
+      std::find(origins.begin(), origins.end(), absl::AsciiStrToLower(origin)) == origins.end()) {
     return false;
   }
   res.set_header("Access-Control-Allow-Origin", any ? "*" : origin);
@@ -624,8 +620,7 @@ absl::StatusOr<std::unique_ptr<HttpTransport>> HttpTransport::Start(const Method
                          "given with --http_allowed_hosts: a guard against DNS rebinding); "
                          "if it is reached by this name, start d06d with "
                          "--http_allowed_hosts=",
-                         named.empty() ? "NAME" : named, "; the request's Host is ",
-                         Quote(value)),
+                         named.empty() ? "NAME" : named, "; the request's Host is ", Quote(value)),
             {{"host", value}})),
         kJson);
     return httplib::Server::HandlerResponse::Handled;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/limits.h"
 #include "d06/v1/api_names.h"
 #include "server/core/core.h"
 #include "server/core/paging.h"
@@ -14,7 +15,6 @@
 #include "server/domain/dates.h"
 #include "server/domain/errors.h"
 #include "server/domain/filter.h"
-#include "common/limits.h"
 #include "server/domain/names.h"
 #include "server/domain/state_machine.h"
 #include "server/domain/validation.h"
@@ -92,8 +92,8 @@ absl::Status Core::AddAssignment(Txn& txn, const ChangeContext& change, const v1
   return absl::OkStatus();
 }
 
-absl::Status Core::ReplaceFormerLeads(Txn& txn, const ChangeContext& change,
-                                      const v1::Task& task, const v1::Assignment& lead,
+absl::Status Core::ReplaceFormerLeads(Txn& txn, const ChangeContext& change, const v1::Task& task,
+                                      const v1::Assignment& lead,
                                       std::vector<v1::Assignment>* assignments) const {
   for (v1::Assignment& former : *assignments) {
     if (former.name() == lead.name() || former.role() != v1::ASSIGNMENT_ROLE_LEAD ||

@@ -7,10 +7,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/limits.h"
 #include "server/core/core.h"
 #include "server/domain/csv.h"
 #include "server/domain/dates.h"
-#include "common/limits.h"
 #include "server/domain/names.h"
 #include "server/model/schema.h"
 #include "storage/status_macros.h"

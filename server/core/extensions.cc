@@ -5,13 +5,13 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/limits.h"
 #include "d06/v1/api_names.h"
 #include "server/core/core.h"
 #include "server/core/paging.h"
 #include "server/core/rules.h"
 #include "server/domain/dates.h"
 #include "server/domain/errors.h"
-#include "common/limits.h"
 #include "server/domain/names.h"
 #include "server/domain/state_machine.h"
 #include "server/domain/validation.h"

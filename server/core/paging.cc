@@ -5,10 +5,10 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/limits.h"
 #include "d06/v1/api_names.h"
 #include "server/domain/errors.h"
 #include "server/domain/fingerprint.h"
-#include "common/limits.h"
 #include "storage/keys.h"
 
 namespace d06 {

@@ -1,20 +1,21 @@
 // Period reports of recurring tasks (báo cáo định kỳ): each assigned unit files one per
 // period, in order; a period that ended without its report shows as missing on the
 // assignment and in reports.
+#include "server/domain/periods.h"
+
 #include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/limits.h"
 #include "d06/v1/api_names.h"
 #include "server/core/core.h"
 #include "server/core/paging.h"
 #include "server/core/rules.h"
 #include "server/domain/dates.h"
 #include "server/domain/errors.h"
-#include "common/limits.h"
 #include "server/domain/names.h"
-#include "server/domain/periods.h"
 #include "server/domain/state_machine.h"
 #include "server/domain/validation.h"
 #include "server/model/entities.h"

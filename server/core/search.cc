@@ -5,8 +5,8 @@
 #include <optional>
 #include <utility>
 
-#include "server/core/paging.h"
 #include "common/limits.h"
+#include "server/core/paging.h"
 #include "server/domain/text.h"
 #include "server/model/schema.h"
 #include "storage/keys.h"

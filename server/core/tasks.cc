@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/limits.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "server/core/core.h"
 #include "server/core/paging.h"
@@ -14,7 +15,6 @@
 #include "server/domain/dates.h"
 #include "server/domain/errors.h"
 #include "server/domain/filter.h"
-#include "common/limits.h"
 #include "server/domain/names.h"
 #include "server/domain/state_machine.h"
 #include "server/domain/validation.h"

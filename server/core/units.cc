@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/limits.h"
 #include "d06/v1/api_names.h"
 #include "server/core/core.h"
 #include "server/core/paging.h"
@@ -13,7 +14,6 @@
 #include "server/domain/dates.h"
 #include "server/domain/errors.h"
 #include "server/domain/filter.h"
-#include "common/limits.h"
 #include "server/domain/names.h"
 #include "server/domain/validation.h"
 #include "server/model/entities.h"
@@ -57,8 +57,7 @@ void Core::CreateUnit(const Caller& caller, const v1::CreateUnitRequest& request
                          absl::StrCat(UnitName(parent), " is at level ", above.size(),
                                       " of the unit tree; a unit may be at most at level ",
                                       kMaxUnitDepth, ": attach it higher up"),
-                         {{"field", "unit.parent"},
-                          {"max_depth", absl::StrCat(kMaxUnitDepth)}});
+                         {{"field", "unit.parent"}, {"max_depth", absl::StrCat(kMaxUnitDepth)}});
           }
         }
         const absl::Time now = change.time;

@@ -70,8 +70,8 @@ absl::StatusOr<std::string> CheckActor(absl::string_view key, absl::string_view 
   for (size_t i = 0; i < value.size(); ++i) {
     const auto c = static_cast<unsigned char>(value[i]);
     // C0 controls and DEL; C1 controls are U+0080..U+009F, encoded C2 80..C2 9F.
-    const bool c1 = c == 0xC2 && i + 1 < value.size() &&
-                    static_cast<unsigned char>(value[i + 1]) < 0xA0;
+    const bool c1 =
+        c == 0xC2 && i + 1 < value.size() && static_cast<unsigned char>(value[i + 1]) < 0xA0;
     if (c < 0x20 || c == 0x7F || c1) {
       return invalid(absl::StrCat("has the control character at byte ", i));
     }
@@ -100,9 +100,9 @@ absl::StatusOr<std::string> ActorFromMetadata(const absl::string_view* text,
       return InvalidField(
           v1::kActorMetadataKey,
           absl::StrCat(v1::kActorMetadataKey, " and ", v1::kActorBinMetadataKey,
-                       " must name the same actor (send it once: in ",
-                       v1::kActorBinMetadataKey, " when it is not ASCII); these name ",
-                       Quote(*text), " and ", Quote(*binary)));
+                       " must name the same actor (send it once: in ", v1::kActorBinMetadataKey,
+                       " when it is not ASCII); these name ", Quote(*text), " and ",
+                       Quote(*binary)));
     }
     return actor;
   }

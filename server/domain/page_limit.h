@@ -14,8 +14,8 @@
 
 #include <cstddef>
 
-#include "google/protobuf/message.h"
 #include "common/limits.h"
+#include "google/protobuf/message.h"
 
 namespace d06 {
 

@@ -32,8 +32,8 @@ absl::StatusOr<std::string> NormalizeField(absl::string_view field, absl::string
     // ICU owns and caches the singleton: after the first call this is a lookup.
     const icu::Normalizer2* normalizer = icu::Normalizer2::getNFCInstance(status);
     if (U_FAILURE(status)) {
-      return InvalidField(field, absl::StrCat(field, " could not be normalised (",
-                                              u_errorName(status), ")"));
+      return InvalidField(
+          field, absl::StrCat(field, " could not be normalised (", u_errorName(status), ")"));
     }
     icu::StringByteSink<std::string> sink(&nfc, static_cast<int32_t>(s.size()));
     normalizer->normalizeUTF8(0, Piece(s), sink, nullptr, status);

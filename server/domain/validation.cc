@@ -6,10 +6,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/limits.h"
 #include "google/protobuf/util/field_mask_util.h"
 #include "server/domain/dates.h"
 #include "server/domain/errors.h"
-#include "common/limits.h"
 #include "server/domain/text.h"
 #include "storage/status_macros.h"
 

@@ -5,8 +5,8 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
-#include "server/domain/dates.h"
 #include "common/limits.h"
+#include "server/domain/dates.h"
 #include "server/domain/page_limit.h"
 #include "server/model/deadline_queue.h"
 #include "server/model/report_counters.h"
@@ -97,14 +97,13 @@ absl::StatusOr<std::optional<v1::Event>> LoadHistoryEvent(const ReadView& view,
   return event;
 }
 
-absl::Status WalkAncestry(const ReadView& view, std::string code,
-                          std::vector<std::string>* chain) {
+absl::Status WalkAncestry(const ReadView& view, std::string code, std::vector<std::string>* chain) {
   chain->clear();
   while (!code.empty()) {
     if (chain->size() >= static_cast<size_t>(kMaxUnitDepth)) {
-      return absl::DataLossError(absl::StrCat(
-          "the unit tree above units/", chain->front(), " is deeper than ", kMaxUnitDepth,
-          " levels or has a cycle (at units/", code, ")"));
+      return absl::DataLossError(absl::StrCat("the unit tree above units/", chain->front(),
+                                              " is deeper than ", kMaxUnitDepth,
+                                              " levels or has a cycle (at units/", code, ")"));
     }
     chain->push_back(code);
     ASSIGN_OR_RETURN(std::optional<v1::Unit> unit, LoadUnit(view, code));
@@ -189,19 +188,19 @@ absl::StatusOr<std::string> ListPeriodReportPage(
   bool more = false;
   bool parsed = true;
   PageLimit limit(page_size);
-  RETURN_IF_ERROR(view.ScanPrefix(
-      Cf::kEntities, keys::PeriodReportPrefix(task_id, unit_code), after,
-      [&](absl::string_view suffix, absl::string_view value) {
-        if (limit.Full(out->size())) {
-          more = true;
-          return false;
-        }
-        v1::PeriodReport* report = out->Add();
-        parsed = report->ParseFromArray(value.data(), static_cast<int>(value.size()));
-        limit.Add(*report);
-        last = std::string(suffix);
-        return parsed;
-      }));
+  RETURN_IF_ERROR(view.ScanPrefix(Cf::kEntities, keys::PeriodReportPrefix(task_id, unit_code),
+                                  after, [&](absl::string_view suffix, absl::string_view value) {
+                                    if (limit.Full(out->size())) {
+                                      more = true;
+                                      return false;
+                                    }
+                                    v1::PeriodReport* report = out->Add();
+                                    parsed = report->ParseFromArray(value.data(),
+                                                                    static_cast<int>(value.size()));
+                                    limit.Add(*report);
+                                    last = std::string(suffix);
+                                    return parsed;
+                                  }));
   if (!parsed) return absl::DataLossError("a stored period report does not parse");
   return more ? last : std::string();
 }

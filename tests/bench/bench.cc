@@ -36,14 +36,14 @@
 #include "absl/time/time.h"
 #include "client/client.h"
 #include "common/flags_usage.h"
+#include "server/core/core.h"
+#include "server/d06d/server.h"
+#include "server/domain/clock.h"
+#include "server/domain/dates.h"
+#include "storage/store.h"
 #include "tests/testing/core_env.h"
 #include "tests/testing/plan_subjects.h"
 #include "tests/testing/temp_dir.h"
-#include "server/domain/clock.h"
-#include "server/core/core.h"
-#include "server/domain/dates.h"
-#include "server/d06d/server.h"
-#include "storage/store.h"
 
 ABSL_FLAG(bool, quick, false, "tiny sizes and durations (the CTest smoke run)");
 ABSL_FLAG(std::string, out, "", "also write the Markdown report to this file");

@@ -40,6 +40,15 @@
 //                         prints the wall clock at which it was first SERVING).
 // Every d06 scenario first makes sure of the province H98 and departments H98.01..H98.99.
 // --dump_request=FILE writes a scenario's first request, gRPC-framed, for h2load's -d.
+#include <grpcpp/channel.h>
+#include <grpcpp/client_context.h>
+#include <grpcpp/completion_queue.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/support/byte_buffer.h>
+#include <grpcpp/support/channel_arguments.h>
+#include <grpcpp/support/status.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -51,8 +60,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
-#include <iterator>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -61,18 +70,6 @@
 #include <thread>
 #include <utility>
 #include <vector>
-
-#include <grpcpp/channel.h>
-#include <grpcpp/client_context.h>
-#include <grpcpp/completion_queue.h>
-#include <grpcpp/create_channel.h>
-#include <grpcpp/generic/generic_stub.h>
-#include <grpcpp/security/credentials.h>
-#include <grpcpp/support/byte_buffer.h>
-#include <grpcpp/support/channel_arguments.h>
-#include <grpcpp/support/status.h>
-
-#include "d06/v1/watch.grpc.pb.h"
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -86,8 +83,9 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "client/client.h"
-#include "tests/testing/plan_subjects.h"
 #include "common/flags_usage.h"
+#include "d06/v1/watch.grpc.pb.h"
+#include "tests/testing/plan_subjects.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "server address host:port (loopback)");
 ABSL_FLAG(std::string, scenario, "empty",

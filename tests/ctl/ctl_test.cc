@@ -458,13 +458,12 @@ TEST_F(CtlTest, SameRequestIdGivesTheSameResult) {
 // the history shows it as typed, from --actor and from D06_ACTOR.
 TEST_F(CtlTest, VietnameseActorIsRecordedInTheHistory) {
   const std::string unit = MakeProvince("C08");
-  const std::string by_flag =
-      ParseJson<v1::CreateTaskResponse>(
-          MustCtl({"tasks", "create", "--task.title", "Nhiệm vụ của anh An", "--task.kind",
-                   "ONE_OFF", "--task.assigning_unit", unit, "--actor", "Nguyễn Văn An", "-o",
-                   "json"}))
-          .task()
-          .name();
+  const std::string by_flag = ParseJson<v1::CreateTaskResponse>(
+                                  MustCtl({"tasks", "create", "--task.title", "Nhiệm vụ của anh An",
+                                           "--task.kind", "ONE_OFF", "--task.assigning_unit", unit,
+                                           "--actor", "Nguyễn Văn An", "-o", "json"}))
+                                  .task()
+                                  .name();
   const v1::ListTaskEventsResponse events = ParseJson<v1::ListTaskEventsResponse>(
       MustCtl({"tasks", "list-events", by_flag, "-o", "json"}));
   ASSERT_GE(events.events_size(), 1);

@@ -394,9 +394,9 @@ TEST(ParseTasksTest, TheExampleIsAlwaysAheadOfTheDayItIsImported) {
       if (task.kind() != v1::TASK_KIND_ONE_OFF) continue;
       ++one_off;
       ASSERT_TRUE(task.has_deadline()) << task.title();
-      EXPECT_GT(absl::CivilDay(task.deadline().year(), task.deadline().month(),
-                               task.deadline().day()),
-                today)
+      EXPECT_GT(
+          absl::CivilDay(task.deadline().year(), task.deadline().month(), task.deadline().day()),
+          today)
           << task.title();
     }
     EXPECT_EQ(one_off, 7);

@@ -24,8 +24,7 @@ class ActorTest : public ServerTest {
 
   // CreateTask over a raw stub with `metadata` as the only request metadata.
   absl::StatusOr<v1::CreateTaskResponse> CreateTaskWith(
-      const std::vector<std::pair<std::string, std::string>>& metadata,
-      const std::string& title) {
+      const std::vector<std::pair<std::string, std::string>>& metadata, const std::string& title) {
     auto stub = v1::TaskService::NewStub(client().channel());
     grpc::ClientContext context;
     for (const auto& [key, value] : metadata) context.AddMetadata(key, value);
@@ -81,8 +80,8 @@ TEST_F(ActorTest, TwoKeysNamingDifferentActorsAreRefusedAndChangeNothing) {
 
 TEST_F(ActorTest, BadBinaryActorIsRefusedNamingItsKey) {
   MakeUnit("H29");
-  for (const std::string& bad : {std::string("\xff\xfe"), std::string("An\nB"),
-                                 std::string(201, 'a')}) {
+  for (const std::string& bad :
+       {std::string("\xff\xfe"), std::string("An\nB"), std::string(201, 'a')}) {
     auto refused = CreateTaskWith({{"x-d06-actor-bin", bad}}, "Nhiệm vụ");
     EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << bad;
     EXPECT_EQ(FieldOf(refused.status()), "x-d06-actor-bin") << bad;

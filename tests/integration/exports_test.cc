@@ -212,10 +212,10 @@ TEST_F(ExportsTest, TextThatASpreadsheetWouldRunAsAFormulaComesOutAsText) {
 
   Table rows = ParseCsv(Export("tasks/-", ""));
   ASSERT_THAT(rows, SizeIs(2));
-  EXPECT_EQ(rows[1][1], "'" + hyperlink);                       // the title, readable
+  EXPECT_EQ(rows[1][1], "'" + hyperlink);  // the title, readable
   EXPECT_EQ(rows[1][3], "units/H29.03");
-  EXPECT_EQ(rows[1][12], "'+1+2");                              // the KPI description
-  EXPECT_EQ(rows[1][13], "80");                                 // numbers stay numbers
+  EXPECT_EQ(rows[1][12], "'+1+2");  // the KPI description
+  EXPECT_EQ(rows[1][13], "80");     // numbers stay numbers
 
   v1::ExportSummaryRequest summary;
   summary.set_unit("units/H29");

@@ -66,8 +66,8 @@ std::string UrlEncode(absl::string_view text) {
     if (absl::ascii_isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
       out.push_back(c);
     } else {
-      absl::StrAppend(&out, "%", absl::AsciiStrToUpper(absl::BytesToHexString(
-                                     absl::string_view(&c, 1))));
+      absl::StrAppend(&out, "%",
+                      absl::AsciiStrToUpper(absl::BytesToHexString(absl::string_view(&c, 1))));
     }
   }
   return out;
@@ -109,8 +109,8 @@ class HttpTest : public ServerTest {
   // Connect's GET form with a JSON message.
   Answer GetJson(const std::string& method, const std::string& json,
                  const std::string& extra_params = "") {
-    return Get(absl::StrCat("/d06.v1.", method, "?encoding=json&message=", UrlEncode(json),
-                            extra_params));
+    return Get(
+        absl::StrCat("/d06.v1.", method, "?encoding=json&message=", UrlEncode(json), extra_params));
   }
 
   static httplib::Headers HostHeader(const std::string& host) { return {{"Host", host}}; }
@@ -135,7 +135,7 @@ class HttpTest : public ServerTest {
 
 TEST_F(HttpTest, ForeignHostIsRefusedOnEveryRouteAndChangesNothing) {
   for (const std::string host : {"evil.example", "evil.example:8080", "localhost.evil.example",
-                                  "127.0.0.1.nip.io", "d06.example.gov.vn.evil.example"}) {
+                                 "127.0.0.1.nip.io", "d06.example.gov.vn.evil.example"}) {
     SCOPED_TRACE(host);
     const std::vector<Answer> answers = {
         Post("UnitService/CreateUnit",
@@ -155,8 +155,8 @@ TEST_F(HttpTest, ForeignHostIsRefusedOnEveryRouteAndChangesNothing) {
       EXPECT_EQ(answer.field("code"), "permission_denied") << answer.body;
       EXPECT_EQ(answer.field("details.0.debug.reason"), "HOST_NOT_ALLOWED") << answer.body;
       EXPECT_EQ(answer.field("details.0.debug.metadata.host"), host) << answer.body;
-      EXPECT_THAT(answer.field("message"), HasSubstr("--http_allowed_hosts=" +
-                                                     host.substr(0, host.find(':'))));
+      EXPECT_THAT(answer.field("message"),
+                  HasSubstr("--http_allowed_hosts=" + host.substr(0, host.find(':'))));
       EXPECT_EQ(answer.header("Access-Control-Allow-Origin"), "");
     }
   }
@@ -167,7 +167,7 @@ TEST_F(HttpTest, LoopbackListenAndAllowedHostsAreServed) {
   const std::string port = absl::StrCat(server().http_port());
   for (const std::string& host : std::vector<std::string>{
            "localhost", "localhost:" + port, "127.0.0.1", "127.0.0.1:" + port, "[::1]",
-        "[::1]:" + port, "LOCALHOST:8080", kAllowedHost, "D06.Example.GOV.vn:443"}) {
+           "[::1]:" + port, "LOCALHOST:8080", kAllowedHost, "D06.Example.GOV.vn:443"}) {
     SCOPED_TRACE(host);
     EXPECT_EQ(Get("/", HostHeader(host)).status, 200);
     const Answer unit = Post("UnitService/GetUnit", R"({"name":"units/H29"})", HostHeader(host));
@@ -191,9 +191,8 @@ TEST_F(HttpTest, MalformedOriginsAndHostsAreRefusedAtStart) {
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << origin;
     EXPECT_THAT(std::string(status.message()), HasSubstr("--http_cors_origins")) << origin;
     EXPECT_THAT(std::string(status.message()), HasSubstr(absl::StrCat("\"", origin, "\"")));
-    EXPECT_THAT(std::string(status.message()),
-                HasSubstr("e.g. https://portal.example.gov.vn or "
-                          "https://portal.example.gov.vn:8443"));
+    EXPECT_THAT(std::string(status.message()), HasSubstr("e.g. https://portal.example.gov.vn or "
+                                                         "https://portal.example.gov.vn:8443"));
   }
   for (const std::string host : {"https://d06.example.gov.vn", "d06.example.gov.vn:443",
                                  "d06.example.gov.vn/", "", "*", "d06 example", "[d06]"}) {
@@ -215,28 +214,29 @@ TEST_F(HttpTest, UnknownJsonFieldsAreIgnored) {
                           R"({"name":"units/H29","fieldOfANewerSchema":{"x":[1,2]},"y":1})");
   EXPECT_EQ(got.status, 200) << got.body;
   EXPECT_EQ(got.field("unit.name"), "units/H29");
-  const Answer created = Post(
-      "UnitService/CreateUnit",
-      R"({"unit":{"code":"H29.01","displayName":"Sở Tư pháp","kind":"UNIT_KIND_DEPARTMENT",)"
-      R"("parent":"units/H29","newerField":"x"},"newerTopField":true})");
+  const Answer created =
+      Post("UnitService/CreateUnit",
+           R"({"unit":{"code":"H29.01","displayName":"Sở Tư pháp","kind":"UNIT_KIND_DEPARTMENT",)"
+           R"("parent":"units/H29","newerField":"x"},"newerTopField":true})");
   EXPECT_EQ(created.status, 200) << created.body;
   EXPECT_EQ(created.field("unit.displayName"), "Sở Tư pháp");
 }
 
 TEST_F(HttpTest, UnknownEnumNamesAreRefusedEvenBesideUnknownFields) {
-  for (const std::string body :
-       {R"({"unit":{"code":"H29.02","displayName":"Sở","kind":"UNIT_KIND_PHUONG","parent":"units/H29"}})",
-        R"({"unit":{"code":"H29.02","displayName":"Sở","kind":"UNIT_KIND_PHUONG","parent":"units/H29","x":1}})"}) {
+  for (
+      const std::string body :
+      {R"({"unit":{"code":"H29.02","displayName":"Sở","kind":"UNIT_KIND_PHUONG","parent":"units/H29"}})",
+       R"({"unit":{"code":"H29.02","displayName":"Sở","kind":"UNIT_KIND_PHUONG","parent":"units/H29","x":1}})"}) {
     const Answer answer = Post("UnitService/CreateUnit", body);
     EXPECT_EQ(answer.status, 400) << answer.body;
     EXPECT_EQ(answer.field("details.0.debug.reason"), "MALFORMED_REQUEST") << answer.body;
     EXPECT_THAT(answer.field("message"), HasSubstr("UNIT_KIND_PHUONG"));
   }
   // In a repeated message field, beside an unknown field.
-  const Answer task = Post(
-      "TaskService/CreateTask",
-      R"({"task":{"title":"Nhiệm vụ","kind":"TASK_KIND_ONE_OFF","assigningUnit":"units/H29"},)"
-      R"("assignments":[{"unit":"units/H29","role":"ASSIGNMENT_ROLE_BOSS"}],"x":1})");
+  const Answer task =
+      Post("TaskService/CreateTask",
+           R"({"task":{"title":"Nhiệm vụ","kind":"TASK_KIND_ONE_OFF","assigningUnit":"units/H29"},)"
+           R"("assignments":[{"unit":"units/H29","role":"ASSIGNMENT_ROLE_BOSS"}],"x":1})");
   EXPECT_EQ(task.status, 400) << task.body;
   EXPECT_THAT(task.field("message"), HasSubstr("assignments[0].role"));
   EXPECT_THAT(AllUnits(), ::testing::SizeIs(1));
@@ -279,9 +279,9 @@ TEST_F(HttpTest, ReadsAnswerConnectGetInJsonAndProto) {
 }
 
 TEST_F(HttpTest, MutationsAndBadGetFormsAreRefused) {
-  const Answer create = GetJson(
-      "UnitService/CreateUnit",
-      R"({"unit":{"code":"H30","displayName":"Tỉnh","kind":"UNIT_KIND_PROVINCE"}})");
+  const Answer create =
+      GetJson("UnitService/CreateUnit",
+              R"({"unit":{"code":"H30","displayName":"Tỉnh","kind":"UNIT_KIND_PROVINCE"}})");
   EXPECT_EQ(create.status, 405) << create.body;
   EXPECT_EQ(create.header("Allow"), "POST");
   EXPECT_EQ(create.field("code"), "unimplemented");
@@ -292,7 +292,8 @@ TEST_F(HttpTest, MutationsAndBadGetFormsAreRefused) {
 
   EXPECT_EQ(GetJson("ReportService/ExportSummary", R"({"unit":"units/H29"})").status, 501);
   EXPECT_EQ(GetJson("UnitService/DeleteUnit", "{}").status, 501);
-  const Answer gzip = GetJson("UnitService/GetUnit", R"({"name":"units/H29"})", "&compression=gzip");
+  const Answer gzip =
+      GetJson("UnitService/GetUnit", R"({"name":"units/H29"})", "&compression=gzip");
   EXPECT_EQ(gzip.field("code"), "unimplemented") << gzip.body;
   EXPECT_EQ(GetJson("UnitService/GetUnit", R"({"name":"units/H29"})", "&connect=v2").status, 400);
   EXPECT_EQ(Get("/d06.v1.UnitService/GetUnit?encoding=xml&message=x").status, 415);

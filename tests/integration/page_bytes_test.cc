@@ -5,8 +5,8 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/util/json_util.h"
 #include "common/limits.h"
+#include "google/protobuf/util/json_util.h"
 #include "tests/testing/test_server.h"
 
 namespace d06::testing {

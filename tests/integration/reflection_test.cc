@@ -34,8 +34,9 @@ class ReflectionClient {
       : channel_(grpc::CreateChannel(target, grpc::InsecureChannelCredentials())),
         method_("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
                 grpc::internal::RpcMethod::BIDI_STREAMING),
-        stream_(grpc::internal::ClientReaderWriterFactory<grpc::ByteBuffer, grpc::ByteBuffer>::
-                    Create(channel_.get(), method_, &context_)) {
+        stream_(
+            grpc::internal::ClientReaderWriterFactory<grpc::ByteBuffer, grpc::ByteBuffer>::Create(
+                channel_.get(), method_, &context_)) {
     const DescriptorPool* pool = DescriptorPool::generated_pool();
     request_type_ = pool->FindMessageTypeByName("grpc.reflection.v1alpha.ServerReflectionRequest");
     response_type_ =
@@ -78,8 +79,8 @@ class ReflectionClient {
     const auto* service_field = list.GetDescriptor()->FindFieldByName("service");
     for (int i = 0; i < list.GetReflection()->FieldSize(list, service_field); ++i) {
       const Message& service = list.GetReflection()->GetRepeatedMessage(list, service_field, i);
-      names.push_back(
-          service.GetReflection()->GetString(service, service.GetDescriptor()->FindFieldByName("name")));
+      names.push_back(service.GetReflection()->GetString(
+          service, service.GetDescriptor()->FindFieldByName("name")));
     }
     return names;
   }
@@ -171,9 +172,8 @@ TEST_F(ReflectionTest, EveryListedServiceResolvesWithItsDependencies) {
 TEST_F(ReflectionTest, HealthCheckIsDescribedAsGrpcDefinesIt) {
   ReflectionClient reflection(target());
   std::string error;
-  std::vector<FileDescriptorProto> files =
-      reflection.Files(*reflection.Ask("file_containing_symbol", "grpc.health.v1.Health.Check"),
-                       &error);
+  std::vector<FileDescriptorProto> files = reflection.Files(
+      *reflection.Ask("file_containing_symbol", "grpc.health.v1.Health.Check"), &error);
   ASSERT_TRUE(error.empty()) << error;
   ASSERT_THAT(files, ::testing::SizeIs(1));
   EXPECT_EQ(files[0].package(), "grpc.health.v1");

@@ -340,12 +340,9 @@ TEST_F(ReportsTest, ATaskWhoseLeadWasReplacedCountsOnceThroughTheNewLead) {
   EXPECT_EQ(back.declined(), 0);
 
   // Past dates keep their numbers.
-  EXPECT_EQ(Summary("units/H87", Day(2026, 3, 20)).total().DebugString(),
-            declined.DebugString());
-  EXPECT_EQ(Summary("units/H87", Day(2026, 3, 23)).total().DebugString(),
-            taken_over.DebugString());
-  EXPECT_EQ(Summary("units/H87", Day(2026, 3, 24)).total().DebugString(),
-            revoked.DebugString());
+  EXPECT_EQ(Summary("units/H87", Day(2026, 3, 20)).total().DebugString(), declined.DebugString());
+  EXPECT_EQ(Summary("units/H87", Day(2026, 3, 23)).total().DebugString(), taken_over.DebugString());
+  EXPECT_EQ(Summary("units/H87", Day(2026, 3, 24)).total().DebugString(), revoked.DebugString());
 }
 
 // By category, directive or label, as of any date; a task whose category changes moves

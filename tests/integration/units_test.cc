@@ -337,8 +337,7 @@ TEST_F(UnitDepthTest, AUnitBelowTheDeepestLevelIsRefusedAndNothingChanges) {
   EXPECT_EQ(client().GetUnit(get).status().code(), absl::StatusCode::kNotFound);
   // The deepest unit takes work like any other.
   v1::Task task = MakeTask("units/D01", "Sâu nhất");
-  v1::Assignment lead =
-      Assign(task.name(), deepest.name(), v1::ASSIGNMENT_ROLE_LEAD);
+  v1::Assignment lead = Assign(task.name(), deepest.name(), v1::ASSIGNMENT_ROLE_LEAD);
   EXPECT_EQ(Start(lead.name()).state(), v1::ASSIGNMENT_STATE_IN_PROGRESS);
 }
 

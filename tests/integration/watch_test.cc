@@ -3,8 +3,8 @@
 // that stops reading, and bad requests.
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
-#include <sys/socket.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,8 +15,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/limits.h"
-#include "storage/keys.h"
 #include "d06/v1/watch.grpc.pb.h"
+#include "storage/keys.h"
 #include "tests/testing/test_server.h"
 
 namespace d06::testing {
@@ -270,9 +270,8 @@ TEST_F(WatchTest, AUnitWhoseTreeCannotBeWalkedEndsNoOnesStream) {
   Watched watched;
   std::thread watcher([&] {
     watched = WatchUntil(live, [&](const v1::WatchResponse& r) {
-      return !std::any_of(r.events().begin(), r.events().end(), [](const v1::Event& e) {
-        return e.resource() == "units/H30.02";
-      });
+      return !std::any_of(r.events().begin(), r.events().end(),
+                          [](const v1::Event& e) { return e.resource() == "units/H30.02"; });
     });
   });
   absl::SleepFor(absl::Milliseconds(200));  // the watch is registered with the hub

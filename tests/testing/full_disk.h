@@ -60,15 +60,13 @@ class FullDiskFileSystem : public rocksdb::FileSystemWrapper {
                                       const rocksdb::FileOptions& options,
                                       std::unique_ptr<rocksdb::FSWritableFile>* result,
                                       rocksdb::IODebugContext* dbg) override {
-    return Wrap(target()->ReuseWritableFile(fname, old_fname, options, result, dbg), fname,
-                result);
+    return Wrap(target()->ReuseWritableFile(fname, old_fname, options, result, dbg), fname, result);
   }
 
  private:
   class File : public rocksdb::FSWritableFileOwnerWrapper {
    public:
-    File(std::unique_ptr<rocksdb::FSWritableFile> file, FullDiskFileSystem* fs,
-         std::string fname)
+    File(std::unique_ptr<rocksdb::FSWritableFile> file, FullDiskFileSystem* fs, std::string fname)
         : FSWritableFileOwnerWrapper(std::move(file)), fs_(fs), fname_(std::move(fname)) {}
 
     rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
