@@ -65,19 +65,6 @@ TEST_F(ListenTest, AddressOfAnotherHostCannotBeBound) {
             "cannot listen on 192.0.2.1:50051: Cannot assign requested address");
 }
 
-TEST_F(ListenTest, IPv6AndNamesAreHostPorts) {
-  for (const std::string address : {"localhost:0", "[::1]:0"}) {
-    auto server = StartSecond(address);
-    if (!server.ok() && server.status().message().find("not a host:port") != std::string::npos) {
-      ADD_FAILURE() << address << ": " << server.status();
-    }
-    if (server.ok()) {
-      EXPECT_GT((*server)->port(), 0);
-      (*server)->Shutdown();
-    }
-  }
-}
-
 // gRPC itself would serve "localhost" (on its default port) and "127.0.0.1:" (any port).
 TEST_F(ListenTest, MalformedAddressIsNotAHostPort) {
   for (const std::string address : {"localhost", "127.0.0.1:", "127.0.0.1:http2x",
