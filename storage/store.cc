@@ -396,6 +396,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const Options& options) {
   // Bounds the write-ahead log a start after a crash replays: beyond it, the column
   // families that hold the oldest log are flushed.
   db_options.max_total_wal_size = 256 << 20;
+  db_options.max_open_files = options.max_open_files;
 
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));

@@ -185,6 +185,10 @@ class Store {
     // searches and reports read stay uncompressed in memory. 0 uses RocksDB's default
     // (32 MiB).
     size_t block_cache_bytes = size_t{256} << 20;
+    // Table files RocksDB keeps open (its max_open_files); -1: all of them. d06d bounds
+    // it so that connections cannot take the descriptors the store needs
+    // (server/d06d/fd_budget.h).
+    int max_open_files = -1;
   };
 
   // A mutation stages writes in a Txn; a non-OK status discards them.

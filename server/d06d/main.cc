@@ -56,6 +56,22 @@ ABSL_FLAG(int, max_watchers, 1000, "change-feed watchers served at once");
 ABSL_FLAG(int, watch_max_pending_events, 10000,
           "events a watcher may fall behind the writes before it is cut off (WATCHER_TOO_SLOW)");
 
+ABSL_FLAG(int, grpc_max_connections, 0,
+          "gRPC connections kept open at once; beyond, a new one is closed at once (0: chosen "
+          "from the open-files limit)");
+ABSL_FLAG(int, http_max_connections, 0,
+          "HTTP connections kept open at once; beyond, a new one is refused (0: chosen from the "
+          "open-files limit)");
+ABSL_FLAG(absl::Duration, grpc_idle_timeout, absl::Minutes(5),
+          "a gRPC connection without calls for this long is sent GOAWAY");
+ABSL_FLAG(int, grpc_max_streams_per_connection, 100,
+          "calls one gRPC connection may have open at once (HTTP/2 MAX_CONCURRENT_STREAMS)");
+ABSL_FLAG(int, max_watchers_per_connection, 16,
+          "change-feed watchers one gRPC connection may have at once");
+ABSL_FLAG(int, max_exports_per_connection, 2, "exports one gRPC connection may run at once");
+ABSL_FLAG(absl::Duration, stream_stall_timeout, absl::Seconds(30),
+          "an export whose client takes nothing for this long is ended");
+
 int main(int argc, char** argv) {
   d06::InitFlagsUsage(__FILE__,
                       "the Đề án 06 task-tracking server (gRPC over an embedded RocksDB "
@@ -86,6 +102,17 @@ int main(int argc, char** argv) {
   options.event_retention_interval = absl::GetFlag(FLAGS_event_retention_interval);
   options.max_watchers = absl::GetFlag(FLAGS_max_watchers);
   options.watch_max_pending_events = absl::GetFlag(FLAGS_watch_max_pending_events);
+  options.grpc_max_connections = absl::GetFlag(FLAGS_grpc_max_connections);
+  options.http_max_connections = absl::GetFlag(FLAGS_http_max_connections);
+  options.grpc_idle_timeout = absl::GetFlag(FLAGS_grpc_idle_timeout);
+  options.grpc_max_streams_per_connection = absl::GetFlag(FLAGS_grpc_max_streams_per_connection);
+  options.max_watchers_per_connection = absl::GetFlag(FLAGS_max_watchers_per_connection);
+  options.max_exports_per_connection = absl::GetFlag(FLAGS_max_exports_per_connection);
+  options.stream_stall_timeout = absl::GetFlag(FLAGS_stream_stall_timeout);
+  // Connections are capped below the limit (server/d06d/fd_budget.h): the higher it is,
+  // the more of them d06d serves.
+  const int64_t soft_limit = d06::FileLimit();
+  d06::RaiseFileLimit();
 
   if (geteuid() == 0) {
     std::cerr << "d06d: WARNING: running as root: a flaw in d06d or a library it uses would "
@@ -97,6 +124,12 @@ int main(int argc, char** argv) {
     std::cerr << "d06d: " << server.status() << "\n";
     return 1;
   }
+  const d06::FdBudget& budget = (*server)->budget();
+  std::cerr << "d06d: open files: limit " << budget.limit;
+  if (soft_limit != budget.limit) std::cerr << " (raised from " << soft_limit << ")";
+  std::cerr << "; the store keeps at most " << budget.store_table_files + d06::kStoreOverhead
+            << "; gRPC takes at most " << budget.grpc_connections << " connections, HTTP at most "
+            << budget.http_connections << "\n";
   std::cerr << "d06d: WARNING: development mode, no authentication: every caller may do "
                "everything and names itself in x-d06-actor\n"
             << "d06d: data directory " << options.data_dir << "\n"

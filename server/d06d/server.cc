@@ -17,12 +17,14 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "server/api/connection_cap.h"
 #include "server/api/core_methods.h"
 #include "server/api/grpc_services.h"
 #include "server/api/host_port.h"
 #include "server/api/http_transport.h"
 #include "server/core/core.h"
 #include "server/core/watch_hub.h"
+#include "server/d06d/fd_budget.h"
 #include "server/d06d/periodic_job.h"
 #include "server/domain/timeliness.h"
 #include "storage/status_macros.h"
@@ -44,6 +46,9 @@ constexpr absl::Duration kJobPause = absl::Milliseconds(100);
 // How long no call may arrive before Shutdown() takes every client to be waiting for an
 // answer held by the gate (server/api/call_gate.h), and none to be still on its way.
 constexpr absl::Duration kShutdownQuiet = absl::Milliseconds(100);
+// A gRPC connection that has not completed its HTTP/2 handshake after this long is
+// closed (gRPC's default is 120 s: long enough for idle sockets to pile up to the cap).
+constexpr absl::Duration kHandshakeTimeout = absl::Seconds(10);
 
 // Creates the data directory when it is missing, readable by its owner only (0700,
 // whatever the umask; the store's files are 0600, storage/store.h); warns when an
@@ -137,7 +142,9 @@ class ServerImpl final : public Server {
     return absl::OkStatus();
   }
 
-  absl::Status Serve(const std::string& address) {
+  absl::Status Serve(const ServerOptions& options, const FdBudget& budget) {
+    const std::string& address = options.listen_address;
+    budget_ = budget;
     // gRPC's health service does not put its messages in the descriptor pool, which server
     // reflection reads; proto/grpc/health/v1/health.proto does, once linked in (this
     // reference keeps the linker from dropping it from the static library).
@@ -148,11 +155,28 @@ class ServerImpl final : public Server {
     // gRPC sets SO_REUSEPORT by default: a second d06d on the same port would then serve
     // half of the connections from another data directory instead of failing to start.
     builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+    builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+                               static_cast<int>(absl::ToInt64Milliseconds(kHandshakeTimeout)));
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+                               static_cast<int>(std::min<int64_t>(
+                                   absl::ToInt64Milliseconds(options.grpc_idle_timeout), INT_MAX)));
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                               options.grpc_max_streams_per_connection);
     builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port_);
     for (const auto& service : services_) builder.RegisterService(service.get());
+    // The cap is in place before gRPC accepts anything when the port is known.
+    std::string host, port_text;
+    int requested_port = 0;
+    if (api::SplitHostPort(address, &host, &port_text) &&
+        absl::SimpleAtoi(port_text, &requested_port) && requested_port != 0) {
+      connection_cap_ = api::ConnectionCap::OnPort(requested_port, budget.grpc_connections);
+    }
     grpc_ = builder.BuildAndStart();
     if (grpc_ == nullptr || port_ == 0) {
       return api::WhyCannotListen(address, "gRPC could not start a server on it (see its log)");
+    }
+    if (connection_cap_ == nullptr) {
+      connection_cap_ = api::ConnectionCap::OnPort(port_, budget.grpc_connections);
     }
     std::vector<std::string> names;
     for (const auto* service : methods_->services()) names.push_back(service->full_name());
@@ -181,6 +205,7 @@ class ServerImpl final : public Server {
 
   int port() const override { return port_; }
   int http_port() const override { return http_ ? http_->port() : 0; }
+  const FdBudget& budget() const override { return budget_; }
 
   void Shutdown() override {
     {
@@ -249,12 +274,14 @@ class ServerImpl final : public Server {
   std::unique_ptr<api::MethodTable> methods_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
   std::unique_ptr<grpc::Server> grpc_;
+  std::unique_ptr<api::ConnectionCap> connection_cap_;  // lifted after gRPC has stopped
   std::unique_ptr<api::HttpTransport> http_;
   const absl::Duration deadline_scan_interval_;
   const absl::Duration event_retention_interval_;
   std::unique_ptr<PeriodicJob> scheduler_;
   std::unique_ptr<PeriodicJob> retention_;
   int port_ = 0;
+  FdBudget budget_;
   absl::Mutex mu_;
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
@@ -305,16 +332,37 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   http_options.cors_origins = options.http_cors_origins;
   http_options.allowed_hosts = options.http_allowed_hosts;
   RETURN_IF_ERROR(api::CheckHttpOptions(http_options));
+  if (options.grpc_idle_timeout < absl::Seconds(1) || options.stream_stall_timeout < absl::Milliseconds(100)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--grpc_idle_timeout must be at least 1s and --stream_stall_timeout at least 100ms, not ",
+        absl::FormatDuration(options.grpc_idle_timeout), " and ",
+        absl::FormatDuration(options.stream_stall_timeout)));
+  }
+  if (options.grpc_max_streams_per_connection < 1 || options.max_watchers_per_connection < 1 ||
+      options.max_exports_per_connection < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--grpc_max_streams_per_connection, --max_watchers_per_connection and "
+        "--max_exports_per_connection must be at least 1, not ",
+        options.grpc_max_streams_per_connection, ", ", options.max_watchers_per_connection,
+        " and ", options.max_exports_per_connection));
+  }
+  ASSIGN_OR_RETURN(const FdBudget budget,
+                   PlanFdBudget(FileLimit(), options.grpc_max_connections,
+                                options.http_max_connections,
+                                !options.http_listen_address.empty()));
   RETURN_IF_ERROR(PrepareDataDir(options.data_dir));
   auto health = std::make_shared<StoreHealth>();
   Store::Options store_options{options.data_dir};
   store_options.file_system = options.file_system;
   store_options.block_cache_bytes = static_cast<size_t>(options.block_cache_mb) << 20;
+  store_options.max_open_files = budget.store_table_files;
   store_options.on_fail_stop = [health](const absl::Status&) { health->Failed(); };
   ASSIGN_OR_RETURN(std::unique_ptr<Store> store, Store::Open(store_options));
   auto server = std::make_unique<ServerImpl>(std::move(store), health, options);
-  RETURN_IF_ERROR(server->Serve(options.listen_address));
-  RETURN_IF_ERROR(server->ServeHttp(options));
+  RETURN_IF_ERROR(server->Serve(options, budget));
+  ServerOptions with_caps = options;
+  with_caps.http_max_connections = budget.http_connections;
+  RETURN_IF_ERROR(server->ServeHttp(with_caps));
   return server;
 }
 

@@ -28,6 +28,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "server/d06d/fd_budget.h"
 #include "server/domain/clock.h"
 
 namespace rocksdb {
@@ -74,6 +75,23 @@ struct ServerOptions {
   int max_watchers = 1000;
   // Events a watcher may fall behind before it is cut off (WATCHER_TOO_SLOW).
   int watch_max_pending_events = 10000;
+  // Connections each port keeps open at once (0: chosen from the open-files limit,
+  // server/d06d/fd_budget.h); a connection beyond is closed at once (gRPC: after a GOAWAY
+  // saying so). Caps and the store's files must fit the limit, or Start fails.
+  int grpc_max_connections = 0;
+  int http_max_connections = 0;
+  // A gRPC connection without calls is sent GOAWAY after this long (clients reconnect
+  // when they next call); one that has not completed the HTTP/2 handshake is closed
+  // after kHandshakeTimeout.
+  absl::Duration grpc_idle_timeout = absl::Minutes(5);
+  // Streams one gRPC connection may have open at once (HTTP/2 MAX_CONCURRENT_STREAMS),
+  // and of them watches and exports; beyond, RESOURCE_EXHAUSTED.
+  int grpc_max_streams_per_connection = 100;
+  int max_watchers_per_connection = 16;
+  int max_exports_per_connection = 2;
+  // An export whose client has taken nothing for this long is ended (its client sees
+  // CANCELLED), freeing its slot.
+  absl::Duration stream_stall_timeout = absl::Seconds(30);
   // Source of "now"; null means the system clock. Not owned; must outlive the server.
   const Clock* clock = nullptr;
   // For tests only (Store::Options::file_system): the file system the store writes
@@ -98,6 +116,8 @@ class Server {
   virtual int port() const = 0;
   // The HTTP port actually bound; 0 when HTTP is off.
   virtual int http_port() const = 0;
+  // How the open-files limit is shared (server/d06d/fd_budget.h).
+  virtual const FdBudget& budget() const = 0;
   // Stops admitting calls (health NOT_SERVING), lets in-flight calls finish (writes
   // queued on the store included; up to a grace period), answers the calls that arrived
   // meanwhile UNAVAILABLE "the server is shutting down; retry" once gRPC has told their
