@@ -497,9 +497,11 @@ def main(results_path, out_path):
                 name = (f"GetSummary flood: {r['inflight']} in flight over {r['channels']} "
                         "connections")
             else:
+                # The largest page seen (a small preload fills fewer than page_size).
                 items = r.get("page_items_max")
-                name = (f"ListAssignments pages of {items if items is not None else '?'} "
-                        f"items: {r['inflight']} readers over {r['channels']} connections")
+                items = "?" if items is None else f"{items:,}"
+                name = (f"ListAssignments pages of {items} items: {r['inflight']} readers "
+                        f"over {r['channels']} connections")
             fair_row(name, rec, True)
         w("")
         w("⚠: the rest of the machine used more than a quarter of its CPUs during that run "
