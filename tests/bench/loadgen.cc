@@ -1154,8 +1154,7 @@ std::string Json(double v) { return absl::StrFormat("%.3f", v); }
 std::string LatencyJson(const Histogram& h) {
   return absl::StrFormat("{\"p50\":%s,\"p90\":%s,\"p99\":%s,\"max\":%s,\"mean\":%s}",
                          Json(h.PercentileMillis(0.5)), Json(h.PercentileMillis(0.9)),
-                         Json(h.PercentileMillis(0.99)), Json(h.MaxMillis()),
-                         Json(h.MeanMillis()));
+                         Json(h.PercentileMillis(0.99)), Json(h.MaxMillis()), Json(h.MeanMillis()));
 }
 
 // "NAME":count,… of every status in `stats`; adds those not in `expected` to *unexpected
@@ -1168,8 +1167,8 @@ std::string StatusJson(const std::string& name, const LoadStats& stats,
     if (std::find(expected.begin(), expected.end(), code) == expected.end()) {
       *unexpected += n;
       const auto first = stats.first_message.find(code);  // none kept for OK
-      std::cerr << "d06_loadgen: " << name << ": " << n << " × " << CodeName(code) << ", first: "
-                << (first == stats.first_message.end() ? "" : first->second) << "\n";
+      std::cerr << "d06_loadgen: " << name << ": " << n << " × " << CodeName(code)
+                << ", first: " << (first == stats.first_message.end() ? "" : first->second) << "\n";
     }
   }
   return absl::StrJoin(codes, ",");
@@ -1178,8 +1177,7 @@ std::string StatusJson(const std::string& name, const LoadStats& stats,
 // A scenario that may be run as --victim: cheap point reads whose setup does not depend on
 // the main scenario's flags (--inflight sizes some scenarios' per-slot state).
 bool VictimScenario(const std::string& name) {
-  return name == "empty" || name == "get_unit" || name == "get_task" ||
-         name == "get_assignment";
+  return name == "empty" || name == "get_unit" || name == "get_task" || name == "get_assignment";
 }
 
 // Watchers of EventService.Watch kept open while the load runs: idle ones (a filter that
@@ -1433,11 +1431,11 @@ int Main(int argc, char** argv) {
       "\"status\":{%s},\"unexpected\":%d,\"unmeasured_calls\":%d,\"request_bytes\":%d,"
       "\"setup_s\":%s,\"client_cpu_s\":%s",
       name, target, inflight, std::min(load.threads, inflight), absl::GetFlag(FLAGS_channels),
-      Json(absl::ToDoubleSeconds(load.warmup)), Json(stats.window_seconds),
-      stats.measured_calls, static_cast<double>(stats.measured_calls) / stats.window_seconds,
-      stats.measured_ok, static_cast<double>(stats.measured_ok) / stats.window_seconds,
-      LatencyJson(stats.latency), codes, unexpected, stats.unmeasured_calls,
-      scenario->request_bytes(), Json(setup_seconds), Json(stats.client_cpu_seconds));
+      Json(absl::ToDoubleSeconds(load.warmup)), Json(stats.window_seconds), stats.measured_calls,
+      static_cast<double>(stats.measured_calls) / stats.window_seconds, stats.measured_ok,
+      static_cast<double>(stats.measured_ok) / stats.window_seconds, LatencyJson(stats.latency),
+      codes, unexpected, stats.unmeasured_calls, scenario->request_bytes(), Json(setup_seconds),
+      Json(stats.client_cpu_seconds));
   print_extra(&line);
   // The victim's own figures. Only OK is expected of it: a cheap read refused or failed
   // under someone else's flood is the unfairness being measured, not an allowed answer.
