@@ -20,6 +20,7 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/resource_quota.h"
 #include "server/api/connection_cap.h"
 #include "server/api/core_methods.h"
 #include "server/api/grpc_services.h"
@@ -49,6 +50,8 @@ constexpr absl::Duration kJobPause = absl::Milliseconds(100);
 // How long no call may arrive before Shutdown() takes every client to be waiting for an
 // answer held by the gate (server/api/call_gate.h), and none to be still on its way.
 constexpr absl::Duration kShutdownQuiet = absl::Milliseconds(100);
+// The memory gRPC's connections may hold together (grpc::ResourceQuota).
+constexpr size_t kGrpcMemory = size_t{1} << 30;
 // Bulk reads (lists, searches, reports) waiting for a thread; more are SERVER_BUSY.
 constexpr int kBulkReadQueue = 64;
 // Threads for bulk reads: half of the cores, so that the others keep serving point reads
@@ -178,6 +181,11 @@ class ServerImpl final : public Server {
                                    absl::ToInt64Milliseconds(options.grpc_idle_timeout), INT_MAX)));
     builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
                                options.grpc_max_streams_per_connection);
+    // gRPC's buffers, all connections together: under pressure gRPC shrinks its reads and
+    // then drops connections, rather than growing d06d without bound.
+    grpc::ResourceQuota quota("d06d-grpc");
+    quota.Resize(kGrpcMemory);
+    builder.SetResourceQuota(quota);
     builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port_);
     for (const auto& service : services_) builder.RegisterService(service.get());
     // The cap is in place before gRPC accepts anything when the port is known.
