@@ -3,12 +3,14 @@
 # against a fresh d06d (its own temp data directory, WAL synced as in production) and etcd's
 # Put against a fresh single-member etcd (fsync on), each at 1 and at 64 requests in flight,
 # all on loopback; the list page at two database sizes; d06d's peak RSS, start-up time to
-# SERVING and bytes on disk per task. Writes BENCHMARKS.md at the top level.
+# SERVING and bytes on disk per task; fairness (issue 17): one client's GetUnit while another
+# floods the server with summaries or large list pages. Writes BENCHMARKS.md at the top level.
 #
 #   scripts/bench_grpc.sh                   # full run (builds; installs etcd-server,
 #                                           # nghttp2-client and python3 when missing)
 #   scripts/bench_grpc.sh --sizes "1000 100000"   # a smaller large size
 #   scripts/bench_grpc.sh --quick --bin build/bin --out /tmp/B.md   # the CTest quick mode
+#   scripts/bench_grpc.sh --only fairness --bin build/bin   # the fairness part, ~1 minute
 #
 # Options:
 #   --quick         0.3 s per scenario at 4 in flight, tiny preloads, no etcd, no build, no
@@ -20,6 +22,12 @@
 #                   (default 2; 1 in quick mode)
 #   --duration D, --warmup D   per run (default 5s and 1s)
 #   --results FILE  also keep the raw results (one JSON object a line) in FILE
+#   --only LIST     run only these parts, comma-separated: scenarios (every scenario and
+#                   etcd), sizes (the list page at each size, memory, disk, start-up),
+#                   h2load, fairness; the report then goes to build/BENCHMARKS.only-LIST.md
+#                   unless --out is given (a partial report never replaces BENCHMARKS.md)
+#   --fairness_size N   assignments preloaded for the fairness part (default 100000; 300
+#                   in quick mode)
 #
 # Loopback only. Every wait is bounded; every loadgen run is under `timeout`; every process
 # this script starts is killed (by its pid) and the temp directory removed on exit.
@@ -34,18 +42,23 @@ ROUNDS=""
 KEEP_RESULTS=""
 DURATION=5s
 WARMUP=1s
+ONLY=""
+OUT_GIVEN=0
+FAIR_SIZE=""
 COMMAND_LINE="scripts/bench_grpc.sh${*:+ $*}"
 while (($# > 0)); do
   case "$1" in
     --quick) QUICK=1 ;;
     --bin) BIN="$2"; shift ;;
-    --out) OUT="$2"; shift ;;
+    --out) OUT="$2"; OUT_GIVEN=1; shift ;;
     --sizes) SIZES="$2"; shift ;;
     --rounds) ROUNDS="$2"; shift ;;
     --duration) DURATION="$2"; shift ;;
     --warmup) WARMUP="$2"; shift ;;
     --results) KEEP_RESULTS="$2"; shift ;;
-    -h|--help) sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --only) ONLY="$2"; shift ;;
+    --fairness_size) FAIR_SIZE="$2"; shift ;;
+    -h|--help) sed -n '2,33p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench_grpc.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -53,6 +66,19 @@ done
 
 log() { printf 'bench_grpc.sh: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
+
+# The parts to run (--only); every part by default.
+ALL_PARTS="scenarios,sizes,h2load,fairness"
+if [[ -n $ONLY ]]; then
+  IFS=, read -r -a parts <<<"$ONLY"
+  for p in "${parts[@]}"; do
+    [[ ",${ALL_PARTS}," == *",${p},"* ]] || die "--only: unknown part '${p}' (${ALL_PARTS})"
+  done
+  ((OUT_GIVEN)) || OUT="${REPO_ROOT}/build/BENCHMARKS.only-${ONLY//,/-}.md"
+else
+  ONLY=$ALL_PARTS
+fi
+part() { [[ ",${ONLY}," == *",$1,"* ]]; }
 
 if ((QUICK)); then
   DURATION=0.3s
@@ -62,13 +88,25 @@ if ((QUICK)); then
   INFLIGHTS=(4)
   EXTRA_FLAGS=(--transition_pool=64 --read_pool=8 --preload_inflight=16)
   PRELOAD_FLAGS=()
+  # Fairness: the same runs, small enough for seconds.
+  FAIR_SIZE=${FAIR_SIZE:-300}
+  FAIR_LOAD_FLAGS=(--warmup=0.05s --duration=0.3s)
+  FAIR_SUMMARY_FLAGS=(--inflight=8 --channels=2)
+  FAIR_LIST_FLAGS=(--inflight=4 --channels=2)
 else
   ROUNDS=${ROUNDS:-2}
   INFLIGHTS=(1 64)
   EXTRA_FLAGS=()
   PRELOAD_FLAGS=(--preload_inflight=256)
+  # Fairness: 100,000 assignments preload in ~15 s; 10 s windows give the victim thousands
+  # of calls when it is served at once, and still dozens when it waits behind the flood.
+  FAIR_SIZE=${FAIR_SIZE:-100000}
+  FAIR_LOAD_FLAGS=(--warmup=2s --duration=10s)
+  FAIR_SUMMARY_FLAGS=(--inflight=64 --channels=8)
+  FAIR_LIST_FLAGS=(--inflight=16 --channels=8)
 fi
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "--rounds must be a positive integer"
+[[ $FAIR_SIZE =~ ^[1-9][0-9]*$ ]] || die "--fairness_size must be a positive integer"
 
 # ---- what it needs ----------------------------------------------------------------
 install_missing() {
@@ -92,8 +130,10 @@ install_missing() {
 
 if ((QUICK)); then
   command -v python3 >/dev/null 2>&1 || die "python3 is needed (apt-get install python3)"
-else
+elif part scenarios || part h2load; then
   install_missing python3:python3 etcd:etcd-server h2load:nghttp2-client
+else
+  install_missing python3:python3
 fi
 if [[ -z $BIN ]]; then
   ((QUICK)) && die "--quick needs --bin DIR (it never builds)"
@@ -108,8 +148,8 @@ done
 HAVE_ETCD=0
 HAVE_H2LOAD=0
 if ((!QUICK)); then
-  HAVE_ETCD=1
-  HAVE_H2LOAD=1
+  part scenarios && HAVE_ETCD=1
+  part h2load && HAVE_H2LOAD=1
 fi
 
 # ---- processes ----------------------------------------------------------------------
@@ -234,7 +274,16 @@ run_loadgen() {
     "$(json_string "$label")" \
     "$(json_string "d06_loadgen --target=127.0.0.1:\$PORT $*")" \
     "${mem% *}" "${mem#* }" "${STARTUP_S:-null}" "$out" >>"$RESULTS"
-  [[ " $* " == *" --setup_only"* ]] || log "$label: $(sed -E 's/.*"throughput":([0-9.]+).*"p50":([0-9.]+).*"p99":([0-9.]+).*/\1 calls\/s, p50 \2 ms, p99 \3 ms/' <<<"$out")"
+  if [[ " $* " != *" --setup_only"* ]]; then
+    # The run's own figures, then its victim's (--victim: a nested object at the end).
+    log "$label: $(run_summary "${out%%,\"victim\":*}")"
+    [[ $out != *'"victim":'* ]] || log "$label: victim $(run_summary "${out#*\"victim\":}")"
+  fi
+}
+
+# "N calls/s, p50 X ms, p99 Y ms" of one loadgen JSON object $1 (without a nested victim).
+run_summary() {
+  sed -E 's/.*"throughput":([0-9.]+).*"p50":([0-9.]+).*"p99":([0-9.]+).*/\1 calls\/s, p50 \2 ms, p99 \3 ms/' <<<"$1"
 }
 
 # Appends a free-form record ({"label", ...fields}) to the results.
@@ -252,14 +301,14 @@ dsync_us=$(
     awk -v n="$DSYNC_WRITES" '/copied/ { for (i = 1; i <= NF; i++) if ($i ~ /^s,?$/) t = $(i - 1); printf "%.0f", t / n * 1e6 }'
 )
 rm -f "${WORK}/dsync.test"
-record machine "$(printf '"nproc":%s,"mem_kb":%s,"kernel":%s,"cpu":%s,"dsync_write_us":%s,"loadavg_before":%s,"started":%s,"quick":%s,"rounds":%s,"duration":%s,"warmup":%s,"commit":%s,"command":%s' \
+record machine "$(printf '"nproc":%s,"mem_kb":%s,"kernel":%s,"cpu":%s,"dsync_write_us":%s,"loadavg_before":%s,"started":%s,"quick":%s,"rounds":%s,"duration":%s,"warmup":%s,"commit":%s,"command":%s,"parts":%s' \
   "$(nproc)" "$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)" \
   "$(json_string "$(uname -sr)")" \
   "$(json_string "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)")" \
   "${dsync_us:-null}" "$(json_string "$load_before")" "$(json_string "$started")" \
   "$QUICK" "$ROUNDS" "$(json_string "$DURATION")" "$(json_string "$WARMUP")" \
   "$(json_string "$(git -C "$REPO_ROOT" describe --always --dirty 2>/dev/null || echo unknown)")" \
-  "$(json_string "$COMMAND_LINE")")"
+  "$(json_string "$COMMAND_LINE")" "$(json_string "$ONLY")")"
 
 # Waits (bounded) for a moment when the rest of the machine is quiet: another job's CPU
 # lowers a cell's figures. At most QUIET_MAX_S per cell and QUIET_BUDGET_S in all; the
@@ -291,6 +340,7 @@ QUIET_BUDGET_S=600
 SCENARIOS=(empty create_task create_task_assigned create_task_assigned_watched transitions
   get_task get_assignment)
 ((HAVE_ETCD)) && SCENARIOS+=(etcd_put)
+part scenarios || SCENARIOS=()
 for round in $(seq 1 "$ROUNDS"); do
   for inflight in "${INFLIGHTS[@]}"; do
     for scenario in "${SCENARIOS[@]}"; do
@@ -349,6 +399,7 @@ count_created() {
 # ---- the list page at each size; RSS under load, bytes on disk, start-up -------------
 # preload -> idle (background flushes and compactions done) -> list pages -> reads (RSS) -> clean stop (bytes on disk, WAL left) ->
 # restart (start-up to SERVING) -> writes (RSS) -> stop.
+part sizes || SIZES=""
 for size in $SIZES; do
   data="${WORK}/d06-list-${size}"
   start_d06d "$data"
@@ -390,6 +441,36 @@ for size in $SIZES; do
   record "size ${size}" "\"assignments\":${size},\"tasks\":${TASKS},\"assignments_total\":${ASSIGNMENTS},\"bytes\":${bytes},\"wal_bytes\":${wal_bytes},\"vm_hwm_kb\":${mem_reads% *},\"vm_rss_kb\":${mem_reads#* },\"vm_hwm_writes_kb\":${mem_writes% *},\"vm_rss_writes_kb\":${mem_writes#* },\"restart_startup_s\":${restart_s}"
   rm -rf "$data" "${data}.log"
 done
+
+# ---- fairness (issue 17): a cheap read under one client's flood of expensive reads ------
+# One d06d over FAIR_SIZE preloaded assignments (idle again before measuring), then three
+# runs: the victim alone (GetUnit at 1 in flight on its own connection); the victim while
+# an attacker floods the server with GetSummary (64 in flight over 8 connections); the
+# victim while 16 readers over 8 connections ask for ListAssignments pages of 1,000. Victim
+# and attacker share one warm-up and window (d06_loadgen --victim). The attacker may be
+# refused (RESOURCE_EXHAUSTED: admission control of expensive reads), counted in its
+# statuses; the victim may not be. Measured once (not --rounds): its figures are latencies
+# of one client, not a best throughput.
+if part fairness; then
+  data="${WORK}/d06-fairness"
+  start_d06d "$data"
+  log "fairness: preloading ${FAIR_SIZE} assignments"
+  run_loadgen "$D06_PID" "fairness preload" --scenario=list_page --setup_only \
+    --preload_assignments="$FAIR_SIZE" "${EXTRA_FLAGS[@]}" "${PRELOAD_FLAGS[@]}"
+  wait_idle "$D06_PID"
+  record "fairness idle" "\"wait_s\":${IDLE_WAIT_S},\"assignments\":${FAIR_SIZE}"
+  wait_quiet
+  run_loadgen "$D06_PID" "fairness alone" --scenario=get_unit --inflight=1 "${FAIR_LOAD_FLAGS[@]}"
+  wait_quiet
+  run_loadgen "$D06_PID" "fairness summary" --scenario=summary "${FAIR_SUMMARY_FLAGS[@]}" \
+    --expect=OK,RESOURCE_EXHAUSTED --victim=get_unit "${FAIR_LOAD_FLAGS[@]}"
+  wait_quiet
+  run_loadgen "$D06_PID" "fairness list" --scenario=list_page --page_size=1000 \
+    "${FAIR_LIST_FLAGS[@]}" --expect=OK,RESOURCE_EXHAUSTED --victim=get_unit \
+    "${FAIR_LOAD_FLAGS[@]}"
+  stop_pid "$D06_PID"
+  rm -rf "$data" "${data}.log"
+fi
 
 # ---- cross-check of the two denominators with h2load (pre-encoded body, -c 1 -m 64) ----
 # Milliseconds of an Abseil-style duration ("5s", "500ms", "0.3s"): h2load takes integers.

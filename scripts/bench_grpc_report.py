@@ -13,6 +13,10 @@ RESULTS.jsonl holds one JSON object a line, each with a "label":
   size SIZE                     that database: RSS, bytes on disk, start-up on restart
   etcd etcd_put N               etcd's Put on a fresh etcd
   h2load empty|etcd_put         the cross-check with h2load
+  fairness preload|idle         the fairness server's preload, and its wait until idle
+  fairness alone                GetUnit at 1 in flight with nothing else running
+  fairness summary|list         a flood of summaries or of large list pages, with GetUnit
+                                at 1 in flight alongside ("run"."victim")
   end                           load average when done
 A label measured in several rounds appears once per round; the report keeps the round with
 the highest throughput.
@@ -33,6 +37,9 @@ D06_SCENARIOS = [
     ("get_assignment", "GetAssignment"),
 ]
 
+
+# Issue 17: another client's GetUnit p99 under one client's flood of expensive reads.
+FAIRNESS_P99_MS = 50
 
 # The same data set (1,000,000 assignments in tasks of three, as this script preloads)
 # before the write-path work of issue 8: BENCHMARKS.md at commit 370bcc1.
@@ -93,6 +100,9 @@ class Results:
         return [l for l in self.by_label if l.startswith(prefix)]
 
 
+ALL_PARTS = "scenarios,sizes,h2load,fairness"
+
+
 def flags(rec):
     """The loadgen flags of a run but those every run shares (see "How it is measured")."""
     if rec is None:
@@ -138,6 +148,11 @@ def main(results_path, out_path):
     if quick:
         w("**Quick mode** (the CTest `bench_grpc_quick` run): tiny durations and sizes, no "
           "etcd. It checks that the benchmark works; its numbers are not results.")
+        w("")
+    parts = machine.get("parts", "")
+    if parts and set(parts.split(",")) != set(ALL_PARTS.split(",")):
+        w(f"**Partial run** (`--only {parts}`): only those parts were measured; the tables "
+          "of the others are empty and their goals not measured.")
         w("")
     w(f"Written by `{machine['command']}` (scripts/bench_grpc.sh, the load generator "
       f"tests/bench/loadgen.cc, this report scripts/bench_grpc_report.py) on commit "
@@ -409,6 +424,93 @@ def main(results_path, out_path):
           "writes. The restart follows the stop at once (the page cache is warm).")
         w("")
 
+    # ---- fairness ------------------------------------------------------------------------------
+    fair_alone = res.one("fairness alone")
+    fair_floods = [("summary", res.one("fairness summary")), ("list", res.one("fairness list"))]
+
+    def victim(rec):
+        """The victim's figures: the run itself when alone, else its nested "victim"."""
+        if rec is None:
+            return None
+        return rec["run"] if rec is fair_alone else rec["run"].get("victim")
+
+    def victim_met(rec):
+        v = victim(rec)
+        return None if v is None else v["latency_ms"]["p99"] <= FAIRNESS_P99_MS
+
+    if fair_alone or any(r for _, r in fair_floods):
+        idle = res.one("fairness idle") or {}
+        pre = res.one("fairness preload")
+        w("## Fairness: a cheap read under an expensive flood")
+        w("")
+        w(f"Issue 17: one client's expensive reads must not starve everyone else. One d06d "
+          f"over {fmt_int(idle.get('assignments'))} preloaded assignments (as the list page's "
+          f"preload; measured once the server was idle again, after {idle.get('wait_s', '—')} "
+          "s). The victim is another client: `GetUnit` of the province and its departments "
+          "in turn, 1 in flight on a connection and a client thread of its own. It runs "
+          "alone, then alongside an attacker (`d06_loadgen --victim=get_unit`: the same "
+          "warm-up and measured window): a flood of today's province summary "
+          "(`GetSummary`), then readers of `ListAssignments` pages of up to 1,000 of one "
+          "unit's assignments. The attacker may be refused (`RESOURCE_EXHAUSTED`, admission "
+          "control of expensive reads): its statuses count them and its OK calls/s are the "
+          "calls it got answered; any status but OK for the victim fails the benchmark. "
+          f"Goal: the victim's p99 ≤ {FAIRNESS_P99_MS} ms under either flood. Measured once "
+          "(not the best of rounds); the victim's p99 is over its calls in the window, so "
+          "few calls make it close to its maximum.")
+        any_run = next(r for r in [fair_alone] + [r for _, r in fair_floods] if r)["run"]
+        w("")
+        w(f"Each run: `--warmup={any_run['warmup_s']:g}s --duration={any_run['duration_s']:g}s` "
+          "(not the window of the other tables) with the flags of its row.")
+        w("")
+        w(f"| attacker | victim calls | victim p50 ms | victim p99 ms | victim max ms | "
+          f"victim p99 ≤ {FAIRNESS_P99_MS} ms | attacker OK calls/s | attacker p50 / p99 ms | "
+          "attacker statuses | others' CPU s | d06_loadgen flags |")
+        w("|---|---:|---:|---:|---:|---|---:|---:|---|---:|---|")
+
+        def fair_row(name, rec, attacker):
+            v = victim(rec)
+            if v is None:
+                w(f"| {name} | not measured | | | | | | | | | |")
+                return
+            r = rec["run"]
+            met = "**met**" if victim_met(rec) else "**not met**"
+            cap = machine["nproc"] * (r["warmup_s"] + r["duration_s"])
+            o = r.get("other_cpu_s")
+            o = "—" if o is None else (f"{o:.1f} ⚠" if o > cap / 4 else f"{o:.1f}")
+            lat = v["latency_ms"]
+            if attacker:
+                ok = r.get("ok_throughput", r["throughput"])
+                att = (f"{fmt_int(ok)} | {fmt(r['latency_ms']['p50'])} / "
+                       f"{fmt(r['latency_ms']['p99'])} | {statuses(rec)}")
+            else:
+                att = "— | — | —"
+            w(f"| {name} | {fmt_int(v['calls'])} | {fmt(lat['p50'])} | {fmt(lat['p99'])} | "
+              f"{fmt(lat['max'])} | {met} | {att} | {o} | {flags(rec)} |")
+
+        fair_row("none: the victim alone", fair_alone, False)
+        for kind, rec in fair_floods:
+            if rec is None:
+                fair_row(f"{kind} flood", None, True)
+                continue
+            r = rec["run"]
+            if kind == "summary":
+                name = (f"GetSummary flood: {r['inflight']} in flight over {r['channels']} "
+                        "connections")
+            else:
+                # The largest page seen (a small preload fills fewer than page_size).
+                items = r.get("page_items_max")
+                items = "?" if items is None else f"{items:,}"
+                name = (f"ListAssignments pages of {items} items: {r['inflight']} readers "
+                        f"over {r['channels']} connections")
+            fair_row(name, rec, True)
+        w("")
+        w("⚠: the rest of the machine used more than a quarter of its CPUs during that run "
+          "(victim and attacker share the machine's CPUs with d06d and with each other).")
+        if pre:
+            w("")
+            w(f"Preload: `{pre['cmd']}` ({pre['run'].get('preload_s', '—')} s).")
+        w("")
+
     # ---- goals ---------------------------------------------------------------------------------
     w("## Goals (issue 8)")
     w("")
@@ -495,6 +597,14 @@ def main(results_path, out_path):
     else:
         goal("With 1,000,000 assignments: RSS, start-up, bytes on disk", "no size measured",
              None)
+    for kind, rec in fair_floods:
+        v = victim(rec)
+        what = "summaries" if kind == "summary" else "large list pages"
+        goal(f"Under one client's flood of {what}, another client's GetUnit p99 ≤ "
+             f"{FAIRNESS_P99_MS} ms (issue 17)",
+             "—" if v is None else
+             f"{fmt(v['latency_ms']['p99'])} ms (alone {fmt(latency(fair_alone, 'p99'))} ms)",
+             victim_met(rec))
     w("")
     with open(WRITE_PATH_NOTES, encoding="utf-8") as f:
         w(f.read().rstrip())

@@ -1,6 +1,7 @@
 #include "server/api/core_methods.h"
 
 #include <functional>
+#include <iostream>
 #include <utility>
 
 #include "d06/v1/report.grpc.pb.h"
@@ -54,23 +55,36 @@ void CopyReason(const Request& request, TransitionArgs* args) {
   args->reason = request.reason();
 }
 
-// A CSV export: runs on a stream worker, each chunk one Response message.
+// A CSV export: runs on a stream worker, each chunk one Response message. A client that
+// takes nothing for `stall` is cancelled, so that it cannot hold the worker (and the
+// export slot) for as long as it keeps its connection.
 template <typename Request, typename Response>
 std::function<void(const Caller&, const Request&, StreamWriter*, Done)> Export(
-    Core* core, StreamWorkers* streams,
+    Core* core, StreamWorkers* streams, absl::Duration stall,
     absl::Status (Core::*run)(const Caller&, Request, const Core::ExportWrite&) const) {
-  return [core, streams, run](const Caller& caller, const Request& request, StreamWriter* out,
-                              Done done) {
-    auto work = [core, run, caller, request, out, done]() {
-      done((core->*run)(caller, request, [out](std::string chunk) {
+  return [core, streams, stall, run](const Caller& caller, const Request& request,
+                                     StreamWriter* out, Done done) {
+    auto work = [core, run, caller, request, out, stall, done]() {
+      done((core->*run)(caller, request, [out, stall](std::string chunk) {
         Response message;
         message.set_data(std::move(chunk));
-        return out->Write(message);
+        switch (out->WriteBefore(message, absl::Now() + stall)) {
+          case StreamWriter::Written::kWritten:
+            return true;
+          case StreamWriter::Written::kGone:
+            return false;
+          case StreamWriter::Written::kTimedOut:
+            break;
+        }
+        std::cerr << "d06d: " << Response::descriptor()->name() << ": the client took nothing for "
+                  << absl::FormatDuration(stall) << "; export cancelled\n";
+        out->Cancel();
+        return false;
       }));
     };
     if (!streams->Run(work)) {
-      done(absl::ResourceExhaustedError(
-          "too many exports are running at once; retry in a moment"));
+      done(Error(absl::StatusCode::kResourceExhausted, v1::reason::kTooManyExports,
+                 "the server runs as many exports as it takes; retry in a moment"));
     }
   };
 }
@@ -167,13 +181,14 @@ std::unique_ptr<MethodTable> NewCoreMethodTable(Core* core, const StreamRunners&
   t->AddUnary(tasks + "ListPeriodReports", Read(core, &Core::ListPeriodReports));
   t->AddStream<ExportAssignmentsRequest, ExportAssignmentsResponse>(
       tasks + "ExportAssignments",
-      Export<ExportAssignmentsRequest, ExportAssignmentsResponse>(core, streams,
-                                                                  &Core::ExportAssignments));
+      Export<ExportAssignmentsRequest, ExportAssignmentsResponse>(
+          core, streams, runners.stall_timeout, &Core::ExportAssignments));
   const std::string reports = std::string(ReportService::service_full_name()) + ".";
   t->AddUnary(reports + "GetSummary", Read(core, &Core::GetSummary));
   t->AddStream<ExportSummaryRequest, ExportSummaryResponse>(
       reports + "ExportSummary",
-      Export<ExportSummaryRequest, ExportSummaryResponse>(core, streams, &Core::ExportSummary));
+      Export<ExportSummaryRequest, ExportSummaryResponse>(core, streams, runners.stall_timeout,
+                                                          &Core::ExportSummary));
   t->AddStream<WatchRequest, WatchResponse>(
       std::string(EventService::service_full_name()) + ".Watch",
       Watch(runners.hub, runners.watches));

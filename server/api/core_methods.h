@@ -6,6 +6,7 @@
 
 #include <memory>
 
+#include "absl/time/time.h"
 #include "server/api/method_table.h"
 #include "server/api/stream_workers.h"
 #include "server/core/core.h"
@@ -15,10 +16,12 @@ namespace d06::api {
 
 // Where the table's streaming methods run: exports on `exports`, watches of the change
 // feed (served by `hub`) on `watches`. Each limits how many run at once.
+// An export whose client has taken nothing for `stall_timeout` is cancelled.
 struct StreamRunners {
   StreamWorkers* exports;
   WatchHub* hub;
   StreamWorkers* watches;
+  absl::Duration stall_timeout = absl::Seconds(30);
 };
 
 // Every method of the services; `core` and the runners must outlive the table.

@@ -91,6 +91,8 @@ class StreamCall final : public grpc::ServerWriteReactor<ByteBuffer>, public Str
  public:
   static constexpr size_t kMaxQueued = 16;
 
+  explicit StreamCall(grpc::CallbackServerContext* ctx) : ctx_(ctx) {}
+
   bool Write(const Message& message) override {
     return WriteBefore(message, absl::InfiniteFuture()) == Written::kWritten;
   }
@@ -115,6 +117,10 @@ class StreamCall final : public grpc::ServerWriteReactor<ByteBuffer>, public Str
     absl::MutexLock lock(&mu_);
     return gone_;
   }
+
+  // gRPC then runs OnCancel, and completes the write its client is not taking with
+  // ok = false; the call finishes once the handler has ended.
+  void Cancel() override { ctx_->TryCancel(); }
 
   // The handler's end: finishes once every queued message is written.
   void End(const absl::Status& status) {
@@ -162,6 +168,7 @@ class StreamCall final : public grpc::ServerWriteReactor<ByteBuffer>, public Str
     return final_status_;
   }
 
+  grpc::CallbackServerContext* const ctx_;
   absl::Mutex mu_;
   std::deque<ByteBuffer> queue_ ABSL_GUARDED_BY(mu_);  // front: being written
   bool gone_ ABSL_GUARDED_BY(mu_) = false;
@@ -173,7 +180,7 @@ class StreamCall final : public grpc::ServerWriteReactor<ByteBuffer>, public Str
 grpc::ServerWriteReactor<ByteBuffer>* Stream(const MethodTable& table, const Method& method,
                                              grpc::CallbackServerContext* ctx,
                                              const ByteBuffer* in) {
-  auto* call = new StreamCall();
+  auto* call = new StreamCall(ctx);
   std::unique_ptr<Message> request;
   if (absl::Status s = ReadRequest(method, in, &request); !s.ok()) {
     call->End(s);
@@ -181,7 +188,7 @@ grpc::ServerWriteReactor<ByteBuffer>* Stream(const MethodTable& table, const Met
   }
   std::shared_ptr<Message> shared_request(std::move(request));
   ActorOf actor(ctx);
-  table.CallStream(method, actor.get(), *shared_request, call,
+  table.CallStream(method, actor.get(), ctx->peer(), *shared_request, call,
                    [call, shared_request](const absl::Status& status) { call->End(status); });
   return call;
 }

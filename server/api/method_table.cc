@@ -2,9 +2,14 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "d06/v1/api_names.h"
+#include "google/protobuf/descriptor.pb.h"
 #include "google/protobuf/message.h"
+#include "server/domain/errors.h"
 #include "server/domain/names.h"
 
 namespace d06::api {
@@ -21,6 +26,21 @@ std::unique_ptr<Message> New(const google::protobuf::Descriptor* type) {
 }
 
 }  // namespace
+
+Method::Kind Method::KindOf(const google::protobuf::MethodDescriptor& descriptor) {
+  if (descriptor.server_streaming()) {
+    return descriptor.name() == "Watch" ? Kind::kWatch : Kind::kExport;
+  }
+  if (descriptor.options().idempotency_level() !=
+      google::protobuf::MethodOptions::NO_SIDE_EFFECTS) {
+    return Kind::kWrite;
+  }
+  const google::protobuf::FieldDescriptor* name = descriptor.input_type()->FindFieldByName("name");
+  return name != nullptr && name->type() == google::protobuf::FieldDescriptor::TYPE_STRING &&
+                 !name->is_repeated()
+             ? Kind::kPointRead
+             : Kind::kBulkRead;
+}
 
 std::unique_ptr<Message> Method::NewRequest() const { return New(descriptor->input_type()); }
 std::unique_ptr<Message> Method::NewResponse() const { return New(descriptor->output_type()); }
@@ -51,6 +71,7 @@ Method& MethodTable::Slot(absl::string_view full_name, const google::protobuf::D
   Method& method = methods_[descriptor->full_name()];
   if (method.descriptor != nullptr) Die(absl::StrCat(full_name, " has two handlers"));
   method.descriptor = descriptor;
+  method.kind = Method::KindOf(*descriptor);
   return method;
 }
 
@@ -74,14 +95,55 @@ void MethodTable::Call(const Method& method, const ActorMetadata& actor, const M
   if (gate_ != nullptr && !gate_->Enter(&done)) return;
   absl::StatusOr<std::string> checked = ActorFromMetadata(actor.text, actor.binary);
   if (!checked.ok()) return done(checked.status());
-  method.unary(Caller{*std::move(checked)}, request, response, std::move(done));
+  if (method.kind != Method::Kind::kBulkRead || admission_ == nullptr) {
+    return method.unary(Caller{*std::move(checked)}, request, response, std::move(done));
+  }
+  // The transport keeps request and response until done runs.
+  auto shared_done = std::make_shared<Done>(std::move(done));
+  if (!admission_->Submit([&method, caller = Caller{*std::move(checked)}, &request, response,
+                           shared_done] {
+        method.unary(caller, request, response, std::move(*shared_done));
+      })) {
+    (*shared_done)(Admission::Busy());
+  }
 }
 
 void MethodTable::CallStream(const Method& method, const ActorMetadata& actor,
-                             const Message& request, StreamWriter* out, Done done) const {
+                             absl::string_view connection, const Message& request,
+                             StreamWriter* out, Done done) const {
   if (gate_ != nullptr && !gate_->Enter(&done)) return;
   absl::StatusOr<std::string> checked = ActorFromMetadata(actor.text, actor.binary);
   if (!checked.ok()) return done(checked.status());
+  const bool watch = method.kind == Method::Kind::kWatch;
+  const int limit =
+      watch ? stream_limits_.watches_per_connection : stream_limits_.exports_per_connection;
+  if (limit > 0) {
+    auto key = std::make_pair(std::string(connection), method.kind);
+    {
+      absl::MutexLock lock(&streams_mu_);
+      int& open = open_streams_[key];
+      if (open >= limit) {
+        return done(watch ? Error(absl::StatusCode::kResourceExhausted,
+                                  v1::reason::kTooManyWatchers,
+                                  absl::StrCat("this connection has ", open,
+                                               " watchers open, as many as one may have; "
+                                               "end one, or watch from another connection"))
+                          : Error(absl::StatusCode::kResourceExhausted,
+                                  v1::reason::kTooManyExports,
+                                  absl::StrCat("this connection runs ", open,
+                                               " exports, as many as one may; retry once one "
+                                               "has ended")));
+      }
+      ++open;
+    }
+    done = [this, key = std::move(key), done = std::move(done)](absl::Status status) {
+      {
+        absl::MutexLock lock(&streams_mu_);
+        if (--open_streams_[key] == 0) open_streams_.erase(key);
+      }
+      done(std::move(status));
+    };
+  }
   method.stream(Caller{*std::move(checked)}, request, out, std::move(done));
 }
 

@@ -25,6 +25,9 @@
 #include "absl/time/time.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "server/api/admission.h"
 #include "server/api/call_gate.h"
 #include "server/domain/caller.h"
 
@@ -48,6 +51,9 @@ class StreamWriter {
   virtual Written WriteBefore(const Message& message, absl::Time deadline) = 0;
   // True once the call is gone (cancelled, client away).
   virtual bool Gone() = 0;
+  // Ends the call now, as if its client had cancelled it (its client sees CANCELLED):
+  // for a client that stopped taking messages, whose last ones could never be sent.
+  virtual void Cancel() = 0;
 };
 
 // The actor metadata of a call as its transport received it (d06/v1/api_names.h): the
@@ -65,7 +71,20 @@ using StreamHandler =
     std::function<void(const Caller&, const Message& request, StreamWriter* out, Done done)>;
 
 struct Method {
+  // What a call costs the server, which decides how it is admitted (MethodTable::Call),
+  // from the descriptor alone (KindOf), so that a new RPC is classified as it is added.
+  enum class Kind {
+    kWrite,      // unary with side effects: queued on the store's writer
+    kPointRead,  // unary without side effects (NO_SIDE_EFFECTS) whose request names one
+                 // resource (a string field `name`): Get{Unit,Task,Assignment}; runs at once
+    kBulkRead,   // any other unary read (lists, searches, reports): through Admission
+    kExport,     // server-streaming, ending when all is sent: on an export slot
+    kWatch,      // server-streaming "Watch", open as long as its client: on a watcher slot
+  };
+  static Kind KindOf(const google::protobuf::MethodDescriptor& descriptor);
+
   const google::protobuf::MethodDescriptor* descriptor = nullptr;
+  Kind kind = Kind::kWrite;
   UnaryHandler unary;    // unary methods
   StreamHandler stream;  // server-streaming methods
 
@@ -116,13 +135,25 @@ class MethodTable {
   // Every call passes `gate` first (set while building; null: none), which answers
   // UNAVAILABLE once the server is shutting down (server/api/call_gate.h).
   void set_gate(CallGate* gate) { gate_ = gate; }
+  // Bulk reads run through `admission` (set while building; null: at once, on the
+  // transport's thread).
+  void set_admission(Admission* admission) { admission_ = admission; }
+  // Streams one connection may have open at once, by kind; beyond,
+  // RESOURCE_EXHAUSTED/TOO_MANY_WATCHERS or TOO_MANY_EXPORTS (0: no limit).
+  struct StreamLimits {
+    int watches_per_connection = 0;
+    int exports_per_connection = 0;
+  };
+  void set_stream_limits(StreamLimits limits) { stream_limits_ = limits; }
 
   // The single point of every call. `actor` is what the caller sent to name itself; a bad
   // one (or two that differ) is INVALID_ARGUMENT before the handler runs.
   void Call(const Method& method, const ActorMetadata& actor, const Message& request,
             Message* response, Done done) const;
-  void CallStream(const Method& method, const ActorMetadata& actor, const Message& request,
-                  StreamWriter* out, Done done) const;
+  // `connection` names the client's connection (gRPC's peer, "ipv4:10.0.0.5:43122") for
+  // the per-connection stream limits.
+  void CallStream(const Method& method, const ActorMetadata& actor, absl::string_view connection,
+                  const Message& request, StreamWriter* out, Done done) const;
 
  private:
   Method& Slot(absl::string_view full_name, const google::protobuf::Descriptor* request,
@@ -132,6 +163,12 @@ class MethodTable {
   // By full name; a map, so a Method does not move once added (transports keep pointers).
   std::map<std::string, Method, std::less<>> methods_;
   CallGate* gate_ = nullptr;
+  Admission* admission_ = nullptr;
+  StreamLimits stream_limits_;
+  // Streams open by connection and kind (kWatch, kExport).
+  mutable absl::Mutex streams_mu_;
+  mutable std::map<std::pair<std::string, Method::Kind>, int> open_streams_
+      ABSL_GUARDED_BY(streams_mu_);
 };
 
 }  // namespace d06::api

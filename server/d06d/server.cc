@@ -1,12 +1,15 @@
 #include "server/d06d/server.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <string>
 #include <system_error>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -17,6 +20,7 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/resource_quota.h"
 #include "server/api/connection_cap.h"
 #include "server/api/core_methods.h"
 #include "server/api/grpc_services.h"
@@ -46,6 +50,15 @@ constexpr absl::Duration kJobPause = absl::Milliseconds(100);
 // How long no call may arrive before Shutdown() takes every client to be waiting for an
 // answer held by the gate (server/api/call_gate.h), and none to be still on its way.
 constexpr absl::Duration kShutdownQuiet = absl::Milliseconds(100);
+// The memory gRPC's connections may hold together (grpc::ResourceQuota).
+constexpr size_t kGrpcMemory = size_t{1} << 30;
+// Bulk reads (lists, searches, reports) waiting for a thread; more are SERVER_BUSY.
+constexpr int kBulkReadQueue = 64;
+// Threads for bulk reads: half of the cores, so that the others keep serving point reads
+// and writes under a flood of them (server/api/admission.h).
+int BulkReadThreads() {
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / 2);
+}
 // A gRPC connection that has not completed its HTTP/2 handshake after this long is
 // closed (gRPC's default is 120 s: long enough for idle sockets to pile up to the cap).
 constexpr absl::Duration kHandshakeTimeout = absl::Seconds(10);
@@ -123,11 +136,17 @@ class ServerImpl final : public Server {
             WatchHub::Options{static_cast<size_t>(options.watch_max_pending_events)})),
         streams_(kMaxExports),
         watches_(options.max_watchers),
-        methods_(api::NewCoreMethodTable(&core_, {&streams_, hub_.get(), &watches_})),
+        admission_(std::make_unique<api::Admission>(api::Admission::Options{
+            BulkReadThreads(), kBulkReadQueue})),
+        methods_(api::NewCoreMethodTable(
+            &core_, {&streams_, hub_.get(), &watches_, options.stream_stall_timeout})),
         services_(api::NewGrpcServices(*methods_)),
         deadline_scan_interval_(options.deadline_scan_interval),
         event_retention_interval_(options.event_retention_interval) {
     methods_->set_gate(&gate_);
+    methods_->set_admission(admission_.get());
+    methods_->set_stream_limits({options.max_watchers_per_connection,
+                                 options.max_exports_per_connection});
   }
 
   ~ServerImpl() override { Shutdown(); }
@@ -162,6 +181,11 @@ class ServerImpl final : public Server {
                                    absl::ToInt64Milliseconds(options.grpc_idle_timeout), INT_MAX)));
     builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
                                options.grpc_max_streams_per_connection);
+    // gRPC's buffers, all connections together: under pressure gRPC shrinks its reads and
+    // then drops connections, rather than growing d06d without bound.
+    grpc::ResourceQuota quota("d06d-grpc");
+    quota.Resize(kGrpcMemory);
+    builder.SetResourceQuota(quota);
     builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port_);
     for (const auto& service : services_) builder.RegisterService(service.get());
     // The cap is in place before gRPC accepts anything when the port is known.
@@ -247,8 +271,9 @@ class ServerImpl final : public Server {
     }
     // The HTTP calls held by the gate were answered UNAVAILABLE at its release.
     if (http_) http_->Shutdown();
-    // Every call is answered, and every export has left the core, before RocksDB closes
-    // under them.
+    // Every call is answered, and every export and bulk read has left the core, before
+    // RocksDB closes under them.
+    admission_.reset();
     streams_.Join();
     hub_->Close();  // (when gRPC never started)
     watches_.Join();
@@ -271,6 +296,7 @@ class ServerImpl final : public Server {
   std::unique_ptr<WatchHub> hub_;  // the change feed; closed before the store
   api::StreamWorkers streams_;  // exports; joined before the store closes
   api::StreamWorkers watches_;  // watches; joined before the hub goes
+  std::unique_ptr<api::Admission> admission_;  // bulk reads; drained before the store closes
   std::unique_ptr<api::MethodTable> methods_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
   std::unique_ptr<grpc::Server> grpc_;

@@ -20,6 +20,13 @@
 // the drain included). Exit status 1 when any status other than `--expect` occurred (a run
 // with an unexpected status is not a result) or the setup failed; 2 for bad flags.
 //
+// --victim=SCENARIO (issue 17, fairness) runs a second, cheap load at the same time and over
+// the same window: --victim_inflight requests on a connection and a client thread of its
+// own, reported as "victim" in the JSON line. It shows what the main load (the attacker, a
+// flood of expensive reads) does to another client's cheap reads. The attacker may be
+// refused (--expect=OK,RESOURCE_EXHAUSTED: admission control); the victim may not: any
+// status but OK of the victim fails the run.
+//
 // Scenarios (their setup is idempotent, so several may run against one server):
 //   empty                 grpc.health.v1.Health/Check, the empty call.
 //   create_task           TaskService/CreateTask, ~365 bytes, no assignments.
@@ -30,7 +37,9 @@
 //   get_task, get_assignment
 //                         reads of --read_pool tasks (and their assignments) created in
 //                         the setup.
-//   list_page             ListAssignments of one unit with a state filter, page_size 100;
+//   get_unit              UnitService/GetUnit of the province H98 and its departments in
+//                         turn: the cheapest d06 read, the victim of the fairness runs.
+//   list_page             ListAssignments of one unit with a state filter, --page_size 100;
 //                         --preload_assignments=N first creates N assignments (tasks of
 //                         three, the listed unit leading each; every 4th lead started).
 //   summary               ReportService/GetSummary of the province H98 by department
@@ -90,7 +99,7 @@
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "server address host:port (loopback)");
 ABSL_FLAG(std::string, scenario, "empty",
           "empty, create_task, create_task_assigned, transitions, get_task, get_assignment, "
-          "list_page, summary, etcd_put or wait_serving");
+          "get_unit, list_page, summary, etcd_put or wait_serving");
 ABSL_FLAG(int, inflight, 1, "requests kept in flight (closed loop)");
 ABSL_FLAG(absl::Duration, warmup, absl::Seconds(1), "load before the measured window");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(5), "the measured window");
@@ -109,6 +118,12 @@ ABSL_FLAG(bool, setup_only, false, "run the scenario's setup (units, pools, prel
 ABSL_FLAG(int64_t, preload_assignments, 0,
           "list_page: first create this many assignments (tasks of 3; 0: none)");
 ABSL_FLAG(int, preload_inflight, 64, "requests in flight while setting up and preloading");
+ABSL_FLAG(int, page_size, 100, "list_page: the page size asked for (the server allows 1..1000)");
+ABSL_FLAG(std::string, victim, "",
+          "a cheap load run alongside the scenario over the same window, on its own "
+          "connection: empty, get_unit, get_task or get_assignment (empty flag: none); any "
+          "status but OK of it fails the run");
+ABSL_FLAG(int, victim_inflight, 1, "--victim: its requests in flight");
 ABSL_FLAG(int, read_pool, 64, "get_task/get_assignment: tasks (of 3 assignments) read");
 ABSL_FLAG(int, transition_pool, 0,
           "transitions: assignments created before the run (0: enough for about 20,000 "
@@ -289,6 +304,9 @@ struct LoadOptions {
 struct LoadStats {
   Histogram latency;
   int64_t measured_calls = 0;
+  // Of the measured calls, those answered OK: a refused call (admission control) returns
+  // at once, so a flood's useful throughput is this one.
+  int64_t measured_ok = 0;
   int64_t unmeasured_calls = 0;
   double window_seconds = 0;
   std::map<int, int64_t> codes;
@@ -424,6 +442,7 @@ LoadStats RunLoad(const std::vector<std::shared_ptr<grpc::Channel>>& channels,
       if (s->call.measured && end >= measure_from && end <= measure_to) {
         w.stats.latency.Record(end - s->start);
         ++w.stats.measured_calls;
+        if (code == 0) ++w.stats.measured_ok;
       } else if (!s->call.measured) {
         ++w.stats.unmeasured_calls;
       }
@@ -472,6 +491,7 @@ LoadStats RunLoad(const std::vector<std::shared_ptr<grpc::Channel>>& channels,
   for (auto& w : workers) {
     total.latency.Merge(w->stats.latency);
     total.measured_calls += w->stats.measured_calls;
+    total.measured_ok += w->stats.measured_ok;
     total.unmeasured_calls += w->stats.unmeasured_calls;
     for (const auto& [code, n] : w->stats.codes) total.codes[code] += n;
     for (const auto& [code, m] : w->stats.first_message) total.first_message.emplace(code, m);
@@ -489,6 +509,7 @@ const std::string kHealthCheck = "/grpc.health.v1.Health/Check";
 const std::string kCreateTask = "/d06.v1.TaskService/CreateTask";
 const std::string kGetTask = "/d06.v1.TaskService/GetTask";
 const std::string kGetAssignment = "/d06.v1.TaskService/GetAssignment";
+const std::string kGetUnit = "/d06.v1.UnitService/GetUnit";
 const std::string kListAssignments = "/d06.v1.TaskService/ListAssignments";
 const std::string kGetSummary = "/d06.v1.ReportService/GetSummary";
 const std::string kStart = "/d06.v1.TaskService/StartAssignment";
@@ -745,6 +766,31 @@ class GetScenario : public Scenario {
   std::atomic<uint64_t> next_{0};
 };
 
+// GetUnit of the province and its departments in turn (made by every d06 scenario's
+// setup): a point read of a small record, the cheap call whose latency the fairness runs
+// watch while another client floods the server with expensive reads.
+class GetUnitScenario : public Scenario {
+ public:
+  GetUnitScenario() {
+    for (int d = -1; d < kDepartments; ++d) {
+      v1::GetUnitRequest req;
+      req.set_name(absl::StrCat("units/", d < 0 ? kProvince : Department(d)));
+      bodies_.push_back(ToBuffer(req));
+    }
+  }
+  bool Next(int, Call* call) override {
+    const uint64_t i = next_.fetch_add(1);
+    call->method = &kGetUnit;
+    call->body = bodies_[i % bodies_.size()];
+    return true;
+  }
+  int64_t request_bytes() const override { return static_cast<int64_t>(bodies_[0].Length()); }
+
+ private:
+  std::vector<grpc::ByteBuffer> bodies_;
+  std::atomic<uint64_t> next_{0};
+};
+
 // Each slot walks its own assignments start -> report progress -> submit -> approve.
 class TransitionsScenario : public Scenario {
  public:
@@ -962,7 +1008,7 @@ class ListPageScenario : public Scenario {
     }
     v1::ListAssignmentsRequest req;
     req.set_parent("tasks/-");
-    req.set_page_size(100);
+    req.set_page_size(absl::GetFlag(FLAGS_page_size));
     req.set_filter(kListFilter);
     body_ = ToBuffer(req);
     bytes_ = static_cast<int64_t>(req.ByteSizeLong());
@@ -1059,6 +1105,7 @@ std::unique_ptr<Scenario> MakeScenario(const std::string& name) {
   if (name == "transitions") return std::make_unique<TransitionsScenario>();
   if (name == "get_task") return std::make_unique<GetScenario>(false);
   if (name == "get_assignment") return std::make_unique<GetScenario>(true);
+  if (name == "get_unit") return std::make_unique<GetUnitScenario>();
   if (name == "list_page") return std::make_unique<ListPageScenario>(false);
   if (name == "summary") return std::make_unique<ListPageScenario>(true);
   if (name == "etcd_put") return std::make_unique<EtcdPutScenario>();
@@ -1102,6 +1149,36 @@ int WaitServing(const std::string& target, absl::Duration timeout) {
 }
 
 std::string Json(double v) { return absl::StrFormat("%.3f", v); }
+
+// {"p50":…,"p90":…,"p99":…,"max":…,"mean":…} in milliseconds.
+std::string LatencyJson(const Histogram& h) {
+  return absl::StrFormat("{\"p50\":%s,\"p90\":%s,\"p99\":%s,\"max\":%s,\"mean\":%s}",
+                         Json(h.PercentileMillis(0.5)), Json(h.PercentileMillis(0.9)),
+                         Json(h.PercentileMillis(0.99)), Json(h.MaxMillis()), Json(h.MeanMillis()));
+}
+
+// "NAME":count,… of every status in `stats`; adds those not in `expected` to *unexpected
+// and names them on stderr.
+std::string StatusJson(const std::string& name, const LoadStats& stats,
+                       const std::vector<int>& expected, int64_t* unexpected) {
+  std::vector<std::string> codes;
+  for (const auto& [code, n] : stats.codes) {
+    codes.push_back(absl::StrFormat("\"%s\":%d", CodeName(code), n));
+    if (std::find(expected.begin(), expected.end(), code) == expected.end()) {
+      *unexpected += n;
+      const auto first = stats.first_message.find(code);  // none kept for OK
+      std::cerr << "d06_loadgen: " << name << ": " << n << " × " << CodeName(code)
+                << ", first: " << (first == stats.first_message.end() ? "" : first->second) << "\n";
+    }
+  }
+  return absl::StrJoin(codes, ",");
+}
+
+// A scenario that may be run as --victim: cheap point reads whose setup does not depend on
+// the main scenario's flags (--inflight sizes some scenarios' per-slot state).
+bool VictimScenario(const std::string& name) {
+  return name == "empty" || name == "get_unit" || name == "get_task" || name == "get_assignment";
+}
 
 // Watchers of EventService.Watch kept open while the load runs: idle ones (a filter that
 // matches nothing) and slow ones (every event, taken at a fixed rate below the rate the
@@ -1202,6 +1279,16 @@ int Main(int argc, char** argv) {
     std::cerr << "d06_loadgen: unknown --scenario=" << name << " (see --help)\n";
     return 2;
   }
+  const std::string victim_name = absl::GetFlag(FLAGS_victim);
+  std::unique_ptr<Scenario> victim;
+  if (!victim_name.empty()) {
+    if (!VictimScenario(victim_name) || absl::GetFlag(FLAGS_victim_inflight) < 1) {
+      std::cerr << "d06_loadgen: --victim must be empty, get_unit, get_task or "
+                   "get_assignment, with --victim_inflight at least 1\n";
+      return 2;
+    }
+    victim = MakeScenario(victim_name);
+  }
   std::vector<int> expected;
   for (absl::string_view code : absl::StrSplit(absl::GetFlag(FLAGS_expect), ',')) {
     auto it = std::find(kCodeNames.begin(), kCodeNames.end(), code);
@@ -1260,6 +1347,22 @@ int Main(int argc, char** argv) {
     std::cout << line << "}" << std::endl;
     return 0;
   }
+  // The victim: a connection of its own (MakeChannels gives every channel its own
+  // subchannel pool) and a client thread of its own, set up after the main scenario so
+  // that a preload is in place before it.
+  Context victim_ctx;
+  if (victim != nullptr) {
+    victim_ctx.target = target;
+    victim_ctx.channels = MakeChannels(target, 1);
+    victim_ctx.setup = ctx.setup;
+    absl::Status s = absl::OkStatus();
+    if (victim->d06() && !scenario->d06()) s = EnsureUnits(target, absl::GetFlag(FLAGS_actor));
+    if (s.ok()) s = victim->Setup(victim_ctx);
+    if (!s.ok()) {
+      std::cerr << "d06_loadgen: victim " << victim_name << " setup failed: " << s << "\n";
+      return 1;
+    }
+  }
 
   LoadOptions load;
   load.inflight = inflight;
@@ -1280,7 +1383,19 @@ int Main(int argc, char** argv) {
     ctx.report["idle_watchers"] = absl::StrCat(absl::GetFlag(FLAGS_idle_watchers));
     ctx.report["slow_watchers"] = absl::StrCat(absl::GetFlag(FLAGS_slow_watchers));
   }
+  // The victim runs over the same warm-up and window as the main load: both start now.
+  LoadStats victim_stats;
+  std::thread victim_thread;
+  if (victim != nullptr) {
+    LoadOptions victim_load = load;
+    victim_load.inflight = absl::GetFlag(FLAGS_victim_inflight);
+    victim_load.threads = 1;
+    victim_thread = std::thread([&victim_ctx, &victim, &victim_stats, victim_load] {
+      victim_stats = RunLoad(victim_ctx.channels, *victim, victim_load);
+    });
+  }
   LoadStats stats = RunLoad(ctx.channels, *scenario, load);
+  if (victim_thread.joinable()) victim_thread.join();
   const double server_cpu_after = ProcessCpuSeconds(server_pid);
   const double machine_after = MachineBusySeconds();
   if (watchers) {
@@ -1290,6 +1405,8 @@ int Main(int argc, char** argv) {
   scenario->Report(ctx);
   int64_t calls_total = 0;
   for (const auto& [code, n] : stats.codes) calls_total += n;
+  // The victim's calls too: its CPU, client and server, is in the figures below.
+  for (const auto& [code, n] : victim_stats.codes) calls_total += n;
   ctx.report["calls_total"] = absl::StrCat(calls_total);
   ctx.report["client_cpu_us_per_call"] = absl::StrFormat(
       "%.1f", calls_total == 0 ? 0.0 : stats.client_cpu_seconds * 1e6 / calls_total);
@@ -1306,36 +1423,52 @@ int Main(int argc, char** argv) {
   }
 
   int64_t unexpected = 0;
-  std::vector<std::string> codes;
-  for (const auto& [code, n] : stats.codes) {
-    codes.push_back(absl::StrFormat("\"%s\":%d", CodeName(code), n));
-    if (std::find(expected.begin(), expected.end(), code) == expected.end()) {
-      unexpected += n;
-      std::cerr << "d06_loadgen: " << name << ": " << n << " × " << CodeName(code)
-                << ", first: " << stats.first_message[code] << "\n";
-    }
-  }
-  const Histogram& h = stats.latency;
+  const std::string codes = StatusJson(name, stats, expected, &unexpected);
   std::string line = absl::StrFormat(
       "{\"scenario\":\"%s\",\"target\":\"%s\",\"inflight\":%d,\"threads\":%d,\"channels\":%d,"
       "\"warmup_s\":%s,\"duration_s\":%s,\"calls\":%d,\"throughput\":%.1f,"
-      "\"latency_ms\":{\"p50\":%s,\"p90\":%s,\"p99\":%s,\"max\":%s,\"mean\":%s},"
+      "\"ok_calls\":%d,\"ok_throughput\":%.1f,\"latency_ms\":%s,"
       "\"status\":{%s},\"unexpected\":%d,\"unmeasured_calls\":%d,\"request_bytes\":%d,"
       "\"setup_s\":%s,\"client_cpu_s\":%s",
       name, target, inflight, std::min(load.threads, inflight), absl::GetFlag(FLAGS_channels),
-      Json(absl::ToDoubleSeconds(load.warmup)), Json(stats.window_seconds),
-      stats.measured_calls, static_cast<double>(stats.measured_calls) / stats.window_seconds,
-      Json(h.PercentileMillis(0.5)), Json(h.PercentileMillis(0.9)),
-      Json(h.PercentileMillis(0.99)), Json(h.MaxMillis()), Json(h.MeanMillis()),
-      absl::StrJoin(codes, ","), unexpected, stats.unmeasured_calls, scenario->request_bytes(),
-      Json(setup_seconds), Json(stats.client_cpu_seconds));
+      Json(absl::ToDoubleSeconds(load.warmup)), Json(stats.window_seconds), stats.measured_calls,
+      static_cast<double>(stats.measured_calls) / stats.window_seconds, stats.measured_ok,
+      static_cast<double>(stats.measured_ok) / stats.window_seconds, LatencyJson(stats.latency),
+      codes, unexpected, stats.unmeasured_calls, scenario->request_bytes(), Json(setup_seconds),
+      Json(stats.client_cpu_seconds));
   print_extra(&line);
+  // The victim's own figures. Only OK is expected of it: a cheap read refused or failed
+  // under someone else's flood is the unfairness being measured, not an allowed answer.
+  int64_t victim_unexpected = 0;
+  if (victim != nullptr) {
+    victim->Report(victim_ctx);
+    const std::string victim_codes =
+        StatusJson(absl::StrCat("victim ", victim_name), victim_stats, {0}, &victim_unexpected);
+    absl::StrAppendFormat(
+        &line,
+        ",\"victim\":{\"scenario\":\"%s\",\"inflight\":%d,\"channels\":1,\"calls\":%d,"
+        "\"throughput\":%.1f,\"latency_ms\":%s,\"status\":{%s},\"unexpected\":%d",
+        victim_name, absl::GetFlag(FLAGS_victim_inflight), victim_stats.measured_calls,
+        static_cast<double>(victim_stats.measured_calls) / victim_stats.window_seconds,
+        LatencyJson(victim_stats.latency), victim_codes, victim_unexpected);
+    for (const auto& [key, value] : victim_ctx.report) {
+      absl::StrAppend(&line, ",\"", key, "\":", value);
+    }
+    line += "}";
+  }
   std::cout << line << "}" << std::endl;
   if (stats.measured_calls == 0) {
     std::cerr << "d06_loadgen: " << name << ": no call completed in the measured window\n";
     return 1;
   }
-  return unexpected == 0 ? 0 : 1;
+  if (victim != nullptr && victim_stats.measured_calls == 0) {
+    // No percentiles to report (an empty histogram would read as 0 ms): the flood held
+    // the victim's call past the whole window.
+    std::cerr << "d06_loadgen: victim " << victim_name
+              << ": no call completed in the measured window\n";
+    return 1;
+  }
+  return unexpected == 0 && victim_unexpected == 0 ? 0 : 1;
 }
 
 }  // namespace
