@@ -2,7 +2,7 @@
 // libmicrohttpd (Debian's libmicrohttpd-dev 0.9.75). Only this file's .cc knows
 // libmicrohttpd: the face sees a complete HttpRequest and fills an HttpResponse.
 //
-// Built to stay up when clients are slow or hostile (README, "HTTP: limits and deadlines"):
+// Built to stay up when clients are slow or hostile (README, "Slow and hostile clients"):
 //
 // - One event-driven thread (epoll) reads and writes every connection; it never runs a
 //   handler. A request is handed to the handler only once it has fully arrived, on one of

@@ -1,6 +1,5 @@
 #include "server/api/http_transport.h"
 
-
 #include <algorithm>
 #include <memory>
 #include <set>
