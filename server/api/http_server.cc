@@ -39,8 +39,7 @@ std::string HttpRequest::header(absl::string_view name) const {
 }
 
 bool HttpRequest::has_param(absl::string_view name) const {
-  return std::any_of(params.begin(), params.end(),
-                     [&](const auto& p) { return p.first == name; });
+  return std::any_of(params.begin(), params.end(), [&](const auto& p) { return p.first == name; });
 }
 
 std::string HttpRequest::param(absl::string_view name) const {
@@ -150,7 +149,9 @@ class WorkerPool {
 // Decodes %XX and "+" (a space, as in a form's query) in place; libmicrohttpd's own
 // decoder leaves "+" alone.
 size_t Unescape(void*, MHD_Connection*, char* s) {
-  auto hex = [](char c) { return absl::ascii_isdigit(c) ? c - '0' : absl::ascii_tolower(c) - 'a' + 10; };
+  auto hex = [](char c) {
+    return absl::ascii_isdigit(c) ? c - '0' : absl::ascii_tolower(c) - 'a' + 10;
+  };
   char* out = s;
   for (const char* in = s; *in != '\0';) {
     if (*in == '+') {
@@ -238,7 +239,8 @@ int PortOf(int fd) {
 }
 
 unsigned int CeilSeconds(absl::Duration d) {
-  return static_cast<unsigned int>(std::max<int64_t>(1, absl::ToInt64Seconds(absl::Ceil(d, absl::Seconds(1)))));
+  return static_cast<unsigned int>(
+      std::max<int64_t>(1, absl::ToInt64Seconds(absl::Ceil(d, absl::Seconds(1)))));
 }
 
 }  // namespace
@@ -259,13 +261,14 @@ class HttpServer::Impl {
     // The backstop: libmicrohttpd's own timeout is one of inactivity, after the longest
     // of the deadlines the reaper enforces.
     const unsigned int inactivity =
-        CeilSeconds(std::max({options_.idle_timeout, options_.read_timeout,
-                              options_.write_timeout})) +
+        CeilSeconds(
+            std::max({options_.idle_timeout, options_.read_timeout, options_.write_timeout})) +
         1;
-    // Its own connection limit stops it from polling the listening socket, leaving new
-    // connections waiting in the listen queue: above ours (OnAccept refuses first), it is
-    // never reached.
-    const unsigned int limit = static_cast<unsigned int>(std::max(1, options_.max_connections)) + 64;
+    // Its own connection limit is kept above ours: OnAccept refuses first, closing a
+    // connection beyond max_connections as soon as it is accepted, so that how
+    // connections are refused does not depend on what libmicrohttpd does at its limit.
+    const unsigned int limit =
+        static_cast<unsigned int>(std::max(1, options_.max_connections)) + 64;
     // The memory of a connection holds its request's header and the answer's, and is the
     // read buffer of the body: a header above max_header_bytes does not fit.
     const size_t memory = options_.max_header_bytes + (size_t{16} << 10);
@@ -273,12 +276,12 @@ class HttpServer::Impl {
         MHD_USE_AUTO_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0,
         &Impl::OnAccept, this, &Impl::OnRequest, this,  //
         // First, so that it gets every message.
-        MHD_OPTION_EXTERNAL_LOGGER, &Log, this,  //
-        MHD_OPTION_LISTEN_SOCKET, static_cast<MHD_socket>(*fd),  //
-        MHD_OPTION_CONNECTION_LIMIT, limit,                      //
-        MHD_OPTION_CONNECTION_TIMEOUT, inactivity,               //
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory,              //
-        MHD_OPTION_STRICT_FOR_CLIENT, 1,                         //
+        MHD_OPTION_EXTERNAL_LOGGER, &Log, this,                   //
+        MHD_OPTION_LISTEN_SOCKET, static_cast<MHD_socket>(*fd),   //
+        MHD_OPTION_CONNECTION_LIMIT, limit,                       //
+        MHD_OPTION_CONNECTION_TIMEOUT, inactivity,                //
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory,               //
+        MHD_OPTION_STRICT_FOR_CLIENT, 1,                          //
         MHD_OPTION_NOTIFY_CONNECTION, &Impl::OnConnection, this,  //
         MHD_OPTION_URI_LOG_CALLBACK, &Impl::OnUri, this,          //
         MHD_OPTION_NOTIFY_COMPLETED, &Impl::OnCompleted, this,    //
@@ -363,6 +366,12 @@ class HttpServer::Impl {
       return absl::StrCat("the request has ", request.headers.size(),
                           " header fields; the server takes at most ", options_.max_headers);
     }
+    size_t bytes = 0;
+    for (const auto& [name, value] : request.headers) bytes += name.size() + value.size() + 4;
+    if (bytes > options_.max_header_bytes) {
+      return absl::StrCat("the request's header fields take ", bytes,
+                          " bytes; the server takes at most ", options_.max_header_bytes);
+    }
     *status = 400;
     int lengths = 0, encodings = 0;
     std::string length, encoding;
@@ -404,8 +413,7 @@ class HttpServer::Impl {
       MHD_add_response_header(response, name.c_str(), value.c_str());
     }
     if (!answer.content_type.empty()) {
-      MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE,
-                              answer.content_type.c_str());
+      MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, answer.content_type.c_str());
     }
     const MHD_Result queued =
         MHD_queue_response(connection, static_cast<unsigned int>(answer.status), response);
@@ -485,7 +493,8 @@ class HttpServer::Impl {
   static MHD_Result OnAccept(void* cls, const sockaddr*, socklen_t) {
     auto* self = static_cast<Impl*>(cls);
     std::lock_guard<std::mutex> lock(self->mu_);
-    return self->connections_.size() < static_cast<size_t>(std::max(1, self->options_.max_connections))
+    return self->connections_.size() <
+                   static_cast<size_t>(std::max(1, self->options_.max_connections))
                ? MHD_YES
                : MHD_NO;
   }
@@ -575,7 +584,7 @@ class HttpServer::Impl {
   std::mutex shutdown_mu_;
   std::mutex mu_;
   std::condition_variable reaper_wake_;
-  bool stopping_ = false;                      // guarded by mu_
+  bool stopping_ = false;                        // guarded by mu_
   std::unordered_set<Connection*> connections_;  // guarded by mu_
   std::thread reaper_;
   // The capacity of the request bodies kept, in all (used on the event thread only).

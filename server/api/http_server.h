@@ -19,14 +19,16 @@
 // - At most `max_connections` connections at once; beyond, a new one is closed as soon as
 //   it is accepted (it never waits in the listen queue).
 // - Limits answered before the handler, through `refuse` (the face's error body), each
-//   closing the connection: a body larger than `max_request_bytes` 413, whether its size is
-//   declared (refused before the body is read) or chunked (the rest is read and dropped
-//   within the read deadline, never kept); bodies kept beyond `max_buffered_bytes` in all
-//   (many connections each sending a body just under the limit) 503; more than `max_headers` header fields 431; a
-//   header larger than `max_header_bytes` in all 431 (libmicrohttpd's own answer, with an
-//   HTML body); Content-Length twice, not only digits, or with Transfer-Encoding, and a
-//   Transfer-Encoding other than chunked: 400 (RFC 9112 section 6; a request one server
-//   and a proxy in front of it could read with different lengths is never answered).
+//   closing the connection: a body larger than `max_request_bytes` 413, whether its size
+//   is declared (refused before the body is read) or chunked (the rest is read and
+//   dropped within the read deadline, never kept); a body that would take the bodies kept
+//   in all past `max_buffered_bytes` (many connections each sending one just under the
+//   limit) 503; more than `max_headers` header fields, or more than `max_header_bytes` of
+//   them, 431 (libmicrohttpd's own 431, with an HTML body, when they do not fit the
+//   connection's memory); Content-Length twice, not only digits, or with
+//   Transfer-Encoding, and a Transfer-Encoding other than chunked: 400 (RFC 9112 section
+//   6; a request one server and a proxy in front of it could read with different lengths
+//   is never answered).
 // - Pipelined requests are answered one after the other, in order.
 //
 // Example:

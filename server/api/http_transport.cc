@@ -313,15 +313,13 @@ void ServeUnary(const MethodTable& table, const Method& method, const HttpOption
   if (!json && media_type != kProto) {
     res.set_header("Accept-Post", "application/json, application/proto");
     res.status = 415;
-    res.set_content(
-        ErrorBody(BadRequest(absl::StrCat(
-            "Content-Type must be application/json or application/proto, not ",
-            Quote(req.header("Content-Type"))))),
-        kJson);
+    res.set_content(ErrorBody(BadRequest(absl::StrCat(
+                        "Content-Type must be application/json or application/proto, not ",
+                        Quote(req.header("Content-Type"))))),
+                    kJson);
     return;
   }
-  if (req.has_header("Connect-Protocol-Version") &&
-      req.header("Connect-Protocol-Version") != "1") {
+  if (req.has_header("Connect-Protocol-Version") && req.header("Connect-Protocol-Version") != "1") {
     return SetError(BadRequest("Connect-Protocol-Version must be 1"), res);
   }
   absl::StatusOr<absl::Duration> call_time = CallTime(req, options.max_call_time);
@@ -545,7 +543,6 @@ std::string WhyNotAnOrigin(absl::string_view origin) {
   return "";
 }
 
-
 // What the HTTP face answers with: the table, the options and the hosts a request's Host
 // header may name (as HostOf gives them).
 struct Face {
@@ -562,7 +559,8 @@ bool SplitMethodPath(absl::string_view path, std::string* service, std::string* 
   if (slash == absl::string_view::npos || slash == 0 || slash + 1 == path.size()) return false;
   const absl::string_view first = path.substr(0, slash), second = path.substr(slash + 1);
   auto is_name_char = [](char c) { return absl::ascii_isalnum(c) || c == '_'; };
-  if (!std::all_of(first.begin(), first.end(), [&](char c) { return is_name_char(c) || c == '.'; }) ||
+  if (!std::all_of(first.begin(), first.end(),
+                   [&](char c) { return is_name_char(c) || c == '.'; }) ||
       !std::all_of(second.begin(), second.end(), is_name_char)) {
     return false;
   }
@@ -671,12 +669,13 @@ absl::Status CheckHttpOptions(const HttpOptions& options) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--http_max_connections must be at least 1 (or 0: 1024), not ", options.max_connections));
   }
-  for (const auto& [flag, value] : {std::make_pair("--http_idle_timeout", options.idle_timeout),
-                                    std::make_pair("--http_read_timeout", options.read_timeout),
-                                    std::make_pair("--http_write_timeout", options.write_timeout)}) {
+  for (const auto& [flag, value] :
+       {std::make_pair("--http_idle_timeout", options.idle_timeout),
+        std::make_pair("--http_read_timeout", options.read_timeout),
+        std::make_pair("--http_write_timeout", options.write_timeout)}) {
     if (value < absl::Milliseconds(1) || value > absl::Hours(1)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          flag, " must be within 1ms..1h, not ", absl::FormatDuration(value)));
+      return absl::InvalidArgumentError(
+          absl::StrCat(flag, " must be within 1ms..1h, not ", absl::FormatDuration(value)));
     }
   }
   for (const std::string& origin : options.cors_origins) {

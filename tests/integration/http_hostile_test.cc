@@ -55,8 +55,9 @@ class HttpHostileTest : public ServerTest {
 };
 
 TEST_F(HttpHostileTest, AmbiguousLengthsAreRefusedAndTheConnectionClosed) {
-  const std::string post = "POST /d06.v1.UnitService/ListUnits HTTP/1.1\r\nHost: localhost\r\n"
-                           "Content-Type: application/json\r\n";
+  const std::string post =
+      "POST /d06.v1.UnitService/ListUnits HTTP/1.1\r\nHost: localhost\r\n"
+      "Content-Type: application/json\r\n";
   for (const std::string& request : {
            // Two Content-Length: which one a proxy in front reads is anyone's guess.
            post + "Content-Length: 2\r\nContent-Length: 20\r\n\r\n{}",
@@ -78,9 +79,9 @@ TEST_F(HttpHostileTest, AmbiguousLengthsAreRefusedAndTheConnectionClosed) {
 
 TEST_F(HttpHostileTest, ChunkedBodyOverTheLimitIs413AndNeverKept) {
   RawHttp http(port());
-  ASSERT_TRUE(http.Send(
-      "POST /d06.v1.UnitService/ListUnits HTTP/1.1\r\nHost: localhost\r\n"
-      "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"));
+  ASSERT_TRUE(
+      http.Send("POST /d06.v1.UnitService/ListUnits HTTP/1.1\r\nHost: localhost\r\n"
+                "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"));
   const std::string chunk = absl::StrCat("10000\r\n", std::string(0x10000, ' '), "\r\n");
   // 5 MiB against the 4 MiB limit; the server may answer and close before the end.
   for (int i = 0; i < 80; ++i) {
