@@ -465,29 +465,31 @@ class HttpServer::Impl {
   MHD_Result Dispatch(MHD_Connection* connection, Exchange* exchange) {
     exchange->dispatched = true;
     SetPhase(connection, Phase::kRunning);
+    // Suspended before the worker may resume it.
     MHD_suspend_connection(connection);
     const bool queued = pool_.TrySubmit([this, connection, exchange] {
       HttpResponse answer;
       handler_(exchange->request, answer);
-      {
-        std::lock_guard<std::mutex> lock(exchange->mu);
-        exchange->response = std::move(answer);
-        exchange->answered = true;
-      }
-      MHD_resume_connection(connection);
+      Deliver(connection, exchange, std::move(answer));
     });
     if (!queued) {
       HttpResponse busy;
       busy.status = 503;
       refuse_(503, "the server is busy: try again shortly", busy);
-      {
-        std::lock_guard<std::mutex> lock(exchange->mu);
-        exchange->response = std::move(busy);
-        exchange->answered = true;
-      }
-      MHD_resume_connection(connection);
+      Deliver(connection, exchange, std::move(busy));
     }
     return MHD_YES;
+  }
+
+  // Leaves `answer` for the access handler, which libmicrohttpd calls again once the
+  // connection is resumed.
+  static void Deliver(MHD_Connection* connection, Exchange* exchange, HttpResponse answer) {
+    {
+      std::lock_guard<std::mutex> lock(exchange->mu);
+      exchange->response = std::move(answer);
+      exchange->answered = true;
+    }
+    MHD_resume_connection(connection);
   }
 
   static MHD_Result OnAccept(void* cls, const sockaddr*, socklen_t) {
