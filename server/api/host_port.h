@@ -17,8 +17,8 @@ bool SplitHostPort(const std::string& address, std::string* host, std::string* p
 // INVALID_ARGUMENT "cannot listen on ADDRESS: not a host:port".
 absl::Status NotAHostPort(const std::string& address);
 
-// Why a transport could not listen on `address` (gRPC and cpp-httplib only say that they
-// could not): binds a socket to it the way both transports do (SO_REUSEADDR, never
+// Why a transport could not listen on `address` (gRPC only says that it could not):
+// binds a socket to it the way both transports do (SO_REUSEADDR, never
 // SO_REUSEPORT, so that a second server on the port fails instead of sharing it) and
 // reports the error: UNAVAILABLE "cannot listen on ADDRESS: address in use", "...: Cannot
 // assign requested address", ...; "...: `otherwise`" when the address binds now (it was

@@ -1,8 +1,5 @@
 #include "server/api/http_transport.h"
 
-#include <httplib.h>
-#include <sys/socket.h>
-
 #include <algorithm>
 #include <memory>
 #include <set>
@@ -26,6 +23,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "server/api/dashboard.h"
 #include "server/api/host_port.h"
+#include "server/api/http_server.h"
 #include "server/api/wire.h"
 #include "server/domain/errors.h"
 
@@ -34,9 +32,8 @@ namespace {
 
 constexpr char kJson[] = "application/json";
 constexpr char kProto[] = "application/proto";
-// An idle keep-alive connection is closed after this long (and Shutdown waits at most
-// this long for one).
-constexpr time_t kKeepAliveSeconds = 2;
+// HttpOptions::max_connections when it is 0.
+constexpr int kDefaultMaxConnections = 1024;
 
 // Connect's name of a code: gRPC's in lower snake case, but "canceled".
 std::string ConnectCode(absl::StatusCode code) {
@@ -99,7 +96,7 @@ std::string ErrorBody(const absl::Status& status) {
   return out;
 }
 
-void SetError(const absl::Status& status, httplib::Response& res) {
+void SetError(const absl::Status& status, HttpResponse& res) {
   res.status = HttpStatusOf(status.code());
   res.set_content(ErrorBody(status), kJson);
 }
@@ -116,9 +113,9 @@ std::string MediaType(const std::string& content_type) {
 }
 
 // How long the call may take: Connect-Timeout-Ms (at most 10 digits), capped.
-absl::StatusOr<absl::Duration> CallTime(const httplib::Request& req, absl::Duration max) {
+absl::StatusOr<absl::Duration> CallTime(const HttpRequest& req, absl::Duration max) {
   if (!req.has_header("Connect-Timeout-Ms")) return max;
-  const std::string value = req.get_header_value("Connect-Timeout-Ms");
+  const std::string value = req.header("Connect-Timeout-Ms");
   int64_t ms = 0;
   if (value.empty() || value.size() > 10 ||
       !std::all_of(value.begin(), value.end(), absl::ascii_isdigit) ||
@@ -234,14 +231,14 @@ absl::Status DecodeRequest(bool json, absl::string_view body, Message* request) 
 class ActorHeaders {
  public:
   // INVALID_ARGUMENT (field x-d06-actor-bin) when x-d06-actor-bin is not base64.
-  absl::Status Read(const httplib::Request& req) {
+  absl::Status Read(const HttpRequest& req) {
     if (req.has_header(v1::kActorMetadataKey)) {
-      text_value_ = req.get_header_value(v1::kActorMetadataKey);
+      text_value_ = req.header(v1::kActorMetadataKey);
       text_ = text_value_;
       metadata_.text = &text_;
     }
     if (req.has_header(v1::kActorBinMetadataKey)) {
-      const std::string encoded = req.get_header_value(v1::kActorBinMetadataKey);
+      const std::string encoded = req.header(v1::kActorBinMetadataKey);
       if (!absl::Base64Unescape(encoded, &binary_value_) &&
           !absl::WebSafeBase64Unescape(encoded, &binary_value_)) {
         return InvalidField(v1::kActorBinMetadataKey,
@@ -274,8 +271,8 @@ struct PendingCall {
 
 // Runs `call` (its request decoded) through the table and writes the answer, in JSON or
 // binary, or the error.
-void RunCall(const MethodTable& table, const Method& method, const httplib::Request& req, bool json,
-             absl::Duration call_time, std::shared_ptr<PendingCall> call, httplib::Response& res) {
+void RunCall(const MethodTable& table, const Method& method, const HttpRequest& req, bool json,
+             absl::Duration call_time, std::shared_ptr<PendingCall> call, HttpResponse& res) {
   ActorHeaders actor;
   if (absl::Status s = actor.Read(req); !s.ok()) return SetError(s, res);
   table.Call(method, actor.get(), *call->request, call->response.get(),
@@ -310,21 +307,19 @@ std::shared_ptr<PendingCall> NewCall(const Method& method) {
 
 // A unary call in Connect's POST form.
 void ServeUnary(const MethodTable& table, const Method& method, const HttpOptions& options,
-                const httplib::Request& req, httplib::Response& res) {
-  const std::string media_type = MediaType(req.get_header_value("Content-Type"));
+                const HttpRequest& req, HttpResponse& res) {
+  const std::string media_type = MediaType(req.header("Content-Type"));
   const bool json = media_type == kJson;
   if (!json && media_type != kProto) {
     res.set_header("Accept-Post", "application/json, application/proto");
     res.status = 415;
-    res.set_content(
-        ErrorBody(BadRequest(absl::StrCat(
-            "Content-Type must be application/json or application/proto, not ",
-            Quote(req.get_header_value("Content-Type"))))),
-        kJson);
+    res.set_content(ErrorBody(BadRequest(absl::StrCat(
+                        "Content-Type must be application/json or application/proto, not ",
+                        Quote(req.header("Content-Type"))))),
+                    kJson);
     return;
   }
-  if (req.has_header("Connect-Protocol-Version") &&
-      req.get_header_value("Connect-Protocol-Version") != "1") {
+  if (req.has_header("Connect-Protocol-Version") && req.header("Connect-Protocol-Version") != "1") {
     return SetError(BadRequest("Connect-Protocol-Version must be 1"), res);
   }
   absl::StatusOr<absl::Duration> call_time = CallTime(req, options.max_call_time);
@@ -339,7 +334,7 @@ void ServeUnary(const MethodTable& table, const Method& method, const HttpOption
 // A unary call in Connect's GET form (methods without side effects only):
 // ?encoding=json|proto&message=...[&base64=1][&compression=identity][&connect=v1].
 void ServeGet(const MethodTable& table, const Method& method, const HttpOptions& options,
-              const httplib::Request& req, httplib::Response& res) {
+              const HttpRequest& req, HttpResponse& res) {
   if (method.descriptor->options().idempotency_level() !=
       google::protobuf::MethodOptions::NO_SIDE_EFFECTS) {
     res.set_header("Allow", "POST");
@@ -351,12 +346,12 @@ void ServeGet(const MethodTable& table, const Method& method, const HttpOptions&
     res.status = 405;
     return;
   }
-  if (req.has_param("connect") && req.get_param_value("connect") != "v1") {
+  if (req.has_param("connect") && req.param("connect") != "v1") {
     return SetError(BadRequest(absl::StrCat("the connect parameter must be v1, not ",
-                                            Quote(req.get_param_value("connect")))),
+                                            Quote(req.param("connect")))),
                     res);
   }
-  const std::string encoding = req.get_param_value("encoding");
+  const std::string encoding = req.param("encoding");
   const bool json = encoding == "json";
   if (!json && encoding != "proto") {
     res.status = 415;
@@ -365,11 +360,11 @@ void ServeGet(const MethodTable& table, const Method& method, const HttpOptions&
                     kJson);
     return;
   }
-  if (req.has_param("compression") && req.get_param_value("compression") != "identity") {
+  if (req.has_param("compression") && req.param("compression") != "identity") {
     return SetError(Error(absl::StatusCode::kUnimplemented, "UNIMPLEMENTED",
                           absl::StrCat("the message must not be compressed (compression "
                                        "identity or none), not ",
-                                       Quote(req.get_param_value("compression")))),
+                                       Quote(req.param("compression")))),
                     res);
   }
   if (!req.has_param("message")) {
@@ -377,10 +372,10 @@ void ServeGet(const MethodTable& table, const Method& method, const HttpOptions&
                                "(base64url-encoded with base64=1)"),
                     res);
   }
-  std::string message = req.get_param_value("message");
-  if (req.has_param("base64") && req.get_param_value("base64") != "0") {
+  std::string message = req.param("message");
+  if (req.has_param("base64") && req.param("base64") != "0") {
     std::string decoded;
-    if (req.get_param_value("base64") != "1" || !absl::WebSafeBase64Unescape(message, &decoded)) {
+    if (req.param("base64") != "1" || !absl::WebSafeBase64Unescape(message, &decoded)) {
       return SetError(BadRequest("with base64=1 the message parameter must be base64url "
                                  "(padded or not)"),
                       res);
@@ -400,14 +395,14 @@ void ServeGet(const MethodTable& table, const Method& method, const HttpOptions&
 }
 
 // The answer of a server-streaming method over HTTP: unimplemented, gRPC only.
-void RefuseStream(const Method& method, const httplib::Request& req, httplib::Response& res) {
+void RefuseStream(const Method& method, const HttpRequest& req, HttpResponse& res) {
   const absl::Status status =
       Error(absl::StatusCode::kUnimplemented, "UNIMPLEMENTED",
             absl::StrCat(method.descriptor->full_name(), " streams: it is served over gRPC only"));
   // A Connect streaming client (application/connect+json or +proto) reads the error from
   // the end-of-stream message of a 200 answer, not from the HTTP status (it would see
   // 501 as "unknown").
-  const std::string media_type = MediaType(req.get_header_value("Content-Type"));
+  const std::string media_type = MediaType(req.header("Content-Type"));
   if (absl::StartsWith(media_type, "application/connect+")) {
     const std::string end = absl::StrCat("{\"error\":", ErrorBody(status), "}");
     std::string frame(5, '\0');
@@ -425,7 +420,7 @@ void RefuseStream(const Method& method, const httplib::Request& req, httplib::Re
 // The method of a path "/package.Service/Method" (`service` and `name` from it), or null
 // with an unimplemented error in `res`.
 const Method* FindMethod(const MethodTable& table, const std::string& service,
-                         const std::string& name, httplib::Response& res) {
+                         const std::string& name, HttpResponse& res) {
   const Method* method = table.Find(absl::StrCat(service, ".", name));
   if (method == nullptr) {
     SetError(Error(absl::StatusCode::kUnimplemented, "UNIMPLEMENTED",
@@ -444,10 +439,10 @@ bool IsServiceOf(const MethodTable& table, absl::string_view name) {
 
 // The CORS headers for a request from an allowed origin; false when it is not allowed.
 // `origins` are lower case (CheckHttpOptions made sure they are origins).
-bool AllowOrigin(const std::vector<std::string>& origins, const httplib::Request& req,
-                 httplib::Response& res) {
+bool AllowOrigin(const std::vector<std::string>& origins, const HttpRequest& req,
+                 HttpResponse& res) {
   if (!req.has_header("Origin")) return false;
-  const std::string origin = req.get_header_value("Origin");
+  const std::string origin = req.header("Origin");
   const bool any = std::find(origins.begin(), origins.end(), "*") != origins.end();
   if (!any &&
       std::find(origins.begin(), origins.end(), absl::AsciiStrToLower(origin)) == origins.end()) {
@@ -548,9 +543,141 @@ std::string WhyNotAnOrigin(absl::string_view origin) {
   return "";
 }
 
+// What the HTTP face answers with: the table, the options and the hosts a request's Host
+// header may name (as HostOf gives them).
+struct Face {
+  const MethodTable* table;
+  HttpOptions options;
+  std::set<std::string> hosts;
+};
+
+// "/package.Service/Method" split into service and method name (the path of a Connect
+// POST); false when `path` is not of that form.
+bool SplitMethodPath(absl::string_view path, std::string* service, std::string* name) {
+  if (!absl::ConsumePrefix(&path, "/")) return false;
+  const size_t slash = path.find('/');
+  if (slash == absl::string_view::npos || slash == 0 || slash + 1 == path.size()) return false;
+  const absl::string_view first = path.substr(0, slash), second = path.substr(slash + 1);
+  auto is_name_char = [](char c) { return absl::ascii_isalnum(c) || c == '_'; };
+  if (!std::all_of(first.begin(), first.end(),
+                   [&](char c) { return is_name_char(c) || c == '.'; }) ||
+      !std::all_of(second.begin(), second.end(), is_name_char)) {
+    return false;
+  }
+  *service = std::string(first);
+  *name = std::string(second);
+  return true;
+}
+
+// The Host check (see http_transport.h): false with the 403 in `res` when the request's
+// Host is not one this server answers for.
+bool CheckHost(const std::set<std::string>& hosts, const HttpRequest& req, HttpResponse& res) {
+  const std::string value = req.header("Host");
+  if (hosts.count(HostOf(value)) > 0) return true;
+  const std::string named = HostOf(value).empty() ? value : HostOf(value);
+  res.status = 403;
+  res.set_header("Connection", "close");
+  res.set_content(
+      ErrorBody(Error(
+          absl::StatusCode::kPermissionDenied, v1::reason::kHostNotAllowed,
+          absl::StrCat("this server answers only requests whose Host header names it "
+                       "(localhost, 127.0.0.1, [::1], the host it listens on, and the names "
+                       "given with --http_allowed_hosts: a guard against DNS rebinding); "
+                       "if it is reached by this name, start d06d with "
+                       "--http_allowed_hosts=",
+                       named.empty() ? "NAME" : named, "; the request's Host is ", Quote(value)),
+          {{"host", value}})),
+      kJson);
+  return false;
+}
+
+// A CORS preflight (OPTIONS).
+void ServePreflight(const HttpOptions& options, const HttpRequest& req, HttpResponse& res) {
+  if (!AllowOrigin(options.cors_origins, req, res)) {
+    res.status = 403;
+    return;
+  }
+  res.set_header("Access-Control-Allow-Methods", "POST, GET");
+  res.set_header("Access-Control-Allow-Headers",
+                 "Content-Type, Connect-Protocol-Version, Connect-Timeout-Ms, X-D06-Actor, "
+                 "X-D06-Actor-Bin");
+  res.set_header("Access-Control-Max-Age", "7200");
+  res.status = 204;
+}
+
+// GET: a method of a service of the table in Connect's GET form; anything else is a file
+// of the dashboard.
+void ServeGetPath(const Face& face, const HttpRequest& req, HttpResponse& res) {
+  const std::string path = req.path.substr(1);
+  const std::vector<std::string> parts = absl::StrSplit(path, absl::MaxSplits('/', 1));
+  if (parts.size() == 2 && IsServiceOf(*face.table, parts[0])) {
+    AllowOrigin(face.options.cors_origins, req, res);
+    const Method* method = FindMethod(*face.table, parts[0], parts[1], res);
+    if (method == nullptr) return;
+    if (method->server_streaming()) return RefuseStream(*method, req, res);
+    return ServeGet(*face.table, *method, face.options, req, res);
+  }
+  const DashboardFile* file = FindDashboardFile(path);
+  if (file == nullptr) {
+    res.status = 404;
+    return;
+  }
+  res.set_header("Cache-Control", "no-cache");
+  res.set_header("X-Content-Type-Options", "nosniff");
+  // The page loads and calls nothing but this server.
+  res.set_header("Content-Security-Policy",
+                 "default-src 'self'; frame-ancestors 'self'; base-uri 'none'");
+  res.set_content(std::string(file->content), file->content_type);
+}
+
+// Every request: the Host check, then by method and path.
+void Serve(const Face& face, const HttpRequest& req, HttpResponse& res) {
+  if (!CheckHost(face.hosts, req, res)) return;
+  std::string service, name;
+  if (req.method == "OPTIONS") {
+    ServePreflight(face.options, req, res);
+  } else if (req.method == "POST" && SplitMethodPath(req.path, &service, &name)) {
+    AllowOrigin(face.options.cors_origins, req, res);
+    const Method* method = FindMethod(*face.table, service, name, res);
+    if (method == nullptr) return;
+    if (method->server_streaming()) return RefuseStream(*method, req, res);
+    ServeUnary(*face.table, *method, face.options, req, res);
+  } else if ((req.method == "GET" || req.method == "HEAD") && absl::StartsWith(req.path, "/")) {
+    ServeGetPath(face, req, res);
+  } else {
+    res.status = 404;
+  }
+  if (res.status == 404 && res.body.empty()) {
+    SetError(Error(absl::StatusCode::kNotFound, "NOT_FOUND", "no such page or method"), res);
+  }
+}
+
+// The Connect error of a request HttpServer refuses before it is read to the end.
+void Refuse(int status, absl::string_view why, HttpResponse& res) {
+  const absl::Status error =
+      status == 413 || status == 431
+          ? Error(absl::StatusCode::kResourceExhausted, "RESOURCE_EXHAUSTED", why)
+      : status == 503 ? Error(absl::StatusCode::kUnavailable, "UNAVAILABLE", why)
+                      : BadRequest(why);
+  res.status = status;
+  res.set_content(ErrorBody(error), kJson);
+}
 }  // namespace
 
 absl::Status CheckHttpOptions(const HttpOptions& options) {
+  if (options.max_connections < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--http_max_connections must be at least 1 (or 0: 1024), not ", options.max_connections));
+  }
+  for (const auto& [flag, value] :
+       {std::make_pair("--http_idle_timeout", options.idle_timeout),
+        std::make_pair("--http_read_timeout", options.read_timeout),
+        std::make_pair("--http_write_timeout", options.write_timeout)}) {
+    if (value < absl::Milliseconds(1) || value > absl::Hours(1)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(flag, " must be within 1ms..1h, not ", absl::FormatDuration(value)));
+    }
+  }
   for (const std::string& origin : options.cors_origins) {
     if (origin == "*") continue;
     if (const std::string why = WhyNotAnOrigin(origin); !why.empty()) {
@@ -583,124 +710,41 @@ absl::StatusOr<std::unique_ptr<HttpTransport>> HttpTransport::Start(const Method
   }
   if (absl::Status s = CheckHttpOptions(options); !s.ok()) return s;
   for (std::string& origin : options.cors_origins) origin = absl::AsciiStrToLower(origin);
-  // The hosts a request's Host header may name (as HostOf gives them).
-  auto hosts = std::make_shared<std::set<std::string>>(
-      std::set<std::string>{"localhost", "127.0.0.1", "[::1]"});
-  if (host != "0.0.0.0" && host != "::") hosts->insert(AsHostHeader(host));
-  for (const std::string& allowed : options.allowed_hosts) hosts->insert(AsHostHeader(allowed));
+  auto face = std::make_shared<Face>();
+  face->table = &table;
+  face->hosts = {"localhost", "127.0.0.1", "[::1]"};
+  if (host != "0.0.0.0" && host != "::") face->hosts.insert(AsHostHeader(host));
+  for (const std::string& allowed : options.allowed_hosts) {
+    face->hosts.insert(AsHostHeader(allowed));
+  }
+  HttpServerOptions server_options;
+  server_options.threads = options.threads;
+  server_options.max_queued = options.max_queued_requests;
+  server_options.max_connections =
+      options.max_connections > 0 ? options.max_connections : kDefaultMaxConnections;
+  server_options.max_request_bytes = options.max_request_bytes;
+  server_options.max_buffered_bytes = options.max_buffered_bytes;
+  server_options.max_header_bytes = options.max_header_bytes;
+  server_options.max_headers = options.max_headers;
+  server_options.idle_timeout = options.idle_timeout;
+  server_options.read_timeout = options.read_timeout;
+  server_options.write_timeout = options.write_timeout;
+  face->options = std::move(options);
 
   std::unique_ptr<HttpTransport> transport(new HttpTransport());
-  auto server = std::make_unique<httplib::Server>();
-  const int threads = std::max(1, options.threads);
-  server->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  server->set_payload_max_length(options.max_request_bytes);
-  server->set_keep_alive_timeout(kKeepAliveSeconds);
-  server->set_read_timeout(10, 0);
-  server->set_write_timeout(10, 0);
-  // SO_REUSEADDR only: cpp-httplib's default also sets SO_REUSEPORT, with which a second
-  // server on this address would start and take half of the connections.
-  server->set_socket_options([](socket_t sock) {
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-  });
-  auto shared = std::make_shared<const HttpOptions>(std::move(options));
-
-  // The Host check, before any route (see http_transport.h).
-  server->set_pre_routing_handler([hosts](const httplib::Request& req, httplib::Response& res) {
-    const std::string value = req.get_header_value("Host");
-    if (hosts->count(HostOf(value)) > 0) return httplib::Server::HandlerResponse::Unhandled;
-    const std::string named = HostOf(value).empty() ? value : HostOf(value);
-    res.status = 403;
-    res.set_header("Connection", "close");
-    res.set_content(
-        ErrorBody(Error(
-            absl::StatusCode::kPermissionDenied, v1::reason::kHostNotAllowed,
-            absl::StrCat("this server answers only requests whose Host header names it "
-                         "(localhost, 127.0.0.1, [::1], the host it listens on, and the names "
-                         "given with --http_allowed_hosts: a guard against DNS rebinding); "
-                         "if it is reached by this name, start d06d with "
-                         "--http_allowed_hosts=",
-                         named.empty() ? "NAME" : named, "; the request's Host is ", Quote(value)),
-            {{"host", value}})),
-        kJson);
-    return httplib::Server::HandlerResponse::Handled;
-  });
-  // A Connect error body for what httplib answers itself (too large, unknown path).
-  server->set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (!res.body.empty()) return;
-    if (res.status == 413) {
-      res.set_content(ErrorBody(Error(absl::StatusCode::kResourceExhausted, "RESOURCE_EXHAUSTED",
-                                      "the request body is larger than the server takes")),
-                      kJson);
-    } else if (res.status == 404) {
-      res.set_content(ErrorBody(Error(absl::StatusCode::kNotFound, "NOT_FOUND",
-                                      "no such page or method")),
-                      kJson);
-    }
-  });
-  server->Options(R"(/.*)", [shared](const httplib::Request& req, httplib::Response& res) {
-    if (!AllowOrigin(shared->cors_origins, req, res)) {
-      res.status = 403;
-      return;
-    }
-    res.set_header("Access-Control-Allow-Methods", "POST, GET");
-    res.set_header("Access-Control-Allow-Headers",
-                   "Content-Type, Connect-Protocol-Version, Connect-Timeout-Ms, X-D06-Actor, "
-                   "X-D06-Actor-Bin");
-    res.set_header("Access-Control-Max-Age", "7200");
-    res.status = 204;
-  });
-  const MethodTable* methods = &table;
-  server->Post(R"(/([A-Za-z0-9_.]+)/([A-Za-z0-9_]+))",
-               [methods, shared](const httplib::Request& req, httplib::Response& res) {
-                 AllowOrigin(shared->cors_origins, req, res);
-                 const Method* method =
-                     FindMethod(*methods, req.matches[1].str(), req.matches[2].str(), res);
-                 if (method == nullptr) return;
-                 if (method->server_streaming()) return RefuseStream(*method, req, res);
-                 ServeUnary(*methods, *method, *shared, req, res);
-               });
-  // GET: a method of a service of the table in Connect's GET form; anything else is a
-  // file of the dashboard.
-  server->Get(R"(/(.*))", [methods, shared](const httplib::Request& req, httplib::Response& res) {
-    const std::string path = req.matches[1].str();
-    const std::vector<std::string> parts = absl::StrSplit(path, absl::MaxSplits('/', 1));
-    if (parts.size() == 2 && IsServiceOf(*methods, parts[0])) {
-      AllowOrigin(shared->cors_origins, req, res);
-      const Method* method = FindMethod(*methods, parts[0], parts[1], res);
-      if (method == nullptr) return;
-      if (method->server_streaming()) return RefuseStream(*method, req, res);
-      return ServeGet(*methods, *method, *shared, req, res);
-    }
-    const DashboardFile* file = FindDashboardFile(path);
-    if (file == nullptr) {
-      res.status = 404;
-      return;
-    }
-    res.set_header("Cache-Control", "no-cache");
-    res.set_header("X-Content-Type-Options", "nosniff");
-    // The page loads and calls nothing but this server.
-    res.set_header("Content-Security-Policy",
-                   "default-src 'self'; frame-ancestors 'self'; base-uri 'none'");
-    res.set_content(std::string(file->content), std::string(file->content_type));
-  });
-
-  const int bound = port == 0 ? server->bind_to_any_port(host)
-                              : (server->bind_to_port(host, port) ? port : -1);
-  if (bound <= 0) return WhyCannotListen(address, "cpp-httplib could not listen on it");
-  transport->port_ = bound;
-  httplib::Server* raw = server.get();
-  transport->server_ = std::move(server);
-  transport->listener_ = std::thread([raw] { raw->listen_after_bind(); });
+  absl::StatusOr<std::unique_ptr<HttpServer>> server = HttpServer::Start(
+      address, server_options,
+      [face](const HttpRequest& req, HttpResponse& res) { Serve(*face, req, res); }, &Refuse);
+  if (!server.ok()) return server.status();
+  transport->server_ = *std::move(server);
+  transport->port_ = transport->server_->port();
   return transport;
 }
 
 HttpTransport::~HttpTransport() { Shutdown(); }
 
 void HttpTransport::Shutdown() {
-  if (!listener_.joinable()) return;
-  server_->stop();
-  listener_.join();
+  if (server_ != nullptr) server_->Shutdown();
 }
 
 }  // namespace d06::api

@@ -35,8 +35,21 @@
 // browsers download the exports' CSV through a portal's backend. Their paths answer
 // unimplemented (HTTP 501) saying so.
 //
-// The listening socket has SO_REUSEADDR only (cpp-httplib would set SO_REUSEPORT), so a
-// second server on the same address fails to start instead of sharing its connections.
+// Hostile clients (server/api/http_server.h has the details): requests are read by one
+// event-driven thread and handed to the `threads` workers only once complete (more than
+// max_queued_requests waiting: 503 unavailable at once), so slow clients hold no worker.
+// Deadlines, totals from their start: a connection without a request in progress is
+// closed after idle_timeout; a request's header and body must arrive within read_timeout
+// of its first line; an answer must be taken within write_timeout. At most
+// max_connections connections, a new one beyond is closed at once. A body above
+// max_request_bytes, chunked or not, is 413 resource_exhausted (a declared one before it
+// is read); more than max_headers header fields or a header above max_header_bytes is
+// 431; two Content-Length, one with anything but digits, Content-Length with
+// Transfer-Encoding, or a Transfer-Encoding other than chunked is 400 (each closes the
+// connection). Pipelined requests are answered in order.
+//
+// The listening socket has SO_REUSEADDR only (never SO_REUSEPORT), so a second server on
+// the same address fails to start instead of sharing its connections.
 //
 // Thread-safe. Example:
 //   auto http = HttpTransport::Start(table, "127.0.0.1:0", {});
@@ -48,18 +61,15 @@
 #include <cstddef>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "server/api/method_table.h"
 
-namespace httplib {
-class Server;
-}  // namespace httplib
-
 namespace d06::api {
+
+class HttpServer;
 
 struct HttpOptions {
   // Origins whose pages may call the API from a browser (CORS): a scheme (http or https),
@@ -74,11 +84,29 @@ struct HttpOptions {
   std::vector<std::string> allowed_hosts;
   // Largest request body; larger is 413 (resource_exhausted), as gRPC's 4 MiB.
   size_t max_request_bytes = size_t{4} << 20;
+  // The request bodies being received or handled, in all (so that max_connections bodies
+  // just under max_request_bytes cannot take the memory); a body beyond is 503
+  // unavailable.
+  size_t max_buffered_bytes = size_t{256} << 20;
   // How long a call may take when the client sends no Connect-Timeout-Ms, and the most
   // it may ask for.
   absl::Duration max_call_time = absl::Seconds(60);
-  // Worker threads (each serves one request at a time).
-  int threads = 16;
+  // Worker threads (each serves one complete request at a time), and how many complete
+  // requests may wait for one (more: 503 unavailable).
+  int threads = 8;
+  int max_queued_requests = 64;
+  // Connections at once; a new one beyond is closed as soon as it is accepted. 0: 1024.
+  int max_connections = 0;
+  // A request's header: at most this many fields and this many bytes (else 431).
+  int max_headers = 100;
+  size_t max_header_bytes = size_t{64} << 10;
+  // A connection without a request in progress (new, or kept alive after an answer) is
+  // closed after idle_timeout; a request's header and body must have arrived
+  // read_timeout after its first line; an answer must have been taken write_timeout
+  // after it was ready. Else the connection is closed.
+  absl::Duration idle_timeout = absl::Seconds(5);
+  absl::Duration read_timeout = absl::Seconds(30);
+  absl::Duration write_timeout = absl::Seconds(30);
 };
 
 // INVALID_ARGUMENT naming the first malformed cors_origins or allowed_hosts element and
@@ -100,14 +128,14 @@ class HttpTransport {
   HttpTransport& operator=(const HttpTransport&) = delete;
 
   int port() const { return port_; }
-  // Stops listening, finishes the requests in progress and joins the threads. Idempotent.
+  // Stops listening, finishes the requests the workers have (their answers are sent if
+  // taken within a second), closes the connections and joins the threads. Idempotent.
   void Shutdown();
 
  private:
   HttpTransport() = default;
 
-  std::unique_ptr<httplib::Server> server_;
-  std::thread listener_;
+  std::unique_ptr<HttpServer> server_;
   int port_ = 0;
 };
 

@@ -36,6 +36,12 @@ ABSL_FLAG(std::vector<std::string>, http_allowed_hosts, {},
           "host names the HTTP API answers for besides localhost, 127.0.0.1, [::1] and the "
           "--http_listen host, comma-separated (e.g. d06.example.gov.vn); a request whose Host "
           "header names another is refused 403 (DNS rebinding)");
+ABSL_FLAG(absl::Duration, http_idle_timeout, absl::Seconds(5),
+          "an HTTP connection without a request in progress is closed after this long");
+ABSL_FLAG(absl::Duration, http_read_timeout, absl::Seconds(30),
+          "an HTTP request's header and body must arrive within this long of its first line");
+ABSL_FLAG(absl::Duration, http_write_timeout, absl::Seconds(30),
+          "an HTTP client must take its answer within this long, else it is cut off");
 ABSL_FLAG(std::string, data_dir, "",
           "RocksDB data directory (default $XDG_DATA_HOME/d06 or ~/.local/share/d06)");
 ABSL_FLAG(int, due_soon_days, 3, "an open assignment due within this many days is DUE_SOON");
@@ -91,6 +97,9 @@ int main(int argc, char** argv) {
   options.http_listen_address = absl::GetFlag(FLAGS_http_listen);
   options.http_cors_origins = absl::GetFlag(FLAGS_http_cors_origins);
   options.http_allowed_hosts = absl::GetFlag(FLAGS_http_allowed_hosts);
+  options.http_idle_timeout = absl::GetFlag(FLAGS_http_idle_timeout);
+  options.http_read_timeout = absl::GetFlag(FLAGS_http_read_timeout);
+  options.http_write_timeout = absl::GetFlag(FLAGS_http_write_timeout);
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   if (options.data_dir.empty()) options.data_dir = DefaultDataDir();
   options.due_soon_days = absl::GetFlag(FLAGS_due_soon_days);

@@ -156,6 +156,10 @@ class ServerImpl final : public Server {
     api::HttpOptions http_options;
     http_options.cors_origins = options.http_cors_origins;
     http_options.allowed_hosts = options.http_allowed_hosts;
+    http_options.max_connections = options.http_max_connections;
+    http_options.idle_timeout = options.http_idle_timeout;
+    http_options.read_timeout = options.http_read_timeout;
+    http_options.write_timeout = options.http_write_timeout;
     ASSIGN_OR_RETURN(http_, api::HttpTransport::Start(*methods_, options.http_listen_address,
                                                       std::move(http_options)));
     return absl::OkStatus();

@@ -51,6 +51,12 @@ struct ServerOptions {
   // http_listen_address (a request naming another Host is refused: DNS rebinding), e.g.
   // "d06.example.gov.vn" (api::HttpOptions::allowed_hosts).
   std::vector<std::string> http_allowed_hosts;
+  // HTTP deadlines (api::HttpOptions): a connection without a request in progress is
+  // closed after http_idle_timeout; a request must arrive within http_read_timeout of its
+  // first line; an answer must be taken within http_write_timeout.
+  absl::Duration http_idle_timeout = absl::Seconds(5);
+  absl::Duration http_read_timeout = absl::Seconds(30);
+  absl::Duration http_write_timeout = absl::Seconds(30);
   // RocksDB data directory; created if missing. Required.
   std::string data_dir;
   // An open assignment whose deadline is at most this many days away is DUE_SOON.

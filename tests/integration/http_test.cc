@@ -1,11 +1,9 @@
-// The HTTP face (server/api/http_transport.h) with cpp-httplib's client against the
+// The HTTP face (server/api/http_transport.h) with a raw HTTP client against the
 // in-process server: the Host check (DNS rebinding) on every route, the origins and hosts
 // refused at start-up, unknown JSON fields ignored but unknown enum names refused,
 // Connect's GET form for methods without side effects, and the actor headers
 // (x-d06-actor as UTF-8, x-d06-actor-bin as base64). tests/web/curl_test.sh covers the
 // same through the d06d binary and its flags.
-#include <httplib.h>
-
 #include <filesystem>
 #include <map>
 #include <string>
@@ -19,6 +17,7 @@
 #include "absl/strings/str_split.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "tests/testing/raw_http.h"
 #include "tests/testing/test_server.h"
 
 namespace d06::testing {
@@ -29,15 +28,9 @@ using ::testing::HasSubstr;
 constexpr char kPortal[] = "https://portal.example.gov.vn";
 constexpr char kAllowedHost[] = "d06.example.gov.vn";
 
-struct Answer {
-  int status = -1;  // -1: no answer
-  std::string body;
-  httplib::Headers headers;
+using Headers = std::vector<std::pair<std::string, std::string>>;
 
-  std::string header(const std::string& name) const {
-    auto it = headers.find(name);
-    return it == headers.end() ? "" : it->second;
-  }
+struct Answer : RawAnswer {
   // A dotted path into the JSON body ("details.0.debug.reason"): a string value, or "".
   std::string field(const std::string& path) const {
     google::protobuf::Value value;
@@ -85,26 +78,32 @@ class HttpTest : public ServerTest {
     MakeUnit("H29");
   }
 
-  Answer Send(const std::string& method, const std::string& path, httplib::Headers headers,
+  // One request on a connection of its own (Host 127.0.0.1:PORT unless `headers` name
+  // one; a POST has Content-Type `content_type`).
+  Answer Send(const std::string& method, const std::string& path, const Headers& headers,
               const std::string& body = "", const std::string& content_type = "application/json") {
-    httplib::Client http("127.0.0.1", server().http_port());
-    http.set_connection_timeout(5, 0);
-    http.set_read_timeout(20, 0);
-    httplib::Result result = method == "POST"      ? http.Post(path, headers, body, content_type)
-                             : method == "OPTIONS" ? http.Options(path, headers)
-                                                   : http.Get(path, headers);
+    std::string request = absl::StrCat(method, " ", path, " HTTP/1.1\r\n");
+    bool host = false;
+    for (const auto& [name, value] : headers) {
+      host = host || absl::EqualsIgnoreCase(name, "Host");
+      absl::StrAppend(&request, name, ": ", value, "\r\n");
+    }
+    if (!host) absl::StrAppend(&request, "Host: 127.0.0.1:", server().http_port(), "\r\n");
+    if (method == "POST") {
+      absl::StrAppend(&request, "Content-Type: ", content_type, "\r\n");
+      absl::StrAppend(&request, "Content-Length: ", body.size(), "\r\n");
+    }
+    absl::StrAppend(&request, "Connection: close\r\n\r\n", body);
+    RawHttp http(server().http_port());
     Answer answer;
-    if (!result) return answer;
-    answer.status = result->status;
-    answer.body = result->body;
-    answer.headers = result->headers;
+    static_cast<RawAnswer&>(answer) = http.Exchange(request);
     return answer;
   }
-  Answer Post(const std::string& method, const std::string& json, httplib::Headers headers = {}) {
-    return Send("POST", "/d06.v1." + method, std::move(headers), json);
+  Answer Post(const std::string& method, const std::string& json, const Headers& headers = {}) {
+    return Send("POST", "/d06.v1." + method, headers, json);
   }
-  Answer Get(const std::string& path, httplib::Headers headers = {}) {
-    return Send("GET", path, std::move(headers));
+  Answer Get(const std::string& path, const Headers& headers = {}) {
+    return Send("GET", path, headers);
   }
   // Connect's GET form with a JSON message.
   Answer GetJson(const std::string& method, const std::string& json,
@@ -113,7 +112,7 @@ class HttpTest : public ServerTest {
         absl::StrCat("/d06.v1.", method, "?encoding=json&message=", UrlEncode(json), extra_params));
   }
 
-  static httplib::Headers HostHeader(const std::string& host) { return {{"Host", host}}; }
+  static Headers HostHeader(const std::string& host) { return {{"Host", host}}; }
 
   // Starts a server with these origins and allowed hosts; its status.
   absl::Status StartWith(std::vector<std::string> origins, std::vector<std::string> hosts) {
@@ -307,8 +306,8 @@ TEST_F(HttpTest, MutationsAndBadGetFormsAreRefused) {
 TEST_F(HttpTest, ActorHeadersCarryVietnameseNames) {
   const std::string task_json =
       R"({"task":{"title":"Nhiệm vụ","kind":"TASK_KIND_ONE_OFF","assigningUnit":"units/H29"}})";
-  auto actor_of = [&](httplib::Headers headers) -> std::string {
-    const Answer answer = Post("TaskService/CreateTask", task_json, std::move(headers));
+  auto actor_of = [&](const Headers& headers) -> std::string {
+    const Answer answer = Post("TaskService/CreateTask", task_json, headers);
     if (answer.status != 200) return absl::StrCat("HTTP ", answer.status, ": ", answer.body);
     return AllEvents(answer.field("task.name"))[0].actor();
   };

@@ -1,7 +1,8 @@
 // Server::Start refuses an address it cannot serve alone, saying why: a port another
-// server already listens on (gRPC and cpp-httplib would share it through SO_REUSEPORT
-// unless told not to, and both servers would take calls), or an address that is not
-// host:port. Both transports: gRPC (--listen) and HTTP (--http_listen).
+// server already listens on (gRPC would share it through SO_REUSEPORT unless told not
+// to, and both servers would take calls; the HTTP face binds its socket itself, without
+// it), or an address that is not host:port. Both transports: gRPC (--listen) and HTTP
+// (--http_listen).
 #include <filesystem>
 #include <string>
 

@@ -1,0 +1,612 @@
+#include "server/api/http_server.h"
+
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdarg>
+#include <cstdio>
+#include <deque>
+#include <iostream>
+#include <mutex>
+#include <thread>
+#include <unordered_set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "server/api/host_port.h"
+
+namespace d06::api {
+
+bool HttpRequest::has_header(absl::string_view name) const {
+  return std::any_of(headers.begin(), headers.end(),
+                     [&](const auto& h) { return absl::EqualsIgnoreCase(h.first, name); });
+}
+
+std::string HttpRequest::header(absl::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (absl::EqualsIgnoreCase(key, name)) return value;
+  }
+  return "";
+}
+
+bool HttpRequest::has_param(absl::string_view name) const {
+  return std::any_of(params.begin(), params.end(), [&](const auto& p) { return p.first == name; });
+}
+
+std::string HttpRequest::param(absl::string_view name) const {
+  for (const auto& [key, value] : params) {
+    if (key == name) return value;
+  }
+  return "";
+}
+
+void HttpResponse::set_header(absl::string_view name, absl::string_view value) {
+  for (auto& [key, old] : headers) {
+    if (absl::EqualsIgnoreCase(key, name)) {
+      old = std::string(value);
+      return;
+    }
+  }
+  headers.emplace_back(std::string(name), std::string(value));
+}
+
+namespace {
+
+// Where a connection is, and so which of its deadlines applies.
+enum class Phase {
+  kIdle,     // no request in progress (idle_timeout)
+  kReading,  // a request's first line has arrived, not all of it yet (read_timeout)
+  kRunning,  // a worker has the request (no deadline here: the face bounds its calls)
+  kWriting,  // the answer is being sent (write_timeout)
+};
+
+// A connection of libmicrohttpd's (its socket context).
+struct Connection {
+  int fd = -1;
+  Phase phase = Phase::kIdle;
+  std::chrono::steady_clock::time_point deadline;
+  bool cut = false;  // shut down past its deadline
+};
+
+// One request, from its header to its answer (libmicrohttpd's per-request context).
+// A worker uses it while the connection is suspended; libmicrohttpd neither closes nor
+// times out a suspended connection, so it outlives the worker's use.
+struct Exchange {
+  HttpRequest request;
+  // Set when the body cannot be kept (413: larger than max_request_bytes; 503: beyond
+  // max_buffered_bytes): the rest is read and dropped, then this is the answer.
+  int refusal = 0;
+  std::string refusal_why;
+  size_t buffered = 0;  // the body's capacity, counted in Impl::buffered_
+  bool dispatched = false;
+  std::mutex mu;
+  bool answered = false;  // guarded by mu
+  HttpResponse response;  // guarded by mu
+};
+
+// `threads` threads running jobs from a queue of at most `max_queued`.
+class WorkerPool {
+ public:
+  WorkerPool(int threads, int max_queued) : max_queued_(std::max(1, max_queued)) {
+    for (int i = 0; i < std::max(1, threads); ++i) {
+      threads_.emplace_back([this] { Work(); });
+    }
+  }
+  ~WorkerPool() { Stop(); }
+
+  // False when the queue is full or the pool stopped.
+  bool TrySubmit(std::function<void()> job) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_ || jobs_.size() >= static_cast<size_t>(max_queued_)) return false;
+    jobs_.push_back(std::move(job));
+    wake_.notify_one();
+    return true;
+  }
+
+  // Runs the jobs queued, then joins the threads. Idempotent.
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+      wake_.notify_all();
+    }
+    for (std::thread& thread : threads_) {
+      if (thread.joinable()) thread.join();
+    }
+  }
+
+ private:
+  void Work() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (true) {
+      wake_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+      if (jobs_.empty()) return;  // stopping, nothing left
+      std::function<void()> job = std::move(jobs_.front());
+      jobs_.pop_front();
+      lock.unlock();
+      job();
+      lock.lock();
+    }
+  }
+
+  const int max_queued_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::deque<std::function<void()>> jobs_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+// Decodes %XX and "+" (a space, as in a form's query) in place; libmicrohttpd's own
+// decoder leaves "+" alone.
+size_t Unescape(void*, MHD_Connection*, char* s) {
+  auto hex = [](char c) {
+    return absl::ascii_isdigit(c) ? c - '0' : absl::ascii_tolower(c) - 'a' + 10;
+  };
+  char* out = s;
+  for (const char* in = s; *in != '\0';) {
+    if (*in == '+') {
+      *out++ = ' ';
+      ++in;
+    } else if (*in == '%' && absl::ascii_isxdigit(in[1]) && absl::ascii_isxdigit(in[2])) {
+      *out++ = static_cast<char>(hex(in[1]) * 16 + hex(in[2]));
+      in += 3;
+    } else {
+      *out++ = *in++;
+    }
+  }
+  *out = '\0';
+  return static_cast<size_t>(out - s);
+}
+
+MHD_Result CollectPair(void* cls, MHD_ValueKind, const char* key, size_t key_size,
+                       const char* value, size_t value_size) {
+  static_cast<std::vector<std::pair<std::string, std::string>>*>(cls)->emplace_back(
+      std::string(key, key_size), value == nullptr ? "" : std::string(value, value_size));
+  return MHD_YES;
+}
+
+// libmicrohttpd's error log to stderr, at most one line a second: a hostile client must
+// not be able to flood the log.
+void Log(void*, const char* format, va_list args) {
+  static std::mutex mu;
+  static std::chrono::steady_clock::time_point last;
+  static int dropped = 0;
+  char line[512];
+  vsnprintf(line, sizeof line, format, args);
+  std::lock_guard<std::mutex> lock(mu);
+  const auto now = std::chrono::steady_clock::now();
+  if (last.time_since_epoch().count() != 0 && now - last < std::chrono::seconds(1)) {
+    ++dropped;
+    return;
+  }
+  last = now;
+  std::string text = absl::StrCat("d06d: http: ", absl::StripTrailingAsciiWhitespace(line));
+  if (dropped > 0) absl::StrAppend(&text, " (", dropped, " more messages not shown)");
+  dropped = 0;
+  std::cerr << text << std::endl;
+}
+
+// A listening socket on `address` (SO_REUSEADDR only), or why there cannot be one.
+absl::StatusOr<int> Listen(const std::string& address) {
+  std::string host, port;
+  if (!SplitHostPort(address, &host, &port)) return NotAHostPort(address);
+  addrinfo hints = {};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.c_str(), port.c_str(), &hints, &found) != 0) {
+    return WhyCannotListen(address, "cannot resolve it");
+  }
+  int fd = -1, error = 0;
+  for (addrinfo* a = found; a != nullptr && fd < 0; a = a->ai_next) {
+    fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, a->ai_protocol);
+    if (fd < 0) {
+      error = errno;
+      continue;
+    }
+    int yes = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    if (bind(fd, a->ai_addr, a->ai_addrlen) != 0 || listen(fd, SOMAXCONN) != 0) {
+      error = errno;
+      close(fd);
+      fd = -1;
+    }
+  }
+  freeaddrinfo(found);
+  if (fd < 0) return WhyCannotListen(address, strerror(error));
+  return fd;
+}
+
+int PortOf(int fd) {
+  sockaddr_storage bound = {};
+  socklen_t size = sizeof(bound);
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &size) != 0) return 0;
+  if (bound.ss_family == AF_INET6) {
+    return ntohs(reinterpret_cast<const sockaddr_in6*>(&bound)->sin6_port);
+  }
+  return ntohs(reinterpret_cast<const sockaddr_in*>(&bound)->sin_port);
+}
+
+unsigned int CeilSeconds(absl::Duration d) {
+  return static_cast<unsigned int>(
+      std::max<int64_t>(1, absl::ToInt64Seconds(absl::Ceil(d, absl::Seconds(1)))));
+}
+
+}  // namespace
+
+class HttpServer::Impl {
+ public:
+  Impl(const HttpServerOptions& options, Handler handler, Refuse refuse)
+      : options_(options),
+        handler_(std::move(handler)),
+        refuse_(std::move(refuse)),
+        pool_(options.threads, options.max_queued) {}
+  ~Impl() { Shutdown(); }
+
+  absl::Status Start(const std::string& address) {
+    absl::StatusOr<int> fd = Listen(address);
+    if (!fd.ok()) return fd.status();
+    port_ = PortOf(*fd);
+    // The backstop: libmicrohttpd's own timeout is one of inactivity, after the longest
+    // of the deadlines the reaper enforces.
+    const unsigned int inactivity =
+        CeilSeconds(
+            std::max({options_.idle_timeout, options_.read_timeout, options_.write_timeout})) +
+        1;
+    // Its own connection limit is kept above ours: OnAccept refuses first, closing a
+    // connection beyond max_connections as soon as it is accepted, so that how
+    // connections are refused does not depend on what libmicrohttpd does at its limit.
+    const unsigned int limit =
+        static_cast<unsigned int>(std::max(1, options_.max_connections)) + 64;
+    // The memory of a connection holds its request's header and the answer's, and is the
+    // read buffer of the body: a header above max_header_bytes does not fit.
+    const size_t memory = options_.max_header_bytes + (size_t{16} << 10);
+    daemon_ = MHD_start_daemon(
+        MHD_USE_AUTO_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0,
+        &Impl::OnAccept, this, &Impl::OnRequest, this,  //
+        // First, so that it gets every message.
+        MHD_OPTION_EXTERNAL_LOGGER, &Log, this,                   //
+        MHD_OPTION_LISTEN_SOCKET, static_cast<MHD_socket>(*fd),   //
+        MHD_OPTION_CONNECTION_LIMIT, limit,                       //
+        MHD_OPTION_CONNECTION_TIMEOUT, inactivity,                //
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory,               //
+        MHD_OPTION_STRICT_FOR_CLIENT, 1,                          //
+        MHD_OPTION_NOTIFY_CONNECTION, &Impl::OnConnection, this,  //
+        MHD_OPTION_URI_LOG_CALLBACK, &Impl::OnUri, this,          //
+        MHD_OPTION_NOTIFY_COMPLETED, &Impl::OnCompleted, this,    //
+        MHD_OPTION_UNESCAPE_CALLBACK, &Unescape, this,            //
+        MHD_OPTION_END);
+    if (daemon_ == nullptr) {
+      close(*fd);
+      return WhyCannotListen(address, "libmicrohttpd could not serve it");
+    }
+    reaper_ = std::thread([this] { Reap(); });
+    return absl::OkStatus();
+  }
+
+  int port() const { return port_; }
+
+  void Shutdown() {
+    std::lock_guard<std::mutex> once(shutdown_mu_);
+    if (daemon_ == nullptr) return;
+    // Stop accepting: the listening socket is ours again, and closed.
+    if (const MHD_socket fd = MHD_quiesce_daemon(daemon_); fd != MHD_INVALID_SOCKET) close(fd);
+    // The workers finish what they have; each answer resumes its connection.
+    pool_.Stop();
+    // Answers ready now are sent if their clients take them soon.
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    while (std::chrono::steady_clock::now() < give_up && Busy()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    MHD_stop_daemon(daemon_);
+    daemon_ = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+      reaper_wake_.notify_all();
+    }
+    reaper_.join();
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  // A connection has an answer in the works or on its way.
+  bool Busy() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return std::any_of(connections_.begin(), connections_.end(), [](const Connection* c) {
+      return !c->cut && (c->phase == Phase::kRunning || c->phase == Phase::kWriting);
+    });
+  }
+
+  void SetPhase(MHD_Connection* connection, Phase phase) {
+    const MHD_ConnectionInfo* info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    if (info == nullptr || info->socket_context == nullptr) return;
+    auto* c = static_cast<Connection*>(info->socket_context);
+    const absl::Duration timeout = phase == Phase::kIdle      ? options_.idle_timeout
+                                   : phase == Phase::kReading ? options_.read_timeout
+                                                              : options_.write_timeout;
+    std::lock_guard<std::mutex> lock(mu_);
+    c->phase = phase;
+    c->deadline = Clock::now() + absl::ToChronoNanoseconds(timeout);
+  }
+
+  // Shuts down every connection past its deadline; libmicrohttpd then sees the end of
+  // the connection and closes it (the socket is its to close).
+  void Reap() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stopping_) {
+      reaper_wake_.wait_for(lock, std::chrono::milliseconds(50));
+      const auto now = Clock::now();
+      for (Connection* c : connections_) {
+        if (c->cut || c->phase == Phase::kRunning || now < c->deadline) continue;
+        shutdown(c->fd, SHUT_RDWR);
+        c->cut = true;
+      }
+    }
+  }
+
+  // Why the header of `request` is refused (its HTTP status in *status); empty if it is
+  // not.
+  std::string CheckHeader(const HttpRequest& request, int* status) const {
+    *status = 431;
+    if (request.headers.size() > static_cast<size_t>(options_.max_headers)) {
+      return absl::StrCat("the request has ", request.headers.size(),
+                          " header fields; the server takes at most ", options_.max_headers);
+    }
+    size_t bytes = 0;
+    for (const auto& [name, value] : request.headers) bytes += name.size() + value.size() + 4;
+    if (bytes > options_.max_header_bytes) {
+      return absl::StrCat("the request's header fields take ", bytes,
+                          " bytes; the server takes at most ", options_.max_header_bytes);
+    }
+    *status = 400;
+    int lengths = 0, encodings = 0;
+    std::string length, encoding;
+    for (const auto& [name, value] : request.headers) {
+      if (absl::EqualsIgnoreCase(name, "Content-Length")) {
+        ++lengths;
+        length = std::string(absl::StripAsciiWhitespace(value));
+      } else if (absl::EqualsIgnoreCase(name, "Transfer-Encoding")) {
+        ++encodings;
+        encoding = absl::AsciiStrToLower(absl::StripAsciiWhitespace(value));
+      }
+    }
+    if (lengths > 1) return "the request has more than one Content-Length";
+    if (encodings > 1 || (encodings == 1 && encoding != "chunked")) {
+      return "the only Transfer-Encoding taken is one chunked";
+    }
+    if (lengths == 1 && encodings == 1) {
+      return "the request has both Content-Length and Transfer-Encoding";
+    }
+    if (lengths == 1) {
+      if (length.empty() || length.size() > 18 ||
+          !std::all_of(length.begin(), length.end(), absl::ascii_isdigit)) {
+        return "Content-Length must be a decimal number";
+      }
+      if (std::stoull(length) > options_.max_request_bytes) {
+        *status = 413;
+        return "the request body is larger than the server takes";
+      }
+    }
+    return "";
+  }
+
+  MHD_Result Answer(MHD_Connection* connection, const HttpResponse& answer) {
+    SetPhase(connection, Phase::kWriting);
+    MHD_Response* response = MHD_create_response_from_buffer(
+        answer.body.size(), const_cast<char*>(answer.body.data()), MHD_RESPMEM_MUST_COPY);
+    if (response == nullptr) return MHD_NO;
+    for (const auto& [name, value] : answer.headers) {
+      MHD_add_response_header(response, name.c_str(), value.c_str());
+    }
+    if (!answer.content_type.empty()) {
+      MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, answer.content_type.c_str());
+    }
+    const MHD_Result queued =
+        MHD_queue_response(connection, static_cast<unsigned int>(answer.status), response);
+    MHD_destroy_response(response);
+    return queued;
+  }
+
+  // Appends a piece of the body of `exchange`, or drops the body and sets its refusal when
+  // it would pass max_request_bytes or the bodies kept would pass max_buffered_bytes.
+  void Keep(Exchange* exchange, const char* data, size_t size) {
+    std::string& body = exchange->request.body;
+    const size_t limit = options_.max_request_bytes;
+    if (body.size() + size > limit) {
+      exchange->refusal = 413;
+      exchange->refusal_why = "the request body is larger than the server takes";
+    } else if (body.size() + size > body.capacity()) {
+      // Grown at most to the limit (std::string would double past it), within the budget.
+      const size_t capacity = std::min(limit, std::max(2 * body.capacity(), body.size() + size));
+      if (buffered_ - exchange->buffered + capacity > options_.max_buffered_bytes) {
+        exchange->refusal = 503;
+        exchange->refusal_why =
+            "the server is busy receiving other requests' bodies: try again shortly";
+      } else {
+        body.reserve(capacity);
+        buffered_ += body.capacity() - exchange->buffered;
+        exchange->buffered = body.capacity();
+      }
+    }
+    if (exchange->refusal != 0) {
+      buffered_ -= exchange->buffered;
+      exchange->buffered = 0;
+      std::string().swap(body);
+      return;
+    }
+    body.append(data, size);
+  }
+
+  // Answers `status` through refuse_ and closes the connection: what is left of the
+  // request is not read (or not trusted).
+  MHD_Result RefuseAndClose(MHD_Connection* connection, int status, absl::string_view why) {
+    HttpResponse answer;
+    answer.status = status;
+    refuse_(status, why, answer);
+    answer.set_header("Connection", "close");
+    return Answer(connection, answer);
+  }
+
+  // The request is complete: to a worker, the connection suspended until its answer.
+  MHD_Result Dispatch(MHD_Connection* connection, Exchange* exchange) {
+    exchange->dispatched = true;
+    SetPhase(connection, Phase::kRunning);
+    // Suspended before the worker may resume it.
+    MHD_suspend_connection(connection);
+    const bool queued = pool_.TrySubmit([this, connection, exchange] {
+      HttpResponse answer;
+      handler_(exchange->request, answer);
+      Deliver(connection, exchange, std::move(answer));
+    });
+    if (!queued) {
+      HttpResponse busy;
+      busy.status = 503;
+      refuse_(503, "the server is busy: try again shortly", busy);
+      Deliver(connection, exchange, std::move(busy));
+    }
+    return MHD_YES;
+  }
+
+  // Leaves `answer` for the access handler, which libmicrohttpd calls again once the
+  // connection is resumed.
+  static void Deliver(MHD_Connection* connection, Exchange* exchange, HttpResponse answer) {
+    {
+      std::lock_guard<std::mutex> lock(exchange->mu);
+      exchange->response = std::move(answer);
+      exchange->answered = true;
+    }
+    MHD_resume_connection(connection);
+  }
+
+  static MHD_Result OnAccept(void* cls, const sockaddr*, socklen_t) {
+    auto* self = static_cast<Impl*>(cls);
+    std::lock_guard<std::mutex> lock(self->mu_);
+    return self->connections_.size() <
+                   static_cast<size_t>(std::max(1, self->options_.max_connections))
+               ? MHD_YES
+               : MHD_NO;
+  }
+
+  static void OnConnection(void* cls, MHD_Connection* connection, void** socket_context,
+                           MHD_ConnectionNotificationCode code) {
+    auto* self = static_cast<Impl*>(cls);
+    std::lock_guard<std::mutex> lock(self->mu_);
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+      auto* c = new Connection;
+      const MHD_ConnectionInfo* info =
+          MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+      c->fd = info == nullptr ? -1 : info->connect_fd;
+      c->deadline = Clock::now() + absl::ToChronoNanoseconds(self->options_.idle_timeout);
+      c->cut = c->fd < 0;
+      self->connections_.insert(c);
+      *socket_context = c;
+    } else if (*socket_context != nullptr) {
+      auto* c = static_cast<Connection*>(*socket_context);
+      self->connections_.erase(c);
+      delete c;
+      *socket_context = nullptr;
+    }
+  }
+
+  // A request's first line has arrived.
+  static void* OnUri(void* cls, const char*, MHD_Connection* connection) {
+    static_cast<Impl*>(cls)->SetPhase(connection, Phase::kReading);
+    return nullptr;
+  }
+
+  static void OnCompleted(void* cls, MHD_Connection* connection, void** context,
+                          MHD_RequestTerminationCode) {
+    auto* self = static_cast<Impl*>(cls);
+    if (auto* exchange = static_cast<Exchange*>(*context); exchange != nullptr) {
+      self->buffered_ -= exchange->buffered;
+      delete exchange;
+    }
+    *context = nullptr;
+    self->SetPhase(connection, Phase::kIdle);
+  }
+
+  static MHD_Result OnRequest(void* cls, MHD_Connection* connection, const char* url,
+                              const char* method, const char*, const char* upload_data,
+                              size_t* upload_data_size, void** context) {
+    auto* self = static_cast<Impl*>(cls);
+    auto* exchange = static_cast<Exchange*>(*context);
+    if (exchange == nullptr) {  // the header has arrived
+      exchange = new Exchange;
+      *context = exchange;
+      exchange->request.method = method;
+      exchange->request.path = url;
+      MHD_get_connection_values_n(connection, MHD_HEADER_KIND, &CollectPair,
+                                  &exchange->request.headers);
+      MHD_get_connection_values_n(connection, MHD_GET_ARGUMENT_KIND, &CollectPair,
+                                  &exchange->request.params);
+      int status = 0;
+      if (const std::string why = self->CheckHeader(exchange->request, &status); !why.empty()) {
+        return self->RefuseAndClose(connection, status, why);
+      }
+      return MHD_YES;
+    }
+    if (*upload_data_size != 0) {  // a piece of the body
+      if (exchange->refusal == 0) self->Keep(exchange, upload_data, *upload_data_size);
+      *upload_data_size = 0;
+      return MHD_YES;
+    }
+    if (exchange->refusal != 0) {
+      return self->RefuseAndClose(connection, exchange->refusal, exchange->refusal_why);
+    }
+    if (!exchange->dispatched) return self->Dispatch(connection, exchange);
+    HttpResponse answer;
+    {
+      std::lock_guard<std::mutex> lock(exchange->mu);
+      if (!exchange->answered) return MHD_YES;
+      answer = std::move(exchange->response);
+    }
+    return self->Answer(connection, answer);
+  }
+
+  const HttpServerOptions options_;
+  const Handler handler_;
+  const Refuse refuse_;
+  WorkerPool pool_;
+  MHD_Daemon* daemon_ = nullptr;
+  int port_ = 0;
+  std::mutex shutdown_mu_;
+  std::mutex mu_;
+  std::condition_variable reaper_wake_;
+  bool stopping_ = false;                        // guarded by mu_
+  std::unordered_set<Connection*> connections_;  // guarded by mu_
+  std::thread reaper_;
+  // The capacity of the request bodies kept, in all (used on the event thread only).
+  size_t buffered_ = 0;
+};
+
+absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& address,
+                                                              const HttpServerOptions& options,
+                                                              Handler handler, Refuse refuse) {
+  auto impl = std::make_unique<Impl>(options, std::move(handler), std::move(refuse));
+  if (absl::Status s = impl->Start(address); !s.ok()) return s;
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+HttpServer::~HttpServer() { Shutdown(); }
+
+int HttpServer::port() const { return impl_->port(); }
+
+void HttpServer::Shutdown() { impl_->Shutdown(); }
+
+}  // namespace d06::api
