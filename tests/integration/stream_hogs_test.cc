@@ -73,6 +73,15 @@ class HostileClientTest : public ServerTest {
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     return grpc::CreateCustomChannel(target(), grpc::InsecureChannelCredentials(), args);
   }
+  // The same for a client that reads nothing: its receive window stays at HTTP/2's
+  // 64 KiB (no BDP probing, which grows the windows of a fast connection to many MiB),
+  // so that an unread stream is stalled by a few MiB, as a hostile client would have it.
+  std::shared_ptr<grpc::Channel> NewHogConnection() {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+    return grpc::CreateCustomChannel(target(), grpc::InsecureChannelCredentials(), args);
+  }
 };
 
 // ---- watches ----------------------------------------------------------------------------
@@ -92,7 +101,7 @@ class WatchHogTest : public HostileClientTest {
 TEST_F(WatchHogTest, AConnectionGetsItsShareOfWatchersAndOthersStillWatch) {
   // The hog: 100 watches on one connection, each reading its first response (a watch
   // from now sends one at once saying where now is) and then nothing.
-  auto hog = v1::EventService::NewStub(NewConnection());
+  auto hog = v1::EventService::NewStub(NewHogConnection());
   std::vector<std::unique_ptr<StreamCall<v1::WatchResponse>>> watches;
   for (int i = 0; i < kHogWatches; ++i) {
     auto call = std::make_unique<StreamCall<v1::WatchResponse>>();
@@ -141,9 +150,10 @@ TEST_F(WatchHogTest, AConnectionGetsItsShareOfWatchersAndOthersStillWatch) {
 
 // ---- exports ----------------------------------------------------------------------------
 
-// Seeds an export far larger than what flow control, the transport and the server's
-// stream queue hold: 10,000 assignment rows of about 1.6 KB (a 480-character Vietnamese
-// title, 3 bytes a character), about 16 MB. An export that is not read stays running.
+// Seeds an export far larger than what the hog's receive window, the transport and the
+// server's stream queue hold: 10,000 assignment rows of about 1.6 KB (a 480-character
+// Vietnamese title, 3 bytes a character), about 16 MB. An export that is not read stays
+// running.
 class ExportHogTest : public HostileClientTest {
  protected:
   static constexpr int kPerConnection = 2;
@@ -202,7 +212,7 @@ class ExportHogTest : public HostileClientTest {
 TEST_F(ExportHogTest, AConnectionGetsItsShareOfExportsAndOthersExportFully) {
   // The hog: 8 exports on one connection (as many as the server runs in all), each
   // reading its first chunk and then nothing.
-  auto hog = v1::TaskService::NewStub(NewConnection());
+  auto hog = v1::TaskService::NewStub(NewHogConnection());
   std::vector<std::unique_ptr<Export>> exports;
   for (int i = 0; i < 8; ++i) exports.push_back(StartExport(*hog));
   int admitted = 0;
@@ -241,7 +251,7 @@ class StalledExportTest : public ExportHogTest {
 };
 
 TEST_F(StalledExportTest, AnExportTheClientStopsReadingEndsAndFreesItsSlot) {
-  auto hog = v1::TaskService::NewStub(NewConnection());
+  auto hog = v1::TaskService::NewStub(NewHogConnection());
   std::vector<std::unique_ptr<Export>> stalled;
   for (int i = 0; i < kPerConnection; ++i) {
     stalled.push_back(StartExport(*hog));
@@ -272,7 +282,8 @@ TEST_F(StalledExportTest, AnExportTheClientStopsReadingEndsAndFreesItsSlot) {
   // back, then an error, short of the whole file.
   for (auto& call : stalled) {
     int64_t lines = 0, bytes = 0;
-    EXPECT_THAT(ReadAll(*call, &lines, &bytes), Not(IsOk()));
+    const absl::Status status = ReadAll(*call, &lines, &bytes);
+    EXPECT_THAT(status, Not(IsOk())) << lines << " lines, " << bytes << " bytes";
     EXPECT_THAT(lines, Lt(1 + kUnits * kTasks));
   }
 }
