@@ -269,13 +269,12 @@ TEST_F(StalledExportTest, AnExportTheClientStopsReadingEndsAndFreesItsSlot) {
   while (absl::Now() - stopped_reading < 5 * kStall) {
     next = StartExport(*hog);
     if (next->Admitted()) break;
-    EXPECT_EQ(next->status.code(), absl::StatusCode::kResourceExhausted)
-        << Describe(next->status);
+    EXPECT_EQ(next->status.code(), absl::StatusCode::kResourceExhausted) << Describe(next->status);
     next.reset();
     absl::SleepFor(absl::Milliseconds(100));
   }
-  ASSERT_NE(next, nullptr) << "no export started on the hog's connection within "
-                           << 5 * kStall << " of its last read";
+  ASSERT_NE(next, nullptr) << "no export started on the hog's connection within " << 5 * kStall
+                           << " of its last read";
   next->Cancel();
 
   // The stalled exports were ended by the server: what was sent before the end reads
