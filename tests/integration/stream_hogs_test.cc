@@ -45,7 +45,6 @@ struct StreamCall {
   // Reads the first response: true if the call was admitted (it sends at once), false if
   // it ended first (then `status` is why).
   bool Admitted() {
-    Response first;
     if (reader->Read(&first)) return true;
     status = client::FromGrpcStatus(reader->Finish());
     finished = true;
@@ -61,6 +60,7 @@ struct StreamCall {
     status = client::FromGrpcStatus(reader->Finish());
     finished = true;
   }
+  Response first;  // what Admitted() read
   absl::Status status;
   bool finished = false;
 };
@@ -197,13 +197,14 @@ class ExportHogTest : public HostileClientTest {
     return call;
   }
 
-  // Reads a whole export: its rows (lines; no title has a line break) and status.
+  // Reads the rest of an export: its rows (lines; no title has a line break) and bytes,
+  // from the first chunk (if Admitted() read one) on, and its status.
   static absl::Status ReadAll(Export& call, int64_t* lines, int64_t* bytes) {
-    v1::ExportAssignmentsResponse chunk;
-    while (call.reader->Read(&chunk)) {
+    v1::ExportAssignmentsResponse chunk = call.first;
+    do {
       *bytes += chunk.data().size();
       for (char c : chunk.data()) *lines += c == '\n';
-    }
+    } while (call.reader->Read(&chunk));
     call.finished = true;
     return call.status = client::FromGrpcStatus(call.reader->Finish());
   }
@@ -289,7 +290,7 @@ TEST_F(StalledExportTest, AnExportTheClientStopsReadingEndsAndFreesItsSlot) {
 
 // ---- connections --------------------------------------------------------------------------
 
-class ConnectionCapTest : public HostileClientTest {
+class GrpcConnectionCapTest : public HostileClientTest {
  protected:
   static constexpr int kCap = 4;
   void ConfigureServer(ServerOptions& options) override { options.grpc_max_connections = kCap; }
@@ -304,7 +305,7 @@ class ConnectionCapTest : public HostileClientTest {
   }
 };
 
-TEST_F(ConnectionCapTest, BeyondTheCapANewConnectionFailsAtOnceAndIsServedOnceOneCloses) {
+TEST_F(GrpcConnectionCapTest, BeyondTheCapANewConnectionFailsAtOnceAndIsServedOnceOneCloses) {
   // The fixture's own client has not connected (it connects on its first call): these
   // four are every connection the server has.
   std::vector<std::shared_ptr<grpc::Channel>> connections;

@@ -91,7 +91,7 @@ bool Readable(int fd) {
   return poll(&p, 1, 2000) == 1;
 }
 
-TEST(ConnectionCapTest, OutOfDescriptorsAcceptSaysTryAgainAndAcceptsOnceTheyAreBack) {
+TEST(CappedAcceptTest, OutOfDescriptorsAcceptSaysTryAgainAndAcceptsOnceTheyAreBack) {
   Listener listener;
   std::unique_ptr<ConnectionCap> cap = ConnectionCap::OnPort(listener.port(), 100);
   const int waiting = listener.Connect();
@@ -146,7 +146,7 @@ TEST(ConnectionCapTest, OutOfDescriptorsAcceptSaysTryAgainAndAcceptsOnceTheyAreB
   close(next);
 }
 
-TEST(ConnectionCapTest, BeyondTheCapAConnectionIsClosedAtOnceAndCountedUntilClosed) {
+TEST(CappedAcceptTest, BeyondTheCapAConnectionIsClosedAtOnceAndCountedUntilClosed) {
   Listener listener;
   std::unique_ptr<ConnectionCap> cap = ConnectionCap::OnPort(listener.port(), 1);
   const int first = listener.Connect();
