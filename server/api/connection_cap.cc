@@ -144,7 +144,9 @@ class Registry {
   }
 
   // Out of descriptors: gives the reserved one back for a moment to accept the waiting
-  // connection on `listener` and close it. False if there was no reserve to give.
+  // connection on `listener` and close it. False if there was no reserve to give or no
+  // connection was waiting (so that the caller stops: still out of descriptors, it would
+  // otherwise spin).
   bool DropOne(int listener) {
     absl::MutexLock lock(&mu_);
     if (reserve_ < 0) return false;
@@ -152,7 +154,7 @@ class Registry {
     const int fd = RawAccept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd >= 0) close(fd);
     reserve_ = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    return true;
+    return fd >= 0;
   }
 
  private:
