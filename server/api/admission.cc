@@ -33,9 +33,8 @@ void Admission::Work() {
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(
-          +[](Admission* a) ABSL_EXCLUSIVE_LOCKS_REQUIRED(a->mu_) {
-            return a->stopping_ || !a->queue_.empty();
-          },
+          +[](Admission* a)
+               ABSL_EXCLUSIVE_LOCKS_REQUIRED(a->mu_) { return a->stopping_ || !a->queue_.empty(); },
           this));
       if (queue_.empty()) return;  // stopping, nothing left
       read = std::move(queue_.front());

@@ -186,9 +186,8 @@ std::unique_ptr<MethodTable> NewCoreMethodTable(Core* core, const StreamRunners&
   const std::string reports = std::string(ReportService::service_full_name()) + ".";
   t->AddUnary(reports + "GetSummary", Read(core, &Core::GetSummary));
   t->AddStream<ExportSummaryRequest, ExportSummaryResponse>(
-      reports + "ExportSummary",
-      Export<ExportSummaryRequest, ExportSummaryResponse>(core, streams, runners.stall_timeout,
-                                                          &Core::ExportSummary));
+      reports + "ExportSummary", Export<ExportSummaryRequest, ExportSummaryResponse>(
+                                     core, streams, runners.stall_timeout, &Core::ExportSummary));
   t->AddStream<WatchRequest, WatchResponse>(
       std::string(EventService::service_full_name()) + ".Watch",
       Watch(runners.hub, runners.watches));

@@ -100,10 +100,10 @@ void MethodTable::Call(const Method& method, const ActorMetadata& actor, const M
   }
   // The transport keeps request and response until done runs.
   auto shared_done = std::make_shared<Done>(std::move(done));
-  if (!admission_->Submit([&method, caller = Caller{*std::move(checked)}, &request, response,
-                           shared_done] {
-        method.unary(caller, request, response, std::move(*shared_done));
-      })) {
+  if (!admission_->Submit(
+          [&method, caller = Caller{*std::move(checked)}, &request, response, shared_done] {
+            method.unary(caller, request, response, std::move(*shared_done));
+          })) {
     (*shared_done)(Admission::Busy());
   }
 }
@@ -123,16 +123,15 @@ void MethodTable::CallStream(const Method& method, const ActorMetadata& actor,
       absl::MutexLock lock(&streams_mu_);
       int& open = open_streams_[key];
       if (open >= limit) {
-        return done(watch ? Error(absl::StatusCode::kResourceExhausted,
-                                  v1::reason::kTooManyWatchers,
-                                  absl::StrCat("this connection has ", open,
-                                               " watchers open, as many as one may have; "
-                                               "end one, or watch from another connection"))
-                          : Error(absl::StatusCode::kResourceExhausted,
-                                  v1::reason::kTooManyExports,
-                                  absl::StrCat("this connection runs ", open,
-                                               " exports, as many as one may; retry once one "
-                                               "has ended")));
+        return done(watch
+                        ? Error(absl::StatusCode::kResourceExhausted, v1::reason::kTooManyWatchers,
+                                absl::StrCat("this connection has ", open,
+                                             " watchers open, as many as one may have; "
+                                             "end one, or watch from another connection"))
+                        : Error(absl::StatusCode::kResourceExhausted, v1::reason::kTooManyExports,
+                                absl::StrCat("this connection runs ", open,
+                                             " exports, as many as one may; retry once one "
+                                             "has ended")));
       }
       ++open;
     }

@@ -8,13 +8,13 @@
 
 namespace d06 {
 
-absl::StatusOr<FdBudget> PlanFdBudget(int64_t limit, int grpc_connections,
-                                      int http_connections, bool http) {
+absl::StatusOr<FdBudget> PlanFdBudget(int64_t limit, int grpc_connections, int http_connections,
+                                      bool http) {
   if (grpc_connections < 0 || http_connections < 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--grpc_max_connections and --http_max_connections must be 0 (chosen from the "
-        "open-files limit) or more, not ",
-        grpc_connections, " and ", http_connections));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--grpc_max_connections and --http_max_connections must be 0 (chosen from the "
+                     "open-files limit) or more, not ",
+                     grpc_connections, " and ", http_connections));
   }
   FdBudget budget;
   budget.limit = limit;
@@ -22,9 +22,9 @@ absl::StatusOr<FdBudget> PlanFdBudget(int64_t limit, int grpc_connections,
   const int64_t fixed = kReservedFiles + kStoreOverhead + budget.store_table_files;
   const int64_t smallest = fixed + 16 + (http ? 4 : 0);
   if (limit < smallest) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the open-files limit is ", limit, ", too low for d06d: it needs at least ", smallest,
-        " (raise it with ulimit -n, or LimitNOFILE= in the systemd unit)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the open-files limit is ", limit, ", too low for d06d: it needs at least ",
+                     smallest, " (raise it with ulimit -n, or LimitNOFILE= in the systemd unit)"));
   }
   const int64_t left = limit - fixed;
   if (!http) http_connections = 0;
@@ -42,10 +42,10 @@ absl::StatusOr<FdBudget> PlanFdBudget(int64_t limit, int grpc_connections,
   }
   if (http && web == 0) web = std::min<int64_t>(kDefaultHttpConnections, left - grpc);
   if (grpc < 1 || (http && web < 1)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--grpc_max_connections=", grpc_connections, " and --http_max_connections=",
-        http_connections, " leave no connection to the other port within the open-files limit ",
-        limit));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--grpc_max_connections=", grpc_connections,
+                     " and --http_max_connections=", http_connections,
+                     " leave no connection to the other port within the open-files limit ", limit));
   }
   budget.grpc_connections = static_cast<int>(grpc);
   budget.http_connections = static_cast<int>(web);

@@ -38,8 +38,8 @@ struct FdBudget {
 // The budget of `limit` descriptors with the caps asked for (0: chosen). INVALID_ARGUMENT
 // naming the flags when the caps asked for do not fit, FAILED_PRECONDITION when the
 // limit is too low for d06d at all (saying how to raise it).
-absl::StatusOr<FdBudget> PlanFdBudget(int64_t limit, int grpc_connections,
-                                      int http_connections, bool http);
+absl::StatusOr<FdBudget> PlanFdBudget(int64_t limit, int grpc_connections, int http_connections,
+                                      bool http);
 
 // Raises this process's soft open-files limit to its hard limit; returns the soft limit
 // now in force.

@@ -127,17 +127,15 @@ class ServerImpl final : public Server {
       : health_(std::move(health)),
         store_(std::move(store)),
         core_(store_.get(),
-              CoreOptions{options.due_soon_days,
-                          options.clock ? options.clock : Clock::System(),
+              CoreOptions{options.due_soon_days, options.clock ? options.clock : Clock::System(),
                           options.max_extensions, options.event_retention_revisions,
                           absl::Hours(24) * options.event_retention_days}),
-        hub_(std::make_unique<WatchHub>(
-            store_.get(),
-            WatchHub::Options{static_cast<size_t>(options.watch_max_pending_events)})),
+        hub_(std::make_unique<WatchHub>(store_.get(), WatchHub::Options{static_cast<size_t>(
+                                                          options.watch_max_pending_events)})),
         streams_(kMaxExports),
         watches_(options.max_watchers),
-        admission_(std::make_unique<api::Admission>(api::Admission::Options{
-            BulkReadThreads(), kBulkReadQueue})),
+        admission_(std::make_unique<api::Admission>(
+            api::Admission::Options{BulkReadThreads(), kBulkReadQueue})),
         methods_(api::NewCoreMethodTable(
             &core_, {&streams_, hub_.get(), &watches_, options.stream_stall_timeout})),
         services_(api::NewGrpcServices(*methods_)),
@@ -145,8 +143,8 @@ class ServerImpl final : public Server {
         event_retention_interval_(options.event_retention_interval) {
     methods_->set_gate(&gate_);
     methods_->set_admission(admission_.get());
-    methods_->set_stream_limits({options.max_watchers_per_connection,
-                                 options.max_exports_per_connection});
+    methods_->set_stream_limits(
+        {options.max_watchers_per_connection, options.max_exports_per_connection});
   }
 
   ~ServerImpl() override { Shutdown(); }
@@ -362,7 +360,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   http_options.cors_origins = options.http_cors_origins;
   http_options.allowed_hosts = options.http_allowed_hosts;
   RETURN_IF_ERROR(api::CheckHttpOptions(http_options));
-  if (options.grpc_idle_timeout < absl::Seconds(1) || options.stream_stall_timeout < absl::Milliseconds(100)) {
+  if (options.grpc_idle_timeout < absl::Seconds(1) ||
+      options.stream_stall_timeout < absl::Milliseconds(100)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--grpc_idle_timeout must be at least 1s and --stream_stall_timeout at least 100ms, not ",
         absl::FormatDuration(options.grpc_idle_timeout), " and ",
@@ -373,13 +372,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
     return absl::InvalidArgumentError(absl::StrCat(
         "--grpc_max_streams_per_connection, --max_watchers_per_connection and "
         "--max_exports_per_connection must be at least 1, not ",
-        options.grpc_max_streams_per_connection, ", ", options.max_watchers_per_connection,
-        " and ", options.max_exports_per_connection));
+        options.grpc_max_streams_per_connection, ", ", options.max_watchers_per_connection, " and ",
+        options.max_exports_per_connection));
   }
-  ASSIGN_OR_RETURN(const FdBudget budget,
-                   PlanFdBudget(FileLimit(), options.grpc_max_connections,
-                                options.http_max_connections,
-                                !options.http_listen_address.empty()));
+  ASSIGN_OR_RETURN(const FdBudget budget, PlanFdBudget(FileLimit(), options.grpc_max_connections,
+                                                       options.http_max_connections,
+                                                       !options.http_listen_address.empty()));
   RETURN_IF_ERROR(PrepareDataDir(options.data_dir));
   auto health = std::make_shared<StoreHealth>();
   Store::Options store_options{options.data_dir};

@@ -26,9 +26,9 @@ TEST(SplitHostPortTest, NamesAndIpv6AreHostPorts) {
 }
 
 TEST(SplitHostPortTest, OthersAreNot) {
-  for (const std::string address : {"localhost", "127.0.0.1:", "127.0.0.1:http2x",
-                                    "127.0.0.1:70000", "[::1:5", "::1:5", ":50051", "[]:5",
-                                    "127.0.0.1:123456", "127.0.0.1:-1", "127.0.0.1:+1"}) {
+  for (const std::string address :
+       {"localhost", "127.0.0.1:", "127.0.0.1:http2x", "127.0.0.1:70000", "[::1:5", "::1:5",
+        ":50051", "[]:5", "127.0.0.1:123456", "127.0.0.1:-1", "127.0.0.1:+1"}) {
     std::string host, port;
     EXPECT_FALSE(SplitHostPort(address, &host, &port)) << address;
   }
