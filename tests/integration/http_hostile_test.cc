@@ -115,6 +115,29 @@ TEST_F(HttpHostileTest, DeclaredBodyOverTheLimitIs413BeforeItIsSent) {
             200);
 }
 
+// A body without Content-Length or Transfer-Encoding: HTTP/1.1 says the request has no
+// body (RFC 9112 section 6.3), so it is answered as one without, and what follows is read
+// as the next request, whose "request line" is refused once it outgrows the connection's
+// memory: nothing of those bytes is kept (a reader until the connection closes would
+// take all of them).
+TEST_F(HttpHostileTest, BodyWithoutALengthIsNeverRead) {
+  RawHttp http(port());
+  ASSERT_TRUE(http.Send(Request("POST", "/d06.v1.UnitService/ListUnits",
+                                "Content-Type: application/json\r\n")));
+  const std::string junk(0x10000, '{');
+  for (int i = 0; i < 80; ++i) {  // 5 MiB; the server closes long before
+    if (!http.Send(junk)) break;
+  }
+  const std::optional<RawAnswer> first = http.Read();
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->status, 200) << "the request without a body";
+  const std::optional<RawAnswer> second = http.Read();
+  ASSERT_TRUE(second.has_value());
+  EXPECT_THAT(second->status, AnyOf(400, 413, 414, 431));
+  EXPECT_TRUE(http.WaitClosed(absl::Seconds(3)));
+  EXPECT_EQ(RawHttp(port()).Exchange(ListUnits()).status, 200);
+}
+
 TEST_F(HttpHostileTest, TooManyOrTooLargeHeadersAre431) {
   std::string many;
   for (int i = 0; i < 200; ++i) absl::StrAppend(&many, "X-Header-", i, ": v\r\n");
