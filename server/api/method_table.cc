@@ -119,21 +119,23 @@ void MethodTable::CallStream(const Method& method, const ActorMetadata& actor,
       watch ? stream_limits_.watches_per_connection : stream_limits_.exports_per_connection;
   if (limit > 0) {
     auto key = std::make_pair(std::string(connection), method.kind);
+    int open = 0;
     {
       absl::MutexLock lock(&streams_mu_);
-      int& open = open_streams_[key];
-      if (open >= limit) {
-        return done(watch
-                        ? Error(absl::StatusCode::kResourceExhausted, v1::reason::kTooManyWatchers,
-                                absl::StrCat("this connection has ", open,
-                                             " watchers open, as many as one may have; "
-                                             "end one, or watch from another connection"))
-                        : Error(absl::StatusCode::kResourceExhausted, v1::reason::kTooManyExports,
-                                absl::StrCat("this connection runs ", open,
-                                             " exports, as many as one may; retry once one "
-                                             "has ended")));
-      }
-      ++open;
+      int& count = open_streams_[key];
+      open = count;
+      if (count < limit) ++count;
+    }
+    if (open >= limit) {  // answered outside the lock: done may run the transport's code
+      return done(watch
+                      ? Error(absl::StatusCode::kResourceExhausted, v1::reason::kTooManyWatchers,
+                              absl::StrCat("this connection has ", open,
+                                           " watchers open, as many as one may have; "
+                                           "end one, or watch from another connection"))
+                      : Error(absl::StatusCode::kResourceExhausted, v1::reason::kTooManyExports,
+                              absl::StrCat("this connection runs ", open,
+                                           " exports, as many as one may; retry once one "
+                                           "has ended")));
     }
     done = [this, key = std::move(key), done = std::move(done)](absl::Status status) {
       {
