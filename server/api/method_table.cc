@@ -127,15 +127,14 @@ void MethodTable::CallStream(const Method& method, const ActorMetadata& actor,
       if (count < limit) ++count;
     }
     if (open >= limit) {  // answered outside the lock: done may run the transport's code
-      return done(watch
-                      ? Error(absl::StatusCode::kResourceExhausted, v1::reason::kTooManyWatchers,
-                              absl::StrCat("this connection has ", open,
-                                           " watchers open, as many as one may have; "
-                                           "end one, or watch from another connection"))
-                      : Error(absl::StatusCode::kResourceExhausted, v1::reason::kTooManyExports,
-                              absl::StrCat("this connection runs ", open,
-                                           " exports, as many as one may; retry once one "
-                                           "has ended")));
+      return done(watch ? Error(absl::StatusCode::kResourceExhausted, v1::reason::kTooManyWatchers,
+                                absl::StrCat("this connection has ", open,
+                                             " watchers open, as many as one may have; "
+                                             "end one, or watch from another connection"))
+                        : Error(absl::StatusCode::kResourceExhausted, v1::reason::kTooManyExports,
+                                absl::StrCat("this connection runs ", open,
+                                             " exports, as many as one may; retry once one "
+                                             "has ended")));
     }
     done = [this, key = std::move(key), done = std::move(done)](absl::Status status) {
       {

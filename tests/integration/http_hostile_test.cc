@@ -122,8 +122,8 @@ TEST_F(HttpHostileTest, DeclaredBodyOverTheLimitIs413BeforeItIsSent) {
 // take all of them).
 TEST_F(HttpHostileTest, BodyWithoutALengthIsNeverRead) {
   RawHttp http(port());
-  ASSERT_TRUE(http.Send(Request("POST", "/d06.v1.UnitService/ListUnits",
-                                "Content-Type: application/json\r\n")));
+  ASSERT_TRUE(http.Send(
+      Request("POST", "/d06.v1.UnitService/ListUnits", "Content-Type: application/json\r\n")));
   const std::string junk(0x10000, '{');
   for (int i = 0; i < 80; ++i) {  // 5 MiB; the server closes long before
     if (!http.Send(junk)) break;
