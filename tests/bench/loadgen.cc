@@ -1183,15 +1183,21 @@ bool VictimScenario(const std::string& name) {
 // Watchers of EventService.Watch kept open while the load runs: idle ones (a filter that
 // matches nothing) and slow ones (every event, taken at a fixed rate below the rate the
 // writes make them, as a consumer that processes each event would; cut off by the server
-// when too far behind, they resume from where it says).
+// when too far behind, they resume from where it says). Each on a connection of its own,
+// as the portals and systems that watch are (d06d takes 16 watchers per connection).
 class Watchers {
  public:
   Watchers(const std::string& target, int idle, int slow, int rate) {
-    auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
-    stub_ = v1::EventService::NewStub(channel);
+    for (int i = 0; i < idle + slow; ++i) {
+      grpc::ChannelArguments args;
+      args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // no connection shared
+      stubs_.push_back(v1::EventService::NewStub(
+          grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args)));
+    }
     for (int i = 0; i < idle + slow; ++i) {
       const bool is_slow = i >= idle;
-      threads_.emplace_back([this, is_slow, rate] { Follow(is_slow, rate); });
+      v1::EventService::Stub* stub = stubs_[i].get();
+      threads_.emplace_back([this, stub, is_slow, rate] { Follow(stub, is_slow, rate); });
     }
   }
   ~Watchers() { Stop(); }
@@ -1212,7 +1218,7 @@ class Watchers {
   }
 
  private:
-  void Follow(bool slow, int rate) {
+  void Follow(v1::EventService::Stub* stub, bool slow, int rate) {
     int64_t next = 0;
     while (true) {
       grpc::ClientContext context;
@@ -1224,7 +1230,7 @@ class Watchers {
       v1::WatchRequest req;
       req.set_start_revision(next);
       if (!slow) req.set_task("tasks/999999999999");  // no such task: nothing matches
-      auto reader = stub_->Watch(&context, req);
+      auto reader = stub->Watch(&context, req);
       v1::WatchResponse response;
       while (reader->Read(&response)) {
         next = response.revision() + 1;
@@ -1247,7 +1253,7 @@ class Watchers {
     }
   }
 
-  std::unique_ptr<v1::EventService::Stub> stub_;
+  std::vector<std::unique_ptr<v1::EventService::Stub>> stubs_;
   std::vector<std::thread> threads_;
   std::mutex mu_;
   bool stopping_ = false;
