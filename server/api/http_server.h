@@ -85,15 +85,25 @@ struct HttpResponse {
 };
 
 struct HttpServerOptions {
+  // Worker threads (each serves one complete request at a time), and how many complete
+  // requests may wait for one (more: 503).
   int threads = 8;
   int max_queued = 64;
+  // Connections at once; a new one beyond is closed as soon as it is accepted.
   int max_connections = 1024;
+  // Largest request body (larger: 413), as gRPC's 4 MiB.
   size_t max_request_bytes = size_t{4} << 20;
-  // The request bodies being received or handled, in all; a body beyond is dropped and
+  // The request bodies being received or handled, in all (so that max_connections bodies
+  // just under max_request_bytes cannot take the memory); a body beyond is dropped and
   // answered 503.
   size_t max_buffered_bytes = size_t{256} << 20;
+  // A request's header: at most this many bytes and fields (else 431).
   size_t max_header_bytes = size_t{64} << 10;
   int max_headers = 100;
+  // A connection without a request in progress (new, or kept alive after an answer) is
+  // closed after idle_timeout; a request's header and body must have arrived
+  // read_timeout after its first line; an answer must have been taken write_timeout
+  // after it was ready. Else the connection is closed.
   absl::Duration idle_timeout = absl::Seconds(5);
   absl::Duration read_timeout = absl::Seconds(30);
   absl::Duration write_timeout = absl::Seconds(30);

@@ -32,8 +32,6 @@ namespace {
 
 constexpr char kJson[] = "application/json";
 constexpr char kProto[] = "application/proto";
-// HttpOptions::max_connections when it is 0.
-constexpr int kDefaultMaxConnections = 1024;
 
 // Connect's name of a code: gRPC's in lower snake case, but "canceled".
 std::string ConnectCode(absl::StatusCode code) {
@@ -665,14 +663,14 @@ void Refuse(int status, absl::string_view why, HttpResponse& res) {
 }  // namespace
 
 absl::Status CheckHttpOptions(const HttpOptions& options) {
-  if (options.max_connections < 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--http_max_connections must be at least 1 (or 0: 1024), not ", options.max_connections));
+  if (options.server.max_connections < 1) {
+    return absl::InvalidArgumentError(absl::StrCat("--http_max_connections must be at least 1, not ",
+                                                   options.server.max_connections));
   }
   for (const auto& [flag, value] :
-       {std::make_pair("--http_idle_timeout", options.idle_timeout),
-        std::make_pair("--http_read_timeout", options.read_timeout),
-        std::make_pair("--http_write_timeout", options.write_timeout)}) {
+       {std::make_pair("--http_idle_timeout", options.server.idle_timeout),
+        std::make_pair("--http_read_timeout", options.server.read_timeout),
+        std::make_pair("--http_write_timeout", options.server.write_timeout)}) {
     if (value < absl::Milliseconds(1) || value > absl::Hours(1)) {
       return absl::InvalidArgumentError(
           absl::StrCat(flag, " must be within 1ms..1h, not ", absl::FormatDuration(value)));
@@ -717,23 +715,11 @@ absl::StatusOr<std::unique_ptr<HttpTransport>> HttpTransport::Start(const Method
   for (const std::string& allowed : options.allowed_hosts) {
     face->hosts.insert(AsHostHeader(allowed));
   }
-  HttpServerOptions server_options;
-  server_options.threads = options.threads;
-  server_options.max_queued = options.max_queued_requests;
-  server_options.max_connections =
-      options.max_connections > 0 ? options.max_connections : kDefaultMaxConnections;
-  server_options.max_request_bytes = options.max_request_bytes;
-  server_options.max_buffered_bytes = options.max_buffered_bytes;
-  server_options.max_header_bytes = options.max_header_bytes;
-  server_options.max_headers = options.max_headers;
-  server_options.idle_timeout = options.idle_timeout;
-  server_options.read_timeout = options.read_timeout;
-  server_options.write_timeout = options.write_timeout;
   face->options = std::move(options);
 
   std::unique_ptr<HttpTransport> transport(new HttpTransport());
   absl::StatusOr<std::unique_ptr<HttpServer>> server = HttpServer::Start(
-      address, server_options,
+      address, face->options.server,
       [face](const HttpRequest& req, HttpResponse& res) { Serve(*face, req, res); }, &Refuse);
   if (!server.ok()) return server.status();
   transport->server_ = *std::move(server);

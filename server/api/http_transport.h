@@ -65,11 +65,10 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "server/api/http_server.h"
 #include "server/api/method_table.h"
 
 namespace d06::api {
-
-class HttpServer;
 
 struct HttpOptions {
   // Origins whose pages may call the API from a browser (CORS): a scheme (http or https),
@@ -82,35 +81,17 @@ struct HttpOptions {
   // a reverse proxy or DNS name reaches it: no scheme, port or path; an IPv6 address in
   // brackets or not.
   std::vector<std::string> allowed_hosts;
-  // Largest request body; larger is 413 (resource_exhausted), as gRPC's 4 MiB.
-  size_t max_request_bytes = size_t{4} << 20;
-  // The request bodies being received or handled, in all (so that max_connections bodies
-  // just under max_request_bytes cannot take the memory); a body beyond is 503
-  // unavailable.
-  size_t max_buffered_bytes = size_t{256} << 20;
   // How long a call may take when the client sends no Connect-Timeout-Ms, and the most
   // it may ask for.
   absl::Duration max_call_time = absl::Seconds(60);
-  // Worker threads (each serves one complete request at a time), and how many complete
-  // requests may wait for one (more: 503 unavailable).
-  int threads = 8;
-  int max_queued_requests = 64;
-  // Connections at once; a new one beyond is closed as soon as it is accepted. 0: 1024.
-  int max_connections = 0;
-  // A request's header: at most this many fields and this many bytes (else 431).
-  int max_headers = 100;
-  size_t max_header_bytes = size_t{64} << 10;
-  // A connection without a request in progress (new, or kept alive after an answer) is
-  // closed after idle_timeout; a request's header and body must have arrived
-  // read_timeout after its first line; an answer must have been taken write_timeout
-  // after it was ready. Else the connection is closed.
-  absl::Duration idle_timeout = absl::Seconds(5);
-  absl::Duration read_timeout = absl::Seconds(30);
-  absl::Duration write_timeout = absl::Seconds(30);
+  // The connections, workers, limits and deadlines of the server under the face
+  // (server/api/http_server.h).
+  HttpServerOptions server;
 };
 
 // INVALID_ARGUMENT naming the first malformed cors_origins or allowed_hosts element and
-// saying what a valid one looks like; OK otherwise. Start checks it too.
+// saying what a valid one looks like, or a connection cap or deadline out of range; OK
+// otherwise. Start checks it too.
 absl::Status CheckHttpOptions(const HttpOptions& options);
 
 class HttpTransport {

@@ -120,6 +120,19 @@ class StoreHealth {
   bool failed_ ABSL_GUARDED_BY(mu_) = false;
 };
 
+// The HTTP face's options; the connection cap as set (Start sets it from the file budget
+// before serving), else HttpServerOptions' own.
+api::HttpOptions HttpOptionsOf(const ServerOptions& options) {
+  api::HttpOptions http;
+  http.cors_origins = options.http_cors_origins;
+  http.allowed_hosts = options.http_allowed_hosts;
+  if (options.http_max_connections > 0) http.server.max_connections = options.http_max_connections;
+  http.server.idle_timeout = options.http_idle_timeout;
+  http.server.read_timeout = options.http_read_timeout;
+  http.server.write_timeout = options.http_write_timeout;
+  return http;
+}
+
 class ServerImpl final : public Server {
  public:
   ServerImpl(std::unique_ptr<Store> store, std::shared_ptr<StoreHealth> health,
@@ -151,15 +164,8 @@ class ServerImpl final : public Server {
 
   absl::Status ServeHttp(const ServerOptions& options) {
     if (options.http_listen_address.empty()) return absl::OkStatus();
-    api::HttpOptions http_options;
-    http_options.cors_origins = options.http_cors_origins;
-    http_options.allowed_hosts = options.http_allowed_hosts;
-    http_options.max_connections = options.http_max_connections;
-    http_options.idle_timeout = options.http_idle_timeout;
-    http_options.read_timeout = options.http_read_timeout;
-    http_options.write_timeout = options.http_write_timeout;
     ASSIGN_OR_RETURN(http_, api::HttpTransport::Start(*methods_, options.http_listen_address,
-                                                      std::move(http_options)));
+                                                      HttpOptionsOf(options)));
     return absl::OkStatus();
   }
 
@@ -356,10 +362,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
       !api::SplitHostPort(options.http_listen_address, &host, &port)) {
     return api::NotAHostPort(options.http_listen_address);
   }
-  api::HttpOptions http_options;
-  http_options.cors_origins = options.http_cors_origins;
-  http_options.allowed_hosts = options.http_allowed_hosts;
-  RETURN_IF_ERROR(api::CheckHttpOptions(http_options));
+  RETURN_IF_ERROR(api::CheckHttpOptions(HttpOptionsOf(options)));
   if (options.grpc_idle_timeout < absl::Seconds(1) ||
       options.stream_stall_timeout < absl::Milliseconds(100)) {
     return absl::InvalidArgumentError(absl::StrCat(
