@@ -38,6 +38,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+import d06_stubs  # noqa: E402  tests/python/d06_stubs.py
+
 D06D, PROTO_DIR, OUT_DIR = sys.argv[1:4]
 ACTOR = (("x-d06-actor", "flood-test@example.gov.vn"),)
 LIMIT = 512  # d06d's open-files limit, soft and hard
@@ -63,24 +66,8 @@ def check(condition, message):
     return condition
 
 
-def generate():
-    """protoc with the gRPC Python plugin, as tests/python/client_test.py does."""
-    plugin = shutil.which("grpc_python_plugin")
-    if plugin is None:
-        fail("grpc_python_plugin not found: apt-get install protobuf-compiler-grpc")
-    shutil.rmtree(OUT_DIR, ignore_errors=True)
-    os.makedirs(OUT_DIR)
-    protos = [os.path.join("d06/v1", f)
-              for f in sorted(os.listdir(os.path.join(PROTO_DIR, "d06/v1")))
-              if f.endswith(".proto")]
-    subprocess.run(["protoc", f"-I{PROTO_DIR}", f"--python_out={OUT_DIR}",
-                    f"--grpc_python_out={OUT_DIR}",
-                    f"--plugin=protoc-gen-grpc_python={plugin}"] + protos,
-                   check=True)
-    sys.path.insert(0, OUT_DIR)
-
-
-generate()
+if (missing := d06_stubs.generate(PROTO_DIR, OUT_DIR)) is not None:
+    fail(missing)
 try:
     import grpc  # noqa: E402
 except ImportError:

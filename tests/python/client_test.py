@@ -27,6 +27,8 @@ import sys
 import tempfile
 import time
 
+import d06_stubs  # tests/python/d06_stubs.py, beside this file
+
 D06D, PROTO_DIR, OUT_DIR = sys.argv[1:4]
 ACTOR = (("x-d06-actor", "python-client@example.gov.vn"),)
 
@@ -36,24 +38,8 @@ def fail(message):
     sys.exit(1)
 
 
-def generate():
-    """protoc with the gRPC Python plugin: the recipe of README, "Python"."""
-    plugin = shutil.which("grpc_python_plugin")
-    if plugin is None:
-        fail("grpc_python_plugin not found: apt-get install protobuf-compiler-grpc")
-    shutil.rmtree(OUT_DIR, ignore_errors=True)
-    os.makedirs(OUT_DIR)
-    protos = [os.path.join("d06/v1", f)
-              for f in sorted(os.listdir(os.path.join(PROTO_DIR, "d06/v1")))
-              if f.endswith(".proto")]
-    subprocess.run(["protoc", f"-I{PROTO_DIR}", f"--python_out={OUT_DIR}",
-                    f"--grpc_python_out={OUT_DIR}",
-                    f"--plugin=protoc-gen-grpc_python={plugin}"] + protos,
-                   check=True)
-    sys.path.insert(0, OUT_DIR)
-
-
-generate()
+if (missing := d06_stubs.generate(PROTO_DIR, OUT_DIR)) is not None:
+    fail(missing)
 try:
     import grpc  # noqa: E402
 except ImportError:
