@@ -57,8 +57,8 @@ v1::Unit CreateOrGetUnit(Client& c, const v1::Unit& unit) {
   *create.mutable_unit() = unit;
   absl::StatusOr<v1::CreateUnitResponse> created = c.CreateUnit(create);
   if (created.ok()) {
-    std::cout << "created unit " << created->unit().name() << " ("
-              << created->unit().display_name() << ")\n";
+    std::cout << "created unit " << created->unit().name() << " (" << created->unit().display_name()
+              << ")\n";
     return created->unit();
   }
   if (client::ErrorReason(created.status()) != "ALREADY_EXISTS") {
@@ -152,8 +152,8 @@ int main(int argc, char** argv) {
     req.set_percent(50);
     req.set_note("Đã rà soát 50% hồ sơ");
     a = Check("report progress", c->ReportAssignmentProgress(req)).assignment();
-    std::cout << "report progress 50% -> " << StateName(a.state()) << ", "
-              << a.progress_percent() << "%\n";
+    std::cout << "report progress 50% -> " << StateName(a.state()) << ", " << a.progress_percent()
+              << "%\n";
   }
   {
     v1::SubmitAssignmentRequest req;
@@ -161,8 +161,8 @@ int main(int argc, char** argv) {
     req.set_etag(a.etag());
     req.set_note("Hoàn thành rà soát");
     a = Check("submit", c->SubmitAssignment(req)).assignment();
-    std::cout << "submit -> " << StateName(a.state()) << " on "
-              << DateString(a.submit_date()) << "\n";
+    std::cout << "submit -> " << StateName(a.state()) << " on " << DateString(a.submit_date())
+              << "\n";
   }
   {
     v1::ApproveAssignmentRequest req;

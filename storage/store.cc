@@ -28,8 +28,7 @@
 namespace d06 {
 namespace {
 
-constexpr const char* kCfNames[] = {"default", "entities",
-                                    "indexes", "events", "idempotency"};
+constexpr const char* kCfNames[] = {"default", "entities", "indexes", "events", "idempotency"};
 
 // What callers may be told of a RocksDB error: its kind ("IO error: No space left on
 // device"), never its text, which names files by their absolute paths.
@@ -157,17 +156,17 @@ class InsertHintPrefix final : public rocksdb::SliceTransform {
     const absl::string_view k = ToView(key);
     const absl::string_view family = k.substr(0, 2);
     size_t size = 2;
-    if (family == "tf" || family == "tl" || family == "tu" || family == "au" ||
-        family == "up") {
+    if (family == "tf" || family == "tl" || family == "tu" || family == "au" || family == "up") {
       // A string ended by 0x00, then: nothing (postings), a state byte (tasks by label
       // or unit), a relation and a bucket byte (assignments by unit), or the state and
       // kind (units by parent).
       const size_t end = k.find('\0', 2);
       size = end == absl::string_view::npos ? k.size()
-                                            : end + 1 + (family == "tf"   ? 0
-                                                         : family == "au" ? 2
-                                                         : family == "up" ? 2
-                                                                          : 1);
+                                            : end + 1 +
+                                                  (family == "tf"   ? 0
+                                                   : family == "au" ? 2
+                                                   : family == "up" ? 2
+                                                                    : 1);
     } else if (family == "ts" || family == "ab") {
       size = 3;  // a state or bucket byte
     } else if (family == "tk" || family == "tg" || family == "us") {
@@ -223,8 +222,7 @@ absl::StatusOr<bool> ReadView::GetProto(Cf cf, absl::string_view key,
   ASSIGN_OR_RETURN(std::optional<std::string> value, Get(cf, key));
   if (!value.has_value()) return false;
   if (!message->ParseFromString(*value)) {
-    return absl::DataLossError(
-        absl::StrCat("stored ", message->GetTypeName(), " does not parse"));
+    return absl::DataLossError(absl::StrCat("stored ", message->GetTypeName(), " does not parse"));
   }
   return true;
 }
@@ -347,9 +345,7 @@ void Txn::PutProto(Cf cf, absl::string_view key, const google::protobuf::Message
   Put(cf, key, message.SerializeAsString());
 }
 
-void Txn::Delete(Cf cf, absl::string_view key) {
-  batch_->Delete(store_->handle(cf), ToSlice(key));
-}
+void Txn::Delete(Cf cf, absl::string_view key) { batch_->Delete(store_->handle(cf), ToSlice(key)); }
 
 v1::Event* Txn::AddEvent(v1::Event event) {
   event.set_revision(revision_);
@@ -411,15 +407,17 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const Options& options) {
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const char* name : kCfNames) descriptors.emplace_back(name, cf_options);
-  descriptors[static_cast<size_t>(Cf::kEntities)].options.memtable_insert_with_hint_prefix_extractor =
+  descriptors[static_cast<size_t>(Cf::kEntities)]
+      .options.memtable_insert_with_hint_prefix_extractor =
       std::make_shared<InsertHintPrefix>(false);
-  descriptors[static_cast<size_t>(Cf::kIndexes)].options.memtable_insert_with_hint_prefix_extractor =
+  descriptors[static_cast<size_t>(Cf::kIndexes)]
+      .options.memtable_insert_with_hint_prefix_extractor =
       std::make_shared<InsertHintPrefix>(true);
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw_db = nullptr;
-  RETURN_IF_ERROR(FromRocks(
-      rocksdb::DB::Open(db_options, options.path, descriptors, &handles, &raw_db),
-      absl::StrCat("open ", options.path)));
+  RETURN_IF_ERROR(
+      FromRocks(rocksdb::DB::Open(db_options, options.path, descriptors, &handles, &raw_db),
+                absl::StrCat("open ", options.path)));
   std::unique_ptr<rocksdb::DB> db(raw_db);
   auto close_on_error = [&](absl::Status status) {
     for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
@@ -582,9 +580,8 @@ void Store::WriterLoop() {
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(
-          +[](Store* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu_) {
-            return !s->queue_.empty() || s->closing_;
-          },
+          +[](Store* s)
+               ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu_) { return !s->queue_.empty() || s->closing_; },
           this));
       if (queue_.empty()) return;  // closing and drained
       group.swap(queue_);
@@ -638,8 +635,8 @@ void Store::WriterLoop() {
     const bool sync = batches > 0 && options_.sync && failed.ok();
     if (sync) {
       absl::Status synced = options_.sync_for_testing
-                                 ? options_.sync_for_testing()
-                                 : FromRocks(db_->SyncWAL(), "sync write-ahead log");
+                                ? options_.sync_for_testing()
+                                : FromRocks(db_->SyncWAL(), "sync write-ahead log");
       if (!synced.ok()) fail_stop(std::move(synced));
     }
     bool now_failed = false;

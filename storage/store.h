@@ -254,9 +254,7 @@ class Store {
   Store(Options options, std::unique_ptr<rocksdb::Env> env, std::unique_ptr<rocksdb::DB> db,
         std::vector<rocksdb::ColumnFamilyHandle*> handles, int64_t revision);
   void WriterLoop();
-  rocksdb::ColumnFamilyHandle* handle(Cf cf) const {
-    return handles_[static_cast<size_t>(cf)];
-  }
+  rocksdb::ColumnFamilyHandle* handle(Cf cf) const { return handles_[static_cast<size_t>(cf)]; }
 
   const Options options_;
   std::unique_ptr<rocksdb::Env> env_;  // over options_.file_system; outlives db_

@@ -149,9 +149,7 @@ const std::vector<ColumnSpec>& UnitColumns() {
       {"name", "Tên đơn vị", {"Tên", "Đơn vị", "display_name", "unit name"}},
       {"kind", "Loại đơn vị", {"Loại", "Cấp", "Cấp đơn vị", "unit kind"}},
       {"parent", "Đơn vị cấp trên", {"Cấp trên", "Đơn vị chủ quản", "Trực thuộc", "parent unit"}},
-      {"admin_code",
-       "Mã đơn vị hành chính",
-       {"Mã ĐVHC", "Mã hành chính", "administrative code"}},
+      {"admin_code", "Mã đơn vị hành chính", {"Mã ĐVHC", "Mã hành chính", "administrative code"}},
       {"valid_from", "Hiệu lực từ", {"Từ ngày", "Ngày hiệu lực"}},
       {"valid_to", "Hiệu lực đến", {"Đến ngày", "Ngày hết hiệu lực"}},
   };
@@ -166,8 +164,7 @@ const std::vector<ColumnSpec>& TaskColumns() {
       {"lead", "Đơn vị chủ trì", {"Chủ trì", "Cơ quan chủ trì", "lead unit"}},
       {"support",
        "Đơn vị phối hợp",
-       {"Phối hợp", "Cơ quan phối hợp", "supporting units", "coordinating units",
-        "coordinators"}},
+       {"Phối hợp", "Cơ quan phối hợp", "supporting units", "coordinating units", "coordinators"}},
       {"deadline",
        "Hạn xử lý",
        {"Thời hạn", "Thời hạn hoàn thành", "Hạn hoàn thành", "Hạn", "Thời hạn xử lý"}},
@@ -241,8 +238,7 @@ Header MapHeader(const CsvRecord& record, const std::vector<ColumnSpec>& specs,
           absl::StrCat("unknown column; the columns are ", absl::StrJoin(names, ", "),
                        " (or their English field names)");
       if (options.ignore_unknown_columns) {
-        warnings->push_back(
-            FormatRowError({record.row, text, absl::StrCat(message, "; ignored")}));
+        warnings->push_back(FormatRowError({record.row, text, absl::StrCat(message, "; ignored")}));
       } else {
         errors->push_back({record.row, text, message});
       }
@@ -250,10 +246,10 @@ Header MapHeader(const CsvRecord& record, const std::vector<ColumnSpec>& specs,
     }
     const std::string field = it->second->field;
     if (auto [pos, added] = header.index.emplace(field, i); !added) {
-      errors->push_back({record.row, text,
-                         absl::StrCat("names the same field as column ",
-                                      Quoted(CleanCell(record.cells[pos->second])),
-                                      "; keep one of them")});
+      errors->push_back(
+          {record.row, text,
+           absl::StrCat("names the same field as column ",
+                        Quoted(CleanCell(record.cells[pos->second])), "; keep one of them")});
       continue;
     }
     (*columns)[field] = text;
@@ -272,9 +268,10 @@ class RowReader {
       if (!beyond && header.unnamed.count(i) == 0) continue;
       const std::string value = CleanCell(record.cells[i]);
       if (value.empty()) continue;
-      Error("", absl::StrCat("column ", i + 1, " holds ", Quoted(Shorten(value)),
-                             beyond ? " but the header has only " : " but has no name in the header",
-                             beyond ? absl::StrCat(header.width, " columns") : ""));
+      Error("",
+            absl::StrCat("column ", i + 1, " holds ", Quoted(Shorten(value)),
+                         beyond ? " but the header has only " : " but has no name in the header",
+                         beyond ? absl::StrCat(header.width, " columns") : ""));
     }
   }
 
@@ -360,8 +357,7 @@ Table OpenTable(absl::string_view file, const std::vector<ColumnSpec>& specs,
     errors->push_back({0, "", "the file is empty: it needs a header row and data rows"});
     return table;
   }
-  table.header =
-      MapHeader(table.csv.records[0], specs, options, columns, errors, warnings);
+  table.header = MapHeader(table.csv.records[0], specs, options, columns, errors, warnings);
   table.ok = true;
   return table;
 }
@@ -494,11 +490,16 @@ const std::map<std::string, int>& TaskKindWords() {
 
 const std::map<std::string, int>& CadenceWords() {
   static const auto* words = new std::map<std::string, int>{
-      {"thang", v1::CADENCE_MONTHLY},         {"hang thang", v1::CADENCE_MONTHLY},
-      {"hang thang", v1::CADENCE_MONTHLY},    {"quy", v1::CADENCE_QUARTERLY},
-      {"hang quy", v1::CADENCE_QUARTERLY},    {"6 thang", v1::CADENCE_SIX_MONTHLY},
-      {"sau thang", v1::CADENCE_SIX_MONTHLY}, {"nua nam", v1::CADENCE_SIX_MONTHLY},
-      {"nam", v1::CADENCE_YEARLY},            {"hang nam", v1::CADENCE_YEARLY},
+      {"thang", v1::CADENCE_MONTHLY},
+      {"hang thang", v1::CADENCE_MONTHLY},
+      {"hang thang", v1::CADENCE_MONTHLY},
+      {"quy", v1::CADENCE_QUARTERLY},
+      {"hang quy", v1::CADENCE_QUARTERLY},
+      {"6 thang", v1::CADENCE_SIX_MONTHLY},
+      {"sau thang", v1::CADENCE_SIX_MONTHLY},
+      {"nua nam", v1::CADENCE_SIX_MONTHLY},
+      {"nam", v1::CADENCE_YEARLY},
+      {"hang nam", v1::CADENCE_YEARLY},
   };
   return *words;
 }
@@ -515,11 +516,15 @@ const std::map<std::string, int>& UrgencyWords() {
 
 const std::map<std::string, int>& KpiTypeWords() {
   static const auto* words = new std::map<std::string, int>{
-      {"ty le", v1::KPI_TYPE_PERCENT},     {"phan tram", v1::KPI_TYPE_PERCENT},
+      {"ty le", v1::KPI_TYPE_PERCENT},
+      {"phan tram", v1::KPI_TYPE_PERCENT},
       {"ty le phan tram", v1::KPI_TYPE_PERCENT},
-      {"so luong", v1::KPI_TYPE_NUMBER},   {"so", v1::KPI_TYPE_NUMBER},
-      {"ty so", v1::KPI_TYPE_RATIO},       {"phan so", v1::KPI_TYPE_RATIO},
-      {"co khong", v1::KPI_TYPE_YES_NO},   {"dat khong dat", v1::KPI_TYPE_YES_NO},
+      {"so luong", v1::KPI_TYPE_NUMBER},
+      {"so", v1::KPI_TYPE_NUMBER},
+      {"ty so", v1::KPI_TYPE_RATIO},
+      {"phan so", v1::KPI_TYPE_RATIO},
+      {"co khong", v1::KPI_TYPE_YES_NO},
+      {"dat khong dat", v1::KPI_TYPE_YES_NO},
   };
   return *words;
 }
@@ -671,9 +676,10 @@ absl::StatusOr<CsvTable> ReadCsv(absl::string_view file, char delimiter) {
   absl::ConsumePrefix(&file, "\xEF\xBB\xBF");
   if (size_t bad = FirstInvalidUtf8(file); bad != absl::string_view::npos) {
     const int line = 1 + static_cast<int>(std::count(file.begin(), file.begin() + bad, '\n'));
-    return absl::InvalidArgumentError(absl::StrCat(
-        "line ", line, ": the file is not UTF-8 text (Excel's \"CSV (Comma delimited)\" "
-        "writes a legacy code page); save it as \"CSV UTF-8 (Comma delimited)\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat("line ", line,
+                     ": the file is not UTF-8 text (Excel's \"CSV (Comma delimited)\" "
+                     "writes a legacy code page); save it as \"CSV UTF-8 (Comma delimited)\""));
   }
   CsvTable table;
   table.delimiter = delimiter != 0 ? delimiter : DetectDelimiter(file);
@@ -712,8 +718,7 @@ absl::StatusOr<CsvTable> ReadCsv(absl::string_view file, char delimiter) {
     const std::string why = csv_strerror(csv_error(&parser));
     csv_free(&parser);
     return absl::InvalidArgumentError(absl::StrCat(
-        "row ", state.row + 1,
-        ": the file is not valid CSV (", why,
+        "row ", state.row + 1, ": the file is not valid CSV (", why,
         "): a quoted cell must end with a quote followed by the delimiter or a line end, "
         "and quotes inside it must be doubled"));
   }
@@ -748,8 +753,8 @@ ParsedUnits ParseUnitsCsv(absl::string_view file, const CsvOptions& options) {
   if (!table.ok) return out;
   for (const char* field : {"code", "name", "kind"}) {
     if (!table.header.index.count(field)) {
-      out.errors.push_back({table.header.row, "",
-                            absl::StrCat("missing column ", Quoted(out.columns[field]))});
+      out.errors.push_back(
+          {table.header.row, "", absl::StrCat("missing column ", Quoted(out.columns[field]))});
     }
   }
   std::map<std::string, int> defined;  // code -> row, valid or not
@@ -776,13 +781,13 @@ ParsedUnits ParseUnitsCsv(absl::string_view file, const CsvOptions& options) {
     const std::string kind = r.Get("kind");
     if (kind.empty()) {
       if (table.header.index.count("kind")) r.Error("kind", "is required");
-    } else if (int v = ParseEnumWord(kind, UnitKindWords(), v1::UnitKind_descriptor(),
-                                     "UNIT_KIND_");
+    } else if (int v =
+                   ParseEnumWord(kind, UnitKindWords(), v1::UnitKind_descriptor(), "UNIT_KIND_");
                v != 0) {
       unit->set_kind(static_cast<v1::UnitKind>(v));
     } else {
-      r.Error("kind", absl::StrCat(Quoted(kind), " is not a unit kind; use one of: ",
-                                   WordList(UnitKindWords()),
+      r.Error("kind", absl::StrCat(Quoted(kind),
+                                   " is not a unit kind; use one of: ", WordList(UnitKindWords()),
                                    " (diacritics optional), or MINISTRY, PROVINCE, DEPARTMENT, "
                                    "DISTRICT, COMMUNE, WORKING_GROUP, OTHER"));
     }
@@ -856,16 +861,17 @@ absl::Status CheckUnits(ParsedUnits& units, const UnitLookup& lookup) {
         diffs.push_back(absl::StrCat("kind ", v1::UnitKind_Name(there.kind())));
       }
       if (there.parent() != unit.parent()) {
-        diffs.push_back(absl::StrCat(
-            "parent ", there.parent().empty() ? "(none)" : there.parent()));
+        diffs.push_back(
+            absl::StrCat("parent ", there.parent().empty() ? "(none)" : there.parent()));
       }
       if (there.admin_code() != unit.admin_code()) {
         diffs.push_back(absl::StrCat("admin_code ", Quoted(there.admin_code())));
       }
       if (!diffs.empty()) {
-        units.warnings.push_back(absl::StrCat(
-            "row ", row.row, ": ", there.name(), " already exists and is left as it is; it differs from the file: ",
-            absl::StrJoin(diffs, ", "), " on the server"));
+        units.warnings.push_back(
+            absl::StrCat("row ", row.row, ": ", there.name(),
+                         " already exists and is left as it is; it differs from the file: ",
+                         absl::StrJoin(diffs, ", "), " on the server"));
       }
     }
     if (unit.parent().empty()) continue;
@@ -880,10 +886,10 @@ absl::Status CheckUnits(ParsedUnits& units, const UnitLookup& lookup) {
                         absl::StrCat(Quoted(parent_code),
                                      " is neither defined in this file nor on the server")});
     } else if ((**parent)->state() != v1::UNIT_STATE_ACTIVE) {
-      errors.push_back({row.row, parent_column,
-                        absl::StrCat((**parent)->name(), " is ",
-                                     v1::UnitState_Name((**parent)->state()),
-                                     ", not active: a new unit needs an active parent")});
+      errors.push_back(
+          {row.row, parent_column,
+           absl::StrCat((**parent)->name(), " is ", v1::UnitState_Name((**parent)->state()),
+                        ", not active: a new unit needs an active parent")});
     }
   }
   // Parents first, file order otherwise; a cycle is an error of each of its rows.
@@ -891,7 +897,7 @@ absl::Status CheckUnits(ParsedUnits& units, const UnitLookup& lookup) {
   std::vector<UnitRow> ordered;
   std::set<size_t> in_cycle;
   std::function<void(size_t, std::vector<size_t>&)> visit = [&](size_t i,
-                                                               std::vector<size_t>& path) {
+                                                                std::vector<size_t>& path) {
     if (state[i] == 2) return;
     if (state[i] == 1) {
       auto start = std::find(path.begin(), path.end(), i);
@@ -902,9 +908,9 @@ absl::Status CheckUnits(ParsedUnits& units, const UnitLookup& lookup) {
       codes.push_back(units.rows[i].request.unit().code());
       for (auto it = start; it != path.end(); ++it) {
         if (in_cycle.insert(*it).second) {
-          errors.push_back({units.rows[*it].row, parent_column,
-                            absl::StrCat("the parents form a cycle: ",
-                                         absl::StrJoin(codes, " -> "))});
+          errors.push_back(
+              {units.rows[*it].row, parent_column,
+               absl::StrCat("the parents form a cycle: ", absl::StrJoin(codes, " -> "))});
         }
       }
       return;
@@ -995,8 +1001,9 @@ ParsedTasks ParseTasksCsv(absl::string_view file, const CsvOptions& options) {
       const std::string code = ParseUnitRef(r, "support", part);
       if (code.empty()) continue;
       if (code == lead) {
-        r.Error("support", absl::StrCat(code, " is also the lead unit; a unit holds one role "
-                                              "on a task"));
+        r.Error("support", absl::StrCat(code,
+                                        " is also the lead unit; a unit holds one role "
+                                        "on a task"));
         continue;
       }
       if (std::find(supports.begin(), supports.end(), code) == supports.end()) {
@@ -1019,8 +1026,7 @@ ParsedTasks ParseTasksCsv(absl::string_view file, const CsvOptions& options) {
     }
     const std::string deadline_text = r.Get("deadline");
     const bool deadline_says_recurring =
-        !deadline_text.empty() &&
-        TaskKindWords().count(FoldKey(deadline_text)) > 0 &&
+        !deadline_text.empty() && TaskKindWords().count(FoldKey(deadline_text)) > 0 &&
         TaskKindWords().at(FoldKey(deadline_text)) == v1::TASK_KIND_RECURRING;
     if (kind == 0 && kind_text.empty()) {
       kind = deadline_says_recurring ? v1::TASK_KIND_RECURRING : v1::TASK_KIND_ONE_OFF;
@@ -1028,8 +1034,9 @@ ParsedTasks ParseTasksCsv(absl::string_view file, const CsvOptions& options) {
     task->set_kind(static_cast<v1::TaskKind>(kind));
     if (deadline_says_recurring) {
       if (kind == v1::TASK_KIND_ONE_OFF) {
-        r.Error("deadline", absl::StrCat(Quoted(deadline_text), " on a one-off task; give a "
-                                                                "date or leave it empty"));
+        r.Error("deadline", absl::StrCat(Quoted(deadline_text),
+                                         " on a one-off task; give a "
+                                         "date or leave it empty"));
       }
     } else if (!deadline_text.empty()) {
       v1::Date deadline =
@@ -1042,8 +1049,7 @@ ParsedTasks ParseTasksCsv(absl::string_view file, const CsvOptions& options) {
       }
     }
     if (const std::string cadence = r.Get("cadence"); !cadence.empty()) {
-      const int v =
-          ParseEnumWord(cadence, CadenceWords(), v1::Cadence_descriptor(), "CADENCE_");
+      const int v = ParseEnumWord(cadence, CadenceWords(), v1::Cadence_descriptor(), "CADENCE_");
       if (v == 0) {
         r.Error("cadence", absl::StrCat(Quoted(cadence), " is not a reporting period; use ",
                                         WordList(CadenceWords()),
@@ -1102,8 +1108,8 @@ ParsedTasks ParseTasksCsv(absl::string_view file, const CsvOptions& options) {
     const std::string kpi_type = r.Get("kpi_type");
     const std::string kpi_target = r.Get("kpi_target");
     if (kpi.empty() && (!kpi_type.empty() || !kpi_target.empty())) {
-      r.Error("kpi", absl::StrCat("is required with ", Quoted(out.columns["kpi_target"]),
-                                  " or ", Quoted(out.columns["kpi_type"])));
+      r.Error("kpi", absl::StrCat("is required with ", Quoted(out.columns["kpi_target"]), " or ",
+                                  Quoted(out.columns["kpi_type"])));
     } else if (!kpi.empty()) {
       v1::KpiTarget* target = task->mutable_kpi();
       target->set_description(kpi);
@@ -1113,9 +1119,9 @@ ParsedTasks ParseTasksCsv(absl::string_view file, const CsvOptions& options) {
       } else if (!kpi_type.empty()) {
         type = ParseEnumWord(kpi_type, KpiTypeWords(), v1::KpiType_descriptor(), "KPI_TYPE_");
         if (type == 0) {
-          r.Error("kpi_type", absl::StrCat(Quoted(kpi_type), " is not a KPI type; use ",
-                                           WordList(KpiTypeWords()),
-                                           " or PERCENT, NUMBER, RATIO, YES_NO"));
+          r.Error("kpi_type",
+                  absl::StrCat(Quoted(kpi_type), " is not a KPI type; use ",
+                               WordList(KpiTypeWords()), " or PERCENT, NUMBER, RATIO, YES_NO"));
         }
       }
       std::string value(Trim(kpi_target));
@@ -1215,8 +1221,9 @@ absl::Status CheckTaskUnits(ParsedTasks& tasks, const UnitLookup& lookup) {
       }
       if (!it->second.has_value()) {
         errors.push_back({row.row, tasks.columns[field],
-                          absl::StrCat("unit ", code, " does not exist on the server (import "
-                                                      "the units first)")});
+                          absl::StrCat("unit ", code,
+                                       " does not exist on the server (import "
+                                       "the units first)")});
       } else if (it->second->state() != v1::UNIT_STATE_ACTIVE) {
         errors.push_back(
             {row.row, tasks.columns[field],
@@ -1253,8 +1260,7 @@ absl::Status CheckExistingTasks(ParsedTasks& tasks, const TaskLookup& lookup,
     if (row.existing.empty() && other != nullptr && !allow_same_title) {
       errors.push_back(
           {row.row, tasks.columns["title"],
-           absl::StrCat(task.assigning_unit(), " already has a task with this title (",
-                        other->name,
+           absl::StrCat(task.assigning_unit(), " already has a task with this title (", other->name,
                         ") that this row did not create (entered otherwise, or from an "
                         "earlier version of this row); change that task instead, or pass "
                         "--allow-same-title to create another")});

@@ -180,8 +180,7 @@ std::optional<absl::CivilDay> ParseRelativeDay(absl::string_view text, absl::Civ
 
 // What the server holds under a unit code: nullopt when there is no such unit; an error
 // when the read failed (the import then stops with it).
-using UnitLookup =
-    std::function<absl::StatusOr<std::optional<v1::Unit>>(const std::string& code)>;
+using UnitLookup = std::function<absl::StatusOr<std::optional<v1::Unit>>(const std::string& code)>;
 
 // ---- units -----------------------------------------------------------------------------
 

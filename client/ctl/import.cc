@@ -29,8 +29,7 @@ struct ImportArgs {
 
 // "CODE: message [REASON]".
 std::string Describe(const absl::Status& status) {
-  std::string text = absl::StrCat(absl::StatusCodeToString(status.code()), ": ",
-                                  status.message());
+  std::string text = absl::StrCat(absl::StatusCodeToString(status.code()), ": ", status.message());
   const std::string reason = client::ErrorReason(status);
   if (!reason.empty() && reason != absl::StatusCodeToString(status.code())) {
     absl::StrAppend(&text, " [", reason, "]");
@@ -161,9 +160,9 @@ class ServerTasks {
       do {
         absl::StatusOr<v1::ListTasksResponse> page = client_.ListTasks(req);
         if (!page.ok()) {
-          return absl::Status(page.status().code(),
-                              absl::StrCat("listing the tasks of ", assigning_unit, ": ",
-                                           Describe(page.status())));
+          return absl::Status(
+              page.status().code(),
+              absl::StrCat("listing the tasks of ", assigning_unit, ": ", Describe(page.status())));
         }
         for (const v1::Task& t : page->tasks()) titles.emplace(t.title(), t.name());
         req.set_page_token(page->next_page_token());
@@ -190,8 +189,7 @@ class ServerTasks {
       return absl::Status(events.status().code(), absl::StrCat("reading the history of ", task,
                                                                ": ", Describe(events.status())));
     }
-    if (events->events().empty() ||
-        events->events(0).action() != v1::EVENT_ACTION_CREATE_TASK) {
+    if (events->events().empty() || events->events(0).action() != v1::EVENT_ACTION_CREATE_TASK) {
       return std::string();
     }
     return events->events(0).request_id();
@@ -232,8 +230,8 @@ struct Tally {
 };
 
 std::string Summary(int data_rows, const Tally& tally) {
-  return absl::StrCat(data_rows, data_rows == 1 ? " row: " : " rows: ", tally.created,
-                      " created, ", tally.already, " already there");
+  return absl::StrCat(data_rows, data_rows == 1 ? " row: " : " rows: ", tally.created, " created, ",
+                      tally.already, " already there");
 }
 
 // Writes `rows` (UnitRow or TaskRow) with `create`, which returns the created resource's
@@ -277,8 +275,7 @@ int WriteRows(const std::vector<Row>& rows, const ImportArgs& args, int data_row
       ++tally.already;
       out << "row " << row.row << ": already there (" << created.status().message() << ")\n";
     } else {
-      err << "row " << row.row << ": the server refused it: " << Describe(created.status())
-          << "\n";
+      err << "row " << row.row << ": the server refused it: " << Describe(created.status()) << "\n";
       out << Summary(data_rows, tally) << "; stopped at row " << row.row
           << ": fix it and run the same command again (rows already written are not "
              "written twice)\n";
@@ -289,8 +286,8 @@ int WriteRows(const std::vector<Row>& rows, const ImportArgs& args, int data_row
   return 0;
 }
 
-int ImportUnits(Client& client, const ImportArgs& args, const std::string& file,
-                std::ostream& out, std::ostream& err) {
+int ImportUnits(Client& client, const ImportArgs& args, const std::string& file, std::ostream& out,
+                std::ostream& err) {
   ParsedUnits units = ParseUnitsCsv(file, args.csv);
   const bool file_level = !units.errors.empty() && units.errors.front().row == 0;
   if (!file_level) {
@@ -310,12 +307,12 @@ int ImportUnits(Client& client, const ImportArgs& args, const std::string& file,
         return resp->unit().name();
       },
       [](const absl::Status& s) { return s.code() == absl::StatusCode::kAlreadyExists; },
-      [](const UnitRow& row) { return row.existing ? row.existing->name() : std::string(); },
-      out, err);
+      [](const UnitRow& row) { return row.existing ? row.existing->name() : std::string(); }, out,
+      err);
 }
 
-int ImportTasks(Client& client, const ImportArgs& args, const std::string& file,
-                std::ostream& out, std::ostream& err) {
+int ImportTasks(Client& client, const ImportArgs& args, const std::string& file, std::ostream& out,
+                std::ostream& err) {
   ParsedTasks tasks = ParseTasksCsv(file, args.csv);
   const bool file_level = !tasks.errors.empty() && tasks.errors.front().row == 0;
   if (!file_level) {
@@ -345,8 +342,8 @@ int ImportTasks(Client& client, const ImportArgs& args, const std::string& file,
         return absl::StrCat(resp->task().name(), " (", resp->assignments_size(),
                             resp->assignments_size() == 1 ? " assignment)" : " assignments)");
       },
-      [](const absl::Status&) { return false; },
-      [](const TaskRow& row) { return row.existing; }, out, err);
+      [](const absl::Status&) { return false; }, [](const TaskRow& row) { return row.existing; },
+      out, err);
 }
 
 }  // namespace

@@ -92,8 +92,8 @@ std::function<void(const Caller&, const Request&, StreamWriter*, Done)> Export(
 // EventService.Watch: runs on a thread of `watches` until the client goes.
 std::function<void(const Caller&, const v1::WatchRequest&, StreamWriter*, Done)> Watch(
     WatchHub* hub, StreamWorkers* watches) {
-  return [hub, watches](const Caller& caller, const v1::WatchRequest& request,
-                        StreamWriter* out, Done done) {
+  return [hub, watches](const Caller& caller, const v1::WatchRequest& request, StreamWriter* out,
+                        Done done) {
     auto work = [hub, request, out, done]() {
       WatchHub::Stream stream;
       stream.send = [out](const v1::WatchResponse& response, absl::Time deadline) {
@@ -122,10 +122,9 @@ std::function<void(const Caller&, const v1::WatchRequest&, StreamWriter*, Done)>
 std::unique_ptr<MethodTable> NewCoreMethodTable(Core* core, const StreamRunners& runners) {
   StreamWorkers* const streams = runners.exports;
   using namespace v1;  // NOLINT(google-build-using-namespace): the request/response names
-  auto t = std::make_unique<MethodTable>(
-      std::vector<std::string>{UnitService::service_full_name(), TaskService::service_full_name(),
-                               ReportService::service_full_name(),
-                               EventService::service_full_name()});
+  auto t = std::make_unique<MethodTable>(std::vector<std::string>{
+      UnitService::service_full_name(), TaskService::service_full_name(),
+      ReportService::service_full_name(), EventService::service_full_name()});
   const std::string units = std::string(UnitService::service_full_name()) + ".";
   const std::string tasks = std::string(TaskService::service_full_name()) + ".";
   t->AddUnary(units + "CreateUnit", Write(core, &Core::CreateUnit));

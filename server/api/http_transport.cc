@@ -105,9 +105,8 @@ absl::Status BadRequest(absl::string_view message) {
 
 // The media type of a Content-Type header value, lower case, without parameters.
 std::string MediaType(const std::string& content_type) {
-  return absl::AsciiStrToLower(
-      absl::StripAsciiWhitespace(absl::string_view(content_type).substr(
-          0, content_type.find(';'))));
+  return absl::AsciiStrToLower(absl::StripAsciiWhitespace(
+      absl::string_view(content_type).substr(0, content_type.find(';'))));
 }
 
 // How long the call may take: Connect-Timeout-Ms (at most 10 digits), capped.
@@ -118,8 +117,8 @@ absl::StatusOr<absl::Duration> CallTime(const HttpRequest& req, absl::Duration m
   if (value.empty() || value.size() > 10 ||
       !std::all_of(value.begin(), value.end(), absl::ascii_isdigit) ||
       !absl::SimpleAtoi(value, &ms)) {
-    return BadRequest(absl::StrCat("Connect-Timeout-Ms must be 1 to 10 digits, not ",
-                                   Quote(value)));
+    return BadRequest(
+        absl::StrCat("Connect-Timeout-Ms must be 1 to 10 digits, not ", Quote(value)));
   }
   return std::min(absl::Milliseconds(ms), max);
 }
@@ -664,8 +663,8 @@ void Refuse(int status, absl::string_view why, HttpResponse& res) {
 
 absl::Status CheckHttpOptions(const HttpOptions& options) {
   if (options.server.max_connections < 1) {
-    return absl::InvalidArgumentError(absl::StrCat("--http_max_connections must be at least 1, not ",
-                                                   options.server.max_connections));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--http_max_connections must be at least 1, not ", options.server.max_connections));
   }
   for (const auto& [flag, value] :
        {std::make_pair("--http_idle_timeout", options.server.idle_timeout),

@@ -51,8 +51,8 @@ absl::Status Core::AddAssignment(Txn& txn, const ChangeContext& change, const v1
   if (std::any_of(existing->begin(), existing->end(),
                   [&](const v1::Assignment& other) { return other.name() == name; })) {
     return Error(absl::StatusCode::kAlreadyExists, v1::reason::kAlreadyExists,
-                 absl::StrCat("unit ", UnitName(code), " already has a role on ", task.name(),
-                              " (", name, ")"),
+                 absl::StrCat("unit ", UnitName(code), " already has a role on ", task.name(), " (",
+                              name, ")"),
                  {{"resource", name}});
   }
   const v1::Assignment* lead = LiveLead(*existing, name);
@@ -80,7 +80,7 @@ absl::Status Core::AddAssignment(Txn& txn, const ChangeContext& change, const v1
   assignment->clear_last_period_reported();
   assignment->clear_missing_period_reports();
   assignment->set_cadence(task.kind() == v1::TASK_KIND_RECURRING ? task.cadence()
-                                                                  : v1::CADENCE_UNSPECIFIED);
+                                                                 : v1::CADENCE_UNSPECIFIED);
   *assignment->mutable_create_time() = ToTimestamp(change.time);
   RETURN_IF_ERROR(WriteAssignment(txn, change, task, nullptr, assignment,
                                   v1::EVENT_ACTION_CREATE_ASSIGNMENT, {})
@@ -116,19 +116,20 @@ void Core::CreateAssignment(const Caller& caller, const v1::CreateAssignmentRequ
   if (!task_id.ok()) return done(task_id.status());
   absl::StatusOr<std::string> code = ValidateNewAssignment("assignment", request.assignment());
   if (!code.ok()) return done(code.status());
-  Mutate(caller, request.request_id(), request, response,
-         [this, task_id = *task_id, code = *code, assignment = request.assignment(), response](
-             Txn& txn, const ChangeContext& change) mutable -> absl::Status {
-           ASSIGN_OR_RETURN(v1::Task task, RequireTask(txn.reader(), task_id));
-           RETURN_IF_ERROR(TaskNotCancelled(task));
-           ASSIGN_OR_RETURN(std::vector<v1::Assignment> existing,
-                            LoadAssignments(txn.reader(), task_id));
-           RETURN_IF_ERROR(
-               AddAssignment(txn, change, task, "assignment", code, &assignment, &existing));
-           *response->mutable_assignment() = assignment;
-           return absl::OkStatus();
-         },
-         std::move(done));
+  Mutate(
+      caller, request.request_id(), request, response,
+      [this, task_id = *task_id, code = *code, assignment = request.assignment(), response](
+          Txn& txn, const ChangeContext& change) mutable -> absl::Status {
+        ASSIGN_OR_RETURN(v1::Task task, RequireTask(txn.reader(), task_id));
+        RETURN_IF_ERROR(TaskNotCancelled(task));
+        ASSIGN_OR_RETURN(std::vector<v1::Assignment> existing,
+                         LoadAssignments(txn.reader(), task_id));
+        RETURN_IF_ERROR(
+            AddAssignment(txn, change, task, "assignment", code, &assignment, &existing));
+        *response->mutable_assignment() = assignment;
+        return absl::OkStatus();
+      },
+      std::move(done));
 }
 
 void Core::Transition(const Caller& caller, const Message& request, const TransitionArgs& args,

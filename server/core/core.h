@@ -59,9 +59,9 @@ struct TransitionArgs {
   std::string name;
   std::string etag;
   std::string request_id;
-  std::string reason;   // return, decline, revoke, reopen
-  std::string note;     // report_progress, submit
-  int32_t percent = 0;  // report_progress
+  std::string reason;               // return, decline, revoke, reopen
+  std::string note;                 // report_progress, submit
+  int32_t percent = 0;              // report_progress
   std::optional<double> kpi_value;  // report_progress, submit
 };
 

@@ -21,9 +21,7 @@ namespace {
 // Chunks are sent once they reach this size.
 constexpr size_t kChunkBytes = 64 << 10;
 
-absl::Status Cancelled() {
-  return absl::CancelledError("the client stopped reading the export");
-}
+absl::Status Cancelled() { return absl::CancelledError("the client stopped reading the export"); }
 
 std::string DateVn(const v1::Date& date) { return IsZeroDate(date) ? "" : FormatDateVn(date); }
 
@@ -84,11 +82,11 @@ absl::Status Core::ExportAssignments(const Caller& caller, v1::ExportAssignments
     RETURN_IF_ERROR(ListAssignments(caller, list, &page));  // errors before any chunk
     if (!header) {
       header = true;
-      RETURN_IF_ERROR(out.Add({"Mã nhiệm vụ", "Tên nhiệm vụ", "Cơ quan giao", "Đơn vị",
-                               "Vai trò", "Trạng thái", "Tình trạng hạn", "Hạn xử lý",
-                               "Ngày báo cáo hoàn thành", "Tiến độ (%)", "Số lần gia hạn",
-                               "Số lần đôn đốc", "Chỉ tiêu", "Giá trị chỉ tiêu",
-                               "Giá trị đạt được"}));
+      RETURN_IF_ERROR(
+          out.Add({"Mã nhiệm vụ", "Tên nhiệm vụ", "Cơ quan giao", "Đơn vị", "Vai trò", "Trạng thái",
+                   "Tình trạng hạn", "Hạn xử lý", "Ngày báo cáo hoàn thành", "Tiến độ (%)",
+                   "Số lần gia hạn", "Số lần đôn đốc", "Chỉ tiêu", "Giá trị chỉ tiêu",
+                   "Giá trị đạt được"}));
     }
     for (const v1::Assignment& a : page.assignments()) {
       ASSIGN_OR_RETURN(AssignmentId id, ParseAssignmentName("assignment", a.name()));
@@ -100,14 +98,13 @@ absl::Status Core::ExportAssignments(const Caller& caller, v1::ExportAssignments
         RETURN_IF_ERROR(GetTask(caller, get, &task));
       }
       const v1::Task& t = task.task();
-      RETURN_IF_ERROR(out.Add({t.name(), t.title(), t.assigning_unit(), a.unit(),
-                               RoleVn(a.role()), StateVn(a.state()),
-                               TimelinessVn(a.timeliness()), DateVn(a.deadline()),
-                               DateVn(a.submit_date()), absl::StrCat(a.progress_percent()),
-                               absl::StrCat(a.extension_count()), absl::StrCat(a.urge_count()),
-                               t.kpi().description(),
-                               t.has_kpi() ? Number(t.kpi().target_value()) : "",
-                               a.has_kpi_value() ? Number(a.kpi_value().value()) : ""}));
+      RETURN_IF_ERROR(
+          out.Add({t.name(), t.title(), t.assigning_unit(), a.unit(), RoleVn(a.role()),
+                   StateVn(a.state()), TimelinessVn(a.timeliness()), DateVn(a.deadline()),
+                   DateVn(a.submit_date()), absl::StrCat(a.progress_percent()),
+                   absl::StrCat(a.extension_count()), absl::StrCat(a.urge_count()),
+                   t.kpi().description(), t.has_kpi() ? Number(t.kpi().target_value()) : "",
+                   a.has_kpi_value() ? Number(a.kpi_value().value()) : ""}));
     }
     list.set_page_token(page.next_page_token());
   } while (!list.page_token().empty());
@@ -126,11 +123,10 @@ absl::Status Core::ExportSummary(const Caller& caller, v1::ExportSummaryRequest 
   RETURN_IF_ERROR(GetSummary(caller, get, &summary));
   ChunkWriter out(write);
   RETURN_IF_ERROR(out.Add({absl::StrCat("Số liệu tính đến ngày ", FormatDateVn(summary.as_of()))}));
-  RETURN_IF_ERROR(out.Add({"Đơn vị", "Tổng số", "Đã hoàn thành", "Hoàn thành đúng hạn",
-                           "Hoàn thành quá hạn", "Chưa hoàn thành, quá hạn",
-                           "Đang triển khai, trong hạn", "Thực hiện thường xuyên",
-                           "Chưa triển khai", "Từ chối", "Thu hồi", "Số lần đôn đốc",
-                           "Tỷ lệ hoàn thành (%)"}));
+  RETURN_IF_ERROR(
+      out.Add({"Đơn vị", "Tổng số", "Đã hoàn thành", "Hoàn thành đúng hạn", "Hoàn thành quá hạn",
+               "Chưa hoàn thành, quá hạn", "Đang triển khai, trong hạn", "Thực hiện thường xuyên",
+               "Chưa triển khai", "Từ chối", "Thu hồi", "Số lần đôn đốc", "Tỷ lệ hoàn thành (%)"}));
   for (const v1::SummaryRow& row : summary.rows()) {
     RETURN_IF_ERROR(out.Add(SummaryFields(
         row.own() ? absl::StrCat(row.display_name(), " (trực tiếp)") : row.display_name(),

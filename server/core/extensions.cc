@@ -50,10 +50,10 @@ void Core::RequestExtension(const Caller& caller, const v1::RequestExtensionRequ
   if (!valid.ok()) return done(valid);
   Mutate(
       caller, request.request_id(), request, response,
-      [this, id = *id, etag = request.etag(), deadline = request.deadline(), reason,
-       response](Txn& txn, const ChangeContext& change) -> absl::Status {
-        ASSIGN_OR_RETURN(AssignmentOfTask found, RequireChangeableAssignment(
-                                                     txn.reader(), id.task_id, id.unit_code, etag));
+      [this, id = *id, etag = request.etag(), deadline = request.deadline(), reason, response](
+          Txn& txn, const ChangeContext& change) -> absl::Status {
+        ASSIGN_OR_RETURN(AssignmentOfTask found,
+                         RequireChangeableAssignment(txn.reader(), id.task_id, id.unit_code, etag));
         const v1::Assignment& before = found.assignment;
         if (!CanAskForExtension(before.state())) {
           return NotAllowedIn(before.state(), "request_extension", "NOT_STARTED or IN_PROGRESS");
@@ -88,9 +88,9 @@ void Core::RequestExtension(const Caller& caller, const v1::RequestExtensionRequ
         pending->set_reason(reason);
         pending->set_requested_by(change.actor);
         *pending->mutable_request_time() = ToTimestamp(change.time);
-        ASSIGN_OR_RETURN(v1::Event * event,
-                         WriteAssignment(txn, change, found.task, &before, &a,
-                                         v1::EVENT_ACTION_REQUEST_EXTENSION, {"pending_extension"}));
+        ASSIGN_OR_RETURN(v1::Event * event, WriteAssignment(txn, change, found.task, &before, &a,
+                                                            v1::EVENT_ACTION_REQUEST_EXTENSION,
+                                                            {"pending_extension"}));
         event->set_reason(reason);
         *event->mutable_old_deadline() = before.deadline();
         *event->mutable_new_deadline() = deadline;
@@ -101,8 +101,8 @@ void Core::RequestExtension(const Caller& caller, const v1::RequestExtensionRequ
 }
 
 void Core::DecideExtension(const Caller& caller, const Message& request, const std::string& name,
-                           const std::string& etag, const std::string& request_id,
-                           std::string note, bool approve, v1::Assignment* out, Done done) {
+                           const std::string& etag, const std::string& request_id, std::string note,
+                           bool approve, v1::Assignment* out, Done done) {
   absl::StatusOr<AssignmentId> id = ParseAssignmentName("name", name);
   if (!id.ok()) return done(id.status());
   // A refusal says why; an approval may.
@@ -113,8 +113,8 @@ void Core::DecideExtension(const Caller& caller, const Message& request, const s
       caller, request_id, request, out,
       [this, id = *id, etag, note, approve, out](Txn& txn,
                                                  const ChangeContext& change) -> absl::Status {
-        ASSIGN_OR_RETURN(AssignmentOfTask found, RequireChangeableAssignment(
-                                                     txn.reader(), id.task_id, id.unit_code, etag));
+        ASSIGN_OR_RETURN(AssignmentOfTask found,
+                         RequireChangeableAssignment(txn.reader(), id.task_id, id.unit_code, etag));
         const v1::Assignment& before = found.assignment;
         if (!before.has_pending_extension()) return NoPendingExtension(before.name());
         v1::Assignment a = before;
@@ -126,12 +126,11 @@ void Core::DecideExtension(const Caller& caller, const Message& request, const s
           a.set_extension_count(before.extension_count() + 1);
           changed = {"pending_extension", "deadline", "extension_count"};
         }
-        ASSIGN_OR_RETURN(
-            v1::Event * event,
-            WriteAssignment(txn, change, found.task, &before, &a,
-                            approve ? v1::EVENT_ACTION_APPROVE_EXTENSION
-                                    : v1::EVENT_ACTION_REFUSE_EXTENSION,
-                            changed));
+        ASSIGN_OR_RETURN(v1::Event * event,
+                         WriteAssignment(txn, change, found.task, &before, &a,
+                                         approve ? v1::EVENT_ACTION_APPROVE_EXTENSION
+                                                 : v1::EVENT_ACTION_REFUSE_EXTENSION,
+                                         changed));
         event->set_reason(note);
         *event->mutable_old_deadline() = before.deadline();
         *event->mutable_new_deadline() = asked;
@@ -163,8 +162,7 @@ void Core::UrgeAssignment(const Caller& caller, const v1::UrgeAssignmentRequest&
   }
   Mutate(
       caller, request.request_id(), request, response,
-      [this, id = *id, message, response](Txn& txn,
-                                          const ChangeContext& change) -> absl::Status {
+      [this, id = *id, message, response](Txn& txn, const ChangeContext& change) -> absl::Status {
         ASSIGN_OR_RETURN(AssignmentOfTask found,
                          RequireChangeableAssignment(txn.reader(), id.task_id, id.unit_code, ""));
         const v1::Assignment& before = found.assignment;
@@ -176,11 +174,10 @@ void Core::UrgeAssignment(const Caller& caller, const v1::UrgeAssignmentRequest&
         // the assigned unit's next change STALE_ETAG.
         v1::Assignment a = before;
         a.set_urge_count(before.urge_count() + 1);
-        ASSIGN_OR_RETURN(v1::Event * event, PutAssignment(txn, change, found.task, &before, a,
-                                                          v1::EVENT_ACTION_URGE));
+        ASSIGN_OR_RETURN(v1::Event * event,
+                         PutAssignment(txn, change, found.task, &before, a, v1::EVENT_ACTION_URGE));
         if (before.role() == v1::ASSIGNMENT_ROLE_LEAD) {
-          ASSIGN_OR_RETURN(std::vector<std::string> ancestry,
-                           Ancestry(txn.reader(), id.unit_code));
+          ASSIGN_OR_RETURN(std::vector<std::string> ancestry, Ancestry(txn.reader(), id.unit_code));
           StageUrge(txn, found.task, ancestry);
         }
         event->set_reason(message);

@@ -22,10 +22,10 @@
 namespace d06 {
 
 absl::Status Core::ListHistory(uint64_t task_id, absl::string_view scope, int page_size,
-                              const std::string& page_token,
-                              const std::function<bool(const v1::Event&)>& keep,
-                              google::protobuf::RepeatedPtrField<v1::Event>* events,
-                              std::string* next_page_token) const {
+                               const std::string& page_token,
+                               const std::function<bool(const v1::Event&)>& keep,
+                               google::protobuf::RepeatedPtrField<v1::Event>* events,
+                               std::string* next_page_token) const {
   ASSIGN_OR_RETURN(std::string after, DecodePageToken(page_token, scope));
   auto view = store_->Snapshot();
   RETURN_IF_ERROR(RequireTask(*view, task_id).status());

@@ -38,15 +38,16 @@ void Core::FilePeriodReport(const Caller& caller, const v1::FilePeriodReportRequ
       caller, request.request_id(), request, response,
       [this, &request, id = *id, note, response](Txn& txn,
                                                  const ChangeContext& change) -> absl::Status {
-        ASSIGN_OR_RETURN(AssignmentOfTask found,
-                         RequireChangeableAssignment(txn.reader(), id.task_id, id.unit_code,
-                                                     request.etag()));
+        ASSIGN_OR_RETURN(
+            AssignmentOfTask found,
+            RequireChangeableAssignment(txn.reader(), id.task_id, id.unit_code, request.etag()));
         const v1::Assignment& before = found.assignment;
         const v1::Task& task = found.task;
         if (task.kind() != v1::TASK_KIND_RECURRING) {
           return Error(absl::StatusCode::kFailedPrecondition, v1::reason::kInvalidTransition,
-                       absl::StrCat(task.name(), " is not a recurring task; report progress "
-                                                 "or submit instead"),
+                       absl::StrCat(task.name(),
+                                    " is not a recurring task; report progress "
+                                    "or submit instead"),
                        {{"state", ShortName(before.state())}, {"action", "file_period_report"}});
         }
         if (before.state() != v1::ASSIGNMENT_STATE_NOT_STARTED &&
@@ -56,9 +57,9 @@ void Core::FilePeriodReport(const Caller& caller, const v1::FilePeriodReportRequ
         const absl::CivilDay today = DayInVietnam(change.time);
         const Period period = PeriodOf(task.cadence(), ToCivilDay(request.period()));
         if (period.start > today) {
-          return InvalidField("period", absl::StrCat("the period starting ",
-                                                     FormatDateVn(ToDate(period.start)),
-                                                     " has not begun; report it once it has"));
+          return InvalidField(
+              "period", absl::StrCat("the period starting ", FormatDateVn(ToDate(period.start)),
+                                     " has not begun; report it once it has"));
         }
         const Period next = FirstUnreportedPeriod(before);
         if (period.start != next.start) {
@@ -79,8 +80,8 @@ void Core::FilePeriodReport(const Caller& caller, const v1::FilePeriodReportRequ
         *a.mutable_last_period_reported() = ToDate(period.start);
         a.set_progress_note(note);
         v1::PeriodReport report;
-        report.set_name(absl::StrCat(before.name(), "/periodReports/",
-                                     absl::FormatCivilTime(period.start)));
+        report.set_name(
+            absl::StrCat(before.name(), "/periodReports/", absl::FormatCivilTime(period.start)));
         *report.mutable_period_start() = ToDate(period.start);
         *report.mutable_period_end() = ToDate(period.end);
         report.set_note(note);
@@ -117,10 +118,9 @@ absl::Status Core::ListPeriodReports(const Caller& caller,
   ASSIGN_OR_RETURN(std::optional<v1::Assignment> found,
                    LoadAssignment(*view, id.task_id, id.unit_code));
   if (!found) return NotFound(AssignmentName(id.task_id, id.unit_code));
-  ASSIGN_OR_RETURN(std::string next,
-                   ListPeriodReportPage(*view, id.task_id, id.unit_code, after,
-                                        PageSize(request.page_size()),
-                                        response->mutable_period_reports()));
+  ASSIGN_OR_RETURN(std::string next, ListPeriodReportPage(*view, id.task_id, id.unit_code, after,
+                                                          PageSize(request.page_size()),
+                                                          response->mutable_period_reports()));
   if (!next.empty()) response->set_next_page_token(EncodePageToken(scope, next));
   return absl::OkStatus();
 }

@@ -48,9 +48,7 @@ class PostingJoin {
   }
 
   // After NextAtLeast found a task: whether its posting of folded word `i` lists `form`.
-  bool HasForm(size_t i, uint32_t form) const {
-    return PostingHasForm(cursors_[i]->value(), form);
-  }
+  bool HasForm(size_t i, uint32_t form) const { return PostingHasForm(cursors_[i]->value(), form); }
 
  private:
   std::vector<std::unique_ptr<PrefixCursor>> cursors_;

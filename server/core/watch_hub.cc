@@ -77,9 +77,9 @@ std::string UnitOfEvent(const v1::Event& event) {
 }  // namespace
 
 struct WatchHub::Filter {
-  std::string task;                  // "tasks/7"; empty: any
-  std::string task_prefix;           // "tasks/7/": its assignments
-  std::string unit_tree;             // a unit code; empty: any
+  std::string task;                      // "tasks/7"; empty: any
+  std::string task_prefix;               // "tasks/7/": its assignments
+  std::string unit_tree;                 // a unit code; empty: any
   std::vector<v1::EventAction> actions;  // empty: any
 };
 
@@ -145,9 +145,8 @@ absl::StatusOr<bool> WatchHub::Matches(const Filter& filter, const v1::Event& ev
       !absl::StartsWith(event.resource(), filter.task_prefix)) {
     return false;
   }
-  if (!filter.actions.empty() &&
-      std::find(filter.actions.begin(), filter.actions.end(), event.action()) ==
-          filter.actions.end()) {
+  if (!filter.actions.empty() && std::find(filter.actions.begin(), filter.actions.end(),
+                                           event.action()) == filter.actions.end()) {
     return false;
   }
   if (!filter.unit_tree.empty()) {
@@ -170,7 +169,8 @@ absl::StatusOr<int64_t> WatchHub::ReadMatching(const ReadView& view, const Filte
                        match_error = match.status();
                        return false;
                      }
-                     if (*match) out->push_back(std::make_shared<const v1::Event>(std::move(event)));
+                     if (*match)
+                       out->push_back(std::make_shared<const v1::Event>(std::move(event)));
                      return true;
                    }));
   RETURN_IF_ERROR(match_error);
@@ -196,14 +196,13 @@ void WatchHub::DispatchLoop() {
     }
     std::unique_ptr<ReadView> view = store_->Snapshot();  // holds every durable revision
     std::vector<EventPtr> events;
-    absl::StatusOr<int64_t> through = ReadEvents(
-        *view, from, durable, kEventsPerRead, [&](v1::Event event) {
+    absl::StatusOr<int64_t> through =
+        ReadEvents(*view, from, durable, kEventsPerRead, [&](v1::Event event) {
           events.push_back(std::make_shared<const v1::Event>(std::move(event)));
           return true;
         });
     if (!through.ok()) {
-      std::cerr << "d06d: the change feed cannot read the event log: " << through.status()
-                << "\n";
+      std::cerr << "d06d: the change feed cannot read the event log: " << through.status() << "\n";
       absl::SleepFor(absl::Seconds(1));
       continue;
     }
@@ -241,9 +240,8 @@ void WatchHub::DispatchLoop() {
 absl::Status WatchHub::EndReason(const Watcher& watcher, int64_t sent_through) const {
   if (closed_) return Closed(sent_through + 1);
   if (watcher.cut_off) {
-    return TooSlow(sent_through + 1,
-                   absl::StrCat("fell more than ", options_.max_pending_events,
-                                " events behind the writes"));
+    return TooSlow(sent_through + 1, absl::StrCat("fell more than ", options_.max_pending_events,
+                                                  " events behind the writes"));
   }
   return watcher.error;
 }
@@ -276,8 +274,7 @@ absl::Status WatchHub::Send(const v1::WatchResponse& response, const Stream& str
 }
 
 absl::Status WatchHub::SendEvents(const std::vector<EventPtr>& events, int64_t through,
-                                  const Stream& stream, Watcher* watcher,
-                                  int64_t* sent_through) {
+                                  const Stream& stream, Watcher* watcher, int64_t* sent_through) {
   v1::WatchResponse response;
   size_t bytes = 0;
   for (size_t i = 0; i < events.size(); ++i) {
@@ -286,9 +283,9 @@ absl::Status WatchHub::SendEvents(const std::vector<EventPtr>& events, int64_t t
     *response.add_events() = event;
     bytes += event.ByteSizeLong();
     const bool revision_ends = last || events[i + 1]->revision() != event.revision();
-    const bool full = static_cast<size_t>(response.events_size()) >=
-                          options_.max_events_per_response ||
-                      bytes >= kMaxResponseBytes;
+    const bool full =
+        static_cast<size_t>(response.events_size()) >= options_.max_events_per_response ||
+        bytes >= kMaxResponseBytes;
     if (last || (revision_ends && full)) {
       response.set_revision(last ? through : event.revision());
       RETURN_IF_ERROR(Send(response, stream, watcher, *sent_through));
@@ -329,10 +326,10 @@ absl::Status WatchHub::Watch(const v1::WatchRequest& request, const Stream& stre
   }
   const int64_t durable = store_->durable_revision();
   if (request.start_revision() < 0 || request.start_revision() > durable + 1) {
-    return InvalidField("start_revision",
-                        absl::StrCat("start_revision must be 0 (from now) or 1..", durable + 1,
-                                     " (the current revision + 1), not ",
-                                     request.start_revision()));
+    return InvalidField(
+        "start_revision",
+        absl::StrCat("start_revision must be 0 (from now) or 1..", durable + 1,
+                     " (the current revision + 1), not ", request.start_revision()));
   }
   int64_t next = request.start_revision() == 0 ? durable + 1 : request.start_revision();
   {

@@ -79,10 +79,11 @@ ABSL_FLAG(absl::Duration, stream_stall_timeout, absl::Seconds(30),
           "an export whose client takes nothing for this long is ended");
 
 int main(int argc, char** argv) {
-  d06::InitFlagsUsage(__FILE__,
-                      "the Đề án 06 task-tracking server (gRPC over an embedded RocksDB "
-                      "database).\n"
-                      "Usage: d06d [--listen=host:port] [--data_dir=DIR] [--due_soon_days=N] [--max_extensions=N]");
+  d06::InitFlagsUsage(
+      __FILE__,
+      "the Đề án 06 task-tracking server (gRPC over an embedded RocksDB "
+      "database).\n"
+      "Usage: d06d [--listen=host:port] [--data_dir=DIR] [--due_soon_days=N] [--max_extensions=N]");
   absl::ParseCommandLine(argc, argv);
 
   // Signals are taken by sigwait below, not by whichever thread they hit.

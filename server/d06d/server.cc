@@ -301,9 +301,9 @@ class ServerImpl final : public Server {
   const std::shared_ptr<StoreHealth> health_;
   std::unique_ptr<Store> store_;
   Core core_;
-  std::unique_ptr<WatchHub> hub_;  // the change feed; closed before the store
-  api::StreamWorkers streams_;  // exports; joined before the store closes
-  api::StreamWorkers watches_;  // watches; joined before the hub goes
+  std::unique_ptr<WatchHub> hub_;              // the change feed; closed before the store
+  api::StreamWorkers streams_;                 // exports; joined before the store closes
+  api::StreamWorkers watches_;                 // watches; joined before the hub goes
   std::unique_ptr<api::Admission> admission_;  // bulk reads; drained before the store closes
   std::unique_ptr<api::MethodTable> methods_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
@@ -330,13 +330,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
     return absl::InvalidArgumentError("--deadline_scan_interval must be at least 1ms");
   }
   if (options.block_cache_mb < 1 || options.block_cache_mb > 65536) {
-    return absl::InvalidArgumentError(absl::StrCat("--block_cache_mb must be within 1..65536, not ",
-                                                   options.block_cache_mb));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--block_cache_mb must be within 1..65536, not ", options.block_cache_mb));
   }
   if (options.event_retention_revisions != 0 && options.event_retention_revisions < 10000) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--event_retention_revisions must be 0 (no limit) or at least 10000, not ",
-        options.event_retention_revisions));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--event_retention_revisions must be 0 (no limit) or at least 10000, not ",
+                     options.event_retention_revisions));
   }
   if (options.event_retention_days < 0) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -351,8 +351,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
         options.max_watchers, " and ", options.watch_max_pending_events));
   }
   if (options.max_extensions < 0 || options.max_extensions > 100) {
-    return absl::InvalidArgumentError(absl::StrCat("--max_extensions must be within 0..100, not ",
-                                                   options.max_extensions));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--max_extensions must be within 0..100, not ", options.max_extensions));
   }
   std::string host, port;
   if (!api::SplitHostPort(options.listen_address, &host, &port)) {

@@ -3,7 +3,8 @@
 // report table shows for states and timeliness.
 //
 //   std::string file = std::string(kUtf8Bom) + CsvRow({"Đơn vị", "Hạn xử lý"});
-//   file += CsvRow({"Công an tỉnh", FormatDateVn(deadline)});  // "\"Công an tỉnh\",\"31/03/2026\"\r\n"
+//   file += CsvRow({"Công an tỉnh", FormatDateVn(deadline)});  // "\"Công an
+//   tỉnh\",\"31/03/2026\"\r\n"
 #ifndef D06_SERVER_DOMAIN_CSV_H_
 #define D06_SERVER_DOMAIN_CSV_H_
 

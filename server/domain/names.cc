@@ -16,8 +16,7 @@ constexpr size_t kMaxUnitCodeLength = 35;
 absl::Status InvalidName(absl::string_view field, absl::string_view name,
                          absl::string_view expected) {
   return Error(absl::StatusCode::kInvalidArgument, v1::reason::kInvalidName,
-               absl::StrCat(field, " must be a name of the form ", expected, "; got ",
-                            Quote(name)),
+               absl::StrCat(field, " must be a name of the form ", expected, "; got ", Quote(name)),
                {{"field", std::string(field)}});
 }
 
@@ -33,9 +32,11 @@ bool ParseId(absl::string_view text, uint64_t* id) {
 
 absl::Status ValidateUnitCode(absl::string_view field, absl::string_view code) {
   auto invalid = [&](absl::string_view why) {
-    return InvalidField(field, absl::StrCat(field, " must be a unit code of 0-9, A-Z and dots, "
+    return InvalidField(field, absl::StrCat(field,
+                                            " must be a unit code of 0-9, A-Z and dots, "
                                             "at most 35 characters (e.g. \"G01\" or "
-                                            "\"H29.15\"); this one ", why, ": ", Quote(code)));
+                                            "\"H29.15\"); this one ",
+                                            why, ": ", Quote(code)));
   };
   if (code.empty()) return InvalidField(field, absl::StrCat(field, " is required"));
   if (code.size() > kMaxUnitCodeLength) {
@@ -133,14 +134,14 @@ absl::StatusOr<uint64_t> ParseTaskName(absl::string_view field, absl::string_vie
   return id;
 }
 
-absl::StatusOr<AssignmentId> ParseAssignmentName(absl::string_view field,
-                                                 absl::string_view name) {
+absl::StatusOr<AssignmentId> ParseAssignmentName(absl::string_view field, absl::string_view name) {
   std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
   AssignmentId id;
   if (parts.size() != 4 || parts[0] != "tasks" || !ParseId(parts[1], &id.task_id) ||
       parts[2] != "assignments" || !ValidateUnitCode(field, parts[3]).ok()) {
-    return InvalidName(field, name, "tasks/{id}/assignments/{unit code}, e.g. "
-                                    "tasks/12/assignments/H29.15");
+    return InvalidName(field, name,
+                       "tasks/{id}/assignments/{unit code}, e.g. "
+                       "tasks/12/assignments/H29.15");
   }
   id.unit_code = std::string(parts[3]);
   return id;

@@ -38,8 +38,8 @@ absl::StatusOr<std::string> NormalizeField(absl::string_view field, absl::string
     icu::StringByteSink<std::string> sink(&nfc, static_cast<int32_t>(s.size()));
     normalizer->normalizeUTF8(0, Piece(s), sink, nullptr, status);
     if (U_FAILURE(status)) {
-      return InvalidField(field, absl::StrCat(field, " could not be normalised (",
-                                              u_errorName(status), ")"));
+      return InvalidField(
+          field, absl::StrCat(field, " could not be normalised (", u_errorName(status), ")"));
     }
   }
 
@@ -65,10 +65,10 @@ absl::StatusOr<std::string> NormalizeField(absl::string_view field, absl::string
     U8_NEXT(p, i, end, c);
     ++count;
     if (u_charType(c) == U_CONTROL_CHAR && c != '\n' && c != '\t') {
-      return InvalidField(
-          field, absl::StrFormat("%s contains the control character U+%04X; remove it "
-                                 "(only newline and tab are allowed)",
-                                 field, static_cast<uint32_t>(c)));
+      return InvalidField(field,
+                          absl::StrFormat("%s contains the control character U+%04X; remove it "
+                                          "(only newline and tab are allowed)",
+                                          field, static_cast<uint32_t>(c)));
     }
   }
   if (count > max_chars) {

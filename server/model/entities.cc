@@ -122,8 +122,7 @@ absl::StatusOr<std::vector<std::string>> Ancestry(const ReadView& view, std::str
 v1::Event* PutUnit(Txn& txn, const ChangeContext& change, const v1::Unit* before,
                    const v1::Unit& after, v1::EventAction action) {
   txn.PutProto(Cf::kEntities, keys::UnitKey(after.code()), after);
-  MoveIndexes(txn, before ? UnitIndexEntries(*before) : IndexEntries(),
-              UnitIndexEntries(after));
+  MoveIndexes(txn, before ? UnitIndexEntries(*before) : IndexEntries(), UnitIndexEntries(after));
   v1::Event* event = AddEvent(txn, change, action, after.name(), 0);
   *event->mutable_unit() = after;
   return event;
@@ -133,8 +132,7 @@ absl::StatusOr<v1::Event*> PutTask(Txn& txn, const ChangeContext& change, const 
                                    const v1::Task& after, v1::EventAction action) {
   const uint64_t id = IdOf(after.name());
   txn.PutProto(Cf::kEntities, keys::TaskKey(id), after);
-  MoveIndexes(txn, before ? TaskIndexEntries(*before) : IndexEntries(),
-              TaskIndexEntries(after));
+  MoveIndexes(txn, before ? TaskIndexEntries(*before) : IndexEntries(), TaskIndexEntries(after));
   if (before != nullptr && GroupsDiffer(*before, after)) {
     ASSIGN_OR_RETURN(std::vector<v1::Assignment> assignments, LoadAssignments(txn.reader(), id));
     for (const v1::Assignment& a : assignments) {
@@ -176,8 +174,7 @@ absl::StatusOr<v1::Event*> PutAssignment(Txn& txn, const ChangeContext& change,
 void PutPeriodReport(Txn& txn, uint64_t task_id, absl::string_view unit_code,
                      const v1::PeriodReport& report) {
   txn.PutProto(Cf::kEntities,
-               keys::PeriodReportKey(task_id, unit_code,
-                                     DeadlineKeyOf(report.period_start())),
+               keys::PeriodReportKey(task_id, unit_code, DeadlineKeyOf(report.period_start())),
                report);
 }
 

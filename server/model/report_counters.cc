@@ -95,7 +95,7 @@ std::vector<std::pair<GroupKind, std::string>> Groups(const v1::Task& task) {
 
 // What `a` counts as, if anything.
 std::optional<std::pair<ReportClass, uint64_t>> Contribution(const v1::Task& task,
-                                                            const v1::Assignment& a) {
+                                                             const v1::Assignment& a) {
   // A lead another lead took over from counts nowhere: the task counts through that one.
   if (a.role() != v1::ASSIGNMENT_ROLE_LEAD || !a.replaced_by().empty()) return std::nullopt;
   const uint64_t deadline = DeadlineKeyOf(a.deadline());
@@ -123,8 +123,7 @@ std::optional<std::pair<ReportClass, uint64_t>> Contribution(const v1::Task& tas
       return std::make_pair(ReportClass::kPendingAcceptance, deadline);
     case v1::ASSIGNMENT_STATE_COMPLETED: {
       const TimelinessInput in = TimelinessInputOf(a);
-      const bool late = ComputeTimeliness(in, absl::CivilDay(), 0) ==
-                        v1::TIMELINESS_COMPLETED_LATE;
+      const bool late = ComputeTimeliness(in, absl::CivilDay(), 0) == v1::TIMELINESS_COMPLETED_LATE;
       return std::make_pair(late ? ReportClass::kCompletedLate : ReportClass::kCompletedOnTime,
                             DeadlineKeyOf(in.deadline));
     }
@@ -177,8 +176,7 @@ absl::Status FlushReportCounters(Txn& txn, int64_t day_number) {
       if (newest.day < next.day) {
         // The first change of a day closes the newest one: its count becomes that day's
         // version. (A clock set back keeps counting under the newest day.)
-        txn.Put(Cf::kIndexes, row + Version(VersionOfDay(newest.day)),
-                EncodeCount(newest.count));
+        txn.Put(Cf::kIndexes, row + Version(VersionOfDay(newest.day)), EncodeCount(newest.count));
       }
       next.day = std::max(next.day, newest.day);
       next.count += newest.count;

@@ -199,7 +199,6 @@ class Env : public testing::CoreEnv {
     }
     Check(inflight.WaitAll(), "start assignments");
   }
-
 };
 
 // Runs `op` from `writers` threads for `duration`; latencies in microseconds.
@@ -347,8 +346,7 @@ void ListCost(Report& report, bool quick, int max_tasks) {
       {"ListTasks `query = \"the bao hiem\"` (2% of tasks)", tasks("", "the bao hiem")},
       // One word ("theo") is in every task as typed, the others only once folded: each
       // page intersects the words' postings instead of reading every task with "theo".
-      {"ListTasks `query = \"theo de an\"` (every task, folded match)",
-       tasks("", "theo de an")},
+      {"ListTasks `query = \"theo de an\"` (every task, folded match)", tasks("", "theo de an")},
       {"ListAssignments `unit = \"units/H07.03\"`", assignments("unit = \"units/H07.03\"")},
       {"ListAssignments `unit_tree = \"units/H07\"`", assignments("unit_tree = \"units/H07\"")},
       {"ListAssignments `state = IN_PROGRESS`", assignments("state = IN_PROGRESS")},
@@ -502,8 +500,9 @@ void EndToEnd(Report& report, bool quick) {
 }
 
 int Main(int argc, char** argv) {
-  InitFlagsUsage(__FILE__, "measures d06's write and list costs; see tests/bench/bench.cc.\n"
-                           "Usage: d06_bench [--quick] [--out=FILE] [--max_tasks=N]");
+  InitFlagsUsage(__FILE__,
+                 "measures d06's write and list costs; see tests/bench/bench.cc.\n"
+                 "Usage: d06_bench [--quick] [--out=FILE] [--max_tasks=N]");
   absl::ParseCommandLine(argc, argv);
   const bool quick = absl::GetFlag(FLAGS_quick);
   Report report;

@@ -153,11 +153,10 @@ int64_t NowNanos() {
 }
 
 constexpr std::array<const char*, 17> kCodeNames = {
-    "OK",        "CANCELLED",         "UNKNOWN",          "INVALID_ARGUMENT",
-    "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",   "PERMISSION_DENIED",
-    "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
-    "UNIMPLEMENTED", "INTERNAL",       "UNAVAILABLE",      "DATA_LOSS",
-    "UNAUTHENTICATED"};
+    "OK",        "CANCELLED",      "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
+    "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+    "ABORTED",   "OUT_OF_RANGE",   "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
+    "DATA_LOSS", "UNAUTHENTICATED"};
 
 std::string CodeName(int code) {
   if (code >= 0 && code < static_cast<int>(kCodeNames.size())) return kCodeNames[code];
@@ -191,8 +190,8 @@ class Histogram {
   // The value below which a fraction q of the samples fall (the bucket's midpoint).
   double PercentileMillis(double q) const {
     if (count_ == 0) return 0;
-    const int64_t rank = std::max<int64_t>(
-        1, static_cast<int64_t>(std::ceil(q * static_cast<double>(count_))));
+    const int64_t rank =
+        std::max<int64_t>(1, static_cast<int64_t>(std::ceil(q * static_cast<double>(count_))));
     int64_t seen = 0;
     for (size_t i = 0; i < kBuckets; ++i) {
       seen += counts_[i];
@@ -239,7 +238,8 @@ std::string ToString(const grpc::ByteBuffer& buffer) {
   std::vector<grpc::Slice> slices;
   std::string out;
   if (!buffer.Dump(&slices).ok()) return out;
-  for (const grpc::Slice& s : slices) out.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  for (const grpc::Slice& s : slices)
+    out.append(reinterpret_cast<const char*>(s.begin()), s.size());
   return out;
 }
 
@@ -344,8 +344,7 @@ double MachineBusySeconds() {
       cpu != "cpu") {
     return -1;
   }
-  return (user + nice + system + irq + softirq + steal) /
-         static_cast<double>(sysconf(_SC_CLK_TCK));
+  return (user + nice + system + irq + softirq + steal) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 std::vector<std::shared_ptr<grpc::Channel>> MakeChannels(const std::string& target, int n) {
@@ -358,15 +357,14 @@ std::vector<std::shared_ptr<grpc::Channel>> MakeChannels(const std::string& targ
     args.SetMaxReceiveMessageSize(64 << 20);
     // A retried call would hide a failure, and the retry filter costs CPU on every call.
     args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
-    channels.push_back(
-        grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args));
+    channels.push_back(grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args));
   }
   return channels;
 }
 
 // Runs `generator` over `channels` with options.inflight slots; closed loop.
-LoadStats RunLoad(const std::vector<std::shared_ptr<grpc::Channel>>& channels,
-                  Generator& generator, const LoadOptions& options) {
+LoadStats RunLoad(const std::vector<std::shared_ptr<grpc::Channel>>& channels, Generator& generator,
+                  const LoadOptions& options) {
   struct Slot {
     int index = 0;
     grpc::GenericStub* stub = nullptr;
@@ -385,7 +383,8 @@ LoadStats RunLoad(const std::vector<std::shared_ptr<grpc::Channel>>& channels,
     std::mutex contexts;
   };
   std::vector<std::unique_ptr<grpc::GenericStub>> stubs;
-  for (const auto& channel : channels) stubs.push_back(std::make_unique<grpc::GenericStub>(channel));
+  for (const auto& channel : channels)
+    stubs.push_back(std::make_unique<grpc::GenericStub>(channel));
   const int threads = std::max(1, std::min(options.threads, options.inflight));
   std::vector<std::unique_ptr<Slot>> slots;
   std::vector<std::unique_ptr<Worker>> workers;
@@ -496,9 +495,8 @@ LoadStats RunLoad(const std::vector<std::shared_ptr<grpc::Channel>>& channels,
     for (const auto& [code, n] : w->stats.codes) total.codes[code] += n;
     for (const auto& [code, m] : w->stats.first_message) total.first_message.emplace(code, m);
   }
-  total.window_seconds = options.until_done
-                             ? static_cast<double>(NowNanos() - begin) / 1e9
-                             : absl::ToDoubleSeconds(options.duration);
+  total.window_seconds = options.until_done ? static_cast<double>(NowNanos() - begin) / 1e9
+                                            : absl::ToDoubleSeconds(options.duration);
   total.client_cpu_seconds = CpuSeconds() - cpu_before;
   return total;
 }
@@ -592,9 +590,9 @@ absl::Status EnsureUnits(const std::string& target, const std::string& actor) {
 absl::Status SetupStatus(const LoadStats& stats, const std::string& step) {
   for (const auto& [code, n] : stats.codes) {
     if (code != 0) {
-      return absl::Status(static_cast<absl::StatusCode>(code),
-                          absl::StrCat(step, ": ", n, " calls failed, first: ",
-                                       stats.first_message.at(code)));
+      return absl::Status(
+          static_cast<absl::StatusCode>(code),
+          absl::StrCat(step, ": ", n, " calls failed, first: ", stats.first_message.at(code)));
     }
   }
   return absl::OkStatus();
@@ -646,7 +644,7 @@ class TaskPoolGenerator : public Generator {
 struct Context {
   std::string target;
   std::vector<std::shared_ptr<grpc::Channel>> channels;
-  LoadOptions setup;  // count mode, preload_inflight slots
+  LoadOptions setup;                          // count mode, preload_inflight slots
   std::map<std::string, std::string> report;  // extra JSON fields (already encoded)
 };
 
@@ -733,8 +731,7 @@ class GetScenario : public Scenario {
     TaskPoolGenerator pool(absl::GetFlag(FLAGS_read_pool), 3, 1'000'000);
     LoadStats stats = RunLoad(ctx.channels, pool, ctx.setup);
     if (auto s = SetupStatus(stats, "create the read pool"); !s.ok()) return s;
-    for (const std::string& name :
-         assignment_ ? pool.assignment_names() : pool.task_names()) {
+    for (const std::string& name : assignment_ ? pool.assignment_names() : pool.task_names()) {
       if (assignment_) {
         v1::GetAssignmentRequest req;
         req.set_name(name);
@@ -1027,7 +1024,8 @@ class ListPageScenario : public Scenario {
       ctx.report["assignments_started"] = absl::StrCat(gen.started());
       ctx.report["preload_s"] = absl::StrFormat("%.1f", absl::ToDoubleSeconds(absl::Now() - t0));
     }
-    ctx.report["list_filter"] = absl::StrCat("\"", absl::StrReplaceAll(kListFilter, {{"\"", "\\\""}}), "\"");
+    ctx.report["list_filter"] =
+        absl::StrCat("\"", absl::StrReplaceAll(kListFilter, {{"\"", "\\\""}}), "\"");
     slots_.resize(static_cast<size_t>(absl::GetFlag(FLAGS_inflight)));
     return absl::OkStatus();
   }
@@ -1136,8 +1134,8 @@ int WaitServing(const std::string& target, absl::Duration timeout) {
       std::cout << absl::StrFormat(
                        "{\"scenario\":\"wait_serving\",\"target\":\"%s\",\"serving_unix_ns\":%d,"
                        "\"waited_s\":%.3f,\"attempts\":%d}",
-                       target, absl::ToUnixNanos(serving),
-                       absl::ToDoubleSeconds(serving - start), attempts)
+                       target, absl::ToUnixNanos(serving), absl::ToDoubleSeconds(serving - start),
+                       attempts)
                 << std::endl;
       return 0;
     }
@@ -1338,17 +1336,17 @@ int Main(int argc, char** argv) {
       std::cerr << "d06_loadgen: cannot write " << dump << "\n";
       return 1;
     }
-    std::cout << "{\"scenario\":\"" << name << "\",\"dumped_bytes\":" << framed.size() << ",\"method\":\""
-              << *call.method << "\"}" << std::endl;
+    std::cout << "{\"scenario\":\"" << name << "\",\"dumped_bytes\":" << framed.size()
+              << ",\"method\":\"" << *call.method << "\"}" << std::endl;
     return 0;
   }
   auto print_extra = [&](std::string* line) {
     for (const auto& [key, value] : ctx.report) absl::StrAppend(line, ",\"", key, "\":", value);
   };
   if (absl::GetFlag(FLAGS_setup_only)) {
-    std::string line = absl::StrFormat(
-        "{\"scenario\":\"%s\",\"target\":\"%s\",\"setup_only\":true,\"setup_s\":%s", name,
-        target, Json(setup_seconds));
+    std::string line =
+        absl::StrFormat("{\"scenario\":\"%s\",\"target\":\"%s\",\"setup_only\":true,\"setup_s\":%s",
+                        name, target, Json(setup_seconds));
     print_extra(&line);
     std::cout << line << "}" << std::endl;
     return 0;
@@ -1383,8 +1381,7 @@ int Main(int argc, char** argv) {
   const double machine_before = MachineBusySeconds();
   std::optional<Watchers> watchers;
   if (absl::GetFlag(FLAGS_idle_watchers) > 0 || absl::GetFlag(FLAGS_slow_watchers) > 0) {
-    watchers.emplace(target, absl::GetFlag(FLAGS_idle_watchers),
-                     absl::GetFlag(FLAGS_slow_watchers),
+    watchers.emplace(target, absl::GetFlag(FLAGS_idle_watchers), absl::GetFlag(FLAGS_slow_watchers),
                      std::max(1, absl::GetFlag(FLAGS_slow_watcher_rate)));
     ctx.report["idle_watchers"] = absl::StrCat(absl::GetFlag(FLAGS_idle_watchers));
     ctx.report["slow_watchers"] = absl::StrCat(absl::GetFlag(FLAGS_slow_watchers));

@@ -81,7 +81,8 @@ class CtlTest : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = new testing::TempDir("d06-ctl-test");
     const std::string log = dir_->path() + "/d06d.log";
-    server_pid_ = Spawn({D06D_PATH, "--listen=127.0.0.1:0", "--http_listen=127.0.0.1:0", "--data_dir=" + dir_->path() + "/data"},
+    server_pid_ = Spawn({D06D_PATH, "--listen=127.0.0.1:0", "--http_listen=127.0.0.1:0",
+                         "--data_dir=" + dir_->path() + "/data"},
                         dir_->path() + "/d06d.out", log);
     ASSERT_GT(server_pid_, 0);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);

@@ -87,7 +87,8 @@ TEST(FoldKeyTest, IgnoresCaseDiacriticsAndPunctuation) {
 // ---- reading CSV -----------------------------------------------------------------------
 
 TEST(ReadCsvTest, StripsTheBomAndDetectsSemicolons) {
-  absl::StatusOr<CsvTable> t = ReadCsv("\xEF\xBB\xBFM\xC3\xA3;T\xC3\xAAn, \xC4\x91\xE1\xBB\x8Bnh\r\nH29;\"A; B\"\r\n");
+  absl::StatusOr<CsvTable> t =
+      ReadCsv("\xEF\xBB\xBFM\xC3\xA3;T\xC3\xAAn, \xC4\x91\xE1\xBB\x8Bnh\r\nH29;\"A; B\"\r\n");
   ASSERT_TRUE(t.ok()) << t.status();
   EXPECT_EQ(t->delimiter, ';');
   ASSERT_THAT(t->records, SizeIs(2));
@@ -162,7 +163,7 @@ TEST(ParseUnitsTest, TheExampleParses) {
   EXPECT_EQ(province.kind(), v1::UNIT_KIND_PROVINCE);
   EXPECT_EQ(province.parent(), "");
   EXPECT_EQ(province.admin_code(), "40");
-  EXPECT_EQ(units.rows[5].request.unit().parent(), "units/H29");  // written units/H29
+  EXPECT_EQ(units.rows[5].request.unit().parent(), "units/H29");                // written units/H29
   EXPECT_EQ(units.rows[6].request.unit().kind(), v1::UNIT_KIND_DEPARTMENT);     // Ban
   EXPECT_EQ(units.rows[7].request.unit().kind(), v1::UNIT_KIND_WORKING_GROUP);  // Tổ công tác
   EXPECT_EQ(units.rows[8].request.unit().kind(), v1::UNIT_KIND_COMMUNE);        // Phường
@@ -297,9 +298,9 @@ TEST(CheckUnitsTest, ParentsComeFirstAndMustExist) {
 TEST(CheckUnitsTest, UnitsOnTheServerAreAlreadyThere) {
   ParsedUnits units =
       ParseUnitsCsv("Mã,Tên,Loại,Cấp trên\nH29,Đơn vị H29,Tỉnh,\nH29.01,Sở mới,Sở,H29\n");
-  ASSERT_TRUE(CheckUnits(units, MapLookup({{"H29", ActiveUnit("H29")},
-                                           {"H29.01", ActiveUnit("H29.01")}}))
-                  .ok());
+  ASSERT_TRUE(
+      CheckUnits(units, MapLookup({{"H29", ActiveUnit("H29")}, {"H29.01", ActiveUnit("H29.01")}}))
+          .ok());
   EXPECT_THAT(Formatted(units.errors), IsEmpty());
   ASSERT_THAT(units.rows, SizeIs(2));
   EXPECT_TRUE(units.rows[0].existing.has_value());
@@ -312,9 +313,10 @@ TEST(CheckUnitsTest, UnitsOnTheServerAreAlreadyThere) {
 
 TEST(CheckUnitsTest, ALookupErrorStopsTheCheck) {
   ParsedUnits units = ParseUnitsCsv("Mã,Tên,Loại\nH29,A,Tỉnh\n");
-  absl::Status s = CheckUnits(units, [](const std::string&) -> absl::StatusOr<std::optional<v1::Unit>> {
-    return absl::UnavailableError("down");
-  });
+  absl::Status s =
+      CheckUnits(units, [](const std::string&) -> absl::StatusOr<std::optional<v1::Unit>> {
+        return absl::UnavailableError("down");
+      });
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
 }
 
@@ -488,8 +490,8 @@ TEST(ParseTasksTest, EveryBadRowIsReportedWithRowAndColumn) {
 TEST(ParseTasksTest, ContentIsTheTitleWithoutATitleColumnAndDefaults) {
   CsvOptions options;
   options.default_assigning_unit = "units/h29";
-  ParsedTasks tasks = ParseTasksCsv(
-      "Nội dung;Chủ trì;Thời hạn\nTriển khai VNeID;H29.01;\n", options);
+  ParsedTasks tasks =
+      ParseTasksCsv("Nội dung;Chủ trì;Thời hạn\nTriển khai VNeID;H29.01;\n", options);
   EXPECT_THAT(Formatted(tasks.errors), IsEmpty());
   ASSERT_THAT(tasks.rows, SizeIs(1));
   const v1::Task& task = tasks.rows[0].request.task();
@@ -537,12 +539,12 @@ TEST(CheckTasksTest, UnitsMustExistAndBeActive) {
 }
 
 TEST(CheckTasksTest, TasksThisFileCreatedAreAlreadyThereOthersWithTheTitleConflict) {
-  ParsedTasks tasks =
-      ParseTasksCsv("Tên nhiệm vụ,Cơ quan giao,Chủ trì\nA,H29,H29.01\nB,H29,H29.01\nA,H29,H29.01\n");
+  ParsedTasks tasks = ParseTasksCsv(
+      "Tên nhiệm vụ,Cơ quan giao,Chủ trì\nA,H29,H29.01\nB,H29,H29.01\nA,H29,H29.01\n");
   const std::string id_a1 = tasks.rows[0].request.request_id();
   // A created by row 2 (not yet by row 4, an interrupted run), B entered otherwise.
-  TaskLookup lookup = [&](const std::string& unit, const std::string& title)
-      -> absl::StatusOr<std::vector<ExistingTask>> {
+  TaskLookup lookup = [&](const std::string& unit,
+                          const std::string& title) -> absl::StatusOr<std::vector<ExistingTask>> {
     EXPECT_EQ(unit, "units/H29");
     if (title == "A") return std::vector<ExistingTask>{{"tasks/1", id_a1}};
     if (title == "B") return std::vector<ExistingTask>{{"tasks/2", "by-hand"}};
@@ -555,8 +557,8 @@ TEST(CheckTasksTest, TasksThisFileCreatedAreAlreadyThereOthersWithTheTitleConfli
               ElementsAre(HasSubstr("row 3, column \"Tên nhiệm vụ\": units/H29 already has a "
                                     "task with this title (tasks/2) that this row did not "
                                     "create")));
-  ParsedTasks again =
-      ParseTasksCsv("Tên nhiệm vụ,Cơ quan giao,Chủ trì\nA,H29,H29.01\nB,H29,H29.01\nA,H29,H29.01\n");
+  ParsedTasks again = ParseTasksCsv(
+      "Tên nhiệm vụ,Cơ quan giao,Chủ trì\nA,H29,H29.01\nB,H29,H29.01\nA,H29,H29.01\n");
   ASSERT_TRUE(CheckExistingTasks(again, lookup, /*allow_same_title=*/true).ok());
   EXPECT_THAT(again.errors, IsEmpty());
 }

@@ -97,10 +97,9 @@ TEST_F(ImportTest, TheExampleFilesImport) {
   EXPECT_EQ(clean.urgency(), v1::URGENCY_FOCUS);
   EXPECT_EQ(clean.directive().number(), "06/QĐ-TTg");
   EXPECT_THAT(Roles(clean.name()),
-              UnorderedElementsAre(
-                  ::testing::Pair("units/H29.01", v1::ASSIGNMENT_ROLE_LEAD),
-                  ::testing::Pair("units/H29.02", v1::ASSIGNMENT_ROLE_SUPPORT),
-                  ::testing::Pair("units/H29.10", v1::ASSIGNMENT_ROLE_SUPPORT)));
+              UnorderedElementsAre(::testing::Pair("units/H29.01", v1::ASSIGNMENT_ROLE_LEAD),
+                                   ::testing::Pair("units/H29.02", v1::ASSIGNMENT_ROLE_SUPPORT),
+                                   ::testing::Pair("units/H29.10", v1::ASSIGNMENT_ROLE_SUPPORT)));
   for (const v1::Assignment& a : AllAssignments(clean.name())) {
     EXPECT_EQ(DateString(a.deadline()), in_three_months) << a.name();
   }
@@ -196,24 +195,23 @@ TEST_F(ImportTest, AWriteThatWentThroughUnseenIsReplayedNotRepeated) {
 
 TEST_F(ImportTest, AFileWithABadRowWritesNothing) {
   ImportExampleUnits();
-  const std::string path = WriteFile(
-      "bad.csv",
-      "Tên nhiệm vụ,Cơ quan giao,Đơn vị chủ trì,Đơn vị phối hợp,Hạn xử lý\n"
-      "Nhiệm vụ tốt,H29,H29.01,H29.02,30/06/2026\n"
-      "Nhiệm vụ sai ngày,H29,H29.01,,31/02/2026\n"
-      "Nhiệm vụ thiếu đơn vị,H29,H29.99,H29.02,30/06/2026\n");
+  const std::string path =
+      WriteFile("bad.csv",
+                "Tên nhiệm vụ,Cơ quan giao,Đơn vị chủ trì,Đơn vị phối hợp,Hạn xử lý\n"
+                "Nhiệm vụ tốt,H29,H29.01,H29.02,30/06/2026\n"
+                "Nhiệm vụ sai ngày,H29,H29.01,,31/02/2026\n"
+                "Nhiệm vụ thiếu đơn vị,H29,H29.99,H29.02,30/06/2026\n");
   ImportRun run = Import({"tasks", path});
   EXPECT_EQ(run.code, 3);
-  EXPECT_THAT(run.err,
-              HasSubstr("row 3, column \"Hạn xử lý\": \"31/02/2026\" is not a valid date "
-                        "(dd/MM/yyyy)\n"));
+  EXPECT_THAT(run.err, HasSubstr("row 3, column \"Hạn xử lý\": \"31/02/2026\" is not a valid date "
+                                 "(dd/MM/yyyy)\n"));
   EXPECT_THAT(run.err, HasSubstr("row 4, column \"Đơn vị chủ trì\": unit H29.99 does not "
                                  "exist on the server"));
   EXPECT_THAT(run.err, HasSubstr("3 rows, 2 errors: nothing written"));
   EXPECT_THAT(AllTasks(), IsEmpty());
 
-  const std::string units = WriteFile(
-      "units.csv", "Mã,Tên,Loại,Cấp trên\nH30,Tỉnh B,Tỉnh,\nH30.01,Sở,Sở,H31\n");
+  const std::string units =
+      WriteFile("units.csv", "Mã,Tên,Loại,Cấp trên\nH30,Tỉnh B,Tỉnh,\nH30.01,Sở,Sở,H31\n");
   run = Import({"units", units});
   EXPECT_EQ(run.code, 3);
   EXPECT_THAT(run.err, HasSubstr("row 3, column \"Cấp trên\": \"H31\" is neither defined in "
@@ -269,9 +267,10 @@ TEST_F(ImportTest, ATaskWithTheSameTitleEnteredOtherwiseNeedsConsent) {
 
 TEST_F(ImportTest, AssigningUnitOptionAndSemicolonsWithoutBom) {
   ImportExampleUnits();
-  const std::string path = WriteFile(
-      "plan.csv", "Nội dung;Chủ trì;Phối hợp;Thời hạn\n"
-                  "\"Triển khai, mở rộng VNeID\";H29.01;\"H29.02\nH29.03\";2026-12-31\n");
+  const std::string path =
+      WriteFile("plan.csv",
+                "Nội dung;Chủ trì;Phối hợp;Thời hạn\n"
+                "\"Triển khai, mở rộng VNeID\";H29.01;\"H29.02\nH29.03\";2026-12-31\n");
   ImportRun run = Import({"tasks", path, "--assigning-unit=H29"});
   ASSERT_EQ(run.code, 0) << run.err;
   std::vector<v1::Task> tasks = AllTasks();
@@ -347,8 +346,8 @@ TEST_F(ImportTest, AnUnreachableServerStopsWithItsCodeAndARerunFinishes) {
   // Validation reads the server: unreachable, the import stops with UNAVAILABLE (14)
   // before writing anything; run again once the server is back, it completes.
   ImportExampleUnits();
-  const std::string path = WriteFile(
-      "two.csv", "Tên nhiệm vụ,Cơ quan giao,Chủ trì\nMột,H29,H29.01\nHai,H29,H29.02\n");
+  const std::string path =
+      WriteFile("two.csv", "Tên nhiệm vụ,Cơ quan giao,Chủ trì\nMột,H29,H29.01\nHai,H29,H29.02\n");
   StopServer();
   ClientOptions options;
   options.target = "127.0.0.1:1";

@@ -84,11 +84,11 @@ TEST_F(ExportsTest, AssignmentsParseBackToWhatTheListShows) {
   ASSERT_TRUE(absl::StartsWith(file, "\xEF\xBB\xBF"));
   Table rows = ParseCsv(file);
   ASSERT_THAT(rows, SizeIs(3));
-  EXPECT_THAT(rows[0], ElementsAre("Mã nhiệm vụ", "Tên nhiệm vụ", "Cơ quan giao", "Đơn vị",
-                                   "Vai trò", "Trạng thái", "Tình trạng hạn", "Hạn xử lý",
-                                   "Ngày báo cáo hoàn thành", "Tiến độ (%)", "Số lần gia hạn",
-                                   "Số lần đôn đốc", "Chỉ tiêu", "Giá trị chỉ tiêu",
-                                   "Giá trị đạt được"));
+  EXPECT_THAT(rows[0],
+              ElementsAre("Mã nhiệm vụ", "Tên nhiệm vụ", "Cơ quan giao", "Đơn vị", "Vai trò",
+                          "Trạng thái", "Tình trạng hạn", "Hạn xử lý", "Ngày báo cáo hoàn thành",
+                          "Tiến độ (%)", "Số lần gia hạn", "Số lần đôn đốc", "Chỉ tiêu",
+                          "Giá trị chỉ tiêu", "Giá trị đạt được"));
   std::vector<v1::Assignment> listed = AllAssignments("tasks/-");
   ASSERT_THAT(listed, SizeIs(2));
   for (size_t i = 0; i < listed.size(); ++i) {
@@ -100,8 +100,7 @@ TEST_F(ExportsTest, AssignmentsParseBackToWhatTheListShows) {
     EXPECT_EQ(row[3], listed[i].unit());
     EXPECT_EQ(row[7], "31/03/2026");
   }
-  const std::vector<std::string>& completed =
-      rows[listed[0].name() == lead ? 1 : 2];
+  const std::vector<std::string>& completed = rows[listed[0].name() == lead ? 1 : 2];
   EXPECT_EQ(completed[4], "Chủ trì");
   EXPECT_EQ(completed[5], "Hoàn thành");
   EXPECT_EQ(completed[6], "Hoàn thành đúng hạn");
@@ -153,8 +152,7 @@ TEST_F(ExportsTest, BadRequestsFailBeforeAnyChunk) {
     req.set_parent(parent);
     req.set_filter(filter);
     int chunks = 0;
-    absl::Status status =
-        client().ExportAssignments(req, [&](const std::string&) { ++chunks; });
+    absl::Status status = client().ExportAssignments(req, [&](const std::string&) { ++chunks; });
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
     EXPECT_EQ(chunks, 0);
   }
@@ -188,8 +186,8 @@ TEST_F(ExportsTest, SummaryTableParsesBackToTheSummary) {
   EXPECT_EQ(rows[2][0], "Tỉnh Nghệ An (trực tiếp)");
   EXPECT_EQ(rows[3][0], "Công an tỉnh");
   EXPECT_EQ(rows[4][0], "Huyện Nam Đàn");
-  EXPECT_THAT(rows[5], ElementsAre("Tổng cộng", "4", "1", "1", "0", "0", "3", "0", "3", "0",
-                                   "0", "0", "25"));
+  EXPECT_THAT(rows[5], ElementsAre("Tổng cộng", "4", "1", "1", "0", "0", "3", "0", "3", "0", "0",
+                                   "0", "25"));
   EXPECT_EQ(rows[4][1], "2");
 }
 

@@ -2,8 +2,8 @@
 // numbers checked against an independent count of the assignments, roll-ups that add up,
 // and past dates that keep their numbers after later changes.
 #include <map>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -74,7 +74,9 @@ TEST_F(ReportsTest, DongThap106Is41Plus14Plus18Plus33) {
   MakeUnit("H87", v1::UNIT_KIND_PROVINCE, "", "Đồng Tháp");
   MakeUnit("H87.01", v1::UNIT_KIND_DEPARTMENT, "units/H87");
   MakeUnit("H87.02", v1::UNIT_KIND_DISTRICT, "units/H87");
-  auto unit = [](int i) { return i % 3 == 0 ? "units/H87" : i % 3 == 1 ? "units/H87.01" : "units/H87.02"; };
+  auto unit = [](int i) {
+    return i % 3 == 0 ? "units/H87" : i % 3 == 1 ? "units/H87.01" : "units/H87.02";
+  };
   for (int i = 0; i < 41; ++i) Complete(Lead(unit(i), Day(2026, 3, 31)));
   std::vector<std::string> late;
   for (int i = 0; i < 14; ++i) late.push_back(Lead(unit(i), Day(2026, 3, 25)));
@@ -112,9 +114,8 @@ TEST_F(ReportsTest, ProvinceMatchesAnIndependentCountAndRollUpsAddUp) {
   MakeUnit("H40.10", v1::UNIT_KIND_DISTRICT, "units/H40");
   MakeUnit("H40.10.01", v1::UNIT_KIND_COMMUNE, "units/H40.10");
   MakeUnit("H40.10.02", v1::UNIT_KIND_COMMUNE, "units/H40.10");
-  const std::vector<std::string> units = {"units/H40",       "units/H40.01",
-                                          "units/H40.02",    "units/H40.10",
-                                          "units/H40.10.01", "units/H40.10.02"};
+  const std::vector<std::string> units = {"units/H40",    "units/H40.01",    "units/H40.02",
+                                          "units/H40.10", "units/H40.10.01", "units/H40.10.02"};
   // A mix: 60 tasks whose leads end in every state, with three deadlines.
   for (int i = 0; i < 60; ++i) {
     const std::string& unit = units[i % units.size()];
@@ -128,12 +129,24 @@ TEST_F(ReportsTest, ProvinceMatchesAnIndependentCountAndRollUpsAddUp) {
     }
     std::string name = Lead(unit, deadline);
     switch (i % 7) {
-      case 0: break;
-      case 1: Start(name); break;
-      case 2: Start(name); Submit(name); break;
-      case 3: Complete(name); break;
-      case 4: Decline(name); break;
-      case 5: Revoke(name); break;
+      case 0:
+        break;
+      case 1:
+        Start(name);
+        break;
+      case 2:
+        Start(name);
+        Submit(name);
+        break;
+      case 3:
+        Complete(name);
+        break;
+      case 4:
+        Decline(name);
+        break;
+      case 5:
+        Revoke(name);
+        break;
       case 6:
         SetToday(2026, 3, 25);
         Complete(name);  // late when the deadline was 22/03
@@ -156,20 +169,33 @@ TEST_F(ReportsTest, ProvinceMatchesAnIndependentCountAndRollUpsAddUp) {
   // The independent count: every LEAD assignment in the subtree, judged by its fields.
   v1::SummaryCounts want;
   const absl::CivilDay today(2026, 3, 29);
-  for (const v1::Assignment& a : AllAssignments("tasks/-", R"(unit_tree = "units/H40" AND role = LEAD)")) {
+  for (const v1::Assignment& a :
+       AllAssignments("tasks/-", R"(unit_tree = "units/H40" AND role = LEAD)")) {
     v1::Task task = GetTask(a.name().substr(0, a.name().find("/assignments")));
     const bool open = a.state() == v1::ASSIGNMENT_STATE_NOT_STARTED ||
                       a.state() == v1::ASSIGNMENT_STATE_IN_PROGRESS ||
                       a.state() == v1::ASSIGNMENT_STATE_PENDING_ACCEPTANCE;
     want.set_urges(want.urges() + a.urge_count());
-    if (a.state() == v1::ASSIGNMENT_STATE_DECLINED) { want.set_declined(want.declined() + 1); continue; }
-    if (a.state() == v1::ASSIGNMENT_STATE_REVOKED) { want.set_revoked(want.revoked() + 1); continue; }
+    if (a.state() == v1::ASSIGNMENT_STATE_DECLINED) {
+      want.set_declined(want.declined() + 1);
+      continue;
+    }
+    if (a.state() == v1::ASSIGNMENT_STATE_REVOKED) {
+      want.set_revoked(want.revoked() + 1);
+      continue;
+    }
     want.set_total(want.total() + 1);
-    if (task.kind() == v1::TASK_KIND_RECURRING) { want.set_recurring(want.recurring() + 1); continue; }
+    if (task.kind() == v1::TASK_KIND_RECURRING) {
+      want.set_recurring(want.recurring() + 1);
+      continue;
+    }
     const bool has_deadline = a.deadline().year() != 0;
-    const absl::CivilDay deadline = has_deadline ? absl::CivilDay(a.deadline().year(), a.deadline().month(), a.deadline().day()) : absl::CivilDay();
+    const absl::CivilDay deadline =
+        has_deadline ? absl::CivilDay(a.deadline().year(), a.deadline().month(), a.deadline().day())
+                     : absl::CivilDay();
     if (open) {
-      if (a.state() == v1::ASSIGNMENT_STATE_NOT_STARTED) want.set_not_started(want.not_started() + 1);
+      if (a.state() == v1::ASSIGNMENT_STATE_NOT_STARTED)
+        want.set_not_started(want.not_started() + 1);
       if (has_deadline && deadline < today) {
         want.set_overdue(want.overdue() + 1);
       } else {
@@ -200,7 +226,8 @@ TEST_F(ReportsTest, ProvinceMatchesAnIndependentCountAndRollUpsAddUp) {
   EXPECT_EQ(got.declined(), want.declined());
   EXPECT_EQ(got.revoked(), want.revoked());
   EXPECT_EQ(got.urges(), want.urges());
-  EXPECT_EQ(got.total(), got.completed() + got.overdue() + got.in_progress_on_time() + got.recurring());
+  EXPECT_EQ(got.total(),
+            got.completed() + got.overdue() + got.in_progress_on_time() + got.recurring());
 
   // Rows: own first, then the three children; every field adds up to the total.
   ASSERT_THAT(s.rows(), SizeIs(4));
@@ -261,8 +288,8 @@ TEST_F(ReportsTest, PastDatesKeepTheirNumbers) {
 
   const v1::SummaryCounts march28 = Summary("units/H31", Day(2026, 3, 28)).total();
   EXPECT_EQ(march28.total(), 3);
-  EXPECT_EQ(march28.completed_late(), 1);        // b
-  EXPECT_EQ(march28.in_progress_on_time(), 2);   // a extended, c reopened
+  EXPECT_EQ(march28.completed_late(), 1);       // b
+  EXPECT_EQ(march28.in_progress_on_time(), 2);  // a extended, c reopened
   EXPECT_EQ(march28.overdue(), 0);
   const v1::SummaryCounts april5 = Summary("units/H31").total();
   EXPECT_EQ(april5.total(), 2);

@@ -76,13 +76,13 @@ std::vector<BadKpi> BadKpis() {
 // Valid targets, including every boundary.
 std::vector<v1::KpiTarget> GoodKpis() {
   return {
-      Kpi(v1::KPI_TYPE_PERCENT, 0),       Kpi(v1::KPI_TYPE_PERCENT, 80),
-      Kpi(v1::KPI_TYPE_PERCENT, 100),     Kpi(v1::KPI_TYPE_PERCENT, 99.5),
-      Kpi(v1::KPI_TYPE_NUMBER, 0),        Kpi(v1::KPI_TYPE_NUMBER, 1234.5),
-      Kpi(v1::KPI_TYPE_NUMBER, 1e15),     Kpi(v1::KPI_TYPE_RATIO, 25, 53),
-      Kpi(v1::KPI_TYPE_RATIO, 53, 53),    Kpi(v1::KPI_TYPE_RATIO, 0, 1),
+      Kpi(v1::KPI_TYPE_PERCENT, 0),        Kpi(v1::KPI_TYPE_PERCENT, 80),
+      Kpi(v1::KPI_TYPE_PERCENT, 100),      Kpi(v1::KPI_TYPE_PERCENT, 99.5),
+      Kpi(v1::KPI_TYPE_NUMBER, 0),         Kpi(v1::KPI_TYPE_NUMBER, 1234.5),
+      Kpi(v1::KPI_TYPE_NUMBER, 1e15),      Kpi(v1::KPI_TYPE_RATIO, 25, 53),
+      Kpi(v1::KPI_TYPE_RATIO, 53, 53),     Kpi(v1::KPI_TYPE_RATIO, 0, 1),
       Kpi(v1::KPI_TYPE_RATIO, 1e15, 1e15), Kpi(v1::KPI_TYPE_YES_NO, 0),
-      Kpi(v1::KPI_TYPE_YES_NO, 1),        Kpi(v1::KPI_TYPE_NUMBER, 7, 0, std::string(500, 'k')),
+      Kpi(v1::KPI_TYPE_YES_NO, 1),         Kpi(v1::KPI_TYPE_NUMBER, 7, 0, std::string(500, 'k')),
   };
 }
 
@@ -146,8 +146,7 @@ TEST_F(TaskKpiTest, DescriptionIsStoredNormalised) {
 }
 
 TEST_F(TaskKpiTest, UpdateRejectsEachInvalidKpiAndChangesNothing) {
-  v1::Task t = Must(client().CreateTask(TaskReq(Kpi(v1::KPI_TYPE_PERCENT, 80))), "create")
-                   .task();
+  v1::Task t = Must(client().CreateTask(TaskReq(Kpi(v1::KPI_TYPE_PERCENT, 80))), "create").task();
   for (const BadKpi& c : BadKpis()) {
     SCOPED_TRACE(c.field + " " + Show(c.kpi));
     v1::UpdateTaskRequest req = KpiUpdate(t.name(), {"kpi"});

@@ -58,7 +58,9 @@ TEST_F(UnitsTest, LongestCodeAndNameAreAccepted) {
 }
 
 TEST_F(UnitsTest, BadCodesAreRejected) {
-  for (const std::string& code : std::vector<std::string>{"", "h29", "H29..1", ".H29", "H29.", "H29-1", "H 29", "Đ29", "H29." + std::string(32, '1')}) {
+  for (const std::string& code :
+       std::vector<std::string>{"", "h29", "H29..1", ".H29", "H29.", "H29-1", "H 29", "Đ29",
+                                "H29." + std::string(32, '1')}) {
     SCOPED_TRACE(code);
     EXPECT_THAT(client().CreateUnit(UnitReq(code)).status(), IsInvalidField("unit.code"));
   }
@@ -119,8 +121,7 @@ TEST_F(UnitsTest, MissingParentNotFound) {
   v1::CreateUnitRequest req = UnitReq("H29.01");
   req.mutable_unit()->set_kind(v1::UNIT_KIND_DEPARTMENT);
   req.mutable_unit()->set_parent("units/H29");
-  EXPECT_THAT(client().CreateUnit(req).status(),
-              IsError(absl::StatusCode::kNotFound, "NOT_FOUND"));
+  EXPECT_THAT(client().CreateUnit(req).status(), IsError(absl::StatusCode::kNotFound, "NOT_FOUND"));
   req.mutable_unit()->set_parent("units/h29");
   EXPECT_THAT(client().CreateUnit(req).status(), IsInvalidField("unit.parent"));
   EXPECT_THAT(AllUnits(), IsEmpty());
@@ -208,8 +209,8 @@ TEST_F(UnitsTest, UpdateErrors) {
   };
   auto noop = [](v1::Unit*) {};
   EXPECT_THAT(update({}, noop), IsInvalidField("update_mask"));
-  for (const std::string path : {"code", "kind", "parent", "state", "successor", "name",
-                                 "etag", "create_time", "nope", "display_name.x", ""}) {
+  for (const std::string path : {"code", "kind", "parent", "state", "successor", "name", "etag",
+                                 "create_time", "nope", "display_name.x", ""}) {
     SCOPED_TRACE(path);
     EXPECT_THAT(update({"display_name", path}, noop), IsInvalidField("update_mask"));
   }
@@ -241,9 +242,9 @@ TEST_F(UnitsTest, ListFilters) {
   MakeUnit("H30", v1::UNIT_KIND_PROVINCE);
   MakeUnit("H30.01", v1::UNIT_KIND_DEPARTMENT, "units/H30");
 
-  EXPECT_THAT(Names(AllUnits()), ElementsAre("units/G01", "units/H29", "units/H29.01",
-                                             "units/H29.02", "units/H29.02.1", "units/H30",
-                                             "units/H30.01"));
+  EXPECT_THAT(Names(AllUnits()),
+              ElementsAre("units/G01", "units/H29", "units/H29.01", "units/H29.02",
+                          "units/H29.02.1", "units/H30", "units/H30.01"));
   EXPECT_THAT(Names(AllUnits(R"(parent = "units/H29")")),
               ElementsAre("units/H29.01", "units/H29.02"));
   EXPECT_THAT(Names(AllUnits(R"(parent = "")")),

@@ -210,8 +210,7 @@ TEST_F(WatchTest, FiltersByTaskUnitTreeAndAction) {
   v1::WatchRequest by_tree;
   by_tree.set_unit_tree("units/H29");
   EXPECT_THAT(resources(by_tree), ElementsAreArray({std::string("units/H29"), dept.name(),
-                                                    t1.name(), a1.name(), a3.name(),
-                                                    a1.name()}));
+                                                    t1.name(), a1.name(), a3.name(), a1.name()}));
   v1::WatchRequest by_action;
   by_action.add_actions(v1::EVENT_ACTION_START);
   EXPECT_THAT(resources(by_action), ElementsAreArray({a1.name(), a2.name()}));
@@ -292,13 +291,12 @@ TEST_F(WatchTest, ProgressTellsAFilteredWatcherHowFarTheLogHasGone) {
   req.set_progress_interval_ms(100);
   std::atomic<int64_t> written = 0;
   std::thread writer([&] {
-    for (int i = 0; i < 5; ++i) MakeUnit(absl::StrCat("H29.0", i), v1::UNIT_KIND_DEPARTMENT,
-                                         "units/H29");
+    for (int i = 0; i < 5; ++i)
+      MakeUnit(absl::StrCat("H29.0", i), v1::UNIT_KIND_DEPARTMENT, "units/H29");
     written = CurrentRevision();
   });
-  Watched w = WatchUntil(req, [&](const v1::WatchResponse& r) {
-    return written == 0 || r.revision() < written;
-  });
+  Watched w = WatchUntil(
+      req, [&](const v1::WatchResponse& r) { return written == 0 || r.revision() < written; });
   writer.join();
   EXPECT_THAT(w.events, IsEmpty());
   EXPECT_EQ(w.responses.back().revision(), written.load());
@@ -357,20 +355,21 @@ TEST_F(WatchRetentionTest, OldEventsGoWatchingThemIsOutOfRangeAndReportsDoNotCha
   ASSERT_THAT(removed.status(), IsOk());
   EXPECT_EQ(*removed, 0);
 
-  Watched old = WatchUntil([] {
-    v1::WatchRequest r;
-    r.set_start_revision(1);
-    return r;
-  }(), [](const v1::WatchResponse&) { return false; });
+  Watched old = WatchUntil(
+      [] {
+        v1::WatchRequest r;
+        r.set_start_revision(1);
+        return r;
+      }(),
+      [](const v1::WatchResponse&) { return false; });
   ASSERT_THAT(old.status, IsError(absl::StatusCode::kOutOfRange, "REVISION_COMPACTED"));
   const std::string oldest = client::ErrorInfoOf(old.status).metadata().at("oldest_revision");
   EXPECT_EQ(oldest, absl::StrCat(last_old + 1));
 
   v1::WatchRequest from_oldest;
   from_oldest.set_start_revision(last_old + 1);
-  Watched kept = WatchUntil(from_oldest, [](const v1::WatchResponse& r) {
-    return r.events_size() == 0;
-  });
+  Watched kept =
+      WatchUntil(from_oldest, [](const v1::WatchResponse& r) { return r.events_size() == 0; });
   ASSERT_THAT(kept.events, SizeIs(1));
   EXPECT_EQ(kept.events[0].action(), v1::EVENT_ACTION_SUBMIT);
   // The task's history keeps only what retention keeps.
@@ -382,19 +381,19 @@ TEST_F(WatchRetentionTest, OldEventsGoWatchingThemIsOutOfRangeAndReportsDoNotCha
   EXPECT_EQ(after.SerializeAsString(), before.SerializeAsString());
   // And the oldest revision survives a restart.
   Restart();
-  old = WatchUntil([] {
-    v1::WatchRequest r;
-    r.set_start_revision(1);
-    return r;
-  }(), [](const v1::WatchResponse&) { return false; });
+  old = WatchUntil(
+      [] {
+        v1::WatchRequest r;
+        r.set_start_revision(1);
+        return r;
+      }(),
+      [](const v1::WatchResponse&) { return false; });
   EXPECT_THAT(old.status, IsError(absl::StatusCode::kOutOfRange, "REVISION_COMPACTED"));
 }
 
 class SlowWatcherTest : public WatchTest {
  protected:
-  void ConfigureServer(ServerOptions& options) override {
-    options.watch_max_pending_events = 100;
-  }
+  void ConfigureServer(ServerOptions& options) override { options.watch_max_pending_events = 100; }
 };
 
 TEST_F(SlowWatcherTest, AConsumerThatStopsReadingIsCutOffWithWhereToResumeAndWritersGoOn) {
@@ -445,9 +444,10 @@ TEST_F(SlowWatcherTest, AConsumerThatStopsReadingIsCutOffWithWhereToResumeAndWri
   for (const v1::Event& e : rest.events) seen.push_back(e);
   std::vector<v1::Event> log = Log(last);
   std::vector<v1::Event> expected(log.begin(), log.end());
-  expected.erase(std::remove_if(expected.begin(), expected.end(),
-                                [&](const v1::Event& e) { return e.revision() <= first.revision(); }),
-                 expected.end());
+  expected.erase(
+      std::remove_if(expected.begin(), expected.end(),
+                     [&](const v1::Event& e) { return e.revision() <= first.revision(); }),
+      expected.end());
   EXPECT_THAT(Ids(seen), ElementsAreArray(Ids(expected)));
 }
 
@@ -492,9 +492,11 @@ TEST_F(WatchRestartTest, ClientWatchResumesByItselfAcrossAServerRestart) {
                     [&](const absl::Status&, int64_t) { ++resumes; }),
                 IsOk());
   });
-  for (int i = 0; i < 5; ++i) MakeUnit(absl::StrCat("H29.0", i), v1::UNIT_KIND_DEPARTMENT, "units/H29");
+  for (int i = 0; i < 5; ++i)
+    MakeUnit(absl::StrCat("H29.0", i), v1::UNIT_KIND_DEPARTMENT, "units/H29");
   Restart();
-  for (int i = 5; i < 10; ++i) MakeUnit(absl::StrCat("H29.", i), v1::UNIT_KIND_DEPARTMENT, "units/H29");
+  for (int i = 5; i < 10; ++i)
+    MakeUnit(absl::StrCat("H29.", i), v1::UNIT_KIND_DEPARTMENT, "units/H29");
   const int64_t last = CurrentRevision();
   target_revision = last;
   // A progress response (every 200 ms) or the new events end the watch.
