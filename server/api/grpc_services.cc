@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "d06/v1/api_names.h"
+#include "grpc/grpc_security_constants.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
 #include "grpcpp/impl/codegen/server_callback_handlers.h"
@@ -35,28 +36,43 @@ absl::Status ReadRequest(const Method& method, const ByteBuffer* in,
                       request->get());
 }
 
-// The caller's actor metadata: x-d06-actor and x-d06-actor-bin (whose bytes gRPC has
-// decoded from base64), each if sent.
-struct ActorOf {
-  explicit ActorOf(const grpc::CallbackServerContext* ctx) {
+// What the call's client sent about who it is (the strings live in the call's context).
+class MetadataOf {
+ public:
+  explicit MetadataOf(const grpc::CallbackServerContext* ctx) : peer_(ctx->peer()) {
     const auto& metadata = ctx->client_metadata();
-    if (auto it = metadata.find(v1::kActorMetadataKey); it != metadata.end()) {
-      text_ = absl::string_view(it->second.data(), it->second.size());
-      metadata_.text = &text_;
+    auto find = [&metadata](const char* key) -> std::optional<absl::string_view> {
+      auto it = metadata.find(key);
+      if (it == metadata.end()) return std::nullopt;
+      return absl::string_view(it->second.data(), it->second.size());
+    };
+    metadata_.actor_text = find(v1::kActorMetadataKey);
+    metadata_.actor_binary = find(v1::kActorBinMetadataKey);
+    metadata_.authorization = find(v1::kAuthorizationMetadataKey);
+    metadata_.impersonate_text = find(v1::kImpersonateMetadataKey);
+    metadata_.impersonate_binary = find(v1::kImpersonateBinMetadataKey);
+    metadata_.peer = peer_;
+    // The client certificate of a TLS connection, with its chain when gRPC kept it.
+    if (std::shared_ptr<const grpc::AuthContext> auth = ctx->auth_context()) {
+      for (const char* property :
+           {GRPC_X509_PEM_CERT_CHAIN_PROPERTY_NAME, GRPC_X509_PEM_CERT_PROPERTY_NAME}) {
+        std::vector<grpc::string_ref> values = auth->FindPropertyValues(property);
+        if (!values.empty()) {
+          certificate_.assign(values.front().data(), values.front().size());
+          break;
+        }
+      }
     }
-    if (auto it = metadata.find(v1::kActorBinMetadataKey); it != metadata.end()) {
-      binary_ = absl::string_view(it->second.data(), it->second.size());
-      metadata_.binary = &binary_;
-    }
+    metadata_.client_certificate = certificate_;
   }
-  ActorOf(const ActorOf&) = delete;
-  ActorOf& operator=(const ActorOf&) = delete;
-  const ActorMetadata& get() const { return metadata_; }
+  MetadataOf(const MetadataOf&) = delete;
+  MetadataOf& operator=(const MetadataOf&) = delete;
+  const CallMetadata& get() const { return metadata_; }
 
  private:
-  absl::string_view text_;
-  absl::string_view binary_;
-  ActorMetadata metadata_;
+  const std::string peer_;
+  std::string certificate_;
+  CallMetadata metadata_;
 };
 
 grpc::ServerUnaryReactor* Unary(const MethodTable& table, const Method& method,
@@ -71,8 +87,8 @@ grpc::ServerUnaryReactor* Unary(const MethodTable& table, const Method& method,
   // Request and response live until the call is answered.
   std::shared_ptr<Message> shared_request(std::move(request));
   std::shared_ptr<Message> response(method.NewResponse());
-  ActorOf actor(ctx);
-  table.Call(method, actor.get(), *shared_request, response.get(),
+  MetadataOf metadata(ctx);
+  table.Call(method, metadata.get(), *shared_request, response.get(),
              [shared_request, response, reactor, out](const absl::Status& status) {
                if (status.ok()) {
                  bool own_buffer;
@@ -187,8 +203,8 @@ grpc::ServerWriteReactor<ByteBuffer>* Stream(const MethodTable& table, const Met
     return call;
   }
   std::shared_ptr<Message> shared_request(std::move(request));
-  ActorOf actor(ctx);
-  table.CallStream(method, actor.get(), ctx->peer(), *shared_request, call,
+  MetadataOf metadata(ctx);
+  table.CallStream(method, metadata.get(), *shared_request, call,
                    [call, shared_request](const absl::Status& status) { call->End(status); });
   return call;
 }

@@ -60,6 +60,12 @@ struct HttpRequest {
   // The header fields in order, duplicates included; names as sent.
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // The client's address as gRPC names peers: "ipv4:10.0.0.5:43122", "ipv6:[::1]:43122".
+  std::string peer;
+  // Over TLS: the certificate the client presented (PEM, leaf first, then its chain),
+  // whose key the handshake proved the client holds; empty without one. Not verified
+  // against a CA here (the method table's authenticator does).
+  std::string client_certificate;
 
   // Header `name` (any case) is present.
   bool has_header(absl::string_view name) const;

@@ -26,6 +26,7 @@
 #include "server/api/http_server.h"
 #include "server/api/wire.h"
 #include "server/domain/errors.h"
+#include "storage/status_macros.h"
 
 namespace d06::api {
 namespace {
@@ -96,6 +97,10 @@ std::string ErrorBody(const absl::Status& status) {
 
 void SetError(const absl::Status& status, HttpResponse& res) {
   res.status = HttpStatusOf(status.code());
+  // RFC 6750: a 401 names the scheme it takes.
+  if (status.code() == absl::StatusCode::kUnauthenticated) {
+    res.set_header("WWW-Authenticate", "Bearer realm=\"d06\"");
+  }
   res.set_content(ErrorBody(status), kJson);
 }
 
@@ -223,38 +228,53 @@ absl::Status DecodeRequest(bool json, absl::string_view body, Message* request) 
   return absl::OkStatus();
 }
 
-// The actor headers of `req` (d06/v1/api_names.h): x-d06-actor as sent (UTF-8 allowed),
-// x-d06-actor-bin decoded from base64 (standard or URL-safe alphabet, padded or not).
-class ActorHeaders {
+// What `req` says about its caller (d06/v1/api_names.h), as the method table reads it:
+// x-d06-actor as sent (UTF-8 allowed) and x-d06-impersonate likewise; their "-bin" forms
+// decoded from base64 (standard or URL-safe alphabet, padded or not); Authorization; the
+// peer and the client certificate of the connection.
+class CallMetadataOf {
  public:
-  // INVALID_ARGUMENT (field x-d06-actor-bin) when x-d06-actor-bin is not base64.
-  absl::Status Read(const HttpRequest& req) {
-    if (req.has_header(v1::kActorMetadataKey)) {
-      text_value_ = req.header(v1::kActorMetadataKey);
-      text_ = text_value_;
-      metadata_.text = &text_;
-    }
-    if (req.has_header(v1::kActorBinMetadataKey)) {
-      const std::string encoded = req.header(v1::kActorBinMetadataKey);
-      if (!absl::Base64Unescape(encoded, &binary_value_) &&
-          !absl::WebSafeBase64Unescape(encoded, &binary_value_)) {
-        return InvalidField(v1::kActorBinMetadataKey,
-                            absl::StrCat("the ", v1::kActorBinMetadataKey,
-                                         " header must be the base64 of the actor's UTF-8; "
-                                         "this one is not base64: ",
-                                         Quote(encoded)));
-      }
-      binary_ = binary_value_;
-      metadata_.binary = &binary_;
-    }
+  explicit CallMetadataOf(const HttpRequest& req) : req_(req) {}
+  CallMetadataOf(const CallMetadataOf&) = delete;
+  CallMetadataOf& operator=(const CallMetadataOf&) = delete;
+
+  // INVALID_ARGUMENT (field: the header) when a "-bin" header is not base64.
+  absl::Status Read() {
+    Text(v1::kActorMetadataKey, &actor_text_, &metadata_.actor_text);
+    Text(v1::kAuthorizationMetadataKey, &authorization_, &metadata_.authorization);
+    Text(v1::kImpersonateMetadataKey, &impersonate_text_, &metadata_.impersonate_text);
+    RETURN_IF_ERROR(Binary(v1::kActorBinMetadataKey, &actor_binary_, &metadata_.actor_binary));
+    RETURN_IF_ERROR(
+        Binary(v1::kImpersonateBinMetadataKey, &impersonate_binary_, &metadata_.impersonate_binary));
+    metadata_.peer = req_.peer;
+    metadata_.client_certificate = req_.client_certificate;
     return absl::OkStatus();
   }
-  const ActorMetadata& get() const { return metadata_; }
+  const CallMetadata& get() const { return metadata_; }
 
  private:
-  std::string text_value_, binary_value_;
-  absl::string_view text_, binary_;
-  ActorMetadata metadata_;
+  void Text(const char* name, std::string* value, std::optional<absl::string_view>* out) {
+    if (!req_.has_header(name)) return;
+    *value = req_.header(name);
+    *out = *value;
+  }
+  absl::Status Binary(const char* name, std::string* value,
+                      std::optional<absl::string_view>* out) {
+    if (!req_.has_header(name)) return absl::OkStatus();
+    const std::string encoded = req_.header(name);
+    if (!absl::Base64Unescape(encoded, value) && !absl::WebSafeBase64Unescape(encoded, value)) {
+      return InvalidField(name, absl::StrCat("the ", name,
+                                             " header must be the base64 of UTF-8 text; "
+                                             "this one is not base64: ",
+                                             Quote(encoded)));
+    }
+    *out = *value;
+    return absl::OkStatus();
+  }
+
+  const HttpRequest& req_;
+  std::string actor_text_, actor_binary_, authorization_, impersonate_text_, impersonate_binary_;
+  CallMetadata metadata_;
 };
 
 // What a unary call leaves for its answer; shared with the done callback, which may run
@@ -270,9 +290,9 @@ struct PendingCall {
 // binary, or the error.
 void RunCall(const MethodTable& table, const Method& method, const HttpRequest& req, bool json,
              absl::Duration call_time, std::shared_ptr<PendingCall> call, HttpResponse& res) {
-  ActorHeaders actor;
-  if (absl::Status s = actor.Read(req); !s.ok()) return SetError(s, res);
-  table.Call(method, actor.get(), *call->request, call->response.get(),
+  CallMetadataOf metadata(req);
+  if (absl::Status s = metadata.Read(); !s.ok()) return SetError(s, res);
+  table.Call(method, metadata.get(), *call->request, call->response.get(),
              [call](absl::Status status) {
                call->status = std::move(status);
                call->done.Notify();
@@ -596,8 +616,8 @@ void ServePreflight(const HttpOptions& options, const HttpRequest& req, HttpResp
   }
   res.set_header("Access-Control-Allow-Methods", "POST, GET");
   res.set_header("Access-Control-Allow-Headers",
-                 "Content-Type, Connect-Protocol-Version, Connect-Timeout-Ms, X-D06-Actor, "
-                 "X-D06-Actor-Bin");
+                 "Authorization, Content-Type, Connect-Protocol-Version, Connect-Timeout-Ms, "
+                 "X-D06-Actor, X-D06-Actor-Bin, X-D06-Impersonate, X-D06-Impersonate-Bin");
   res.set_header("Access-Control-Max-Age", "7200");
   res.status = 204;
 }

@@ -11,6 +11,7 @@
 #include "google/protobuf/message.h"
 #include "server/domain/errors.h"
 #include "server/domain/names.h"
+#include "storage/status_macros.h"
 
 namespace d06::api {
 namespace {
@@ -90,35 +91,95 @@ const Method* MethodTable::Find(absl::string_view full_name) const {
   return it == methods_.end() ? nullptr : &it->second;
 }
 
-void MethodTable::Call(const Method& method, const ActorMetadata& actor, const Message& request,
+absl::StatusOr<Caller> MethodTable::Authenticate(const CallMetadata& metadata) const {
+  if (authenticator_ != nullptr) return authenticator_->Authenticate(metadata);
+  const absl::string_view* text = metadata.actor_text ? &*metadata.actor_text : nullptr;
+  const absl::string_view* binary = metadata.actor_binary ? &*metadata.actor_binary : nullptr;
+  ASSIGN_OR_RETURN(std::string actor, ActorFromMetadata(text, binary));
+  Caller caller;
+  caller.actor = std::move(actor);
+  return caller;
+}
+
+void MethodTable::Call(const Method& method, const CallMetadata& metadata, const Message& request,
                        Message* response, Done done) const {
   if (gate_ != nullptr && !gate_->Enter(&done)) return;
-  absl::StatusOr<std::string> checked = ActorFromMetadata(actor.text, actor.binary);
-  if (!checked.ok()) return done(checked.status());
+  absl::StatusOr<Caller> caller = Authenticate(metadata);
+  if (!caller.ok()) return done(caller.status());
   if (method.kind != Method::Kind::kBulkRead || admission_ == nullptr) {
-    return method.unary(Caller{*std::move(checked)}, request, response, std::move(done));
+    return method.unary(*caller, request, response, std::move(done));
   }
   // The transport keeps request and response until done runs.
   auto shared_done = std::make_shared<Done>(std::move(done));
-  if (!admission_->Submit(
-          [&method, caller = Caller{*std::move(checked)}, &request, response, shared_done] {
-            method.unary(caller, request, response, std::move(*shared_done));
-          })) {
+  if (!admission_->Submit([&method, caller = *std::move(caller), &request, response, shared_done] {
+        method.unary(caller, request, response, std::move(*shared_done));
+      })) {
     (*shared_done)(Admission::Busy());
   }
 }
 
-void MethodTable::CallStream(const Method& method, const ActorMetadata& actor,
-                             absl::string_view connection, const Message& request,
-                             StreamWriter* out, Done done) const {
+namespace {
+
+// How often an open stream's credential is checked again while it sends nothing (the
+// watch looks at Gone() about as often), besides at every message.
+constexpr absl::Duration kRecheckInterval = absl::Milliseconds(250);
+
+// The writer a stream's handler gets: ends the stream once the caller's credential no
+// longer holds (Authenticator::Recheck), as if its client had gone; the stream then
+// finishes with failure() instead of the handler's status.
+class RecheckedWriter final : public StreamWriter {
+ public:
+  RecheckedWriter(StreamWriter* out, const Authenticator* authenticator, Caller caller)
+      : out_(out), authenticator_(authenticator), caller_(std::move(caller)) {}
+
+  bool Write(const Message& message) override {
+    return WriteBefore(message, absl::InfiniteFuture()) == Written::kWritten;
+  }
+  Written WriteBefore(const Message& message, absl::Time deadline) override {
+    if (!Holds(/*now=*/true)) return Written::kGone;
+    return out_->WriteBefore(message, deadline);
+  }
+  bool Gone() override { return !Holds(/*now=*/false) || out_->Gone(); }
+  void Cancel() override { out_->Cancel(); }
+
+  // Why the credential stopped holding; OK while it holds.
+  absl::Status failure() {
+    absl::MutexLock lock(&mu_);
+    return failure_;
+  }
+
+ private:
+  // Checks the credential at once when `now`, else at most every kRecheckInterval.
+  bool Holds(bool now) {
+    absl::MutexLock lock(&mu_);
+    if (!failure_.ok()) return false;
+    const absl::Time t = absl::Now();
+    if (!now && t - checked_ < kRecheckInterval) return true;
+    checked_ = t;
+    failure_ = authenticator_->Recheck(caller_);
+    return failure_.ok();
+  }
+
+  StreamWriter* const out_;
+  const Authenticator* const authenticator_;
+  const Caller caller_;
+  absl::Mutex mu_;
+  absl::Time checked_ ABSL_GUARDED_BY(mu_) = absl::Now();
+  absl::Status failure_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace
+
+void MethodTable::CallStream(const Method& method, const CallMetadata& metadata,
+                             const Message& request, StreamWriter* out, Done done) const {
   if (gate_ != nullptr && !gate_->Enter(&done)) return;
-  absl::StatusOr<std::string> checked = ActorFromMetadata(actor.text, actor.binary);
-  if (!checked.ok()) return done(checked.status());
+  absl::StatusOr<Caller> caller = Authenticate(metadata);
+  if (!caller.ok()) return done(caller.status());
   const bool watch = method.kind == Method::Kind::kWatch;
   const int limit =
       watch ? stream_limits_.watches_per_connection : stream_limits_.exports_per_connection;
   if (limit > 0) {
-    auto key = std::make_pair(std::string(connection), method.kind);
+    auto key = std::make_pair(std::string(metadata.peer), method.kind);
     int open = 0;
     {
       absl::MutexLock lock(&streams_mu_);
@@ -144,7 +205,18 @@ void MethodTable::CallStream(const Method& method, const ActorMetadata& actor,
       done(std::move(status));
     };
   }
-  method.stream(Caller{*std::move(checked)}, request, out, std::move(done));
+  if (authenticator_ == nullptr) return method.stream(*caller, request, out, std::move(done));
+  // The handler's writer lives until its done, which reports a lapsed credential.
+  auto checked = std::make_shared<RecheckedWriter>(out, authenticator_, *caller);
+  RecheckedWriter* writer = checked.get();
+  method.stream(*std::move(caller), request, writer,
+                [checked = std::move(checked), done = std::move(done)](absl::Status status) mutable {
+                  if (absl::Status failure = checked->failure(); !failure.ok()) {
+                    status = std::move(failure);
+                  }
+                  checked.reset();
+                  done(std::move(status));
+                });
 }
 
 }  // namespace d06::api

@@ -7,7 +7,9 @@
 //   auto table = NewCoreMethodTable(&core);          // server/api/core_methods.h
 //   const api::Method* m = table->Find("d06.v1.TaskService.GetTask");
 //   auto request = m->NewRequest(), response = m->NewResponse();
-//   table->Call(*m, {&actor, nullptr}, *request, response.get(), [](absl::Status s) { ... });
+//   api::CallMetadata metadata;
+//   metadata.authorization = "Bearer d06_...";
+//   table->Call(*m, metadata, *request, response.get(), [](absl::Status s) { ... });
 //
 // Building is not thread-safe; a built table is immutable and thread-safe.
 #ifndef D06_SERVER_API_METHOD_TABLE_H_
@@ -16,6 +18,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -28,6 +31,7 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
 #include "server/api/admission.h"
+#include "server/api/authenticator.h"
 #include "server/api/call_gate.h"
 #include "server/domain/caller.h"
 
@@ -56,13 +60,24 @@ class StreamWriter {
   virtual void Cancel() = 0;
 };
 
-// The actor metadata of a call as its transport received it (d06/v1/api_names.h): the
-// value of x-d06-actor and the bytes of x-d06-actor-bin (gRPC decodes "-bin" metadata
-// itself; the HTTP transport decodes the header's base64); null when absent. Checked by
-// ActorFromMetadata (server/domain/names.h).
-struct ActorMetadata {
-  const absl::string_view* text = nullptr;
-  const absl::string_view* binary = nullptr;
+// What a call's transport received about who is calling (d06/v1/api_names.h), for the
+// Authenticator (server/api/authenticator.h); each absent value is std::nullopt.
+struct CallMetadata {
+  // x-d06-actor as sent, and the bytes of x-d06-actor-bin (gRPC decodes "-bin" metadata
+  // itself; the HTTP transport decodes the header's base64). Read only with
+  // authentication off.
+  std::optional<absl::string_view> actor_text, actor_binary;
+  // The authorization metadata (HTTP: header), e.g. "Bearer d06_...".
+  std::optional<absl::string_view> authorization;
+  // x-d06-impersonate and the bytes of x-d06-impersonate-bin.
+  std::optional<absl::string_view> impersonate_text, impersonate_binary;
+  // The client's address as gRPC names peers, e.g. "ipv4:10.0.0.5:43122"; "" unknown.
+  // Names the connection for the per-connection stream limits.
+  absl::string_view peer;
+  // The certificate (PEM, leaf first, then any chain) the client presented in the TLS
+  // handshake, which proved that the client holds its key; empty without one. Verified
+  // against the client CA by the Authenticator, not by the handshake.
+  absl::string_view client_certificate;
 };
 
 using UnaryHandler =
@@ -146,14 +161,20 @@ class MethodTable {
   };
   void set_stream_limits(StreamLimits limits) { stream_limits_ = limits; }
 
-  // The single point of every call. `actor` is what the caller sent to name itself; a bad
-  // one (or two that differ) is INVALID_ARGUMENT before the handler runs.
-  void Call(const Method& method, const ActorMetadata& actor, const Message& request,
+  // Who is calling is decided by `authenticator` (set while building; null: the actor
+  // the caller names itself, as --auth=off). Not owned; must outlive the table.
+  void set_authenticator(const Authenticator* authenticator) { authenticator_ = authenticator; }
+
+  // The single point of every call: the caller is authenticated from `metadata` (a call
+  // it refuses never reaches the handler), then the handler runs.
+  void Call(const Method& method, const CallMetadata& metadata, const Message& request,
             Message* response, Done done) const;
-  // `connection` names the client's connection (gRPC's peer, "ipv4:10.0.0.5:43122") for
-  // the per-connection stream limits.
-  void CallStream(const Method& method, const ActorMetadata& actor, absl::string_view connection,
-                  const Message& request, StreamWriter* out, Done done) const;
+  // As Call, for a server-streaming method. While the stream is open its credential is
+  // checked again at every message and at least every half second (Authenticator::
+  // Recheck): once it no longer holds (a revoked token, a disabled principal), the stream
+  // ends with that UNAUTHENTICATED status.
+  void CallStream(const Method& method, const CallMetadata& metadata, const Message& request,
+                  StreamWriter* out, Done done) const;
 
  private:
   Method& Slot(absl::string_view full_name, const google::protobuf::Descriptor* request,
@@ -162,7 +183,11 @@ class MethodTable {
   std::vector<const google::protobuf::ServiceDescriptor*> services_;
   // By full name; a map, so a Method does not move once added (transports keep pointers).
   std::map<std::string, Method, std::less<>> methods_;
+  // The caller of a call, or why it is refused.
+  absl::StatusOr<Caller> Authenticate(const CallMetadata& metadata) const;
+
   CallGate* gate_ = nullptr;
+  const Authenticator* authenticator_ = nullptr;
   Admission* admission_ = nullptr;
   StreamLimits stream_limits_;
   // Streams open by connection and kind (kWatch, kExport).

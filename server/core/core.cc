@@ -34,7 +34,7 @@ void Core::Mutate(const Caller& caller, const std::string& request_id,
   // request's type, so reusing an id for another method is REQUEST_ID_REUSED.
   const uint64_t fingerprint = request_id.empty() ? 0 : Fingerprint(request);
   store_->Submit(
-      [this, actor = caller.actor, request_id, fingerprint, response,
+      [this, actor = caller.actor, via = caller.via, request_id, fingerprint, response,
        body = std::move(body)](Txn& txn) -> absl::Status {
         if (!request_id.empty()) {
           ASSIGN_OR_RETURN(std::optional<IdempotencyRecord> stored,
@@ -52,7 +52,7 @@ void Core::Mutate(const Caller& caller, const std::string& request_id,
             return absl::OkStatus();  // the first answer, nothing written
           }
         }
-        const ChangeContext change{actor, request_id, options_.clock->Now(),
+        const ChangeContext change{actor, via, request_id, options_.clock->Now(),
                                    options_.due_soon_days};
         RETURN_IF_ERROR(body(txn, change));
         RETURN_IF_ERROR(FlushReportCounters(txn, DayNumber(DayInVietnam(change.time))));
@@ -69,7 +69,9 @@ absl::Status Core::MutateAsServer(Body body) {
   google::protobuf::Empty response;
   absl::Status result;
   absl::Notification finished;
-  Mutate(Caller{std::string(kServerActor)}, "", request, &response, std::move(body),
+  Caller server;
+  server.actor = kServerActor;
+  Mutate(server, "", request, &response, std::move(body),
          [&](absl::Status status) {
            result = std::move(status);
            finished.Notify();

@@ -230,6 +230,8 @@ class ServerImpl final : public Server {
     return scheduler_->RunOnce();
   }
 
+  absl::Status ReloadCertificates() override { return absl::OkStatus(); }
+
   absl::StatusOr<int> RemoveOldEvents() override {
     if (retention_ == nullptr) return absl::UnavailableError("the server is not serving");
     return retention_->RunOnce();

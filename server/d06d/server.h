@@ -37,7 +37,32 @@ class FileSystem;
 
 namespace d06 {
 
+// Whether calls must carry a verified identity.
+enum class AuthMode {
+  // Every call needs a bearer token or a client certificate of an active principal.
+  kRequired,
+  // Development only: the caller names itself in x-d06-actor; refused on any address but
+  // loopback.
+  kOff,
+};
+
 struct ServerOptions {
+  // Authentication (README, "Production"). kRequired unless development.
+  AuthMode auth = AuthMode::kRequired;
+  // TLS on both ports: the server's certificate (with its chain) and key, PEM files; both
+  // empty: plaintext, which Start refuses on a non-loopback address unless
+  // network_encrypted. Reloaded when the files change and on ReloadCertificates().
+  std::string tls_cert;
+  std::string tls_key;
+  // CA certificates (PEM) that sign agency systems' client certificates: the TLS
+  // handshake then asks for a client certificate (optional: token callers send none), and
+  // a presented one must chain to this CA. Needs tls_cert.
+  std::string client_ca;
+  // The network between clients and this server is already encrypted (a service mesh's
+  // sidecar terminates TLS): plaintext is then allowed on non-loopback addresses.
+  bool network_encrypted = false;
+  // The longest lifetime a new token may have.
+  absl::Duration max_token_lifetime = absl::Hours(24 * 90);
   // host:port to listen on; port 0 picks a free port (see Server::port()).
   std::string listen_address = "127.0.0.1:50051";
   // host:port to serve the Connect HTTP/JSON API and the dashboard on; port 0 picks a
@@ -135,6 +160,10 @@ class Server {
   // Records now the due-soon and overdue events that are due (the scheduler does it at
   // start-up and every deadline_scan_interval); returns how many queue entries it took.
   virtual absl::StatusOr<int> RecordDeadlineCrossings() = 0;
+  // Reads the TLS certificate, key and client CA files again (d06d does on SIGHUP; they
+  // are also reloaded within a few seconds of changing). On an error the current ones
+  // stay in use.
+  virtual absl::Status ReloadCertificates() = 0;
   // Runs the event retention now (it runs at start-up and every
   // event_retention_interval); returns how many events it removed.
   virtual absl::StatusOr<int> RemoveOldEvents() = 0;

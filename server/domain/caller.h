@@ -1,11 +1,18 @@
 // d06::Caller: who is calling. Every operation of the core takes one, reads included, so
-// that authorisation (roles scoped to the unit tree) can be added in one place for all.
-// Today it is the actor the caller names itself (x-d06-actor or x-d06-actor-bin, checked by
-// ActorFromMetadata in server/domain/names.h); later, the authenticated principal.
+// that authorisation (roles scoped to the unit tree) is decided in one place for all.
+//
+// With authentication on (d06d --auth=required, the default) the transports' single
+// entry point (server/api/method_table.h) builds it from the verified credential: the
+// principal, its bindings, and the portal it came through when a portal acts for
+// someone. With authentication off (development only) it is the actor the caller names
+// itself (x-d06-actor, checked by ActorFromMetadata in server/domain/names.h).
 #ifndef D06_SERVER_DOMAIN_CALLER_H_
 #define D06_SERVER_DOMAIN_CALLER_H_
 
+#include <memory>
 #include <string>
+
+#include "d06/v1/access.pb.h"
 
 namespace d06 {
 
@@ -13,8 +20,20 @@ namespace d06 {
 inline constexpr char kServerActor[] = "d06d";
 
 struct Caller {
-  // Recorded as the actor of every event the call causes; never empty ("anonymous").
+  // Recorded as the actor of every event the call causes; never empty: the principal's
+  // name ("principals/an"), or with authentication off the x-d06-actor ("anonymous").
   std::string actor = "anonymous";
+  // The portal principal acting for `actor` ("principals/cong-dvc-h40"); empty when the
+  // actor calls itself. Recorded with the actor.
+  std::string via;
+  // The principal the call is authorised as (the acted-for one when impersonating), with
+  // its bindings; null when authentication is off.
+  std::shared_ptr<const v1::Principal> principal;
+  // How it authenticated: "token", "certificate"; "none" with authentication off.
+  std::string method = "none";
+  // The credential, so that an open stream can be checked again (revocation): the token's
+  // name, or the certificate subject that matched.
+  std::string credential;
 };
 
 }  // namespace d06

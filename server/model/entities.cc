@@ -50,6 +50,7 @@ v1::Event* AddEvent(Txn& txn, const ChangeContext& change, v1::EventAction actio
   v1::Event event;
   *event.mutable_time() = ToTimestamp(change.time);
   event.set_actor(change.actor);
+  event.set_via(change.via);
   event.set_action(action);
   event.set_resource(std::string(resource));
   event.set_request_id(change.request_id);

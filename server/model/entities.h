@@ -30,6 +30,8 @@ namespace d06 {
 // Who made a change and when: stamped on each event of the change.
 struct ChangeContext {
   std::string actor;
+  // The portal that acted for `actor`, if any (Event.via).
+  std::string via;
   std::string request_id;
   absl::Time time;
   // The server's due-soon window in days, for the deadline queue (deadline_queue.h).

@@ -48,7 +48,7 @@ class InactiveUnitsTest : public ServerTest {
       after.set_successor(successor);
       after.set_etag(absl::StrCat("r", txn.revision()));
       // Through the model's one writer of units (entity, index entries, event).
-      PutUnit(txn, ChangeContext{"test", "", absl::Now()}, &**before, after,
+      PutUnit(txn, ChangeContext{"test", "", "", absl::Now()}, &**before, after,
               v1::EVENT_ACTION_UPDATE_UNIT);
       return absl::OkStatus();
     });

@@ -15,6 +15,19 @@ namespace d06::v1 {
 inline constexpr char kActorMetadataKey[] = "x-d06-actor";
 inline constexpr char kActorBinMetadataKey[] = "x-d06-actor-bin";
 
+// Authentication (d06d --auth=required, the default): a bearer token as
+// "authorization: Bearer d06_..." (gRPC metadata or HTTP header), or a client
+// certificate over mutual TLS. With authentication on, x-d06-actor is ignored.
+inline constexpr char kAuthorizationMetadataKey[] = "authorization";
+inline constexpr char kBearerPrefix[] = "Bearer ";
+// A portal granted ROLE_IMPERSONATOR names the principal it acts for ("principals/an"),
+// as text or (UTF-8, as the actor keys) under the binary key.
+inline constexpr char kImpersonateMetadataKey[] = "x-d06-impersonate";
+inline constexpr char kImpersonateBinMetadataKey[] = "x-d06-impersonate-bin";
+// Every token d06 issues starts with this (then 43 letters and digits of randomness and
+// a 6-character CRC-32 checksum), so that secret scanners can find and check them.
+inline constexpr char kTokenPrefix[] = "d06_";
+
 // The ErrorInfo domain of every d06 error, and the type URL under which an ErrorInfo is
 // attached to an absl::Status (and packed in the gRPC status details).
 inline constexpr char kErrorDomain[] = "d06.gov.vn";
@@ -23,6 +36,18 @@ inline constexpr char kErrorInfoTypeUrl[] = "type.googleapis.com/d06.v1.ErrorInf
 // ErrorInfo reasons.
 namespace reason {
 inline constexpr char kAlreadyExists[] = "ALREADY_EXISTS";
+inline constexpr char kCertificateExpired[] = "CERTIFICATE_EXPIRED";
+inline constexpr char kCertificateUnknown[] = "CERTIFICATE_UNKNOWN";
+inline constexpr char kCertificateUntrusted[] = "CERTIFICATE_UNTRUSTED";
+inline constexpr char kCredentialMissing[] = "CREDENTIAL_MISSING";
+inline constexpr char kImpersonationDenied[] = "IMPERSONATION_DENIED";
+inline constexpr char kPrincipalDisabled[] = "PRINCIPAL_DISABLED";
+inline constexpr char kRoleRequired[] = "ROLE_REQUIRED";
+inline constexpr char kTokenExpired[] = "TOKEN_EXPIRED";
+inline constexpr char kTokenMalformed[] = "TOKEN_MALFORMED";
+inline constexpr char kTokenRevoked[] = "TOKEN_REVOKED";
+inline constexpr char kTokenUnknown[] = "TOKEN_UNKNOWN";
+inline constexpr char kTooManyFailures[] = "TOO_MANY_FAILURES";
 inline constexpr char kExtensionLimit[] = "EXTENSION_LIMIT";
 inline constexpr char kExtensionPending[] = "EXTENSION_PENDING";
 inline constexpr char kHostNotAllowed[] = "HOST_NOT_ALLOWED";

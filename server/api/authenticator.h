@@ -1,0 +1,32 @@
+// d06::api::Authenticator: decides who is calling, for MethodTable::Call and CallStream
+// (the single entry point of every call), from what the transport received
+// (CallMetadata: the authorization metadata, the client certificate, the peer's address,
+// x-d06-impersonate).
+#ifndef D06_SERVER_API_AUTHENTICATOR_H_
+#define D06_SERVER_API_AUTHENTICATOR_H_
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "server/domain/caller.h"
+
+namespace d06::api {
+
+struct CallMetadata;
+
+class Authenticator {
+ public:
+  virtual ~Authenticator() = default;
+  // The caller of a call, or why it is refused: UNAUTHENTICATED with its reason
+  // (d06/v1/api_names.h: CREDENTIAL_MISSING, TOKEN_*, CERTIFICATE_*, PRINCIPAL_DISABLED,
+  // TOO_MANY_FAILURES), PERMISSION_DENIED/IMPERSONATION_DENIED, INVALID_ARGUMENT for
+  // malformed metadata. Thread-safe.
+  virtual absl::StatusOr<Caller> Authenticate(const CallMetadata& metadata) const = 0;
+  // OK while the credential `caller` was authenticated with still holds (not revoked or
+  // expired, its principal and any portal it came through still active); else the
+  // UNAUTHENTICATED status a new call with it would get. For open streams.
+  virtual absl::Status Recheck(const Caller& caller) const = 0;
+};
+
+}  // namespace d06::api
+
+#endif  // D06_SERVER_API_AUTHENTICATOR_H_
