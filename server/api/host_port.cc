@@ -1,5 +1,7 @@
 #include "server/api/host_port.h"
 
+#include <arpa/inet.h>
+
 #include <errno.h>
 #include <netdb.h>
 #include <string.h>
@@ -7,6 +9,7 @@
 #include <unistd.h>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
 namespace d06::api {
@@ -26,6 +29,16 @@ bool SplitHostPort(const std::string& address, std::string* host, std::string* p
   return !host->empty() && !port->empty() && port->size() <= 5 &&
          port->find_first_not_of("0123456789") == std::string::npos &&
          absl::SimpleAtoi(*port, &number) && number <= 65535;
+}
+
+bool IsLoopbackHost(const std::string& host) {
+  if (absl::AsciiStrToLower(host) == "localhost") return true;
+  in_addr v4;
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6;
+  if (inet_pton(AF_INET6, host.c_str(), &v6) != 1) return false;
+  if (IN6_IS_ADDR_LOOPBACK(&v6)) return true;
+  return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
 }
 
 absl::Status NotAHostPort(const std::string& address) {

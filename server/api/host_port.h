@@ -14,6 +14,11 @@ namespace d06::api {
 // number up to 65535 (0: any free port). False if it is not of that form.
 bool SplitHostPort(const std::string& address, std::string* host, std::string* port);
 
+// Whether `host` (as SplitHostPort gives it) names only this machine: "localhost", an
+// address of 127.0.0.0/8, "::1" or "::ffff:127.x.y.z". Other names are not resolved: they
+// count as the network, as do 0.0.0.0 and "::" (every interface).
+bool IsLoopbackHost(const std::string& host);
+
 // INVALID_ARGUMENT "cannot listen on ADDRESS: not a host:port".
 absl::Status NotAHostPort(const std::string& address);
 

@@ -26,6 +26,22 @@ std::string DefaultDataDir() {
 
 }  // namespace
 
+ABSL_FLAG(std::string, auth, "required",
+          "required: every call needs a bearer token or a client certificate of an active "
+          "principal (README, \"Production\"); off: development mode, the caller names "
+          "itself in x-d06-actor, loopback addresses only");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM file of the server's certificate (and chain): TLS on both ports; reloaded when "
+          "it changes and on SIGHUP");
+ABSL_FLAG(std::string, tls_key, "", "PEM file of the private key of --tls_cert");
+ABSL_FLAG(std::string, client_ca, "",
+          "PEM file of the CA(s) that sign agency systems' client certificates: clients may "
+          "then authenticate with a certificate (mutual TLS); needs --tls_cert");
+ABSL_FLAG(bool, network_encrypted, false,
+          "a service mesh already encrypts every connection to this process: serve plaintext "
+          "on non-loopback addresses (logged at start-up)");
+ABSL_FLAG(absl::Duration, max_token_lifetime, absl::Hours(24 * 90),
+          "the longest lifetime a new bearer token may be given");
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "host:port to serve gRPC on");
 ABSL_FLAG(std::string, http_listen, "127.0.0.1:8080",
           "host:port to serve the Connect HTTP/JSON API and the dashboard on; empty: none");
@@ -91,9 +107,21 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   d06::ServerOptions options;
+  const std::string auth = absl::GetFlag(FLAGS_auth);
+  if (auth != "required" && auth != "off") {
+    std::cerr << "d06d: --auth must be required or off, not \"" << auth << "\"\n";
+    return 1;
+  }
+  options.auth = auth == "off" ? d06::AuthMode::kOff : d06::AuthMode::kRequired;
+  options.tls_cert = absl::GetFlag(FLAGS_tls_cert);
+  options.tls_key = absl::GetFlag(FLAGS_tls_key);
+  options.client_ca = absl::GetFlag(FLAGS_client_ca);
+  options.network_encrypted = absl::GetFlag(FLAGS_network_encrypted);
+  options.max_token_lifetime = absl::GetFlag(FLAGS_max_token_lifetime);
   options.listen_address = absl::GetFlag(FLAGS_listen);
   options.http_listen_address = absl::GetFlag(FLAGS_http_listen);
   options.http_cors_origins = absl::GetFlag(FLAGS_http_cors_origins);
@@ -140,9 +168,26 @@ int main(int argc, char** argv) {
   std::cerr << "; the store keeps at most " << budget.store_table_files + d06::kStoreOverhead
             << "; gRPC takes at most " << budget.grpc_connections << " connections, HTTP at most "
             << budget.http_connections << "\n";
-  std::cerr << "d06d: WARNING: development mode, no authentication: every caller may do "
-               "everything and names itself in x-d06-actor\n"
-            << "d06d: data directory " << options.data_dir << "\n"
+  if (options.auth == d06::AuthMode::kOff) {
+    std::cerr << "d06d: WARNING: --auth=off: DEVELOPMENT MODE, NO AUTHENTICATION: every caller "
+                 "may do everything and names itself in x-d06-actor; loopback only\n";
+  } else {
+    std::cerr << "d06d: authentication required: bearer tokens"
+              << (options.client_ca.empty() ? "" : " and client certificates") << "\n";
+  }
+  if (options.tls_cert.empty()) {
+    std::cerr << "d06d: " << (options.network_encrypted ? "WARNING: " : "")
+              << "plaintext (no TLS)"
+              << (options.network_encrypted
+                      ? ": --network_encrypted says a service mesh encrypts every connection"
+                      : ": loopback only")
+              << "\n";
+  } else {
+    std::cerr << "d06d: TLS on both ports: " << options.tls_cert
+              << (options.client_ca.empty() ? "" : "; client certificates verified against ")
+              << options.client_ca << "\n";
+  }
+  std::cerr << "d06d: data directory " << options.data_dir << "\n"
             << "d06d: serving gRPC on port " << (*server)->port() << " (" << options.listen_address
             << ")" << std::endl;
   for (const std::string& origin : options.http_cors_origins) {
@@ -159,7 +204,11 @@ int main(int argc, char** argv) {
   }
 
   int signal_number = 0;
-  sigwait(&signals, &signal_number);
+  while (sigwait(&signals, &signal_number) == 0 && signal_number == SIGHUP) {
+    const absl::Status reloaded = (*server)->ReloadCertificates();
+    std::cerr << "d06d: SIGHUP: " << (reloaded.ok() ? "certificates reloaded" : reloaded.ToString())
+              << std::endl;
+  }
   std::cerr << "d06d: signal " << signal_number << ", shutting down" << std::endl;
   (*server)->Shutdown();
   std::cerr << "d06d: stopped cleanly" << std::endl;

@@ -133,6 +133,53 @@ api::HttpOptions HttpOptionsOf(const ServerOptions& options) {
   return http;
 }
 
+// The addresses served and whether each is loopback only.
+std::vector<std::string> ListenAddresses(const ServerOptions& options) {
+  std::vector<std::string> out = {options.listen_address};
+  if (!options.http_listen_address.empty()) out.push_back(options.http_listen_address);
+  return out;
+}
+
+// Authentication off only on loopback; plaintext only on loopback or behind a mesh that
+// encrypts (network_encrypted); TLS files in pairs; a client CA only with TLS.
+absl::Status CheckSecurityOptions(const ServerOptions& options) {
+  if (options.tls_cert.empty() != options.tls_key.empty()) {
+    return absl::InvalidArgumentError(
+        "--tls_cert and --tls_key go together: give both (PEM files of the server's "
+        "certificate chain and its private key) or neither");
+  }
+  const bool tls = !options.tls_cert.empty();
+  if (!options.client_ca.empty() && !tls) {
+    return absl::InvalidArgumentError(
+        "--client_ca verifies client certificates during the TLS handshake: it needs "
+        "--tls_cert and --tls_key as well");
+  }
+  if (options.max_token_lifetime < absl::Minutes(1)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--max_token_lifetime must be at least 1m, not ",
+                     absl::FormatDuration(options.max_token_lifetime)));
+  }
+  for (const std::string& address : ListenAddresses(options)) {
+    std::string host, port;
+    if (!api::SplitHostPort(address, &host, &port) || api::IsLoopbackHost(host)) continue;
+    if (options.auth == AuthMode::kOff) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--auth=off is development mode (every caller may do everything under any name) "
+          "and listens on loopback only, not on ",
+          address, ": listen on 127.0.0.1 or turn authentication on (--auth=required)"));
+    }
+    if (!tls && !options.network_encrypted) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "refusing to serve ", address,
+          " without TLS: tokens and data would cross the network in the clear; add "
+          "--tls_cert=FILE --tls_key=FILE (and --client_ca=FILE for agency systems' client "
+          "certificates), or, when a service mesh already encrypts every connection to this "
+          "process, --network_encrypted"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 class ServerImpl final : public Server {
  public:
   ServerImpl(std::unique_ptr<Store> store, std::shared_ptr<StoreHealth> health,
@@ -365,6 +412,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
     return api::NotAHostPort(options.http_listen_address);
   }
   RETURN_IF_ERROR(api::CheckHttpOptions(HttpOptionsOf(options)));
+  RETURN_IF_ERROR(CheckSecurityOptions(options));
   if (options.grpc_idle_timeout < absl::Seconds(1) ||
       options.stream_stall_timeout < absl::Milliseconds(100)) {
     return absl::InvalidArgumentError(absl::StrCat(
