@@ -24,7 +24,7 @@
 //   'P' principal_id 0x00       -> Principal
 //   'K' principal_id 0x00 token_id 0x00
 //                               -> 32-byte SHA-256 of the secret, then the Token
-//                                  (server/model/access.h; the secret is never stored)
+//                                  (server/model/entities.h; the secret is never stored)
 //
 // Column family "indexes" (empty values, the key is the fact; except the postings):
 //   "up" parent_code 0x00 u8 state u8 kind code 0x00          units by parent

@@ -618,12 +618,15 @@ void Store::WriterLoop() {
         for (const v1::Event& event : txn.events()) {
           txn.PutProto(Cf::kEvents, keys::EventKey(event.revision(), event.index()), event);
         }
-        txn.Put(Cf::kMeta, keys::kMetaRevision, EncodeU64(static_cast<uint64_t>(revision + 1)));
+        const bool takes_revision = !txn.bookkeeping_ || !txn.events().empty();
+        if (takes_revision) {
+          txn.Put(Cf::kMeta, keys::kMetaRevision, EncodeU64(static_cast<uint64_t>(revision + 1)));
+        }
         rocksdb::WriteOptions write_options;
         write_options.sync = false;
         absl::Status written = FromRocks(db_->Write(write_options, txn.batch_.get()), "write");
         if (written.ok()) {
-          ++revision;
+          if (takes_revision) ++revision;
           ++batches;
         } else {
           fail_stop(std::move(written));

@@ -151,6 +151,10 @@ class Txn {
   // changes of one mutation touch); the store neither reads nor writes them itself.
   std::map<std::string, int64_t>& sums() { return sums_; }
   bool empty() const;
+  // Marks a write of bookkeeping without events (a token's last use): it takes no
+  // revision, so that every revision of the change feed has events. revision() is then
+  // not this batch's and must not be recorded.
+  void SetBookkeeping() { bookkeeping_ = true; }
 
  private:
   friend class Store;
@@ -162,6 +166,7 @@ class Txn {
   std::vector<v1::Event> events_;
   std::vector<std::pair<std::string, uint64_t>> counters_;
   std::map<std::string, int64_t> sums_;
+  bool bookkeeping_ = false;
 };
 
 class Store {

@@ -590,6 +590,7 @@ void Core::TouchToken(const std::string& name, absl::Time now) {
         ASSIGN_OR_RETURN(std::optional<StoredToken> token,
                          LoadToken(txn.reader(), ids.first, ids.second));
         if (!token) return absl::OkStatus();
+        txn.SetBookkeeping();
         *token->token.mutable_last_use_time() = ToTimestamp(absl::FromUnixSeconds(
             absl::ToUnixSeconds(now) / 60 * 60));  // to the minute
         PutToken(txn, ChangeContext{}, *token, /*is_new=*/false, v1::EVENT_ACTION_UNSPECIFIED);

@@ -17,11 +17,13 @@ namespace d06 {
 namespace {
 
 constexpr char kBase62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+constexpr char kBase36[] = "0123456789abcdefghijklmnopqrstuvwxyz";
 
-// `count` characters drawn uniformly from the first `alphabet` of kBase62 (rejection
-// sampling of CSPRNG bytes, so no character is likelier than another).
-std::string RandomChars(size_t count, int alphabet) {
-  const int limit = 256 - 256 % alphabet;
+// `count` characters drawn uniformly from `alphabet` (rejection sampling of CSPRNG bytes,
+// so no character is likelier than another).
+std::string RandomChars(size_t count, absl::string_view alphabet) {
+  const int size = static_cast<int>(alphabet.size());
+  const int limit = 256 - 256 % size;
   std::string out;
   unsigned char buffer[64];
   while (out.size() < count) {
@@ -30,7 +32,7 @@ std::string RandomChars(size_t count, int alphabet) {
       std::abort();
     }
     for (unsigned char byte : buffer) {
-      if (byte < limit && out.size() < count) out.push_back(kBase62[byte % alphabet]);
+      if (byte < limit && out.size() < count) out.push_back(alphabet[byte % size]);
     }
   }
   return out;
@@ -54,7 +56,7 @@ bool IsBase62(char c) {
 }  // namespace
 
 std::string NewTokenSecret() {
-  std::string body = std::string(v1::kTokenPrefix) + RandomChars(kTokenRandomChars, 62);
+  std::string body = std::string(v1::kTokenPrefix) + RandomChars(kTokenRandomChars, kBase62);
   return body + Checksum(body);
 }
 
@@ -82,6 +84,6 @@ bool HashesEqual(absl::string_view a, absl::string_view b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-std::string RandomId(size_t count) { return RandomChars(count, 36); }
+std::string RandomId(size_t count) { return RandomChars(count, kBase36); }
 
 }  // namespace d06

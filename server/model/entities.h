@@ -119,7 +119,7 @@ absl::Status ScanTokens(const ReadView& view, absl::string_view principal_id,
                         absl::string_view after_id, const std::function<bool(StoredToken)>& fn);
 // Writes a token (and, when new, its hash index entry). With an `action` (CREATE_TOKEN,
 // REVOKE_TOKEN) records an event carrying the Token, never the secret or its hash;
-// without (kNoEvent, e.g. its last use) returns null.
+// without (EVENT_ACTION_UNSPECIFIED, e.g. its last use) returns null.
 v1::Event* PutToken(Txn& txn, const ChangeContext& change, const StoredToken& token, bool is_new,
                     v1::EventAction action);
 

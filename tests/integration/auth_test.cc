@@ -15,6 +15,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "common/dates.h"
 #include "d06/v1/access.grpc.pb.h"
 #include "d06/v1/api_names.h"
 #include "d06/v1/unit.grpc.pb.h"
@@ -281,7 +282,7 @@ TEST_F(AuthTest, XD06ActorIsIgnoredAndTheEventRecordsThePrincipal) {
     }
   }
   ctx->TryCancel();
-  EXPECT_TRUE(found);
+  EXPECT_TRUE(found) << reader->Finish().error_message();
 }
 
 TEST_F(AuthTest, TokenSecretIsShownOnceAndNeverStored) {
@@ -364,13 +365,14 @@ TEST_F(AuthTest, RevocationTakesEffectOnTheNextCallAndEndsAnOpenWatch) {
   ASSERT_THAT(WhoAmI(secret).status(), IsOk());
 
   v1::WatchRequest request;
+  request.set_progress_interval_ms(100);
   auto ctx = Ctx(secret);
   auto reader = v1::EventService::NewStub(Channel())->Watch(ctx.get(), request);
-  ASSERT_TRUE(reader->WaitForInitialMetadata());
+  v1::WatchResponse response;
+  ASSERT_TRUE(reader->Read(&response));  // the watch is open
   ASSERT_THAT(Revoke(created->token().name()), IsOk());
   const absl::Time revoked = absl::Now();
   EXPECT_THAT(WhoAmI(secret).status(), IsError(kUnauthenticated, "TOKEN_REVOKED"));
-  v1::WatchResponse response;
   while (reader->Read(&response)) {
   }
   const grpc::Status ended = reader->Finish();
@@ -385,11 +387,13 @@ TEST_F(AuthTest, DisablingAPrincipalRefusesItsCredentialsAndEndsItsWatch) {
   v1::Principal an = MustCreatePrincipal("an", v1::PRINCIPAL_KIND_PERSON, "units/H40");
   const std::string token = MustToken(an.name());
   auto ctx = Ctx(token);
-  auto reader = v1::EventService::NewStub(Channel())->Watch(ctx.get(), v1::WatchRequest());
-  ASSERT_TRUE(reader->WaitForInitialMetadata());
+  v1::WatchRequest request;
+  request.set_progress_interval_ms(100);
+  auto reader = v1::EventService::NewStub(Channel())->Watch(ctx.get(), request);
+  v1::WatchResponse response;
+  ASSERT_TRUE(reader->Read(&response));  // the watch is open
   ASSERT_THAT(SetState(an.name(), v1::PRINCIPAL_STATE_DISABLED), IsOk());
   EXPECT_THAT(WhoAmI(token).status(), IsError(kUnauthenticated, "PRINCIPAL_DISABLED"));
-  v1::WatchResponse response;
   while (reader->Read(&response)) {
   }
   EXPECT_THAT(client::FromGrpcStatus(reader->Finish()),
@@ -650,6 +654,9 @@ TEST(TokenTest, FormatChecksumAndHash) {
   EXPECT_TRUE(HashesEqual(TokenHash(a), TokenHash(a)));
   EXPECT_FALSE(HashesEqual(TokenHash(a), TokenHash(b)));
   EXPECT_FALSE(HashesEqual(TokenHash(a), TokenHash(a).substr(0, 31)));
+  const std::string id = RandomId(16);
+  EXPECT_EQ(id.size(), 16u);
+  for (char c : id) EXPECT_TRUE(absl::ascii_islower(c) || absl::ascii_isdigit(c)) << id;
 }
 
 // ---- modes -----------------------------------------------------------------------------

@@ -15,7 +15,9 @@ class ListenTest : public ServerTest {
  protected:
   absl::StatusOr<std::unique_ptr<Server>> StartSecond(const std::string& address) {
     ServerOptions options;
-    options.auth = AuthMode::kOff;  // these tests name their actor (x-d06-actor)
+    // Authentication on and plaintext allowed: the addresses of another host get as far
+    // as binding.
+    options.network_encrypted = true;
     options.listen_address = address;
     options.data_dir = (std::filesystem::path(data_dir()) / "second").string();
     options.clock = &clock();
@@ -24,7 +26,9 @@ class ListenTest : public ServerTest {
   // A second server with gRPC on a free port and HTTP on `http_address`.
   absl::StatusOr<std::unique_ptr<Server>> StartSecondHttp(const std::string& http_address) {
     ServerOptions options;
-    options.auth = AuthMode::kOff;  // these tests name their actor (x-d06-actor)
+    // Authentication on and plaintext allowed: the addresses of another host get as far
+    // as binding.
+    options.network_encrypted = true;
     options.listen_address = "127.0.0.1:0";
     options.http_listen_address = http_address;
     options.data_dir = (std::filesystem::path(data_dir()) / "second").string();
