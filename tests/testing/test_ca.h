@@ -333,7 +333,8 @@ struct TlsExchange {
 
 // Connects to 127.0.0.1:port with TLS (trusting `ca_pem`, checking the name 127.0.0.1,
 // presenting `client` when it has a certificate), sends `request` and reads the answer
-// until the server closes or `timeout` passes.
+// until the server closes or `timeout` passes; with an empty `request`, only the
+// handshake.
 inline TlsExchange TlsRequest(int port, const std::string& ca_pem, const std::string& request,
                               const Issued& client = {},
                               absl::Duration timeout = absl::Seconds(10)) {
@@ -377,11 +378,13 @@ inline TlsExchange TlsRequest(int port, const std::string& ca_pem, const std::st
       out.server_serial = SerialOf(CertPem(peer));
       X509_free(peer);
     }
-    if (!request.empty()) SSL_write(ssl, request.data(), static_cast<int>(request.size()));
-    char buffer[4096];
-    int n;
-    while ((n = SSL_read(ssl, buffer, sizeof buffer)) > 0) out.response.append(buffer, n);
-    ERR_clear_error();
+    if (!request.empty()) {
+      SSL_write(ssl, request.data(), static_cast<int>(request.size()));
+      char buffer[4096];
+      int n;
+      while ((n = SSL_read(ssl, buffer, sizeof buffer)) > 0) out.response.append(buffer, n);
+      ERR_clear_error();
+    }
   }
   SSL_free(ssl);
   close(fd);
