@@ -1,6 +1,10 @@
 #include "server/api/http_server.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <gnutls/abstract.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -23,6 +27,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "server/api/host_port.h"
+#include "server/api/tls.h"
 
 namespace d06::api {
 
@@ -69,12 +74,117 @@ enum class Phase {
   kWriting,  // the answer is being sent (write_timeout)
 };
 
+// The server's certificate chain and key as GnuTLS takes them from the certificate
+// callback, built once per generation of TlsFiles' material. GnuTLS uses them during a
+// handshake without copying them: each connection keeps the one it was given.
+class GnutlsIdentity {
+ public:
+  static constexpr unsigned int kMaxChain = 16;
+
+  // The identity of `material`, or null when GnuTLS cannot read it (logged).
+  static std::shared_ptr<const GnutlsIdentity> Of(const TlsFiles::Material& material);
+  ~GnutlsIdentity() {
+    for (unsigned int i = 0; i < count_; ++i) gnutls_pcert_deinit(&certs_[i]);
+    if (key_ != nullptr) gnutls_privkey_deinit(key_);
+  }
+  GnutlsIdentity(const GnutlsIdentity&) = delete;
+  GnutlsIdentity& operator=(const GnutlsIdentity&) = delete;
+
+  uint64_t generation() const { return generation_; }
+  // For gnutls_certificate_retrieve_function2, which takes non-const pointers.
+  gnutls_pcert_st* certs() const { return const_cast<gnutls_pcert_st*>(certs_); }
+  unsigned int count() const { return count_; }
+  gnutls_privkey_t key() const { return key_; }
+
+ private:
+  GnutlsIdentity() = default;
+  uint64_t generation_ = 0;
+  gnutls_pcert_st certs_[kMaxChain] = {};
+  unsigned int count_ = 0;
+  gnutls_privkey_t key_ = nullptr;
+};
+
+std::shared_ptr<const GnutlsIdentity> GnutlsIdentity::Of(const TlsFiles::Material& material) {
+  std::shared_ptr<GnutlsIdentity> identity(new GnutlsIdentity);
+  identity->generation_ = material.generation;
+  gnutls_datum_t chain = {
+      reinterpret_cast<unsigned char*>(const_cast<char*>(material.cert_chain_pem.data())),
+      static_cast<unsigned int>(material.cert_chain_pem.size())};
+  unsigned int count = kMaxChain;
+  int error = gnutls_pcert_list_import_x509_raw(identity->certs_, &count, &chain,
+                                                GNUTLS_X509_FMT_PEM, 0);
+  if (error < 0) {
+    std::cerr << "d06d: http: GnuTLS cannot use the certificate chain (at most " << kMaxChain
+              << " certificates): " << gnutls_strerror(error) << std::endl;
+    return nullptr;
+  }
+  identity->count_ = count;
+  gnutls_datum_t key = {
+      reinterpret_cast<unsigned char*>(const_cast<char*>(material.key_pem.data())),
+      static_cast<unsigned int>(material.key_pem.size())};
+  error = gnutls_privkey_init(&identity->key_);
+  if (error >= 0) {
+    error = gnutls_privkey_import_x509_raw(identity->key_, &key, GNUTLS_X509_FMT_PEM, nullptr, 0);
+  }
+  if (error < 0) {
+    std::cerr << "d06d: http: GnuTLS cannot use the private key: " << gnutls_strerror(error)
+              << std::endl;
+    return nullptr;
+  }
+  return identity;
+}
+
+// The client's address as gRPC writes peers: "ipv4:10.0.0.5:43122", "ipv6:[::1]:43122"
+// (an IPv4-mapped IPv6 address as IPv4, as gRPC does).
+std::string PeerOf(const sockaddr* address) {
+  char text[INET6_ADDRSTRLEN] = {};
+  if (address == nullptr) return "";
+  if (address->sa_family == AF_INET) {
+    const auto* v4 = reinterpret_cast<const sockaddr_in*>(address);
+    inet_ntop(AF_INET, &v4->sin_addr, text, sizeof text);
+    return absl::StrCat("ipv4:", text, ":", ntohs(v4->sin_port));
+  }
+  if (address->sa_family == AF_INET6) {
+    const auto* v6 = reinterpret_cast<const sockaddr_in6*>(address);
+    if (IN6_IS_ADDR_V4MAPPED(&v6->sin6_addr)) {
+      inet_ntop(AF_INET, &v6->sin6_addr.s6_addr[12], text, sizeof text);
+      return absl::StrCat("ipv4:", text, ":", ntohs(v6->sin6_port));
+    }
+    inet_ntop(AF_INET6, &v6->sin6_addr, text, sizeof text);
+    return absl::StrCat("ipv6:[", text, "]:", ntohs(v6->sin6_port));
+  }
+  return "";
+}
+
+// The certificates the client presented in the handshake of `session`, as PEM, leaf
+// first; empty when it presented none.
+std::string PeerCertificatesPem(gnutls_session_t session) {
+  unsigned int count = 0;
+  const gnutls_datum_t* certs = gnutls_certificate_get_peers(session, &count);
+  std::string pem;
+  for (unsigned int i = 0; certs != nullptr && i < count; ++i) {
+    gnutls_datum_t out = {};
+    if (gnutls_pem_base64_encode2("CERTIFICATE", &certs[i], &out) < 0) return "";
+    pem.append(reinterpret_cast<const char*>(out.data), out.size);
+    gnutls_free(out.data);
+  }
+  return pem;
+}
+
 // A connection of libmicrohttpd's (its socket context).
 struct Connection {
   int fd = -1;
   Phase phase = Phase::kIdle;
   std::chrono::steady_clock::time_point deadline;
   bool cut = false;  // shut down past its deadline
+  // Used on the event thread only:
+  void* server = nullptr;  // the HttpServer::Impl
+  std::string peer;        // PeerOf the client's address
+  // Over TLS: the identity its handshake was given (kept while GnuTLS may use it), and
+  // the client's certificates once read after the handshake.
+  std::shared_ptr<const GnutlsIdentity> identity;
+  bool client_certificate_read = false;
+  std::string client_certificate;
 };
 
 // One request, from its header to its answer (libmicrohttpd's per-request context).
@@ -272,8 +382,33 @@ class HttpServer::Impl {
     // The memory of a connection holds its request's header and the answer's, and is the
     // read buffer of the body: a header above max_header_bytes does not fit.
     const size_t memory = options_.max_header_bytes + (size_t{16} << 10);
+    // TLS: the certificate from the callback (so that a reloaded one is used by the next
+    // handshake), a client certificate asked for (never required, nor verified by GnuTLS)
+    // when there is a client CA, TLS 1.2 and 1.3 only.
+    unsigned int flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    std::vector<MHD_OptionItem> tls_options;
+    if (options_.tls != nullptr) {
+      flags |= MHD_USE_TLS;
+      if (std::shared_ptr<const GnutlsIdentity> identity = Identity(); identity == nullptr) {
+        close(*fd);
+        return absl::InvalidArgumentError(
+            "GnuTLS cannot use the TLS certificate or key for HTTPS (see the log)");
+      }
+      tls_options.push_back({MHD_OPTION_HTTPS_CERT_CALLBACK, 0,
+                             reinterpret_cast<void*>(&Impl::RetrieveCertificate)});
+      tls_options.push_back({MHD_OPTION_HTTPS_PRIORITIES, 0, const_cast<char*>(kPriorities)});
+      if (options_.tls->requests_client_certificates()) {
+        // libmicrohttpd then sets GNUTLS_CERT_REQUEST on every session: the CA's name is
+        // sent to the client as a hint, and the certificate it presents is not verified
+        // during the handshake. Read once: a reloaded CA changes the hint only after a
+        // restart, what is verified (TlsFiles) at once.
+        trust_pem_ = options_.tls->Current()->client_ca_pem;
+        tls_options.push_back({MHD_OPTION_HTTPS_MEM_TRUST, 0, trust_pem_.data()});
+      }
+    }
+    tls_options.push_back({MHD_OPTION_END, 0, nullptr});
     daemon_ = MHD_start_daemon(
-        MHD_USE_AUTO_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0,
+        flags, 0,
         &Impl::OnAccept, this, &Impl::OnRequest, this,  //
         // First, so that it gets every message.
         MHD_OPTION_EXTERNAL_LOGGER, &Log, this,                   //
@@ -286,6 +421,7 @@ class HttpServer::Impl {
         MHD_OPTION_URI_LOG_CALLBACK, &Impl::OnUri, this,          //
         MHD_OPTION_NOTIFY_COMPLETED, &Impl::OnCompleted, this,    //
         MHD_OPTION_UNESCAPE_CALLBACK, &Unescape, this,            //
+        MHD_OPTION_ARRAY, tls_options.data(),                     //
         MHD_OPTION_END);
     if (daemon_ == nullptr) {
       close(*fd);
@@ -321,6 +457,43 @@ class HttpServer::Impl {
 
  private:
   using Clock = std::chrono::steady_clock;
+  static constexpr char kPriorities[] = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2";
+
+  // The GnuTLS identity of the current TLS material: built again when TlsFiles has
+  // reloaded; when GnuTLS cannot use the new one, the last one that worked.
+  std::shared_ptr<const GnutlsIdentity> Identity() {
+    const std::shared_ptr<const TlsFiles::Material> material = options_.tls->Current();
+    std::lock_guard<std::mutex> lock(identity_mu_);
+    if (identity_ == nullptr || (identity_->generation() != material->generation &&
+                                 failed_generation_ != material->generation)) {
+      if (std::shared_ptr<const GnutlsIdentity> fresh = GnutlsIdentity::Of(*material)) {
+        identity_ = std::move(fresh);
+      } else {
+        failed_generation_ = material->generation;
+      }
+    }
+    return identity_;
+  }
+
+  // gnutls_certificate_retrieve_function2, on the event thread during a handshake.
+  static int RetrieveCertificate(gnutls_session_t session, const gnutls_datum_t*, int,
+                                 const gnutls_pk_algorithm_t*, int, gnutls_pcert_st** certs,
+                                 unsigned int* count, gnutls_privkey_t* key) {
+    // libmicrohttpd sets the session's pointer to its connection.
+    auto* connection = static_cast<MHD_Connection*>(gnutls_session_get_ptr(session));
+    const MHD_ConnectionInfo* info =
+        connection == nullptr
+            ? nullptr
+            : MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    if (info == nullptr || info->socket_context == nullptr) return -1;
+    auto* c = static_cast<Connection*>(info->socket_context);
+    c->identity = static_cast<Impl*>(c->server)->Identity();
+    if (c->identity == nullptr) return -1;
+    *certs = c->identity->certs();
+    *count = c->identity->count();
+    *key = c->identity->key();
+    return 0;
+  }
 
   // A connection has an answer in the works or on its way.
   bool Busy() {
@@ -402,6 +575,27 @@ class HttpServer::Impl {
       }
     }
     return "";
+  }
+
+  // The client's address and, over TLS, the certificate it presented (read from the
+  // session once per connection: the handshake is over when a request arrives).
+  void DescribePeer(MHD_Connection* connection, HttpRequest* request) {
+    const MHD_ConnectionInfo* info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    if (info == nullptr || info->socket_context == nullptr) return;
+    auto* c = static_cast<Connection*>(info->socket_context);
+    request->peer = c->peer;
+    if (options_.tls == nullptr || !options_.tls->requests_client_certificates()) return;
+    if (!c->client_certificate_read) {
+      c->client_certificate_read = true;
+      if (const MHD_ConnectionInfo* tls =
+              MHD_get_connection_info(connection, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+          tls != nullptr && tls->tls_session != nullptr) {
+        c->client_certificate =
+            PeerCertificatesPem(static_cast<gnutls_session_t>(tls->tls_session));
+      }
+    }
+    request->client_certificate = c->client_certificate;
   }
 
   MHD_Result Answer(MHD_Connection* connection, const HttpResponse& answer) {
@@ -512,6 +706,12 @@ class HttpServer::Impl {
       c->fd = info == nullptr ? -1 : info->connect_fd;
       c->deadline = Clock::now() + absl::ToChronoNanoseconds(self->options_.idle_timeout);
       c->cut = c->fd < 0;
+      c->server = self;
+      if (const MHD_ConnectionInfo* address =
+              MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+          address != nullptr) {
+        c->peer = PeerOf(address->client_addr);
+      }
       self->connections_.insert(c);
       *socket_context = c;
     } else if (*socket_context != nullptr) {
@@ -553,6 +753,7 @@ class HttpServer::Impl {
                                   &exchange->request.headers);
       MHD_get_connection_values_n(connection, MHD_GET_ARGUMENT_KIND, &CollectPair,
                                   &exchange->request.params);
+      self->DescribePeer(connection, &exchange->request);
       int status = 0;
       if (const std::string why = self->CheckHeader(exchange->request, &status); !why.empty()) {
         return self->RefuseAndClose(connection, status, why);
@@ -583,6 +784,10 @@ class HttpServer::Impl {
   WorkerPool pool_;
   MHD_Daemon* daemon_ = nullptr;
   int port_ = 0;
+  std::string trust_pem_;  // the client CA, for libmicrohttpd (MHD_OPTION_HTTPS_MEM_TRUST)
+  std::mutex identity_mu_;
+  std::shared_ptr<const GnutlsIdentity> identity_;  // guarded by identity_mu_
+  uint64_t failed_generation_ = 0;                  // guarded by identity_mu_
   std::mutex shutdown_mu_;
   std::mutex mu_;
   std::condition_variable reaper_wake_;

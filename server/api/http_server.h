@@ -30,6 +30,12 @@
 //   6; a request one server and a proxy in front of it could read with different lengths
 //   is never answered).
 // - Pipelined requests are answered one after the other, in order.
+// - TLS (options.tls): HTTPS with GnuTLS, libmicrohttpd's TLS library. Each handshake uses
+//   the certificate current at its start (server/api/tls.h reloads it); with a client CA
+//   the client is asked for a certificate, which the handshake does not judge (GnuTLS's
+//   GNUTLS_CERT_REQUEST): it arrives in HttpRequest::client_certificate for the face to
+//   verify. The deadlines above count the handshake as part of the idle time of a new
+//   connection. TLS 1.2 and 1.3 only.
 //
 // Example:
 //   auto server = HttpServer::Start("127.0.0.1:0", {}, handler, refuse);
@@ -50,6 +56,8 @@
 #include "absl/time/time.h"
 
 namespace d06::api {
+
+class TlsFiles;
 
 // A request as it arrived, complete.
 struct HttpRequest {
@@ -113,6 +121,8 @@ struct HttpServerOptions {
   absl::Duration idle_timeout = absl::Seconds(5);
   absl::Duration read_timeout = absl::Seconds(30);
   absl::Duration write_timeout = absl::Seconds(30);
+  // TLS: the certificate, key and client CA to serve HTTPS with; null: plain HTTP.
+  std::shared_ptr<const TlsFiles> tls;
 };
 
 class HttpServer {

@@ -27,6 +27,7 @@
 #include "server/api/host_port.h"
 #include "server/api/http_transport.h"
 #include "server/api/principal_authenticator.h"
+#include "server/api/tls.h"
 #include "server/core/core.h"
 #include "server/core/watch_hub.h"
 #include "server/d06d/fd_budget.h"
@@ -190,9 +191,11 @@ absl::Status CheckSecurityOptions(const ServerOptions& options) {
 
 class ServerImpl final : public Server {
  public:
+  // `tls`: null for plaintext.
   ServerImpl(std::unique_ptr<Store> store, std::shared_ptr<StoreHealth> health,
-             const ServerOptions& options)
-      : health_(std::move(health)),
+             std::shared_ptr<api::TlsFiles> tls, const ServerOptions& options)
+      : tls_(std::move(tls)),
+        health_(std::move(health)),
         store_(std::move(store)),
         core_(store_.get(),
               CoreOptions{options.due_soon_days, options.clock ? options.clock : Clock::System(),
@@ -213,6 +216,11 @@ class ServerImpl final : public Server {
     if (options.auth == AuthMode::kRequired) {
       api::PrincipalAuthenticator::Options auth;
       auth.clock = options.clock ? options.clock : Clock::System();
+      if (tls_ != nullptr && !options.client_ca.empty()) {
+        auth.verify_certificate = [tls = tls_](absl::string_view pem) {
+          return tls->VerifyClientCertificate(pem);
+        };
+      }
       authenticator_ = std::make_unique<api::PrincipalAuthenticator>(&core_, std::move(auth));
       methods_->set_authenticator(authenticator_.get());
     }
@@ -228,7 +236,9 @@ class ServerImpl final : public Server {
     if (options.http_listen_address.empty()) return absl::OkStatus();
     api::HttpOptions http = HttpOptionsOf(options);
     http.serving = [health = health_] { return health->Serving(); };
-    ASSIGN_OR_RETURN(http_, api::HttpTransport::Start(*methods_, options.http_listen_address, http));
+    http.server.tls = tls_;
+    ASSIGN_OR_RETURN(http_,
+                     api::HttpTransport::Start(*methods_, options.http_listen_address, http));
     return absl::OkStatus();
   }
 
@@ -257,7 +267,8 @@ class ServerImpl final : public Server {
     grpc::ResourceQuota quota("d06d-grpc");
     quota.Resize(kGrpcMemory);
     builder.SetResourceQuota(quota);
-    builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port_);
+    builder.AddListeningPort(
+        address, tls_ ? tls_->GrpcCredentials() : grpc::InsecureServerCredentials(), &port_);
     for (const auto& service : services_) builder.RegisterService(service.get());
     // The cap is in place before gRPC accepts anything when the port is known.
     std::string host, port_text;
@@ -293,7 +304,13 @@ class ServerImpl final : public Server {
     return scheduler_->RunOnce();
   }
 
-  absl::Status ReloadCertificates() override { return absl::OkStatus(); }
+  absl::Status ReloadCertificates() override {
+    if (tls_ == nullptr) {
+      return absl::FailedPreconditionError(
+          "TLS is off (no --tls_cert and --tls_key): there are no certificates to reload");
+    }
+    return tls_->Reload();
+  }
 
   absl::StatusOr<int> RemoveOldEvents() override {
     if (retention_ == nullptr) return absl::UnavailableError("the server is not serving");
@@ -362,6 +379,10 @@ class ServerImpl final : public Server {
   }
 
  private:
+  // TLS on both ports (null: plaintext), and the verifier of client certificates
+  // (tls_->VerifyClientCertificate). Declared first: gRPC calls into it on every new
+  // connection until the server is gone.
+  const std::shared_ptr<api::TlsFiles> tls_;
   api::CallGate gate_;  // outlives the calls it holds and counts
   const std::shared_ptr<StoreHealth> health_;
   std::unique_ptr<Store> store_;
@@ -448,6 +469,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   ASSIGN_OR_RETURN(const FdBudget budget, PlanFdBudget(FileLimit(), options.grpc_max_connections,
                                                        options.http_max_connections,
                                                        !options.http_listen_address.empty()));
+  std::shared_ptr<api::TlsFiles> tls;
+  if (!options.tls_cert.empty()) {
+    ASSIGN_OR_RETURN(tls,
+                     api::TlsFiles::Load({options.tls_cert, options.tls_key, options.client_ca}));
+  }
   RETURN_IF_ERROR(PrepareDataDir(options.data_dir));
   auto health = std::make_shared<StoreHealth>();
   Store::Options store_options{options.data_dir};
@@ -456,7 +482,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   store_options.max_open_files = budget.store_table_files;
   store_options.on_fail_stop = [health](const absl::Status&) { health->Failed(); };
   ASSIGN_OR_RETURN(std::unique_ptr<Store> store, Store::Open(store_options));
-  auto server = std::make_unique<ServerImpl>(std::move(store), health, options);
+  auto server = std::make_unique<ServerImpl>(std::move(store), health, std::move(tls), options);
   RETURN_IF_ERROR(server->Serve(options, budget));
   ServerOptions with_caps = options;
   with_caps.http_max_connections = budget.http_connections;
