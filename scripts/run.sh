@@ -5,6 +5,10 @@
 #   scripts/run.sh
 #   scripts/run.sh --listen=127.0.0.1:50051 --data_dir=/tmp/d06 --due_soon_days=3
 #
+# The quick start is development mode (--auth=off: no authentication, loopback only; the
+# caller names itself in x-d06-actor). A flag given here wins, e.g. scripts/run.sh
+# --auth=required (README, "Production").
+#
 # Stop it with Ctrl-C (SIGINT) or SIGTERM; it shuts down cleanly.
 set -euo pipefail
 
@@ -16,4 +20,4 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # (the run_builds_programs_only test checks).
 D06_SETUP_SKIP_BUF=1 D06_BUILD_TARGETS="d06d d06ctl d06_example" \
   "${REPO_ROOT}/scripts/build.sh" >&2
-exec "${D06_BUILD_DIR:-${REPO_ROOT}/build}/bin/d06d" "$@"
+exec "${D06_BUILD_DIR:-${REPO_ROOT}/build}/bin/d06d" --auth=off "$@"

@@ -22,7 +22,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libabsl-dev libgtest-dev libgmock-dev libicu-dev libcsv-dev
-  libmicrohttpd-dev
+  libmicrohttpd-dev libssl-dev zlib1g-dev
 )
 if [[ "${D06_SETUP_SKIP_BUF:-0}" != 1 ]]; then
   # The web tests (tests/web): curl against the HTTP face, Node.js with the Connect client,

@@ -1,5 +1,7 @@
 #include "storage/keys.h"
 
+#include "absl/strings/str_cat.h"
+
 namespace d06::keys {
 
 void PutU8(std::string* out, uint8_t v) { out->push_back(static_cast<char>(v)); }
@@ -78,6 +80,32 @@ std::string PeriodReportPrefix(uint64_t task_id, absl::string_view unit_code) {
   std::string key = "p";
   PutU64(&key, task_id);
   PutString(&key, unit_code);
+  return key;
+}
+
+std::string PrincipalKey(absl::string_view id) {
+  std::string key = kPrincipalPrefix;
+  PutString(&key, id);
+  return key;
+}
+
+std::string TokenPrefix(absl::string_view principal_id) {
+  std::string key = "K";
+  PutString(&key, principal_id);
+  return key;
+}
+
+std::string TokenKey(absl::string_view principal_id, absl::string_view token_id) {
+  std::string key = TokenPrefix(principal_id);
+  PutString(&key, token_id);
+  return key;
+}
+
+std::string TokenHashKey(absl::string_view hash) { return absl::StrCat("kh", hash); }
+
+std::string SubjectKey(absl::string_view subject) {
+  std::string key = "pc";
+  PutString(&key, subject);
   return key;
 }
 

@@ -21,6 +21,10 @@
 //                                                        one prefix scan)
 //   'p' u64 task_id code 0x00 u64 deadline_key(period start)
 //                               -> PeriodReport        (an assignment's, oldest first)
+//   'P' principal_id 0x00       -> Principal
+//   'K' principal_id 0x00 token_id 0x00
+//                               -> 32-byte SHA-256 of the secret, then the Token
+//                                  (server/model/access.h; the secret is never stored)
 //
 // Column family "indexes" (empty values, the key is the fact; except the postings):
 //   "up" parent_code 0x00 u8 state u8 kind code 0x00          units by parent
@@ -41,6 +45,9 @@
 //                                                             assigned unit (relation 0 =
 //                                                             the unit itself, 1 = below it)
 //   "ht" u64 task_id u64 revision u32 index                   a task's events, in order
+//   "kh" sha256 (32 bytes)      -> principal_id 0x00 token_id 0x00   tokens by hash
+//   "pc" subject 0x00           -> principal_id            principals by certificate
+//                                                             subject ("URI:...", "CN:...")
 //   "dq" u64 deadline_key(day) u64 task_id unit_code 0x00 u8 crossing
 //                                                             deadline queue: the days open
 //                                                             assignments become due soon
@@ -106,6 +113,14 @@ std::string AssignmentPrefix(uint64_t task_id);  // every assignment of one task
 // A period report of an assignment; `start_key` is DeadlineKey of its first day.
 std::string PeriodReportKey(uint64_t task_id, absl::string_view unit_code, uint64_t start_key);
 std::string PeriodReportPrefix(uint64_t task_id, absl::string_view unit_code);
+std::string PrincipalKey(absl::string_view id);
+inline constexpr char kPrincipalPrefix[] = "P";  // every principal, by id
+std::string TokenKey(absl::string_view principal_id, absl::string_view token_id);
+std::string TokenPrefix(absl::string_view principal_id);  // a principal's tokens
+
+// Index keys of access (their values name the principal or token).
+std::string TokenHashKey(absl::string_view hash);
+std::string SubjectKey(absl::string_view subject);
 
 // Event keys.
 std::string EventKey(int64_t revision, int32_t index);

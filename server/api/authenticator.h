@@ -5,6 +5,8 @@
 #ifndef D06_SERVER_API_AUTHENTICATOR_H_
 #define D06_SERVER_API_AUTHENTICATOR_H_
 
+#include <functional>
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "server/domain/caller.h"
@@ -25,6 +27,12 @@ class Authenticator {
   // expired, its principal and any portal it came through still active); else the
   // UNAUTHENTICATED status a new call with it would get. For open streams.
   virtual absl::Status Recheck(const Caller& caller) const = 0;
+  // Answers a call Authenticate refused with `status`: calls `answer(status)` at once, or
+  // later (without holding the calling thread) to slow down a peer that keeps failing.
+  virtual void Refuse(const CallMetadata& metadata, absl::Status status,
+                      std::function<void(absl::Status)> answer) const {
+    answer(std::move(status));
+  }
 };
 
 }  // namespace d06::api

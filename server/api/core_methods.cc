@@ -4,6 +4,7 @@
 #include <iostream>
 #include <utility>
 
+#include "d06/v1/access.grpc.pb.h"
 #include "d06/v1/report.grpc.pb.h"
 #include "d06/v1/task.grpc.pb.h"
 #include "d06/v1/unit.grpc.pb.h"
@@ -124,7 +125,8 @@ std::unique_ptr<MethodTable> NewCoreMethodTable(Core* core, const StreamRunners&
   using namespace v1;  // NOLINT(google-build-using-namespace): the request/response names
   auto t = std::make_unique<MethodTable>(std::vector<std::string>{
       UnitService::service_full_name(), TaskService::service_full_name(),
-      ReportService::service_full_name(), EventService::service_full_name()});
+      ReportService::service_full_name(), EventService::service_full_name(),
+      AccessService::service_full_name()});
   const std::string units = std::string(UnitService::service_full_name()) + ".";
   const std::string tasks = std::string(TaskService::service_full_name()) + ".";
   t->AddUnary(units + "CreateUnit", Write(core, &Core::CreateUnit));
@@ -190,6 +192,15 @@ std::unique_ptr<MethodTable> NewCoreMethodTable(Core* core, const StreamRunners&
   t->AddStream<WatchRequest, WatchResponse>(
       std::string(EventService::service_full_name()) + ".Watch",
       Watch(runners.hub, runners.watches));
+  const std::string access = std::string(AccessService::service_full_name()) + ".";
+  t->AddUnary(access + "CreatePrincipal", Write(core, &Core::CreatePrincipal));
+  t->AddUnary(access + "GetPrincipal", Read(core, &Core::GetPrincipal));
+  t->AddUnary(access + "ListPrincipals", Read(core, &Core::ListPrincipals));
+  t->AddUnary(access + "UpdatePrincipal", Write(core, &Core::UpdatePrincipal));
+  t->AddUnary(access + "CreateToken", Write(core, &Core::CreateToken));
+  t->AddUnary(access + "ListTokens", Read(core, &Core::ListTokens));
+  t->AddUnary(access + "RevokeToken", Write(core, &Core::RevokeToken));
+  t->AddUnary(access + "WhoAmI", Read(core, &Core::WhoAmI));
   t->Seal();
   return t;
 }

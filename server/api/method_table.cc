@@ -101,11 +101,16 @@ absl::StatusOr<Caller> MethodTable::Authenticate(const CallMetadata& metadata) c
   return caller;
 }
 
+void MethodTable::Refuse(const CallMetadata& metadata, absl::Status status, Done done) const {
+  if (authenticator_ == nullptr) return done(std::move(status));
+  authenticator_->Refuse(metadata, std::move(status), std::move(done));
+}
+
 void MethodTable::Call(const Method& method, const CallMetadata& metadata, const Message& request,
                        Message* response, Done done) const {
   if (gate_ != nullptr && !gate_->Enter(&done)) return;
   absl::StatusOr<Caller> caller = Authenticate(metadata);
-  if (!caller.ok()) return done(caller.status());
+  if (!caller.ok()) return Refuse(metadata, caller.status(), std::move(done));
   if (method.kind != Method::Kind::kBulkRead || admission_ == nullptr) {
     return method.unary(*caller, request, response, std::move(done));
   }
@@ -174,7 +179,7 @@ void MethodTable::CallStream(const Method& method, const CallMetadata& metadata,
                              const Message& request, StreamWriter* out, Done done) const {
   if (gate_ != nullptr && !gate_->Enter(&done)) return;
   absl::StatusOr<Caller> caller = Authenticate(metadata);
-  if (!caller.ok()) return done(caller.status());
+  if (!caller.ok()) return Refuse(metadata, caller.status(), std::move(done));
   const bool watch = method.kind == Method::Kind::kWatch;
   const int limit =
       watch ? stream_limits_.watches_per_connection : stream_limits_.exports_per_connection;

@@ -185,6 +185,8 @@ class MethodTable {
   std::map<std::string, Method, std::less<>> methods_;
   // The caller of a call, or why it is refused.
   absl::StatusOr<Caller> Authenticate(const CallMetadata& metadata) const;
+  // Answers a call Authenticate refused (the authenticator may slow the answer down).
+  void Refuse(const CallMetadata& metadata, absl::Status status, Done done) const;
 
   CallGate* gate_ = nullptr;
   const Authenticator* authenticator_ = nullptr;

@@ -22,12 +22,14 @@
 #define D06_SERVER_CORE_CORE_H_
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/civil_time.h"
+#include "d06/v1/access.pb.h"
 #include "d06/v1/report.pb.h"
 #include "d06/v1/task.pb.h"
 #include "d06/v1/unit.pb.h"
@@ -51,6 +53,17 @@ struct CoreOptions {
   // (0: no limit by count) and of at least this long (zero: no limit by age).
   int64_t event_retention_revisions = 0;
   absl::Duration event_retention_age = absl::ZeroDuration();
+  // The longest lifetime CreateToken gives a token.
+  absl::Duration max_token_lifetime = absl::Hours(24 * 90);
+};
+
+// Who a credential belongs to (Core::IdentifyToken, IdentifyCertificate).
+struct Identity {
+  std::shared_ptr<const v1::Principal> principal;
+  std::string method;      // "token" or "certificate"
+  std::string credential;  // the token's name, or the certificate subject that matched
+  // A token's last recorded use (InfinitePast: never), for TouchToken.
+  absl::Time last_use = absl::InfinitePast();
 };
 
 // The arguments shared by every assignment transition request.
@@ -153,6 +166,54 @@ class Core {
                                  const ExportWrite& write) const;
   absl::Status ExportSummary(const Caller& caller, v1::ExportSummaryRequest request,
                              const ExportWrite& write) const;
+
+  // Access (access.cc): principals and their tokens. Every method but WhoAmI needs the
+  // caller to hold ROLE_ADMIN (any caller may, with authentication off).
+  void CreatePrincipal(const Caller& caller, const v1::CreatePrincipalRequest& request,
+                       v1::CreatePrincipalResponse* response, Done done);
+  void UpdatePrincipal(const Caller& caller, const v1::UpdatePrincipalRequest& request,
+                       v1::UpdatePrincipalResponse* response, Done done);
+  absl::Status GetPrincipal(const Caller& caller, const v1::GetPrincipalRequest& request,
+                            v1::GetPrincipalResponse* response) const;
+  absl::Status ListPrincipals(const Caller& caller, const v1::ListPrincipalsRequest& request,
+                              v1::ListPrincipalsResponse* response) const;
+  void CreateToken(const Caller& caller, const v1::CreateTokenRequest& request,
+                   v1::CreateTokenResponse* response, Done done);
+  void RevokeToken(const Caller& caller, const v1::RevokeTokenRequest& request,
+                   v1::RevokeTokenResponse* response, Done done);
+  absl::Status ListTokens(const Caller& caller, const v1::ListTokensRequest& request,
+                          v1::ListTokensResponse* response) const;
+  absl::Status WhoAmI(const Caller& caller, const v1::WhoAmIRequest& request,
+                      v1::WhoAmIResponse* response) const;
+
+  // Authentication (access.cc), for the transports' authenticator. Each is one or two
+  // point reads; errors are UNAUTHENTICATED with their reason (d06/v1/api_names.h).
+  // The principal of a bearer token: its format and checksum first (TOKEN_MALFORMED
+  // without reading the store), then its hash (TOKEN_UNKNOWN), TOKEN_REVOKED,
+  // TOKEN_EXPIRED, PRINCIPAL_DISABLED.
+  absl::StatusOr<Identity> IdentifyToken(absl::string_view secret) const;
+  // The principal of the first of a verified client certificate's `subjects` ("URI:...",
+  // "DNS:...", "CN:...") that one answers to: CERTIFICATE_UNKNOWN when none does,
+  // PRINCIPAL_DISABLED.
+  absl::StatusOr<Identity> IdentifyCertificate(const std::vector<std::string>& subjects) const;
+  // The principal `target` ("principals/{id}") that `portal` acts for:
+  // PERMISSION_DENIED/IMPERSONATION_DENIED unless the portal is a PORTAL with a
+  // ROLE_IMPERSONATOR binding at the target's unit or above, and the target is active.
+  absl::StatusOr<std::shared_ptr<const v1::Principal>> Impersonate(const v1::Principal& portal,
+                                                                   absl::string_view target) const;
+  // OK while the credential of `caller` (as Identify* found it) still holds, and the
+  // principal it acts for is still active; else the UNAUTHENTICATED status.
+  absl::Status RecheckCredential(const Caller& caller) const;
+  // Records `now` as the last use of token `name` (a write without event, not waited
+  // for; the authenticator calls it at most once a minute per token).
+  void TouchToken(const std::string& name, absl::Time now);
+  // Creates principal `id` (PERSON, no unit) with ROLE_ADMIN over every unit and a token
+  // of `lifetime`, as the server (actor "d06d"), and returns the token's secret: the
+  // first admin, from `d06d bootstrap-admin`. FAILED_PRECONDITION when an active
+  // principal already holds ROLE_ADMIN over every unit, unless `force`; ALREADY_EXISTS
+  // when `id` is taken.
+  absl::StatusOr<std::string> BootstrapAdmin(const std::string& id, const std::string& display_name,
+                                             absl::Duration lifetime, bool force);
 
   // History.
   absl::Status ListTaskEvents(const Caller& caller, const v1::ListTaskEventsRequest& request,

@@ -42,6 +42,11 @@ ABSL_FLAG(bool, network_encrypted, false,
           "on non-loopback addresses (logged at start-up)");
 ABSL_FLAG(absl::Duration, max_token_lifetime, absl::Hours(24 * 90),
           "the longest lifetime a new bearer token may be given");
+ABSL_FLAG(std::string, name, "",
+          "bootstrap-admin: the first administrator's display name, e.g. \"Quản trị viên\"");
+ABSL_FLAG(std::string, id, "admin", "bootstrap-admin: the first administrator's principal id");
+ABSL_FLAG(bool, force, false,
+          "bootstrap-admin: create the administrator even when one of every unit exists");
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "host:port to serve gRPC on");
 ABSL_FLAG(std::string, http_listen, "127.0.0.1:8080",
           "host:port to serve the Connect HTTP/JSON API and the dashboard on; empty: none");
@@ -94,13 +99,53 @@ ABSL_FLAG(int, max_exports_per_connection, 2, "exports one gRPC connection may r
 ABSL_FLAG(absl::Duration, stream_stall_timeout, absl::Seconds(30),
           "an export whose client takes nothing for this long is ended");
 
+// `d06d bootstrap-admin --data_dir=DIR --name=NAME [--id=ID] [--force]`: prints the first
+// administrator's token on stdout (and nothing else there).
+int BootstrapAdmin(const std::string& data_dir) {
+  d06::ServerOptions options;
+  options.data_dir = data_dir;
+  options.max_token_lifetime = absl::GetFlag(FLAGS_max_token_lifetime);
+  const std::string name = absl::GetFlag(FLAGS_name);
+  if (name.empty()) {
+    std::cerr << "d06d bootstrap-admin: --name is required: the administrator's display name, "
+                 "e.g. --name=\"Quản trị viên\"\n";
+    return 2;
+  }
+  absl::StatusOr<std::string> token = d06::BootstrapAdmin(
+      options, absl::GetFlag(FLAGS_id), name, absl::GetFlag(FLAGS_force));
+  if (!token.ok()) {
+    std::cerr << "d06d bootstrap-admin: " << token.status().message() << "\n";
+    return 1;
+  }
+  std::cerr << "d06d bootstrap-admin: created principals/" << absl::GetFlag(FLAGS_id)
+            << " (ROLE_ADMIN over every unit) in " << data_dir
+            << ". Its token, below, is shown only now and expires in "
+            << absl::FormatDuration(options.max_token_lifetime)
+            << ": keep it in a file only you can read (d06ctl --token_file), create "
+               "principals and tokens with it (d06ctl access ...), then revoke it.\n";
+  std::cout << *token << std::endl;
+  return 0;
+}
+
 int main(int argc, char** argv) {
   d06::InitFlagsUsage(
       __FILE__,
       "the Đề án 06 task-tracking server (gRPC over an embedded RocksDB "
       "database).\n"
-      "Usage: d06d [--listen=host:port] [--data_dir=DIR] [--due_soon_days=N] [--max_extensions=N]");
-  absl::ParseCommandLine(argc, argv);
+      "Usage: d06d [--listen=host:port] [--data_dir=DIR] [--auth=required|off] [--tls_cert=F "
+      "--tls_key=F [--client_ca=F]] ...\n"
+      "       d06d bootstrap-admin --data_dir=DIR --name=NAME [--id=admin] [--force]");
+  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  std::string data_dir = absl::GetFlag(FLAGS_data_dir);
+  if (data_dir.empty()) data_dir = DefaultDataDir();
+  if (positional.size() == 2 && std::string(positional[1]) == "bootstrap-admin") {
+    return BootstrapAdmin(data_dir);
+  }
+  if (positional.size() > 1) {
+    std::cerr << "d06d: unknown command \"" << positional[1]
+              << "\"; the only command is bootstrap-admin (d06d --help)\n";
+    return 2;
+  }
 
   // Signals are taken by sigwait below, not by whichever thread they hit.
   sigset_t signals;
@@ -129,8 +174,7 @@ int main(int argc, char** argv) {
   options.http_idle_timeout = absl::GetFlag(FLAGS_http_idle_timeout);
   options.http_read_timeout = absl::GetFlag(FLAGS_http_read_timeout);
   options.http_write_timeout = absl::GetFlag(FLAGS_http_write_timeout);
-  options.data_dir = absl::GetFlag(FLAGS_data_dir);
-  if (options.data_dir.empty()) options.data_dir = DefaultDataDir();
+  options.data_dir = data_dir;
   options.due_soon_days = absl::GetFlag(FLAGS_due_soon_days);
   options.max_extensions = absl::GetFlag(FLAGS_max_extensions);
   options.block_cache_mb = absl::GetFlag(FLAGS_block_cache_mb);

@@ -26,6 +26,7 @@
 #include "server/api/grpc_services.h"
 #include "server/api/host_port.h"
 #include "server/api/http_transport.h"
+#include "server/api/principal_authenticator.h"
 #include "server/core/core.h"
 #include "server/core/watch_hub.h"
 #include "server/d06d/fd_budget.h"
@@ -189,7 +190,8 @@ class ServerImpl final : public Server {
         core_(store_.get(),
               CoreOptions{options.due_soon_days, options.clock ? options.clock : Clock::System(),
                           options.max_extensions, options.event_retention_revisions,
-                          absl::Hours(24) * options.event_retention_days}),
+                          absl::Hours(24) * options.event_retention_days,
+                          options.max_token_lifetime}),
         hub_(std::make_unique<WatchHub>(store_.get(), WatchHub::Options{static_cast<size_t>(
                                                           options.watch_max_pending_events)})),
         streams_(kMaxExports),
@@ -201,6 +203,12 @@ class ServerImpl final : public Server {
         services_(api::NewGrpcServices(*methods_)),
         deadline_scan_interval_(options.deadline_scan_interval),
         event_retention_interval_(options.event_retention_interval) {
+    if (options.auth == AuthMode::kRequired) {
+      api::PrincipalAuthenticator::Options auth;
+      auth.clock = options.clock ? options.clock : Clock::System();
+      authenticator_ = std::make_unique<api::PrincipalAuthenticator>(&core_, std::move(auth));
+      methods_->set_authenticator(authenticator_.get());
+    }
     methods_->set_gate(&gate_);
     methods_->set_admission(admission_.get());
     methods_->set_stream_limits(
@@ -354,6 +362,7 @@ class ServerImpl final : public Server {
   api::StreamWorkers streams_;                 // exports; joined before the store closes
   api::StreamWorkers watches_;                 // watches; joined before the hub goes
   std::unique_ptr<api::Admission> admission_;  // bulk reads; drained before the store closes
+  std::unique_ptr<api::PrincipalAuthenticator> authenticator_;  // null: --auth=off
   std::unique_ptr<api::MethodTable> methods_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
   std::unique_ptr<grpc::Server> grpc_;
@@ -445,6 +454,25 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   with_caps.http_max_connections = budget.http_connections;
   RETURN_IF_ERROR(server->ServeHttp(with_caps));
   return server;
+}
+
+absl::StatusOr<std::string> BootstrapAdmin(const ServerOptions& options, const std::string& id,
+                                           const std::string& display_name, bool force) {
+  if (options.data_dir.empty()) return absl::InvalidArgumentError("--data_dir is required");
+  RETURN_IF_ERROR(PrepareDataDir(options.data_dir));
+  Store::Options store_options{options.data_dir};
+  absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(store_options);
+  if (!store.ok()) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot open ", options.data_dir, " (", store.status().message(),
+        "); if d06d is serving it, stop d06d first: bootstrap-admin writes the data "
+        "directory itself"));
+  }
+  CoreOptions core_options;
+  core_options.clock = options.clock ? options.clock : Clock::System();
+  core_options.max_token_lifetime = options.max_token_lifetime;
+  Core core(store->get(), core_options);
+  return core.BootstrapAdmin(id, display_name, options.max_token_lifetime, force);
 }
 
 }  // namespace d06

@@ -172,6 +172,17 @@ class Server {
   Server() = default;
 };
 
+// `d06d bootstrap-admin`: creates the first administrator in the data directory of
+// `options` (which no running d06d may hold: RocksDB locks it) as principal `id`
+// ("principals/{id}", a PERSON of no unit with ROLE_ADMIN over every unit, unit "*"),
+// and a bearer token for it expiring after options.max_token_lifetime; returns the
+// token's secret, which is shown nowhere else. Recorded in the audit log as done by
+// "d06d". FAILED_PRECONDITION when an active administrator of every unit exists, unless
+// `force`; ALREADY_EXISTS when the id is taken; UNAVAILABLE when a d06d holds the
+// directory.
+absl::StatusOr<std::string> BootstrapAdmin(const ServerOptions& options, const std::string& id,
+                                           const std::string& display_name, bool force);
+
 }  // namespace d06
 
 #endif  // D06_SERVER_D06D_SERVER_H_

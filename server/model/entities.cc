@@ -5,6 +5,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "common/limits.h"
 #include "server/domain/dates.h"
 #include "server/domain/page_limit.h"
@@ -223,6 +224,131 @@ void PutIdempotencyRecord(Txn& txn, absl::string_view request_id, const Idempote
   keys::PutU64(&value, record.fingerprint);
   value += record.response;
   txn.Put(Cf::kIdempotency, request_id, value);
+}
+
+// ---- access ----
+
+namespace {
+
+absl::StatusOr<std::optional<StoredToken>> ParseStoredToken(absl::string_view principal_id,
+                                                            absl::string_view token_id,
+                                                            absl::string_view value) {
+  constexpr size_t kHashBytes = 32;
+  StoredToken out{std::string(principal_id), std::string(token_id), "", {}};
+  if (value.size() < kHashBytes ||
+      !out.token.ParseFromArray(value.data() + kHashBytes,
+                                static_cast<int>(value.size() - kHashBytes))) {
+    return absl::DataLossError("a stored token does not parse");
+  }
+  out.hash = std::string(value.substr(0, kHashBytes));
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<v1::Principal>> LoadPrincipal(const ReadView& view,
+                                                           absl::string_view id) {
+  return Load<v1::Principal>(view, keys::PrincipalKey(id));
+}
+
+absl::Status ScanPrincipals(const ReadView& view, absl::string_view after_id,
+                            const std::function<bool(v1::Principal)>& fn) {
+  std::string after;
+  if (!after_id.empty()) keys::PutString(&after, after_id);
+  bool parsed = true;
+  RETURN_IF_ERROR(view.ScanPrefix(Cf::kEntities, keys::kPrincipalPrefix, after,
+                                  [&](absl::string_view, absl::string_view value) {
+                                    v1::Principal principal;
+                                    parsed = principal.ParseFromArray(
+                                        value.data(), static_cast<int>(value.size()));
+                                    return parsed && fn(std::move(principal));
+                                  }));
+  if (!parsed) return absl::DataLossError("a stored principal does not parse");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<std::string>> PrincipalIdOfSubject(const ReadView& view,
+                                                                absl::string_view subject) {
+  return view.Get(Cf::kIndexes, keys::SubjectKey(subject));
+}
+
+v1::Event* PutPrincipal(Txn& txn, const ChangeContext& change, const v1::Principal* before,
+                        const v1::Principal& after, v1::EventAction action) {
+  const std::string id(absl::StripPrefix(after.name(), "principals/"));
+  if (before != nullptr) {
+    for (const std::string& subject : before->certificate_subjects()) {
+      txn.Delete(Cf::kIndexes, keys::SubjectKey(subject));
+    }
+  }
+  for (const std::string& subject : after.certificate_subjects()) {
+    txn.Put(Cf::kIndexes, keys::SubjectKey(subject), id);
+  }
+  txn.PutProto(Cf::kEntities, keys::PrincipalKey(id), after);
+  v1::Event* event = AddEvent(txn, change, action, after.name(), 0);
+  *event->mutable_principal() = after;
+  return event;
+}
+
+absl::StatusOr<std::optional<StoredToken>> LoadToken(const ReadView& view,
+                                                     absl::string_view principal_id,
+                                                     absl::string_view token_id) {
+  ASSIGN_OR_RETURN(std::optional<std::string> value,
+                   view.Get(Cf::kEntities, keys::TokenKey(principal_id, token_id)));
+  if (!value.has_value()) return std::nullopt;
+  return ParseStoredToken(principal_id, token_id, *value);
+}
+
+absl::StatusOr<std::optional<StoredToken>> LoadTokenByHash(const ReadView& view,
+                                                           absl::string_view hash) {
+  ASSIGN_OR_RETURN(std::optional<std::string> ref,
+                   view.Get(Cf::kIndexes, keys::TokenHashKey(hash)));
+  if (!ref.has_value()) return std::nullopt;
+  absl::string_view in = *ref;
+  std::string principal_id, token_id;
+  if (!keys::GetString(&in, &principal_id) || !keys::GetString(&in, &token_id)) {
+    return absl::DataLossError("a token hash index entry does not parse");
+  }
+  return LoadToken(view, principal_id, token_id);
+}
+
+absl::Status ScanTokens(const ReadView& view, absl::string_view principal_id,
+                        absl::string_view after_id, const std::function<bool(StoredToken)>& fn) {
+  std::string after;
+  if (!after_id.empty()) keys::PutString(&after, after_id);
+  absl::Status error;
+  RETURN_IF_ERROR(view.ScanPrefix(
+      Cf::kEntities, keys::TokenPrefix(principal_id), after,
+      [&](absl::string_view suffix, absl::string_view value) {
+        std::string token_id;
+        if (!keys::GetString(&suffix, &token_id)) {
+          error = absl::DataLossError("a token key does not parse");
+          return false;
+        }
+        absl::StatusOr<std::optional<StoredToken>> token =
+            ParseStoredToken(principal_id, token_id, value);
+        if (!token.ok()) {
+          error = token.status();
+          return false;
+        }
+        return fn(**std::move(token));
+      }));
+  return error;
+}
+
+v1::Event* PutToken(Txn& txn, const ChangeContext& change, const StoredToken& token, bool is_new,
+                    v1::EventAction action) {
+  if (is_new) {
+    std::string ref;
+    keys::PutString(&ref, token.principal_id);
+    keys::PutString(&ref, token.token_id);
+    txn.Put(Cf::kIndexes, keys::TokenHashKey(token.hash), ref);
+  }
+  txn.Put(Cf::kEntities, keys::TokenKey(token.principal_id, token.token_id),
+          token.hash + token.token.SerializeAsString());
+  if (action == v1::EVENT_ACTION_UNSPECIFIED) return nullptr;
+  v1::Event* event = AddEvent(txn, change, action, token.token.name(), 0);
+  *event->mutable_token() = token.token;
+  return event;
 }
 
 }  // namespace d06

@@ -14,6 +14,7 @@
 #define D06_SERVER_MODEL_ENTITIES_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "d06/v1/access.pb.h"
 #include "d06/v1/task.pb.h"
 #include "d06/v1/unit.pb.h"
 #include "storage/store.h"
@@ -82,6 +84,44 @@ void PutPeriodReport(Txn& txn, uint64_t task_id, absl::string_view unit_code,
 absl::StatusOr<std::string> ListPeriodReportPage(
     const ReadView& view, uint64_t task_id, absl::string_view unit_code, absl::string_view after,
     int page_size, google::protobuf::RepeatedPtrField<v1::PeriodReport>* out);
+
+// ---- access: principals and tokens ----
+// "principals/{id}" of an id, and back.
+absl::StatusOr<std::optional<v1::Principal>> LoadPrincipal(const ReadView& view,
+                                                           absl::string_view id);
+// Every principal, by id, after `after_id` ("" from the first), until fn returns false.
+absl::Status ScanPrincipals(const ReadView& view, absl::string_view after_id,
+                            const std::function<bool(v1::Principal)>& fn);
+// The id of the principal that answers to certificate subject `subject`, if any.
+absl::StatusOr<std::optional<std::string>> PrincipalIdOfSubject(const ReadView& view,
+                                                                absl::string_view subject);
+// Writes the principal and moves its certificate-subject index entries; the event
+// (CREATE_PRINCIPAL, UPDATE_PRINCIPAL) carries `after`.
+v1::Event* PutPrincipal(Txn& txn, const ChangeContext& change, const v1::Principal* before,
+                        const v1::Principal& after, v1::EventAction action);
+
+// A token as stored: the SHA-256 of its secret and the Token.
+struct StoredToken {
+  std::string principal_id;
+  std::string token_id;
+  std::string hash;
+  v1::Token token;
+};
+absl::StatusOr<std::optional<StoredToken>> LoadToken(const ReadView& view,
+                                                     absl::string_view principal_id,
+                                                     absl::string_view token_id);
+// The token whose secret has SHA-256 `hash`, if any (the caller compares the stored hash
+// with HashesEqual: the index is a lookup, not the check).
+absl::StatusOr<std::optional<StoredToken>> LoadTokenByHash(const ReadView& view,
+                                                           absl::string_view hash);
+// A principal's tokens, by id, after `after_id`, until fn returns false.
+absl::Status ScanTokens(const ReadView& view, absl::string_view principal_id,
+                        absl::string_view after_id, const std::function<bool(StoredToken)>& fn);
+// Writes a token (and, when new, its hash index entry). With an `action` (CREATE_TOKEN,
+// REVOKE_TOKEN) records an event carrying the Token, never the secret or its hash;
+// without (kNoEvent, e.g. its last use) returns null.
+v1::Event* PutToken(Txn& txn, const ChangeContext& change, const StoredToken& token, bool is_new,
+                    v1::EventAction action);
 
 // ---- task ids and idempotency records ----
 // The next task id (from 1), staged in `txn`.

@@ -117,6 +117,7 @@ class HttpTest : public ServerTest {
   // Starts a server with these origins and allowed hosts; its status.
   absl::Status StartWith(std::vector<std::string> origins, std::vector<std::string> hosts) {
     ServerOptions options;
+    options.auth = AuthMode::kOff;  // these tests name their actor (x-d06-actor)
     options.listen_address = "127.0.0.1:0";
     options.http_listen_address = "127.0.0.1:0";
     options.data_dir = (std::filesystem::path(data_dir()) / "other").string();

@@ -15,6 +15,7 @@ class ListenTest : public ServerTest {
  protected:
   absl::StatusOr<std::unique_ptr<Server>> StartSecond(const std::string& address) {
     ServerOptions options;
+    options.auth = AuthMode::kOff;  // these tests name their actor (x-d06-actor)
     options.listen_address = address;
     options.data_dir = (std::filesystem::path(data_dir()) / "second").string();
     options.clock = &clock();
@@ -23,6 +24,7 @@ class ListenTest : public ServerTest {
   // A second server with gRPC on a free port and HTTP on `http_address`.
   absl::StatusOr<std::unique_ptr<Server>> StartSecondHttp(const std::string& http_address) {
     ServerOptions options;
+    options.auth = AuthMode::kOff;  // these tests name their actor (x-d06-actor)
     options.listen_address = "127.0.0.1:0";
     options.http_listen_address = http_address;
     options.data_dir = (std::filesystem::path(data_dir()) / "second").string();

@@ -51,7 +51,8 @@ fail() {
 start_d06d() {
   local log=$WORK/$1.log
   : >"$log"  # exists before the first read below (the background redirection may lag)
-  "$D06D" --listen=127.0.0.1:0 --http_listen=127.0.0.1:0 --data_dir="$DATA" >"$log" 2>&1 &
+  # Development mode, as the README's quick start runs it (scripts/run.sh).
+  "$D06D" --auth=off --listen=127.0.0.1:0 --http_listen=127.0.0.1:0 --data_dir="$DATA" >"$log" 2>&1 &
   PID=$!
   PORT=""
   local deadline=$((SECONDS + 20))
@@ -109,7 +110,7 @@ run_example() {
 # with port reuse on, both would serve and a client would reach either.
 second_on_same_port() {
   local log=$WORK/same_port.log status=0
-  timeout 20 "$D06D" --listen="127.0.0.1:$PORT" --http_listen=127.0.0.1:0 --data_dir="$WORK/data2" >"$log" 2>&1 ||
+  timeout 20 "$D06D" --auth=off --listen="127.0.0.1:$PORT" --http_listen=127.0.0.1:0 --data_dir="$WORK/data2" >"$log" 2>&1 ||
     status=$?
   ((status != 0)) || fail "a second d06d on port $PORT started (exit 0)"
   ((status != 124)) || fail "a second d06d on port $PORT kept running (it serves the port too)"
