@@ -634,6 +634,13 @@ void ServeGetPath(const Face& face, const HttpRequest& req, HttpResponse& res) {
     if (method->server_streaming()) return RefuseStream(*method, req, res);
     return ServeGet(*face.table, *method, face.options, req, res);
   }
+  if (path == "healthz") {
+    const bool serving = !face.options.serving || face.options.serving();
+    res.status = serving ? 200 : 503;
+    res.set_header("Cache-Control", "no-store");
+    res.set_content(serving ? "SERVING\n" : "NOT_SERVING\n", "text/plain; charset=utf-8");
+    return;
+  }
   const DashboardFile* file = FindDashboardFile(path);
   if (file == nullptr) {
     res.status = 404;

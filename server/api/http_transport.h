@@ -30,6 +30,10 @@
 // with a Connect error permission_denied / HOST_NOT_ALLOWED naming the Host and how to
 // allow it.
 //
+// `GET /healthz` answers 200 "SERVING" or 503 "NOT_SERVING" (HttpOptions::serving),
+// without a credential: for load balancers and Kubernetes probes, which over TLS cannot
+// use gRPC's health service.
+//
 // Server-streaming methods (the CSV exports, Watch) stay gRPC-only: each would hold one of
 // the HTTP worker threads for as long as its client reads (a watch: indefinitely), and
 // browsers download the exports' CSV through a portal's backend. Their paths answer
@@ -59,6 +63,7 @@
 #define D06_SERVER_API_HTTP_TRANSPORT_H_
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -87,6 +92,10 @@ struct HttpOptions {
   // The connections, workers, limits and deadlines of the server under the face
   // (server/api/http_server.h).
   HttpServerOptions server;
+  // Whether the server serves (as gRPC's health service says), for `GET /healthz`: 200
+  // "SERVING" or 503 "NOT_SERVING", without authentication (load balancers and
+  // Kubernetes probes have no credential; it tells nothing else). Null: always serving.
+  std::function<bool()> serving;
 };
 
 // INVALID_ARGUMENT naming the first malformed cors_origins or allowed_hosts element and

@@ -113,12 +113,19 @@ class StoreHealth {
   void Detach() {
     absl::MutexLock lock(&mu_);
     service_ = nullptr;
+    detached_ = true;
+  }
+  // What health says for "": serving until the store fails or the server shuts down.
+  bool Serving() {
+    absl::MutexLock lock(&mu_);
+    return !failed_ && !detached_;
   }
 
  private:
   absl::Mutex mu_;
   grpc::HealthCheckServiceInterface* service_ ABSL_GUARDED_BY(mu_) = nullptr;
   bool failed_ ABSL_GUARDED_BY(mu_) = false;
+  bool detached_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 // The HTTP face's options; the connection cap as set (Start sets it from the file budget
@@ -219,8 +226,9 @@ class ServerImpl final : public Server {
 
   absl::Status ServeHttp(const ServerOptions& options) {
     if (options.http_listen_address.empty()) return absl::OkStatus();
-    ASSIGN_OR_RETURN(http_, api::HttpTransport::Start(*methods_, options.http_listen_address,
-                                                      HttpOptionsOf(options)));
+    api::HttpOptions http = HttpOptionsOf(options);
+    http.serving = [health = health_] { return health->Serving(); };
+    ASSIGN_OR_RETURN(http_, api::HttpTransport::Start(*methods_, options.http_listen_address, http));
     return absl::OkStatus();
   }
 
