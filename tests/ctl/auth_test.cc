@@ -572,10 +572,12 @@ TEST_F(CtlAuthTest, CreatedTokenIsShownOnceAndWorksUntilRevoked) {
   ASSERT_EQ(result.code, 0) << result.err;
   result = Ctl({"access", "create-principal", "--principal_id", "nguyen-van-an",
                 "--principal.display_name", "Nguyễn Văn An", "--principal.kind", "PERSON",
-                "--principal.unit", "units/A01", "--json",
-                R"({"principal": {"bindings": [{"role": "ROLE_VIEWER", "unit": "units/A01"}]}})"},
+                "--principal.unit", "units/A01",
+                // A repeated message field as proto JSON, as README's Production section.
+                R"(--principal.bindings=[{"role": "ROLE_VIEWER", "unit": "units/A01"}])"},
                admin);
   ASSERT_EQ(result.code, 0) << result.err;
+  EXPECT_THAT(result.out, ::testing::ContainsRegex("bindings\\[0\\]\\.role: +VIEWER"));
   const std::string expire = absl::FormatTime(absl::RFC3339_sec, absl::Now() + absl::Hours(24),
                                               absl::UTCTimeZone());
   result = Ctl({"access", "create-token", "principals/nguyen-van-an", "--token.display_name",

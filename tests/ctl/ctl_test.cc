@@ -361,7 +361,10 @@ TEST_F(CtlTest, UsageErrorsExit64) {
            {{"tasks", "get", "tasks/1", "tasks/2"}, "only one name"},
            {{"tasks", "create", "--json", "{nope"}, "--json: not a d06.v1.CreateTaskRequest"},
            {{"tasks", "get", "-o", "xml"}, "is not one of table, json, yaml"},
-           {{"tasks", "create", "--assignments", "x"}, "set it with --json"},
+           {{"tasks", "create", "--assignments", "x"}, "give it as proto JSON"},
+           {{"tasks", "create", "--assignments", "[{\"unit\": 7}]"},
+            "--assignments: not a d06.v1.Assignment list in proto JSON"},
+           {{"tasks", "create", "--task", "[]"}, "--task: \"[]\" is not a message"},
        }) {
     Result result = Ctl(c.args);
     EXPECT_EQ(result.code, 64) << absl::StrJoin(c.args, " ") << "\n" << result.err;
