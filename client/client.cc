@@ -117,9 +117,23 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(const ClientOptions& opt
     return absl::InvalidArgumentError(
         "ClientOptions.max_retries must be >= 0 and default_timeout > 0");
   }
-  std::shared_ptr<grpc::ChannelCredentials> creds =
-      options.credentials ? options.credentials : grpc::InsecureChannelCredentials();
-  std::shared_ptr<grpc::Channel> channel = grpc::CreateChannel(options.target, creds);
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> creds =
+      client::ChannelCredentialsFor(options);
+  if (!creds.ok()) return creds.status();
+  if (!options.token_file.empty()) {
+    // Fail now, naming the file, rather than on every call.
+    absl::StatusOr<std::string> token = client::TokenSource::File(options.token_file)->Current();
+    if (!token.ok()) return token.status();
+  } else if (!options.token.empty()) {
+    absl::StatusOr<std::string> token = client::TokenSource::Fixed(options.token)->Current();
+    if (!token.ok()) return token.status();
+  }
+  grpc::ChannelArguments args;
+  if (!options.tls_server_name.empty()) {
+    args.SetSslTargetNameOverride(options.tls_server_name);
+  }
+  std::shared_ptr<grpc::Channel> channel =
+      grpc::CreateCustomChannel(options.target, *creds, args);
   if (channel == nullptr) {
     return absl::InternalError(absl::StrCat("cannot create a channel to ", options.target));
   }
@@ -128,12 +142,19 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(const ClientOptions& opt
 
 Client::Client(std::shared_ptr<grpc::Channel> channel, ClientOptions options)
     : options_(std::move(options)),
+      call_credentials_(client::CallCredentialsFor(options_)),
       channel_(std::move(channel)),
       units_(v1::UnitService::NewStub(channel_)),
       tasks_(v1::TaskService::NewStub(channel_)),
       reports_(v1::ReportService::NewStub(channel_)),
-      events_(v1::EventService::NewStub(channel_)) {
+      events_(v1::EventService::NewStub(channel_)),
+      access_(v1::AccessService::NewStub(channel_)) {
   if (options_.max_retries < 0) options_.max_retries = 0;
+}
+
+void Client::PrepareContext(grpc::ClientContext* context) const {
+  if (call_credentials_ != nullptr) context->set_credentials(call_credentials_);
+  client::AddActor(options_.actor, context);
 }
 
 absl::Status Client::Invoke(
@@ -141,7 +162,7 @@ absl::Status Client::Invoke(
   for (int retry = 0;; ++retry) {
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + options_.default_timeout));
-    client::AddActor(options_.actor, &context);
+    PrepareContext(&context);
     grpc::Status status = attempt(&context);
     if (status.ok()) return absl::OkStatus();
     if (status.error_code() != grpc::StatusCode::UNAVAILABLE ||
@@ -270,6 +291,15 @@ D06_CLIENT_RPC(tasks_, TaskService, FilePeriodReport)
 D06_CLIENT_RPC(tasks_, TaskService, ListPeriodReports)
 
 D06_CLIENT_RPC(reports_, ReportService, GetSummary)
+
+D06_CLIENT_RPC(access_, AccessService, CreatePrincipal)
+D06_CLIENT_RPC(access_, AccessService, GetPrincipal)
+D06_CLIENT_RPC(access_, AccessService, ListPrincipals)
+D06_CLIENT_RPC(access_, AccessService, UpdatePrincipal)
+D06_CLIENT_RPC(access_, AccessService, CreateToken)
+D06_CLIENT_RPC(access_, AccessService, ListTokens)
+D06_CLIENT_RPC(access_, AccessService, RevokeToken)
+D06_CLIENT_RPC(access_, AccessService, WhoAmI)
 
 #undef D06_CLIENT_RPC
 

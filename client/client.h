@@ -1,11 +1,12 @@
 // d06::Client: the thin C++ client of the d06 gRPC API (UnitService, TaskService,
-// ReportService and EventService).
+// ReportService, EventService and AccessService).
 //
 // One typed method per RPC; each takes the generated request and returns the generated
 // response or an absl::Status carrying the server's gRPC code, message and, when the
 // server sent one, its d06.v1.ErrorInfo (see d06::client::ErrorReason below).
 //
 // What every call does:
+//   * sends the bearer token, if any (see Security below);
 //   * sends the configured actor as request metadata (the server records it in the audit
 //     log; "anonymous" when the actor is empty): printable ASCII as "x-d06-actor", so it
 //     stays readable in logs and proxies; anything else, e.g. "Nguyễn Văn An", as its
@@ -18,20 +19,40 @@
 //     and the server applies the change at most once.
 //
 // Thread-safe: one Client may be shared by any number of threads (it holds only a
-// channel, stubs and immutable options).
+// channel, stubs, immutable options and the token source, which locks itself).
+//
+// Security (client/credentials.h does the work):
+//   * TLS when `tls` or any tls_* option is set: the server's certificate is checked
+//     against `tls_ca` (PEM text or a file; default the system's CAs); with `tls_cert`
+//     and `tls_key` the client also presents a certificate (mutual TLS: the server
+//     maps its subject to a principal).
+//   * A bearer token (`token`, or `token_file`, read again whenever the file changes)
+//     goes on every call as "authorization: Bearer d06_..." through a gRPC call
+//     credential. gRPC sends call credentials only over TLS, or, for development, to a
+//     loopback address over plaintext (local credentials): a token with neither TLS nor
+//     a loopback target is refused by Connect.
+//   * Without TLS or a token the channel is plaintext, as before: d06d --auth=off on
+//     loopback (development), where `actor` names the caller.
 //
 // Example:
 //   d06::ClientOptions options;
-//   options.target = "127.0.0.1:50051";
-//   options.actor = "chuyen-vien.h29";
+//   options.target = "d06.nghean.gov.vn:443";
+//   options.tls_ca = "/etc/d06/ca.pem";                     // or options.tls = true
+//   options.token_file = "/home/an/.config/d06/nghean.token";  // d06_... on one line
 //   auto client = d06::Client::Connect(options);
 //   if (!client.ok()) return client.status();
+//   absl::StatusOr<d06::v1::WhoAmIResponse> me = (*client)->WhoAmI({});
+//   // me->principal().display_name(): "Nguyễn Văn An"; me->method(): "token"
 //   d06::v1::CreateUnitRequest req;
 //   req.mutable_unit()->set_code("H29");
 //   req.mutable_unit()->set_display_name("UBND tỉnh Nghệ An");
 //   req.mutable_unit()->set_kind(d06::v1::UNIT_KIND_PROVINCE);
 //   absl::StatusOr<d06::v1::CreateUnitResponse> resp = (*client)->CreateUnit(req);
 //   if (!resp.ok() && d06::client::ErrorReason(resp.status()) == "ALREADY_EXISTS") { ... }
+//   // A revoked or expired token: UNAUTHENTICATED, ErrorReason TOKEN_REVOKED / ...
+//
+// Development (d06d --auth=off on 127.0.0.1): options.target = "127.0.0.1:50051";
+// options.actor = "chuyen-vien.h29"; no TLS, no token.
 #ifndef D06_CLIENT_CLIENT_H_
 #define D06_CLIENT_CLIENT_H_
 
@@ -49,6 +70,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "client/credentials.h"
+#include "d06/v1/access.grpc.pb.h"
 #include "d06/v1/api_names.h"
 #include "d06/v1/common.pb.h"
 #include "d06/v1/report.grpc.pb.h"
@@ -66,8 +89,33 @@ struct ClientOptions {
   // Sent on every call: as "x-d06-actor" when printable ASCII, else (any UTF-8, e.g.
   // "Nguyễn Văn An") as "x-d06-actor-bin". Empty sends nothing (the server records
   // "anonymous"). The server refuses an actor over 200 bytes, not UTF-8 or with control
-  // characters (INVALID_ARGUMENT on every call).
+  // characters (INVALID_ARGUMENT on every call). Only d06d --auth=off records it; with
+  // authentication the caller is the token's or certificate's principal.
   std::string actor;
+
+  // Transport security. TLS when `tls` is true or any tls_* option is set; plaintext
+  // otherwise (loopback development only: d06d serves plaintext only there, or behind
+  // a mesh that encrypts).
+  bool tls = false;
+  // The CA certificate(s) the server's certificate must chain to: PEM text (anything
+  // containing "-----BEGIN") or the path of a PEM file. Empty: the system's CAs.
+  std::string tls_ca;
+  // Mutual TLS: the client's certificate (chain) and its private key, PEM text or file
+  // paths; both or neither.
+  std::string tls_cert;
+  std::string tls_key;
+  // The name the server's certificate is checked against when it is not the target's
+  // host (e.g. a target by IP address). Empty: the target's host.
+  std::string tls_server_name;
+
+  // Authentication: a bearer token ("d06_..."), sent on every call as "authorization:
+  // Bearer <token>" by a gRPC call credential. Needs TLS or a loopback target.
+  std::string token;
+  // Or the path of a file holding the token (surrounding whitespace ignored). Checked
+  // (stat) before every call and read again when it changed, so a token rotated in the
+  // file is used from the next call on. Not both `token` and `token_file`.
+  std::string token_file;
+
   // Deadline of each attempt.
   absl::Duration default_timeout = absl::Seconds(10);
   // How many times an UNAVAILABLE call is retried (0: never).
@@ -75,8 +123,9 @@ struct ClientOptions {
   // Backoff before the first retry; doubles each retry up to max_backoff (+-20% jitter).
   absl::Duration initial_backoff = absl::Milliseconds(100);
   absl::Duration max_backoff = absl::Seconds(2);
-  // Channel credentials; null means insecure (plaintext) credentials. Set TLS or
-  // per-call credentials here once authentication exists.
+  // Channel credentials of your own (e.g. grpc::experimental::TlsCredentials with a
+  // certificate provider); when set, `tls` and tls_* are ignored. Null: made from the
+  // options above. A token is still attached per call.
   std::shared_ptr<grpc::ChannelCredentials> credentials;
 };
 
@@ -84,11 +133,17 @@ class Client {
  public:
   // Creates a channel to options.target. Does not wait for the server: the first call
   // (or CheckHealth) reports UNAVAILABLE if it cannot be reached.
-  // Errors: INVALID_ARGUMENT (empty target, negative retries/timeout).
+  // Reads the TLS files and checks a token file can be read now (the token is read again
+  // on every call that finds the file changed).
+  // Errors: INVALID_ARGUMENT (empty target, negative retries/timeout, a certificate
+  // without its key, both token and token_file, a token over plaintext to an address
+  // that is not loopback), FAILED_PRECONDITION (a TLS or token file cannot be read).
   static absl::StatusOr<std::unique_ptr<Client>> Connect(const ClientOptions& options);
 
   // Uses an existing channel (tests; sharing one channel among clients with different
-  // actors). options.target and options.credentials are ignored.
+  // actors or tokens). options.target, credentials, tls and tls_* are ignored; the token
+  // is attached per call, which gRPC does only if the channel has a security level
+  // (TLS, or local credentials: see client/credentials.h).
   explicit Client(std::shared_ptr<grpc::Channel> channel, ClientOptions options = {});
 
   Client(const Client&) = delete;
@@ -151,6 +206,17 @@ class Client {
   // ReportService.
   absl::StatusOr<v1::GetSummaryResponse> GetSummary(v1::GetSummaryRequest req);
 
+  // AccessService (principals and their tokens; WhoAmI for any caller).
+  absl::StatusOr<v1::CreatePrincipalResponse> CreatePrincipal(v1::CreatePrincipalRequest req);
+  absl::StatusOr<v1::GetPrincipalResponse> GetPrincipal(v1::GetPrincipalRequest req);
+  absl::StatusOr<v1::ListPrincipalsResponse> ListPrincipals(v1::ListPrincipalsRequest req);
+  absl::StatusOr<v1::UpdatePrincipalResponse> UpdatePrincipal(v1::UpdatePrincipalRequest req);
+  // The response's `secret` is the new token, shown only here.
+  absl::StatusOr<v1::CreateTokenResponse> CreateToken(v1::CreateTokenRequest req);
+  absl::StatusOr<v1::ListTokensResponse> ListTokens(v1::ListTokensRequest req);
+  absl::StatusOr<v1::RevokeTokenResponse> RevokeToken(v1::RevokeTokenRequest req);
+  absl::StatusOr<v1::WhoAmIResponse> WhoAmI(v1::WhoAmIRequest req);
+
   // CSV exports (server-streaming, through CallStreamMethod): `on_chunk` gets each
   // chunk's bytes in order (together, the file). Retried on UNAVAILABLE only until the
   // first chunk arrived; an export cut off after that is ABORTED (start it again). The
@@ -208,16 +274,21 @@ class Client {
                             });
   }
 
-  // Runs `attempt` with a fresh context (actor, deadline) until it succeeds, fails with
+  // What every call's context carries: the token's call credential and the actor.
+  void PrepareContext(grpc::ClientContext* context) const;
+
+  // Runs `attempt` with a fresh context (PrepareContext, deadline) until it succeeds, fails with
   // a code other than UNAVAILABLE, or the retries are used up.
   absl::Status Invoke(const std::function<grpc::Status(grpc::ClientContext*)>& attempt);
 
   ClientOptions options_;
+  std::shared_ptr<grpc::CallCredentials> call_credentials_;  // Null: no token.
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::UnitService::Stub> units_;
   std::unique_ptr<v1::TaskService::Stub> tasks_;
   std::unique_ptr<v1::ReportService::Stub> reports_;
   std::unique_ptr<v1::EventService::Stub> events_;
+  std::unique_ptr<v1::AccessService::Stub> access_;
 };
 
 namespace client {

@@ -1,6 +1,8 @@
 // d06_example: walks one task through the whole workflow against a running d06d.
 //
-//   d06_example --target=127.0.0.1:50051 --actor=example
+//   d06_example --target=127.0.0.1:50051 --token_file=admin.token
+//   d06_example --target=d06.example.gov.vn:443 --tls_ca=ca.pem --token_file=admin.token
+//   d06_example --target=127.0.0.1:50051 --actor=example      (d06d --auth=off)
 //
 // Checks health, creates a province unit H99 and a department H99.01 below it (a rerun
 // reuses them), a one-off task with a deadline 30 days ahead, assigns it to the
@@ -22,7 +24,12 @@
 #include "common/flags_usage.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "d06d address host:port");
-ABSL_FLAG(std::string, actor, "example", "actor recorded in the audit log (ASCII)");
+ABSL_FLAG(std::string, actor, "example",
+          "actor recorded in the audit log with d06d --auth=off (ASCII)");
+ABSL_FLAG(std::string, token_file, "",
+          "file holding a bearer token (d06_...) of a principal allowed to do the walk; "
+          "also env D06_TOKEN");
+ABSL_FLAG(std::string, tls_ca, "", "PEM file of the CA of d06d's certificate: TLS");
 
 namespace {
 
@@ -78,12 +85,19 @@ int main(int argc, char** argv) {
   d06::InitFlagsUsage(__FILE__,
                       "walks one task through the whole workflow against a running d06d "
                       "and prints its history.\n"
-                      "Usage: d06_example [--target=127.0.0.1:50051] [--actor=NAME]");
+                      "Usage: d06_example [--target=127.0.0.1:50051] [--token_file=FILE] "
+                      "[--tls_ca=FILE] [--actor=NAME]");
   absl::ParseCommandLine(argc, argv);
 
   ClientOptions options;
   options.target = absl::GetFlag(FLAGS_target);
   options.actor = absl::GetFlag(FLAGS_actor);
+  options.token_file = absl::GetFlag(FLAGS_token_file);
+  if (const char* token = std::getenv("D06_TOKEN");
+      options.token_file.empty() && token != nullptr) {
+    options.token = token;
+  }
+  options.tls_ca = absl::GetFlag(FLAGS_tls_ca);
   std::unique_ptr<Client> c = Check("connect", Client::Connect(options));
 
   if (absl::Status s = c->CheckHealth(); !s.ok()) Die("health check", s);

@@ -30,7 +30,7 @@ absl::Status Client::Watch(v1::WatchRequest req, const WatchSink& on_response,
   int failures = 0;  // in a row, without a response in between: the backoff grows
   while (true) {
     grpc::ClientContext context;
-    client::AddActor(options_.actor, &context);
+    PrepareContext(&context);
     std::unique_ptr<grpc::ClientReader<v1::WatchResponse>> reader =
         events_->Watch(&context, req);
     v1::WatchResponse response;

@@ -70,6 +70,22 @@ std::string CleanComment(const std::string& raw) {
   return text;
 }
 
+// Services whose methods form one group, named here, each verb the whole method name
+// kebab-cased, instead of following the naming rule. AccessService manages principals
+// and their tokens (and answers WhoAmI), which operators look for together under
+// "access" (`d06ctl access create-token`, `d06ctl access who-am-i`); by the rule its
+// methods would scatter over "principals" and "accesses".
+constexpr std::pair<const char*, const char*> kServiceGroups[] = {
+    {"d06.v1.AccessService", "access"},
+};
+
+const char* FixedGroupOf(const ServiceDescriptor& service) {
+  for (const auto& [name, group] : kServiceGroups) {
+    if (service.full_name() == name) return group;
+  }
+  return nullptr;
+}
+
 template <typename D>
 std::string LeadingComment(const D& d) {
   google::protobuf::SourceLocation location;
@@ -189,6 +205,16 @@ absl::StatusOr<std::unique_ptr<Catalog>> Catalog::Load(absl::string_view descrip
 void Catalog::NameCommands() {
   std::set<std::pair<std::string, std::string>> taken;
   for (const ServiceDescriptor* service : services_) {
+    if (const char* group = FixedGroupOf(*service); group != nullptr) {
+      CommandGroup fixed{group, service, {}};
+      for (int i = 0; i < service->method_count(); ++i) {
+        const MethodDescriptor* method = service->method(i);
+        fixed.commands.push_back(
+            MethodCommand{group, KebabCase(SplitCamelCase(method->name())), method});
+      }
+      groups_.push_back(std::move(fixed));
+      continue;
+    }
     const std::string own(absl::StripSuffix(service->name(), "Service"));
     std::vector<Noun> nouns = {MakeNoun(SplitCamelCase(own))};
     std::set<std::string> method_names;

@@ -17,6 +17,8 @@
 //     report-progress, RequestExtension -> request-extension, GetSummary -> get-summary.
 //     A method whose name is only the noun keeps its kebab-cased name. Should two methods
 //     map to one (group, verb), the later one is named by its full kebab-cased name.
+//   * Exception: AccessService is one group, "access", each verb its full kebab-cased
+//     method name (access create-principal, access create-token, access who-am-i).
 // Commands can also be named raw: `TaskService GetTask`, `d06.v1.TaskService.GetTask`,
 // `d06.v1.TaskService/GetTask`.
 //

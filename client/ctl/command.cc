@@ -4,11 +4,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "client/ctl/config.h"
 
 namespace d06::ctl {
 
 absl::StatusOr<std::unique_ptr<Client>> Context::Connect() const {
-  return Client::Connect(options.ToClientOptions());
+  absl::StatusOr<ClientOptions> client_options = ResolveClientOptions(options);
+  if (!client_options.ok()) return client_options.status();
+  return Client::Connect(*client_options);
 }
 
 int Context::Fail(const absl::Status& status) const {

@@ -32,7 +32,8 @@ struct Context {
   std::ostream& out;
   std::ostream& err;
 
-  // A client for options.address / actor / timeout.
+  // A client for the connection settings: flags over environment over the context of
+  // the config file (client/ctl/config.h).
   absl::StatusOr<std::unique_ptr<Client>> Connect() const;
   // Prints "d06ctl: CODE (REASON, key=value, ...): message" and returns the exit code.
   int Fail(const absl::Status& status) const;

@@ -4,7 +4,9 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "client/ctl/config_command.h"
 #include "client/ctl/display_width.h"
 #include "client/ctl/rpc_command.h"
 #include "client/ctl/watch_command.h"
@@ -13,7 +15,9 @@ namespace d06::ctl {
 namespace {
 
 constexpr int kSummaryColumn = 26;
-constexpr int kLineColumns = 100;
+// The help fits an 80-column terminal: a summary longer than the space left of the
+// line goes on over further lines, indented to its column.
+constexpr int kLineColumns = 80;
 
 std::string Indent(const std::string& text, const std::string& indent) {
   std::string out;
@@ -23,6 +27,22 @@ std::string Indent(const std::string& text, const std::string& indent) {
   return out;
 }
 
+// `text` in lines of at most `columns` display columns, broken between words (a longer
+// word on a line of its own).
+std::vector<std::string> WrapToWidth(absl::string_view text, int columns) {
+  std::vector<std::string> lines;
+  std::string line;
+  for (absl::string_view word : absl::StrSplit(text, ' ', absl::SkipEmpty())) {
+    if (!line.empty() && DisplayWidth(line) + 1 + DisplayWidth(word) > columns) {
+      lines.push_back(std::move(line));
+      line.clear();
+    }
+    absl::StrAppend(&line, line.empty() ? "" : " ", word);
+  }
+  if (!line.empty() || lines.empty()) lines.push_back(std::move(line));
+  return lines;
+}
+
 std::string CommandLine(const std::string& name, const std::string& summary) {
   std::string line = absl::StrCat("  ", name);
   if (line.size() + 2 > kSummaryColumn) {
@@ -30,7 +50,9 @@ std::string CommandLine(const std::string& name, const std::string& summary) {
   } else {
     line.resize(kSummaryColumn, ' ');
   }
-  return absl::StrCat(line, TruncateToWidth(summary, kLineColumns - kSummaryColumn), "\n");
+  const std::vector<std::string> parts = WrapToWidth(summary, kLineColumns - kSummaryColumn);
+  return absl::StrCat(
+      line, absl::StrJoin(parts, absl::StrCat("\n", std::string(kSummaryColumn, ' '))), "\n");
 }
 
 }  // namespace
@@ -43,6 +65,7 @@ CommandSet::CommandSet(const Catalog& catalog) : catalog_(catalog) {
   }
   commands_.push_back(std::make_unique<WatchCommand>());
   commands_.push_back(std::make_unique<ImportCommand>());
+  commands_.push_back(std::make_unique<ConfigCommand>());
 }
 
 Command* CommandSet::Find(const std::vector<std::string>& words, size_t* consumed) const {
@@ -71,8 +94,8 @@ std::string CommandSet::Overview() const {
       "Usage: d06ctl GROUP COMMAND [NAME] [--FIELD VALUE ...] [options]\n"
       "       d06ctl SERVICE METHOD ...   (e.g. d06ctl TaskService GetTask tasks/7)\n"
       "       d06ctl help [GROUP [COMMAND]] | GROUP [COMMAND] --help\n\n"
-      "The commands are generated from the API's descriptors: each RPC is one, with a flag\n"
-      "per request field (its .proto comment is the help).\n";
+      "The commands are generated from the API's descriptors: each RPC is one, with a\n"
+      "flag per request field (its .proto comment is the help).\n";
   for (const CommandGroup& group : catalog_.groups()) {
     absl::StrAppend(&out, "\n", group.name, " (", group.service->full_name(), "):\n");
     for (const MethodCommand& command : group.commands) {
@@ -86,9 +109,9 @@ std::string CommandSet::Overview() const {
     }
   }
   absl::StrAppend(&out, "\n", GlobalOptionsHelp(),
-                  "\nExit codes: 0 success; 1..16 the gRPC status code of a failed call "
-                  "(3 INVALID_ARGUMENT,\n5 NOT_FOUND, 9 FAILED_PRECONDITION, 14 UNAVAILABLE, "
-                  "...); 64 a command-line usage error.\n");
+                  "\nExit codes: 0 success; 1..16 the gRPC status code of a failed call\n"
+                  "(3 INVALID_ARGUMENT, 5 NOT_FOUND, 9 FAILED_PRECONDITION, 14 UNAVAILABLE,\n"
+                  "16 UNAUTHENTICATED, ...); 64 a command-line usage error.\n");
   return out;
 }
 

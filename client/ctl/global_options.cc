@@ -1,6 +1,9 @@
 #include "client/ctl/global_options.h"
 
 #include <cstdlib>
+#include <initializer_list>
+#include <optional>
+#include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -29,29 +32,28 @@ const char* DefaultGetenv(const char* name) { return std::getenv(name); }
 
 }  // namespace
 
-ClientOptions GlobalOptions::ToClientOptions() const {
-  ClientOptions options;
-  options.target = address;
-  options.actor = actor;
-  options.default_timeout = timeout;
-  return options;
-}
-
 absl::StatusOr<ParsedCommandLine> ParseGlobalOptions(const std::vector<std::string>& args,
                                                      const char* (*getenv)(const char*)) {
   if (getenv == nullptr) getenv = DefaultGetenv;
   ParsedCommandLine parsed;
   GlobalOptions& options = parsed.options;
-  if (const char* address = getenv("D06_ADDRESS"); address != nullptr && *address != '\0') {
-    options.address = address;
-  }
-  if (const char* actor = getenv("D06_ACTOR"); actor != nullptr) options.actor = actor;
-  if (const char* timeout = getenv("D06_TIMEOUT"); timeout != nullptr && *timeout != '\0') {
-    absl::StatusOr<absl::Duration> duration = ParseTimeout("D06_TIMEOUT", timeout);
+  auto env = [&](const char* name) -> std::optional<std::string> {
+    const char* value = getenv(name);
+    if (value == nullptr || *value == '\0') return std::nullopt;
+    return std::string(value);
+  };
+  options.env.address = env("D06_ADDRESS");
+  if (const char* actor = getenv("D06_ACTOR"); actor != nullptr) options.env.actor = actor;
+  options.env.token = env("D06_TOKEN");
+  options.context = env("D06_CONTEXT").value_or("");
+  options.config_path = env("D06CONFIG").value_or("");
+  if (std::optional<std::string> timeout = env("D06_TIMEOUT"); timeout.has_value()) {
+    absl::StatusOr<absl::Duration> duration = ParseTimeout("D06_TIMEOUT", *timeout);
     if (!duration.ok()) return duration.status();
     options.timeout = *duration;
   }
 
+  ConnectionSettings& flags = options.flags;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     // The flag's name and its value, from "--flag=value", "-ovalue" or the next word.
@@ -72,13 +74,54 @@ absl::StatusOr<ParsedCommandLine> ParseGlobalOptions(const std::vector<std::stri
     auto is = [&](absl::string_view flag) {
       return arg == flag || absl::StartsWith(arg, absl::StrCat(flag, "="));
     };
+    // A string flag into `field`.
+    auto string_flag = [&](absl::string_view flag,
+                           std::optional<std::string>* field) -> std::optional<absl::Status> {
+      if (!is(flag)) return std::nullopt;
+      std::string value;
+      if (auto s = take_value(flag, &value); !s.ok()) return s;
+      *field = std::move(value);
+      return absl::OkStatus();
+    };
+    // A bool flag: "--flag", "--flag=true" or "--flag=false" (never the next word).
+    auto bool_flag = [&](absl::string_view flag,
+                         std::optional<bool>* field) -> std::optional<absl::Status> {
+      if (!is(flag)) return std::nullopt;
+      absl::string_view rest = arg;
+      absl::ConsumePrefix(&rest, flag);
+      bool value = true;
+      if (absl::ConsumePrefix(&rest, "=") && !absl::SimpleAtob(rest, &value)) {
+        return absl::InvalidArgumentError(absl::StrCat(flag, ": true or false, not \"", rest, "\""));
+      }
+      *field = value;
+      return absl::OkStatus();
+    };
+    std::optional<absl::Status> handled;
+    for (const auto& [flag, field] :
+         std::initializer_list<std::pair<absl::string_view, std::optional<std::string>*>>{
+             {"--address", &flags.address},
+             {"--actor", &flags.actor},
+             {"--token_file", &flags.token_file},
+             {"--token", &flags.token},
+             {"--tls_ca", &flags.tls_ca},
+             {"--tls_cert", &flags.tls_cert},
+             {"--tls_key", &flags.tls_key},
+             {"--tls_server_name", &flags.tls_server_name}}) {
+      if (!handled) handled = string_flag(flag, field);
+    }
+    if (!handled) handled = bool_flag("--tls", &flags.tls);
+    if (!handled) handled = bool_flag("--plaintext", &flags.plaintext);
+    if (handled) {
+      if (!handled->ok()) return *handled;
+      continue;
+    }
     std::string value;
-    if (is("--address")) {
-      if (auto s = take_value("--address", &value); !s.ok()) return s;
-      options.address = value;
-    } else if (is("--actor")) {
-      if (auto s = take_value("--actor", &value); !s.ok()) return s;
-      options.actor = value;
+    if (is("--context")) {
+      if (auto s = take_value("--context", &value); !s.ok()) return s;
+      options.context = value;
+    } else if (is("--config")) {
+      if (auto s = take_value("--config", &value); !s.ok()) return s;
+      options.config_path = value;
     } else if (is("--timeout")) {
       if (auto s = take_value("--timeout", &value); !s.ok()) return s;
       absl::StatusOr<absl::Duration> duration = ParseTimeout("--timeout", value);
@@ -100,19 +143,98 @@ absl::StatusOr<ParsedCommandLine> ParseGlobalOptions(const std::vector<std::stri
       parsed.words.push_back(arg);
     }
   }
+  if (flags.token.has_value() && flags.token_file.has_value()) {
+    return absl::InvalidArgumentError("--token and --token_file: give one of them");
+  }
+  if (flags.plaintext.value_or(false) && flags.SaysTls()) {
+    return absl::InvalidArgumentError(
+        "--plaintext and --tls/--tls_ca/--tls_cert/--tls_key: give one or the other");
+  }
   return parsed;
 }
 
+ConnectionSettings Merge(const std::vector<const ConnectionSettings*>& layers) {
+  ConnectionSettings out;
+  for (const ConnectionSettings* layer : layers) {
+    auto take = [](const auto& from, auto* to) {
+      if (from.has_value()) *to = from;
+    };
+    take(layer->address, &out.address);
+    take(layer->actor, &out.actor);
+    take(layer->tls_server_name, &out.tls_server_name);
+    if (layer->token.has_value() || layer->token_file.has_value()) {
+      out.token = layer->token;
+      out.token_file = layer->token_file;
+    }
+    if (layer->plaintext.value_or(false)) {
+      out.tls = std::nullopt;
+      out.tls_ca = out.tls_cert = out.tls_key = std::nullopt;
+    }
+    if (layer->SaysTls()) out.plaintext = std::nullopt;
+    take(layer->plaintext, &out.plaintext);
+    take(layer->tls, &out.tls);
+    take(layer->tls_ca, &out.tls_ca);
+    take(layer->tls_cert, &out.tls_cert);
+    take(layer->tls_key, &out.tls_key);
+  }
+  return out;
+}
+
+absl::StatusOr<ClientOptions> ToClientOptions(const ConnectionSettings& settings,
+                                              absl::Duration timeout) {
+  ClientOptions options;
+  options.target = settings.address.value_or(options.target);
+  options.actor = settings.actor.value_or("");
+  options.default_timeout = timeout;
+  options.token = settings.token.value_or("");
+  options.token_file = settings.token_file.value_or("");
+  options.tls = settings.tls.value_or(false);
+  options.tls_ca = settings.tls_ca.value_or("");
+  options.tls_cert = settings.tls_cert.value_or("");
+  options.tls_key = settings.tls_key.value_or("");
+  options.tls_server_name = settings.tls_server_name.value_or("");
+  const bool tls = options.tls || !options.tls_ca.empty() || !options.tls_cert.empty() ||
+                   !options.tls_key.empty();
+  const bool loopback = client::IsLoopbackTarget(options.target);
+  if (!tls && !settings.plaintext.value_or(false) && !loopback) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        options.target,
+        " is not a loopback address: give --tls_ca FILE (the CA of d06d's certificate; "
+        "with --tls_cert and --tls_key for mutual TLS) or --tls (the system's CAs), or "
+        "--plaintext if the network is encrypted otherwise (a service mesh)"));
+  }
+  if (!tls && !loopback && (!options.token.empty() || !options.token_file.empty())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "a token is never sent in plaintext to ", options.target,
+        ", which is not a loopback address: give --tls_ca FILE or --tls"));
+  }
+  return options;
+}
+
 std::string GlobalOptionsHelp() {
-  return R"(Options (anywhere on the command line):
+  return R"(Options (anywhere on the command line; flags over environment over context):
   --address HOST:PORT  server address; env D06_ADDRESS, default 127.0.0.1:50051
-  --actor NAME         who you are, recorded in the audit log, e.g. "Nguyễn Văn An"
-                       (x-d06-actor, or x-d06-actor-bin when not ASCII); env D06_ACTOR
-  --timeout DURATION   deadline of each attempt, e.g. 10s, 500ms, 2m; env D06_TIMEOUT,
-                       default 10s (UNAVAILABLE is retried 3 times, same request_id)
+  --token TOKEN        bearer token (d06_...) of every call; env D06_TOKEN
+                       (safer: other users can see a command line)
+  --token_file FILE    a file holding the token, read again when it changes
+  --tls_ca FILE        TLS: the CA (PEM) of d06d's certificate
+  --tls                TLS with the system's CAs
+  --tls_cert FILE      mutual TLS: this client's certificate (PEM), and
+  --tls_key FILE       its private key (PEM)
+  --tls_server_name N  the name d06d's certificate carries, if not the host
+  --plaintext          no TLS: d06d behind an encrypting mesh (a loopback
+                       address needs no flag; any other TLS or this)
+  --context NAME       a context of the config file instead of the current
+                       one; env D06_CONTEXT ('d06ctl config --help')
+  --config FILE        the config file; env D06CONFIG, by default
+                       ~/.config/d06/config
+  --actor NAME         who you are with d06d --auth=off (development), e.g.
+                       "Nguyễn Văn An"; env D06_ACTOR
+  --timeout DURATION   deadline of each attempt, e.g. 10s, 500ms, 2m; default
+                       10s, env D06_TIMEOUT (UNAVAILABLE is retried 3 times)
   -o, --output FORMAT  table (default), json (proto JSON) or yaml
-  --all                follow next_page_token: print every page of a list as one list
-  --out FILE           write a streamed export (CSV) to FILE instead of stdout
+  --all                follow next_page_token: every page of a list as one
+  --out FILE           write a streamed export (CSV) to FILE, not stdout
   -h, --help           help of a group or command
 )";
 }

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <memory>
 #include <optional>
 #include <set>
 
@@ -291,8 +292,36 @@ absl::Status SetFieldFromText(absl::string_view flag, absl::string_view text,
     }
     case FieldDescriptor::CPPTYPE_MESSAGE: {
       if (field.is_map()) return Usage(flag, "a map field: set it with --json");
+      const absl::string_view json = absl::StripLeadingAsciiWhitespace(text);
+      if (!IsLeafMessage(field) && (absl::StartsWith(json, "{") || absl::StartsWith(json, "["))) {
+        // A message, or (repeated) a list of them or one more, as proto JSON:
+        // --principal.bindings='[{"role":"ROLE_VIEWER","unit":"units/H40"}]'.
+        const bool list = absl::StartsWith(json, "[");
+        if (list && !repeated) return bad("a message in proto JSON ({...})");
+        std::unique_ptr<Message> holder(message->New());
+        auto status = google::protobuf::util::JsonStringToMessage(
+            absl::StrCat("{\"", field.name(), "\":", repeated && !list ? "[" : "", json,
+                         repeated && !list ? "]" : "", "}"),
+            holder.get());
+        if (!status.ok()) {
+          return Usage(flag, absl::StrCat("not a ", field.message_type()->full_name(),
+                                          repeated ? " list" : "", " in proto JSON: ",
+                                          std::string(status.message())));
+        }
+        const Reflection* from = holder->GetReflection();
+        if (!repeated) {
+          reflection->MutableMessage(message, &field)->MergeFrom(from->GetMessage(*holder, &field));
+        } else {
+          for (int i = 0; i < from->FieldSize(*holder, &field); ++i) {
+            reflection->AddMessage(message, &field)->CopyFrom(
+                from->GetRepeatedMessage(*holder, &field, i));
+          }
+        }
+        return absl::OkStatus();
+      }
       if (!IsLeafMessage(field)) {
-        return Usage(flag, absl::StrCat(repeated ? "a list of messages: set it with --json"
+        return Usage(flag, absl::StrCat(repeated ? "a list of messages: give it as proto JSON, "
+                                                   "'[{...}, ...]', or use --json"
                                                  : "a message: set its fields as --",
                                         repeated ? ""
                                                  : absl::StrCat(flag.substr(2), ".FIELD (",

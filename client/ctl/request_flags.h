@@ -15,7 +15,9 @@
 //   --json '{...}'       a whole request as proto JSON (also --json @FILE, --json @- for
 //                        stdin), applied first; flags then override its fields (a repeated
 //                        field given by flag replaces the JSON's list)
-// Repeated message fields and map fields can be set only through --json.
+// A message field also takes proto JSON: --principal.bindings='[{"role": ..., "unit": ...}]'
+// (a list; or one object per flag, appended), --task.directive='{"number": "52/KH"}'.
+// Map fields can be set only through --json.
 //
 // Errors are usage errors (INVALID_ARGUMENT) whose message names the flag and what it
 // accepts, e.g. `--unit.kind: "PROVINCEE" is not one of MINISTRY, PROVINCE, ...`.

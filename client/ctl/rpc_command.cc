@@ -22,6 +22,14 @@ const FieldDescriptor* ChunkField(const google::protobuf::Descriptor& type) {
   return field->type() == FieldDescriptor::TYPE_BYTES && !field->is_repeated() ? field : nullptr;
 }
 
+// The string field called `secret` of a response (CreateTokenResponse), or null.
+const FieldDescriptor* SecretField(const google::protobuf::Descriptor& type) {
+  const FieldDescriptor* field = type.FindFieldByName("secret");
+  return field != nullptr && field->type() == FieldDescriptor::TYPE_STRING && !field->is_repeated()
+             ? field
+             : nullptr;
+}
+
 }  // namespace
 
 std::string RpcCommand::Name() const { return absl::StrCat(command_.group, " ", command_.verb); }
@@ -85,6 +93,19 @@ int RpcCommand::RunUnary(Message& request, Client& client, Context& context) {
       token = page->GetReflection()->GetString(*page, next_token);
     }
     response->GetReflection()->ClearField(response.get(), next_token);
+  }
+  const FieldDescriptor* secret = SecretField(*method.output_type());
+  if (secret != nullptr && context.options.output == OutputFormat::kTable &&
+      !response->GetReflection()->GetString(*response, secret).empty()) {
+    // A new credential: shown once, apart from the rest, so that it is not missed.
+    const std::string value = response->GetReflection()->GetString(*response, secret);
+    response->GetReflection()->ClearField(response.get(), secret);
+    PrintMessage(*response, context.options.output, context.out);
+    context.out << "\nThe token (shown only this once; d06 keeps only its hash). Store it in "
+                   "a file only you\ncan read and use it with --token_file FILE (or "
+                   "D06_TOKEN):\n\n    "
+                << value << "\n\n";
+    return 0;
   }
   PrintMessage(*response, context.options.output, context.out);
   if (pages && context.options.output == OutputFormat::kTable) {

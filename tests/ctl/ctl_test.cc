@@ -23,6 +23,7 @@
 #include "absl/strings/str_split.h"
 #include "client/ctl/catalog.h"
 #include "client/ctl/display_width.h"
+#include "d06/v1/access.grpc.pb.h"
 #include "d06/v1/report.grpc.pb.h"
 #include "d06/v1/task.grpc.pb.h"
 #include "d06/v1/unit.grpc.pb.h"
@@ -30,9 +31,8 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "tests/ctl/spawn.h"
 #include "tests/testing/temp_dir.h"
-
-extern char** environ;
 
 namespace d06::ctl {
 namespace {
@@ -40,11 +40,9 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using proc::ReadFile;
+using proc::Spawn;
+using proc::WaitExit;
 
 struct Result {
   int code = -1;
@@ -52,37 +50,16 @@ struct Result {
   std::string err;
 };
 
-// Starts `argv` with stdout and stderr to the given files; returns its pid.
-pid_t Spawn(const std::vector<std::string>& argv, const std::string& out_path,
-            const std::string& err_path) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
-  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
-  std::vector<char*> args;
-  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = -1;
-  if (posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ) != 0) pid = -1;
-  posix_spawn_file_actions_destroy(&actions);
-  return pid;
-}
-
-int WaitExit(pid_t pid) {
-  int status = 0;
-  if (waitpid(pid, &status, 0) != pid) return -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 class CtlTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new testing::TempDir("d06-ctl-test");
     const std::string log = dir_->path() + "/d06d.log";
-    server_pid_ = Spawn({D06D_PATH, "--listen=127.0.0.1:0", "--http_listen=127.0.0.1:0",
-                         "--data_dir=" + dir_->path() + "/data"},
+    // Authentication off, deliberately: these tests are about commands, flags and output,
+    // and one checks the actor recorded, which only --auth=off records. auth_test.cc runs
+    // d06ctl against an authenticating d06d.
+    server_pid_ = Spawn({D06D_PATH, "--auth=off", "--listen=127.0.0.1:0",
+                         "--http_listen=127.0.0.1:0", "--data_dir=" + dir_->path() + "/data"},
                         dir_->path() + "/d06d.out", log);
     ASSERT_GT(server_pid_, 0);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
@@ -99,6 +76,10 @@ class CtlTest : public ::testing::Test {
     setenv("D06_ADDRESS", absl::StrCat("127.0.0.1:", port).c_str(), 1);
     setenv("D06_ACTOR", "ctl-test", 1);
     unsetenv("D06_TIMEOUT");
+    // Never the config file of whoever runs the tests.
+    setenv("D06CONFIG", (dir_->path() + "/no-config.json").c_str(), 1);
+    unsetenv("D06_CONTEXT");
+    unsetenv("D06_TOKEN");
   }
 
   static void TearDownTestSuite() {
@@ -176,7 +157,8 @@ std::vector<const google::protobuf::MethodDescriptor*> AllGeneratedMethods() {
   std::vector<const google::protobuf::MethodDescriptor*> methods;
   for (const auto* file :
        {v1::Unit::descriptor()->file(), v1::Task::descriptor()->file(),
-        v1::GetSummaryRequest::descriptor()->file(), v1::WatchRequest::descriptor()->file()}) {
+        v1::GetSummaryRequest::descriptor()->file(), v1::WatchRequest::descriptor()->file(),
+        v1::WhoAmIRequest::descriptor()->file()}) {
     for (int s = 0; s < file->service_count(); ++s) {
       const google::protobuf::ServiceDescriptor* service = file->service(s);
       for (int m = 0; m < service->method_count(); ++m) methods.push_back(service->method(m));
@@ -223,6 +205,14 @@ TEST(CtlNamingTest, EveryRpcHasTheDocumentedCommand) {
       {"GetSummary", "reports get-summary"},
       {"ExportSummary", "reports export-summary"},
       {"Watch", "events watch"},
+      {"CreatePrincipal", "access create-principal"},
+      {"GetPrincipal", "access get-principal"},
+      {"ListPrincipals", "access list-principals"},
+      {"UpdatePrincipal", "access update-principal"},
+      {"CreateToken", "access create-token"},
+      {"ListTokens", "access list-tokens"},
+      {"RevokeToken", "access revoke-token"},
+      {"WhoAmI", "access who-am-i"},
   };
   for (const auto* method : AllGeneratedMethods()) {
     const auto* ours = catalog->pool().FindMethodByName(method->full_name());
@@ -371,7 +361,10 @@ TEST_F(CtlTest, UsageErrorsExit64) {
            {{"tasks", "get", "tasks/1", "tasks/2"}, "only one name"},
            {{"tasks", "create", "--json", "{nope"}, "--json: not a d06.v1.CreateTaskRequest"},
            {{"tasks", "get", "-o", "xml"}, "is not one of table, json, yaml"},
-           {{"tasks", "create", "--assignments", "x"}, "set it with --json"},
+           {{"tasks", "create", "--assignments", "x"}, "give it as proto JSON"},
+           {{"tasks", "create", "--assignments", "[{\"unit\": 7}]"},
+            "--assignments: not a d06.v1.Assignment list in proto JSON"},
+           {{"tasks", "create", "--task", "[]"}, "--task: \"[]\" is not a message"},
        }) {
     Result result = Ctl(c.args);
     EXPECT_EQ(result.code, 64) << absl::StrJoin(c.args, " ") << "\n" << result.err;

@@ -11,6 +11,12 @@
 //    transport on d06d's gRPC port; and d06ctl, whose exit status is the gRPC code, when
 //    given) fail with the same code and the same d06 reason.
 // 3. A streaming method over Connect is unimplemented (gRPC only) and works over gRPC.
+// 4. Authentication: a second d06d with authentication required (the default), its first
+//    administrator from `d06d bootstrap-admin`: the token in "Authorization: Bearer" (an
+//    interceptor) over Connect and gRPC, and in D06_TOKEN for d06ctl; without it every
+//    one is unauthenticated / CREDENTIAL_MISSING.
+// Steps 1-3 run on a d06d with --auth=off, deliberately: they check the actor headers
+// recorded in the audit events, which only --auth=off records.
 //
 //   node tests/web/connect_test.mjs path/to/d06d [path/to/d06ctl]
 //
@@ -113,14 +119,18 @@ const {
 } = await gen("task_pb.js");
 const { ReportService } = await gen("report_pb.js");
 const { EventService } = await gen("watch_pb.js");
+const { AccessService } = await gen("access_pb.js");
 
-// A fresh d06d; resolves its ports from the lines it prints on stderr.
-async function startD06d() {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "d06-web-connect-"));
-  cleanups.push(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+// A fresh d06d (or one on `dataDir`) with `flags`; resolves its ports from the lines it
+// prints on stderr.
+async function startD06d(flags = [], dataDir = undefined) {
+  if (dataDir === undefined) {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "d06-web-connect-"));
+    cleanups.push(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  }
   const child = spawn(
     d06dPath,
-    ["--listen=127.0.0.1:0", "--http_listen=127.0.0.1:0", `--data_dir=${dataDir}`],
+    ["--listen=127.0.0.1:0", "--http_listen=127.0.0.1:0", `--data_dir=${dataDir}`, ...flags],
     { stdio: ["ignore", "ignore", "pipe"] },
   );
   cleanups.push(() => child.kill("SIGKILL"));
@@ -158,7 +168,7 @@ async function step(name, fn) {
   }
 }
 
-const { grpcPort, httpPort } = await startD06d().catch((e) => die(e.message));
+const { grpcPort, httpPort } = await startD06d(["--auth=off"]).catch((e) => die(e.message));
 console.log(`d06d serving HTTP on 127.0.0.1:${httpPort}, gRPC on ${grpcPort}`);
 
 const ACTOR = "le.thi.hoa@thanhhoa.gov.vn";
@@ -531,6 +541,63 @@ await step("Watch over Connect: unimplemented", async () => {
     },
     (e) => isGrpcOnly(e, "Watch"),
   );
+});
+
+// ---------------------------------------------------------------------------------------
+// 4. Authentication required.
+await step("authentication: the bearer token over Connect, gRPC and d06ctl", async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "d06-web-connect-auth-"));
+  cleanups.push(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+  const token = execFileSync(
+    d06dPath,
+    ["bootstrap-admin", `--data_dir=${dataDir}`, "--name=Quản trị viên"],
+    { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
+  ).trim();
+  assert.match(token, /^d06_[A-Za-z0-9]+$/);
+  const ports = await startD06d([], dataDir);
+  const bearer = (secret) => (next) => async (req) => {
+    req.header.set("Authorization", `Bearer ${secret}`);
+    return await next(req);
+  };
+  const transports = (interceptors) => ({
+    connectBinary: createConnectTransport({
+      baseUrl: `http://127.0.0.1:${ports.httpPort}`, httpVersion: "1.1", interceptors,
+    }),
+    connectJson: createConnectTransport({
+      baseUrl: `http://127.0.0.1:${ports.httpPort}`, httpVersion: "1.1", useBinaryFormat: false,
+      interceptors,
+    }),
+    grpc: createGrpcTransport({ baseUrl: `http://127.0.0.1:${ports.grpcPort}`, interceptors }),
+  });
+  for (const [name, transport] of Object.entries(transports([bearer(token)]))) {
+    const me = await createClient(AccessService, transport).whoAmI({});
+    assert.equal(me.method, "token", name);
+    assert.equal(me.principal.displayName, "Quản trị viên", name);
+    const { units: list } = await createClient(UnitService, transport).listUnits({});
+    assert.deepEqual(list, [], name);
+  }
+  for (const [name, transport] of Object.entries(transports([]))) {
+    const refused = await call(transport, UnitService, "ListUnits", {});
+    assert.deepEqual(refused, { code: Code.Unauthenticated, reason: "CREDENTIAL_MISSING" }, name);
+  }
+  if (d06ctlPath) {
+    const ctl = (env) =>
+      spawnSync(
+        d06ctlPath,
+        ["access", "who-am-i", "-o", "json", "--address", `127.0.0.1:${ports.grpcPort}`],
+        {
+          encoding: "utf8",
+          timeout: 20000,
+          env: { ...process.env, D06CONFIG: path.join(dataDir, "no-config.json"), ...env },
+        },
+      );
+    const withToken = ctl({ D06_TOKEN: token });
+    assert.equal(withToken.status, 0, withToken.stderr);
+    assert.equal(JSON.parse(withToken.stdout).method, "token");
+    const without = ctl({ D06_TOKEN: "" });
+    assert.equal(without.status, Code.Unauthenticated, without.stderr);
+    assert.match(without.stderr, /CREDENTIAL_MISSING/);
+  }
 });
 
 if (failures > 0) die(`${failures} step(s) failed`);

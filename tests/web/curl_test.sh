@@ -9,7 +9,12 @@
 # request_id, Connect GET for the reads (405 for the others), the Host check (a foreign
 # Host is refused, --http_allowed_hosts), CORS (none by default; a second d06d with
 # --http_cors_origins; "*" warned; malformed origins refused at start-up) and a second
-# d06d on the same HTTP port refused.
+# d06d on the same HTTP port refused. Authentication: a d06d with authentication required
+# (the default) and its first administrator from `d06d bootstrap-admin`: no token is 401
+# unauthenticated/CREDENTIAL_MISSING (with WWW-Authenticate), a malformed one
+# TOKEN_MALFORMED, the bootstrap token in "Authorization: Bearer" works, AccessService's
+# methods, and the CORS preflight allows Authorization. The rest runs on a d06d with
+# --auth=off, deliberately: it checks the actor headers, which only --auth=off records.
 #
 #   tests/web/curl_test.sh path/to/d06d
 #
@@ -119,6 +124,7 @@ post() {
   shift 2
   STATUS=$(curl -sS -o "$BODY" -D "$WORK/headers" -w '%{http_code}' --max-time 20 \
     -H "Content-Type: ${CALL_CT-application/json}" -H "x-d06-actor: ${CALL_ACTOR:-$ACTOR}" \
+    ${TOKEN:+-H "Authorization: Bearer $TOKEN"} \
     "$@" --data-binary "$data" "http://127.0.0.1:$HTTP/$path")
 }
 
@@ -199,7 +205,8 @@ check_error() {
 field() { json "$BODY" "$1"; }
 
 ACTOR="nguyen.van.an@nghean.gov.vn"
-start_d06d main
+TOKEN=""
+start_d06d main --auth=off
 MAIN_HTTP=$HTTP
 echo "d06d serving HTTP on 127.0.0.1:$HTTP, gRPC on $GRPC"
 
@@ -503,6 +510,64 @@ err ReportService/GetSummary "{\"unit\":\"units/H40\",\"asOf\":{\"year\":$NEXT_Y
   400 invalid_argument INVALID_FIELD
 
 # ---------------------------------------------------------------------------------------
+# Authentication required (d06d's default): a d06d of its own, its first administrator
+# made by bootstrap-admin, whose token (its one line on stdout) goes in Authorization.
+"$D06D" bootstrap-admin --data_dir="$WORK/auth-data" --name="Quản trị viên" \
+  >"$WORK/admin.token" 2>"$WORK/bootstrap.log" || die "d06d bootstrap-admin failed"
+ADMIN_TOKEN=$(cat "$WORK/admin.token")
+[[ $ADMIN_TOKEN =~ ^d06_[A-Za-z0-9]+$ ]] || die "bootstrap-admin printed '$ADMIN_TOKEN', not a token"
+OFF_HTTP=$HTTP
+start_d06d auth
+TOKEN=""
+post d06.v1.UnitService/ListUnits '{}'
+check_error "ListUnits without a token" 401 unauthenticated CREDENTIAL_MISSING
+grep -qi '^www-authenticate: Bearer' "$WORK/headers" || fail "401 without WWW-Authenticate: Bearer"
+TOKEN=d06_notatoken
+post d06.v1.UnitService/ListUnits '{}'
+check_error "ListUnits with a malformed token" 401 unauthenticated TOKEN_MALFORMED
+TOKEN=$ADMIN_TOKEN
+ok AccessService/WhoAmI '{}' method=token principal.name=principals/admin \
+  "principal.displayName=Quản trị viên"
+err AccessService/WhoAmI '{"unknown":1,"x":' 400 invalid_argument MALFORMED_REQUEST
+ok UnitService/CreateUnit '{"unit":{"code":"A40","displayName":"Tỉnh A40","kind":"UNIT_KIND_PROVINCE"}}'
+ok AccessService/CreatePrincipal \
+  '{"principalId":"tran-thi-binh","principal":{"displayName":"Trần Thị Bình","kind":"PRINCIPAL_KIND_PERSON","unit":"units/A40","bindings":[{"role":"ROLE_VIEWER","unit":"units/A40"}]}}' \
+  principal.name=principals/tran-thi-binh principal.state=PRINCIPAL_STATE_ACTIVE
+err AccessService/CreatePrincipal \
+  '{"principalId":"tran-thi-binh","principal":{"displayName":"Trần Thị Bình","kind":"PRINCIPAL_KIND_PERSON","unit":"units/A40"}}' \
+  409 already_exists ALREADY_EXISTS
+ok AccessService/GetPrincipal '{"name":"principals/tran-thi-binh"}' "principal.displayName=Trần Thị Bình"
+err AccessService/GetPrincipal '{"name":"principals/nobody"}' 404 not_found NOT_FOUND
+ok AccessService/ListPrincipals '{}'
+err AccessService/ListPrincipals '{"filter":"colour = RED"}' 400 invalid_argument INVALID_FILTER
+ok AccessService/UpdatePrincipal \
+  '{"principal":{"name":"principals/tran-thi-binh","displayName":"Bà Trần Thị Bình"},"updateMask":"displayName"}' \
+  "principal.displayName=Bà Trần Thị Bình"
+err AccessService/UpdatePrincipal '{"principal":{"name":"principals/tran-thi-binh"}}' \
+  400 invalid_argument INVALID_FIELD
+EXPIRE=$(date -u -d '+1 day' '+%Y-%m-%dT%H:%M:%SZ')
+ok AccessService/CreateToken \
+  "{\"parent\":\"principals/tran-thi-binh\",\"token\":{\"displayName\":\"curl\",\"expireTime\":\"$EXPIRE\"}}"
+BINH_TOKEN=$(field secret)
+BINH_TOKEN_NAME=$(field token.name)
+[[ $BINH_TOKEN =~ ^d06_ ]] || fail "CreateToken: secret '$BINH_TOKEN'"
+err AccessService/CreateToken '{"parent":"principals/tran-thi-binh","token":{"displayName":"curl"}}' \
+  400 invalid_argument INVALID_FIELD
+ok AccessService/ListTokens '{"parent":"principals/tran-thi-binh"}' "tokens.0.name=$BINH_TOKEN_NAME"
+err AccessService/ListTokens '{"parent":"principals/nobody"}' 404 not_found NOT_FOUND
+TOKEN=$BINH_TOKEN
+ok AccessService/WhoAmI '{}' "principal.displayName=Bà Trần Thị Bình" method=token
+TOKEN=$ADMIN_TOKEN
+ok AccessService/RevokeToken "{\"name\":\"$BINH_TOKEN_NAME\"}"
+err AccessService/RevokeToken '{"name":"tokens/1"}' 400 invalid_argument INVALID_NAME
+TOKEN=$BINH_TOKEN
+post d06.v1.AccessService/WhoAmI '{}'
+check_error "WhoAmI with a revoked token" 401 unauthenticated TOKEN_REVOKED
+grep -q '"Authorization' "$REPO/server/api/http_transport.cc" 2>/dev/null || true
+TOKEN=""
+HTTP=$OFF_HTTP
+
+# ---------------------------------------------------------------------------------------
 # Every unary RPC of proto/d06/v1 has a case above; server-streaming ones are listed.
 UNARY=()
 STREAMING=()
@@ -708,7 +773,7 @@ STATUS=$(curl -sS -o "$BODY" -D "$WORK/headers" -w '%{http_code}' --max-time 20 
 grep -qi '^access-control-allow-origin' "$WORK/headers" && fail "a preflight allowed without --http_cors_origins"
 
 # CORS: a second d06d with two origins (and a name it is reached by).
-start_d06d cors "--http_cors_origins=https://portal.nghean.gov.vn,https://dichvucong.hanoi.gov.vn" \
+start_d06d cors --auth=off "--http_cors_origins=https://portal.nghean.gov.vn,https://dichvucong.hanoi.gov.vn" \
   --http_allowed_hosts=d06.nghean.gov.vn
 STATUS=$(curl -sS -o "$BODY" -w '%{http_code}' --max-time 20 -H 'Host: d06.nghean.gov.vn' \
   -H 'Content-Type: application/json' --data-binary '{}' "http://127.0.0.1:$HTTP/d06.v1.UnitService/ListUnits")
@@ -725,7 +790,8 @@ grep -qi '^access-control-allow-origin: https://dichvucong.hanoi.gov.vn' "$WORK/
   fail "preflight: no Access-Control-Allow-Origin: $(cat "$WORK/headers")"
 grep -i '^access-control-allow-methods:' "$WORK/headers" | grep -qi post ||
   fail "preflight: POST not allowed"
-for h in content-type connect-protocol-version connect-timeout-ms x-d06-actor x-d06-actor-bin; do
+for h in authorization content-type connect-protocol-version connect-timeout-ms x-d06-actor \
+  x-d06-actor-bin; do
   grep -i '^access-control-allow-headers:' "$WORK/headers" | grep -qi "$h" ||
     fail "preflight: header $h not allowed"
 done
@@ -754,7 +820,7 @@ STATUS=$(curl -sS -o "$BODY" -D "$WORK/headers" -w '%{http_code}' --max-time 20 
 grep -qi '^access-control-allow-origin' "$WORK/headers" && fail "POST from another origin got CORS headers"
 
 # CORS "*": any origin.
-start_d06d cors_any '--http_cors_origins=*'
+start_d06d cors_any --auth=off '--http_cors_origins=*'
 STATUS=$(curl -sS -o "$BODY" -D "$WORK/headers" -w '%{http_code}' --max-time 20 -X OPTIONS \
   -H 'Origin: https://cong-thong-tin.example.vn' -H 'Access-Control-Request-Method: POST' \
   "http://127.0.0.1:$HTTP/d06.v1.UnitService/ListUnits")

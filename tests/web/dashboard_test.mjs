@@ -1,15 +1,20 @@
-// The province dashboard (server/api/dashboard/) in headless Chromium against a fresh d06d:
-// seeds a province through the Connect API, opens /?unit=...&date=<today>, and checks the
-// report lines, the cards, the table and the chart by child unit and the overdue list, with
-// no console error and no failed request; then the date picker and an error shown in the
-// page. Writes a full-page screenshot.
+// The province dashboard (server/api/dashboard/) in headless Chromium against a fresh d06d
+// with authentication required (its first administrator made by `d06d bootstrap-admin`):
+// seeds a province through the Connect API with that token, opens /?unit=...&date=<today>,
+// which asks for a token; a wrong one is refused in the form; the right one shows the
+// report lines, the cards, the table and the chart by child unit and the overdue list,
+// with no console error and no failed request (but the 401 that asked for the token); the
+// token is in sessionStorage only (not localStorage, a cookie or the URL); then the date
+// picker, logging out, a token revoked while logged in (the form comes back saying so) and
+// an error shown in the page; and a d06d with --auth=off, where nothing is asked. Writes a
+// full-page screenshot.
 //
 //   node tests/web/dashboard_test.mjs path/to/d06d [screenshot.png]
 //
 // The screenshot path may also come from $D06_DASHBOARD_SCREENSHOT. Needs Debian's chromium
 // ($CHROMIUM overrides /usr/bin/chromium) and tests/web/node_modules (scripts/setup.sh).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -51,36 +56,59 @@ const vn = (d) => `${pad(d.day)}/${pad(d.month)}/${d.year}`;
 
 // ---- d06d --------------------------------------------------------------------------
 const dataDir = mkdtempSync(join(tmpdir(), 'd06-dashboard-'));
-const server = spawn(d06d, ['--listen=127.0.0.1:0', '--http_listen=127.0.0.1:0', `--data_dir=${dataDir}`],
-  { stdio: ['ignore', 'ignore', 'pipe'] });
+// The first administrator; its token is the one line d06d prints on stdout.
+let token;
+try {
+  token = execFileSync(d06d, ['bootstrap-admin', `--data_dir=${dataDir}`, '--name=Quản trị viên'],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+} catch (e) {
+  rmSync(dataDir, { recursive: true, force: true });
+  fail(`d06d bootstrap-admin failed: ${e.stderr || e.message}`);
+}
+if (!/^d06_[A-Za-z0-9]+$/.test(token)) fail(`d06d bootstrap-admin printed "${token}", not a token`);
+let server = null;
 let serverLog = '';
-const port = await new Promise((resolvePort, reject) => {
-  const timer = setTimeout(() => reject(new Error('d06d did not say its HTTP port within 20 s')), 20000);
-  server.stderr.setEncoding('utf8');
-  server.stderr.on('data', (chunk) => {
-    serverLog += chunk;
-    const m = /serving HTTP on port (\d+)/.exec(serverLog);
-    if (m) { clearTimeout(timer); resolvePort(Number(m[1])); }
-  });
-  server.on('exit', (code, signal) => { clearTimeout(timer); reject(new Error(`d06d exited (${code ?? signal})`)); });
-}).catch((e) => { rmSync(dataDir, { recursive: true, force: true }); fail(`${e.message}\n${serverLog}`); });
-const base = `http://127.0.0.1:${port}`;
+let base = '';
+let serverDir = dataDir;
+
+// Starts d06d on `dir` with `flags` (authentication required unless they say otherwise:
+// d06d's default); sets server, serverLog and base.
+async function startServer(flags = [], dir = mkdtempSync(join(tmpdir(), 'd06-dashboard-'))) {
+  serverDir = dir;
+  serverLog = '';
+  server = spawn(d06d, ['--listen=127.0.0.1:0', '--http_listen=127.0.0.1:0', `--data_dir=${dir}`, ...flags],
+    { stdio: ['ignore', 'ignore', 'pipe'] });
+  const port = await new Promise((resolvePort, reject) => {
+    const timer = setTimeout(() => reject(new Error('d06d did not say its HTTP port within 20 s')), 20000);
+    server.stderr.setEncoding('utf8');
+    server.stderr.on('data', (chunk) => {
+      serverLog += chunk;
+      const m = /serving HTTP on port (\d+)/.exec(serverLog);
+      if (m) { clearTimeout(timer); resolvePort(Number(m[1])); }
+    });
+    server.on('exit', (code, signal) => { clearTimeout(timer); reject(new Error(`d06d exited (${code ?? signal})`)); });
+  }).catch((e) => { rmSync(dir, { recursive: true, force: true }); fail(`${e.message}\n${serverLog}`); });
+  base = `http://127.0.0.1:${port}`;
+  return { base };
+}
 
 async function stopServer() {
-  if (server.exitCode === null && server.signalCode === null) {
+  if (server && server.exitCode === null && server.signalCode === null) {
     const exited = new Promise((r) => server.once('exit', r));
     server.kill('SIGTERM');
     const timer = setTimeout(() => server.kill('SIGKILL'), 10000);
     await exited;
     clearTimeout(timer);
   }
-  rmSync(dataDir, { recursive: true, force: true });
+  rmSync(serverDir, { recursive: true, force: true });
 }
 
-async function call(method, body) {
+await startServer([], dataDir);
+
+async function call(method, body, bearer = token) {
   const res = await fetch(`${base}/d06.v1.${method}`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json', 'x-d06-actor': 'dashboard-test' },
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${bearer}` },
     body: JSON.stringify(body),
   });
   const text = await res.text();
@@ -165,12 +193,12 @@ const EXPECTED_CARDS = {
 // ---- The browser ---------------------------------------------------------------------
 // Collects what must not happen on a page: console errors, uncaught exceptions, failed or
 // erroring requests, requests to anything but the server.
-function watch(page) {
+function watch(page, origin = base) {
   const problems = [];
   page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
-  page.on('request', (r) => { if (!r.url().startsWith(base + '/')) problems.push(`external request: ${r.url()}`); });
+  page.on('request', (r) => { if (!r.url().startsWith(origin + '/')) problems.push(`external request: ${r.url()}`); });
   page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()} for ${r.url()}`); });
   return problems;
 }
@@ -182,6 +210,25 @@ async function waitReady(page) {
     const error = await page.$eval('#error', (e) => e.textContent);
     throw new Error(`the page shows an error: ${error}`);
   }
+}
+
+// Asking for the token is a 401 of WhoAmI (Chromium logs it as a console error too): the
+// only failed request a page may have.
+const serious = (problems) => problems.filter((p) => !/\b401\b/.test(p));
+
+// Waits for the login form; returns the error it shows ('' when none).
+async function waitLogin(page) {
+  await page.waitForFunction(() => document.body.dataset.state === 'login', { timeout: 15000 });
+  assert.equal(await page.$eval('#login', (e) => e.hidden), false);
+  assert.equal(await page.$eval('#pick', (e) => e.hidden), true);
+  assert.equal(await page.$eval('#session', (e) => e.hidden), true);
+  return page.$eval('#login-error', (e) => (e.hidden ? '' : e.textContent));
+}
+
+async function logIn(page, secret) {
+  await page.$eval('#token', (e) => { e.value = ''; });
+  await page.type('#token', secret);
+  await page.click('#login-form button[type=submit]');
 }
 
 const texts = (page, selector) => page.$$eval(selector, (els) => els.map((e) => e.textContent.trim()));
@@ -202,7 +249,28 @@ try {
   await page.setViewport({ width: 1280, height: 900 });
   const problems = watch(page);
   await page.goto(`${base}/?unit=${PROVINCE}&date=${iso(today)}`, { waitUntil: 'load' });
+
+  // No token yet: the form, without an error.
+  assert.equal(await waitLogin(page), '');
+  assert.equal(await page.$eval('#report', (e) => e.hidden), true);
+  // A wrong token: refused in the form, not kept.
+  await logIn(page, 'd06_thisisnotatoken');
+  await page.waitForFunction(() => !document.getElementById('login-error').hidden, { timeout: 15000 });
+  assert.match(await page.$eval('#login-error', (e) => e.textContent), /Mã truy cập/);
+  assert.equal(await page.evaluate(() => sessionStorage.length), 0);
+  // The right one: the report.
+  await logIn(page, token);
   await waitReady(page);
+  assert.equal(await page.$eval('#who', (e) => e.textContent), 'Quản trị viên');
+  assert.equal(await page.$eval('#session', (e) => e.hidden), false);
+  assert.equal(await page.$eval('#login', (e) => e.hidden), true);
+  assert.equal(await page.evaluate(() => document.body.dataset.auth), 'token');
+  // Kept in sessionStorage only.
+  assert.deepEqual(await page.evaluate(() => Object.values(sessionStorage)), [token]);
+  assert.equal(await page.evaluate(() => localStorage.length), 0);
+  assert.deepEqual(await page.cookies(), []);
+  assert.equal(await page.evaluate(() => document.cookie), '');
+  assert.ok(!page.url().includes(token), 'the token is not in the URL');
 
   // The report lines, quoted from the server.
   assert.equal(await page.$eval('#report-title', (e) => e.textContent), `Tỉnh Bình Định — tính đến ngày ${vn(today)}`);
@@ -250,7 +318,7 @@ try {
       Date.UTC(o.deadline.year, o.deadline.month - 1, o.deadline.day)) / 86400000)} ngày)`]));
   assert.equal(overdueRows.length, 3);
 
-  assert.deepEqual(problems, [], 'no console errors or failed requests');
+  assert.deepEqual(serious(problems), [], 'no console errors or failed requests');
   mkdirSync(dirname(screenshot), { recursive: true });
   await page.screenshot({ path: screenshot, fullPage: true });
   console.log(`screenshot: ${screenshot}`);
@@ -260,21 +328,54 @@ try {
   const yesterday = addDays(today, -1);
   await page.$eval('#date', (e) => { e.value = ''; });
   await page.type('#date', vn(yesterday));
-  await Promise.all([page.waitForFunction(() => document.body.dataset.state === 'loading'), page.click('button[type=submit]')]);
+  await Promise.all([page.waitForFunction(() => document.body.dataset.state === 'loading'), page.click('#pick button[type=submit]')]);
   await waitReady(page);
   assert.match(await page.$eval('#completed-line', (e) => e.textContent), /đã hoàn thành 0\/0 nhiệm vụ/);
   assert.equal(await page.$eval('#report-title', (e) => e.textContent), `Tỉnh Bình Định — tính đến ngày ${vn(yesterday)}`);
   assert.equal(new URL(page.url()).searchParams.get('date'), iso(yesterday));
-  assert.deepEqual(problems, [], 'no console errors or failed requests');
+  assert.deepEqual(serious(problems), [], 'no console errors or failed requests');
+
+  // Logging out forgets the token and asks again.
+  await page.click('#logout');
+  assert.equal(await waitLogin(page), '');
+  assert.equal(await page.evaluate(() => sessionStorage.length), 0);
+
+  // A token revoked while logged in: the next call is refused, the form says why.
+  const expireTime = new Date(Date.now() + 86400000).toISOString();
+  const created = await call('AccessService/CreateToken',
+    { parent: 'principals/admin', token: { displayName: 'dashboard test', expireTime } });
+  await logIn(page, created.secret);
+  await waitReady(page);
+  await call('AccessService/RevokeToken', { name: created.token.name });
+  await Promise.all([page.waitForFunction(() => document.body.dataset.state !== 'ready'), page.click('#pick button[type=submit]')]);
+  assert.match(await waitLogin(page), /thu hồi/);
+  assert.equal(await page.evaluate(() => sessionStorage.length), 0);
   await page.close();
   page = null;
 
-  // An error of the API is shown in the page, with its Connect code.
+  // An error of the API is shown in the page, with its Connect code. (A new tab: a new
+  // sessionStorage, so the token is asked for again.)
   const bad = await browser.newPage();
   await bad.goto(`${base}/?unit=units/H99&date=${iso(today)}`, { waitUntil: 'load' });
+  await waitLogin(bad);
+  await logIn(bad, token);
   await bad.waitForFunction(() => document.body.dataset.state === 'error', { timeout: 15000 });
   assert.match(await bad.$eval('#error', (e) => e.textContent), /ReportService\/GetSummary: .*\(not_found\)/);
   assert.equal(await bad.$eval('#error', (e) => e.hidden), false);
+  await bad.close();
+
+  // With --auth=off (development) nothing is asked: WhoAmI answers method "none".
+  await stopServer();
+  const off = await startServer(['--auth=off']);
+  const open = await browser.newPage();
+  const openProblems = watch(open, off.base);
+  await open.goto(`${off.base}/`, { waitUntil: 'load' });
+  await waitReady(open);
+  assert.equal(await open.evaluate(() => document.body.dataset.auth), 'off');
+  assert.equal(await open.$eval('#login', (e) => e.hidden), true);
+  assert.equal(await open.$eval('#session', (e) => e.hidden), true);
+  assert.equal(await open.$eval('#pick', (e) => e.hidden), false);
+  assert.deepEqual(openProblems, [], 'no 401, no console errors with --auth=off');
   console.log('PASS: web_dashboard');
 } catch (e) {
   failed = true;

@@ -2,30 +2,48 @@
 // chart by child unit and the overdue assignments out. It calls only the public Connect
 // API of the server that serves it (POST /d06.v1.<Service>/<Method>, protojson), and
 // builds every element with textContent (no HTML from data). ?unit=units/H29&date=2026-11-30
-// preselects; <body data-state> is "loading", "ready" or "error" (for tests).
+// preselects; <body data-state> is "loading", "ready", "error" or "login" (for tests).
+//
+// Authentication: on load it asks AccessService/WhoAmI who it is. With d06d --auth=off
+// (method "none") it never asks for anything. Otherwise a 401 shows a form asking for a
+// token once; the token is kept in sessionStorage only (this tab, until it is closed or
+// "Đăng xuất"; never localStorage, a cookie or a URL) and sent as "Authorization: Bearer
+// ..." on every call. A 401 later (token revoked or expired) forgets it and asks again,
+// saying why. <body data-auth> is "off", "token" or "login".
 'use strict';
 (() => {
   const TZ = 'Asia/Ho_Chi_Minh';
   const SVG = 'http://www.w3.org/2000/svg';
   const $ = (id) => document.getElementById(id);
   const units = new Map(); // "units/H29" -> Unit
+  const TOKEN_KEY = 'd06.token'; // in sessionStorage
 
   // ---- The Connect API -------------------------------------------------------------
   class ApiError extends Error {
-    constructor(method, code, message) {
+    constructor(method, code, message, reason) {
       super(message);
       this.method = method;
       this.code = code;
+      this.reason = reason || '';
     }
   }
 
-  async function call(method, body) {
+  const storedToken = () => sessionStorage.getItem(TOKEN_KEY) || '';
+
+  // One call; `token` overrides the stored one (a token being tried at login). A 401
+  // (after login) forgets the token and shows the login form with the reason.
+  async function call(method, body, token) {
+    const t = token === undefined ? storedToken() : token;
+    const headers = { 'Content-Type': 'application/json', 'Connect-Protocol-Version': '1' };
+    if (t) headers.Authorization = 'Bearer ' + t;
     let res;
     try {
       res = await fetch('/d06.v1.' + method, {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json', 'Connect-Protocol-Version': '1' },
+        headers,
         body: JSON.stringify(body),
+        credentials: 'omit',
+        cache: 'no-store',
       });
     } catch (e) {
       throw new ApiError(method, 'unavailable', 'không kết nối được máy chủ (' + e.message + ')');
@@ -36,7 +54,10 @@
     if (!res.ok || data === null) {
       const code = (data && data.code) || 'HTTP ' + res.status;
       const message = (data && data.message) || text || res.statusText;
-      throw new ApiError(method, code, message);
+      const detail = data && Array.isArray(data.details) ? data.details.find((d) => d && d.debug) : null;
+      const error = new ApiError(method, code, message, detail ? detail.debug.reason : '');
+      if (res.status === 401 && token === undefined) showLogin(error);
+      throw error;
     }
     return data;
   }
@@ -109,8 +130,93 @@
   }
   const unitName = (name) => (units.get(name) ? units.get(name).displayName : name);
 
-  // Errors stay on the page (one line each) until the next report is asked for.
+  // ---- Logging in and out ------------------------------------------------------------
+  // Why the server refused a token (UNAUTHENTICATED reasons, d06/v1/api_names.h).
+  const REFUSED = {
+    CREDENTIAL_MISSING: '',
+    TOKEN_EXPIRED: 'Mã truy cập đã hết hạn. Hãy xin quản trị viên cấp mã mới.',
+    TOKEN_REVOKED: 'Mã truy cập đã bị thu hồi. Hãy xin quản trị viên cấp mã mới.',
+    TOKEN_UNKNOWN: 'Mã truy cập không đúng.',
+    TOKEN_MALFORMED: 'Mã truy cập không đúng dạng (mã bắt đầu bằng d06_).',
+    PRINCIPAL_DISABLED: 'Tài khoản của mã truy cập này đã bị khoá.',
+    TOO_MANY_FAILURES: 'Có quá nhiều lần thử mã sai. Hãy thử lại sau ít phút.',
+  };
+  function refusal(e) {
+    if (e.reason in REFUSED) return REFUSED[e.reason];
+    return 'Máy chủ từ chối mã truy cập: ' + e.message + (e.reason ? ' (' + e.reason + ')' : '');
+  }
+
+  let onLoggedIn = null; // set by init: what to show once a token is accepted
+
+  // Forgets the token and shows the login form; `why` (an ApiError) says why, if it
+  // was refused rather than never given.
+  function showLogin(why) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    document.body.dataset.auth = 'login';
+    document.body.dataset.state = 'login';
+    $('session').hidden = true;
+    $('pick').hidden = true;
+    $('report').hidden = true;
+    $('status').hidden = true;
+    clearErrors();
+    const message = why ? refusal(why) : '';
+    $('login-error').textContent = message;
+    $('login-error').hidden = !message;
+    $('login').hidden = false;
+    $('token').value = '';
+    $('token').focus();
+  }
+
+  // Shows the page for a WhoAmI answer: who is logged in (or nothing with auth off).
+  function showApp(me) {
+    const off = me.method === 'none';
+    document.body.dataset.auth = off ? 'off' : 'token';
+    $('login').hidden = true;
+    $('login-error').hidden = true;
+    $('session').hidden = off;
+    const p = me.principal || {};
+    $('who').textContent = (p.displayName || p.name || '') + (me.via ? ' (qua ' + me.via + ')' : '');
+    $('pick').hidden = false;
+    $('status').hidden = false;
+  }
+
+  async function login(e) {
+    e.preventDefault();
+    const token = $('token').value.trim();
+    const error = $('login-error');
+    error.hidden = true;
+    if (!/^[\x21-\x7e]+$/.test(token)) {
+      error.textContent = 'Mã truy cập gồm chữ cái không dấu, chữ số và ký hiệu, không có khoảng trắng.';
+      error.hidden = false;
+      return;
+    }
+    let me;
+    try {
+      me = await call('AccessService/WhoAmI', {}, token);
+    } catch (err) {
+      error.textContent = err.code === 'unauthenticated'
+        ? refusal(err) || 'Mã truy cập không được chấp nhận.'
+        : 'Lỗi khi đăng nhập: ' + err.message + ' (' + err.code + ')';
+      error.hidden = false;
+      $('token').select();
+      return;
+    }
+    $('token').value = '';
+    sessionStorage.setItem(TOKEN_KEY, token);
+    showApp(me);
+    if (onLoggedIn) onLoggedIn();
+  }
+
+  function logout() {
+    units.clear();
+    $('unit').replaceChildren();
+    showLogin(null);
+  }
+
+  // Errors stay on the page (one line each) until the next report is asked for. A 401
+  // has shown the login form instead.
   function showError(e) {
+    if (e instanceof ApiError && e.code === 'unauthenticated') return;
     const box = $('error');
     box.append(el('p', {}, e instanceof ApiError
       ? 'Lỗi khi gọi ' + e.method + ': ' + e.message + ' (' + e.code + ')'
@@ -264,6 +370,7 @@
       document.body.dataset.state = 'ready';
     } catch (e) {
       showError(e);
+      if (e instanceof ApiError && e.code === 'unauthenticated') return; // the login form is up
       $('status').textContent = '';
       document.body.dataset.state = 'error';
     }
@@ -282,26 +389,48 @@
     load(unit, asOf);
   }
 
-  async function init() {
+  // The page as the URL asks for it: the units, and the report when a unit is named.
+  async function start() {
     const params = new URLSearchParams(location.search);
     const unit = params.get('unit') || '';
     const asOf = params.has('date') ? parseIso(params.get('date')) : today();
     $('date').value = vnDate(asOf || today());
-    $('pick').addEventListener('submit', (e) => { e.preventDefault(); submit(); });
-    $('unit').addEventListener('change', submit);
     const unitsLoaded = loadUnits(unit).catch(showError);
     if (params.has('date') && !asOf) {
       showError(new Error('tham số date="' + params.get('date') + '" không đúng dạng yyyy-MM-dd.'));
       document.body.dataset.state = 'error';
       return;
     }
+    await unitsLoaded; // unit names for the overdue list
+    if (document.body.dataset.auth === 'login') return; // a 401: the login form is up
     if (!unit) {
-      await unitsLoaded;
       document.body.dataset.state = 'ready';
       return;
     }
-    await unitsLoaded; // unit names for the overdue list
     await load(unit, asOf);
+  }
+
+  async function init() {
+    $('pick').addEventListener('submit', (e) => { e.preventDefault(); submit(); });
+    $('unit').addEventListener('change', submit);
+    $('login-form').addEventListener('submit', login);
+    $('logout').addEventListener('click', logout);
+    onLoggedIn = start;
+    document.body.dataset.state = 'loading';
+    let me;
+    try {
+      me = await call('AccessService/WhoAmI', {});
+    } catch (e) {
+      if (e.code === 'unauthenticated') return; // the login form is up
+      if (e.code !== 'unimplemented' && e.code !== 'not_found' && e.code !== 'HTTP 404') {
+        showError(e);
+        document.body.dataset.state = 'error';
+        return;
+      }
+      me = { method: 'none' }; // a server without AccessService: no authentication
+    }
+    showApp(me);
+    await start();
   }
 
   document.addEventListener('DOMContentLoaded', init);
