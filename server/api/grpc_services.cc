@@ -52,15 +52,19 @@ class MetadataOf {
     metadata_.impersonate_text = find(v1::kImpersonateMetadataKey);
     metadata_.impersonate_binary = find(v1::kImpersonateBinMetadataKey);
     metadata_.peer = peer_;
-    // The client certificate of a TLS connection, with its chain when gRPC kept it.
+    // The client certificate of a TLS connection (x509_pem_cert, the leaf), then the
+    // chain gRPC kept, whose order and content vary (it may hold the CA and not the
+    // leaf): the verifier takes the first certificate as the client's and the rest as
+    // untrusted intermediates.
     if (std::shared_ptr<const grpc::AuthContext> auth = ctx->auth_context()) {
-      for (const char* property :
-           {GRPC_X509_PEM_CERT_CHAIN_PROPERTY_NAME, GRPC_X509_PEM_CERT_PROPERTY_NAME}) {
+      auto first = [&auth](const char* property) -> absl::string_view {
         std::vector<grpc::string_ref> values = auth->FindPropertyValues(property);
-        if (!values.empty()) {
-          certificate_.assign(values.front().data(), values.front().size());
-          break;
-        }
+        if (values.empty()) return {};
+        return absl::string_view(values.front().data(), values.front().size());
+      };
+      if (absl::string_view leaf = first(GRPC_X509_PEM_CERT_PROPERTY_NAME); !leaf.empty()) {
+        certificate_ =
+            absl::StrCat(leaf, "\n", first(GRPC_X509_PEM_CERT_CHAIN_PROPERTY_NAME));
       }
     }
     metadata_.client_certificate = certificate_;

@@ -41,6 +41,7 @@
 #include "gtest/gtest.h"
 #include "tests/ctl/spawn.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/test_ca.h"
 
 namespace d06::ctl {
 namespace {
@@ -476,42 +477,64 @@ TEST(CtlTransportTest, NonLoopbackWithoutTlsOrPlaintextIsRefusedNamingTheFlags) 
 
 // ---- against d06d with authentication required ---------------------------------------------
 
-class CtlAuthTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    dir_ = new d06::testing::TempDir("d06-ctl-auth");
-    const std::string data = dir_->path() + "/data";
+// A child d06d on a data directory of `dir` whose first administrator `d06d
+// bootstrap-admin` made; `flags` are added to its command line.
+struct ChildServer {
+  pid_t pid = -1;
+  std::string address;
+  std::string admin_token;
+
+  void Start(const std::string& dir, const std::vector<std::string>& flags) {
+    const std::string data = dir + "/data";
     // The first administrator, before the server runs on the directory.
     const pid_t bootstrap =
         Spawn({D06D_PATH, "bootstrap-admin", "--data_dir=" + data, "--name=Quản trị viên"},
-              dir_->path() + "/bootstrap.out", dir_->path() + "/bootstrap.err");
-    ASSERT_EQ(WaitExit(bootstrap), 0) << ReadFile(dir_->path() + "/bootstrap.err");
-    admin_token_ =
-        std::string(absl::StripAsciiWhitespace(ReadFile(dir_->path() + "/bootstrap.out")));
-    ASSERT_TRUE(absl::StartsWith(admin_token_, v1::kTokenPrefix)) << admin_token_;
+              dir + "/bootstrap.out", dir + "/bootstrap.err");
+    ASSERT_EQ(WaitExit(bootstrap), 0) << ReadFile(dir + "/bootstrap.err");
+    admin_token = std::string(absl::StripAsciiWhitespace(ReadFile(dir + "/bootstrap.out")));
+    ASSERT_TRUE(absl::StartsWith(admin_token, v1::kTokenPrefix)) << admin_token;
 
-    const std::string log = dir_->path() + "/d06d.log";
+    const std::string log = dir + "/d06d.log";
     // No --auth flag: authentication required is the default.
-    server_pid_ = Spawn({D06D_PATH, "--listen=127.0.0.1:0", "--http_listen=", "--data_dir=" + data},
-                        dir_->path() + "/d06d.out", log);
-    ASSERT_GT(server_pid_, 0);
+    std::vector<std::string> argv = {D06D_PATH, "--listen=127.0.0.1:0", "--http_listen=",
+                                     "--data_dir=" + data};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    pid = Spawn(argv, dir + "/d06d.out", log);
+    ASSERT_GT(pid, 0);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (address_.empty() && std::chrono::steady_clock::now() < deadline) {
+    while (address.empty() && std::chrono::steady_clock::now() < deadline) {
       for (absl::string_view line : absl::StrSplit(ReadFile(log), '\n')) {
         if (absl::ConsumePrefix(&line, "d06d: serving gRPC on port ")) {
-          address_ = absl::StrCat("127.0.0.1:", line.substr(0, line.find(' ')));
+          address = absl::StrCat("127.0.0.1:", line.substr(0, line.find(' ')));
         }
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    ASSERT_FALSE(address_.empty()) << ReadFile(log);
+    ASSERT_FALSE(address.empty()) << ReadFile(log);
+  }
+
+  void Stop() {
+    if (pid > 0) {
+      kill(pid, SIGTERM);
+      WaitExit(pid);
+      pid = -1;
+    }
+  }
+};
+
+class CtlAuthTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new d06::testing::TempDir("d06-ctl-auth");
+    server_ = new ChildServer;
+    server_->Start(dir_->path(), {});
+    address_ = server_->address;
+    admin_token_ = server_->admin_token;
   }
 
   static void TearDownTestSuite() {
-    if (server_pid_ > 0) {
-      kill(server_pid_, SIGTERM);
-      WaitExit(server_pid_);
-    }
+    server_->Stop();
+    delete server_;
     delete dir_;
   }
 
@@ -521,13 +544,13 @@ class CtlAuthTest : public ::testing::Test {
   }
 
   static d06::testing::TempDir* dir_;
-  static pid_t server_pid_;
+  static ChildServer* server_;
   static std::string address_;
   static std::string admin_token_;
 };
 
 d06::testing::TempDir* CtlAuthTest::dir_ = nullptr;
-pid_t CtlAuthTest::server_pid_ = -1;
+ChildServer* CtlAuthTest::server_ = nullptr;
 std::string CtlAuthTest::address_;
 std::string CtlAuthTest::admin_token_;
 
@@ -606,6 +629,58 @@ TEST_F(CtlAuthTest, CreatedTokenIsShownOnceAndWorksUntilRevoked) {
   result = Ctl({"access", "who-am-i"}, {{"D06_TOKEN", secret}});
   EXPECT_EQ(result.code, 16);
   EXPECT_THAT(result.err, HasSubstr("TOKEN_REVOKED"));
+}
+
+// ---- mutual TLS against d06d with --tls_cert, --tls_key and --client_ca ----------------
+
+TEST(CtlMtlsTest, TheCertificateOfASystemPrincipalAuthenticatesIt) {
+  d06::testing::TempDir dir("d06-ctl-mtls");
+  d06::testing::TestPki pki(dir.path());
+  const std::string client_cert = pki.Write("client.pem", pki.client().cert_pem);
+  const std::string client_key = pki.Write("client.key", pki.client().key_pem);
+  const std::string unknown_cert = pki.Write("unknown.pem", pki.unknown_client().cert_pem);
+  const std::string unknown_key = pki.Write("unknown.key", pki.unknown_client().key_pem);
+  ChildServer server;
+  server.Start(dir.path(), {"--tls_cert=" + pki.server_cert_file(),
+                            "--tls_key=" + pki.server_key_file(),
+                            "--client_ca=" + pki.ca_file()});
+  const std::string tls_ca = "--tls_ca=" + pki.ca_file();
+  auto ctl = [&](std::vector<std::string> args, std::map<std::string, std::string> env = {}) {
+    env.emplace("D06_ADDRESS", server.address);
+    return RunD06ctl(dir.path(), args, std::move(env));
+  };
+
+  // The administrator (a token over TLS) makes the agency system's principal.
+  Result result = ctl({"access", "create-principal", tls_ca, "--principal_id", "he-thong-h40",
+                       "--principal.display_name", "Hệ thống tỉnh H40", "--principal.kind",
+                       "SYSTEM",
+                       // A repeated field's flag, once per value.
+                       "--principal.certificate_subjects",
+                       absl::StrCat("URI:", d06::testing::TestPki::kClientUri)},
+                      {{"D06_TOKEN", server.admin_token}});
+  ASSERT_EQ(result.code, 0) << result.err;
+
+  // Its certificate, no token.
+  result = ctl({"access", "who-am-i", "-o", "json", tls_ca, "--tls_cert=" + client_cert,
+                "--tls_key=" + client_key});
+  ASSERT_EQ(result.code, 0) << result.err;
+  v1::WhoAmIResponse me;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(result.out, &me).ok()) << result.out;
+  EXPECT_EQ(me.principal().name(), "principals/he-thong-h40");
+  EXPECT_EQ(me.method(), "certificate");
+
+  // A certificate of the same CA whose subject no principal has.
+  result = ctl({"access", "who-am-i", tls_ca, "--tls_cert=" + unknown_cert,
+                "--tls_key=" + unknown_key});
+  EXPECT_EQ(result.code, 16) << result.err;
+  EXPECT_THAT(result.err, HasSubstr("CERTIFICATE_UNKNOWN"));
+
+  // Plaintext to the TLS port: no answer at all, and an error that says so.
+  result = ctl({"access", "who-am-i", "--plaintext", "--timeout=3s"},
+               {{"D06_TOKEN", server.admin_token}});
+  EXPECT_NE(result.code, 0);
+  EXPECT_THAT(result.out, Not(HasSubstr("he-thong")));
+  server.Stop();
 }
 
 }  // namespace
