@@ -581,6 +581,18 @@ TEST_F(AuthTest, HttpTakesTheAuthorizationHeader) {
   // The CORS preflight allows the header.
 }
 
+// Probes (Kubernetes' httpGet, a load balancer) carry no credential: /healthz needs
+// none and says nothing but whether d06d serves.
+TEST_F(AuthTest, HealthzNeedsNoCredential) {
+  RawHttp http(server().http_port());
+  ASSERT_TRUE(http.Send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  auto answer = http.Read();
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->status, 200);
+  EXPECT_EQ(answer->body, "SERVING\n");
+  EXPECT_EQ(answer->header("Cache-Control"), "no-store");
+}
+
 TEST_F(AuthTest, FailuresFromOneAddressAreSlowedButValidCredentialsAreNot) {
   for (int i = 0; i < 4; ++i) {
     EXPECT_THAT(WhoAmI(NewTokenSecret()).status(), IsError(kUnauthenticated, "TOKEN_UNKNOWN"));
