@@ -216,6 +216,9 @@ void PrincipalAuthenticator::Refuse(const CallMetadata& metadata, absl::Status s
       ErrorReason(status) == v1::reason::kTooManyFailures) {
     return answer(std::move(status));  // a bad impersonation or metadata: the caller is known
   }
+  // No credential guesses nothing (a page or a probe that has not logged in yet): only
+  // wrong credentials count towards slowing an address down.
+  if (ErrorReason(status) == v1::reason::kCredentialMissing) return answer(std::move(status));
   const std::string key = PeerKey(metadata.peer);
   const absl::Time now = absl::Now();
   absl::Duration delay = absl::ZeroDuration();

@@ -6,7 +6,8 @@
 // acts for in x-d06-impersonate(-bin) (Core::Impersonate); the call is then that
 // principal's, with the portal recorded as `via`.
 //
-// Failures are counted per peer address (IPv4 address, IPv6 /64): from the 5th within a
+// Wrong credentials (a missing one guesses nothing and is refused at once) are counted
+// per peer address (IPv4 address, IPv6 /64): from the 5th within a
 // minute, the refusal is answered later (200 ms, doubling up to 2 s; on a timer thread,
 // holding no transport thread), and a peer with 4 refusals already waiting is refused at
 // once with TOO_MANY_FAILURES, without a lookup. The table keeps at most

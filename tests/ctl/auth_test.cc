@@ -50,14 +50,9 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using proc::EnvironWith;
 using proc::ReadFile;
+using proc::Result;
 using proc::Spawn;
 using proc::WaitExit;
-
-struct Result {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
 
 // Runs d06ctl with `args` and the environment changed by `env` (D06_* and D06CONFIG
 // always set or cleared here, so that the caller's own never count).
@@ -70,12 +65,7 @@ Result RunD06ctl(const std::string& dir, const std::vector<std::string>& args,
   std::vector<std::string> argv = {D06CTL_PATH};
   argv.insert(argv.end(), args.begin(), args.end());
   const std::vector<std::string> environment = EnvironWith(env);
-  const std::string out = dir + "/ctl.out", err = dir + "/ctl.err";
-  Result result;
-  result.code = WaitExit(Spawn(argv, out, err, &environment));
-  result.out = ReadFile(out);
-  result.err = ReadFile(err);
-  return result;
+  return proc::Run(argv, dir, &environment);
 }
 
 void WriteFile(const std::string& path, const std::string& text) {
@@ -501,16 +491,9 @@ struct ChildServer {
     argv.insert(argv.end(), flags.begin(), flags.end());
     pid = Spawn(argv, dir + "/d06d.out", log);
     ASSERT_GT(pid, 0);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (address.empty() && std::chrono::steady_clock::now() < deadline) {
-      for (absl::string_view line : absl::StrSplit(ReadFile(log), '\n')) {
-        if (absl::ConsumePrefix(&line, "d06d: serving gRPC on port ")) {
-          address = absl::StrCat("127.0.0.1:", line.substr(0, line.find(' ')));
-        }
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    ASSERT_FALSE(address.empty()) << ReadFile(log);
+    const std::string port = proc::WaitForGrpcPort(log);
+    ASSERT_FALSE(port.empty()) << ReadFile(log);
+    address = absl::StrCat("127.0.0.1:", port);
   }
 
   void Stop() {

@@ -41,14 +41,9 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
 using proc::ReadFile;
+using proc::Result;
 using proc::Spawn;
 using proc::WaitExit;
-
-struct Result {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
 
 class CtlTest : public ::testing::Test {
  protected:
@@ -62,16 +57,7 @@ class CtlTest : public ::testing::Test {
                          "--http_listen=127.0.0.1:0", "--data_dir=" + dir_->path() + "/data"},
                         dir_->path() + "/d06d.out", log);
     ASSERT_GT(server_pid_, 0);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    std::string port;
-    while (port.empty() && std::chrono::steady_clock::now() < deadline) {
-      for (absl::string_view line : absl::StrSplit(ReadFile(log), '\n')) {
-        if (absl::ConsumePrefix(&line, "d06d: serving gRPC on port ")) {
-          port = std::string(line.substr(0, line.find(' ')));
-        }
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
+    const std::string port = proc::WaitForGrpcPort(log);
     ASSERT_FALSE(port.empty()) << ReadFile(log);
     setenv("D06_ADDRESS", absl::StrCat("127.0.0.1:", port).c_str(), 1);
     setenv("D06_ACTOR", "ctl-test", 1);
@@ -94,12 +80,7 @@ class CtlTest : public ::testing::Test {
   static Result Ctl(const std::vector<std::string>& args) {
     std::vector<std::string> argv = {D06CTL_PATH};
     argv.insert(argv.end(), args.begin(), args.end());
-    const std::string out = dir_->path() + "/ctl.out", err = dir_->path() + "/ctl.err";
-    Result result;
-    result.code = WaitExit(Spawn(argv, out, err));
-    result.out = ReadFile(out);
-    result.err = ReadFile(err);
-    return result;
+    return proc::Run(argv, dir_->path());
   }
 
   // Runs d06ctl and expects exit 0.

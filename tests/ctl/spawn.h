@@ -8,14 +8,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <fstream>
 #include <iterator>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 
 extern char** environ;
 
@@ -72,6 +76,40 @@ inline int WaitExit(pid_t pid) {
   int status = 0;
   if (waitpid(pid, &status, 0) != pid) return -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// What a program run to its end printed and returned.
+struct Result {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs `argv` to its end with stdout and stderr to files of `dir` (overwritten by the
+// next run) and `env` (null: this process's environment).
+inline Result Run(const std::vector<std::string>& argv, const std::string& dir,
+                  const std::vector<std::string>* env = nullptr) {
+  const std::string out = dir + "/run.out", err = dir + "/run.err";
+  Result result;
+  result.code = WaitExit(Spawn(argv, out, err, env));
+  result.out = ReadFile(out);
+  result.err = ReadFile(err);
+  return result;
+}
+
+// The port a d06d started on 127.0.0.1:0 reports in its log `log_path` ("d06d: serving
+// gRPC on port N (...)"), waiting up to 20 s for it; empty if it never does.
+inline std::string WaitForGrpcPort(const std::string& log_path) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline) {
+    for (absl::string_view line : absl::StrSplit(ReadFile(log_path), '\n')) {
+      if (absl::ConsumePrefix(&line, "d06d: serving gRPC on port ")) {
+        return std::string(line.substr(0, line.find(' ')));
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return "";
 }
 
 }  // namespace d06::ctl::proc
