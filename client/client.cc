@@ -132,8 +132,7 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(const ClientOptions& opt
   if (!options.tls_server_name.empty()) {
     args.SetSslTargetNameOverride(options.tls_server_name);
   }
-  std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateCustomChannel(options.target, *creds, args);
+  std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(options.target, *creds, args);
   if (channel == nullptr) {
     return absl::InternalError(absl::StrCat("cannot create a channel to ", options.target));
   }

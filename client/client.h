@@ -56,15 +56,15 @@
 #ifndef D06_CLIENT_CLIENT_H_
 #define D06_CLIENT_CLIENT_H_
 
-#include <cstdint>
-#include <functional>
-#include <memory>
-#include <string>
-
 #include <grpcpp/channel.h>
 #include <grpcpp/client_context.h>
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/support/status.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"

@@ -28,9 +28,9 @@ absl::Status CheckToken(absl::string_view token, absl::string_view source) {
     return absl::FailedPreconditionError(absl::StrCat(source, " holds no token"));
   }
   if (!std::all_of(token.begin(), token.end(), [](char c) { return c > 0x20 && c < 0x7f; })) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        source, ": a token is one word of printable ASCII (d06 tokens start with \"",
-        v1::kTokenPrefix, "\")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": a token is one word of printable ASCII (d06 tokens start with \"",
+                     v1::kTokenPrefix, "\")"));
   }
   return absl::OkStatus();
 }
@@ -150,8 +150,7 @@ absl::StatusOr<std::string> ReadPem(absl::string_view text_or_path, absl::string
   if (absl::StrContains(text_or_path, "-----BEGIN")) return std::string(text_or_path);
   std::ifstream in(std::string(text_or_path), std::ios::binary);
   if (!in) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(what, ": cannot read ", text_or_path));
+    return absl::FailedPreconditionError(absl::StrCat(what, ": cannot read ", text_or_path));
   }
   std::string pem(std::istreambuf_iterator<char>(in), {});
   if (!absl::StrContains(pem, "-----BEGIN")) {
@@ -203,15 +202,15 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelCredentialsFor(
   }
   if (!HasToken(options)) return grpc::InsecureChannelCredentials();
   if (!IsLoopbackTarget(options.target)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "a token is sent in plaintext only to a loopback address, not to ", options.target,
-        ": use TLS (tls_ca, or tls for the system's CAs)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("a token is sent in plaintext only to a loopback address, not to ",
+                     options.target, ": use TLS (tls_ca, or tls for the system's CAs)"));
   }
   // gRPC attaches call credentials only to a channel with a security level; local
   // credentials give a plaintext loopback connection one (GRPC_SECURITY_NONE) and
   // refuse to connect anywhere but loopback.
-  return grpc::experimental::LocalCredentials(
-      absl::StartsWith(options.target, "unix") ? UDS : LOCAL_TCP);
+  return grpc::experimental::LocalCredentials(absl::StartsWith(options.target, "unix") ? UDS
+                                                                                       : LOCAL_TCP);
 }
 
 std::shared_ptr<grpc::CallCredentials> CallCredentialsFor(const ClientOptions& options) {

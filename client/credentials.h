@@ -11,12 +11,11 @@
 #ifndef D06_CLIENT_CREDENTIALS_H_
 #define D06_CLIENT_CREDENTIALS_H_
 
+#include <grpcpp/security/credentials.h>
 #include <sys/types.h>
 
 #include <memory>
 #include <string>
-
-#include <grpcpp/security/credentials.h>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"

@@ -73,8 +73,7 @@ std::string ExpandPath(const std::string& path, const std::string& base_dir) {
 bool IsValidContextName(absl::string_view name) {
   if (name.empty() || name.size() > 63) return false;
   for (char c : name) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' &&
-        c != '-') {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') {
       return false;
     }
   }
@@ -172,14 +171,13 @@ absl::StatusOr<ClientOptions> ResolveClientOptions(const GlobalOptions& options,
   const std::string path = ConfigPath(options.config_path, getenv);
   absl::StatusOr<CtlConfig> config = LoadConfig(path);
   if (!config.ok()) return config.status();
-  const std::string name =
-      options.context.empty() ? config->current_context() : options.context;
+  const std::string name = options.context.empty() ? config->current_context() : options.context;
   ConnectionSettings from_context;
   if (!name.empty()) {
     const CtlContext* context = FindContext(*config, name);
     if (context == nullptr) {
-      return absl::NotFoundError(absl::StrCat(
-          "no context \"", name, "\" in ", path, " (d06ctl config get-contexts lists them)"));
+      return absl::NotFoundError(absl::StrCat("no context \"", name, "\" in ", path,
+                                              " (d06ctl config get-contexts lists them)"));
     }
     from_context = SettingsOf(*context, DirName(path));
   }

@@ -64,8 +64,7 @@ int SetContext(const std::string& name, Context& context, CtlConfig& config,
   if (flags.tls_cert) c.set_tls_cert(AbsolutePath(*flags.tls_cert));
   if (flags.tls_key) c.set_tls_key(AbsolutePath(*flags.tls_key));
   if (c.tls_cert().empty() != c.tls_key().empty()) {
-    return context.UsageError("config set-context: --tls_cert and --tls_key go together",
-                              "config");
+    return context.UsageError("config set-context: --tls_cert and --tls_key go together", "config");
   }
   const bool made_current = config.current_context().empty();
   if (made_current) config.set_current_context(name);
@@ -76,8 +75,7 @@ int SetContext(const std::string& name, Context& context, CtlConfig& config,
 }
 
 void PrintContexts(const CtlConfig& config, std::ostream& out) {
-  const std::vector<std::string> header = {"CURRENT", "NAME", "ADDRESS", "TRANSPORT",
-                                           "TOKEN_FILE"};
+  const std::vector<std::string> header = {"CURRENT", "NAME", "ADDRESS", "TRANSPORT", "TOKEN_FILE"};
   std::vector<std::vector<std::string>> rows = {header};
   for (const CtlContext& c : config.contexts()) {
     rows.push_back({c.name() == config.current_context() ? "*" : "", c.name(), c.address(),
@@ -141,19 +139,24 @@ directory.
 }
 
 int ConfigCommand::Run(const std::vector<std::string>& args, Context& context) {
-  if (args.empty()) return context.UsageError("config: which one? set-context, use-context, "
-                                              "get-contexts, current-context, delete-context",
-                                              "config");
+  if (args.empty())
+    return context.UsageError(
+        "config: which one? set-context, use-context, "
+        "get-contexts, current-context, delete-context",
+        "config");
   const std::string& verb = args[0];
   const bool takes_name =
       verb == "set-context" || verb == "use-context" || verb == "delete-context";
   const bool known = takes_name || verb == "get-contexts" || verb == "current-context";
-  if (!known) return context.UsageError(absl::StrCat("unknown command \"config ", verb, "\""),
-                                        "config");
+  if (!known)
+    return context.UsageError(absl::StrCat("unknown command \"config ", verb, "\""), "config");
   if (args.size() != (takes_name ? 2u : 1u)) {
     return context.UsageError(
-        absl::StrCat("config ", verb, takes_name ? ": give one context NAME" : ": takes no arguments",
-                     args.size() > (takes_name ? 2u : 1u) ? absl::StrCat(" (unexpected \"", args.back(), "\")") : ""),
+        absl::StrCat("config ", verb,
+                     takes_name ? ": give one context NAME" : ": takes no arguments",
+                     args.size() > (takes_name ? 2u : 1u)
+                         ? absl::StrCat(" (unexpected \"", args.back(), "\")")
+                         : ""),
         "config");
   }
   const std::string path = ConfigPath(context.options.config_path);

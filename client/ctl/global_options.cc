@@ -91,7 +91,8 @@ absl::StatusOr<ParsedCommandLine> ParseGlobalOptions(const std::vector<std::stri
       absl::ConsumePrefix(&rest, flag);
       bool value = true;
       if (absl::ConsumePrefix(&rest, "=") && !absl::SimpleAtob(rest, &value)) {
-        return absl::InvalidArgumentError(absl::StrCat(flag, ": true or false, not \"", rest, "\""));
+        return absl::InvalidArgumentError(
+            absl::StrCat(flag, ": true or false, not \"", rest, "\""));
       }
       *field = value;
       return absl::OkStatus();
@@ -204,9 +205,9 @@ absl::StatusOr<ClientOptions> ToClientOptions(const ConnectionSettings& settings
         "--plaintext if the network is encrypted otherwise (a service mesh)"));
   }
   if (!tls && !loopback && (!options.token.empty() || !options.token_file.empty())) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "a token is never sent in plaintext to ", options.target,
-        ", which is not a loopback address: give --tls_ca FILE or --tls"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("a token is never sent in plaintext to ", options.target,
+                     ", which is not a loopback address: give --tls_ca FILE or --tls"));
   }
   return options;
 }

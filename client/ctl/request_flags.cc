@@ -305,16 +305,16 @@ absl::Status SetFieldFromText(absl::string_view flag, absl::string_view text,
             holder.get());
         if (!status.ok()) {
           return Usage(flag, absl::StrCat("not a ", field.message_type()->full_name(),
-                                          repeated ? " list" : "", " in proto JSON: ",
-                                          std::string(status.message())));
+                                          repeated ? " list" : "",
+                                          " in proto JSON: ", std::string(status.message())));
         }
         const Reflection* from = holder->GetReflection();
         if (!repeated) {
           reflection->MutableMessage(message, &field)->MergeFrom(from->GetMessage(*holder, &field));
         } else {
           for (int i = 0; i < from->FieldSize(*holder, &field); ++i) {
-            reflection->AddMessage(message, &field)->CopyFrom(
-                from->GetRepeatedMessage(*holder, &field, i));
+            reflection->AddMessage(message, &field)
+                ->CopyFrom(from->GetRepeatedMessage(*holder, &field, i));
           }
         }
         return absl::OkStatus();

@@ -63,8 +63,7 @@ class MetadataOf {
         return absl::string_view(values.front().data(), values.front().size());
       };
       if (absl::string_view leaf = first(GRPC_X509_PEM_CERT_PROPERTY_NAME); !leaf.empty()) {
-        certificate_ =
-            absl::StrCat(leaf, "\n", first(GRPC_X509_PEM_CERT_CHAIN_PROPERTY_NAME));
+        certificate_ = absl::StrCat(leaf, "\n", first(GRPC_X509_PEM_CERT_CHAIN_PROPERTY_NAME));
       }
     }
     metadata_.client_certificate = certificate_;

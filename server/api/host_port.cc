@@ -1,15 +1,14 @@
 #include "server/api/host_port.h"
 
 #include <arpa/inet.h>
-
 #include <errno.h>
 #include <netdb.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace d06::api {

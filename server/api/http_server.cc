@@ -111,8 +111,8 @@ std::shared_ptr<const GnutlsIdentity> GnutlsIdentity::Of(const TlsFiles::Materia
       reinterpret_cast<unsigned char*>(const_cast<char*>(material.cert_chain_pem.data())),
       static_cast<unsigned int>(material.cert_chain_pem.size())};
   unsigned int count = kMaxChain;
-  int error = gnutls_pcert_list_import_x509_raw(identity->certs_, &count, &chain,
-                                                GNUTLS_X509_FMT_PEM, 0);
+  int error =
+      gnutls_pcert_list_import_x509_raw(identity->certs_, &count, &chain, GNUTLS_X509_FMT_PEM, 0);
   if (error < 0) {
     std::cerr << "d06d: http: GnuTLS cannot use the certificate chain (at most " << kMaxChain
               << " certificates): " << gnutls_strerror(error) << std::endl;
@@ -385,7 +385,8 @@ class HttpServer::Impl {
     // TLS: the certificate from the callback (so that a reloaded one is used by the next
     // handshake), a client certificate asked for (never required, nor verified by GnuTLS)
     // when there is a client CA, TLS 1.2 and 1.3 only.
-    unsigned int flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    unsigned int flags =
+        MHD_USE_AUTO_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     std::vector<MHD_OptionItem> tls_options;
     if (options_.tls != nullptr) {
       flags |= MHD_USE_TLS;
@@ -394,8 +395,8 @@ class HttpServer::Impl {
         return absl::InvalidArgumentError(
             "GnuTLS cannot use the TLS certificate or key for HTTPS (see the log)");
       }
-      tls_options.push_back({MHD_OPTION_HTTPS_CERT_CALLBACK, 0,
-                             reinterpret_cast<void*>(&Impl::RetrieveCertificate)});
+      tls_options.push_back(
+          {MHD_OPTION_HTTPS_CERT_CALLBACK, 0, reinterpret_cast<void*>(&Impl::RetrieveCertificate)});
       tls_options.push_back({MHD_OPTION_HTTPS_PRIORITIES, 0, const_cast<char*>(kPriorities)});
       if (options_.tls->requests_client_certificates()) {
         // libmicrohttpd then sets GNUTLS_CERT_REQUEST on every session: the CA's name is
@@ -407,22 +408,20 @@ class HttpServer::Impl {
       }
     }
     tls_options.push_back({MHD_OPTION_END, 0, nullptr});
-    daemon_ = MHD_start_daemon(
-        flags, 0,
-        &Impl::OnAccept, this, &Impl::OnRequest, this,  //
-        // First, so that it gets every message.
-        MHD_OPTION_EXTERNAL_LOGGER, &Log, this,                   //
-        MHD_OPTION_LISTEN_SOCKET, static_cast<MHD_socket>(*fd),   //
-        MHD_OPTION_CONNECTION_LIMIT, limit,                       //
-        MHD_OPTION_CONNECTION_TIMEOUT, inactivity,                //
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory,               //
-        MHD_OPTION_STRICT_FOR_CLIENT, 1,                          //
-        MHD_OPTION_NOTIFY_CONNECTION, &Impl::OnConnection, this,  //
-        MHD_OPTION_URI_LOG_CALLBACK, &Impl::OnUri, this,          //
-        MHD_OPTION_NOTIFY_COMPLETED, &Impl::OnCompleted, this,    //
-        MHD_OPTION_UNESCAPE_CALLBACK, &Unescape, this,            //
-        MHD_OPTION_ARRAY, tls_options.data(),                     //
-        MHD_OPTION_END);
+    daemon_ = MHD_start_daemon(flags, 0, &Impl::OnAccept, this, &Impl::OnRequest, this,  //
+                               // First, so that it gets every message.
+                               MHD_OPTION_EXTERNAL_LOGGER, &Log, this,                   //
+                               MHD_OPTION_LISTEN_SOCKET, static_cast<MHD_socket>(*fd),   //
+                               MHD_OPTION_CONNECTION_LIMIT, limit,                       //
+                               MHD_OPTION_CONNECTION_TIMEOUT, inactivity,                //
+                               MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory,               //
+                               MHD_OPTION_STRICT_FOR_CLIENT, 1,                          //
+                               MHD_OPTION_NOTIFY_CONNECTION, &Impl::OnConnection, this,  //
+                               MHD_OPTION_URI_LOG_CALLBACK, &Impl::OnUri, this,          //
+                               MHD_OPTION_NOTIFY_COMPLETED, &Impl::OnCompleted, this,    //
+                               MHD_OPTION_UNESCAPE_CALLBACK, &Unescape, this,            //
+                               MHD_OPTION_ARRAY, tls_options.data(),                     //
+                               MHD_OPTION_END);
     if (daemon_ == nullptr) {
       close(*fd);
       return WhyCannotListen(address, "libmicrohttpd could not serve it");

@@ -244,8 +244,8 @@ class CallMetadataOf {
     Text(v1::kAuthorizationMetadataKey, &authorization_, &metadata_.authorization);
     Text(v1::kImpersonateMetadataKey, &impersonate_text_, &metadata_.impersonate_text);
     RETURN_IF_ERROR(Binary(v1::kActorBinMetadataKey, &actor_binary_, &metadata_.actor_binary));
-    RETURN_IF_ERROR(
-        Binary(v1::kImpersonateBinMetadataKey, &impersonate_binary_, &metadata_.impersonate_binary));
+    RETURN_IF_ERROR(Binary(v1::kImpersonateBinMetadataKey, &impersonate_binary_,
+                           &metadata_.impersonate_binary));
     metadata_.peer = req_.peer;
     metadata_.client_certificate = req_.client_certificate;
     return absl::OkStatus();
@@ -258,8 +258,7 @@ class CallMetadataOf {
     *value = req_.header(name);
     *out = *value;
   }
-  absl::Status Binary(const char* name, std::string* value,
-                      std::optional<absl::string_view>* out) {
+  absl::Status Binary(const char* name, std::string* value, std::optional<absl::string_view>* out) {
     if (!req_.has_header(name)) return absl::OkStatus();
     const std::string encoded = req_.header(name);
     if (!absl::Base64Unescape(encoded, value) && !absl::WebSafeBase64Unescape(encoded, value)) {

@@ -214,14 +214,15 @@ void MethodTable::CallStream(const Method& method, const CallMetadata& metadata,
   // The handler's writer lives until its done, which reports a lapsed credential.
   auto checked = std::make_shared<RecheckedWriter>(out, authenticator_, *caller);
   RecheckedWriter* writer = checked.get();
-  method.stream(*std::move(caller), request, writer,
-                [checked = std::move(checked), done = std::move(done)](absl::Status status) mutable {
-                  if (absl::Status failure = checked->failure(); !failure.ok()) {
-                    status = std::move(failure);
-                  }
-                  checked.reset();
-                  done(std::move(status));
-                });
+  method.stream(
+      *std::move(caller), request, writer,
+      [checked = std::move(checked), done = std::move(done)](absl::Status status) mutable {
+        if (absl::Status failure = checked->failure(); !failure.ok()) {
+          status = std::move(failure);
+        }
+        checked.reset();
+        done(std::move(status));
+      });
 }
 
 }  // namespace d06::api

@@ -73,13 +73,13 @@ class PrincipalAuthenticator::Timer {
     absl::MutexLock lock(&mu_);
     while (true) {
       const absl::Time next = due_.empty() ? absl::InfiniteFuture() : due_.begin()->first;
-      mu_.AwaitWithDeadline(absl::Condition(
-                                +[](Timer* t) ABSL_EXCLUSIVE_LOCKS_REQUIRED(t->mu_) {
-                                  return t->stop_ ||
-                                         (!t->due_.empty() && t->due_.begin()->first <= absl::Now());
-                                },
-                                this),
-                            std::min(next, absl::Now() + absl::Milliseconds(100)));
+      mu_.AwaitWithDeadline(
+          absl::Condition(
+              +[](Timer* t) ABSL_EXCLUSIVE_LOCKS_REQUIRED(t->mu_) {
+                return t->stop_ || (!t->due_.empty() && t->due_.begin()->first <= absl::Now());
+              },
+              this),
+          std::min(next, absl::Now() + absl::Milliseconds(100)));
       // At stop every waiting answer goes out at once: no call is left unanswered.
       while (!due_.empty() && (stop_ || due_.begin()->first <= absl::Now())) {
         std::function<void()> fn = std::move(due_.begin()->second);
@@ -120,7 +120,7 @@ std::string PrincipalAuthenticator::PeerKey(absl::string_view peer) {
   }
   const size_t colon = address.rfind(':');
   return std::string(colon == absl::string_view::npos || colon < 5 ? address
-                                                                     : address.substr(0, colon));
+                                                                   : address.substr(0, colon));
 }
 
 absl::StatusOr<Identity> PrincipalAuthenticator::Identify(const CallMetadata& metadata) const {
@@ -159,7 +159,8 @@ absl::StatusOr<Caller> PrincipalAuthenticator::Authenticate(const CallMetadata& 
   caller.method = identity.method;
   caller.credential = identity.credential;
   if (metadata.impersonate_text.has_value() || metadata.impersonate_binary.has_value()) {
-    const absl::string_view* text = metadata.impersonate_text ? &*metadata.impersonate_text : nullptr;
+    const absl::string_view* text =
+        metadata.impersonate_text ? &*metadata.impersonate_text : nullptr;
     const absl::string_view* binary =
         metadata.impersonate_binary ? &*metadata.impersonate_binary : nullptr;
     ASSIGN_OR_RETURN(std::string target, ActorFromMetadata(text, binary));
@@ -243,7 +244,8 @@ void PrincipalAuthenticator::Refuse(const CallMetadata& metadata, absl::Status s
       ++peer.unlogged;
     }
     if (peer.failures > kFreeFailures) {
-      delay = std::min(kMaxDelay, kFirstDelay * (1 << std::min(peer.failures - kFreeFailures - 1, 4)));
+      delay =
+          std::min(kMaxDelay, kFirstDelay * (1 << std::min(peer.failures - kFreeFailures - 1, 4)));
       ++peer.waiting;
     }
   }

@@ -65,8 +65,8 @@ class PrincipalAuthenticator final : public Authenticator {
 
   // Counters since start, for tests and metrics.
   struct Stats {
-    uint64_t failures = 0;  // refused calls
-    uint64_t delayed = 0;   // refusals answered later
+    uint64_t failures = 0;       // refused calls
+    uint64_t delayed = 0;        // refusals answered later
     uint64_t token_lookups = 0;  // tokens looked up in the store (well-formed ones)
   };
   Stats stats() const;

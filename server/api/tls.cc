@@ -78,8 +78,8 @@ std::vector<X509Ptr> ParseCertificates(absl::string_view pem) {
   while (X509* x = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) out.emplace_back(x);
   // The loop ends at the end of the text (no more PEM blocks), or at a malformed one.
   const unsigned long error = ERR_peek_last_error();
-  if (error != 0 && !(ERR_GET_LIB(error) == ERR_LIB_PEM &&
-                      ERR_GET_REASON(error) == PEM_R_NO_START_LINE)) {
+  if (error != 0 &&
+      !(ERR_GET_LIB(error) == ERR_LIB_PEM && ERR_GET_REASON(error) == PEM_R_NO_START_LINE)) {
     out.clear();
   }
   ERR_clear_error();
@@ -162,7 +162,7 @@ class FetchingServerCredentials final : public grpc::ServerCredentials {
 }  // namespace
 
 struct TlsFiles::Loaded {
-  std::shared_ptr<Material> material;  // not changed once published in loaded_
+  std::shared_ptr<Material> material;                   // not changed once published in loaded_
   std::unique_ptr<X509_STORE, StoreFree> client_store;  // null: no client CA
   std::string signature;  // of the files when they were read (FilesSignature)
 };
@@ -181,8 +181,7 @@ grpc_ssl_certificate_config_reload_status FetchGrpcConfig(
   if (material->generation == port->served.load()) {
     return GRPC_SSL_CERTIFICATE_CONFIG_RELOAD_UNCHANGED;
   }
-  grpc_ssl_pem_key_cert_pair pair = {material->key_pem.c_str(),
-                                     material->cert_chain_pem.c_str()};
+  grpc_ssl_pem_key_cert_pair pair = {material->key_pem.c_str(), material->cert_chain_pem.c_str()};
   // Copies the strings.
   *config = grpc_ssl_server_certificate_config_create(
       material->client_ca_pem.empty() ? nullptr : material->client_ca_pem.c_str(), &pair, 1);
@@ -231,9 +230,8 @@ std::string TlsFiles::FilesSignature() const {
       absl::StrAppend(&signature, "missing:", errno, ";");
       continue;
     }
-    absl::StrAppend(&signature, st.st_dev, ":", st.st_ino, ":", st.st_size, ":",
-                    st.st_mtim.tv_sec, ".", st.st_mtim.tv_nsec, ":", st.st_ctim.tv_sec, ".",
-                    st.st_ctim.tv_nsec, ";");
+    absl::StrAppend(&signature, st.st_dev, ":", st.st_ino, ":", st.st_size, ":", st.st_mtim.tv_sec,
+                    ".", st.st_mtim.tv_nsec, ":", st.st_ctim.tv_sec, ".", st.st_ctim.tv_nsec, ";");
   }
   return signature;
 }
@@ -261,10 +259,10 @@ absl::StatusOr<std::shared_ptr<TlsFiles::Loaded>> TlsFiles::Read() const {
       PEM_read_bio_PrivateKey(key_bio.get(), nullptr, &NoPassword, nullptr));
   ERR_clear_error();
   if (key == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--tls_key ", options_.key_file,
-        ": not a PEM private key (or one encrypted with a password: d06d needs it "
-        "unencrypted, readable by its user only)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--tls_key ", options_.key_file,
+                     ": not a PEM private key (or one encrypted with a password: d06d needs it "
+                     "unencrypted, readable by its user only)"));
   }
   if (X509_check_private_key(chain.front().get(), key.get()) != 1) {
     ERR_clear_error();
@@ -285,10 +283,10 @@ absl::StatusOr<std::shared_ptr<TlsFiles::Loaded>> TlsFiles::Read() const {
     if (!ca_text.ok()) return ca_text.status();
     std::vector<X509Ptr> cas = ParseCertificates(*ca_text);
     if (cas.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--client_ca ", options_.client_ca_file,
-          ": not a PEM file of CA certificates (expected -----BEGIN CERTIFICATE----- "
-          "blocks)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--client_ca ", options_.client_ca_file,
+                       ": not a PEM file of CA certificates (expected -----BEGIN CERTIFICATE----- "
+                       "blocks)"));
     }
     loaded->client_store.reset(X509_STORE_new());
     for (const X509Ptr& ca : cas) {
@@ -297,8 +295,8 @@ absl::StatusOr<std::shared_ptr<TlsFiles::Loaded>> TlsFiles::Read() const {
         ERR_clear_error();
         // The same CA twice is harmless.
         if (ERR_GET_REASON(error) == X509_R_CERT_ALREADY_IN_HASH_TABLE) continue;
-        return absl::InvalidArgumentError(absl::StrCat(
-            "--client_ca ", options_.client_ca_file, ": a certificate could not be used"));
+        return absl::InvalidArgumentError(absl::StrCat("--client_ca ", options_.client_ca_file,
+                                                       ": a certificate could not be used"));
       }
     }
     material->client_ca_pem = ToPem(cas);
@@ -346,7 +344,8 @@ void TlsFiles::Poll() {
       pending.clear();
       if (absl::Status status = Reload(); !status.ok()) {
         failed = now;
-        Log(absl::StrCat("the changed files were not loaded, the current certificates stay in "
+        Log(
+            absl::StrCat("the changed files were not loaded, the current certificates stay in "
                          "use: ",
                          status.message()));
       } else {
@@ -390,9 +389,8 @@ absl::StatusOr<std::vector<std::string>> TlsFiles::VerifyClientCertificate(
   std::unique_ptr<STACK_OF(X509), StackFree> untrusted(sk_X509_new_null());
   for (size_t i = 1; i < chain.size(); ++i) sk_X509_push(untrusted.get(), chain[i].get());
   std::unique_ptr<X509_STORE_CTX, StoreCtxFree> ctx(X509_STORE_CTX_new());
-  if (ctx == nullptr ||
-      X509_STORE_CTX_init(ctx.get(), loaded->client_store.get(), chain.front().get(),
-                          untrusted.get()) != 1) {
+  if (ctx == nullptr || X509_STORE_CTX_init(ctx.get(), loaded->client_store.get(),
+                                            chain.front().get(), untrusted.get()) != 1) {
     ERR_clear_error();
     return Untrusted("the client certificate could not be checked");
   }
@@ -407,18 +405,19 @@ absl::StatusOr<std::vector<std::string>> TlsFiles::VerifyClientCertificate(
     X509* failed = X509_STORE_CTX_get_current_cert(ctx.get());
     switch (error) {
       case X509_V_ERR_CERT_HAS_EXPIRED:
-        return Error(absl::StatusCode::kUnauthenticated, v1::reason::kCertificateExpired,
-                     absl::StrCat(whose, " expired on ",
-                                  TimeText(failed ? X509_get0_notAfter(failed) : nullptr),
-                                  ": renew it"));
+        return Error(
+            absl::StatusCode::kUnauthenticated, v1::reason::kCertificateExpired,
+            absl::StrCat(whose, " expired on ",
+                         TimeText(failed ? X509_get0_notAfter(failed) : nullptr), ": renew it"));
       case X509_V_ERR_CERT_NOT_YET_VALID:
         return Error(absl::StatusCode::kUnauthenticated, v1::reason::kCertificateExpired,
                      absl::StrCat(whose, " is not valid before ",
                                   TimeText(failed ? X509_get0_notBefore(failed) : nullptr),
                                   ": check the clocks, or wait"));
       case X509_V_ERR_INVALID_PURPOSE:
-        return Untrusted(absl::StrCat(whose, " is not issued for TLS client authentication "
-                                             "(extendedKeyUsage clientAuth)"));
+        return Untrusted(absl::StrCat(whose,
+                                      " is not issued for TLS client authentication "
+                                      "(extendedKeyUsage clientAuth)"));
       default:
         return Untrusted(
             "the client certificate is not issued by a CA this server trusts for clients: "

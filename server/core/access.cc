@@ -71,9 +71,8 @@ absl::StatusOr<std::pair<std::string, std::string>> ParseTokenName(absl::string_
     absl::StatusOr<std::string> principal = ParsePrincipalName(field, name.substr(0, at));
     absl::string_view token = name.substr(at + 8);
     if (principal.ok() && token.size() == kTokenIdChars &&
-        std::all_of(token.begin(), token.end(), [](char c) {
-          return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-        })) {
+        std::all_of(token.begin(), token.end(),
+                    [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); })) {
       return std::make_pair(*std::move(principal), std::string(token));
     }
   }
@@ -113,23 +112,22 @@ absl::Status PreparePrincipal(const ReadView& view, absl::string_view id,
   for (int i = 0; i < principal->bindings_size(); ++i) {
     const v1::RoleBinding& binding = principal->bindings(i);
     const std::string field = absl::StrCat("principal.bindings[", i, "]");
-    RETURN_IF_ERROR(CheckRequiredEnum(absl::StrCat(field, ".role"), binding.role(), v1::Role_IsValid));
-    if (binding.role() == v1::ROLE_IMPERSONATOR &&
-        principal->kind() != v1::PRINCIPAL_KIND_PORTAL) {
+    RETURN_IF_ERROR(
+        CheckRequiredEnum(absl::StrCat(field, ".role"), binding.role(), v1::Role_IsValid));
+    if (binding.role() == v1::ROLE_IMPERSONATOR && principal->kind() != v1::PRINCIPAL_KIND_PORTAL) {
       return InvalidField(absl::StrCat(field, ".role"),
                           "ROLE_IMPERSONATOR is granted only to PORTAL principals (a portal "
                           "acting for the people who sign in to it)");
     }
     if (binding.unit() == kEveryUnit) continue;
-    ASSIGN_OR_RETURN(std::string code,
-                     ParseUnitName(absl::StrCat(field, ".unit"), binding.unit()));
+    ASSIGN_OR_RETURN(std::string code, ParseUnitName(absl::StrCat(field, ".unit"), binding.unit()));
     ASSIGN_OR_RETURN(std::optional<v1::Unit> unit, LoadUnit(view, code));
     if (!unit) return NotFound(binding.unit());
   }
   if (principal->certificate_subjects_size() > kMaxSubjects) {
-    return InvalidField("principal.certificate_subjects",
-                        absl::StrCat("a principal has at most ", kMaxSubjects,
-                                     " certificate subjects"));
+    return InvalidField(
+        "principal.certificate_subjects",
+        absl::StrCat("a principal has at most ", kMaxSubjects, " certificate subjects"));
   }
   std::set<std::string> seen;
   for (int i = 0; i < principal->certificate_subjects_size(); ++i) {
@@ -150,11 +148,11 @@ absl::Status PreparePrincipal(const ReadView& view, absl::string_view id,
     }
     ASSIGN_OR_RETURN(std::optional<std::string> owner, PrincipalIdOfSubject(view, subject));
     if (owner.has_value() && *owner != id) {
-      return Error(absl::StatusCode::kAlreadyExists, v1::reason::kAlreadyExists,
-                   absl::StrCat("certificate subject ", Quote(subject),
-                                " already belongs to principals/", *owner,
-                                ": a subject names one principal"),
-                   {{"field", field}});
+      return Error(
+          absl::StatusCode::kAlreadyExists, v1::reason::kAlreadyExists,
+          absl::StrCat("certificate subject ", Quote(subject), " already belongs to principals/",
+                       *owner, ": a subject names one principal"),
+          {{"field", field}});
     }
   }
   return absl::OkStatus();
@@ -323,8 +321,7 @@ absl::Status Core::ListPrincipals(const Caller& caller, const v1::ListPrincipals
     if (term.key == "unit") {
       ASSIGN_OR_RETURN(subtree, FilterUnitCode(term, /*allow_empty=*/false));
     } else if (term.key == "kind") {
-      ASSIGN_OR_RETURN(kind,
-                       FilterEnum<v1::PrincipalKind>(v1::PrincipalKind_descriptor(), term));
+      ASSIGN_OR_RETURN(kind, FilterEnum<v1::PrincipalKind>(v1::PrincipalKind_descriptor(), term));
     } else {
       ASSIGN_OR_RETURN(state,
                        FilterEnum<v1::PrincipalState>(v1::PrincipalState_descriptor(), term));
@@ -377,19 +374,18 @@ void Core::CreateToken(const Caller& caller, const v1::CreateTokenRequest& reque
   }
   const absl::Time now = options_.clock->Now();
   if (!request.token().has_expire_time()) {
-    return done(InvalidField("token.expire_time",
-                             absl::StrCat("token.expire_time is required: every token expires, "
-                                          "at most ",
-                                          absl::FormatDuration(options_.max_token_lifetime),
-                                          " from now")));
+    return done(
+        InvalidField("token.expire_time",
+                     absl::StrCat("token.expire_time is required: every token expires, "
+                                  "at most ",
+                                  absl::FormatDuration(options_.max_token_lifetime), " from now")));
   }
   const absl::Time expire = FromTimestamp(request.token().expire_time());
   if (expire <= now || expire > now + options_.max_token_lifetime) {
-    return done(InvalidField(
-        "token.expire_time",
-        absl::StrCat("token.expire_time must be in the future and at most ",
-                     absl::FormatDuration(options_.max_token_lifetime),
-                     " from now (d06d --max_token_lifetime)")));
+    return done(InvalidField("token.expire_time",
+                             absl::StrCat("token.expire_time must be in the future and at most ",
+                                          absl::FormatDuration(options_.max_token_lifetime),
+                                          " from now (d06d --max_token_lifetime)")));
   }
   // The secret lives only in this call's memory and the response: the store keeps its
   // hash, and a retry's stored answer carries the token without it.
@@ -564,8 +560,7 @@ absl::Status Core::RecheckCredential(const Caller& caller) const {
     }
     RETURN_IF_ERROR(ActivePrincipal(*view, ids.first).status());
   } else if (caller.method == "certificate") {
-    ASSIGN_OR_RETURN(std::optional<std::string> id,
-                     PrincipalIdOfSubject(*view, caller.credential));
+    ASSIGN_OR_RETURN(std::optional<std::string> id, PrincipalIdOfSubject(*view, caller.credential));
     if (!id) {
       return Unauthenticated(v1::reason::kCertificateUnknown,
                              "the client certificate no longer names a principal");
@@ -591,8 +586,8 @@ void Core::TouchToken(const std::string& name, absl::Time now) {
                          LoadToken(txn.reader(), ids.first, ids.second));
         if (!token) return absl::OkStatus();
         txn.SetBookkeeping();
-        *token->token.mutable_last_use_time() = ToTimestamp(absl::FromUnixSeconds(
-            absl::ToUnixSeconds(now) / 60 * 60));  // to the minute
+        *token->token.mutable_last_use_time() = ToTimestamp(
+            absl::FromUnixSeconds(absl::ToUnixSeconds(now) / 60 * 60));  // to the minute
         PutToken(txn, ChangeContext{}, *token, /*is_new=*/false, v1::EVENT_ACTION_UNSPECIFIED);
         return absl::OkStatus();
       },
@@ -613,54 +608,54 @@ absl::StatusOr<std::string> Core::BootstrapAdmin(const std::string& id,
                      absl::FormatDuration(options_.max_token_lifetime)));
   }
   const std::string secret = NewTokenSecret();
-  const absl::Status written = MutateAsServer([&](Txn& txn,
-                                                  const ChangeContext& change) -> absl::Status {
-    if (!force) {
-      std::string admin;
-      RETURN_IF_ERROR(ScanPrincipals(txn.reader(), "", [&](v1::Principal principal) {
-        if (principal.state() == v1::PRINCIPAL_STATE_ACTIVE) {
-          for (const v1::RoleBinding& binding : principal.bindings()) {
-            if (binding.role() == v1::ROLE_ADMIN && binding.unit() == kEveryUnit) {
-              admin = principal.name();
+  const absl::Status written =
+      MutateAsServer([&](Txn& txn, const ChangeContext& change) -> absl::Status {
+        if (!force) {
+          std::string admin;
+          RETURN_IF_ERROR(ScanPrincipals(txn.reader(), "", [&](v1::Principal principal) {
+            if (principal.state() == v1::PRINCIPAL_STATE_ACTIVE) {
+              for (const v1::RoleBinding& binding : principal.bindings()) {
+                if (binding.role() == v1::ROLE_ADMIN && binding.unit() == kEveryUnit) {
+                  admin = principal.name();
+                }
+              }
             }
+            return admin.empty();
+          }));
+          if (!admin.empty()) {
+            return absl::FailedPreconditionError(absl::StrCat(
+                "an administrator of every unit exists already (", admin,
+                "): it creates principals and tokens with d06ctl access; to add another "
+                "administrator here anyway, add --force"));
           }
         }
-        return admin.empty();
-      }));
-      if (!admin.empty()) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "an administrator of every unit exists already (", admin,
-            "): it creates principals and tokens with d06ctl access; to add another "
-            "administrator here anyway, add --force"));
-      }
-    }
-    ASSIGN_OR_RETURN(std::optional<v1::Principal> existing, LoadPrincipal(txn.reader(), id));
-    if (existing) {
-      return absl::AlreadyExistsError(
-          absl::StrCat("principals/", id, " exists already; choose another --id"));
-    }
-    v1::Principal principal;
-    principal.set_name(absl::StrCat(kPrincipalsPrefix, id));
-    principal.set_display_name(display_name);
-    principal.set_kind(v1::PRINCIPAL_KIND_PERSON);
-    principal.set_state(v1::PRINCIPAL_STATE_ACTIVE);
-    v1::RoleBinding* binding = principal.add_bindings();
-    binding->set_role(v1::ROLE_ADMIN);
-    binding->set_unit(kEveryUnit);
-    RETURN_IF_ERROR(PreparePrincipal(txn.reader(), id, &principal));
-    *principal.mutable_create_time() = ToTimestamp(change.time);
-    *principal.mutable_update_time() = ToTimestamp(change.time);
-    principal.set_etag(Etag(txn.revision()));
-    PutPrincipal(txn, change, nullptr, principal, v1::EVENT_ACTION_CREATE_PRINCIPAL);
-    StoredToken token{id, RandomId(kTokenIdChars), TokenHash(secret), {}};
-    token.token.set_name(absl::StrCat(principal.name(), "/tokens/", token.token_id));
-    token.token.set_display_name("bootstrap");
-    *token.token.mutable_expire_time() = ToTimestamp(change.time + lifetime);
-    *token.token.mutable_create_time() = ToTimestamp(change.time);
-    token.token.set_creator(change.actor);
-    PutToken(txn, change, token, /*is_new=*/true, v1::EVENT_ACTION_CREATE_TOKEN);
-    return absl::OkStatus();
-  });
+        ASSIGN_OR_RETURN(std::optional<v1::Principal> existing, LoadPrincipal(txn.reader(), id));
+        if (existing) {
+          return absl::AlreadyExistsError(
+              absl::StrCat("principals/", id, " exists already; choose another --id"));
+        }
+        v1::Principal principal;
+        principal.set_name(absl::StrCat(kPrincipalsPrefix, id));
+        principal.set_display_name(display_name);
+        principal.set_kind(v1::PRINCIPAL_KIND_PERSON);
+        principal.set_state(v1::PRINCIPAL_STATE_ACTIVE);
+        v1::RoleBinding* binding = principal.add_bindings();
+        binding->set_role(v1::ROLE_ADMIN);
+        binding->set_unit(kEveryUnit);
+        RETURN_IF_ERROR(PreparePrincipal(txn.reader(), id, &principal));
+        *principal.mutable_create_time() = ToTimestamp(change.time);
+        *principal.mutable_update_time() = ToTimestamp(change.time);
+        principal.set_etag(Etag(txn.revision()));
+        PutPrincipal(txn, change, nullptr, principal, v1::EVENT_ACTION_CREATE_PRINCIPAL);
+        StoredToken token{id, RandomId(kTokenIdChars), TokenHash(secret), {}};
+        token.token.set_name(absl::StrCat(principal.name(), "/tokens/", token.token_id));
+        token.token.set_display_name("bootstrap");
+        *token.token.mutable_expire_time() = ToTimestamp(change.time + lifetime);
+        *token.token.mutable_create_time() = ToTimestamp(change.time);
+        token.token.set_creator(change.actor);
+        PutToken(txn, change, token, /*is_new=*/true, v1::EVENT_ACTION_CREATE_TOKEN);
+        return absl::OkStatus();
+      });
   RETURN_IF_ERROR(written);
   return secret;
 }

@@ -71,11 +71,10 @@ absl::Status Core::MutateAsServer(Body body) {
   absl::Notification finished;
   Caller server;
   server.actor = kServerActor;
-  Mutate(server, "", request, &response, std::move(body),
-         [&](absl::Status status) {
-           result = std::move(status);
-           finished.Notify();
-         });
+  Mutate(server, "", request, &response, std::move(body), [&](absl::Status status) {
+    result = std::move(status);
+    finished.Notify();
+  });
   finished.WaitForNotification();
   return result;
 }

@@ -111,8 +111,8 @@ int BootstrapAdmin(const std::string& data_dir) {
                  "e.g. --name=\"Quản trị viên\"\n";
     return 2;
   }
-  absl::StatusOr<std::string> token = d06::BootstrapAdmin(
-      options, absl::GetFlag(FLAGS_id), name, absl::GetFlag(FLAGS_force));
+  absl::StatusOr<std::string> token =
+      d06::BootstrapAdmin(options, absl::GetFlag(FLAGS_id), name, absl::GetFlag(FLAGS_force));
   if (!token.ok()) {
     std::cerr << "d06d bootstrap-admin: " << token.status().message() << "\n";
     return 1;
@@ -220,8 +220,7 @@ int main(int argc, char** argv) {
               << (options.client_ca.empty() ? "" : " and client certificates") << "\n";
   }
   if (options.tls_cert.empty()) {
-    std::cerr << "d06d: " << (options.network_encrypted ? "WARNING: " : "")
-              << "plaintext (no TLS)"
+    std::cerr << "d06d: " << (options.network_encrypted ? "WARNING: " : "") << "plaintext (no TLS)"
               << (options.network_encrypted
                       ? ": --network_encrypted says a service mesh encrypts every connection"
                       : ": loopback only")

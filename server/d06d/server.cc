@@ -497,10 +497,10 @@ absl::StatusOr<std::string> BootstrapAdmin(const ServerOptions& options, const s
   Store::Options store_options{options.data_dir};
   absl::StatusOr<std::unique_ptr<Store>> store = Store::Open(store_options);
   if (!store.ok()) {
-    return absl::UnavailableError(absl::StrCat(
-        "cannot open ", options.data_dir, " (", store.status().message(),
-        "); if d06d is serving it, stop d06d first: bootstrap-admin writes the data "
-        "directory itself"));
+    return absl::UnavailableError(
+        absl::StrCat("cannot open ", options.data_dir, " (", store.status().message(),
+                     "); if d06d is serving it, stop d06d first: bootstrap-admin writes the data "
+                     "directory itself"));
   }
   CoreOptions core_options;
   core_options.clock = options.clock ? options.clock : Clock::System();

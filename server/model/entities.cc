@@ -316,22 +316,21 @@ absl::Status ScanTokens(const ReadView& view, absl::string_view principal_id,
   std::string after;
   if (!after_id.empty()) keys::PutString(&after, after_id);
   absl::Status error;
-  RETURN_IF_ERROR(view.ScanPrefix(
-      Cf::kEntities, keys::TokenPrefix(principal_id), after,
-      [&](absl::string_view suffix, absl::string_view value) {
-        std::string token_id;
-        if (!keys::GetString(&suffix, &token_id)) {
-          error = absl::DataLossError("a token key does not parse");
-          return false;
-        }
-        absl::StatusOr<std::optional<StoredToken>> token =
-            ParseStoredToken(principal_id, token_id, value);
-        if (!token.ok()) {
-          error = token.status();
-          return false;
-        }
-        return fn(**std::move(token));
-      }));
+  RETURN_IF_ERROR(view.ScanPrefix(Cf::kEntities, keys::TokenPrefix(principal_id), after,
+                                  [&](absl::string_view suffix, absl::string_view value) {
+                                    std::string token_id;
+                                    if (!keys::GetString(&suffix, &token_id)) {
+                                      error = absl::DataLossError("a token key does not parse");
+                                      return false;
+                                    }
+                                    absl::StatusOr<std::optional<StoredToken>> token =
+                                        ParseStoredToken(principal_id, token_id, value);
+                                    if (!token.ok()) {
+                                      error = token.status();
+                                      return false;
+                                    }
+                                    return fn(**std::move(token));
+                                  }));
   return error;
 }
 

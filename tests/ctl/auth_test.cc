@@ -10,6 +10,8 @@
 //     administrator made by `d06d bootstrap-admin`: no token is UNAUTHENTICATED/
 //     CREDENTIAL_MISSING, the bootstrap token is the admin, a token created with
 //     `d06ctl access create-token` (its secret shown once) works until it is revoked.
+#include <grpcpp/server.h>
+#include <grpcpp/server_builder.h>
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -20,9 +22,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <grpcpp/server.h>
-#include <grpcpp/server_builder.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -46,18 +45,18 @@
 namespace d06::ctl {
 namespace {
 
-using ::testing::HasSubstr;
-using ::testing::Not;
 using proc::EnvironWith;
 using proc::ReadFile;
 using proc::Result;
 using proc::Spawn;
 using proc::WaitExit;
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 // Runs d06ctl with `args` and the environment changed by `env` (D06_* and D06CONFIG
 // always set or cleared here, so that the caller's own never count).
 Result RunD06ctl(const std::string& dir, const std::vector<std::string>& args,
-              std::map<std::string, std::string> env) {
+                 std::map<std::string, std::string> env) {
   for (const char* name : {"D06_ADDRESS", "D06_ACTOR", "D06_TOKEN", "D06_CONTEXT", "D06_TIMEOUT"}) {
     env.emplace(name, "");
   }
@@ -101,10 +100,10 @@ TEST(CtlOptionsTest, FlagsOverEnvironmentOverContextFieldByField) {
   EXPECT_EQ(from_context.tls_ca, "/etc/d06/ca.pem");  // relative to the config's directory
   const ConnectionSettings merged =
       Merge({&from_context, &parsed->options.env, &parsed->options.flags});
-  EXPECT_EQ(merged.address, "127.0.0.2:7000");         // env over context
-  EXPECT_EQ(merged.token_file, "/run/t");              // flag over env and context
-  EXPECT_FALSE(merged.token.has_value());              // ... dropping the env's token
-  EXPECT_EQ(merged.tls_ca, "/etc/d06/ca.pem");         // only the context says it
+  EXPECT_EQ(merged.address, "127.0.0.2:7000");  // env over context
+  EXPECT_EQ(merged.token_file, "/run/t");       // flag over env and context
+  EXPECT_FALSE(merged.token.has_value());       // ... dropping the env's token
+  EXPECT_EQ(merged.tls_ca, "/etc/d06/ca.pem");  // only the context says it
   EXPECT_EQ(merged.tls_server_name, "d06.internal");
   EXPECT_EQ(merged.actor, "an");
 
@@ -390,17 +389,17 @@ TEST_F(FakeServerTest, CtlSendsTokenFromFlagEnvironmentFileAndContext) {
   EXPECT_EQ(who({"--address", address(), "--token", "d06_flag"}, {}), "Bearer d06_flag");
   EXPECT_EQ(who({"--address", address()}, {{"D06_TOKEN", "d06_env"}}), "Bearer d06_env");
   WriteFile(dir + "/token", "d06_file\n");
-  EXPECT_EQ(who({"--address", address(), "--token_file", dir + "/token"},
-                {{"D06_TOKEN", "d06_env"}}),
-            "Bearer d06_file");  // the flag over the environment
+  EXPECT_EQ(
+      who({"--address", address(), "--token_file", dir + "/token"}, {{"D06_TOKEN", "d06_env"}}),
+      "Bearer d06_file");  // the flag over the environment
   EXPECT_EQ(who({"--address", address()}, {}), "");
 
   // A context with the address and the token file; flags and environment over it.
   const std::string config = dir + "/config";
-  Result set = RunD06ctl(dir,
-                      {"config", "set-context", "fake", "--address", address(), "--token_file",
-                       dir + "/token"},
-                      {{"D06CONFIG", config}});
+  Result set = RunD06ctl(
+      dir,
+      {"config", "set-context", "fake", "--address", address(), "--token_file", dir + "/token"},
+      {{"D06CONFIG", config}});
   ASSERT_EQ(set.code, 0) << set.err;
   EXPECT_THAT(set.out, HasSubstr("it is the current context"));
   EXPECT_EQ(who({}, {{"D06CONFIG", config}}), "Bearer d06_file");
@@ -414,13 +413,12 @@ TEST(CtlConfigCommandTest, SetUseGetCurrentDeleteContexts) {
   auto ctl = [&](const std::vector<std::string>& args) { return RunD06ctl(dir.path(), args, env); };
 
   EXPECT_EQ(ctl({"config", "current-context"}).code, 5);  // none yet
-  ASSERT_EQ(ctl({"config", "set-context", "prod", "--address", "d06.nghean.gov.vn:443",
-                 "--tls_ca", "ca.pem", "--token_file", "~/prod.token"})
+  ASSERT_EQ(ctl({"config", "set-context", "prod", "--address", "d06.nghean.gov.vn:443", "--tls_ca",
+                 "ca.pem", "--token_file", "~/prod.token"})
                 .code,
             0);
-  ASSERT_EQ(ctl({"config", "set-context", "dev", "--address", "127.0.0.1:50051", "--plaintext"})
-                .code,
-            0);
+  ASSERT_EQ(
+      ctl({"config", "set-context", "dev", "--address", "127.0.0.1:50051", "--plaintext"}).code, 0);
   EXPECT_EQ(ctl({"config", "current-context"}).out, "prod\n");  // the first one
   ASSERT_EQ(ctl({"config", "use-context", "dev"}).code, 0);
   EXPECT_EQ(ctl({"config", "current-context"}).out, "dev\n");
@@ -459,7 +457,8 @@ TEST(CtlConfigCommandTest, SetUseGetCurrentDeleteContexts) {
 
 TEST(CtlTransportTest, NonLoopbackWithoutTlsOrPlaintextIsRefusedNamingTheFlags) {
   d06::testing::TempDir dir("d06-ctl-transport");
-  Result result = RunD06ctl(dir.path(), {"--address", "d06.example.gov.vn:50051", "units", "list"}, {});
+  Result result =
+      RunD06ctl(dir.path(), {"--address", "d06.example.gov.vn:50051", "units", "list"}, {});
   EXPECT_EQ(result.code, 64);
   EXPECT_THAT(result.err, HasSubstr("--tls_ca"));
   EXPECT_THAT(result.err, HasSubstr("--plaintext"));
@@ -486,8 +485,8 @@ struct ChildServer {
 
     const std::string log = dir + "/d06d.log";
     // No --auth flag: authentication required is the default.
-    std::vector<std::string> argv = {D06D_PATH, "--listen=127.0.0.1:0", "--http_listen=",
-                                     "--data_dir=" + data};
+    std::vector<std::string> argv = {D06D_PATH, "--listen=127.0.0.1:0",
+                                     "--http_listen=", "--data_dir=" + data};
     argv.insert(argv.end(), flags.begin(), flags.end());
     pid = Spawn(argv, dir + "/d06d.out", log);
     ASSERT_GT(pid, 0);
@@ -559,9 +558,9 @@ TEST_F(CtlAuthTest, BootstrapTokenIsTheAdministrator) {
   WriteFile(token_file, admin_token_ + "\n");
   const std::map<std::string, std::string> env = {{"D06CONFIG", dir_->path() + "/config"}};
   ASSERT_EQ(RunD06ctl(dir_->path(),
-                   {"config", "set-context", "local", "--address", address_, "--token_file",
-                    token_file},
-                   env)
+                      {"config", "set-context", "local", "--address", address_, "--token_file",
+                       token_file},
+                      env)
                 .code,
             0);
   result = RunD06ctl(dir_->path(), {"access", "who-am-i"}, env);
@@ -572,20 +571,20 @@ TEST_F(CtlAuthTest, BootstrapTokenIsTheAdministrator) {
 
 TEST_F(CtlAuthTest, CreatedTokenIsShownOnceAndWorksUntilRevoked) {
   const std::map<std::string, std::string> admin = {{"D06_TOKEN", admin_token_}};
-  Result result = Ctl({"units", "create", "--unit.code", "A01", "--unit.display_name",
-                       "Tỉnh A01", "--unit.kind", "PROVINCE"},
+  Result result = Ctl({"units", "create", "--unit.code", "A01", "--unit.display_name", "Tỉnh A01",
+                       "--unit.kind", "PROVINCE"},
                       admin);
   ASSERT_EQ(result.code, 0) << result.err;
-  result = Ctl({"access", "create-principal", "--principal_id", "nguyen-van-an",
-                "--principal.display_name", "Nguyễn Văn An", "--principal.kind", "PERSON",
-                "--principal.unit", "units/A01",
-                // A repeated message field as proto JSON, as README's Production section.
-                R"(--principal.bindings=[{"role": "ROLE_VIEWER", "unit": "units/A01"}])"},
-               admin);
+  result = Ctl(
+      {"access", "create-principal", "--principal_id", "nguyen-van-an", "--principal.display_name",
+       "Nguyễn Văn An", "--principal.kind", "PERSON", "--principal.unit", "units/A01",
+       // A repeated message field as proto JSON, as README's Production section.
+       R"(--principal.bindings=[{"role": "ROLE_VIEWER", "unit": "units/A01"}])"},
+      admin);
   ASSERT_EQ(result.code, 0) << result.err;
   EXPECT_THAT(result.out, ::testing::ContainsRegex("bindings\\[0\\]\\.role: +VIEWER"));
-  const std::string expire = absl::FormatTime(absl::RFC3339_sec, absl::Now() + absl::Hours(24),
-                                              absl::UTCTimeZone());
+  const std::string expire =
+      absl::FormatTime(absl::RFC3339_sec, absl::Now() + absl::Hours(24), absl::UTCTimeZone());
   result = Ctl({"access", "create-token", "principals/nguyen-van-an", "--token.display_name",
                 "d06ctl trên máy của An", "--token.expire_time", expire},
                admin);
@@ -600,7 +599,8 @@ TEST_F(CtlAuthTest, CreatedTokenIsShownOnceAndWorksUntilRevoked) {
   ASSERT_FALSE(secret.empty()) << result.out;
   std::string token_name;
   for (absl::string_view line : absl::StrSplit(result.out, '\n')) {
-    if (absl::ConsumePrefix(&line, "token.name:")) token_name = std::string(absl::StripAsciiWhitespace(line));
+    if (absl::ConsumePrefix(&line, "token.name:"))
+      token_name = std::string(absl::StripAsciiWhitespace(line));
   }
   ASSERT_TRUE(absl::StartsWith(token_name, "principals/nguyen-van-an/tokens/")) << result.out;
 
@@ -625,8 +625,7 @@ TEST(CtlMtlsTest, TheCertificateOfASystemPrincipalAuthenticatesIt) {
   const std::string unknown_key = pki.Write("unknown.key", pki.unknown_client().key_pem);
   ChildServer server;
   server.Start(dir.path(), {"--tls_cert=" + pki.server_cert_file(),
-                            "--tls_key=" + pki.server_key_file(),
-                            "--client_ca=" + pki.ca_file()});
+                            "--tls_key=" + pki.server_key_file(), "--client_ca=" + pki.ca_file()});
   const std::string tls_ca = "--tls_ca=" + pki.ca_file();
   auto ctl = [&](std::vector<std::string> args, std::map<std::string, std::string> env = {}) {
     env.emplace("D06_ADDRESS", server.address);
@@ -634,13 +633,12 @@ TEST(CtlMtlsTest, TheCertificateOfASystemPrincipalAuthenticatesIt) {
   };
 
   // The administrator (a token over TLS) makes the agency system's principal.
-  Result result = ctl({"access", "create-principal", tls_ca, "--principal_id", "he-thong-h40",
-                       "--principal.display_name", "Hệ thống tỉnh H40", "--principal.kind",
-                       "SYSTEM",
-                       // A repeated field's flag, once per value.
-                       "--principal.certificate_subjects",
-                       absl::StrCat("URI:", d06::testing::TestPki::kClientUri)},
-                      {{"D06_TOKEN", server.admin_token}});
+  Result result = ctl(
+      {"access", "create-principal", tls_ca, "--principal_id", "he-thong-h40",
+       "--principal.display_name", "Hệ thống tỉnh H40", "--principal.kind", "SYSTEM",
+       // A repeated field's flag, once per value.
+       "--principal.certificate_subjects", absl::StrCat("URI:", d06::testing::TestPki::kClientUri)},
+      {{"D06_TOKEN", server.admin_token}});
   ASSERT_EQ(result.code, 0) << result.err;
 
   // Its certificate, no token.
@@ -653,8 +651,8 @@ TEST(CtlMtlsTest, TheCertificateOfASystemPrincipalAuthenticatesIt) {
   EXPECT_EQ(me.method(), "certificate");
 
   // A certificate of the same CA whose subject no principal has.
-  result = ctl({"access", "who-am-i", tls_ca, "--tls_cert=" + unknown_cert,
-                "--tls_key=" + unknown_key});
+  result =
+      ctl({"access", "who-am-i", tls_ca, "--tls_cert=" + unknown_cert, "--tls_key=" + unknown_key});
   EXPECT_EQ(result.code, 16) << result.err;
   EXPECT_THAT(result.err, HasSubstr("CERTIFICATE_UNKNOWN"));
 

@@ -37,13 +37,13 @@
 namespace d06::ctl {
 namespace {
 
-using ::testing::HasSubstr;
-using ::testing::Not;
-using ::testing::StartsWith;
 using proc::ReadFile;
 using proc::Result;
 using proc::Spawn;
 using proc::WaitExit;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
 
 class CtlTest : public ::testing::Test {
  protected:

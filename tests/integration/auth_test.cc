@@ -57,8 +57,7 @@ class AuthTest : public ServerTest {
   }
   // A context sending `token` (none when empty), and more metadata.
   static std::unique_ptr<grpc::ClientContext> Ctx(
-      const std::string& token,
-      const std::vector<std::pair<std::string, std::string>>& more = {}) {
+      const std::string& token, const std::vector<std::pair<std::string, std::string>>& more = {}) {
     auto ctx = std::make_unique<grpc::ClientContext>();
     ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
@@ -139,9 +138,9 @@ class AuthTest : public ServerTest {
         v1::AccessService::NewStub(Channel())->UpdatePrincipal(ctx.get(), request, &response));
   }
 
-  absl::StatusOr<v1::Unit> CreateUnit(const std::string& token, const std::string& code,
-                                      const std::string& parent = "",
-                                      const std::vector<std::pair<std::string, std::string>>& more = {}) {
+  absl::StatusOr<v1::Unit> CreateUnit(
+      const std::string& token, const std::string& code, const std::string& parent = "",
+      const std::vector<std::pair<std::string, std::string>>& more = {}) {
     v1::CreateUnitRequest request;
     request.mutable_unit()->set_code(code);
     request.mutable_unit()->set_display_name("Đơn vị " + code);
@@ -157,8 +156,8 @@ class AuthTest : public ServerTest {
 
   // The first event on `resource` in the change feed from revision 1 (read as the
   // admin), calling `each` with every event before it.
-  std::optional<v1::Event> FeedEventOf(
-      const std::string& resource, const std::function<void(const v1::Event&)>& each = {}) {
+  std::optional<v1::Event> FeedEventOf(const std::string& resource,
+                                       const std::function<void(const v1::Event&)>& each = {}) {
     v1::WatchRequest request;
     request.set_start_revision(1);
     auto ctx = Ctx(admin_token_);
@@ -273,11 +272,10 @@ TEST_F(AuthTest, EveryMethodOfEveryServiceNeedsACredential) {
         while (cq.Next(&tag, &ok)) {
         }
       } else {
-        stub.UnaryCall(&ctx, path, grpc::StubOptions(), &request, &response,
-                       [&](grpc::Status s) {
-                         status = std::move(s);
-                         done.Notify();
-                       });
+        stub.UnaryCall(&ctx, path, grpc::StubOptions(), &request, &response, [&](grpc::Status s) {
+          status = std::move(s);
+          done.Notify();
+        });
         done.WaitForNotification();
       }
       EXPECT_THAT(client::FromGrpcStatus(status), IsError(kUnauthenticated, "CREDENTIAL_MISSING"))
@@ -426,8 +424,8 @@ TEST_F(AuthTest, TheAdminApiNeedsTheAdminRole) {
               IsError(kPermissionDenied, "ROLE_REQUIRED"));
   v1::ListPrincipalsResponse listed;
   auto ctx = Ctx(token);
-  EXPECT_THAT(client::FromGrpcStatus(v1::AccessService::NewStub(Channel())->ListPrincipals(
-                  ctx.get(), {}, &listed)),
+  EXPECT_THAT(client::FromGrpcStatus(
+                  v1::AccessService::NewStub(Channel())->ListPrincipals(ctx.get(), {}, &listed)),
               IsError(kPermissionDenied, "ROLE_REQUIRED"));
 }
 
@@ -535,17 +533,16 @@ TEST_F(AuthTest, PortalsActForPeopleOnlyWithTheGrantAndTheEventNamesBoth) {
               IsError(kPermissionDenied, "IMPERSONATION_DENIED"));
 
   // A change made through the portal records the person and the portal.
-  ASSERT_THAT(CreateUnit(portal_token, "H40.07", "units/H40",
-                         {{"x-d06-impersonate", "principals/an"}})
-                  .status(),
-              IsOk());
-  std::optional<v1::Event> created =
-      FeedEventOf("units/H40.07", [&](const v1::Event& e) {
-        if (e.action() == v1::EVENT_ACTION_CREATE_TOKEN) {
-          EXPECT_EQ(e.token().name().find("d06_"), std::string::npos);
-          EXPECT_THAT(e.SerializeAsString(), Not(HasSubstr(portal_token.substr(4, 20))));
-        }
-      });
+  ASSERT_THAT(
+      CreateUnit(portal_token, "H40.07", "units/H40", {{"x-d06-impersonate", "principals/an"}})
+          .status(),
+      IsOk());
+  std::optional<v1::Event> created = FeedEventOf("units/H40.07", [&](const v1::Event& e) {
+    if (e.action() == v1::EVENT_ACTION_CREATE_TOKEN) {
+      EXPECT_EQ(e.token().name().find("d06_"), std::string::npos);
+      EXPECT_THAT(e.SerializeAsString(), Not(HasSubstr(portal_token.substr(4, 20))));
+    }
+  });
   ASSERT_TRUE(created.has_value());
   EXPECT_EQ(created->actor(), "principals/an");
   EXPECT_EQ(created->via(), "principals/cong-h40");

@@ -95,8 +95,7 @@ class MtlsAuthTest : public ::testing::Test {
         "Content-Type: application/json\r\nConnection: close\r\nContent-Length: 2\r\n";
     if (!token.empty()) request += "Authorization: Bearer " + token + "\r\n";
     request += "\r\n{}";
-    TlsExchange exchange =
-        TlsRequest(server_->http_port(), pki_.ca().cert_pem(), request, client);
+    TlsExchange exchange = TlsRequest(server_->http_port(), pki_.ca().cert_pem(), request, client);
     EXPECT_TRUE(exchange.handshake) << exchange.error;
     return exchange.response;
   }
@@ -143,8 +142,7 @@ TEST_F(MtlsAuthTest, HttpAuthenticatesThePrincipalOfAVerifiedCertificate) {
 }
 
 TEST_F(MtlsAuthTest, HttpRefusesEveryOtherCertificateWithItsReason) {
-  for (const auto& [cert, reason] :
-       std::vector<std::pair<const Issued*, std::string>>{
+  for (const auto& [cert, reason] : std::vector<std::pair<const Issued*, std::string>>{
            {&pki_.other_client(), "CERTIFICATE_UNTRUSTED"},
            {&pki_.expired_client(), "CERTIFICATE_EXPIRED"},
            {&pki_.unknown_client(), "CERTIFICATE_UNKNOWN"},
@@ -161,8 +159,7 @@ TEST_F(MtlsAuthTest, ADisabledPrincipalsCertificateIsRefused) {
   principal.set_name(kSystem);
   principal.set_state(v1::PRINCIPAL_STATE_DISABLED);
   ASSERT_TRUE(UpdatePrincipal(principal, "state").ok());
-  EXPECT_THAT(GrpcWhoAmI(pki_.client()).status(),
-              IsError(kUnauthenticated, "PRINCIPAL_DISABLED"));
+  EXPECT_THAT(GrpcWhoAmI(pki_.client()).status(), IsError(kUnauthenticated, "PRINCIPAL_DISABLED"));
   EXPECT_THAT(HttpWhoAmI(pki_.client()), HasSubstr("PRINCIPAL_DISABLED"));
 }
 

@@ -5,6 +5,8 @@
 // transports (gRPC's auth context, HttpRequest::client_certificate) with the peer's
 // address; a rotated certificate is served to new connections within seconds without a
 // restart, and at once after Server::ReloadCertificates(); wrong new files keep the old.
+#include "server/api/tls.h"
+
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/security/credentials.h>
 
@@ -19,7 +21,6 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/api/http_server.h"
-#include "server/api/tls.h"
 #include "server/d06d/server.h"
 #include "tests/testing/raw_http.h"
 #include "tests/testing/temp_dir.h"
@@ -146,8 +147,8 @@ TEST_F(TlsTest, ClientTrustingAnotherCaRefusesTheServer) {
 // The handshake does not judge client certificates: d06 answers them (the method table's
 // authenticator; with --auth=off, as here, the call is served).
 TEST_F(TlsTest, AnyClientCertificateCompletesTheGrpcHandshake) {
-  for (const Issued* client : {&pki_.client(), &pki_.other_client(), &pki_.expired_client(),
-                               &pki_.unknown_client()}) {
+  for (const Issued* client :
+       {&pki_.client(), &pki_.other_client(), &pki_.expired_client(), &pki_.unknown_client()}) {
     GrpcAnswer answer = GetUnit(server_->port(), Tls(*client));
     EXPECT_EQ(answer.status.error_code(), grpc::StatusCode::NOT_FOUND)
         << answer.status.error_message();
@@ -232,8 +233,7 @@ TEST(TlsStartTest, PlaintextServerHasNothingToReload) {
 // The transports on their own: what a client presented reaches them.
 
 class EchoCounter final : public d06::testing::CounterService::Service {
-  grpc::Status Echo(grpc::ServerContext* context, const CountRequest*,
-                    CountReply* reply) override {
+  grpc::Status Echo(grpc::ServerContext* context, const CountRequest*, CountReply* reply) override {
     auto auth = context->auth_context();
     std::string pem;
     for (const auto& value : auth->FindPropertyValues("x509_pem_cert")) {

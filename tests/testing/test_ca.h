@@ -178,8 +178,7 @@ class TestCa {
     X509Ptr cert(X509_new());
     X509* x = cert.get();
     Start(x, spec.common_name, spec.not_before, spec.not_after);
-    Check(X509_set_issuer_name(x, X509_get_subject_name(cert_.get())) == 1,
-          "X509_set_issuer_name");
+    Check(X509_set_issuer_name(x, X509_get_subject_name(cert_.get())) == 1, "X509_set_issuer_name");
     Check(X509_set_pubkey(x, key.get()) == 1, "X509_set_pubkey");
     AddExtension(x, cert_.get(), NID_basic_constraints, "critical,CA:FALSE");
     AddExtension(x, cert_.get(), NID_key_usage, "critical,digitalSignature");
@@ -223,8 +222,7 @@ class TestCa {
     Check(BN_rand(serial, 63, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) == 1, "BN_rand");
     Check(BN_to_ASN1_INTEGER(serial, X509_get_serialNumber(x)) != nullptr, "BN_to_ASN1");
     BN_free(serial);
-    Check(ASN1_TIME_set(X509_getm_notBefore(x), absl::ToTimeT(not_before)) != nullptr,
-          "notBefore");
+    Check(ASN1_TIME_set(X509_getm_notBefore(x), absl::ToTimeT(not_before)) != nullptr, "notBefore");
     Check(ASN1_TIME_set(X509_getm_notAfter(x), absl::ToTimeT(not_after)) != nullptr, "notAfter");
     X509_NAME* name = X509_get_subject_name(x);
     Check(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,

@@ -80,19 +80,21 @@ TEST_F(StoreTest, EmptyMutationTakesNoRevision) {
 // A bookkeeping write (a token's last use) is stored but takes no revision, so that every
 // revision of the change feed has events; one with events takes its revision anyway.
 TEST_F(StoreTest, BookkeepingWriteTakesNoRevision) {
-  ASSERT_TRUE(store_->Apply([](Txn& txn) {
-                      txn.SetBookkeeping();
-                      txn.Put(Cf::kEntities, "k", "v");
-                      return absl::OkStatus();
-                    })
+  ASSERT_TRUE(store_
+                  ->Apply([](Txn& txn) {
+                    txn.SetBookkeeping();
+                    txn.Put(Cf::kEntities, "k", "v");
+                    return absl::OkStatus();
+                  })
                   .ok());
   EXPECT_EQ(Read(Cf::kEntities, "k"), "v");
   EXPECT_EQ(store_->revision(), 0);
-  ASSERT_TRUE(store_->Apply([](Txn& txn) {
-                      txn.SetBookkeeping();
-                      txn.AddEvent(v1::Event());
-                      return absl::OkStatus();
-                    })
+  ASSERT_TRUE(store_
+                  ->Apply([](Txn& txn) {
+                    txn.SetBookkeeping();
+                    txn.AddEvent(v1::Event());
+                    return absl::OkStatus();
+                  })
                   .ok());
   EXPECT_EQ(store_->revision(), 1);
 }

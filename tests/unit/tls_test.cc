@@ -59,8 +59,8 @@ TEST_F(TlsFilesTest, DnsNamesAreSubjectsToo) {
   auto files = MustLoad(Options());
   auto subjects = files->VerifyClientCertificate(pki_.ca().Issue(spec).cert_pem);
   ASSERT_TRUE(subjects.ok()) << subjects.status();
-  EXPECT_THAT(*subjects, ElementsAre("URI:spiffe://d06.test/system/h29", "DNS:h29.d06.test",
-                                     "CN:cong-h29"));
+  EXPECT_THAT(*subjects,
+              ElementsAre("URI:spiffe://d06.test/system/h29", "DNS:h29.d06.test", "CN:cong-h29"));
 }
 
 TEST_F(TlsFilesTest, CertificateOfAnotherCaIsUntrusted) {
