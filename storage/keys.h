@@ -65,7 +65,9 @@
 //   u64 revision u32 index      -> Event
 //
 // Column family "idempotency":
-//   request_id                  -> u64 request fingerprint, then the serialized response
+//   [principal name 0x00] request_id -> u64 request fingerprint, then the serialized
+//                                 response (the principal's name when authenticated:
+//                                 request ids are per principal)
 #ifndef D06_STORAGE_KEYS_H_
 #define D06_STORAGE_KEYS_H_
 

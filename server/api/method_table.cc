@@ -9,6 +9,7 @@
 #include "d06/v1/api_names.h"
 #include "google/protobuf/descriptor.pb.h"
 #include "google/protobuf/message.h"
+#include "server/domain/authorization.h"
 #include "server/domain/errors.h"
 #include "server/domain/names.h"
 #include "storage/status_macros.h"
@@ -73,14 +74,18 @@ Method& MethodTable::Slot(absl::string_view full_name, const google::protobuf::D
   if (method.descriptor != nullptr) Die(absl::StrCat(full_name, " has two handlers"));
   method.descriptor = descriptor;
   method.kind = Method::KindOf(*descriptor);
+  method.policy = descriptor->options().GetExtension(v1::policy);
   return method;
 }
 
 void MethodTable::Seal() const {
   for (const auto* service : services_) {
     for (int i = 0; i < service->method_count(); ++i) {
-      if (Find(service->method(i)->full_name()) == nullptr) {
-        Die(absl::StrCat(service->method(i)->full_name(), " has no handler"));
+      const Method* method = Find(service->method(i)->full_name());
+      if (method == nullptr) Die(absl::StrCat(service->method(i)->full_name(), " has no handler"));
+      if (!PolicyIsDeclared(method->policy)) {
+        Die(absl::StrCat(service->method(i)->full_name(),
+                         " declares no policy: give it option (d06.v1.policy) in its .proto"));
       }
     }
   }
@@ -91,13 +96,19 @@ const Method* MethodTable::Find(absl::string_view full_name) const {
   return it == methods_.end() ? nullptr : &it->second;
 }
 
-absl::StatusOr<Caller> MethodTable::Authenticate(const CallMetadata& metadata) const {
-  if (authenticator_ != nullptr) return authenticator_->Authenticate(metadata);
-  const absl::string_view* text = metadata.actor_text ? &*metadata.actor_text : nullptr;
-  const absl::string_view* binary = metadata.actor_binary ? &*metadata.actor_binary : nullptr;
-  ASSIGN_OR_RETURN(std::string actor, ActorFromMetadata(text, binary));
+absl::StatusOr<Caller> MethodTable::Authenticate(const Method& method,
+                                                 const CallMetadata& metadata) const {
   Caller caller;
-  caller.actor = std::move(actor);
+  if (authenticator_ != nullptr) {
+    ASSIGN_OR_RETURN(caller, authenticator_->Authenticate(metadata));
+  } else {
+    const absl::string_view* text = metadata.actor_text ? &*metadata.actor_text : nullptr;
+    const absl::string_view* binary =
+        metadata.actor_binary ? &*metadata.actor_binary : nullptr;
+    ASSIGN_OR_RETURN(caller.actor, ActorFromMetadata(text, binary));
+  }
+  caller.rpc = method.descriptor->name();
+  caller.policy = &method.policy;
   return caller;
 }
 
@@ -109,8 +120,11 @@ void MethodTable::Refuse(const CallMetadata& metadata, absl::Status status, Done
 void MethodTable::Call(const Method& method, const CallMetadata& metadata, const Message& request,
                        Message* response, Done done) const {
   if (gate_ != nullptr && !gate_->Enter(&done)) return;
-  absl::StatusOr<Caller> caller = Authenticate(metadata);
+  absl::StatusOr<Caller> caller = Authenticate(method, metadata);
   if (!caller.ok()) return Refuse(metadata, caller.status(), std::move(done));
+  if (absl::Status allowed = CheckHeldAnywhere(*caller); !allowed.ok()) {
+    return done(std::move(allowed));
+  }
   if (method.kind != Method::Kind::kBulkRead || admission_ == nullptr) {
     return method.unary(*caller, request, response, std::move(done));
   }
@@ -178,8 +192,11 @@ class RecheckedWriter final : public StreamWriter {
 void MethodTable::CallStream(const Method& method, const CallMetadata& metadata,
                              const Message& request, StreamWriter* out, Done done) const {
   if (gate_ != nullptr && !gate_->Enter(&done)) return;
-  absl::StatusOr<Caller> caller = Authenticate(metadata);
+  absl::StatusOr<Caller> caller = Authenticate(method, metadata);
   if (!caller.ok()) return Refuse(metadata, caller.status(), std::move(done));
+  if (absl::Status allowed = CheckHeldAnywhere(*caller); !allowed.ok()) {
+    return done(std::move(allowed));
+  }
   const bool watch = method.kind == Method::Kind::kWatch;
   const int limit =
       watch ? stream_limits_.watches_per_connection : stream_limits_.exports_per_connection;

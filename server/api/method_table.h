@@ -33,6 +33,7 @@
 #include "server/api/admission.h"
 #include "server/api/authenticator.h"
 #include "server/api/call_gate.h"
+#include "d06/v1/policy.pb.h"
 #include "server/domain/caller.h"
 
 namespace d06::api {
@@ -100,6 +101,8 @@ struct Method {
 
   const google::protobuf::MethodDescriptor* descriptor = nullptr;
   Kind kind = Kind::kWrite;
+  // Who may call it: the method option (d06.v1.policy) of the .proto.
+  v1::Policy policy;
   UnaryHandler unary;    // unary methods
   StreamHandler stream;  // server-streaming methods
 
@@ -138,7 +141,8 @@ class MethodTable {
     };
   }
   // Checks that every method of every service has its handler (so no method can answer
-  // UNIMPLEMENTED); aborts naming the first one missing.
+  // UNIMPLEMENTED) and declares its policy (the method option d06.v1.policy, with a role
+  // unless its scope is POLICY_SCOPE_SELF); aborts naming the first one missing.
   void Seal() const;
 
   // The method named "package.Service.Method", or null.
@@ -166,7 +170,10 @@ class MethodTable {
   void set_authenticator(const Authenticator* authenticator) { authenticator_ = authenticator; }
 
   // The single point of every call: the caller is authenticated from `metadata` (a call
-  // it refuses never reaches the handler), then the handler runs.
+  // it refuses never reaches the handler) and checked against the method's policy as far
+  // as that needs no read (a principal holding the policy's role at no unit at all is
+  // PERMISSION_DENIED/ROLE_REQUIRED), then the handler runs with a Caller that carries
+  // the policy, for the core to decide on the resource (server/core/authorize.h).
   void Call(const Method& method, const CallMetadata& metadata, const Message& request,
             Message* response, Done done) const;
   // As Call, for a server-streaming method. While the stream is open its credential is
@@ -183,8 +190,8 @@ class MethodTable {
   std::vector<const google::protobuf::ServiceDescriptor*> services_;
   // By full name; a map, so a Method does not move once added (transports keep pointers).
   std::map<std::string, Method, std::less<>> methods_;
-  // The caller of a call, or why it is refused.
-  absl::StatusOr<Caller> Authenticate(const CallMetadata& metadata) const;
+  // The caller of a call of `method`, or why it is refused.
+  absl::StatusOr<Caller> Authenticate(const Method& method, const CallMetadata& metadata) const;
   // Answers a call Authenticate refused (the authenticator may slow the answer down).
   void Refuse(const CallMetadata& metadata, absl::Status status, Done done) const;
 

@@ -13,6 +13,8 @@
 #include "common/dates.h"
 #include "common/limits.h"
 #include "d06/v1/api_names.h"
+#include "server/core/authorize.h"
+#include "server/domain/authorization.h"
 #include "server/core/core.h"
 #include "server/core/paging.h"
 #include "server/core/rules.h"
@@ -31,7 +33,6 @@ namespace {
 using Op = FilterTerm::Op;
 
 constexpr char kPrincipalsPrefix[] = "principals/";
-constexpr char kEveryUnit[] = "*";
 constexpr int kMaxBindings = 100;
 constexpr int kMaxSubjects = 20;
 constexpr size_t kMaxSubjectBytes = 512;
@@ -96,6 +97,27 @@ absl::Status RequireAdmin(const Caller& caller) {
                "managing principals and tokens needs the admin role (ROLE_ADMIN); ask an "
                "administrator of your unit",
                {{"role", "ROLE_ADMIN"}});
+}
+
+// The escalation rule for an update: each binding of `after` not in `before`, and each of
+// `before` not in `after`, must be one the caller could grant (AuthorizeGrant).
+absl::Status CheckChangedGrants(const ReadView& view, const Caller& caller,
+                                const v1::Principal& before, const v1::Principal& after) {
+  auto has = [](const v1::Principal& p, const v1::RoleBinding& b) {
+    return std::any_of(p.bindings().begin(), p.bindings().end(), [&b](const v1::RoleBinding& x) {
+      return x.role() == b.role() && x.unit() == b.unit();
+    });
+  };
+  for (int i = 0; i < after.bindings_size(); ++i) {
+    if (has(before, after.bindings(i))) continue;
+    RETURN_IF_ERROR(AuthorizeGrant(view, caller, after.bindings(i),
+                                   absl::StrCat("principal.bindings[", i, "]")));
+  }
+  for (const v1::RoleBinding& removed : before.bindings()) {
+    if (has(after, removed)) continue;
+    RETURN_IF_ERROR(AuthorizeGrant(view, caller, removed, "principal.bindings"));
+  }
+  return absl::OkStatus();
 }
 
 // Normalises and checks the client-settable fields of a principal against the store:
@@ -224,6 +246,15 @@ void Core::CreatePrincipal(const Caller& caller, const v1::CreatePrincipalReques
       caller, request.request_id(), request, response,
       [&request, response, unit_code](Txn& txn, const ChangeContext& change) -> absl::Status {
         const std::string& id = request.principal_id();
+        // An admin of the new principal's unit (of every unit, for one without a unit),
+        // who holds every role it grants there.
+        RETURN_IF_ERROR(AuthorizeUnit(txn.reader(), *change.caller, unit_code,
+                                      request.principal().unit()));
+        for (int i = 0; i < request.principal().bindings_size(); ++i) {
+          RETURN_IF_ERROR(AuthorizeGrant(txn.reader(), *change.caller,
+                                         request.principal().bindings(i),
+                                         absl::StrCat("principal.bindings[", i, "]")));
+        }
         ASSIGN_OR_RETURN(std::optional<v1::Principal> existing, LoadPrincipal(txn.reader(), id));
         if (existing) {
           return Error(absl::StatusCode::kAlreadyExists, v1::reason::kAlreadyExists,
@@ -278,10 +309,14 @@ void Core::UpdatePrincipal(const Caller& caller, const v1::UpdatePrincipalReques
       [&request, response, id = *id](Txn& txn, const ChangeContext& change) -> absl::Status {
         ASSIGN_OR_RETURN(std::optional<v1::Principal> stored, LoadPrincipal(txn.reader(), id));
         if (!stored) return PrincipalNotFound(request.principal().name());
+        RETURN_IF_ERROR(AuthorizePrincipal(txn.reader(), *change.caller, stored->unit(),
+                                           request.principal().name()));
         RETURN_IF_ERROR(CheckEtag("principal.etag", request.principal().etag(), stored->etag(),
                                   stored->name()));
         v1::Principal principal = *stored;
         ApplyMask(request.principal(), request.update_mask(), &principal);
+        // Every binding added or removed is a grant the caller must be able to make.
+        RETURN_IF_ERROR(CheckChangedGrants(txn.reader(), *change.caller, *stored, principal));
         RETURN_IF_ERROR(PreparePrincipal(txn.reader(), id, &principal));
         *principal.mutable_update_time() = ToTimestamp(change.time);
         principal.set_etag(Etag(txn.revision()));
@@ -303,6 +338,7 @@ absl::Status Core::GetPrincipal(const Caller& caller, const v1::GetPrincipalRequ
   auto view = store_->Snapshot();
   ASSIGN_OR_RETURN(std::optional<v1::Principal> principal, LoadPrincipal(*view, id));
   if (!principal) return PrincipalNotFound(request.name());
+  RETURN_IF_ERROR(AuthorizePrincipal(*view, caller, principal->unit(), request.name()));
   *response->mutable_principal() = *std::move(principal);
   return absl::OkStatus();
 }
@@ -343,6 +379,13 @@ absl::Status Core::ListPrincipals(const Caller& caller, const v1::ListPrincipals
     last = std::string(absl::StripPrefix(principal.name(), kPrincipalsPrefix));
     if (kind && principal.kind() != *kind) return true;
     if (state && principal.state() != *state) return true;
+    // Only the principals of the caller's admin scope exist for it.
+    if (absl::Status visible = AuthorizePrincipal(*view, caller, principal.unit(), "");
+        !visible.ok()) {
+      if (absl::IsNotFound(visible)) return true;
+      error = visible;
+      return false;
+    }
     if (subtree) {
       if (principal.unit().empty()) return true;
       absl::StatusOr<std::vector<std::string>> chain =
@@ -401,6 +444,7 @@ void Core::CreateToken(const Caller& caller, const v1::CreateTokenRequest& reque
         ASSIGN_OR_RETURN(std::optional<v1::Principal> principal,
                          LoadPrincipal(txn.reader(), principal_id));
         if (!principal) return PrincipalNotFound(parent);
+        RETURN_IF_ERROR(AuthorizePrincipal(txn.reader(), *change.caller, principal->unit(), parent));
         StoredToken token{principal_id, RandomId(kTokenIdChars), TokenHash(fresh->secret), {}};
         token.token.set_name(absl::StrCat(parent, "/tokens/", token.token_id));
         token.token.set_display_name(display_name);
@@ -431,6 +475,10 @@ void Core::RevokeToken(const Caller& caller, const v1::RevokeTokenRequest& reque
         ASSIGN_OR_RETURN(std::optional<StoredToken> token,
                          LoadToken(txn.reader(), ids.first, ids.second));
         if (!token) return NotFound(request.name());
+        ASSIGN_OR_RETURN(std::optional<v1::Principal> owner,
+                         LoadPrincipal(txn.reader(), ids.first));
+        RETURN_IF_ERROR(AuthorizePrincipal(txn.reader(), *change.caller,
+                                           owner ? owner->unit() : "", request.name()));
         if (!token->token.has_revoke_time()) {
           *token->token.mutable_revoke_time() = ToTimestamp(change.time);
           PutToken(txn, change, *token, /*is_new=*/false, v1::EVENT_ACTION_REVOKE_TOKEN);
@@ -451,6 +499,7 @@ absl::Status Core::ListTokens(const Caller& caller, const v1::ListTokensRequest&
   auto view = store_->Snapshot();
   ASSIGN_OR_RETURN(std::optional<v1::Principal> principal, LoadPrincipal(*view, principal_id));
   if (!principal) return PrincipalNotFound(request.parent());
+  RETURN_IF_ERROR(AuthorizePrincipal(*view, caller, principal->unit(), request.parent()));
   const int page_size = PageSize(request.page_size());
   std::string next;
   RETURN_IF_ERROR(ScanTokens(*view, principal_id, after, [&](StoredToken token) {

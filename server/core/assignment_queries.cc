@@ -184,11 +184,12 @@ absl::StatusOr<uint64_t> ParseParent(const std::string& parent) {
 // One task has few assignments: read them all, order them by the same sort key as the
 // cross-task index (deadline, task, unit) and resume after the cursor. Returns the
 // cursor of the next page.
-absl::StatusOr<std::string> OneTaskPage(const ReadView& view, uint64_t task_id,
-                                        const AssignmentQuery& q, absl::string_view after,
-                                        int page_size,
+absl::StatusOr<std::string> OneTaskPage(const ReadView& view, const Caller& caller,
+                                        uint64_t task_id, const AssignmentQuery& q,
+                                        absl::string_view after, int page_size,
                                         google::protobuf::RepeatedPtrField<v1::Assignment>* out) {
-  RETURN_IF_ERROR(RequireTask(view, task_id).status());
+  // The caller sees all of a visible task's assignments (partners see each other).
+  RETURN_IF_ERROR(ReadableTask(view, caller, task_id).status());
   ASSIGN_OR_RETURN(std::vector<v1::Assignment> assignments, LoadAssignments(view, task_id));
   std::vector<std::pair<std::string, v1::Assignment>> sorted;
   for (v1::Assignment& a : assignments) {
@@ -249,7 +250,7 @@ absl::Status Core::ListAssignments(const Caller& caller, const v1::ListAssignmen
   ASSIGN_OR_RETURN(
       std::string next,
       task_id != 0
-          ? OneTaskPage(*view, task_id, query, after, page_size, response->mutable_assignments())
+          ? OneTaskPage(*view, caller, task_id, query, after, page_size, response->mutable_assignments())
           : AllTasksPage(*view, query, after, page_size, response->mutable_assignments()));
   for (v1::Assignment& a : *response->mutable_assignments()) Decorate(&a, today);
   if (!next.empty()) response->set_next_page_token(EncodePageToken(scope, next));

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/limits.h"
 #include "d06/v1/api_names.h"
+#include "server/core/authorize.h"
 #include "server/core/core.h"
 #include "server/core/paging.h"
 #include "server/core/rules.h"
@@ -120,7 +121,7 @@ void Core::CreateAssignment(const Caller& caller, const v1::CreateAssignmentRequ
       caller, request.request_id(), request, response,
       [this, task_id = *task_id, code = *code, assignment = request.assignment(), response](
           Txn& txn, const ChangeContext& change) mutable -> absl::Status {
-        ASSIGN_OR_RETURN(v1::Task task, RequireTask(txn.reader(), task_id));
+        ASSIGN_OR_RETURN(v1::Task task, RequireTask(txn.reader(), *change.caller, task_id));
         RETURN_IF_ERROR(TaskNotCancelled(task));
         ASSIGN_OR_RETURN(std::vector<v1::Assignment> existing,
                          LoadAssignments(txn.reader(), task_id));
@@ -155,7 +156,7 @@ void Core::Transition(const Caller& caller, const Message& request, const Transi
         const ReadView& reader = txn.reader();
         const std::string name = AssignmentName(id.task_id, id.unit_code);
         ASSIGN_OR_RETURN(AssignmentOfTask found,
-                         RequireChangeableAssignment(reader, id.task_id, id.unit_code, args.etag));
+                         RequireChangeableAssignment(reader, *change.caller, id.task_id, id.unit_code, args.etag));
         const v1::Assignment& before = found.assignment;
         const v1::Task& task = found.task;
         ASSIGN_OR_RETURN(v1::AssignmentState next, NextState(before.state(), args.action));
@@ -235,6 +236,8 @@ absl::Status Core::GetAssignment(const Caller& caller, const v1::GetAssignmentRe
   ASSIGN_OR_RETURN(std::optional<v1::Assignment> found,
                    LoadAssignment(*view, id.task_id, id.unit_code));
   if (!found) return NotFound(request.name());
+  ASSIGN_OR_RETURN(v1::Task task, RequireTask(*view, id.task_id));
+  RETURN_IF_ERROR(AuthorizeTask(*view, caller, task, id.unit_code, request.name()));
   *response->mutable_assignment() = *std::move(found);
   Decorate(response->mutable_assignment(), TodayInVietnam(*options_.clock));
   return absl::OkStatus();

@@ -33,12 +33,18 @@ void Core::Mutate(const Caller& caller, const std::string& request_id,
   // A request_id names one request whatever its method: the fingerprint covers the
   // request's type, so reusing an id for another method is REQUEST_ID_REUSED.
   const uint64_t fingerprint = request_id.empty() ? 0 : Fingerprint(request);
+  // Idempotency records are per principal: another principal's request_id is a new
+  // request, never the first one's stored answer.
+  std::string record_key = request_id;
+  if (!request_id.empty() && caller.principal != nullptr) {
+    record_key = absl::StrCat(caller.principal->name(), std::string(1, '\0'), request_id);
+  }
   store_->Submit(
-      [this, actor = caller.actor, via = caller.via, request_id, fingerprint, response,
+      [this, caller, request_id, record_key, fingerprint, response,
        body = std::move(body)](Txn& txn) -> absl::Status {
         if (!request_id.empty()) {
           ASSIGN_OR_RETURN(std::optional<IdempotencyRecord> stored,
-                           LoadIdempotencyRecord(txn.reader(), request_id));
+                           LoadIdempotencyRecord(txn.reader(), record_key));
           if (stored.has_value()) {
             if (stored->fingerprint != fingerprint) {
               return Error(absl::StatusCode::kInvalidArgument, v1::reason::kRequestIdReused,
@@ -52,12 +58,12 @@ void Core::Mutate(const Caller& caller, const std::string& request_id,
             return absl::OkStatus();  // the first answer, nothing written
           }
         }
-        const ChangeContext change{actor, via, request_id, options_.clock->Now(),
-                                   options_.due_soon_days};
+        const ChangeContext change{caller.actor, caller.via, request_id, options_.clock->Now(),
+                                   options_.due_soon_days, &caller};
         RETURN_IF_ERROR(body(txn, change));
         RETURN_IF_ERROR(FlushReportCounters(txn, DayNumber(DayInVietnam(change.time))));
         if (!request_id.empty()) {
-          PutIdempotencyRecord(txn, request_id, {fingerprint, response->SerializeAsString()});
+          PutIdempotencyRecord(txn, record_key, {fingerprint, response->SerializeAsString()});
         }
         return absl::OkStatus();
       },

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/limits.h"
 #include "d06/v1/api_names.h"
+#include "server/core/authorize.h"
 #include "server/core/core.h"
 #include "server/core/paging.h"
 #include "server/core/rules.h"
@@ -53,7 +54,7 @@ void Core::RequestExtension(const Caller& caller, const v1::RequestExtensionRequ
       [this, id = *id, etag = request.etag(), deadline = request.deadline(), reason, response](
           Txn& txn, const ChangeContext& change) -> absl::Status {
         ASSIGN_OR_RETURN(AssignmentOfTask found,
-                         RequireChangeableAssignment(txn.reader(), id.task_id, id.unit_code, etag));
+                         RequireChangeableAssignment(txn.reader(), *change.caller, id.task_id, id.unit_code, etag));
         const v1::Assignment& before = found.assignment;
         if (!CanAskForExtension(before.state())) {
           return NotAllowedIn(before.state(), "request_extension", "NOT_STARTED or IN_PROGRESS");
@@ -114,7 +115,7 @@ void Core::DecideExtension(const Caller& caller, const Message& request, const s
       [this, id = *id, etag, note, approve, out](Txn& txn,
                                                  const ChangeContext& change) -> absl::Status {
         ASSIGN_OR_RETURN(AssignmentOfTask found,
-                         RequireChangeableAssignment(txn.reader(), id.task_id, id.unit_code, etag));
+                         RequireChangeableAssignment(txn.reader(), *change.caller, id.task_id, id.unit_code, etag));
         const v1::Assignment& before = found.assignment;
         if (!before.has_pending_extension()) return NoPendingExtension(before.name());
         v1::Assignment a = before;
@@ -164,7 +165,7 @@ void Core::UrgeAssignment(const Caller& caller, const v1::UrgeAssignmentRequest&
       caller, request.request_id(), request, response,
       [this, id = *id, message, response](Txn& txn, const ChangeContext& change) -> absl::Status {
         ASSIGN_OR_RETURN(AssignmentOfTask found,
-                         RequireChangeableAssignment(txn.reader(), id.task_id, id.unit_code, ""));
+                         RequireChangeableAssignment(txn.reader(), *change.caller, id.task_id, id.unit_code, ""));
         const v1::Assignment& before = found.assignment;
         if (!IsOpen(before.state())) {
           return NotAllowedIn(before.state(), "urge",
@@ -201,6 +202,8 @@ absl::Status Core::ListUrges(const Caller& caller, const v1::ListUrgesRequest& r
     ASSIGN_OR_RETURN(std::optional<v1::Assignment> found,
                      LoadAssignment(*view, id.task_id, id.unit_code));
     if (!found) return NotFound(name);
+    ASSIGN_OR_RETURN(v1::Task task, RequireTask(*view, id.task_id));
+    RETURN_IF_ERROR(AuthorizeTask(*view, caller, task, id.unit_code, name));
   }
   return ListHistory(
       id.task_id, absl::StrCat("urges\n", name), request.page_size(), request.page_token(),

@@ -47,6 +47,10 @@ absl::Status Core::ListTaskEvents(const Caller& caller, const v1::ListTaskEvents
                                   v1::ListTaskEventsResponse* response) const {
   RETURN_IF_ERROR(CheckPageSize(request.page_size()));
   ASSIGN_OR_RETURN(uint64_t id, ParseTaskName("parent", request.parent()));
+  {
+    auto view = store_->Snapshot();
+    RETURN_IF_ERROR(RequireTask(*view, caller, id).status());
+  }
   return ListHistory(id, absl::StrCat("events\n", request.parent()), request.page_size(),
                      request.page_token(), nullptr, response->mutable_events(),
                      response->mutable_next_page_token());

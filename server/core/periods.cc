@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "common/limits.h"
 #include "d06/v1/api_names.h"
+#include "server/core/authorize.h"
 #include "server/core/core.h"
 #include "server/core/paging.h"
 #include "server/core/rules.h"
@@ -40,7 +41,7 @@ void Core::FilePeriodReport(const Caller& caller, const v1::FilePeriodReportRequ
                                                  const ChangeContext& change) -> absl::Status {
         ASSIGN_OR_RETURN(
             AssignmentOfTask found,
-            RequireChangeableAssignment(txn.reader(), id.task_id, id.unit_code, request.etag()));
+            RequireChangeableAssignment(txn.reader(), *change.caller, id.task_id, id.unit_code, request.etag()));
         const v1::Assignment& before = found.assignment;
         const v1::Task& task = found.task;
         if (task.kind() != v1::TASK_KIND_RECURRING) {
@@ -118,6 +119,9 @@ absl::Status Core::ListPeriodReports(const Caller& caller,
   ASSIGN_OR_RETURN(std::optional<v1::Assignment> found,
                    LoadAssignment(*view, id.task_id, id.unit_code));
   if (!found) return NotFound(AssignmentName(id.task_id, id.unit_code));
+  ASSIGN_OR_RETURN(v1::Task task, RequireTask(*view, id.task_id));
+  RETURN_IF_ERROR(
+      AuthorizeTask(*view, caller, task, id.unit_code, AssignmentName(id.task_id, id.unit_code)));
   ASSIGN_OR_RETURN(std::string next, ListPeriodReportPage(*view, id.task_id, id.unit_code, after,
                                                           PageSize(request.page_size()),
                                                           response->mutable_period_reports()));

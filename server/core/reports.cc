@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "d06/v1/report.pb.h"
+#include "server/core/authorize.h"
 #include "server/core/core.h"
 #include "server/core/rules.h"
 #include "server/domain/dates.h"
@@ -142,6 +143,7 @@ absl::Status Core::GetSummary(const Caller& caller, const v1::GetSummaryRequest&
   auto view = store_->Snapshot();
   ASSIGN_OR_RETURN(std::optional<v1::Unit> unit, LoadUnit(*view, code));
   if (!unit) return NotFound(request.unit());
+  RETURN_IF_ERROR(AuthorizeUnit(*view, caller, code, request.unit()));
   ReportReader reader(*view, day);
 
   // The counts of `unit_code`'s own leads (relation 0) and of those below it (1).

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "d06/v1/api_names.h"
+#include "server/core/authorize.h"
 #include "server/domain/errors.h"
 #include "server/domain/names.h"
 #include "server/domain/state_machine.h"
@@ -35,15 +36,35 @@ absl::StatusOr<v1::Task> RequireTask(const ReadView& view, uint64_t id) {
   return *std::move(task);
 }
 
+absl::StatusOr<v1::Task> RequireTask(const ReadView& view, const Caller& caller, uint64_t id) {
+  ASSIGN_OR_RETURN(v1::Task task, RequireTask(view, id));
+  RETURN_IF_ERROR(AuthorizeTask(view, caller, task, "", task.name()));
+  return task;
+}
+
+absl::StatusOr<v1::Task> ReadableTask(const ReadView& view, const Caller& caller, uint64_t id) {
+  static const v1::Policy* const kRead = [] {
+    auto* policy = new v1::Policy;
+    policy->set_role(v1::ROLE_VIEWER);
+    policy->set_scope(v1::POLICY_SCOPE_TASK);
+    return policy;
+  }();
+  Caller reader = caller;
+  if (reader.policy != nullptr) reader.policy = kRead;
+  return RequireTask(view, reader, id);
+}
+
 absl::StatusOr<AssignmentOfTask> RequireChangeableAssignment(const ReadView& view,
+                                                             const Caller& caller,
                                                              uint64_t task_id,
                                                              const std::string& code,
                                                              absl::string_view etag) {
   const std::string name = AssignmentName(task_id, code);
   ASSIGN_OR_RETURN(std::optional<v1::Assignment> stored, LoadAssignment(view, task_id, code));
   if (!stored) return NotFound(name);
-  RETURN_IF_ERROR(CheckEtag("etag", etag, stored->etag(), name));
   ASSIGN_OR_RETURN(v1::Task task, RequireTask(view, task_id));
+  RETURN_IF_ERROR(AuthorizeTask(view, caller, task, code, name));
+  RETURN_IF_ERROR(CheckEtag("etag", etag, stored->etag(), name));
   RETURN_IF_ERROR(TaskNotCancelled(task));
   return AssignmentOfTask{*std::move(stored), std::move(task)};
 }

@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "d06/v1/task.pb.h"
+#include "server/domain/caller.h"
 #include "server/domain/filter.h"
 #include "storage/status_macros.h"
 #include "storage/store.h"
@@ -28,6 +29,11 @@ absl::Status CheckEtag(absl::string_view field, absl::string_view sent, absl::st
 
 // The task, or NOT_FOUND.
 absl::StatusOr<v1::Task> RequireTask(const ReadView& view, uint64_t id);
+// The task as `caller` may have it (server/core/authorize.h): NOT_FOUND also outside the
+// caller's scope, PERMISSION_DENIED/ROLE_REQUIRED below the policy's role.
+absl::StatusOr<v1::Task> RequireTask(const ReadView& view, const Caller& caller, uint64_t id);
+// The task if `caller` may read it (whatever the call's own policy), else NOT_FOUND.
+absl::StatusOr<v1::Task> ReadableTask(const ReadView& view, const Caller& caller, uint64_t id);
 
 // The unit exists (NOT_FOUND) and is active (FAILED_PRECONDITION/UNIT_NOT_ACTIVE).
 absl::Status RequireActiveUnit(const ReadView& view, absl::string_view field,
@@ -41,10 +47,13 @@ struct AssignmentOfTask {
   v1::Assignment assignment;
   v1::Task task;
 };
-// The assignment `code` of task `task_id` (NOT_FOUND), its etag when `etag` is set
-// (ABORTED/STALE_ETAG) and its task, not cancelled (FAILED_PRECONDITION/TASK_CANCELLED):
-// the checks every change of an assignment makes first, in this order.
+// The assignment `code` of task `task_id` (NOT_FOUND) as `caller` may change it
+// (NOT_FOUND outside its scope, PERMISSION_DENIED below the policy's role), its etag when
+// `etag` is set (ABORTED/STALE_ETAG) and its task, not cancelled
+// (FAILED_PRECONDITION/TASK_CANCELLED): the checks every change of an assignment makes
+// first, in this order.
 absl::StatusOr<AssignmentOfTask> RequireChangeableAssignment(const ReadView& view,
+                                                             const Caller& caller,
                                                              uint64_t task_id,
                                                              const std::string& code,
                                                              absl::string_view etag);

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/limits.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "server/core/authorize.h"
 #include "server/core/core.h"
 #include "server/core/paging.h"
 #include "server/core/rules.h"
@@ -55,8 +56,14 @@ void Core::CreateTask(const Caller& caller, const v1::CreateTaskRequest& request
       caller, request.request_id(), request, response,
       [this, task, assigning_code, parent_id, codes, &request, response](
           Txn& txn, const ChangeContext& change) mutable -> absl::Status {
+        // A coordinator of the assigning unit creates its tasks; outside the caller's
+        // scope the unit does not exist.
+        RETURN_IF_ERROR(AuthorizeUnit(txn.reader(), *change.caller, assigning_code,
+                                      UnitName(assigning_code)));
         RETURN_IF_ERROR(RequireActiveUnit(txn.reader(), "task.assigning_unit", assigning_code));
-        if (parent_id != 0) RETURN_IF_ERROR(RequireTask(txn.reader(), parent_id).status());
+        if (parent_id != 0) {
+          RETURN_IF_ERROR(ReadableTask(txn.reader(), *change.caller, parent_id).status());
+        }
         ASSIGN_OR_RETURN(uint64_t id, NextTaskId(txn));
         const absl::Time now = change.time;
         task.set_name(TaskName(id));
@@ -94,7 +101,7 @@ void Core::UpdateTask(const Caller& caller, const v1::UpdateTaskRequest& request
   Mutate(
       caller, request.request_id(), request, response,
       [this, &request, id = *id, response](Txn& txn, const ChangeContext& change) -> absl::Status {
-        ASSIGN_OR_RETURN(v1::Task stored, RequireTask(txn.reader(), id));
+        ASSIGN_OR_RETURN(v1::Task stored, RequireTask(txn.reader(), *change.caller, id));
         RETURN_IF_ERROR(
             CheckEtag("task.etag", request.task().etag(), stored.etag(), stored.name()));
         RETURN_IF_ERROR(TaskNotCancelled(stored));
@@ -142,7 +149,7 @@ void Core::CancelTask(const Caller& caller, const v1::CancelTaskRequest& request
       caller, request.request_id(), request, response,
       [this, &request, reason, id = *id, response](Txn& txn,
                                                    const ChangeContext& change) -> absl::Status {
-        ASSIGN_OR_RETURN(v1::Task task, RequireTask(txn.reader(), id));
+        ASSIGN_OR_RETURN(v1::Task task, RequireTask(txn.reader(), *change.caller, id));
         RETURN_IF_ERROR(CheckEtag("etag", request.etag(), task.etag(), task.name()));
         RETURN_IF_ERROR(TaskNotCancelled(task));
         const absl::Time now = change.time;
@@ -178,7 +185,7 @@ absl::Status Core::GetTask(const Caller& caller, const v1::GetTaskRequest& reque
                            v1::GetTaskResponse* response) const {
   ASSIGN_OR_RETURN(uint64_t id, ParseTaskName("name", request.name()));
   auto view = store_->Snapshot();
-  ASSIGN_OR_RETURN(*response->mutable_task(), RequireTask(*view, id));
+  ASSIGN_OR_RETURN(*response->mutable_task(), RequireTask(*view, caller, id));
   return absl::OkStatus();
 }
 

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/limits.h"
 #include "d06/v1/api_names.h"
+#include "server/core/authorize.h"
 #include "server/core/core.h"
 #include "server/core/paging.h"
 #include "server/core/rules.h"
@@ -42,6 +43,11 @@ void Core::CreateUnit(const Caller& caller, const v1::CreateUnitRequest& request
   Mutate(
       caller, request.request_id(), request, response,
       [this, unit, response](Txn& txn, const ChangeContext& change) mutable -> absl::Status {
+        // An admin of the parent (of every unit, for a root) first: outside the caller's
+        // scope the parent does not exist.
+        RETURN_IF_ERROR(AuthorizeUnit(
+            txn.reader(), *change.caller, unit.parent().empty() ? "" : CodeOf(unit.parent()),
+            unit.parent()));
         ASSIGN_OR_RETURN(std::optional<v1::Unit> existing, LoadUnit(txn.reader(), unit.code()));
         if (existing) {
           return Error(absl::StatusCode::kAlreadyExists, v1::reason::kAlreadyExists,
@@ -91,6 +97,7 @@ void Core::UpdateUnit(const Caller& caller, const v1::UpdateUnitRequest& request
                                                const ChangeContext& change) -> absl::Status {
         ASSIGN_OR_RETURN(std::optional<v1::Unit> stored, LoadUnit(txn.reader(), code));
         if (!stored) return NotFound(UnitName(code));
+        RETURN_IF_ERROR(AuthorizeUnit(txn.reader(), *change.caller, code, UnitName(code)));
         RETURN_IF_ERROR(
             CheckEtag("unit.etag", request.unit().etag(), stored->etag(), stored->name()));
         v1::Unit unit = *stored;
@@ -115,6 +122,7 @@ absl::Status Core::GetUnit(const Caller& caller, const v1::GetUnitRequest& reque
   auto view = store_->Snapshot();
   ASSIGN_OR_RETURN(std::optional<v1::Unit> unit, LoadUnit(*view, code));
   if (!unit) return NotFound(request.name());
+  RETURN_IF_ERROR(AuthorizeUnit(*view, caller, code, request.name()));
   *response->mutable_unit() = *std::move(unit);
   return absl::OkStatus();
 }

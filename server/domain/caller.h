@@ -13,6 +13,7 @@
 #include <string>
 
 #include "d06/v1/access.pb.h"
+#include "d06/v1/policy.pb.h"
 
 namespace d06 {
 
@@ -34,6 +35,11 @@ struct Caller {
   // The credential, so that an open stream can be checked again (revocation): the token's
   // name, or the certificate subject that matched.
   std::string credential;
+  // The RPC being called ("ApproveAssignment") and its declared policy (the method
+  // option d06.v1.policy), set by the method table; null for the server's own work and
+  // for direct calls of the core (tests), which then are not authorised further.
+  std::string rpc;
+  const v1::Policy* policy = nullptr;
 };
 
 }  // namespace d06

@@ -25,6 +25,7 @@
 #include "d06/v1/access.pb.h"
 #include "d06/v1/task.pb.h"
 #include "d06/v1/unit.pb.h"
+#include "server/domain/caller.h"
 #include "storage/store.h"
 
 namespace d06 {
@@ -38,6 +39,9 @@ struct ChangeContext {
   absl::Time time;
   // The server's due-soon window in days, for the deadline queue (deadline_queue.h).
   int due_soon_days = 3;
+  // Who asked, for the authorisation of the change on the writer (server/core/
+  // authorize.h); never null in a mutation's body.
+  const Caller* caller = nullptr;
 };
 
 // ---- reads (absent: std::nullopt; unparsable: DATA_LOSS) ----

@@ -396,7 +396,8 @@ TEST_F(AuthTest, RevocationTakesEffectOnTheNextCallAndEndsAnOpenWatch) {
 
 TEST_F(AuthTest, DisablingAPrincipalRefusesItsCredentialsAndEndsItsWatch) {
   ASSERT_THAT(CreateUnit(admin_token_, "H40").status(), IsOk());
-  v1::Principal an = MustCreatePrincipal("an", v1::PRINCIPAL_KIND_PERSON, "units/H40");
+  v1::Principal an = MustCreatePrincipal("an", v1::PRINCIPAL_KIND_PERSON, "units/H40",
+                                         {{v1::ROLE_VIEWER, "units/H40"}});
   const std::string token = MustToken(an.name());
   auto ctx = Ctx(token);
   v1::WatchRequest request;

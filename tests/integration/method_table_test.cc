@@ -148,5 +148,13 @@ TEST(MethodTableDeathTest, AMethodWithoutHandlerStopsStartUp) {
                "no unary method");
 }
 
+TEST(MethodTableDeathTest, AMethodWithoutAPolicyStopsStartUp) {
+  MethodTable table({"d06.testing.UnguardedService"});
+  table.AddUnary<CountRequest, CountReply>(
+      "d06.testing.UnguardedService.Echo",
+      [](const Caller&, const CountRequest&, CountReply*, Done done) { done(absl::OkStatus()); });
+  EXPECT_DEATH(table.Seal(), "UnguardedService.Echo declares no policy");
+}
+
 }  // namespace
 }  // namespace d06::api

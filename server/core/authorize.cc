@@ -1,0 +1,126 @@
+#include "server/core/authorize.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "d06/v1/api_names.h"
+#include "server/core/rules.h"
+#include "server/domain/authorization.h"
+#include "server/domain/errors.h"
+#include "server/domain/names.h"
+#include "server/model/entities.h"
+#include "server/model/schema.h"
+#include "storage/status_macros.h"
+
+namespace d06 {
+namespace {
+
+int Needed(const Caller& caller) { return RoleRank(caller.policy->role()); }
+
+}  // namespace
+
+absl::StatusOr<int> RankAtUnit(const ReadView& view, const v1::Principal& principal,
+                               const std::string& code) {
+  // A "*" binding needs no read.
+  int every = 0;
+  for (const v1::RoleBinding& b : principal.bindings()) {
+    if (b.unit() == kEveryUnit) every = std::max(every, RoleRank(b.role()));
+  }
+  if (every == RoleRank(v1::ROLE_ADMIN)) return every;
+  std::vector<std::string> chain;
+  absl::Status walked = WalkAncestry(view, code, &chain);
+  if (!walked.ok() && !absl::IsDataLoss(walked)) return walked;
+  // A broken chain (DATA_LOSS) grants what the part that could be walked grants.
+  return std::max(every, RankAt(principal, chain));
+}
+
+absl::Status AuthorizeUnit(const ReadView& view, const Caller& caller, const std::string& code,
+                           absl::string_view absent_name) {
+  if (!Restricted(caller)) return absl::OkStatus();
+  const v1::Principal& principal = *caller.principal;
+  if (code.empty()) {  // a new root unit
+    if (RankAt(principal, {}) >= Needed(caller)) return absl::OkStatus();
+    return RoleRequired(caller, caller.policy->role(), "");
+  }
+  ASSIGN_OR_RETURN(int rank, RankAtUnit(view, principal, code));
+  if (rank == 0) return NotFound(absent_name);
+  if (rank < Needed(caller)) return RoleRequired(caller, caller.policy->role(), UnitName(code));
+  return absl::OkStatus();
+}
+
+absl::Status AuthorizeTask(const ReadView& view, const Caller& caller, const v1::Task& task,
+                           const std::string& assignment_code, absl::string_view absent_name) {
+  if (!Restricted(caller)) return absl::OkStatus();
+  const v1::Principal& principal = *caller.principal;
+  const int needed = Needed(caller);
+  const std::string assigning = CodeOf(task.assigning_unit());
+  ASSIGN_OR_RETURN(const int at_assigning, RankAtUnit(view, principal, assigning));
+  const bool by_assignment = caller.policy->scope() == v1::POLICY_SCOPE_ASSIGNMENT_UNIT;
+  int at_assignment = 0;
+  if (by_assignment) {
+    ASSIGN_OR_RETURN(at_assignment, RankAtUnit(view, principal, assignment_code));
+  }
+  // Whether the task is visible at all: through its assigning unit, the assignment at
+  // hand, or any other of its assignments (read only when those two do not settle it).
+  int involved = std::max(at_assigning, at_assignment);
+  const bool read = !by_assignment && needed <= RoleRank(v1::ROLE_VIEWER);
+  if (involved == 0 || (read && involved < needed)) {
+    ASSIGN_OR_RETURN(std::vector<v1::Assignment> assignments,
+                     LoadAssignments(view, IdOf(task.name())));
+    for (const v1::Assignment& a : assignments) {
+      ASSIGN_OR_RETURN(int rank, RankAtUnit(view, principal, CodeOf(a.unit())));
+      involved = std::max(involved, rank);
+      if (involved >= needed) break;
+    }
+  }
+  if (involved == 0) return NotFound(absent_name);
+  if (read) return absl::OkStatus();  // any involved unit lets a viewer read
+  if (by_assignment) {
+    if (at_assignment >= needed) return absl::OkStatus();
+    return RoleRequired(caller, caller.policy->role(), UnitName(assignment_code));
+  }
+  if (at_assigning >= needed) return absl::OkStatus();
+  return RoleRequired(caller, caller.policy->role(), task.assigning_unit());
+}
+
+absl::Status AuthorizePrincipal(const ReadView& view, const Caller& caller,
+                                const std::string& unit_name, absl::string_view absent_name) {
+  if (!Restricted(caller)) return absl::OkStatus();
+  const v1::Principal& principal = *caller.principal;
+  int rank = 0;
+  if (unit_name.empty()) {
+    rank = RankAt(principal, {});
+  } else {
+    ASSIGN_OR_RETURN(rank, RankAtUnit(view, principal, CodeOf(unit_name)));
+  }
+  // Principals are the admins' business: below admin, they do not exist.
+  if (rank < RoleRank(v1::ROLE_ADMIN)) return NotFound(absent_name);
+  return absl::OkStatus();
+}
+
+absl::Status AuthorizeGrant(const ReadView& view, const Caller& caller,
+                            const v1::RoleBinding& binding, absl::string_view field) {
+  if (!Restricted(caller)) return absl::OkStatus();
+  const v1::Principal& principal = *caller.principal;
+  int rank = 0;
+  if (binding.unit() == kEveryUnit) {
+    rank = RankAt(principal, {});
+  } else {
+    ASSIGN_OR_RETURN(rank, RankAtUnit(view, principal, CodeOf(binding.unit())));
+  }
+  const int granted = binding.role() == v1::ROLE_IMPERSONATOR ? RoleRank(v1::ROLE_ADMIN)
+                                                               : RoleRank(binding.role());
+  if (rank >= RoleRank(v1::ROLE_ADMIN) && rank >= granted) return absl::OkStatus();
+  const std::string where = binding.unit() == kEveryUnit
+                                ? std::string("every unit (\"*\")")
+                                : absl::StrCat(binding.unit(), " or above");
+  return Error(absl::StatusCode::kPermissionDenied, v1::reason::kRoleRequired,
+               absl::StrCat(field, ": granting ", RoleWord(binding.role()), " at ",
+                            binding.unit(), " needs admin at ", where,
+                            " (nobody grants beyond their own admin scope)"),
+               {{"field", std::string(field)}, {"role", "ROLE_ADMIN"}});
+}
+
+}  // namespace d06

@@ -1,0 +1,55 @@
+// Authorisation of the core's operations on the resource itself: the policy the method
+// table put in the Caller (server/domain/authorization.h: roles, bindings, the errors),
+// decided from the unit tree as the operation reads it — for a write, on the writer
+// thread after the entity is loaded, so that nothing changes between check and use.
+//
+// Outside the caller's bindings a resource does not exist: the same NOT_FOUND as for an
+// absent one (so names cannot be probed). Inside them without the policy's role:
+// PERMISSION_DENIED/ROLE_REQUIRED naming the RPC, the role and the unit that decides.
+// An unrestricted caller (no principal or no policy) passes every check.
+#ifndef D06_SERVER_CORE_AUTHORIZE_H_
+#define D06_SERVER_CORE_AUTHORIZE_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "d06/v1/task.pb.h"
+#include "server/domain/caller.h"
+#include "storage/store.h"
+
+namespace d06 {
+
+// The highest rank (server/domain/authorization.h) the principal's bindings give at unit
+// `code`, through its ancestry.
+absl::StatusOr<int> RankAtUnit(const ReadView& view, const v1::Principal& principal,
+                               const std::string& code);
+
+// A unit named by the request (POLICY_SCOPE_UNIT) or the parent of a new one
+// (POLICY_SCOPE_PARENT_UNIT; `code` empty: a root unit, for an admin of every unit).
+// `absent_name` is what NOT_FOUND names.
+absl::Status AuthorizeUnit(const ReadView& view, const Caller& caller, const std::string& code,
+                           absl::string_view absent_name);
+
+// A task (POLICY_SCOPE_TASK: decided at its assigning unit; a viewer's read, at any unit
+// the task involves: the assigning unit or an assignment's) or one of its assignments
+// (POLICY_SCOPE_ASSIGNMENT_UNIT: decided at `assignment_code`, the task visible as
+// above). `absent_name` is what NOT_FOUND names.
+absl::Status AuthorizeTask(const ReadView& view, const Caller& caller, const v1::Task& task,
+                           const std::string& assignment_code, absl::string_view absent_name);
+
+// A principal of unit `unit_name` ("units/X"; empty: none, the whole system's) or a new
+// one (POLICY_SCOPE_PRINCIPAL): admin there. `absent_name` is what NOT_FOUND names.
+absl::Status AuthorizePrincipal(const ReadView& view, const Caller& caller,
+                                const std::string& unit_name, absl::string_view absent_name);
+
+// Kubernetes' escalation rule for the bindings a caller gives a principal: each binding's
+// unit inside the caller's admin scope, and its role held there by the caller
+// (ROLE_IMPERSONATOR: admin suffices). "*" needs an admin of every unit.
+absl::Status AuthorizeGrant(const ReadView& view, const Caller& caller,
+                            const v1::RoleBinding& binding, absl::string_view field);
+
+}  // namespace d06
+
+#endif  // D06_SERVER_CORE_AUTHORIZE_H_
