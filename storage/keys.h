@@ -29,12 +29,19 @@
 // Column family "indexes" (empty values, the key is the fact; except the postings):
 //   "up" parent_code 0x00 u8 state u8 kind code 0x00          units by parent
 //   "us" u8 state u8 kind code 0x00                           units by state and kind
+//   "ua" ancestor_code 0x00 code 0x00                         units by subtree: a unit under
+//                                                             itself and each ancestor
 //   "ts" u8 state u64 id                                      tasks by state
 //   "tu" unit_code 0x00 u8 state u64 id                       tasks by assigning unit
 //   "tk" u8 kind u8 state u64 id                              tasks by kind
 //   "tg" u8 urgency u8 state u64 id                           tasks by urgency
 //   "tl" label 0x00 u8 state u64 id                           tasks by label
 //   "tp" u64 parent_id u64 id                                 tasks by parent task
+//   "ti" unit_code 0x00 u64 id                                tasks involving a subtree:
+//                                                             under each ancestor-or-self of
+//                                                             the assigning unit and of
+//                                                             every assigned unit (the scope
+//                                                             of a viewer's ListTasks)
 //   "tf" folded_token 0x00 u64 id                             words of title+content,
 //                                                             folded -> the distinct forms
 //                                                             as typed, each a u32 hash
@@ -78,7 +85,7 @@
 
 namespace d06::keys {
 
-inline constexpr int kSchemaVersion = 3;
+inline constexpr int kSchemaVersion = 4;
 
 inline constexpr char kMetaSchemaVersion[] = "schema_version";
 inline constexpr char kMetaRevision[] = "revision";

@@ -9,6 +9,7 @@
 #include "d06/v1/task.grpc.pb.h"
 #include "d06/v1/unit.grpc.pb.h"
 #include "d06/v1/watch.grpc.pb.h"
+#include "server/domain/authorization.h"
 #include "server/domain/errors.h"
 
 namespace d06::api {
@@ -95,7 +96,8 @@ std::function<void(const Caller&, const v1::WatchRequest&, StreamWriter*, Done)>
     WatchHub* hub, StreamWorkers* watches) {
   return [hub, watches](const Caller& caller, const v1::WatchRequest& request, StreamWriter* out,
                         Done done) {
-    auto work = [hub, request, out, done]() {
+    auto work = [hub, request, out, done,
+                 reader = Restricted(caller) ? caller.principal : nullptr]() {
       WatchHub::Stream stream;
       stream.send = [out](const v1::WatchResponse& response, absl::Time deadline) {
         switch (out->WriteBefore(response, deadline)) {
@@ -109,7 +111,8 @@ std::function<void(const Caller&, const v1::WatchRequest&, StreamWriter*, Done)>
         return WatchHub::Stream::Sent::kTimedOut;
       };
       stream.gone = [out] { return out->Gone(); };
-      done(hub->Watch(request, stream));
+      // The feed of a restricted caller is the events its bindings cover.
+      done(hub->Watch(request, stream, reader));
     };
     if (!watches->Run(work)) {
       done(Error(absl::StatusCode::kResourceExhausted, v1::reason::kTooManyWatchers,

@@ -451,7 +451,8 @@ void Core::CreateToken(const Caller& caller, const v1::CreateTokenRequest& reque
         *token.token.mutable_expire_time() = ToTimestamp(expire);
         *token.token.mutable_create_time() = ToTimestamp(change.time);
         token.token.set_creator(change.actor);
-        PutToken(txn, change, token, /*is_new=*/true, v1::EVENT_ACTION_CREATE_TOKEN);
+        RETURN_IF_ERROR(
+            PutToken(txn, change, token, /*is_new=*/true, v1::EVENT_ACTION_CREATE_TOKEN).status());
         *response->mutable_token() = token.token;
         fresh->written = true;
         return absl::OkStatus();
@@ -481,7 +482,9 @@ void Core::RevokeToken(const Caller& caller, const v1::RevokeTokenRequest& reque
                                            owner ? owner->unit() : "", request.name()));
         if (!token->token.has_revoke_time()) {
           *token->token.mutable_revoke_time() = ToTimestamp(change.time);
-          PutToken(txn, change, *token, /*is_new=*/false, v1::EVENT_ACTION_REVOKE_TOKEN);
+          RETURN_IF_ERROR(
+              PutToken(txn, change, *token, /*is_new=*/false, v1::EVENT_ACTION_REVOKE_TOKEN)
+                  .status());
         }
         *response->mutable_token() = token->token;
         return absl::OkStatus();
@@ -637,8 +640,9 @@ void Core::TouchToken(const std::string& name, absl::Time now) {
         txn.SetBookkeeping();
         *token->token.mutable_last_use_time() = ToTimestamp(
             absl::FromUnixSeconds(absl::ToUnixSeconds(now) / 60 * 60));  // to the minute
-        PutToken(txn, ChangeContext{}, *token, /*is_new=*/false, v1::EVENT_ACTION_UNSPECIFIED);
-        return absl::OkStatus();
+        return PutToken(txn, ChangeContext{}, *token, /*is_new=*/false,
+                        v1::EVENT_ACTION_UNSPECIFIED)
+            .status();
       },
       [](absl::Status) {});  // a lost last-use time is no error
 }
@@ -702,7 +706,8 @@ absl::StatusOr<std::string> Core::BootstrapAdmin(const std::string& id,
         *token.token.mutable_expire_time() = ToTimestamp(change.time + lifetime);
         *token.token.mutable_create_time() = ToTimestamp(change.time);
         token.token.set_creator(change.actor);
-        PutToken(txn, change, token, /*is_new=*/true, v1::EVENT_ACTION_CREATE_TOKEN);
+        RETURN_IF_ERROR(
+            PutToken(txn, change, token, /*is_new=*/true, v1::EVENT_ACTION_CREATE_TOKEN).status());
         return absl::OkStatus();
       });
   RETURN_IF_ERROR(written);

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "d06/v1/api_names.h"
+#include "server/core/authorize.h"
 #include "server/core/core.h"
 #include "server/core/paging.h"
 #include "server/core/rules.h"
@@ -209,15 +210,36 @@ absl::StatusOr<std::string> OneTaskPage(const ReadView& view, const Caller& call
 }
 
 // Every task: the planned index ranges, merged in sort-key order.
-absl::StatusOr<std::string> AllTasksPage(const ReadView& view, const AssignmentQuery& q,
-                                         absl::string_view after, int page_size,
+// The assignments of every task (`roots`: of the units in their subtrees only).
+absl::StatusOr<std::string> AllTasksPage(const ReadView& view, const ReadRoots& roots,
+                                         const AssignmentQuery& q, absl::string_view after,
+                                         int page_size,
                                          google::protobuf::RepeatedPtrField<v1::Assignment>* out) {
   std::vector<v1::AssignmentRole> roles = {v1::ASSIGNMENT_ROLE_LEAD, v1::ASSIGNMENT_ROLE_SUPPORT};
   if (q.role) roles = {*q.role};
+  const std::vector<uint8_t> buckets(q.buckets.begin(), q.buckets.end());
   const std::optional<std::string>& unit = q.unit ? q.unit : q.unit_tree;
-  const std::vector<IndexRange> ranges =
-      AssignmentRanges(unit, q.unit_tree.has_value(), roles,
-                       std::vector<uint8_t>(q.buckets.begin(), q.buckets.end()), q.lo, q.hi);
+  // The subtrees to read: the filter's unit when the caller may read it, else the roots
+  // of the caller's that lie below it (none, for a single unit outside them).
+  std::vector<std::string> subtrees;
+  bool unit_in = !roots.has_value();
+  if (roots && unit) {
+    ASSIGN_OR_RETURN(unit_in, InRoots(view, roots, *unit));
+  }
+  if (roots && !unit) {
+    subtrees = *roots;
+  } else if (roots && !unit_in && q.unit_tree) {
+    ASSIGN_OR_RETURN(subtrees, RootsBelow(view, *roots, *q.unit_tree));
+  }
+  std::vector<IndexRange> ranges;
+  if (unit_in) {
+    ranges = AssignmentRanges(unit, q.unit_tree.has_value(), roles, buckets, q.lo, q.hi);
+  } else {
+    for (const std::string& root : subtrees) {
+      std::vector<IndexRange> more = AssignmentRanges(root, true, roles, buckets, q.lo, q.hi);
+      ranges.insert(ranges.end(), more.begin(), more.end());
+    }
+  }
   std::function<absl::StatusOr<bool>(absl::string_view, v1::Assignment*)> match =
       [&](absl::string_view suffix, v1::Assignment* a) -> absl::StatusOr<bool> {
     uint64_t task_id;
@@ -247,11 +269,12 @@ absl::Status Core::ListAssignments(const Caller& caller, const v1::ListAssignmen
   ASSIGN_OR_RETURN(std::string after, DecodePageToken(request.page_token(), scope));
   const int page_size = PageSize(request.page_size());
   auto view = store_->Snapshot();
+  ASSIGN_OR_RETURN(const ReadRoots roots, RootsOf(*view, caller, v1::ROLE_VIEWER));
   ASSIGN_OR_RETURN(
       std::string next,
       task_id != 0
           ? OneTaskPage(*view, caller, task_id, query, after, page_size, response->mutable_assignments())
-          : AllTasksPage(*view, query, after, page_size, response->mutable_assignments()));
+          : AllTasksPage(*view, roots, query, after, page_size, response->mutable_assignments()));
   for (v1::Assignment& a : *response->mutable_assignments()) Decorate(&a, today);
   if (!next.empty()) response->set_next_page_token(EncodePageToken(scope, next));
   return absl::OkStatus();

@@ -83,9 +83,10 @@ absl::Status Core::AddAssignment(Txn& txn, const ChangeContext& change, const v1
   assignment->set_cadence(task.kind() == v1::TASK_KIND_RECURRING ? task.cadence()
                                                                  : v1::CADENCE_UNSPECIFIED);
   *assignment->mutable_create_time() = ToTimestamp(change.time);
-  RETURN_IF_ERROR(WriteAssignment(txn, change, task, nullptr, assignment,
-                                  v1::EVENT_ACTION_CREATE_ASSIGNMENT, {})
-                      .status());
+  ASSIGN_OR_RETURN(v1::Event * created, WriteAssignment(txn, change, task, nullptr, assignment,
+                                                        v1::EVENT_ACTION_CREATE_ASSIGNMENT, {}));
+  // The assignments this mutation staged before this one are its partners too.
+  for (const v1::Assignment& partner : *existing) AddAudience(created, partner.unit());
   if (assignment->role() == v1::ASSIGNMENT_ROLE_LEAD) {
     RETURN_IF_ERROR(ReplaceFormerLeads(txn, change, task, *assignment, existing));
   }

@@ -100,6 +100,54 @@ absl::Status AuthorizePrincipal(const ReadView& view, const Caller& caller,
   return absl::OkStatus();
 }
 
+absl::StatusOr<ReadRoots> RootsOf(const ReadView& view, const Caller& caller, v1::Role least) {
+  if (!Restricted(caller)) return ReadRoots();
+  const int needed = RoleRank(least);
+  std::vector<std::string> named;
+  for (const v1::RoleBinding& b : caller.principal->bindings()) {
+    if (RoleRank(b.role()) < needed) continue;
+    if (b.unit() == kEveryUnit) return ReadRoots();
+    named.push_back(CodeOf(b.unit()));
+  }
+  std::sort(named.begin(), named.end());
+  named.erase(std::unique(named.begin(), named.end()), named.end());
+  std::vector<std::string> roots;
+  for (const std::string& code : named) {
+    std::vector<std::string> chain;
+    absl::Status walked = WalkAncestry(view, code, &chain);
+    if (!walked.ok() && !absl::IsDataLoss(walked)) return walked;
+    const bool below_another = std::any_of(chain.begin() + 1, chain.end(), [&](const std::string& c) {
+      return std::binary_search(named.begin(), named.end(), c);
+    });
+    if (!below_another) roots.push_back(code);
+  }
+  return ReadRoots(std::move(roots));
+}
+
+absl::StatusOr<bool> InRoots(const ReadView& view, const ReadRoots& roots,
+                             const std::string& code) {
+  if (!roots) return true;
+  std::vector<std::string> chain;
+  absl::Status walked = WalkAncestry(view, code, &chain);
+  if (!walked.ok() && !absl::IsDataLoss(walked)) return walked;
+  return std::any_of(chain.begin(), chain.end(), [&](const std::string& c) {
+    return std::find(roots->begin(), roots->end(), c) != roots->end();
+  });
+}
+
+absl::StatusOr<std::vector<std::string>> RootsBelow(const ReadView& view,
+                                                    const std::vector<std::string>& roots,
+                                                    const std::string& code) {
+  std::vector<std::string> below;
+  for (const std::string& root : roots) {
+    std::vector<std::string> chain;
+    absl::Status walked = WalkAncestry(view, root, &chain);
+    if (!walked.ok() && !absl::IsDataLoss(walked)) return walked;
+    if (std::find(chain.begin() + 1, chain.end(), code) != chain.end()) below.push_back(root);
+  }
+  return below;
+}
+
 absl::Status AuthorizeGrant(const ReadView& view, const Caller& caller,
                             const v1::RoleBinding& binding, absl::string_view field) {
   if (!Restricted(caller)) return absl::OkStatus();

@@ -10,11 +10,14 @@
 #ifndef D06_SERVER_CORE_AUTHORIZE_H_
 #define D06_SERVER_CORE_AUTHORIZE_H_
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "d06/v1/policy.pb.h"
 #include "d06/v1/task.pb.h"
 #include "server/domain/caller.h"
 #include "storage/store.h"
@@ -43,6 +46,20 @@ absl::Status AuthorizeTask(const ReadView& view, const Caller& caller, const v1:
 // one (POLICY_SCOPE_PRINCIPAL): admin there. `absent_name` is what NOT_FOUND names.
 absl::Status AuthorizePrincipal(const ReadView& view, const Caller& caller,
                                 const std::string& unit_name, absl::string_view absent_name);
+
+// What a list reads for `caller`: std::nullopt when everything (an unrestricted caller,
+// or a "*" binding of at least `least`); else the units its bindings of at least `least`
+// name, none below another, by code (empty: nothing). Lists push these into the index
+// ranges they read, so a page costs what it holds, whatever lies outside.
+using ReadRoots = std::optional<std::vector<std::string>>;
+absl::StatusOr<ReadRoots> RootsOf(const ReadView& view, const Caller& caller, v1::Role least);
+// Whether unit `code` is in the subtree of one of `roots` (always, for std::nullopt).
+absl::StatusOr<bool> InRoots(const ReadView& view, const ReadRoots& roots,
+                             const std::string& code);
+// The roots strictly below unit `code` (those whose ancestry holds it).
+absl::StatusOr<std::vector<std::string>> RootsBelow(const ReadView& view,
+                                                    const std::vector<std::string>& roots,
+                                                    const std::string& code);
 
 // Kubernetes' escalation rule for the bindings a caller gives a principal: each binding's
 // unit inside the caller's admin scope, and its role held there by the caller

@@ -52,6 +52,7 @@ absl::StatusOr<std::string> CollectPage(
           next = last;  // there is more: resume after the last one looked at
           return false;
         }
+        if (!last.empty() && suffix == last) return true;  // in two ranges: listed once
         ++scanned;
         last = std::string(suffix);
         T item;

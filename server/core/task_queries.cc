@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/limits.h"
+#include "server/core/authorize.h"
 #include "server/core/core.h"
 #include "server/core/paging.h"
 #include "server/core/rules.h"
@@ -131,6 +132,8 @@ absl::Status Core::ListTasks(const Caller& caller, const v1::ListTasksRequest& r
   const int page_size = PageSize(request.page_size());
 
   auto view = store_->Snapshot();
+  // A restricted caller lists the tasks involving its bindings' subtrees.
+  ASSIGN_OR_RETURN(const ReadRoots roots, RootsOf(*view, caller, v1::ROLE_VIEWER));
   // Loads task `id` into *task; false if it is gone or fails the filter.
   auto load = [&](uint64_t id, v1::Task* task) -> absl::StatusOr<bool> {
     ASSIGN_OR_RETURN(std::optional<v1::Task> found, LoadTask(*view, id));
@@ -139,7 +142,17 @@ absl::Status Core::ListTasks(const Caller& caller, const v1::ListTasksRequest& r
     return q.Matches(*task);
   };
   if (!exact_words.empty()) {
-    return SearchTasks(*view, exact_words, folded_words, cursor, page_size, load, scope, response);
+    // The postings are of every task: a restricted caller's hits are checked against the
+    // involvement index, one point read per root.
+    auto visible_load = [&](uint64_t id, v1::Task* task) -> absl::StatusOr<bool> {
+      if (roots) {
+        ASSIGN_OR_RETURN(bool involved, TaskInvolves(*view, id, *roots));
+        if (!involved) return false;
+      }
+      return load(id, task);
+    };
+    return SearchTasks(*view, exact_words, folded_words, cursor, page_size, visible_load, scope,
+                       response);
   }
   std::function<absl::StatusOr<bool>(absl::string_view, v1::Task*)> match =
       [&](absl::string_view suffix, v1::Task* task) -> absl::StatusOr<bool> {
@@ -147,8 +160,14 @@ absl::Status Core::ListTasks(const Caller& caller, const v1::ListTasksRequest& r
     if (!ParseTaskIndexSuffix(suffix, &id)) return absl::DataLossError("bad task index key");
     return load(id, task);
   };
-  ASSIGN_OR_RETURN(std::string next, CollectPage(*view, Cf::kIndexes, PlanTaskRanges(q), cursor,
-                                                 page_size, match, response->mutable_tasks()));
+  std::vector<IndexRange> ranges;
+  if (roots) {
+    for (const std::string& root : *roots) ranges.push_back({TasksInvolvingPrefix(root), "", ""});
+  } else {
+    ranges = PlanTaskRanges(q);
+  }
+  ASSIGN_OR_RETURN(std::string next, CollectPage(*view, Cf::kIndexes, ranges, cursor, page_size,
+                                                 match, response->mutable_tasks()));
   if (!next.empty()) response->set_next_page_token(EncodePageToken(scope, next));
   return absl::OkStatus();
 }

@@ -72,7 +72,9 @@ void Core::CreateTask(const Caller& caller, const v1::CreateTaskRequest& request
         *task.mutable_create_time() = ToTimestamp(now);
         *task.mutable_update_time() = ToTimestamp(now);
         task.set_etag(Etag(txn.revision()));
-        RETURN_IF_ERROR(PutTask(txn, change, nullptr, task, v1::EVENT_ACTION_CREATE_TASK).status());
+        ASSIGN_OR_RETURN(v1::Event * created,
+                         PutTask(txn, change, nullptr, task, v1::EVENT_ACTION_CREATE_TASK));
+        for (const std::string& code : codes) AddAudience(created, UnitName(code));
         *response->mutable_task() = task;
         // The initial assignments, in the same batch: all or nothing.
         std::vector<v1::Assignment> existing;

@@ -54,10 +54,12 @@ void Core::CreateUnit(const Caller& caller, const v1::CreateUnitRequest& request
                        absl::StrCat("unit ", UnitName(unit.code()), " already exists"),
                        {{"resource", UnitName(unit.code())}});
         }
+        std::vector<std::string> ancestry = {unit.code()};  // for the subtree index
         if (!unit.parent().empty()) {
           const std::string parent = CodeOf(unit.parent());
           RETURN_IF_ERROR(RequireActiveUnit(txn.reader(), "unit.parent", parent));
           ASSIGN_OR_RETURN(std::vector<std::string> above, Ancestry(txn.reader(), parent));
+          ancestry.insert(ancestry.end(), above.begin(), above.end());
           if (above.size() >= static_cast<size_t>(kMaxUnitDepth)) {
             return Error(absl::StatusCode::kFailedPrecondition, v1::reason::kUnitTreeTooDeep,
                          absl::StrCat(UnitName(parent), " is at level ", above.size(),
@@ -74,6 +76,7 @@ void Core::CreateUnit(const Caller& caller, const v1::CreateUnitRequest& request
         *unit.mutable_update_time() = ToTimestamp(now);
         unit.set_etag(Etag(txn.revision()));
         PutUnit(txn, change, nullptr, unit, v1::EVENT_ACTION_CREATE_UNIT);
+        PutUnitSubtree(txn, ancestry);
         *response->mutable_unit() = unit;
         return absl::OkStatus();
       },
@@ -164,13 +167,46 @@ absl::Status Core::ListUnits(const Caller& caller, const v1::ListUnitsRequest& r
   const std::string scope = absl::StrCat("units\n", request.filter());
   ASSIGN_OR_RETURN(std::string after, DecodePageToken(request.page_token(), scope));
   auto view = store_->Snapshot();
+  // A restricted caller reads the subtrees of its bindings: under a parent outside them,
+  // only those of its roots that are that parent's children.
+  ASSIGN_OR_RETURN(const ReadRoots roots, RootsOf(*view, caller, v1::ROLE_VIEWER));
+  bool filter_in_code = false;  // the ranges hold units of any state and kind
+  if (roots) {
+    bool parent_in = false;
+    if (parent && !parent->empty()) {
+      ASSIGN_OR_RETURN(parent_in, InRoots(*view, roots, *parent));
+    }
+    if (!parent) {
+      ranges.clear();
+      for (const std::string& root : *roots) ranges.push_back({UnitSubtreePrefix(root), "", ""});
+      filter_in_code = true;
+    } else if (!parent_in) {
+      for (const std::string& root : *roots) {
+        if (root <= after) continue;  // roots are by code, as pages are
+        ASSIGN_OR_RETURN(std::optional<v1::Unit> unit, LoadUnit(*view, root));
+        if (!unit || CodeOf(unit->parent()) != *parent ||
+            std::find(states.begin(), states.end(), unit->state()) == states.end() ||
+            std::find(kinds.begin(), kinds.end(), unit->kind()) == kinds.end()) {
+          continue;
+        }
+        *response->add_units() = *std::move(unit);
+      }
+      return absl::OkStatus();  // at most one root per binding: one page
+    }
+  }
   std::function<absl::StatusOr<bool>(absl::string_view, v1::Unit*)> match =
       [&](absl::string_view suffix, v1::Unit* unit) -> absl::StatusOr<bool> {
     std::string code;
     if (!ParseUnitIndexSuffix(suffix, &code)) return absl::DataLossError("bad unit index key");
     ASSIGN_OR_RETURN(std::optional<v1::Unit> found, LoadUnit(*view, code));
-    if (found) *unit = *std::move(found);
-    return found.has_value();
+    if (!found) return false;
+    if (filter_in_code &&
+        (std::find(states.begin(), states.end(), found->state()) == states.end() ||
+         std::find(kinds.begin(), kinds.end(), found->kind()) == kinds.end())) {
+      return false;
+    }
+    *unit = *std::move(found);
+    return true;
   };
   ASSIGN_OR_RETURN(std::string next,
                    CollectPage(*view, Cf::kIndexes, ranges, after, PageSize(request.page_size()),

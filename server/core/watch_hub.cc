@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "d06/v1/api_names.h"
+#include "server/domain/authorization.h"
 #include "server/domain/errors.h"
 #include "server/domain/names.h"
 #include "server/model/entities.h"
@@ -77,6 +78,7 @@ std::string UnitOfEvent(const v1::Event& event) {
 }  // namespace
 
 struct WatchHub::Filter {
+  std::shared_ptr<const v1::Principal> reader;  // whose bindings decide; null: everyone
   std::string task;                      // "tasks/7"; empty: any
   std::string task_prefix;               // "tasks/7/": its assignments
   std::string unit_tree;                 // a unit code; empty: any
@@ -153,7 +155,19 @@ absl::StatusOr<bool> WatchHub::Matches(const Filter& filter, const v1::Event& ev
     const std::string unit = UnitOfEvent(event);
     if (unit.empty()) return false;
     ASSIGN_OR_RETURN(const std::vector<std::string>* chain, AncestryOf(view, unit));
-    return std::find(chain->begin(), chain->end(), filter.unit_tree) != chain->end();
+    if (std::find(chain->begin(), chain->end(), filter.unit_tree) == chain->end()) return false;
+  }
+  if (filter.reader != nullptr) {
+    // Principal and token events are the admins' business; the rest, any viewer's.
+    const bool admins = event.after_case() == v1::Event::kPrincipal ||
+                        event.after_case() == v1::Event::kToken;
+    const int needed = RoleRank(admins ? v1::ROLE_ADMIN : v1::ROLE_VIEWER);
+    if (event.audience().empty()) return RankAt(*filter.reader, {}) >= needed;
+    for (const std::string& unit : event.audience()) {
+      ASSIGN_OR_RETURN(const std::vector<std::string>* chain, AncestryOf(view, CodeOf(unit)));
+      if (RankAt(*filter.reader, *chain) >= needed) return true;
+    }
+    return false;
   }
   return true;
 }
@@ -297,8 +311,10 @@ absl::Status WatchHub::SendEvents(const std::vector<EventPtr>& events, int64_t t
   return absl::OkStatus();
 }
 
-absl::Status WatchHub::Watch(const v1::WatchRequest& request, const Stream& stream) {
+absl::Status WatchHub::Watch(const v1::WatchRequest& request, const Stream& stream,
+                             std::shared_ptr<const v1::Principal> reader) {
   Filter filter;
+  filter.reader = std::move(reader);
   if (!request.task().empty()) {
     ASSIGN_OR_RETURN(uint64_t id, ParseTaskName("task", request.task()));
     filter.task = TaskName(id);

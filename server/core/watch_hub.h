@@ -71,8 +71,12 @@ class WatchHub {
 
   // Runs one watch on the calling thread until the client goes (CANCELLED), the hub
   // closes (UNAVAILABLE) or the watcher is cut off (RESOURCE_EXHAUSTED); request errors
-  // before anything is sent (see EventService.Watch in proto/d06/v1/watch.proto).
-  absl::Status Watch(const v1::WatchRequest& request, const Stream& stream);
+  // before anything is sent (see EventService.Watch in proto/d06/v1/watch.proto). With
+  // `reader`, only the events its bindings cover (Event.audience within a binding's
+  // subtree: viewer or above; admin for principal and token events); revisions stay
+  // global and progress responses advance past the events it does not receive.
+  absl::Status Watch(const v1::WatchRequest& request, const Stream& stream,
+                     std::shared_ptr<const v1::Principal> reader = nullptr);
 
   // Watchers registered with the dispatch thread (caught up), for tests and metrics.
   size_t watchers() const;

@@ -64,6 +64,35 @@ v1::Event* AddEvent(Txn& txn, const ChangeContext& change, v1::EventAction actio
 
 }  // namespace
 
+absl::StatusOr<bool> TaskInvolves(const ReadView& view, uint64_t id,
+                                  const std::vector<std::string>& roots) {
+  for (const std::string& root : roots) {
+    std::string key = TasksInvolvingPrefix(root);
+    keys::PutU64(&key, id);
+    ASSIGN_OR_RETURN(std::optional<std::string> found, view.Get(Cf::kIndexes, key));
+    if (found) return true;
+  }
+  return false;
+}
+
+void AddAudience(v1::Event* event, absl::string_view unit_name) {
+  for (const std::string& unit : event->audience()) {
+    if (unit == unit_name) return;
+  }
+  event->add_audience(std::string(unit_name));
+}
+
+absl::Status SetTaskAudience(const ReadView& view, const v1::Task& task, v1::Event* event) {
+  AddAudience(event, task.assigning_unit());
+  ASSIGN_OR_RETURN(std::vector<v1::Assignment> assignments, LoadAssignments(view, IdOf(task.name())));
+  for (const v1::Assignment& a : assignments) AddAudience(event, a.unit());
+  return absl::OkStatus();
+}
+
+void PutUnitSubtree(Txn& txn, const std::vector<std::string>& ancestry) {
+  MoveIndexes(txn, {}, UnitSubtreeEntries(ancestry));
+}
+
 absl::StatusOr<std::optional<v1::Unit>> LoadUnit(const ReadView& view, absl::string_view code) {
   return Load<v1::Unit>(view, keys::UnitKey(code));
 }
@@ -127,6 +156,7 @@ v1::Event* PutUnit(Txn& txn, const ChangeContext& change, const v1::Unit* before
   MoveIndexes(txn, before ? UnitIndexEntries(*before) : IndexEntries(), UnitIndexEntries(after));
   v1::Event* event = AddEvent(txn, change, action, after.name(), 0);
   *event->mutable_unit() = after;
+  event->add_audience(after.name());
   return event;
 }
 
@@ -135,6 +165,11 @@ absl::StatusOr<v1::Event*> PutTask(Txn& txn, const ChangeContext& change, const 
   const uint64_t id = IdOf(after.name());
   txn.PutProto(Cf::kEntities, keys::TaskKey(id), after);
   MoveIndexes(txn, before ? TaskIndexEntries(*before) : IndexEntries(), TaskIndexEntries(after));
+  if (before == nullptr) {  // the assigning unit never changes
+    ASSIGN_OR_RETURN(std::vector<std::string> ancestry,
+                     Ancestry(txn.reader(), CodeOf(after.assigning_unit())));
+    MoveIndexes(txn, {}, TaskInvolvementEntries(id, ancestry));
+  }
   if (before != nullptr && GroupsDiffer(*before, after)) {
     ASSIGN_OR_RETURN(std::vector<v1::Assignment> assignments, LoadAssignments(txn.reader(), id));
     for (const v1::Assignment& a : assignments) {
@@ -145,6 +180,7 @@ absl::StatusOr<v1::Event*> PutTask(Txn& txn, const ChangeContext& change, const 
   }
   v1::Event* event = AddEvent(txn, change, action, after.name(), id);
   *event->mutable_task() = after;
+  RETURN_IF_ERROR(SetTaskAudience(txn.reader(), after, event));
   return event;
 }
 
@@ -162,6 +198,7 @@ absl::StatusOr<v1::Event*> PutAssignment(Txn& txn, const ChangeContext& change,
     return out;
   };
   MoveIndexes(txn, before ? entries(*before) : IndexEntries(), entries(after));
+  if (before == nullptr) MoveIndexes(txn, {}, TaskInvolvementEntries(task_id, ancestry));
   v1::Assignment stored = after;
   stored.clear_timeliness();  // derived on every read
   stored.clear_missing_period_reports();
@@ -170,6 +207,8 @@ absl::StatusOr<v1::Event*> PutAssignment(Txn& txn, const ChangeContext& change,
   if (before != nullptr) event->set_old_state(before->state());
   event->set_new_state(after.state());
   *event->mutable_assignment() = after;
+  RETURN_IF_ERROR(SetTaskAudience(txn.reader(), task, event));
+  AddAudience(event, after.unit());
   return event;
 }
 
@@ -286,6 +325,7 @@ v1::Event* PutPrincipal(Txn& txn, const ChangeContext& change, const v1::Princip
   txn.PutProto(Cf::kEntities, keys::PrincipalKey(id), after);
   v1::Event* event = AddEvent(txn, change, action, after.name(), 0);
   *event->mutable_principal() = after;
+  if (!after.unit().empty()) event->add_audience(after.unit());
   return event;
 }
 
@@ -334,8 +374,9 @@ absl::Status ScanTokens(const ReadView& view, absl::string_view principal_id,
   return error;
 }
 
-v1::Event* PutToken(Txn& txn, const ChangeContext& change, const StoredToken& token, bool is_new,
-                    v1::EventAction action) {
+absl::StatusOr<v1::Event*> PutToken(Txn& txn, const ChangeContext& change,
+                                    const StoredToken& token, bool is_new,
+                                    v1::EventAction action) {
   if (is_new) {
     std::string ref;
     keys::PutString(&ref, token.principal_id);
@@ -347,6 +388,9 @@ v1::Event* PutToken(Txn& txn, const ChangeContext& change, const StoredToken& to
   if (action == v1::EVENT_ACTION_UNSPECIFIED) return nullptr;
   v1::Event* event = AddEvent(txn, change, action, token.token.name(), 0);
   *event->mutable_token() = token.token;
+  ASSIGN_OR_RETURN(std::optional<v1::Principal> owner,
+                   LoadPrincipal(txn.reader(), token.principal_id));
+  if (owner && !owner->unit().empty()) event->add_audience(owner->unit());
   return event;
 }
 

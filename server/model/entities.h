@@ -124,8 +124,24 @@ absl::Status ScanTokens(const ReadView& view, absl::string_view principal_id,
 // Writes a token (and, when new, its hash index entry). With an `action` (CREATE_TOKEN,
 // REVOKE_TOKEN) records an event carrying the Token, never the secret or its hash;
 // without (EVENT_ACTION_UNSPECIFIED, e.g. its last use) returns null.
-v1::Event* PutToken(Txn& txn, const ChangeContext& change, const StoredToken& token, bool is_new,
-                    v1::EventAction action);
+absl::StatusOr<v1::Event*> PutToken(Txn& txn, const ChangeContext& change,
+                                    const StoredToken& token, bool is_new,
+                                    v1::EventAction action);
+
+// Whether task `id` involves the subtree of one of `roots` (the "ti" index).
+absl::StatusOr<bool> TaskInvolves(const ReadView& view, uint64_t id,
+                                  const std::vector<std::string>& roots);
+
+// ---- the audience of events (Event.audience: who receives them in the feed) ----
+// Adds `unit_name` ("units/X") to the event's audience unless it is there.
+void AddAudience(v1::Event* event, absl::string_view unit_name);
+// The audience of an event of `task` or of one of its assignments: its assigning unit
+// and the units of its assignments as committed (a mutation that adds several adds the
+// ones it staged itself).
+absl::Status SetTaskAudience(const ReadView& view, const v1::Task& task, v1::Event* event);
+// The "ua" entries of a new unit whose ancestry (its code first, then up to the root)
+// is `ancestry`: a unit's parent never changes.
+void PutUnitSubtree(Txn& txn, const std::vector<std::string>& ancestry);
 
 // ---- task ids and idempotency records ----
 // The next task id (from 1), staged in `txn`.

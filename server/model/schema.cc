@@ -118,6 +118,36 @@ bool ParseUnitIndexSuffix(absl::string_view suffix, std::string* code) {
   return keys::GetString(&suffix, code) && suffix.empty();
 }
 
+std::string UnitSubtreePrefix(absl::string_view ancestor_code) {
+  std::string key = "ua";
+  keys::PutString(&key, ancestor_code);
+  return key;
+}
+
+IndexEntries UnitSubtreeEntries(const std::vector<std::string>& ancestry) {
+  IndexEntries out;
+  for (const std::string& ancestor : ancestry) {
+    out.push_back({UnitSubtreePrefix(ancestor), ""});
+    keys::PutString(&out.back().key, ancestry.front());
+  }
+  return out;
+}
+
+std::string TasksInvolvingPrefix(absl::string_view unit_code) {
+  std::string key = "ti";
+  keys::PutString(&key, unit_code);
+  return key;
+}
+
+IndexEntries TaskInvolvementEntries(uint64_t id, const std::vector<std::string>& ancestry) {
+  IndexEntries out;
+  for (const std::string& ancestor : ancestry) {
+    out.push_back({TasksInvolvingPrefix(ancestor), ""});
+    keys::PutU64(&out.back().key, id);
+  }
+  return out;
+}
+
 std::string ChildUnitsPrefix(absl::string_view parent_code) {
   std::string key = "up";
   keys::PutString(&key, parent_code);

@@ -35,6 +35,11 @@ using IndexEntries = std::vector<IndexEntry>;
 IndexEntries UnitIndexEntries(const v1::Unit& unit);
 // The unit code after a units prefix.
 bool ParseUnitIndexSuffix(absl::string_view suffix, std::string* code);
+// The units of `ancestor_code`'s subtree (itself included), whatever their state and
+// kind; ParseUnitIndexSuffix reads the code after it.
+std::string UnitSubtreePrefix(absl::string_view ancestor_code);
+// The entries of a new unit `code` whose ancestry (its code first) is `ancestry`.
+IndexEntries UnitSubtreeEntries(const std::vector<std::string>& ancestry);
 // Every child of `parent_code`, whatever its state and kind; the child's code after it.
 std::string ChildUnitsPrefix(absl::string_view parent_code);
 bool ParseChildUnitSuffix(absl::string_view suffix, std::string* code);
@@ -49,6 +54,10 @@ std::string TasksByLabelPrefix(absl::string_view label);
 std::string TasksByKindPrefix(v1::TaskKind kind);
 std::string TasksByUrgencyPrefix(v1::Urgency urgency);
 std::string TasksByParentPrefix(uint64_t parent_id);
+// The tasks involving `unit_code`'s subtree (ParseTaskIndexSuffix reads the id after it),
+// and the entries that put task `id` there for a unit whose ancestry is `ancestry`.
+std::string TasksInvolvingPrefix(absl::string_view unit_code);
+IndexEntries TaskInvolvementEntries(uint64_t id, const std::vector<std::string>& ancestry);
 // The postings of one folded word (no diacritics) of titles and contents. A posting's
 // value holds ExactFormHash of each distinct form of the word as typed in that task, so
 // a search ranks the tasks that have the query's words as typed first without a second
