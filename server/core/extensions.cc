@@ -203,7 +203,7 @@ absl::Status Core::ListUrges(const Caller& caller, const v1::ListUrgesRequest& r
     if (!found) return NotFound(name);
   }
   return ListHistory(
-      id.task_id, absl::StrCat("urges\n", name), request.page_size(), request.page_token(),
+      caller, id.task_id, absl::StrCat("urges\n", name), request.page_size(), request.page_token(),
       [&](const v1::Event& event) {
         return event.action() == v1::EVENT_ACTION_URGE && event.resource() == name;
       },
