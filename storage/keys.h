@@ -13,6 +13,9 @@
 //   "oldest_event_revision"     -> u64 the oldest revision whose events are kept; absent:
 //                                  1 (retention has removed nothing,
 //                                  server/core/retention.cc)
+//   "page_token_key"            -> 32 random bytes: the AES-256-GCM key that seals page
+//                                  tokens (server/core/paging.h), made when a Core first
+//                                  opens the directory; never sent, logged or exported
 //
 // Column family "entities" (serialized d06.v1 messages):
 //   'u' code 0x00               -> Unit
@@ -91,6 +94,7 @@ inline constexpr char kMetaSchemaVersion[] = "schema_version";
 inline constexpr char kMetaRevision[] = "revision";
 inline constexpr char kMetaNextTaskId[] = "next_task_id";
 inline constexpr char kMetaOldestEventRevision[] = "oldest_event_revision";
+inline constexpr char kMetaPageTokenKey[] = "page_token_key";
 
 // Bucket of a COMPLETED assignment whose completion was reported after its deadline.
 inline constexpr uint8_t kBucketCompletedLate = 32;

@@ -364,7 +364,7 @@ absl::Status Core::ListPrincipals(const Caller& caller, const v1::ListPrincipals
     }
   }
   const std::string scope = absl::StrCat("principals\n", request.filter());
-  ASSIGN_OR_RETURN(std::string after, DecodePageToken(request.page_token(), scope));
+  ASSIGN_OR_RETURN(std::string after, page_tokens_.Decode(caller, request.page_token(), scope));
   auto view = store_->Snapshot();
   const int page_size = PageSize(request.page_size());
   absl::Status error;
@@ -400,7 +400,7 @@ absl::Status Core::ListPrincipals(const Caller& caller, const v1::ListPrincipals
     return true;
   }));
   RETURN_IF_ERROR(error);
-  if (!next.empty()) response->set_next_page_token(EncodePageToken(scope, next));
+  ASSIGN_OR_RETURN(*response->mutable_next_page_token(), page_tokens_.Encode(caller, scope, next));
   return absl::OkStatus();
 }
 
@@ -498,7 +498,7 @@ absl::Status Core::ListTokens(const Caller& caller, const v1::ListTokensRequest&
   ASSIGN_OR_RETURN(std::string principal_id, ParsePrincipalName("parent", request.parent()));
   RETURN_IF_ERROR(CheckPageSize(request.page_size()));
   const std::string scope = absl::StrCat("tokens\n", request.parent());
-  ASSIGN_OR_RETURN(std::string after, DecodePageToken(request.page_token(), scope));
+  ASSIGN_OR_RETURN(std::string after, page_tokens_.Decode(caller, request.page_token(), scope));
   auto view = store_->Snapshot();
   ASSIGN_OR_RETURN(std::optional<v1::Principal> principal, LoadPrincipal(*view, principal_id));
   if (!principal) return PrincipalNotFound(request.parent());
@@ -514,7 +514,7 @@ absl::Status Core::ListTokens(const Caller& caller, const v1::ListTokensRequest&
     *response->add_tokens() = std::move(token.token);
     return true;
   }));
-  if (!next.empty()) response->set_next_page_token(EncodePageToken(scope, next));
+  ASSIGN_OR_RETURN(*response->mutable_next_page_token(), page_tokens_.Encode(caller, scope, next));
   return absl::OkStatus();
 }
 

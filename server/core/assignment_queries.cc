@@ -266,7 +266,7 @@ absl::Status Core::ListAssignments(const Caller& caller, const v1::ListAssignmen
   // Not the day: a token taken before midnight resumes after it, under the new day's
   // timeliness (like any change made between two pages).
   const std::string scope = absl::StrCat("assignments\n", request.parent(), "\n", request.filter());
-  ASSIGN_OR_RETURN(std::string after, DecodePageToken(request.page_token(), scope));
+  ASSIGN_OR_RETURN(std::string after, page_tokens_.Decode(caller, request.page_token(), scope));
   const int page_size = PageSize(request.page_size());
   auto view = store_->Snapshot();
   ASSIGN_OR_RETURN(const ReadRoots roots, RootsOf(*view, caller, v1::ROLE_VIEWER));
@@ -276,7 +276,7 @@ absl::Status Core::ListAssignments(const Caller& caller, const v1::ListAssignmen
           ? OneTaskPage(*view, caller, task_id, query, after, page_size, response->mutable_assignments())
           : AllTasksPage(*view, roots, query, after, page_size, response->mutable_assignments()));
   for (v1::Assignment& a : *response->mutable_assignments()) Decorate(&a, today);
-  if (!next.empty()) response->set_next_page_token(EncodePageToken(scope, next));
+  ASSIGN_OR_RETURN(*response->mutable_next_page_token(), page_tokens_.Encode(caller, scope, next));
   return absl::OkStatus();
 }
 

@@ -33,6 +33,7 @@
 #include "d06/v1/report.pb.h"
 #include "d06/v1/task.pb.h"
 #include "d06/v1/unit.pb.h"
+#include "server/core/paging.h"
 #include "server/domain/caller.h"
 #include "server/domain/clock.h"
 #include "server/domain/state_machine.h"
@@ -82,7 +83,9 @@ class Core {
  public:
   using Done = std::function<void(absl::Status)>;
 
-  // `store` is not owned and must outlive the Core.
+  // `store` is not owned and must outlive the Core. Reads the key that seals page tokens
+  // from the store, or in a new data directory makes it (one durable write, without
+  // event); see PageTokens in server/core/paging.h.
   Core(Store* store, CoreOptions options);
   Core(const Core&) = delete;
   Core& operator=(const Core&) = delete;
@@ -245,9 +248,10 @@ class Core {
                        const std::string& name, const std::string& etag,
                        const std::string& request_id, std::string note, bool approve,
                        v1::Assignment* out, Done done);
-  // One page of a task's history, the events `keep` accepts; `scope` binds page tokens.
-  absl::Status ListHistory(uint64_t task_id, absl::string_view scope, int page_size,
-                           const std::string& page_token,
+  // One page of a task's history, the events `keep` accepts; `scope` and `caller` bind
+  // page tokens.
+  absl::Status ListHistory(const Caller& caller, uint64_t task_id, absl::string_view scope,
+                           int page_size, const std::string& page_token,
                            const std::function<bool(const v1::Event&)>& keep,
                            google::protobuf::RepeatedPtrField<v1::Event>* events,
                            std::string* next_page_token) const;
@@ -273,6 +277,8 @@ class Core {
 
   Store* const store_;
   const CoreOptions options_;
+  // Seals every list's page tokens with the data directory's key.
+  const PageTokens page_tokens_{store_};
 };
 
 }  // namespace d06

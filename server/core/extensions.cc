@@ -202,11 +202,9 @@ absl::Status Core::ListUrges(const Caller& caller, const v1::ListUrgesRequest& r
     ASSIGN_OR_RETURN(std::optional<v1::Assignment> found,
                      LoadAssignment(*view, id.task_id, id.unit_code));
     if (!found) return NotFound(name);
-    ASSIGN_OR_RETURN(v1::Task task, RequireTask(*view, id.task_id));
-    RETURN_IF_ERROR(AuthorizeTask(*view, caller, task, id.unit_code, name));
   }
   return ListHistory(
-      id.task_id, absl::StrCat("urges\n", name), request.page_size(), request.page_token(),
+      caller, id.task_id, absl::StrCat("urges\n", name), request.page_size(), request.page_token(),
       [&](const v1::Event& event) {
         return event.action() == v1::EVENT_ACTION_URGE && event.resource() == name;
       },

@@ -21,14 +21,14 @@
 
 namespace d06 {
 
-absl::Status Core::ListHistory(uint64_t task_id, absl::string_view scope, int page_size,
-                               const std::string& page_token,
+absl::Status Core::ListHistory(const Caller& caller, uint64_t task_id, absl::string_view scope,
+                               int page_size, const std::string& page_token,
                                const std::function<bool(const v1::Event&)>& keep,
                                google::protobuf::RepeatedPtrField<v1::Event>* events,
                                std::string* next_page_token) const {
-  ASSIGN_OR_RETURN(std::string after, DecodePageToken(page_token, scope));
+  ASSIGN_OR_RETURN(std::string after, page_tokens_.Decode(caller, page_token, scope));
   auto view = store_->Snapshot();
-  RETURN_IF_ERROR(RequireTask(*view, task_id).status());
+  RETURN_IF_ERROR(RequireTask(*view, caller, task_id).status());
   std::function<absl::StatusOr<bool>(absl::string_view, v1::Event*)> match =
       [&](absl::string_view suffix, v1::Event* event) -> absl::StatusOr<bool> {
     ASSIGN_OR_RETURN(std::optional<v1::Event> found, LoadHistoryEvent(*view, suffix));
@@ -39,7 +39,7 @@ absl::Status Core::ListHistory(uint64_t task_id, absl::string_view scope, int pa
   ASSIGN_OR_RETURN(std::string next,
                    CollectPage(*view, Cf::kIndexes, {{TaskHistoryPrefix(task_id), "", ""}}, after,
                                PageSize(page_size), match, events));
-  if (!next.empty()) *next_page_token = EncodePageToken(scope, next);
+  ASSIGN_OR_RETURN(*next_page_token, page_tokens_.Encode(caller, scope, next));
   return absl::OkStatus();
 }
 
@@ -47,11 +47,7 @@ absl::Status Core::ListTaskEvents(const Caller& caller, const v1::ListTaskEvents
                                   v1::ListTaskEventsResponse* response) const {
   RETURN_IF_ERROR(CheckPageSize(request.page_size()));
   ASSIGN_OR_RETURN(uint64_t id, ParseTaskName("parent", request.parent()));
-  {
-    auto view = store_->Snapshot();
-    RETURN_IF_ERROR(RequireTask(*view, caller, id).status());
-  }
-  return ListHistory(id, absl::StrCat("events\n", request.parent()), request.page_size(),
+  return ListHistory(caller, id, absl::StrCat("events\n", request.parent()), request.page_size(),
                      request.page_token(), nullptr, response->mutable_events(),
                      response->mutable_next_page_token());
 }

@@ -114,7 +114,7 @@ absl::Status Core::ListPeriodReports(const Caller& caller,
   RETURN_IF_ERROR(CheckPageSize(request.page_size()));
   ASSIGN_OR_RETURN(AssignmentId id, ParseAssignmentName("parent", request.parent()));
   const std::string scope = absl::StrCat("period reports\n", request.parent());
-  ASSIGN_OR_RETURN(std::string after, DecodePageToken(request.page_token(), scope));
+  ASSIGN_OR_RETURN(std::string after, page_tokens_.Decode(caller, request.page_token(), scope));
   auto view = store_->Snapshot();
   ASSIGN_OR_RETURN(std::optional<v1::Assignment> found,
                    LoadAssignment(*view, id.task_id, id.unit_code));
@@ -125,7 +125,7 @@ absl::Status Core::ListPeriodReports(const Caller& caller,
   ASSIGN_OR_RETURN(std::string next, ListPeriodReportPage(*view, id.task_id, id.unit_code, after,
                                                           PageSize(request.page_size()),
                                                           response->mutable_period_reports()));
-  if (!next.empty()) response->set_next_page_token(EncodePageToken(scope, next));
+  ASSIGN_OR_RETURN(*response->mutable_next_page_token(), page_tokens_.Encode(caller, scope, next));
   return absl::OkStatus();
 }
 

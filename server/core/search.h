@@ -18,19 +18,20 @@
 
 namespace d06 {
 
-// Fills one page of a search into `response`: phase 0 lists the tasks that have every
+// Fills one page of a search into `response` and returns the cursor of the next page
+// (empty at the end): phase 0 lists the tasks that have every
 // word typed with diacritics spelled as typed, then phase 1 those that have some of them
 // only once folded ("đề an" finds "Đề án" first, then "de an"), each in id order. A word
 // typed without diacritics matches every spelling alike ("de an" finds "Đề án" and
 // "de an" together, in id order). `load(id, task)` reads a candidate
-// and says whether it passes the list's filter. The page token's cursor is the phase and
-// the last id looked at; a page reads at most kScanBudget index entries, so it may be
-// short (with a next token) when the words rarely occur together.
-absl::Status SearchTasks(const ReadView& view, const std::vector<std::string>& exact_words,
-                         const std::vector<std::string>& folded_words, absl::string_view cursor,
-                         int page_size,
-                         const std::function<absl::StatusOr<bool>(uint64_t, v1::Task*)>& load,
-                         absl::string_view scope, v1::ListTasksResponse* response);
+// and says whether it passes the list's filter. A cursor (`cursor`, and the one
+// returned) is the phase and the last id looked at; a page reads at most kScanBudget index
+// entries, so it may be short (with a next cursor) when the words rarely occur together.
+absl::StatusOr<std::string> SearchTasks(
+    const ReadView& view, const std::vector<std::string>& exact_words,
+    const std::vector<std::string>& folded_words, absl::string_view cursor, int page_size,
+    const std::function<absl::StatusOr<bool>(uint64_t, v1::Task*)>& load,
+    v1::ListTasksResponse* response);
 
 }  // namespace d06
 

@@ -128,7 +128,7 @@ absl::Status Core::ListTasks(const Caller& caller, const v1::ListTasksRequest& r
   std::vector<std::string> exact_words, folded_words;
   RETURN_IF_ERROR(ParseQueryWords(request.query(), query, &exact_words, &folded_words));
   const std::string scope = absl::StrCat("tasks\n", request.filter(), "\n", query);
-  ASSIGN_OR_RETURN(std::string cursor, DecodePageToken(request.page_token(), scope));
+  ASSIGN_OR_RETURN(std::string cursor, page_tokens_.Decode(caller, request.page_token(), scope));
   const int page_size = PageSize(request.page_size());
 
   auto view = store_->Snapshot();
@@ -151,8 +151,11 @@ absl::Status Core::ListTasks(const Caller& caller, const v1::ListTasksRequest& r
       }
       return load(id, task);
     };
-    return SearchTasks(*view, exact_words, folded_words, cursor, page_size, visible_load, scope,
-                       response);
+    ASSIGN_OR_RETURN(std::string next, SearchTasks(*view, exact_words, folded_words, cursor,
+                                                   page_size, visible_load, response));
+    ASSIGN_OR_RETURN(*response->mutable_next_page_token(),
+                     page_tokens_.Encode(caller, scope, next));
+    return absl::OkStatus();
   }
   std::function<absl::StatusOr<bool>(absl::string_view, v1::Task*)> match =
       [&](absl::string_view suffix, v1::Task* task) -> absl::StatusOr<bool> {
@@ -168,7 +171,7 @@ absl::Status Core::ListTasks(const Caller& caller, const v1::ListTasksRequest& r
   }
   ASSIGN_OR_RETURN(std::string next, CollectPage(*view, Cf::kIndexes, ranges, cursor, page_size,
                                                  match, response->mutable_tasks()));
-  if (!next.empty()) response->set_next_page_token(EncodePageToken(scope, next));
+  ASSIGN_OR_RETURN(*response->mutable_next_page_token(), page_tokens_.Encode(caller, scope, next));
   return absl::OkStatus();
 }
 

@@ -165,7 +165,7 @@ absl::Status Core::ListUnits(const Caller& caller, const v1::ListUnitsRequest& r
     }
   }
   const std::string scope = absl::StrCat("units\n", request.filter());
-  ASSIGN_OR_RETURN(std::string after, DecodePageToken(request.page_token(), scope));
+  ASSIGN_OR_RETURN(std::string after, page_tokens_.Decode(caller, request.page_token(), scope));
   auto view = store_->Snapshot();
   // A restricted caller reads the subtrees of its bindings: under a parent outside them,
   // only those of its roots that are that parent's children.
@@ -211,7 +211,7 @@ absl::Status Core::ListUnits(const Caller& caller, const v1::ListUnitsRequest& r
   ASSIGN_OR_RETURN(std::string next,
                    CollectPage(*view, Cf::kIndexes, ranges, after, PageSize(request.page_size()),
                                match, response->mutable_units()));
-  if (!next.empty()) response->set_next_page_token(EncodePageToken(scope, next));
+  ASSIGN_OR_RETURN(*response->mutable_next_page_token(), page_tokens_.Encode(caller, scope, next));
   return absl::OkStatus();
 }
 

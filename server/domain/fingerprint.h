@@ -1,5 +1,5 @@
 // Stable hashes: the same bytes give the same value in every process and release, since
-// page tokens and idempotency records outlive a restart.
+// idempotency records and search postings outlive a restart.
 #ifndef D06_SERVER_DOMAIN_FINGERPRINT_H_
 #define D06_SERVER_DOMAIN_FINGERPRINT_H_
 

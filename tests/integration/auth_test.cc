@@ -502,6 +502,44 @@ TEST_F(AuthTest, PrincipalsAreValidatedListedByUnitSubtreeAndAudited) {
               IsError(absl::StatusCode::kAborted, "STALE_ETAG"));
 }
 
+// A page token is sealed for the principal it was given to (server/core/paging.h): any
+// credential of that principal may go on with it, another principal may not.
+TEST_F(AuthTest, APageTokenIsBoundToThePrincipalItWasGivenTo) {
+  for (const char* code : {"H29", "H30", "H31"}) {
+    ASSERT_THAT(CreateUnit(admin_token_, code).status(), IsOk());
+  }
+  v1::Principal other =
+      MustCreatePrincipal("quan-tri-2", v1::PRINCIPAL_KIND_PERSON, "", {{v1::ROLE_ADMIN, "*"}});
+  const std::string other_token = MustToken(other.name());
+  const std::string admin_second_token = MustToken("principals/admin");
+  auto list = [&](const std::string& token,
+                  const std::string& page_token) -> absl::StatusOr<v1::ListUnitsResponse> {
+    v1::ListUnitsRequest request;
+    request.set_page_size(1);
+    request.set_page_token(page_token);
+    v1::ListUnitsResponse response;
+    auto ctx = Ctx(token);
+    grpc::Status s = v1::UnitService::NewStub(Channel())->ListUnits(ctx.get(), request, &response);
+    if (!s.ok()) return client::FromGrpcStatus(s);
+    return response;
+  };
+  auto admins = list(admin_token_, "");
+  ASSERT_THAT(admins.status(), IsOk());
+  ASSERT_FALSE(admins->next_page_token().empty());
+  auto others = list(other_token, "");
+  ASSERT_THAT(others.status(), IsOk());
+  ASSERT_FALSE(others->next_page_token().empty());
+
+  auto second = list(admin_second_token, admins->next_page_token());
+  ASSERT_THAT(second.status(), IsOk());
+  EXPECT_THAT(Names(second->units()), ::testing::ElementsAre("units/H30"));
+  EXPECT_THAT(list(other_token, admins->next_page_token()).status(),
+              IsError(absl::StatusCode::kInvalidArgument, "INVALID_PAGE_TOKEN"));
+  EXPECT_THAT(list(other_token, others->next_page_token()).status(), IsOk());
+  EXPECT_THAT(list(admin_token_, others->next_page_token()).status(),
+              IsError(absl::StatusCode::kInvalidArgument, "INVALID_PAGE_TOKEN"));
+}
+
 TEST_F(AuthTest, PortalsActForPeopleOnlyWithTheGrantAndTheEventNamesBoth) {
   ASSERT_THAT(CreateUnit(admin_token_, "H40").status(), IsOk());
   ASSERT_THAT(CreateUnit(admin_token_, "H29").status(), IsOk());

@@ -1,5 +1,6 @@
 // A page token is opaque: any change to it, a character cut, added or replaced anywhere,
-// is INVALID_PAGE_TOKEN, on every list.
+// is INVALID_PAGE_TOKEN, on every list; and it is sealed with a key kept in the data
+// directory, so a restart of the server does not end a listing.
 #include <functional>
 #include <string>
 
@@ -129,6 +130,39 @@ TEST_F(PageTokensTest, ATokenIsBoundToItsParent) {
   events.set_page_token(history->next_page_token());
   EXPECT_THAT(client().ListTaskEvents(events).status(),
               IsError(absl::StatusCode::kInvalidArgument, "INVALID_PAGE_TOKEN"));
+}
+
+TEST_F(PageTokensTest, ATokenOutlivesARestartOnTheSameDataDirectory) {
+  MakeUnit("H29");
+  MakeUnit("H30");
+  MakeUnit("H31");
+  v1::Task task = MakeTask("units/H29", "Đề án");
+  Assign(task.name(), "units/H30");
+  Assign(task.name(), "units/H31");
+  v1::ListUnitsRequest units;
+  units.set_page_size(1);
+  auto first = client().ListUnits(units);
+  ASSERT_THAT(first.status(), IsOk());
+  units.set_page_token(first->next_page_token());
+  auto before = client().ListUnits(units);
+  ASSERT_THAT(before.status(), IsOk());
+  v1::ListAssignmentsRequest assignments;
+  assignments.set_parent(task.name());
+  assignments.set_page_size(1);
+  auto first_assignment = client().ListAssignments(assignments);
+  ASSERT_THAT(first_assignment.status(), IsOk());
+  assignments.set_page_token(first_assignment->next_page_token());
+  ASSERT_FALSE(assignments.page_token().empty());
+
+  Restart();
+  auto after = client().ListUnits(units);
+  ASSERT_THAT(after.status(), IsOk());
+  EXPECT_EQ(Names(after->units()), Names(before->units()));
+  EXPECT_EQ(after->next_page_token().empty(), before->next_page_token().empty());
+  auto second_assignment = client().ListAssignments(assignments);
+  ASSERT_THAT(second_assignment.status(), IsOk());
+  ASSERT_EQ(second_assignment->assignments_size(), 1);
+  EXPECT_NE(second_assignment->assignments(0).name(), first_assignment->assignments(0).name());
 }
 
 }  // namespace

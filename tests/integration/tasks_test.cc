@@ -5,7 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/escaping.h"
+#include "server/core/paging.h"
+#include "storage/keys.h"
 #include "tests/testing/test_server.h"
 
 namespace d06::testing {
@@ -402,15 +403,33 @@ TEST_F(TasksTest, SearchTokenWithAForgedPhaseIsRejected) {
   auto first = client().ListTasks(req);
   ASSERT_THAT(first.status(), IsOk());
   ASSERT_FALSE(first->next_page_token().empty());
-  // The token is: format version (1 byte), a hash of the query (8), the search phase (1),
-  // the cursor. A phase other than 0 or 1 is no token this list returned.
-  std::string raw;
-  ASSERT_TRUE(absl::WebSafeBase64Unescape(first->next_page_token(), &raw));
-  ASSERT_GT(raw.size(), 9u);
-  raw[9] = '\x02';
-  req.set_page_token(absl::WebSafeBase64Escape(raw));
+  // The cursor is the search phase (1 byte) and the last task id looked at (8). A phase
+  // other than 0 or 1 is no cursor this list returned, even sealed with the server's own
+  // key (server/core/paging.h) for this list and caller (no principal: auth is off).
+  std::string forged;
+  keys::PutU8(&forged, 2);
+  keys::PutU64(&forged, 1);
+  std::string token;
+  WithStoppedServer([&](Store& store) {
+    absl::StatusOr<std::string> sealed =
+        PageTokens(&store).Encode(Caller{}, "tasks\n\nde an", forged);
+    ASSERT_TRUE(sealed.ok()) << sealed.status();
+    token = *sealed;
+  });
+  req.set_page_token(token);
   EXPECT_THAT(client().ListTasks(req).status(),
               IsError(absl::StatusCode::kInvalidArgument, "INVALID_PAGE_TOKEN"));
+  // The same with phase 0 is one the list takes: the forgery above is refused for its
+  // phase, not for its seal.
+  forged[0] = '\x00';
+  WithStoppedServer([&](Store& store) {
+    absl::StatusOr<std::string> sealed =
+        PageTokens(&store).Encode(Caller{}, "tasks\n\nde an", forged);
+    ASSERT_TRUE(sealed.ok()) << sealed.status();
+    token = *sealed;
+  });
+  req.set_page_token(token);
+  EXPECT_THAT(client().ListTasks(req).status(), IsOk());
 }
 
 TEST_F(TasksTest, ListFilters) {
