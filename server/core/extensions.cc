@@ -202,6 +202,10 @@ absl::Status Core::ListUrges(const Caller& caller, const v1::ListUrgesRequest& r
     ASSIGN_OR_RETURN(std::optional<v1::Assignment> found,
                      LoadAssignment(*view, id.task_id, id.unit_code));
     if (!found) return NotFound(name);
+    // Outside the caller's scope the assignment does not exist, as worded for an absent
+    // one (ListHistory's own check would name the task).
+    ASSIGN_OR_RETURN(v1::Task task, RequireTask(*view, id.task_id));
+    RETURN_IF_ERROR(AuthorizeTask(*view, caller, task, id.unit_code, name));
   }
   return ListHistory(
       caller, id.task_id, absl::StrCat("urges\n", name), request.page_size(), request.page_token(),
