@@ -48,6 +48,8 @@
 ABSL_FLAG(bool, quick, false, "tiny sizes and durations (the CTest smoke run)");
 ABSL_FLAG(std::string, out, "", "also write the Markdown report to this file");
 ABSL_FLAG(int, max_tasks, 100000, "the largest size of the list benchmark");
+ABSL_FLAG(std::string, only, "",
+          "run one section only: group_commit, lists or end_to_end (empty: all)");
 
 namespace d06::bench {
 namespace {
@@ -312,29 +314,51 @@ void ListCost(Report& report, bool quick, int max_tasks) {
   };
   Env env;
   env.CreateUnits();
-  auto tasks = [&](const std::string& filter, const std::string& query) {
-    return [&env, filter, query](const std::string& token, std::string* next, int* items) {
+  // Besides the unrestricted caller (authentication off), a viewer of one department with
+  // the list's policy, as the method table hands it to the core: its lists read the
+  // ranges of its subtree only.
+  static const v1::Policy kListPolicy = [] {
+    v1::Policy policy;
+    policy.set_role(v1::ROLE_VIEWER);
+    policy.set_scope(v1::POLICY_SCOPE_BINDINGS);
+    return policy;
+  }();
+  Caller viewer;
+  viewer.actor = "principals/bench-viewer";
+  {
+    auto principal = std::make_shared<v1::Principal>();
+    principal->set_name(viewer.actor);
+    v1::RoleBinding* binding = principal->add_bindings();
+    binding->set_role(v1::ROLE_VIEWER);
+    binding->set_unit(absl::StrCat("units/", Department(6, 2)));
+    viewer.principal = std::move(principal);
+    viewer.policy = &kListPolicy;
+  }
+  auto tasks = [&](const std::string& filter, const std::string& query,
+                   const Caller& caller = Caller{"bench"}) {
+    return [&env, filter, query, caller](const std::string& token, std::string* next,
+                                         int* items) {
       v1::ListTasksRequest req;
       req.set_page_size(100);
       req.set_page_token(token);
       req.set_filter(filter);
       req.set_query(query);
       v1::ListTasksResponse resp;
-      absl::Status s = env.core().ListTasks(Caller{"bench"}, req, &resp);
+      absl::Status s = env.core().ListTasks(caller, req, &resp);
       *next = resp.next_page_token();
       *items = resp.tasks_size();
       return s;
     };
   };
-  auto assignments = [&](const std::string& filter) {
-    return [&env, filter](const std::string& token, std::string* next, int* items) {
+  auto assignments = [&](const std::string& filter, const Caller& caller = Caller{"bench"}) {
+    return [&env, filter, caller](const std::string& token, std::string* next, int* items) {
       v1::ListAssignmentsRequest req;
       req.set_parent("tasks/-");
       req.set_page_size(100);
       req.set_page_token(token);
       req.set_filter(filter);
       v1::ListAssignmentsResponse resp;
-      absl::Status s = env.core().ListAssignments(Caller{"bench"}, req, &resp);
+      absl::Status s = env.core().ListAssignments(caller, req, &resp);
       *next = resp.next_page_token();
       *items = resp.assignments_size();
       return s;
@@ -356,6 +380,13 @@ void ListCost(Report& report, bool quick, int max_tasks) {
       {"ListAssignments `timeliness = DUE_SOON` (sparse)", assignments("timeliness = DUE_SOON")},
       {"ListAssignments `deadline >= 2026-10-01 AND deadline <= 2026-10-31`",
        assignments("deadline >= 2026-10-01 AND deadline <= 2026-10-31")},
+      // A viewer of one department (units/H07.03): the scope is the index range read.
+      {"ListTasks as a viewer of units/H07.03", tasks("", "", viewer)},
+      {"ListAssignments as a viewer of units/H07.03", assignments("", viewer)},
+      // Search reads the postings of every task and checks each hit against the
+      // viewer's bindings: its cost follows the matches outside the scope too.
+      {"ListTasks `query = \"theo de an\"` as a viewer of units/H07.03",
+       tasks("", "theo de an", viewer)},
   };
 
   // cost[query][size] = {first page µs, third page µs, items on the first page}
@@ -438,72 +469,142 @@ void ListCost(Report& report, bool quick, int max_tasks) {
   report.Line();
 }
 
-void EndToEnd(Report& report, bool quick) {
+// One end-to-end run: a server with authentication off (the actor named in x-d06-actor)
+// or on (a coordinator of the province, with its bearer token, every call authorised at
+// the task's units). CreateTask with three assignments, then GetAssignment.
+struct EndToEndRow {
+  std::string call;
+  int threads = 0;
+  LoadResult result;
+};
+std::vector<EndToEndRow> EndToEndRun(bool quick, bool auth) {
   const absl::Duration duration = quick ? absl::Milliseconds(200) : absl::Seconds(3);
   testing::TempDir dir("d06-bench-grpc");
   FakeClock clock(Today());
   ServerOptions options;
-  options.auth = AuthMode::kOff;  // these tests name their actor (x-d06-actor)
+  options.auth = auth ? AuthMode::kRequired : AuthMode::kOff;
   options.listen_address = "127.0.0.1:0";
   options.http_listen_address = "";  // gRPC only
   options.data_dir = dir.path();
   options.clock = &clock;
+  std::string admin_token;
+  if (auth) {
+    auto token = BootstrapAdmin(options, "admin", "Quản trị viên", false);
+    Check(token.status(), "bootstrap-admin");
+    admin_token = *token;
+  }
   auto server = Server::Start(options);
   Check(server.status(), "start server");
   ClientOptions copts;
   copts.target = absl::StrCat("127.0.0.1:", (*server)->port());
   copts.actor = "bench";
-  auto client = Client::Connect(copts);
-  Check(client.status(), "connect");
+  copts.token = admin_token;
+  auto admin = Client::Connect(copts);
+  Check(admin.status(), "connect");
   {
     v1::CreateUnitRequest req;
     req.mutable_unit()->set_code(Province(0));
     req.mutable_unit()->set_display_name("UBND tỉnh");
     req.mutable_unit()->set_kind(v1::UNIT_KIND_PROVINCE);
-    Check((*client)->CreateUnit(req).status(), "create unit");
+    Check((*admin)->CreateUnit(req).status(), "create unit");
+    for (int d = 0; d < 3; ++d) {
+      req.mutable_unit()->set_code(Department(0, d));
+      req.mutable_unit()->set_display_name(absl::StrCat("Sở ", d + 1));
+      req.mutable_unit()->set_kind(v1::UNIT_KIND_DEPARTMENT);
+      req.mutable_unit()->set_parent(absl::StrCat("units/", Province(0)));
+      Check((*admin)->CreateUnit(req).status(), "create department");
+    }
   }
-  report.Line("## 3. End to end: gRPC over loopback with d06::Client");
-  report.Line();
-  report.Line(
-      "`CreateTask` (closed loop, one channel shared by W threads), then `GetTask` "
-      "of a created task; " +
-      absl::FormatDuration(duration) + " per row.");
-  report.Line();
-  report.Line("| call | threads | calls/s | p50 ms | p99 ms |");
-  report.Line("|---|---:|---:|---:|---:|");
+  std::unique_ptr<Client> client;
+  if (auth) {
+    v1::CreatePrincipalRequest req;
+    req.set_principal_id("dieu-phoi");
+    req.mutable_principal()->set_display_name("Điều phối tỉnh");
+    req.mutable_principal()->set_kind(v1::PRINCIPAL_KIND_PERSON);
+    req.mutable_principal()->set_unit(absl::StrCat("units/", Province(0)));
+    v1::RoleBinding* binding = req.mutable_principal()->add_bindings();
+    binding->set_role(v1::ROLE_COORDINATOR);
+    binding->set_unit(absl::StrCat("units/", Province(0)));
+    Check((*admin)->CreatePrincipal(req).status(), "create principal");
+    v1::CreateTokenRequest token;
+    token.set_parent("principals/dieu-phoi");
+    token.mutable_token()->set_display_name("bench");
+    *token.mutable_token()->mutable_expire_time() = ToTimestamp(clock.Now() + absl::Hours(24));
+    auto created = (*admin)->CreateToken(token);
+    Check(created.status(), "create token");
+    copts.token = created->secret();
+    auto coordinator = Client::Connect(copts);
+    Check(coordinator.status(), "connect as coordinator");
+    client = *std::move(coordinator);
+  } else {
+    client = *std::move(admin);
+  }
+  std::vector<EndToEndRow> rows;
   std::string name;
   for (int writers : {1, 16}) {
-    LoadResult r = RunLoad(writers, duration, [&](int w, int64_t i) {
-      v1::CreateTaskRequest req = Env::TaskRequest(i * 64 + w);
-      req.mutable_task()->set_assigning_unit(absl::StrCat("units/", Province(0)));
-      auto got = (*client)->CreateTask(req);
-      if (got.ok() && w == 0 && i == 0) name = got->task().name();
-      return got.status();
-    });
-    report.Line(absl::StrFormat("| CreateTask | %d | %.0f | %.2f | %.2f |", writers,
-                                r.ops_per_second, Percentile(r.latencies, 0.5) / 1000,
-                                Percentile(r.latencies, 0.99) / 1000));
+    rows.push_back({"CreateTask, 3 assignments", writers,
+                    RunLoad(writers, duration, [&](int w, int64_t i) {
+                      v1::CreateTaskRequest req = Env::TaskRequest(i * 64 + w);
+                      req.mutable_task()->set_assigning_unit(
+                          absl::StrCat("units/", Province(0)));
+                      for (int d = 0; d < 3; ++d) {
+                        v1::Assignment* a = req.add_assignments();
+                        a->set_unit(absl::StrCat("units/", Department(0, d)));
+                        a->set_role(d == 0 ? v1::ASSIGNMENT_ROLE_LEAD
+                                           : v1::ASSIGNMENT_ROLE_SUPPORT);
+                      }
+                      auto got = client->CreateTask(req);
+                      if (got.ok() && w == 0 && i == 0) name = got->assignments(0).name();
+                      return got.status();
+                    })});
   }
   for (int readers : {1, 16}) {
-    LoadResult r = RunLoad(readers, duration, [&](int, int64_t) {
-      v1::GetTaskRequest req;
-      req.set_name(name);
-      return (*client)->GetTask(req).status();
-    });
-    report.Line(absl::StrFormat("| GetTask | %d | %.0f | %.2f | %.2f |", readers, r.ops_per_second,
-                                Percentile(r.latencies, 0.5) / 1000,
-                                Percentile(r.latencies, 0.99) / 1000));
+    rows.push_back({"GetAssignment", readers, RunLoad(readers, duration, [&](int, int64_t) {
+                      v1::GetAssignmentRequest req;
+                      req.set_name(name);
+                      return client->GetAssignment(req).status();
+                    })});
   }
-  report.Line();
-  client->reset();
+  client.reset();
   (*server)->Shutdown();
   server->reset();
+  return rows;
+}
+
+void EndToEnd(Report& report, bool quick) {
+  const std::vector<EndToEndRow> off = EndToEndRun(quick, false);
+  const std::vector<EndToEndRow> on = EndToEndRun(quick, true);
+  report.Line("## 3. End to end: gRPC over loopback with d06::Client");
+  report.Line();
+  report.Line(absl::StrCat(
+      "`CreateTask` with three assignments (closed loop, one channel shared by W threads), "
+      "then `GetAssignment` of a created one; ",
+      absl::FormatDuration(quick ? absl::Milliseconds(200) : absl::Seconds(3)),
+      " per row. Authentication off (d06d --auth=off, the actor named by the client), and "
+      "on: a coordinator of the province with its bearer token, every call authenticated "
+      "and authorised at the task's units (the bindings walk the unit tree)."));
+  report.Line();
+  report.Line(
+      "| call | threads | off: calls/s | off: p50 ms | off: p99 ms | on: calls/s | on: p50 ms | "
+      "on: p99 ms | on ÷ off (calls/s) |");
+  report.Line("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+  for (size_t i = 0; i < off.size() && i < on.size(); ++i) {
+    const LoadResult& a = off[i].result;
+    const LoadResult& b = on[i].result;
+    report.Line(absl::StrFormat(
+        "| %s | %d | %.0f | %.2f | %.2f | %.0f | %.2f | %.2f | %.2f |", off[i].call,
+        off[i].threads, a.ops_per_second, Percentile(a.latencies, 0.5) / 1000,
+        Percentile(a.latencies, 0.99) / 1000, b.ops_per_second,
+        Percentile(b.latencies, 0.5) / 1000, Percentile(b.latencies, 0.99) / 1000,
+        a.ops_per_second > 0 ? b.ops_per_second / a.ops_per_second : 0));
+  }
+  report.Line();
 }
 
 int Main(int argc, char** argv) {
   InitFlagsUsage(__FILE__,
                  "measures d06's write and list costs; see tests/bench/bench.cc.\n"
-                 "Usage: d06_bench [--quick] [--out=FILE] [--max_tasks=N]");
+                 "Usage: d06_bench [--quick] [--out=FILE] [--max_tasks=N] [--only=SECTION]");
   absl::ParseCommandLine(argc, argv);
   const bool quick = absl::GetFlag(FLAGS_quick);
   Report report;
@@ -515,9 +616,10 @@ int Main(int argc, char** argv) {
       absl::FormatTime("%Y-%m-%d", absl::Now(), absl::LocalTimeZone()),
       std::thread::hardware_concurrency(), quick ? " (--quick: smoke run)" : ""));
   report.Line();
-  GroupCommit(report, quick);
-  ListCost(report, quick, absl::GetFlag(FLAGS_max_tasks));
-  EndToEnd(report, quick);
+  const std::string only = absl::GetFlag(FLAGS_only);
+  if (only.empty() || only == "group_commit") GroupCommit(report, quick);
+  if (only.empty() || only == "lists") ListCost(report, quick, absl::GetFlag(FLAGS_max_tasks));
+  if (only.empty() || only == "end_to_end") EndToEnd(report, quick);
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   report.Line(absl::StrFormat("Peak resident memory of the benchmark process: %.0f MB.",
