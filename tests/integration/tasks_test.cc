@@ -409,26 +409,23 @@ TEST_F(TasksTest, SearchTokenWithAForgedPhaseIsRejected) {
   std::string forged;
   keys::PutU8(&forged, 2);
   keys::PutU64(&forged, 1);
-  std::string token;
-  WithStoppedServer([&](Store& store) {
-    absl::StatusOr<std::string> sealed =
-        PageTokens(&store).Encode(Caller{}, "tasks\n\nde an", forged);
-    ASSERT_TRUE(sealed.ok()) << sealed.status();
-    token = *sealed;
-  });
-  req.set_page_token(token);
+  auto seal = [&](const std::string& cursor) {
+    std::string token;
+    WithStoppedServer([&](Store& store) {
+      absl::StatusOr<std::string> sealed =
+          PageTokens(&store).Encode(Caller{}, "tasks\n\nde an", cursor);
+      ASSERT_TRUE(sealed.ok()) << sealed.status();
+      token = *sealed;
+    });
+    return token;
+  };
+  req.set_page_token(seal(forged));
   EXPECT_THAT(client().ListTasks(req).status(),
               IsError(absl::StatusCode::kInvalidArgument, "INVALID_PAGE_TOKEN"));
   // The same with phase 0 is one the list takes: the forgery above is refused for its
   // phase, not for its seal.
   forged[0] = '\x00';
-  WithStoppedServer([&](Store& store) {
-    absl::StatusOr<std::string> sealed =
-        PageTokens(&store).Encode(Caller{}, "tasks\n\nde an", forged);
-    ASSERT_TRUE(sealed.ok()) << sealed.status();
-    token = *sealed;
-  });
-  req.set_page_token(token);
+  req.set_page_token(seal(forged));
   EXPECT_THAT(client().ListTasks(req).status(), IsOk());
 }
 
