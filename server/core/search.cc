@@ -17,9 +17,14 @@ namespace {
 
 class PostingJoin {
  public:
-  PostingJoin(const ReadView& view, const std::vector<std::string>& folded_words) {
+  // The words' postings first (HasForm's `i` counts them), then the `within` prefixes.
+  PostingJoin(const ReadView& view, const std::vector<std::string>& folded_words,
+              const std::vector<std::string>& within) {
     for (const std::string& word : folded_words) {
       cursors_.push_back(view.NewPrefixCursor(Cf::kIndexes, PostingPrefix(word)));
+    }
+    for (const std::string& prefix : within) {
+      cursors_.push_back(view.NewPrefixCursor(Cf::kIndexes, prefix));
     }
   }
 
@@ -58,7 +63,8 @@ class PostingJoin {
 
 absl::StatusOr<std::string> SearchTasks(
     const ReadView& view, const std::vector<std::string>& exact_words,
-    const std::vector<std::string>& folded_words, absl::string_view cursor, int page_size,
+    const std::vector<std::string>& folded_words, const std::vector<std::string>& within,
+    absl::string_view cursor, int page_size,
     const std::function<absl::StatusOr<bool>(uint64_t, v1::Task*)>& load,
     v1::ListTasksResponse* response) {
   uint8_t phase = 0;
@@ -93,7 +99,7 @@ absl::StatusOr<std::string> SearchTasks(
   const uint8_t last_phase = forms.empty() ? 0 : 1;
   if (phase > last_phase) return InvalidPageToken();
   for (; phase <= last_phase; ++phase, after = 0) {
-    PostingJoin join(view, folded_words);
+    PostingJoin join(view, folded_words, within);
     for (uint64_t target = after + 1; target != 0;) {
       ASSIGN_OR_RETURN(std::optional<uint64_t> id, join.NextAtLeast(target, &budget));
       if (!id) return stop_at(target - 1);

@@ -27,9 +27,13 @@ namespace d06 {
 // and says whether it passes the list's filter. A cursor (`cursor`, and the one
 // returned) is the phase and the last id looked at; a page reads at most kScanBudget index
 // entries, so it may be short (with a next cursor) when the words rarely occur together.
+// `within`: more index prefixes, each followed by task ids as the postings are (e.g. the
+// tasks involving a viewer's unit, TasksInvolvingPrefix), that every hit must be under;
+// they join the intersection, so a page costs what the matches within them cost.
 absl::StatusOr<std::string> SearchTasks(
     const ReadView& view, const std::vector<std::string>& exact_words,
-    const std::vector<std::string>& folded_words, absl::string_view cursor, int page_size,
+    const std::vector<std::string>& folded_words, const std::vector<std::string>& within,
+    absl::string_view cursor, int page_size,
     const std::function<absl::StatusOr<bool>(uint64_t, v1::Task*)>& load,
     v1::ListTasksResponse* response);
 

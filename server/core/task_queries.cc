@@ -142,17 +142,20 @@ absl::Status Core::ListTasks(const Caller& caller, const v1::ListTasksRequest& r
     return q.Matches(*task);
   };
   if (!exact_words.empty()) {
-    // The postings are of every task: a restricted caller's hits are checked against the
-    // involvement index, one point read per root.
+    // A restricted caller's scope joins the intersection when it is one subtree (its
+    // involvement index is one more sorted list of ids); with several, each hit is
+    // checked against them, one point read per root.
+    std::vector<std::string> within;
+    if (roots && roots->size() == 1) within.push_back(TasksInvolvingPrefix(roots->front()));
     auto visible_load = [&](uint64_t id, v1::Task* task) -> absl::StatusOr<bool> {
-      if (roots) {
+      if (roots && roots->size() != 1) {
         ASSIGN_OR_RETURN(bool involved, TaskInvolves(*view, id, *roots));
         if (!involved) return false;
       }
       return load(id, task);
     };
-    ASSIGN_OR_RETURN(std::string next, SearchTasks(*view, exact_words, folded_words, cursor,
-                                                   page_size, visible_load, response));
+    ASSIGN_OR_RETURN(std::string next, SearchTasks(*view, exact_words, folded_words, within,
+                                                   cursor, page_size, visible_load, response));
     ASSIGN_OR_RETURN(*response->mutable_next_page_token(),
                      page_tokens_.Encode(caller, scope, next));
     return absl::OkStatus();
