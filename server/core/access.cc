@@ -309,8 +309,8 @@ void Core::UpdatePrincipal(const Caller& caller, const v1::UpdatePrincipalReques
       [&request, response, id = *id](Txn& txn, const ChangeContext& change) -> absl::Status {
         ASSIGN_OR_RETURN(std::optional<v1::Principal> stored, LoadPrincipal(txn.reader(), id));
         if (!stored) return PrincipalNotFound(request.principal().name());
-        RETURN_IF_ERROR(AuthorizePrincipal(txn.reader(), *change.caller, stored->unit(),
-                                           request.principal().name()));
+        RETURN_IF_ERROR(AuthorizeManage(txn.reader(), *change.caller, *stored,
+                                        request.principal().name()));
         RETURN_IF_ERROR(CheckEtag("principal.etag", request.principal().etag(), stored->etag(),
                                   stored->name()));
         v1::Principal principal = *stored;
@@ -444,7 +444,7 @@ void Core::CreateToken(const Caller& caller, const v1::CreateTokenRequest& reque
         ASSIGN_OR_RETURN(std::optional<v1::Principal> principal,
                          LoadPrincipal(txn.reader(), principal_id));
         if (!principal) return PrincipalNotFound(parent);
-        RETURN_IF_ERROR(AuthorizePrincipal(txn.reader(), *change.caller, principal->unit(), parent));
+        RETURN_IF_ERROR(AuthorizeManage(txn.reader(), *change.caller, *principal, parent));
         StoredToken token{principal_id, RandomId(kTokenIdChars), TokenHash(fresh->secret), {}};
         token.token.set_name(absl::StrCat(parent, "/tokens/", token.token_id));
         token.token.set_display_name(display_name);
@@ -478,8 +478,8 @@ void Core::RevokeToken(const Caller& caller, const v1::RevokeTokenRequest& reque
         if (!token) return NotFound(request.name());
         ASSIGN_OR_RETURN(std::optional<v1::Principal> owner,
                          LoadPrincipal(txn.reader(), ids.first));
-        RETURN_IF_ERROR(AuthorizePrincipal(txn.reader(), *change.caller,
-                                           owner ? owner->unit() : "", request.name()));
+        if (!owner) return NotFound(request.name());
+        RETURN_IF_ERROR(AuthorizeManage(txn.reader(), *change.caller, *owner, request.name()));
         if (!token->token.has_revoke_time()) {
           *token->token.mutable_revoke_time() = ToTimestamp(change.time);
           RETURN_IF_ERROR(

@@ -100,6 +100,24 @@ absl::Status AuthorizePrincipal(const ReadView& view, const Caller& caller,
   return absl::OkStatus();
 }
 
+absl::Status AuthorizeManage(const ReadView& view, const Caller& caller,
+                             const v1::Principal& principal, absl::string_view absent_name) {
+  RETURN_IF_ERROR(AuthorizePrincipal(view, caller, principal.unit(), absent_name));
+  for (const v1::RoleBinding& binding : principal.bindings()) {
+    absl::Status grantable = AuthorizeGrant(view, caller, binding, "");
+    if (absl::IsPermissionDenied(grantable)) {
+      return Error(absl::StatusCode::kPermissionDenied, v1::reason::kRoleRequired,
+                   absl::StrCat(caller.rpc, ": ", principal.name(), " holds ",
+                                RoleWord(binding.role()), " at ", binding.unit(),
+                                ", beyond your admin scope; only an admin who could grant "
+                                "every role it holds may change it or its tokens"),
+                   {{"role", "ROLE_ADMIN"}, {"unit", binding.unit()}});
+    }
+    RETURN_IF_ERROR(grantable);
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<ReadRoots> RootsOf(const ReadView& view, const Caller& caller, v1::Role least) {
   if (!Restricted(caller)) return ReadRoots();
   const int needed = RoleRank(least);

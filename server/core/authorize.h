@@ -61,6 +61,13 @@ absl::StatusOr<std::vector<std::string>> RootsBelow(const ReadView& view,
                                                     const std::vector<std::string>& roots,
                                                     const std::string& code);
 
+// Changing a principal or its credentials (UpdatePrincipal, CreateToken, RevokeToken):
+// admin at its unit (AuthorizePrincipal) and able to grant every binding it holds, so
+// that nobody takes over a principal with more rights than their own (a token for it
+// would be those rights).
+absl::Status AuthorizeManage(const ReadView& view, const Caller& caller,
+                             const v1::Principal& principal, absl::string_view absent_name);
+
 // Kubernetes' escalation rule for the bindings a caller gives a principal: each binding's
 // unit inside the caller's admin scope, and its role held there by the caller
 // (ROLE_IMPERSONATOR: admin suffices). "*" needs an admin of every unit.

@@ -1021,7 +1021,9 @@ TEST_F(AuthzTest, NobodyGrantsBeyondTheirOwnAdminScope) {
               IsError(NF, "NOT_FOUND"));
   EXPECT_EQ(Revision(), before) << "a refused grant changed the store";
 
-  // Removing a binding it could not grant is granting too; keeping it is not.
+  // Removing a binding it could not grant is granting too; and a principal holding one
+  // is beyond admin-h40 altogether (its certificate subjects or a token would be those
+  // rights): even adding a binding admin-h40 could grant is refused.
   MustPrincipal("hai-tinh", "units/H40",
                 {{v1::ROLE_VIEWER, "units/H40"}, {v1::ROLE_VIEWER, "units/H29"}});
   const int64_t after_setup = Revision();
@@ -1030,6 +1032,12 @@ TEST_F(AuthzTest, NobodyGrantsBeyondTheirOwnAdminScope) {
               IsError(PD, "ROLE_REQUIRED"));
   EXPECT_EQ(Revision(), after_setup);
   EXPECT_THAT(update_bindings("admin-h40", "principals/hai-tinh",
+                              {{v1::ROLE_VIEWER, "units/H40"},
+                               {v1::ROLE_VIEWER, "units/H29"},
+                               {v1::ROLE_MEMBER, "units/H40.01"}}),
+              IsError(PD, "ROLE_REQUIRED"));
+  EXPECT_EQ(Revision(), after_setup);
+  EXPECT_THAT(update_bindings("admin", "principals/hai-tinh",
                               {{v1::ROLE_VIEWER, "units/H40"},
                                {v1::ROLE_VIEWER, "units/H29"},
                                {v1::ROLE_MEMBER, "units/H40.01"}}),
@@ -1085,6 +1093,36 @@ TEST_F(AuthzTest, NobodyGrantsBeyondTheirOwnAdminScope) {
 
 // T2 (BCA to H40 and H29): both partners see it with both assignments; neither acts on
 // the other's, nor sees anything else of the ministry.
+// A principal of H40 that holds more than admin-h40 may grant (admin of BCA): admin-h40
+// sees it (its unit is H40) but can neither take it over with a token of its own making,
+// nor disable it, nor revoke its tokens.
+TEST_F(AuthzTest, NobodyTakesOverAPrincipalWithMoreRightsThanTheirOwn) {
+  MustPrincipal("boss", "units/H40", {{v1::ROLE_ADMIN, "units/BCA"}});
+  const int64_t before = Revision();
+  EXPECT_THAT(CreateTokenFor("admin-h40", "principals/boss").status(),
+              IsError(PD, "ROLE_REQUIRED"));
+  v1::UpdatePrincipalRequest disable;
+  disable.mutable_principal()->set_name("principals/boss");
+  disable.mutable_principal()->set_state(v1::PRINCIPAL_STATE_DISABLED);
+  disable.mutable_update_mask()->add_paths("state");
+  EXPECT_THAT(
+      Call<v1::UpdatePrincipalResponse>("admin-h40", "AccessService/UpdatePrincipal", disable)
+          .status(),
+      IsError(PD, "ROLE_REQUIRED"));
+  v1::RevokeTokenRequest revoke;
+  revoke.set_name(token_names_["boss"]);
+  EXPECT_THAT(
+      Call<v1::RevokeTokenResponse>("admin-h40", "AccessService/RevokeToken", revoke).status(),
+      IsError(PD, "ROLE_REQUIRED"));
+  EXPECT_EQ(Revision(), before);
+  // Reading it is an admin's business at its unit.
+  EXPECT_TRUE(Call<v1::GetPrincipalResponse>("admin-h40", "AccessService/GetPrincipal",
+                                             Text<v1::GetPrincipalRequest>("name: 'principals/boss'"))
+                  .ok());
+  // The bootstrap admin may.
+  EXPECT_TRUE(CreateTokenFor("admin", "principals/boss").ok());
+}
+
 TEST_F(AuthzTest, AMinistryTaskIsSeenByBothPartnersAndNothingElseOfTheMinistry) {
   const std::string to_h40 = t2_ + "/assignments/H40", to_h29 = t2_ + "/assignments/H29";
   for (const std::string who : {"viewer-h40", "viewer-h29"}) {
