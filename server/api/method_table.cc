@@ -103,8 +103,7 @@ absl::StatusOr<Caller> MethodTable::Authenticate(const Method& method,
     ASSIGN_OR_RETURN(caller, authenticator_->Authenticate(metadata));
   } else {
     const absl::string_view* text = metadata.actor_text ? &*metadata.actor_text : nullptr;
-    const absl::string_view* binary =
-        metadata.actor_binary ? &*metadata.actor_binary : nullptr;
+    const absl::string_view* binary = metadata.actor_binary ? &*metadata.actor_binary : nullptr;
     ASSIGN_OR_RETURN(caller.actor, ActorFromMetadata(text, binary));
   }
   caller.rpc = method.descriptor->name();

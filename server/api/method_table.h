@@ -28,12 +28,12 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "d06/v1/policy.pb.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
 #include "server/api/admission.h"
 #include "server/api/authenticator.h"
 #include "server/api/call_gate.h"
-#include "d06/v1/policy.pb.h"
 #include "server/domain/caller.h"
 
 namespace d06::api {

@@ -248,8 +248,8 @@ void Core::CreatePrincipal(const Caller& caller, const v1::CreatePrincipalReques
         const std::string& id = request.principal_id();
         // An admin of the new principal's unit (of every unit, for one without a unit),
         // who holds every role it grants there.
-        RETURN_IF_ERROR(AuthorizeUnit(txn.reader(), *change.caller, unit_code,
-                                      request.principal().unit()));
+        RETURN_IF_ERROR(
+            AuthorizeUnit(txn.reader(), *change.caller, unit_code, request.principal().unit()));
         for (int i = 0; i < request.principal().bindings_size(); ++i) {
           RETURN_IF_ERROR(AuthorizeGrant(txn.reader(), *change.caller,
                                          request.principal().bindings(i),
@@ -309,8 +309,8 @@ void Core::UpdatePrincipal(const Caller& caller, const v1::UpdatePrincipalReques
       [&request, response, id = *id](Txn& txn, const ChangeContext& change) -> absl::Status {
         ASSIGN_OR_RETURN(std::optional<v1::Principal> stored, LoadPrincipal(txn.reader(), id));
         if (!stored) return PrincipalNotFound(request.principal().name());
-        RETURN_IF_ERROR(AuthorizeManage(txn.reader(), *change.caller, *stored,
-                                        request.principal().name()));
+        RETURN_IF_ERROR(
+            AuthorizeManage(txn.reader(), *change.caller, *stored, request.principal().name()));
         RETURN_IF_ERROR(CheckEtag("principal.etag", request.principal().etag(), stored->etag(),
                                   stored->name()));
         v1::Principal principal = *stored;

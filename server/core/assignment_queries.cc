@@ -270,11 +270,11 @@ absl::Status Core::ListAssignments(const Caller& caller, const v1::ListAssignmen
   const int page_size = PageSize(request.page_size());
   auto view = store_->Snapshot();
   ASSIGN_OR_RETURN(const ReadRoots roots, RootsOf(*view, caller, v1::ROLE_VIEWER));
-  ASSIGN_OR_RETURN(
-      std::string next,
-      task_id != 0
-          ? OneTaskPage(*view, caller, task_id, query, after, page_size, response->mutable_assignments())
-          : AllTasksPage(*view, roots, query, after, page_size, response->mutable_assignments()));
+  ASSIGN_OR_RETURN(std::string next, task_id != 0
+                                         ? OneTaskPage(*view, caller, task_id, query, after,
+                                                       page_size, response->mutable_assignments())
+                                         : AllTasksPage(*view, roots, query, after, page_size,
+                                                        response->mutable_assignments()));
   for (v1::Assignment& a : *response->mutable_assignments()) Decorate(&a, today);
   ASSIGN_OR_RETURN(*response->mutable_next_page_token(), page_tokens_.Encode(caller, scope, next));
   return absl::OkStatus();

@@ -158,7 +158,8 @@ void Core::Transition(const Caller& caller, const Message& request, const Transi
         const ReadView& reader = txn.reader();
         const std::string name = AssignmentName(id.task_id, id.unit_code);
         ASSIGN_OR_RETURN(AssignmentOfTask found,
-                         RequireChangeableAssignment(reader, *change.caller, id.task_id, id.unit_code, args.etag));
+                         RequireChangeableAssignment(reader, *change.caller, id.task_id,
+                                                     id.unit_code, args.etag));
         const v1::Assignment& before = found.assignment;
         const v1::Task& task = found.task;
         ASSIGN_OR_RETURN(v1::AssignmentState next, NextState(before.state(), args.action));

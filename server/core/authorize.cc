@@ -134,9 +134,9 @@ absl::StatusOr<ReadRoots> RootsOf(const ReadView& view, const Caller& caller, v1
     std::vector<std::string> chain;
     absl::Status walked = WalkAncestry(view, code, &chain);
     if (!walked.ok() && !absl::IsDataLoss(walked)) return walked;
-    const bool below_another = std::any_of(chain.begin() + 1, chain.end(), [&](const std::string& c) {
-      return std::binary_search(named.begin(), named.end(), c);
-    });
+    const bool below_another = std::any_of(
+        chain.begin() + 1, chain.end(),
+        [&](const std::string& c) { return std::binary_search(named.begin(), named.end(), c); });
     if (!below_another) roots.push_back(code);
   }
   return ReadRoots(std::move(roots));
@@ -176,17 +176,17 @@ absl::Status AuthorizeGrant(const ReadView& view, const Caller& caller,
   } else {
     ASSIGN_OR_RETURN(rank, RankAtUnit(view, principal, CodeOf(binding.unit())));
   }
-  const int granted = binding.role() == v1::ROLE_IMPERSONATOR ? RoleRank(v1::ROLE_ADMIN)
-                                                               : RoleRank(binding.role());
+  const int granted =
+      binding.role() == v1::ROLE_IMPERSONATOR ? RoleRank(v1::ROLE_ADMIN) : RoleRank(binding.role());
   if (rank >= RoleRank(v1::ROLE_ADMIN) && rank >= granted) return absl::OkStatus();
   const std::string where = binding.unit() == kEveryUnit
                                 ? std::string("every unit (\"*\")")
                                 : absl::StrCat(binding.unit(), " or above");
-  return Error(absl::StatusCode::kPermissionDenied, v1::reason::kRoleRequired,
-               absl::StrCat(field, ": granting ", RoleWord(binding.role()), " at ",
-                            binding.unit(), " needs admin at ", where,
-                            " (nobody grants beyond their own admin scope)"),
-               {{"field", std::string(field)}, {"role", "ROLE_ADMIN"}});
+  return Error(
+      absl::StatusCode::kPermissionDenied, v1::reason::kRoleRequired,
+      absl::StrCat(field, ": granting ", RoleWord(binding.role()), " at ", binding.unit(),
+                   " needs admin at ", where, " (nobody grants beyond their own admin scope)"),
+      {{"field", std::string(field)}, {"role", "ROLE_ADMIN"}});
 }
 
 }  // namespace d06

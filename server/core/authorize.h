@@ -54,8 +54,7 @@ absl::Status AuthorizePrincipal(const ReadView& view, const Caller& caller,
 using ReadRoots = std::optional<std::vector<std::string>>;
 absl::StatusOr<ReadRoots> RootsOf(const ReadView& view, const Caller& caller, v1::Role least);
 // Whether unit `code` is in the subtree of one of `roots` (always, for std::nullopt).
-absl::StatusOr<bool> InRoots(const ReadView& view, const ReadRoots& roots,
-                             const std::string& code);
+absl::StatusOr<bool> InRoots(const ReadView& view, const ReadRoots& roots, const std::string& code);
 // The roots strictly below unit `code` (those whose ancestry holds it).
 absl::StatusOr<std::vector<std::string>> RootsBelow(const ReadView& view,
                                                     const std::vector<std::string>& roots,

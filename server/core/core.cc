@@ -58,8 +58,9 @@ void Core::Mutate(const Caller& caller, const std::string& request_id,
             return absl::OkStatus();  // the first answer, nothing written
           }
         }
-        const ChangeContext change{caller.actor, caller.via, request_id, options_.clock->Now(),
-                                   options_.due_soon_days, &caller};
+        const ChangeContext change{
+            caller.actor,           caller.via, request_id, options_.clock->Now(),
+            options_.due_soon_days, &caller};
         RETURN_IF_ERROR(body(txn, change));
         RETURN_IF_ERROR(FlushReportCounters(txn, DayNumber(DayInVietnam(change.time))));
         if (!request_id.empty()) {

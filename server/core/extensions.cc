@@ -55,7 +55,8 @@ void Core::RequestExtension(const Caller& caller, const v1::RequestExtensionRequ
       [this, id = *id, etag = request.etag(), deadline = request.deadline(), reason, response](
           Txn& txn, const ChangeContext& change) -> absl::Status {
         ASSIGN_OR_RETURN(AssignmentOfTask found,
-                         RequireChangeableAssignment(txn.reader(), *change.caller, id.task_id, id.unit_code, etag));
+                         RequireChangeableAssignment(txn.reader(), *change.caller, id.task_id,
+                                                     id.unit_code, etag));
         const v1::Assignment& before = found.assignment;
         if (!CanAskForExtension(before.state())) {
           return NotAllowedIn(before.state(), "request_extension", "NOT_STARTED or IN_PROGRESS");
@@ -116,7 +117,8 @@ void Core::DecideExtension(const Caller& caller, const Message& request, const s
       [this, id = *id, etag, note, approve, out](Txn& txn,
                                                  const ChangeContext& change) -> absl::Status {
         ASSIGN_OR_RETURN(AssignmentOfTask found,
-                         RequireChangeableAssignment(txn.reader(), *change.caller, id.task_id, id.unit_code, etag));
+                         RequireChangeableAssignment(txn.reader(), *change.caller, id.task_id,
+                                                     id.unit_code, etag));
         const v1::Assignment& before = found.assignment;
         if (!before.has_pending_extension()) return NoPendingExtension(before.name());
         v1::Assignment a = before;
@@ -166,7 +168,8 @@ void Core::UrgeAssignment(const Caller& caller, const v1::UrgeAssignmentRequest&
       caller, request.request_id(), request, response,
       [this, id = *id, message, response](Txn& txn, const ChangeContext& change) -> absl::Status {
         ASSIGN_OR_RETURN(AssignmentOfTask found,
-                         RequireChangeableAssignment(txn.reader(), *change.caller, id.task_id, id.unit_code, ""));
+                         RequireChangeableAssignment(txn.reader(), *change.caller, id.task_id,
+                                                     id.unit_code, ""));
         const v1::Assignment& before = found.assignment;
         if (!IsOpen(before.state())) {
           return NotAllowedIn(before.state(), "urge",

@@ -40,9 +40,9 @@ void Core::FilePeriodReport(const Caller& caller, const v1::FilePeriodReportRequ
       caller, request.request_id(), request, response,
       [this, &request, id = *id, note, response](Txn& txn,
                                                  const ChangeContext& change) -> absl::Status {
-        ASSIGN_OR_RETURN(
-            AssignmentOfTask found,
-            RequireChangeableAssignment(txn.reader(), *change.caller, id.task_id, id.unit_code, request.etag()));
+        ASSIGN_OR_RETURN(AssignmentOfTask found,
+                         RequireChangeableAssignment(txn.reader(), *change.caller, id.task_id,
+                                                     id.unit_code, request.etag()));
         const v1::Assignment& before = found.assignment;
         const v1::Task& task = found.task;
         if (task.kind() != v1::TASK_KIND_RECURRING) {
@@ -122,8 +122,8 @@ absl::Status Core::ListPeriodReports(const Caller& caller,
   if (!found) return NotFound(AssignmentName(id.task_id, id.unit_code));
   if (Restricted(caller)) {
     ASSIGN_OR_RETURN(v1::Task task, RequireTask(*view, id.task_id));
-    RETURN_IF_ERROR(AuthorizeTask(*view, caller, task, id.unit_code,
-                                  AssignmentName(id.task_id, id.unit_code)));
+    RETURN_IF_ERROR(
+        AuthorizeTask(*view, caller, task, id.unit_code, AssignmentName(id.task_id, id.unit_code)));
   }
   ASSIGN_OR_RETURN(std::string next, ListPeriodReportPage(*view, id.task_id, id.unit_code, after,
                                                           PageSize(request.page_size()),

@@ -55,8 +55,7 @@ absl::StatusOr<v1::Task> ReadableTask(const ReadView& view, const Caller& caller
 }
 
 absl::StatusOr<AssignmentOfTask> RequireChangeableAssignment(const ReadView& view,
-                                                             const Caller& caller,
-                                                             uint64_t task_id,
+                                                             const Caller& caller, uint64_t task_id,
                                                              const std::string& code,
                                                              absl::string_view etag) {
   const std::string name = AssignmentName(task_id, code);

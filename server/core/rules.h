@@ -53,8 +53,7 @@ struct AssignmentOfTask {
 // (FAILED_PRECONDITION/TASK_CANCELLED): the checks every change of an assignment makes
 // first, in this order.
 absl::StatusOr<AssignmentOfTask> RequireChangeableAssignment(const ReadView& view,
-                                                             const Caller& caller,
-                                                             uint64_t task_id,
+                                                             const Caller& caller, uint64_t task_id,
                                                              const std::string& code,
                                                              absl::string_view etag);
 

@@ -154,8 +154,8 @@ absl::Status Core::ListTasks(const Caller& caller, const v1::ListTasksRequest& r
       }
       return load(id, task);
     };
-    ASSIGN_OR_RETURN(std::string next, SearchTasks(*view, exact_words, folded_words, within,
-                                                   cursor, page_size, visible_load, response));
+    ASSIGN_OR_RETURN(std::string next, SearchTasks(*view, exact_words, folded_words, within, cursor,
+                                                   page_size, visible_load, response));
     ASSIGN_OR_RETURN(*response->mutable_next_page_token(),
                      page_tokens_.Encode(caller, scope, next));
     return absl::OkStatus();

@@ -58,8 +58,8 @@ void Core::CreateTask(const Caller& caller, const v1::CreateTaskRequest& request
           Txn& txn, const ChangeContext& change) mutable -> absl::Status {
         // A coordinator of the assigning unit creates its tasks; outside the caller's
         // scope the unit does not exist.
-        RETURN_IF_ERROR(AuthorizeUnit(txn.reader(), *change.caller, assigning_code,
-                                      UnitName(assigning_code)));
+        RETURN_IF_ERROR(
+            AuthorizeUnit(txn.reader(), *change.caller, assigning_code, UnitName(assigning_code)));
         RETURN_IF_ERROR(RequireActiveUnit(txn.reader(), "task.assigning_unit", assigning_code));
         if (parent_id != 0) {
           RETURN_IF_ERROR(ReadableTask(txn.reader(), *change.caller, parent_id).status());

@@ -45,9 +45,9 @@ void Core::CreateUnit(const Caller& caller, const v1::CreateUnitRequest& request
       [this, unit, response](Txn& txn, const ChangeContext& change) mutable -> absl::Status {
         // An admin of the parent (of every unit, for a root) first: outside the caller's
         // scope the parent does not exist.
-        RETURN_IF_ERROR(AuthorizeUnit(
-            txn.reader(), *change.caller, unit.parent().empty() ? "" : CodeOf(unit.parent()),
-            unit.parent()));
+        RETURN_IF_ERROR(AuthorizeUnit(txn.reader(), *change.caller,
+                                      unit.parent().empty() ? "" : CodeOf(unit.parent()),
+                                      unit.parent()));
         ASSIGN_OR_RETURN(std::optional<v1::Unit> existing, LoadUnit(txn.reader(), unit.code()));
         if (existing) {
           return Error(absl::StatusCode::kAlreadyExists, v1::reason::kAlreadyExists,

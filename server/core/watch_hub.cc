@@ -159,8 +159,8 @@ absl::StatusOr<bool> WatchHub::Matches(const Filter& filter, const v1::Event& ev
   }
   if (filter.reader != nullptr) {
     // Principal and token events are the admins' business; the rest, any viewer's.
-    const bool admins = event.after_case() == v1::Event::kPrincipal ||
-                        event.after_case() == v1::Event::kToken;
+    const bool admins =
+        event.after_case() == v1::Event::kPrincipal || event.after_case() == v1::Event::kToken;
     const int needed = RoleRank(admins ? v1::ROLE_ADMIN : v1::ROLE_VIEWER);
     if (event.audience().empty()) return RankAt(*filter.reader, {}) >= needed;
     for (const std::string& unit : event.audience()) {

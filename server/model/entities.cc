@@ -84,7 +84,8 @@ void AddAudience(v1::Event* event, absl::string_view unit_name) {
 
 absl::Status SetTaskAudience(const ReadView& view, const v1::Task& task, v1::Event* event) {
   AddAudience(event, task.assigning_unit());
-  ASSIGN_OR_RETURN(std::vector<v1::Assignment> assignments, LoadAssignments(view, IdOf(task.name())));
+  ASSIGN_OR_RETURN(std::vector<v1::Assignment> assignments,
+                   LoadAssignments(view, IdOf(task.name())));
   for (const v1::Assignment& a : assignments) AddAudience(event, a.unit());
   return absl::OkStatus();
 }
@@ -374,9 +375,8 @@ absl::Status ScanTokens(const ReadView& view, absl::string_view principal_id,
   return error;
 }
 
-absl::StatusOr<v1::Event*> PutToken(Txn& txn, const ChangeContext& change,
-                                    const StoredToken& token, bool is_new,
-                                    v1::EventAction action) {
+absl::StatusOr<v1::Event*> PutToken(Txn& txn, const ChangeContext& change, const StoredToken& token,
+                                    bool is_new, v1::EventAction action) {
   if (is_new) {
     std::string ref;
     keys::PutString(&ref, token.principal_id);

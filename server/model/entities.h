@@ -124,9 +124,8 @@ absl::Status ScanTokens(const ReadView& view, absl::string_view principal_id,
 // Writes a token (and, when new, its hash index entry). With an `action` (CREATE_TOKEN,
 // REVOKE_TOKEN) records an event carrying the Token, never the secret or its hash;
 // without (EVENT_ACTION_UNSPECIFIED, e.g. its last use) returns null.
-absl::StatusOr<v1::Event*> PutToken(Txn& txn, const ChangeContext& change,
-                                    const StoredToken& token, bool is_new,
-                                    v1::EventAction action);
+absl::StatusOr<v1::Event*> PutToken(Txn& txn, const ChangeContext& change, const StoredToken& token,
+                                    bool is_new, v1::EventAction action);
 
 // Whether task `id` involves the subtree of one of `roots` (the "ti" index).
 absl::StatusOr<bool> TaskInvolves(const ReadView& view, uint64_t id,

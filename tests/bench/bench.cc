@@ -336,8 +336,7 @@ void ListCost(Report& report, bool quick, int max_tasks) {
   }
   auto tasks = [&](const std::string& filter, const std::string& query,
                    const Caller& caller = Caller{"bench"}) {
-    return [&env, filter, query, caller](const std::string& token, std::string* next,
-                                         int* items) {
+    return [&env, filter, query, caller](const std::string& token, std::string* next, int* items) {
       v1::ListTasksRequest req;
       req.set_page_size(100);
       req.set_page_token(token);
@@ -542,21 +541,19 @@ std::vector<EndToEndRow> EndToEndRun(bool quick, bool auth) {
   std::vector<EndToEndRow> rows;
   std::string name;
   for (int writers : {1, 16}) {
-    rows.push_back({"CreateTask, 3 assignments", writers,
-                    RunLoad(writers, duration, [&](int w, int64_t i) {
-                      v1::CreateTaskRequest req = Env::TaskRequest(i * 64 + w);
-                      req.mutable_task()->set_assigning_unit(
-                          absl::StrCat("units/", Province(0)));
-                      for (int d = 0; d < 3; ++d) {
-                        v1::Assignment* a = req.add_assignments();
-                        a->set_unit(absl::StrCat("units/", Department(0, d)));
-                        a->set_role(d == 0 ? v1::ASSIGNMENT_ROLE_LEAD
-                                           : v1::ASSIGNMENT_ROLE_SUPPORT);
-                      }
-                      auto got = client->CreateTask(req);
-                      if (got.ok() && w == 0 && i == 0) name = got->assignments(0).name();
-                      return got.status();
-                    })});
+    rows.push_back(
+        {"CreateTask, 3 assignments", writers, RunLoad(writers, duration, [&](int w, int64_t i) {
+           v1::CreateTaskRequest req = Env::TaskRequest(i * 64 + w);
+           req.mutable_task()->set_assigning_unit(absl::StrCat("units/", Province(0)));
+           for (int d = 0; d < 3; ++d) {
+             v1::Assignment* a = req.add_assignments();
+             a->set_unit(absl::StrCat("units/", Department(0, d)));
+             a->set_role(d == 0 ? v1::ASSIGNMENT_ROLE_LEAD : v1::ASSIGNMENT_ROLE_SUPPORT);
+           }
+           auto got = client->CreateTask(req);
+           if (got.ok() && w == 0 && i == 0) name = got->assignments(0).name();
+           return got.status();
+         })});
   }
   for (int readers : {1, 16}) {
     rows.push_back({"GetAssignment", readers, RunLoad(readers, duration, [&](int, int64_t) {
@@ -592,10 +589,9 @@ void EndToEnd(Report& report, bool quick) {
     const LoadResult& a = off[i].result;
     const LoadResult& b = on[i].result;
     report.Line(absl::StrFormat(
-        "| %s | %d | %.0f | %.2f | %.2f | %.0f | %.2f | %.2f | %.2f |", off[i].call,
-        off[i].threads, a.ops_per_second, Percentile(a.latencies, 0.5) / 1000,
-        Percentile(a.latencies, 0.99) / 1000, b.ops_per_second,
-        Percentile(b.latencies, 0.5) / 1000, Percentile(b.latencies, 0.99) / 1000,
+        "| %s | %d | %.0f | %.2f | %.2f | %.0f | %.2f | %.2f | %.2f |", off[i].call, off[i].threads,
+        a.ops_per_second, Percentile(a.latencies, 0.5) / 1000, Percentile(a.latencies, 0.99) / 1000,
+        b.ops_per_second, Percentile(b.latencies, 0.5) / 1000, Percentile(b.latencies, 0.99) / 1000,
         a.ops_per_second > 0 ? b.ops_per_second / a.ops_per_second : 0));
   }
   report.Line();

@@ -1116,9 +1116,10 @@ TEST_F(AuthzTest, NobodyTakesOverAPrincipalWithMoreRightsThanTheirOwn) {
       IsError(PD, "ROLE_REQUIRED"));
   EXPECT_EQ(Revision(), before);
   // Reading it is an admin's business at its unit.
-  EXPECT_TRUE(Call<v1::GetPrincipalResponse>("admin-h40", "AccessService/GetPrincipal",
-                                             Text<v1::GetPrincipalRequest>("name: 'principals/boss'"))
-                  .ok());
+  EXPECT_TRUE(
+      Call<v1::GetPrincipalResponse>("admin-h40", "AccessService/GetPrincipal",
+                                     Text<v1::GetPrincipalRequest>("name: 'principals/boss'"))
+          .ok());
   // The bootstrap admin may.
   EXPECT_TRUE(CreateTokenFor("admin", "principals/boss").ok());
 }
