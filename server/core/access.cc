@@ -328,7 +328,7 @@ void Core::UpdatePrincipal(const Caller& caller, const v1::UpdatePrincipalReques
         *response->mutable_principal() = std::move(principal);
         return absl::OkStatus();
       },
-      std::move(done));
+      AfterAccessChange(std::move(done)));
 }
 
 absl::Status Core::GetPrincipal(const Caller& caller, const v1::GetPrincipalRequest& request,
@@ -489,7 +489,7 @@ void Core::RevokeToken(const Caller& caller, const v1::RevokeTokenRequest& reque
         *response->mutable_token() = token->token;
         return absl::OkStatus();
       },
-      std::move(done));
+      AfterAccessChange(std::move(done)));
 }
 
 absl::Status Core::ListTokens(const Caller& caller, const v1::ListTokensRequest& request,
@@ -532,10 +532,28 @@ absl::Status Core::WhoAmI(const Caller& caller, const v1::WhoAmIRequest&,
 
 // ---- authentication ----
 
+Core::Done Core::AfterAccessChange(Done done) {
+  return [this, done = std::move(done)](absl::Status status) {
+    access_epoch_.fetch_add(1, std::memory_order_acq_rel);
+    done(std::move(status));
+  };
+}
+
 absl::StatusOr<Identity> Core::IdentifyToken(absl::string_view secret) const {
   RETURN_IF_ERROR(CheckTokenFormat(secret));  // before any read
+  const std::string hash = TokenHash(secret);
+  const absl::Time now = options_.clock->Now();
+  // Read before the lookup: a change committed meanwhile makes this entry stale at once.
+  const uint64_t epoch = access_epoch_.load(std::memory_order_acquire);
+  {
+    absl::MutexLock lock(&identities_mu_);
+    auto it = identities_.find(hash);
+    if (it != identities_.end() && it->second.epoch == epoch && now < it->second.expire) {
+      return it->second.identity;
+    }
+  }
   auto view = store_->Snapshot();
-  ASSIGN_OR_RETURN(StoredToken token, CheckedToken(*view, secret, options_.clock->Now()));
+  ASSIGN_OR_RETURN(StoredToken token, CheckedToken(*view, secret, now));
   Identity identity;
   ASSIGN_OR_RETURN(identity.principal, ActivePrincipal(*view, token.principal_id));
   identity.method = "token";
@@ -543,6 +561,9 @@ absl::StatusOr<Identity> Core::IdentifyToken(absl::string_view secret) const {
   if (token.token.has_last_use_time()) {
     identity.last_use = FromTimestamp(token.token.last_use_time());
   }
+  absl::MutexLock lock(&identities_mu_);
+  if (identities_.size() >= kMaxCachedIdentities) identities_.clear();
+  identities_[hash] = {identity, FromTimestamp(token.token.expire_time()), epoch};
   return identity;
 }
 

@@ -21,13 +21,17 @@
 #ifndef D06_SERVER_CORE_CORE_H_
 #define D06_SERVER_CORE_CORE_H_
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/civil_time.h"
 #include "d06/v1/access.pb.h"
 #include "d06/v1/report.pb.h"
@@ -275,8 +279,25 @@ class Core {
                                   const v1::Assignment& lead,
                                   std::vector<v1::Assignment>* assignments) const;
 
+  // `done`, after marking every cached identity stale: the writes of principals and
+  // tokens pass their `done` through it, so a change counts from the next call.
+  Done AfterAccessChange(Done done);
+
   Store* const store_;
   const CoreOptions options_;
+  // The identities of recently seen tokens (IdentifyToken), by the SHA-256 of the secret:
+  // valid while no principal or token has changed since (access_epoch_) and until the
+  // token expires. At most kMaxCachedIdentities; then it starts afresh.
+  struct CachedIdentity {
+    Identity identity;
+    absl::Time expire;
+    uint64_t epoch = 0;
+  };
+  static constexpr size_t kMaxCachedIdentities = 10000;
+  std::atomic<uint64_t> access_epoch_{0};
+  mutable absl::Mutex identities_mu_;
+  mutable absl::flat_hash_map<std::string, CachedIdentity> identities_
+      ABSL_GUARDED_BY(identities_mu_);
   // Seals every list's page tokens with the data directory's key.
   const PageTokens page_tokens_{store_};
 };
