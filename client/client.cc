@@ -16,6 +16,7 @@
 
 #include "absl/random/random.h"
 #include "absl/strings/cord.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
@@ -32,6 +33,8 @@ struct HasRequestId<T, std::void_t<decltype(std::declval<T&>().set_request_id(
 
 constexpr char kHealthCheckMethod[] = "/grpc.health.v1.Health/Check";
 constexpr char kErrorInfoTypeName[] = "d06.v1.ErrorInfo";
+// The longest RATE_LIMITED wait a call sits out before retrying; longer is the caller's.
+constexpr absl::Duration kMaxRateLimitWait = absl::Seconds(5);
 
 bool IsPrintableAscii(const std::string& s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
@@ -79,6 +82,18 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
     }
   }
   return out;
+}
+
+absl::Duration RateLimitWait(const absl::Status& status) {
+  if (!absl::IsResourceExhausted(status)) return absl::ZeroDuration();
+  const v1::ErrorInfo info = ErrorInfoOf(status);
+  auto it = info.metadata().find(v1::kRetryAfterMsKey);
+  int64_t ms = 0;
+  if (info.reason() != v1::reason::kRateLimited || it == info.metadata().end() ||
+      !absl::SimpleAtoi(it->second, &ms) || ms <= 0) {
+    return absl::ZeroDuration();
+  }
+  return absl::Milliseconds(ms);
 }
 
 v1::ErrorInfo ErrorInfoOf(const absl::Status& status) {
@@ -164,6 +179,16 @@ absl::Status Client::Invoke(
     PrepareContext(&context);
     grpc::Status status = attempt(&context);
     if (status.ok()) return absl::OkStatus();
+    if (retry < options_.max_retries &&
+        status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+      // Over the principal's rate budget: refused before anything ran, so any call may be
+      // sent again once the server says a token is back (a short wait only).
+      absl::Status refused = client::FromGrpcStatus(status);
+      const absl::Duration wait = client::RateLimitWait(refused);
+      if (wait <= absl::ZeroDuration() || wait > kMaxRateLimitWait) return refused;
+      absl::SleepFor(wait);
+      continue;
+    }
     if (status.error_code() != grpc::StatusCode::UNAVAILABLE ||
         retry >= options_.max_retries) {
       return client::FromGrpcStatus(status);

@@ -13,7 +13,9 @@
 //     UTF-8 bytes under "x-d06-actor-bin" (gRPC metadata values are ASCII; gRPC
 //     base64-codes "-bin" keys on the wire);
 //   * runs under a deadline of `default_timeout` per attempt;
-//   * retries UNAVAILABLE up to `max_retries` times with exponential backoff and jitter;
+//   * retries UNAVAILABLE up to `max_retries` times with exponential backoff and jitter,
+//     and RESOURCE_EXHAUSTED/RATE_LIMITED (the principal's rate budget, refused before
+//     anything ran) after the delay the server names, if at most 5 s, as many times;
 //   * for mutating RPCs (every request with a `request_id`), fills an empty request_id
 //     with a random UUIDv4 BEFORE the first attempt, so every retry carries the same id
 //     and the server applies the change at most once.
@@ -301,6 +303,10 @@ using v1::kErrorInfoTypeUrl;
 // status details (a d06.v1.ErrorStatus / google.rpc.Status) becomes a payload under
 // kErrorInfoTypeUrl.
 absl::Status FromGrpcStatus(const grpc::Status& status);
+
+// For RESOURCE_EXHAUSTED/RATE_LIMITED, how long the server says to wait before retrying
+// (ErrorInfo metadata "retry_after_ms"); zero for any other status.
+absl::Duration RateLimitWait(const absl::Status& status);
 
 // The ErrorInfo attached to `status`; an empty message if none (e.g. OK, or an error
 // raised by gRPC itself such as DEADLINE_EXCEEDED).

@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -22,6 +23,7 @@
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "server/api/dashboard.h"
+#include "server/api/grpc_status.h"
 #include "server/api/host_port.h"
 #include "server/api/http_server.h"
 #include "server/api/wire.h"
@@ -90,6 +92,20 @@ std::string ErrorBody(const absl::Status& status) {
     (void)google::protobuf::util::JsonStringToMessage(
         debug_json, detail_fields["debug"].mutable_struct_value());
   }
+  // RATE_LIMITED: a google.rpc.RetryInfo too, as over gRPC.
+  if (const int64_t retry_ms = RetryAfterMs(info); retry_ms > 0) {
+    auto& retry = *fields["details"]
+                       .mutable_list_value()
+                       ->add_values()
+                       ->mutable_struct_value()
+                       ->mutable_fields();
+    retry["type"].set_string_value("google.rpc.RetryInfo");
+    std::string bytes = absl::Base64Escape(RetryInfoBytes(retry_ms));
+    bytes.erase(std::find(bytes.begin(), bytes.end(), '='), bytes.end());
+    retry["value"].set_string_value(bytes);
+    (*retry["debug"].mutable_struct_value()->mutable_fields())["retryDelay"].set_string_value(
+        absl::StrCat(retry_ms / 1000, ".", absl::StrFormat("%03d", retry_ms % 1000), "s"));
+  }
   std::string out;
   (void)google::protobuf::util::MessageToJsonString(body, &out);
   return out;
@@ -100,6 +116,10 @@ void SetError(const absl::Status& status, HttpResponse& res) {
   // RFC 6750: a 401 names the scheme it takes.
   if (status.code() == absl::StatusCode::kUnauthenticated) {
     res.set_header("WWW-Authenticate", "Bearer realm=\"d06\"");
+  }
+  // RFC 9110 §10.2.3: when to come back, in whole seconds (rounded up).
+  if (const int64_t retry_ms = RetryAfterMs(ErrorInfoOf(status)); retry_ms > 0) {
+    res.set_header("Retry-After", absl::StrCat((retry_ms + 999) / 1000));
   }
   res.set_content(ErrorBody(status), kJson);
 }
@@ -466,6 +486,8 @@ bool AllowOrigin(const std::vector<std::string>& origins, const HttpRequest& req
   }
   res.set_header("Access-Control-Allow-Origin", any ? "*" : origin);
   res.set_header("Vary", "Origin");
+  // A portal's page may read when to retry a 429.
+  res.set_header("Access-Control-Expose-Headers", "Retry-After");
   return true;
 }
 

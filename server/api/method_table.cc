@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <memory>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "d06/v1/api_names.h"
@@ -121,6 +122,10 @@ void MethodTable::Call(const Method& method, const CallMetadata& metadata, const
   if (gate_ != nullptr && !gate_->Enter(&done)) return;
   absl::StatusOr<Caller> caller = Authenticate(method, metadata);
   if (!caller.ok()) return Refuse(metadata, caller.status(), std::move(done));
+  if (rate_limiter_ != nullptr) {
+    absl::Status admitted = rate_limiter_->Admit(*caller, method.kind == Method::Kind::kWrite);
+    if (!admitted.ok()) return done(std::move(admitted));
+  }
   if (absl::Status allowed = CheckHeldAnywhere(*caller); !allowed.ok()) {
     return done(std::move(allowed));
   }
@@ -188,6 +193,21 @@ class RecheckedWriter final : public StreamWriter {
 
 }  // namespace
 
+int MethodTable::TakeSlot(const std::string& key, Method::Kind kind, int limit) const {
+  absl::MutexLock lock(&streams_mu_);
+  int& count = open_streams_[std::make_pair(key, kind)];
+  const int open = count;
+  if (count < limit) ++count;
+  if (count == 0) open_streams_.erase(std::make_pair(key, kind));
+  return open;
+}
+
+void MethodTable::ReleaseSlot(const std::string& key, Method::Kind kind) const {
+  absl::MutexLock lock(&streams_mu_);
+  auto it = open_streams_.find(std::make_pair(key, kind));
+  if (it != open_streams_.end() && --it->second <= 0) open_streams_.erase(it);
+}
+
 void MethodTable::CallStream(const Method& method, const CallMetadata& metadata,
                              const Message& request, StreamWriter* out, Done done) const {
   if (gate_ != nullptr && !gate_->Enter(&done)) return;
@@ -197,18 +217,14 @@ void MethodTable::CallStream(const Method& method, const CallMetadata& metadata,
     return done(std::move(allowed));
   }
   const bool watch = method.kind == Method::Kind::kWatch;
-  const int limit =
+  // Slots taken, released when the stream ends.
+  std::vector<std::string> held;
+  const int connection_limit =
       watch ? stream_limits_.watches_per_connection : stream_limits_.exports_per_connection;
-  if (limit > 0) {
-    auto key = std::make_pair(std::string(metadata.peer), method.kind);
-    int open = 0;
-    {
-      absl::MutexLock lock(&streams_mu_);
-      int& count = open_streams_[key];
-      open = count;
-      if (count < limit) ++count;
-    }
-    if (open >= limit) {  // answered outside the lock: done may run the transport's code
+  if (connection_limit > 0) {
+    std::string key(metadata.peer);
+    const int open = TakeSlot(key, method.kind, connection_limit);
+    if (open >= connection_limit) {  // answered outside the lock: done may run the transport's
       return done(watch ? Error(absl::StatusCode::kResourceExhausted, v1::reason::kTooManyWatchers,
                                 absl::StrCat("this connection has ", open,
                                              " watchers open, as many as one may have; "
@@ -218,11 +234,34 @@ void MethodTable::CallStream(const Method& method, const CallMetadata& metadata,
                                              " exports, as many as one may; retry once one "
                                              "has ended")));
     }
-    done = [this, key = std::move(key), done = std::move(done)](absl::Status status) {
-      {
-        absl::MutexLock lock(&streams_mu_);
-        if (--open_streams_[key] == 0) open_streams_.erase(key);
-      }
+    held.push_back(std::move(key));
+  }
+  const std::string& who = PrincipalLimiter::Accountable(*caller);
+  const int principal_limit =
+      watch ? stream_limits_.watches_per_principal : stream_limits_.exports_per_principal;
+  if (principal_limit > 0 && !who.empty()) {
+    std::string key = absl::StrCat("p:", who);
+    const int open = TakeSlot(key, method.kind, principal_limit);
+    if (open >= principal_limit) {
+      for (const std::string& k : held) ReleaseSlot(k, method.kind);
+      const ErrorMetadata limit = {{"limit", absl::StrCat(principal_limit)}};
+      return done(
+          watch ? Error(absl::StatusCode::kResourceExhausted, v1::reason::kTooManyWatchers,
+                        absl::StrCat(who, " has ", open,
+                                     " watchers open, as many as a principal may have (",
+                                     principal_limit, "); end one first"),
+                        limit)
+                : Error(absl::StatusCode::kResourceExhausted, v1::reason::kTooManyExports,
+                        absl::StrCat(who, " runs ", open, " exports, as many as a principal may (",
+                                     principal_limit, "); retry once one has ended"),
+                        limit));
+    }
+    held.push_back(std::move(key));
+  }
+  if (!held.empty()) {
+    done = [this, kind = method.kind, held = std::move(held),
+            done = std::move(done)](absl::Status status) {
+      for (const std::string& key : held) ReleaseSlot(key, kind);
       done(std::move(status));
     };
   }

@@ -34,6 +34,7 @@
 #include "server/api/admission.h"
 #include "server/api/authenticator.h"
 #include "server/api/call_gate.h"
+#include "server/api/principal_limits.h"
 #include "server/domain/caller.h"
 
 namespace d06::api {
@@ -157,20 +158,29 @@ class MethodTable {
   // Bulk reads run through `admission` (set while building; null: at once, on the
   // transport's thread).
   void set_admission(Admission* admission) { admission_ = admission; }
-  // Streams one connection may have open at once, by kind; beyond,
-  // RESOURCE_EXHAUSTED/TOO_MANY_WATCHERS or TOO_MANY_EXPORTS (0: no limit).
+  // Streams one connection, and one principal (authentication on; a portal's streams
+  // for the people it acts for count as its own: PrincipalLimiter::Accountable), may
+  // have open at once, by kind; beyond, RESOURCE_EXHAUSTED/TOO_MANY_WATCHERS or
+  // TOO_MANY_EXPORTS (0: no limit).
   struct StreamLimits {
     int watches_per_connection = 0;
     int exports_per_connection = 0;
+    int watches_per_principal = 0;
+    int exports_per_principal = 0;
   };
   void set_stream_limits(StreamLimits limits) { stream_limits_ = limits; }
 
   // Who is calling is decided by `authenticator` (set while building; null: the actor
   // the caller names itself, as --auth=off). Not owned; must outlive the table.
   void set_authenticator(const Authenticator* authenticator) { authenticator_ = authenticator; }
+  // Every unary call of an authenticated principal is counted against its rate budget
+  // (server/api/principal_limits.h) right after authentication, refused calls included
+  // (set while building; null: no rate limit). Not owned; must outlive the table.
+  void set_rate_limiter(const PrincipalLimiter* limiter) { rate_limiter_ = limiter; }
 
   // The single point of every call: the caller is authenticated from `metadata` (a call
-  // it refuses never reaches the handler) and checked against the method's policy as far
+  // it refuses never reaches the handler), counted against its rate budget (over it:
+  // RESOURCE_EXHAUSTED/RATE_LIMITED) and checked against the method's policy as far
   // as that needs no read (a principal holding the policy's role at no unit at all is
   // PERMISSION_DENIED/ROLE_REQUIRED), then the handler runs with a Caller that carries
   // the policy, for the core to decide on the resource (server/core/authorize.h).
@@ -194,12 +204,17 @@ class MethodTable {
   absl::StatusOr<Caller> Authenticate(const Method& method, const CallMetadata& metadata) const;
   // Answers a call Authenticate refused (the authenticator may slow the answer down).
   void Refuse(const CallMetadata& metadata, absl::Status status, Done done) const;
+  // Takes a stream slot of kind `kind` for `key` (a connection or a principal) if fewer
+  // than `limit` are open: the number open before, which is < limit when taken.
+  int TakeSlot(const std::string& key, Method::Kind kind, int limit) const;
+  void ReleaseSlot(const std::string& key, Method::Kind kind) const;
 
   CallGate* gate_ = nullptr;
   const Authenticator* authenticator_ = nullptr;
+  const PrincipalLimiter* rate_limiter_ = nullptr;
   Admission* admission_ = nullptr;
   StreamLimits stream_limits_;
-  // Streams open by connection and kind (kWatch, kExport).
+  // Streams open by connection or principal ("p:" + name) and kind (kWatch, kExport).
   mutable absl::Mutex streams_mu_;
   mutable std::map<std::pair<std::string, Method::Kind>, int> open_streams_
       ABSL_GUARDED_BY(streams_mu_);

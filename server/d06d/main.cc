@@ -13,6 +13,7 @@
 #include "absl/flags/usage.h"
 #include "absl/time/time.h"
 #include "common/flags_usage.h"
+#include "server/api/principal_limits.h"
 #include "server/d06d/server.h"
 
 namespace {
@@ -96,6 +97,21 @@ ABSL_FLAG(int, grpc_max_streams_per_connection, 100,
 ABSL_FLAG(int, max_watchers_per_connection, 16,
           "change-feed watchers one gRPC connection may have at once");
 ABSL_FLAG(int, max_exports_per_connection, 2, "exports one gRPC connection may run at once");
+ABSL_FLAG(std::string, rate_limits, "",
+          "calls a second per principal (authentication on), by its highest role or as a "
+          "portal: comma-separated ROLE=READS/BURST:WRITES/BURST for the roles to change, "
+          "ROLE one of viewer, member, coordinator, admin, portal (e.g. "
+          "\"viewer=10/50:1/10\"); \"off\": no rate limit; empty: the defaults "
+          "viewer=20/100:2/20, member=20/100:5/50, coordinator=20/100:10/100, "
+          "admin=50/200:20/200, portal=200/1000:50/500. Beyond: RESOURCE_EXHAUSTED/RATE_LIMITED "
+          "(HTTP 429 with Retry-After)");
+ABSL_FLAG(int, rate_limit_principals, 100000,
+          "principals whose call rates are tracked at once (idle ones are forgotten first)");
+ABSL_FLAG(int, max_watchers_per_principal, 8,
+          "change-feed watchers one principal may have at once (a portal: for everyone it "
+          "acts for)");
+ABSL_FLAG(int, max_exports_per_principal, 2,
+          "exports one principal may run at once (a portal: for everyone it acts for)");
 ABSL_FLAG(absl::Duration, stream_stall_timeout, absl::Seconds(30),
           "an export whose client takes nothing for this long is ended");
 
@@ -191,6 +207,10 @@ int main(int argc, char** argv) {
   options.max_watchers_per_connection = absl::GetFlag(FLAGS_max_watchers_per_connection);
   options.max_exports_per_connection = absl::GetFlag(FLAGS_max_exports_per_connection);
   options.stream_stall_timeout = absl::GetFlag(FLAGS_stream_stall_timeout);
+  options.rate_limits = absl::GetFlag(FLAGS_rate_limits);
+  options.rate_limit_principals = absl::GetFlag(FLAGS_rate_limit_principals);
+  options.max_watchers_per_principal = absl::GetFlag(FLAGS_max_watchers_per_principal);
+  options.max_exports_per_principal = absl::GetFlag(FLAGS_max_exports_per_principal);
   // Connections are capped below the limit (server/d06d/fd_budget.h): the higher it is,
   // the more of them d06d serves.
   const int64_t soft_limit = d06::FileLimit();
@@ -218,6 +238,11 @@ int main(int argc, char** argv) {
   } else {
     std::cerr << "d06d: authentication required: bearer tokens"
               << (options.client_ca.empty() ? "" : " and client certificates") << "\n";
+    d06::api::RateLimits limits;
+    (void)d06::api::ParseRateLimits(options.rate_limits, &limits);  // checked by Start
+    std::cerr << "d06d: per principal: calls a second " << d06::api::FormatRateLimits(limits)
+              << " (reads/burst:writes/burst); " << options.max_watchers_per_principal
+              << " watchers and " << options.max_exports_per_principal << " exports\n";
   }
   if (options.tls_cert.empty()) {
     std::cerr << "d06d: " << (options.network_encrypted ? "WARNING: " : "") << "plaintext (no TLS)"

@@ -27,6 +27,7 @@
 #include "server/api/host_port.h"
 #include "server/api/http_transport.h"
 #include "server/api/principal_authenticator.h"
+#include "server/api/principal_limits.h"
 #include "server/api/tls.h"
 #include "server/core/core.h"
 #include "server/core/watch_hub.h"
@@ -223,11 +224,20 @@ class ServerImpl final : public Server {
       }
       authenticator_ = std::make_unique<api::PrincipalAuthenticator>(&core_, std::move(auth));
       methods_->set_authenticator(authenticator_.get());
+      api::PrincipalLimiter::Options limits;
+      // Checked by Start.
+      (void)api::ParseRateLimits(options.rate_limits, &limits.limits);
+      limits.max_principals = static_cast<size_t>(options.rate_limit_principals);
+      // Rates run on the real clock: a test's clock moves by days.
+      limits.clock = Clock::System();
+      limiter_ = std::make_unique<api::PrincipalLimiter>(std::move(limits));
+      methods_->set_rate_limiter(limiter_.get());
     }
     methods_->set_gate(&gate_);
     methods_->set_admission(admission_.get());
     methods_->set_stream_limits(
-        {options.max_watchers_per_connection, options.max_exports_per_connection});
+        {options.max_watchers_per_connection, options.max_exports_per_connection,
+         options.max_watchers_per_principal, options.max_exports_per_principal});
   }
 
   ~ServerImpl() override { Shutdown(); }
@@ -392,6 +402,7 @@ class ServerImpl final : public Server {
   api::StreamWorkers watches_;                 // watches; joined before the hub goes
   std::unique_ptr<api::Admission> admission_;  // bulk reads; drained before the store closes
   std::unique_ptr<api::PrincipalAuthenticator> authenticator_;  // null: --auth=off
+  std::unique_ptr<api::PrincipalLimiter> limiter_;              // null: --auth=off
   std::unique_ptr<api::MethodTable> methods_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
   std::unique_ptr<grpc::Server> grpc_;
@@ -465,6 +476,18 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
         "--max_exports_per_connection must be at least 1, not ",
         options.grpc_max_streams_per_connection, ", ", options.max_watchers_per_connection, " and ",
         options.max_exports_per_connection));
+  }
+  if (options.max_watchers_per_principal < 1 || options.max_exports_per_principal < 1 ||
+      options.rate_limit_principals < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--max_watchers_per_principal, --max_exports_per_principal and "
+                     "--rate_limit_principals must be at least 1, not ",
+                     options.max_watchers_per_principal, ", ", options.max_exports_per_principal,
+                     " and ", options.rate_limit_principals));
+  }
+  {
+    api::RateLimits limits;
+    RETURN_IF_ERROR(api::ParseRateLimits(options.rate_limits, &limits));
   }
   ASSIGN_OR_RETURN(const FdBudget budget, PlanFdBudget(FileLimit(), options.grpc_max_connections,
                                                        options.http_max_connections,

@@ -120,6 +120,18 @@ struct ServerOptions {
   int grpc_max_streams_per_connection = 100;
   int max_watchers_per_connection = 16;
   int max_exports_per_connection = 2;
+  // Limits per principal, with authentication on (README, "Production", "Limits per
+  // principal"; server/api/principal_limits.h). Request rates as --rate_limits takes
+  // them: empty: the defaults (api::RateLimits); "off": none; else comma-separated
+  // ROLE=READS/BURST:WRITES/BURST for the roles to change, e.g. "viewer=10/50:1/10". A
+  // malformed one is INVALID_ARGUMENT.
+  std::string rate_limits;
+  // Principals whose rates are tracked at once (idle ones are forgotten first).
+  int rate_limit_principals = 100000;
+  // Watches and exports one principal may have open at once (a portal's count for all
+  // the people it acts for); beyond, RESOURCE_EXHAUSTED/TOO_MANY_WATCHERS, TOO_MANY_EXPORTS.
+  int max_watchers_per_principal = 8;
+  int max_exports_per_principal = 2;
   // An export whose client has taken nothing for this long is ended (its client sees
   // CANCELLED), freeing its slot.
   absl::Duration stream_stall_timeout = absl::Seconds(30);

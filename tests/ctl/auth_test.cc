@@ -614,6 +614,35 @@ TEST_F(CtlAuthTest, CreatedTokenIsShownOnceAndWorksUntilRevoked) {
   EXPECT_THAT(result.err, HasSubstr("TOKEN_REVOKED"));
 }
 
+// The principal's rate budget (d06d --rate_limits): d06ctl sits out a short wait by
+// itself, and shows a long one on its error line, with the delay.
+TEST(CtlRateLimitTest, ShortWaitsAreSatOutLongOnesShown) {
+  for (const bool long_wait : {false, true}) {
+    d06::testing::TempDir dir("d06-ctl-rate");
+    ChildServer server;
+    // The administrator's reads: 2 at once, then one a second (sat out) or one every 100 s.
+    ASSERT_NO_FATAL_FAILURE(server.Start(dir.path(), {long_wait ? "--rate_limits=admin=0.01/2:1/10"
+                                                                : "--rate_limits=admin=1/2:1/10"}));
+    const std::map<std::string, std::string> env = {{"D06_ADDRESS", server.address},
+                                                    {"D06_TOKEN", server.admin_token}};
+    Result result = RunD06ctl(dir.path(), {"access", "who-am-i"}, env);
+    for (int i = 1; i < 4 && result.code == 0; ++i) {
+      result = RunD06ctl(dir.path(), {"access", "who-am-i"}, env);
+    }
+    if (long_wait) {
+      EXPECT_EQ(result.code, 8) << result.err;  // RESOURCE_EXHAUSTED
+      EXPECT_THAT(result.err,
+                  ::testing::ContainsRegex("^d06ctl: RESOURCE_EXHAUSTED \\(RATE_LIMITED, "
+                                           "budget=reads, retry_after_ms=[0-9]+\\): "
+                                           "principals/admin has used its budget of reads "
+                                           "\\(admin: 0.01 a second, bursts of 2\\); retry in "));
+    } else {
+      EXPECT_EQ(result.code, 0) << result.err;
+    }
+    server.Stop();
+  }
+}
+
 // ---- mutual TLS against d06d with --tls_cert, --tls_key and --client_ca ----------------
 
 TEST(CtlMtlsTest, TheCertificateOfASystemPrincipalAuthenticatesIt) {

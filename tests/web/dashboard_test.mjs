@@ -364,6 +364,30 @@ try {
   assert.equal(await bad.$eval('#error', (e) => e.hidden), false);
   await bad.close();
 
+  // A 429 (the principal is over its rate budget) is said plainly, with the wait from
+  // Retry-After. (The server's side of it: tests/integration/limits_test.cc.)
+  const busy = await browser.newPage();
+  await busy.setRequestInterception(true);
+  busy.on('request', (r) => {
+    if (!r.url().endsWith('/d06.v1.ReportService/GetSummary')) return r.continue();
+    return r.respond({
+      status: 429,
+      headers: { 'Retry-After': '7' },
+      contentType: 'application/json',
+      body: JSON.stringify({
+        code: 'resource_exhausted',
+        message: 'principals/admin has used its budget of reads (admin: 50 a second, bursts of 200); retry in 6.2s',
+        details: [{ type: 'd06.v1.ErrorInfo', value: '', debug: { reason: 'RATE_LIMITED' } }],
+      }),
+    });
+  });
+  await busy.goto(`${base}/?unit=${PROVINCE}&date=${iso(today)}`, { waitUntil: 'load' });
+  await waitLogin(busy);
+  await logIn(busy, token);
+  await busy.waitForFunction(() => document.body.dataset.state === 'error', { timeout: 15000 });
+  assert.equal(await busy.$eval('#error', (e) => e.textContent), 'Quá nhiều yêu cầu, vui lòng thử lại sau 7 giây.');
+  await busy.close();
+
   // With --auth=off (development) nothing is asked: WhoAmI answers method "none".
   await stopServer();
   const off = await startServer(['--auth=off']);

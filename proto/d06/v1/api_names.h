@@ -33,6 +33,13 @@ inline constexpr char kTokenPrefix[] = "d06_";
 inline constexpr char kErrorDomain[] = "d06.gov.vn";
 inline constexpr char kErrorInfoTypeUrl[] = "type.googleapis.com/d06.v1.ErrorInfo";
 
+// RESOURCE_EXHAUSTED/RATE_LIMITED says how long to wait before retrying, in milliseconds,
+// under this ErrorInfo metadata key; over gRPC the status details also carry a
+// google.rpc.RetryInfo (type URL below) with that retry_delay, and over HTTP the answer
+// (429) has a Retry-After header in whole seconds.
+inline constexpr char kRetryAfterMsKey[] = "retry_after_ms";
+inline constexpr char kRetryInfoTypeUrl[] = "type.googleapis.com/google.rpc.RetryInfo";
+
 // ErrorInfo reasons.
 namespace reason {
 inline constexpr char kAlreadyExists[] = "ALREADY_EXISTS";
@@ -61,6 +68,7 @@ inline constexpr char kMalformedRequest[] = "MALFORMED_REQUEST";
 inline constexpr char kNoPendingExtension[] = "NO_PENDING_EXTENSION";
 inline constexpr char kNotFound[] = "NOT_FOUND";
 inline constexpr char kPeriodNotNext[] = "PERIOD_NOT_NEXT";
+inline constexpr char kRateLimited[] = "RATE_LIMITED";
 inline constexpr char kRequestIdReused[] = "REQUEST_ID_REUSED";
 inline constexpr char kRevisionCompacted[] = "REVISION_COMPACTED";
 inline constexpr char kServerBusy[] = "SERVER_BUSY";

@@ -9,7 +9,9 @@
 // token once; the token is kept in sessionStorage only (this tab, until it is closed or
 // "Đăng xuất"; never localStorage, a cookie or a URL) and sent as "Authorization: Bearer
 // ..." on every call. A 401 later (token revoked or expired) forgets it and asks again,
-// saying why. <body data-auth> is "off", "token" or "login".
+// saying why. <body data-auth> is "off", "token" or "login". A 429 (the token's
+// principal is over its rate budget, or the server is busy) is shown plainly: "Quá nhiều
+// yêu cầu, vui lòng thử lại sau N giây." with N from Retry-After.
 'use strict';
 (() => {
   const TZ = 'Asia/Ho_Chi_Minh';
@@ -20,12 +22,21 @@
 
   // ---- The Connect API -------------------------------------------------------------
   class ApiError extends Error {
-    constructor(method, code, message, reason) {
+    constructor(method, code, message, reason, plain) {
       super(message);
       this.method = method;
       this.code = code;
       this.reason = reason || '';
+      // A message for people, shown instead of the technical one (a 429).
+      this.plain = plain || '';
     }
+  }
+
+  // A 429 (too many calls: the principal's rate budget, or a busy server): when to try
+  // again, in whole seconds, from Retry-After (at least 1).
+  function retrySeconds(res) {
+    const seconds = parseInt(res.headers.get('Retry-After') || '', 10);
+    return Number.isFinite(seconds) && seconds > 0 ? seconds : 1;
   }
 
   const storedToken = () => sessionStorage.getItem(TOKEN_KEY) || '';
@@ -55,7 +66,10 @@
       const code = (data && data.code) || 'HTTP ' + res.status;
       const message = (data && data.message) || text || res.statusText;
       const detail = data && Array.isArray(data.details) ? data.details.find((d) => d && d.debug) : null;
-      const error = new ApiError(method, code, message, detail ? detail.debug.reason : '');
+      const plain = res.status === 429
+        ? 'Quá nhiều yêu cầu, vui lòng thử lại sau ' + retrySeconds(res) + ' giây.'
+        : '';
+      const error = new ApiError(method, code, message, detail ? detail.debug.reason : '', plain);
       if (res.status === 401 && token === undefined) showLogin(error);
       throw error;
     }
@@ -196,7 +210,7 @@
     } catch (err) {
       error.textContent = err.code === 'unauthenticated'
         ? refusal(err) || 'Mã truy cập không được chấp nhận.'
-        : 'Lỗi khi đăng nhập: ' + err.message + ' (' + err.code + ')';
+        : err.plain || 'Lỗi khi đăng nhập: ' + err.message + ' (' + err.code + ')';
       error.hidden = false;
       $('token').select();
       return;
@@ -219,7 +233,7 @@
     if (e instanceof ApiError && e.code === 'unauthenticated') return;
     const box = $('error');
     box.append(el('p', {}, e instanceof ApiError
-      ? 'Lỗi khi gọi ' + e.method + ': ' + e.message + ' (' + e.code + ')'
+      ? (e.plain || 'Lỗi khi gọi ' + e.method + ': ' + e.message + ' (' + e.code + ')')
       : 'Lỗi: ' + (e && e.message ? e.message : String(e))));
     box.hidden = false;
   }
