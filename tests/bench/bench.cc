@@ -564,6 +564,60 @@ std::vector<EndToEndRow> EndToEndRun(bool quick, bool auth) {
                       return client->GetAssignment(req).status();
                     })});
   }
+  if (auth) {
+    // One principal floods (a viewer over its read budget, 16 threads without pause, not
+    // waiting out RATE_LIMITED) while the coordinator reads as before: its p99 beside the
+    // idle one above.
+    v1::CreatePrincipalRequest req;
+    req.set_principal_id("xem");
+    req.mutable_principal()->set_display_name("Người xem");
+    req.mutable_principal()->set_kind(v1::PRINCIPAL_KIND_PERSON);
+    req.mutable_principal()->set_unit(absl::StrCat("units/", Province(0)));
+    v1::RoleBinding* binding = req.mutable_principal()->add_bindings();
+    binding->set_role(v1::ROLE_VIEWER);
+    binding->set_unit(absl::StrCat("units/", Province(0)));
+    Check((*admin)->CreatePrincipal(req).status(), "create viewer");
+    v1::CreateTokenRequest token;
+    token.set_parent("principals/xem");
+    token.mutable_token()->set_display_name("bench flood");
+    *token.mutable_token()->mutable_expire_time() = ToTimestamp(clock.Now() + absl::Hours(24));
+    auto created = (*admin)->CreateToken(token);
+    Check(created.status(), "create viewer token");
+    ClientOptions flood_options = copts;
+    flood_options.token = created->secret();
+    flood_options.max_retries = 0;
+    auto flooder = Client::Connect(flood_options);
+    Check(flooder.status(), "connect as viewer");
+    std::atomic<bool> stop{false};
+    std::atomic<int64_t> refused{0}, served{0};
+    std::vector<std::thread> flood;
+    for (int t = 0; t < 16; ++t) {
+      flood.emplace_back([&] {
+        v1::GetAssignmentRequest get;
+        get.set_name(name);
+        while (!stop.load()) {
+          if ((*flooder)->GetAssignment(get).ok()) {
+            served.fetch_add(1);
+          } else {
+            refused.fetch_add(1);
+          }
+        }
+      });
+    }
+    rows.push_back({absl::StrCat("GetAssignment while another principal floods"), 1,
+                    RunLoad(1, duration, [&](int, int64_t) {
+                      v1::GetAssignmentRequest get;
+                      get.set_name(name);
+                      return client->GetAssignment(get).status();
+                    })});
+    stop = true;
+    for (std::thread& t : flood) t.join();
+    rows.back().call = absl::StrFormat(
+        "GetAssignment while another principal floods (16 threads: %.0f served, %.0f refused "
+        "a second)",
+        static_cast<double>(served.load()) / absl::ToDoubleSeconds(duration),
+        static_cast<double>(refused.load()) / absl::ToDoubleSeconds(duration));
+  }
   client.reset();
   (*server)->Shutdown();
   server->reset();
@@ -597,6 +651,17 @@ void EndToEnd(Report& report, bool quick) {
         a.ops_per_second > 0 ? b.ops_per_second / a.ops_per_second : 0));
   }
   report.Line();
+  // Rows only the run with authentication has: the flood, against its idle row.
+  for (size_t i = off.size(); i < on.size(); ++i) {
+    const LoadResult& idle = on[2].result;  // GetAssignment, 1 thread
+    const LoadResult& busy = on[i].result;
+    report.Line(absl::StrFormat(
+        "%s: p50 %.2f ms, p99 %.2f ms; idle p99 %.2f ms; p99 flooded ÷ idle %.2f.", on[i].call,
+        Percentile(busy.latencies, 0.5) / 1000, Percentile(busy.latencies, 0.99) / 1000,
+        Percentile(idle.latencies, 0.99) / 1000,
+        Percentile(busy.latencies, 0.99) / std::max(1.0, Percentile(idle.latencies, 0.99))));
+    report.Line();
+  }
 }
 
 int Main(int argc, char** argv) {
