@@ -1,18 +1,18 @@
 #include "client/client.h"
 
-#include <algorithm>
-#include <cstdint>
-#include <string>
-#include <type_traits>
-#include <utility>
-#include <vector>
-
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/wire_format_lite.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/support/byte_buffer.h>
 #include <grpcpp/support/slice.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
 
 #include "absl/random/random.h"
 #include "absl/strings/cord.h"
@@ -28,8 +28,8 @@ namespace {
 template <typename T, typename = void>
 struct HasRequestId : std::false_type {};
 template <typename T>
-struct HasRequestId<T, std::void_t<decltype(std::declval<T&>().set_request_id(
-                           std::string()))>> : std::true_type {};
+struct HasRequestId<T, std::void_t<decltype(std::declval<T&>().set_request_id(std::string()))>>
+    : std::true_type {};
 
 constexpr char kHealthCheckMethod[] = "/grpc.health.v1.Health/Check";
 constexpr char kErrorInfoTypeName[] = "d06.v1.ErrorInfo";
@@ -63,16 +63,14 @@ std::string NewRequestId() {
 
 absl::Status FromGrpcStatus(const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
-  absl::Status out(static_cast<absl::StatusCode>(status.error_code()),
-                   status.error_message());
+  absl::Status out(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
   const std::string details = status.error_details();
   v1::ErrorStatus error_status;
   if (!details.empty() && error_status.ParseFromString(details)) {
     for (const auto& any : error_status.details()) {
       absl::string_view url = any.type_url();
       size_t slash = url.rfind('/');
-      absl::string_view type_name =
-          slash == absl::string_view::npos ? url : url.substr(slash + 1);
+      absl::string_view type_name = slash == absl::string_view::npos ? url : url.substr(slash + 1);
       if (type_name != kErrorInfoTypeName) continue;
       v1::ErrorInfo info;
       if (info.ParseFromString(any.value())) {
@@ -171,8 +169,7 @@ void Client::PrepareContext(grpc::ClientContext* context) const {
   client::AddActor(options_.actor, context);
 }
 
-absl::Status Client::Invoke(
-    const std::function<grpc::Status(grpc::ClientContext*)>& attempt) {
+absl::Status Client::Invoke(const std::function<grpc::Status(grpc::ClientContext*)>& attempt) {
   for (int retry = 0;; ++retry) {
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(absl::Now() + options_.default_timeout));
@@ -189,8 +186,7 @@ absl::Status Client::Invoke(
       absl::SleepFor(wait);
       continue;
     }
-    if (status.error_code() != grpc::StatusCode::UNAVAILABLE ||
-        retry >= options_.max_retries) {
+    if (status.error_code() != grpc::StatusCode::UNAVAILABLE || retry >= options_.max_retries) {
       return client::FromGrpcStatus(status);
     }
     absl::SleepFor(client::Backoff(options_, retry));
@@ -198,8 +194,8 @@ absl::Status Client::Invoke(
 }
 
 template <typename Stub, typename Req, typename Resp>
-absl::StatusOr<Resp> Client::Call(grpc::Status (Stub::*method)(grpc::ClientContext*,
-                                                               const Req&, Resp*),
+absl::StatusOr<Resp> Client::Call(grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&,
+                                                               Resp*),
                                   Stub* stub, Req req) {
   // The id is fixed before the first attempt: every retry is the same request.
   if constexpr (HasRequestId<Req>::value) {
@@ -216,13 +212,12 @@ absl::StatusOr<Resp> Client::Call(grpc::Status (Stub::*method)(grpc::ClientConte
 
 absl::Status Client::ExportAssignments(v1::ExportAssignmentsRequest req,
                                        const ChunkSink& on_chunk) {
-  return ReadChunks<v1::ExportAssignmentsResponse>(
-      "d06.v1.TaskService.ExportAssignments", req, on_chunk);
+  return ReadChunks<v1::ExportAssignmentsResponse>("d06.v1.TaskService.ExportAssignments", req,
+                                                   on_chunk);
 }
 
 absl::Status Client::ExportSummary(v1::ExportSummaryRequest req, const ChunkSink& on_chunk) {
-  return ReadChunks<v1::ExportSummaryResponse>(
-      "d06.v1.ReportService.ExportSummary", req, on_chunk);
+  return ReadChunks<v1::ExportSummaryResponse>("d06.v1.ReportService.ExportSummary", req, on_chunk);
 }
 
 absl::Status Client::CheckHealth() {
@@ -252,8 +247,8 @@ absl::Status Client::CheckHealth() {
     for (const grpc::Slice& s : slices) {
       bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
     }
-    google::protobuf::io::CodedInputStream in(
-        reinterpret_cast<const uint8_t*>(bytes.data()), static_cast<int>(bytes.size()));
+    google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                              static_cast<int>(bytes.size()));
     serving_status = 0;
     while (uint32_t tag = in.ReadTag()) {
       if (tag == (1u << 3 | 0u)) {  // field 1, varint
@@ -270,18 +265,18 @@ absl::Status Client::CheckHealth() {
   if (serving_status != 1) {
     static constexpr const char* kNames[] = {"UNKNOWN", "SERVING", "NOT_SERVING",
                                              "SERVICE_UNKNOWN"};
-    return absl::UnavailableError(absl::StrCat(
-        "health: server is ",
-        serving_status >= 0 && serving_status < 4 ? kNames[serving_status]
-                                                  : absl::StrCat(serving_status)));
+    return absl::UnavailableError(
+        absl::StrCat("health: server is ", serving_status >= 0 && serving_status < 4
+                                               ? kNames[serving_status]
+                                               : absl::StrCat(serving_status)));
   }
   return absl::OkStatus();
 }
 
 // One line per RPC: the shared Call template does the rest.
-#define D06_CLIENT_RPC(stub_member, Service, Method)                                \
-  absl::StatusOr<v1::Method##Response> Client::Method(v1::Method##Request req) {    \
-    return Call(&v1::Service::Stub::Method, stub_member.get(), std::move(req));     \
+#define D06_CLIENT_RPC(stub_member, Service, Method)                             \
+  absl::StatusOr<v1::Method##Response> Client::Method(v1::Method##Request req) { \
+    return Call(&v1::Service::Stub::Method, stub_member.get(), std::move(req));  \
   }
 
 D06_CLIENT_RPC(units_, UnitService, CreateUnit)

@@ -171,39 +171,26 @@ class Client {
   absl::StatusOr<v1::ListTasksResponse> ListTasks(v1::ListTasksRequest req);
   absl::StatusOr<v1::UpdateTaskResponse> UpdateTask(v1::UpdateTaskRequest req);
   absl::StatusOr<v1::CancelTaskResponse> CancelTask(v1::CancelTaskRequest req);
-  absl::StatusOr<v1::CreateAssignmentResponse> CreateAssignment(
-      v1::CreateAssignmentRequest req);
+  absl::StatusOr<v1::CreateAssignmentResponse> CreateAssignment(v1::CreateAssignmentRequest req);
   absl::StatusOr<v1::GetAssignmentResponse> GetAssignment(v1::GetAssignmentRequest req);
-  absl::StatusOr<v1::ListAssignmentsResponse> ListAssignments(
-      v1::ListAssignmentsRequest req);
-  absl::StatusOr<v1::StartAssignmentResponse> StartAssignment(
-      v1::StartAssignmentRequest req);
+  absl::StatusOr<v1::ListAssignmentsResponse> ListAssignments(v1::ListAssignmentsRequest req);
+  absl::StatusOr<v1::StartAssignmentResponse> StartAssignment(v1::StartAssignmentRequest req);
   absl::StatusOr<v1::ReportAssignmentProgressResponse> ReportAssignmentProgress(
       v1::ReportAssignmentProgressRequest req);
-  absl::StatusOr<v1::SubmitAssignmentResponse> SubmitAssignment(
-      v1::SubmitAssignmentRequest req);
-  absl::StatusOr<v1::ApproveAssignmentResponse> ApproveAssignment(
-      v1::ApproveAssignmentRequest req);
-  absl::StatusOr<v1::ReturnAssignmentResponse> ReturnAssignment(
-      v1::ReturnAssignmentRequest req);
-  absl::StatusOr<v1::DeclineAssignmentResponse> DeclineAssignment(
-      v1::DeclineAssignmentRequest req);
-  absl::StatusOr<v1::RevokeAssignmentResponse> RevokeAssignment(
-      v1::RevokeAssignmentRequest req);
-  absl::StatusOr<v1::ReopenAssignmentResponse> ReopenAssignment(
-      v1::ReopenAssignmentRequest req);
+  absl::StatusOr<v1::SubmitAssignmentResponse> SubmitAssignment(v1::SubmitAssignmentRequest req);
+  absl::StatusOr<v1::ApproveAssignmentResponse> ApproveAssignment(v1::ApproveAssignmentRequest req);
+  absl::StatusOr<v1::ReturnAssignmentResponse> ReturnAssignment(v1::ReturnAssignmentRequest req);
+  absl::StatusOr<v1::DeclineAssignmentResponse> DeclineAssignment(v1::DeclineAssignmentRequest req);
+  absl::StatusOr<v1::RevokeAssignmentResponse> RevokeAssignment(v1::RevokeAssignmentRequest req);
+  absl::StatusOr<v1::ReopenAssignmentResponse> ReopenAssignment(v1::ReopenAssignmentRequest req);
   absl::StatusOr<v1::ListTaskEventsResponse> ListTaskEvents(v1::ListTaskEventsRequest req);
-  absl::StatusOr<v1::RequestExtensionResponse> RequestExtension(
-      v1::RequestExtensionRequest req);
-  absl::StatusOr<v1::ApproveExtensionResponse> ApproveExtension(
-      v1::ApproveExtensionRequest req);
+  absl::StatusOr<v1::RequestExtensionResponse> RequestExtension(v1::RequestExtensionRequest req);
+  absl::StatusOr<v1::ApproveExtensionResponse> ApproveExtension(v1::ApproveExtensionRequest req);
   absl::StatusOr<v1::RefuseExtensionResponse> RefuseExtension(v1::RefuseExtensionRequest req);
   absl::StatusOr<v1::UrgeAssignmentResponse> UrgeAssignment(v1::UrgeAssignmentRequest req);
   absl::StatusOr<v1::ListUrgesResponse> ListUrges(v1::ListUrgesRequest req);
-  absl::StatusOr<v1::FilePeriodReportResponse> FilePeriodReport(
-      v1::FilePeriodReportRequest req);
-  absl::StatusOr<v1::ListPeriodReportsResponse> ListPeriodReports(
-      v1::ListPeriodReportsRequest req);
+  absl::StatusOr<v1::FilePeriodReportResponse> FilePeriodReport(v1::FilePeriodReportRequest req);
+  absl::StatusOr<v1::ListPeriodReportsResponse> ListPeriodReports(v1::ListPeriodReportsRequest req);
 
   // ReportService.
   absl::StatusOr<v1::GetSummaryResponse> GetSummary(v1::GetSummaryRequest req);
@@ -245,8 +232,7 @@ class Client {
   // first attempt and retries as every typed call does. `response` must be of the
   // method's output type.
   absl::Status CallMethod(const google::protobuf::MethodDescriptor& method,
-                          google::protobuf::Message& request,
-                          google::protobuf::Message* response);
+                          google::protobuf::Message& request, google::protobuf::Message* response);
   // Any server-streaming method by its descriptor: `on_message` gets each message, parsed
   // into a fresh message like `prototype`. Retried on UNAVAILABLE only until the first
   // message arrived (as the exports).
@@ -258,8 +244,7 @@ class Client {
  private:
   // Call + retry + status conversion for one unary RPC (defined in client.cc).
   template <typename Stub, typename Req, typename Resp>
-  absl::StatusOr<Resp> Call(grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&,
-                                                         Resp*),
+  absl::StatusOr<Resp> Call(grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&, Resp*),
                             Stub* stub, Req req);
 
   // An export: CallStreamMethod of the method named `method` (e.g.
@@ -270,10 +255,9 @@ class Client {
                           const ChunkSink& on_chunk) {
     return CallStreamMethod(
         *google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(std::string(method)),
-        req, Response::default_instance(),
-                            [&](const google::protobuf::Message& message) {
-                              on_chunk(static_cast<const Response&>(message).data());
-                            });
+        req, Response::default_instance(), [&](const google::protobuf::Message& message) {
+          on_chunk(static_cast<const Response&>(message).data());
+        });
   }
 
   // What every call's context carries: the token's call credential and the actor.

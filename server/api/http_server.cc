@@ -408,8 +408,9 @@ class HttpServer::Impl {
       }
     }
     tls_options.push_back({MHD_OPTION_END, 0, nullptr});
-    daemon_ = MHD_start_daemon(flags, 0, &Impl::OnAccept, this, &Impl::OnRequest, this,  //
-                               // First, so that it gets every message.
+    daemon_ = MHD_start_daemon(flags, 0, &Impl::OnAccept, this, &Impl::OnRequest,
+                               this,  //
+                                      // First, so that it gets every message.
                                MHD_OPTION_EXTERNAL_LOGGER, &Log, this,                   //
                                MHD_OPTION_LISTEN_SOCKET, static_cast<MHD_socket>(*fd),   //
                                MHD_OPTION_CONNECTION_LIMIT, limit,                       //

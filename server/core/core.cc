@@ -21,8 +21,7 @@ namespace d06 {
 Core::Core(Store* store, CoreOptions options) : store_(store), options_(std::move(options)) {}
 
 void Core::Decorate(v1::Assignment* a, absl::CivilDay today) const {
-  a->set_timeliness(ComputeTimeliness(TimelinessInputOf(*a), today,
-                                      options_.due_soon_days));
+  a->set_timeliness(ComputeTimeliness(TimelinessInputOf(*a), today, options_.due_soon_days));
   a->set_missing_period_reports(MissingPeriodReports(*a, today));
 }
 

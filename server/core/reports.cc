@@ -129,9 +129,9 @@ absl::Status Core::GetSummary(const Caller& caller, const v1::GetSummaryRequest&
     RETURN_IF_ERROR(ValidateDate("as_of", request.as_of()));
     as_of = ToCivilDay(request.as_of());
     if (as_of > today) {
-      return InvalidField("as_of", absl::StrCat("as_of ", FormatDateVn(request.as_of()),
-                                                " is after today, ", FormatDateVn(ToDate(today)),
-                                                "; a report is of what has happened"));
+      return InvalidField(
+          "as_of", absl::StrCat("as_of ", FormatDateVn(request.as_of()), " is after today, ",
+                                FormatDateVn(ToDate(today)), "; a report is of what has happened"));
     }
   }
   if (!v1::SummaryGroupBy_IsValid(request.group_by())) {
@@ -172,12 +172,11 @@ absl::Status Core::GetSummary(const Caller& caller, const v1::GetSummaryRequest&
     RETURN_IF_ERROR(counts_of(code, false, own->mutable_counts()));
     std::vector<std::string> children;
     bool parsed = true;
-    RETURN_IF_ERROR(view->ScanPrefix(Cf::kIndexes, ChildUnitsPrefix(code), "",
-                                     [&](absl::string_view suffix, absl::string_view) {
-                                       parsed = ParseChildUnitSuffix(suffix,
-                                                                     &children.emplace_back());
-                                       return parsed;
-                                     }));
+    RETURN_IF_ERROR(view->ScanPrefix(
+        Cf::kIndexes, ChildUnitsPrefix(code), "", [&](absl::string_view suffix, absl::string_view) {
+          parsed = ParseChildUnitSuffix(suffix, &children.emplace_back());
+          return parsed;
+        }));
     if (!parsed) return absl::DataLossError("a unit index key is malformed");
     std::sort(children.begin(), children.end());
     for (const std::string& child : children) {
@@ -189,11 +188,11 @@ absl::Status Core::GetSummary(const Caller& caller, const v1::GetSummaryRequest&
       RETURN_IF_ERROR(counts_of(child, true, row->mutable_counts()));
     }
   }
-  const GroupKind group_kind = request.group_by() == v1::SUMMARY_GROUP_BY_CATEGORY ? GroupKind::kCategory
-                              : request.group_by() == v1::SUMMARY_GROUP_BY_DIRECTIVE
-                                  ? GroupKind::kDirective
-                              : request.group_by() == v1::SUMMARY_GROUP_BY_LABEL ? GroupKind::kLabel
-                                                                                 : GroupKind::kNone;
+  const GroupKind group_kind =
+      request.group_by() == v1::SUMMARY_GROUP_BY_CATEGORY    ? GroupKind::kCategory
+      : request.group_by() == v1::SUMMARY_GROUP_BY_DIRECTIVE ? GroupKind::kDirective
+      : request.group_by() == v1::SUMMARY_GROUP_BY_LABEL     ? GroupKind::kLabel
+                                                             : GroupKind::kNone;
   if (group_kind != GroupKind::kNone) {
     std::map<std::string, v1::SummaryCounts> groups;
     for (uint8_t relation : {0, 1}) {
@@ -217,10 +216,10 @@ absl::Status Core::GetSummary(const Caller& caller, const v1::GetSummaryRequest&
   response->set_completed_line(absl::StrCat(unit->display_name(), " đã hoàn thành ",
                                             total->completed_ratio(), " nhiệm vụ (",
                                             PercentVn(total->completed_percent()), ")"));
-  response->set_status_line(absl::StrCat(
-      "Tổng số ", total->total(), " nhiệm vụ: đã hoàn thành ", total->completed(),
-      "; chưa hoàn thành ", total->overdue(), "; thực hiện thường xuyên ", total->recurring(),
-      "; đang triển khai ", total->in_progress_on_time()));
+  response->set_status_line(absl::StrCat("Tổng số ", total->total(), " nhiệm vụ: đã hoàn thành ",
+                                         total->completed(), "; chưa hoàn thành ", total->overdue(),
+                                         "; thực hiện thường xuyên ", total->recurring(),
+                                         "; đang triển khai ", total->in_progress_on_time()));
   return absl::OkStatus();
 }
 

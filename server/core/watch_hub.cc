@@ -79,10 +79,10 @@ std::string UnitOfEvent(const v1::Event& event) {
 
 struct WatchHub::Filter {
   std::shared_ptr<const v1::Principal> reader;  // whose bindings decide; null: everyone
-  std::string task;                      // "tasks/7"; empty: any
-  std::string task_prefix;               // "tasks/7/": its assignments
-  std::string unit_tree;                 // a unit code; empty: any
-  std::vector<v1::EventAction> actions;  // empty: any
+  std::string task;                             // "tasks/7"; empty: any
+  std::string task_prefix;                      // "tasks/7/": its assignments
+  std::string unit_tree;                        // a unit code; empty: any
+  std::vector<v1::EventAction> actions;         // empty: any
 };
 
 struct WatchHub::Watcher {

@@ -88,8 +88,7 @@ class WatchHub {
 
   void DispatchLoop();
   // Whether `event` passes `filter`; reads unit ancestry from `view` on a cache miss.
-  absl::StatusOr<bool> Matches(const Filter& filter, const v1::Event& event,
-                               const ReadView& view);
+  absl::StatusOr<bool> Matches(const Filter& filter, const v1::Event& event, const ReadView& view);
   // The unit code and its ancestors' codes, cached (a unit's parent never changes).
   absl::StatusOr<const std::vector<std::string>*> AncestryOf(const ReadView& view,
                                                              const std::string& code);

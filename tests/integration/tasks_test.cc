@@ -40,7 +40,9 @@ class TasksTest : public ServerTest {
 };
 
 TEST_F(TasksTest, CreateReturnsNormalisedTask) {
-  v1::CreateTaskRequest req = TaskReq("  \xC4\x90" "e\xCC\x82\xCC\x80 a\xCC\x81n 06  ");  // NFD, padded
+  v1::CreateTaskRequest req = TaskReq(
+      "  \xC4\x90"
+      "e\xCC\x82\xCC\x80 a\xCC\x81n 06  ");  // NFD, padded
   v1::Task* t = req.mutable_task();
   t->set_content("Nội dung");
   t->set_category("Dịch vụ công");
@@ -153,8 +155,8 @@ TEST_F(TasksTest, CreateErrorsChangeNothing) {
 
 TEST_F(TasksTest, GetErrors) {
   MakeTask("units/H29");
-  for (const std::string name : {"", "tasks/", "tasks/abc", "tasks/-1", "tasks/0", "task/1",
-                                 "tasks/1/x", "tasks/01"}) {
+  for (const std::string name :
+       {"", "tasks/", "tasks/abc", "tasks/-1", "tasks/0", "task/1", "tasks/1/x", "tasks/01"}) {
     SCOPED_TRACE(name);
     v1::GetTaskRequest req;
     req.set_name(name);
@@ -223,8 +225,7 @@ TEST_F(TasksTest, UpdateStaleEtagIsAbortedAndChangesNothing) {
 
   req.clear_request_id();
   req.mutable_task()->set_title("Mới 2");
-  EXPECT_THAT(client().UpdateTask(req).status(),
-              IsError(absl::StatusCode::kAborted, "STALE_ETAG"));
+  EXPECT_THAT(client().UpdateTask(req).status(), IsError(absl::StatusCode::kAborted, "STALE_ETAG"));
   EXPECT_EQ(GetTask(t.name()).SerializeAsString(), after.SerializeAsString());
   EXPECT_THAT(AllEvents(t.name()), SizeIs(2));
 }
@@ -257,7 +258,12 @@ TEST_F(TasksTest, UpdateErrors) {
   }
   EXPECT_THAT(update(t.name(), {"title"}, [](v1::Task* x) { x->clear_title(); }),
               IsInvalidField("task.title"));
-  EXPECT_THAT(update(t.name(), {"title"}, [](v1::Task* x) { x->set_title("a\xff" "b"); }),
+  EXPECT_THAT(update(t.name(), {"title"},
+                     [](v1::Task* x) {
+                       x->set_title(
+                           "a\xff"
+                           "b");
+                     }),
               IsInvalidField("task.title"));
   EXPECT_THAT(update(t.name(), {"deadline"},
                      [](v1::Task* x) { *x->mutable_deadline() = Day(2026, 2, 30); }),
@@ -350,14 +356,14 @@ TEST_F(TasksTest, CancelRevokesOpenAssignmentsOnly) {
 
   // Every transition on a cancelled task's assignments says the task is cancelled, whatever
   // the assignment's own state.
-  EXPECT_THAT(client().ReopenAssignment(Named<v1::ReopenAssignmentRequest>(done.name(), "x"))
-                  .status(),
-              IsError(absl::StatusCode::kFailedPrecondition, "TASK_CANCELLED"));
+  EXPECT_THAT(
+      client().ReopenAssignment(Named<v1::ReopenAssignmentRequest>(done.name(), "x")).status(),
+      IsError(absl::StatusCode::kFailedPrecondition, "TASK_CANCELLED"));
   EXPECT_THAT(client().StartAssignment(Named<v1::StartAssignmentRequest>(fresh.name())).status(),
               IsError(absl::StatusCode::kFailedPrecondition, "TASK_CANCELLED"));
-  EXPECT_THAT(client().RevokeAssignment(Named<v1::RevokeAssignmentRequest>(open.name(), "x"))
-                  .status(),
-              IsError(absl::StatusCode::kFailedPrecondition, "TASK_CANCELLED"));
+  EXPECT_THAT(
+      client().RevokeAssignment(Named<v1::RevokeAssignmentRequest>(open.name(), "x")).status(),
+      IsError(absl::StatusCode::kFailedPrecondition, "TASK_CANCELLED"));
 }
 
 TEST_F(TasksTest, CancelErrors) {
@@ -373,8 +379,7 @@ TEST_F(TasksTest, CancelErrors) {
   EXPECT_THAT(client().CancelTask(req).status(), IsInvalidField("reason"));
   req.set_reason("Lý do");
   req.set_etag("stale-etag");
-  EXPECT_THAT(client().CancelTask(req).status(),
-              IsError(absl::StatusCode::kAborted, "STALE_ETAG"));
+  EXPECT_THAT(client().CancelTask(req).status(), IsError(absl::StatusCode::kAborted, "STALE_ETAG"));
   EXPECT_EQ(GetTask(t.name()).state(), v1::TASK_STATE_ACTIVE);
   EXPECT_THAT(AllEvents(t.name()), SizeIs(1));
 
@@ -432,7 +437,8 @@ TEST_F(TasksTest, SearchTokenWithAForgedPhaseIsRejected) {
 TEST_F(TasksTest, ListFilters) {
   MakeUnit("H30");
   v1::Task a = MakeTask("units/H29", "A", Day(2026, 4, 1), v1::TASK_KIND_ONE_OFF, {"2026"});
-  v1::Task b = MakeTask("units/H29", "B", v1::Date(), v1::TASK_KIND_RECURRING, {"2026", "kế hoạch 15"});
+  v1::Task b =
+      MakeTask("units/H29", "B", v1::Date(), v1::TASK_KIND_RECURRING, {"2026", "kế hoạch 15"});
   v1::Task c = MakeTask("units/H30", "C", v1::Date(), v1::TASK_KIND_ONE_OFF, {"2025"});
   v1::CreateTaskRequest sub = TaskReq("D");
   sub.mutable_task()->set_parent_task(a.name());
@@ -465,9 +471,9 @@ TEST_F(TasksTest, ListFilters) {
   EXPECT_THAT(Names(AllTasks(R"(label = "2026" AND state = ACTIVE)")),
               ElementsAre(a.name(), b.name()));
 
-  for (const std::string filter : {"kind = DAILY", "title = \"A\"", "label", "state = ACTIVE OR",
-                                   "kind = RECURRING AND", "urgency = 7x",
-                                   R"(label = "2026" AND label = "2027")"}) {
+  for (const std::string filter :
+       {"kind = DAILY", "title = \"A\"", "label", "state = ACTIVE OR", "kind = RECURRING AND",
+        "urgency = 7x", R"(label = "2026" AND label = "2027")"}) {
     SCOPED_TRACE(filter);
     v1::ListTasksRequest req;
     req.set_filter(filter);
@@ -487,8 +493,8 @@ TEST_F(TasksTest, SearchIgnoresDiacriticsAndRanksExactAccentsFirst) {
 
   // "de an" finds every spelling, in title or content, and nothing else.
   std::vector<v1::Task> found = AllTasks("", "de an");
-  EXPECT_THAT(Names(found), UnorderedElementsAre(plain.name(), exact.name(), variant.name(),
-                                                 content.name()));
+  EXPECT_THAT(Names(found),
+              UnorderedElementsAre(plain.name(), exact.name(), variant.name(), content.name()));
   // With the accented query the exact-accent matches come first.
   found = AllTasks("", "đề án");
   ASSERT_THAT(found, SizeIs(4));
@@ -519,7 +525,8 @@ TEST_F(TasksTest, SearchIgnoresDiacriticsAndRanksExactAccentsFirst) {
 
 TEST_F(TasksTest, PaginationAndInvalidTokens) {
   std::vector<std::string> expected;
-  for (int i = 0; i < 45; ++i) expected.push_back(MakeTask("units/H29", absl::StrCat("Việc ", i)).name());
+  for (int i = 0; i < 45; ++i)
+    expected.push_back(MakeTask("units/H29", absl::StrCat("Việc ", i)).name());
   std::vector<v1::Task> all = AllTasks("", "", 10);
   EXPECT_EQ(Names(all), expected);
   // The same through the search path.

@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "rocksdb/db.h"
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
+#include "rocksdb/db.h"
 #include "storage/keys.h"
 #include "tests/testing/temp_dir.h"
 
@@ -130,11 +130,13 @@ TEST_F(StoreTest, ConcurrentReadModifyWritesAreSerialisedAndDurable) {
 // (start-up time does not grow with what was written since the last flush).
 TEST_F(StoreTest, ACleanCloseLeavesNoWriteAheadLogToReplay) {
   for (int i = 0; i < 100; ++i) {
-    ASSERT_TRUE(store_->Apply([&](Txn& txn) {
-      txn.Put(Cf::kEntities, absl::StrCat("item", i), std::string(1000, 'x'));
-      txn.Put(Cf::kIndexes, absl::StrCat("index", i), "");
-      return absl::OkStatus();
-    }).ok());
+    ASSERT_TRUE(store_
+                    ->Apply([&](Txn& txn) {
+                      txn.Put(Cf::kEntities, absl::StrCat("item", i), std::string(1000, 'x'));
+                      txn.Put(Cf::kIndexes, absl::StrCat("index", i), "");
+                      return absl::OkStatus();
+                    })
+                    .ok());
   }
   auto wal_bytes = [&] {
     uintmax_t bytes = 0;
@@ -253,9 +255,8 @@ TEST_F(StoreTest, DurableRevisionWaitsForTheWalSync) {
   EXPECT_EQ(Read(Cf::kEntities, "k"), "v");  // written, not yet durable
   EXPECT_EQ(store_->durable_revision(), 0);
   EXPECT_EQ(store_->WaitForRevision(0, absl::Now() + absl::Milliseconds(50)), 0);
-  std::thread waiter([&] {
-    EXPECT_EQ(store_->WaitForRevision(0, absl::Now() + absl::Seconds(30)), 1);
-  });
+  std::thread waiter(
+      [&] { EXPECT_EQ(store_->WaitForRevision(0, absl::Now() + absl::Seconds(30)), 1); });
   release.Notify();
   waiter.join();
   done.WaitForNotification();
@@ -369,8 +370,7 @@ TEST_F(StoreTest, RefusesOtherSchemasAndSecondOpener) {
   auto older = Store::Open({dir_});
   ASSERT_FALSE(older.ok());
   EXPECT_EQ(older.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_NE(older.status().message().find("no migration"), std::string::npos)
-      << older.status();
+  EXPECT_NE(older.status().message().find("no migration"), std::string::npos) << older.status();
 }
 
 }  // namespace
