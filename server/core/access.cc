@@ -608,10 +608,7 @@ absl::StatusOr<std::shared_ptr<const v1::Principal>> Core::Impersonate(
                      Ancestry(*view, std::string(absl::StripPrefix(principal->unit(), "units/"))));
   }
   for (const v1::RoleBinding& binding : portal.bindings()) {
-    if (binding.role() != v1::ROLE_IMPERSONATOR) continue;
-    if (binding.unit() == kEveryUnit ||
-        std::find(chain.begin(), chain.end(), absl::StripPrefix(binding.unit(), "units/")) !=
-            chain.end()) {
+    if (binding.role() == v1::ROLE_IMPERSONATOR && Covers(binding, chain)) {
       return std::make_shared<const v1::Principal>(*std::move(principal));
     }
   }

@@ -157,13 +157,9 @@ absl::StatusOr<bool> Matches(const ReadView& view, const AssignmentQuery& q,
   if (q.role && a.role() != *q.role) return false;
   if (q.unit && CodeOf(a.unit()) != *q.unit) return false;
   if (q.unit_tree) {
-    // A unit whose chain cannot be walked to its root (deeper than kMaxUnitDepth, from
-    // before that limit) matches the units that could be walked; it fails no one's list.
-    std::vector<std::string> chain;
-    if (absl::Status s = WalkAncestry(view, CodeOf(a.unit()), &chain);
-        !s.ok() && !absl::IsDataLoss(s)) {
-      return s;
-    }
+    // A unit whose chain cannot be walked to its root matches the units that could be
+    // walked; it fails no one's list.
+    ASSIGN_OR_RETURN(std::vector<std::string> chain, WalkableAncestry(view, CodeOf(a.unit())));
     if (std::find(chain.begin(), chain.end(), *q.unit_tree) == chain.end()) return false;
   }
   return true;

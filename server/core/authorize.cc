@@ -29,10 +29,8 @@ absl::StatusOr<int> RankAtUnit(const ReadView& view, const v1::Principal& princi
     if (b.unit() == kEveryUnit) every = std::max(every, RoleRank(b.role()));
   }
   if (every == RoleRank(v1::ROLE_ADMIN)) return every;
-  std::vector<std::string> chain;
-  absl::Status walked = WalkAncestry(view, code, &chain);
-  if (!walked.ok() && !absl::IsDataLoss(walked)) return walked;
-  // A broken chain (DATA_LOSS) grants what the part that could be walked grants.
+  // A broken chain grants what the part that could be walked grants.
+  ASSIGN_OR_RETURN(std::vector<std::string> chain, WalkableAncestry(view, code));
   return std::max(every, RankAt(principal, chain));
 }
 
@@ -131,9 +129,7 @@ absl::StatusOr<ReadRoots> RootsOf(const ReadView& view, const Caller& caller, v1
   named.erase(std::unique(named.begin(), named.end()), named.end());
   std::vector<std::string> roots;
   for (const std::string& code : named) {
-    std::vector<std::string> chain;
-    absl::Status walked = WalkAncestry(view, code, &chain);
-    if (!walked.ok() && !absl::IsDataLoss(walked)) return walked;
+    ASSIGN_OR_RETURN(std::vector<std::string> chain, WalkableAncestry(view, code));
     const bool below_another = std::any_of(
         chain.begin() + 1, chain.end(),
         [&](const std::string& c) { return std::binary_search(named.begin(), named.end(), c); });
@@ -145,9 +141,7 @@ absl::StatusOr<ReadRoots> RootsOf(const ReadView& view, const Caller& caller, v1
 absl::StatusOr<bool> InRoots(const ReadView& view, const ReadRoots& roots,
                              const std::string& code) {
   if (!roots) return true;
-  std::vector<std::string> chain;
-  absl::Status walked = WalkAncestry(view, code, &chain);
-  if (!walked.ok() && !absl::IsDataLoss(walked)) return walked;
+  ASSIGN_OR_RETURN(std::vector<std::string> chain, WalkableAncestry(view, code));
   return std::any_of(chain.begin(), chain.end(), [&](const std::string& c) {
     return std::find(roots->begin(), roots->end(), c) != roots->end();
   });
@@ -158,9 +152,7 @@ absl::StatusOr<std::vector<std::string>> RootsBelow(const ReadView& view,
                                                     const std::string& code) {
   std::vector<std::string> below;
   for (const std::string& root : roots) {
-    std::vector<std::string> chain;
-    absl::Status walked = WalkAncestry(view, root, &chain);
-    if (!walked.ok() && !absl::IsDataLoss(walked)) return walked;
+    ASSIGN_OR_RETURN(std::vector<std::string> chain, WalkableAncestry(view, root));
     if (std::find(chain.begin() + 1, chain.end(), code) != chain.end()) below.push_back(root);
   }
   return below;

@@ -170,6 +170,11 @@ absl::Status Core::ListUnits(const Caller& caller, const v1::ListUnitsRequest& r
   // A restricted caller reads the subtrees of its bindings: under a parent outside them,
   // only those of its roots that are that parent's children.
   ASSIGN_OR_RETURN(const ReadRoots roots, RootsOf(*view, caller, v1::ROLE_VIEWER));
+  // Whether a unit read outside the (state, kind) ranges passes the filter.
+  auto wanted = [&](const v1::Unit& unit) {
+    return std::find(states.begin(), states.end(), unit.state()) != states.end() &&
+           std::find(kinds.begin(), kinds.end(), unit.kind()) != kinds.end();
+  };
   bool filter_in_code = false;  // the ranges hold units of any state and kind
   if (roots) {
     bool parent_in = false;
@@ -184,11 +189,7 @@ absl::Status Core::ListUnits(const Caller& caller, const v1::ListUnitsRequest& r
       for (const std::string& root : *roots) {
         if (root <= after) continue;  // roots are by code, as pages are
         ASSIGN_OR_RETURN(std::optional<v1::Unit> unit, LoadUnit(*view, root));
-        if (!unit || CodeOf(unit->parent()) != *parent ||
-            std::find(states.begin(), states.end(), unit->state()) == states.end() ||
-            std::find(kinds.begin(), kinds.end(), unit->kind()) == kinds.end()) {
-          continue;
-        }
+        if (!unit || CodeOf(unit->parent()) != *parent || !wanted(*unit)) continue;
         *response->add_units() = *std::move(unit);
       }
       return absl::OkStatus();  // at most one root per binding: one page
@@ -200,11 +201,7 @@ absl::Status Core::ListUnits(const Caller& caller, const v1::ListUnitsRequest& r
     if (!ParseUnitIndexSuffix(suffix, &code)) return absl::DataLossError("bad unit index key");
     ASSIGN_OR_RETURN(std::optional<v1::Unit> found, LoadUnit(*view, code));
     if (!found) return false;
-    if (filter_in_code &&
-        (std::find(states.begin(), states.end(), found->state()) == states.end() ||
-         std::find(kinds.begin(), kinds.end(), found->kind()) == kinds.end())) {
-      return false;
-    }
+    if (filter_in_code && !wanted(*found)) return false;
     *unit = *std::move(found);
     return true;
   };

@@ -41,18 +41,18 @@ bool Restricted(const Caller& caller) {
   return caller.principal != nullptr && caller.policy != nullptr;
 }
 
+bool Covers(const v1::RoleBinding& binding, const std::vector<std::string>& ancestry) {
+  if (binding.unit() == kEveryUnit) return true;
+  absl::string_view code = binding.unit();
+  return absl::ConsumePrefix(&code, "units/") &&
+         std::find(ancestry.begin(), ancestry.end(), code) != ancestry.end();
+}
+
 int RankAt(const v1::Principal& principal, const std::vector<std::string>& ancestry) {
   int best = 0;
   for (const v1::RoleBinding& binding : principal.bindings()) {
     const int rank = RoleRank(binding.role());
-    if (rank <= best) continue;
-    if (binding.unit() == kEveryUnit) {
-      best = rank;
-      continue;
-    }
-    absl::string_view code = binding.unit();
-    if (!absl::ConsumePrefix(&code, "units/")) continue;
-    if (std::find(ancestry.begin(), ancestry.end(), code) != ancestry.end()) best = rank;
+    if (rank > best && Covers(binding, ancestry)) best = rank;
   }
   return best;
 }

@@ -35,6 +35,10 @@ bool PolicyIsDeclared(const v1::Policy& policy);
 // Whether `caller` is checked at all (a principal and a policy).
 bool Restricted(const Caller& caller);
 
+// Whether `binding` covers the unit whose ancestry is `ancestry` (its code first, then
+// its parent's, up to the root): a "*" binding covers every unit, even none (empty).
+bool Covers(const v1::RoleBinding& binding, const std::vector<std::string>& ancestry);
+
 // The highest rank the principal's bindings give at the unit whose ancestry is `ancestry`
 // (its code first, then its parent's, up to the root); only "*" bindings count for an
 // empty ancestry (no unit: the whole system).

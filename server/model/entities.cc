@@ -145,6 +145,13 @@ absl::Status WalkAncestry(const ReadView& view, std::string code, std::vector<st
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::vector<std::string>> WalkableAncestry(const ReadView& view, std::string code) {
+  std::vector<std::string> chain;
+  absl::Status walked = WalkAncestry(view, std::move(code), &chain);
+  if (!walked.ok() && !absl::IsDataLoss(walked)) return walked;
+  return chain;
+}
+
 absl::StatusOr<std::vector<std::string>> Ancestry(const ReadView& view, std::string code) {
   std::vector<std::string> chain;
   RETURN_IF_ERROR(WalkAncestry(view, std::move(code), &chain));

@@ -61,6 +61,10 @@ absl::StatusOr<std::optional<v1::Event>> LoadHistoryEvent(const ReadView& view,
 absl::StatusOr<std::vector<std::string>> Ancestry(const ReadView& view, std::string code);
 // As Ancestry, but leaves in *chain as much of it as could be walked, also on an error.
 absl::Status WalkAncestry(const ReadView& view, std::string code, std::vector<std::string>* chain);
+// As Ancestry, but a chain that cannot be walked to its root (a cycle, or deeper than
+// kMaxUnitDepth from before that limit: DATA_LOSS) is what could be walked, so that one
+// unit's broken chain fails no one's read; other errors are returned.
+absl::StatusOr<std::vector<std::string>> WalkableAncestry(const ReadView& view, std::string code);
 
 // ---- writes: the entity, its index entries moved from `before` (null: a new entity)
 // to `after`, and an event of `action` carrying `after`. They return the event for the

@@ -516,24 +516,28 @@ std::vector<EndToEndRow> EndToEndRun(bool quick, bool auth) {
       Check((*admin)->CreateUnit(req).status(), "create department");
     }
   }
-  std::unique_ptr<Client> client;
-  if (auth) {
+  // A person of the province with `role` there, made by the admin; its token's secret.
+  auto person = [&](const std::string& id, const std::string& display_name, v1::Role role) {
     v1::CreatePrincipalRequest req;
-    req.set_principal_id("dieu-phoi");
-    req.mutable_principal()->set_display_name("Điều phối tỉnh");
+    req.set_principal_id(id);
+    req.mutable_principal()->set_display_name(display_name);
     req.mutable_principal()->set_kind(v1::PRINCIPAL_KIND_PERSON);
     req.mutable_principal()->set_unit(absl::StrCat("units/", Province(0)));
     v1::RoleBinding* binding = req.mutable_principal()->add_bindings();
-    binding->set_role(v1::ROLE_COORDINATOR);
+    binding->set_role(role);
     binding->set_unit(absl::StrCat("units/", Province(0)));
-    Check((*admin)->CreatePrincipal(req).status(), "create principal");
+    Check((*admin)->CreatePrincipal(req).status(), "create principal " + id);
     v1::CreateTokenRequest token;
-    token.set_parent("principals/dieu-phoi");
+    token.set_parent("principals/" + id);
     token.mutable_token()->set_display_name("bench");
     *token.mutable_token()->mutable_expire_time() = ToTimestamp(clock.Now() + absl::Hours(24));
     auto created = (*admin)->CreateToken(token);
-    Check(created.status(), "create token");
-    copts.token = created->secret();
+    Check(created.status(), "create token of " + id);
+    return created->secret();
+  };
+  std::unique_ptr<Client> client;
+  if (auth) {
+    copts.token = person("dieu-phoi", "Điều phối tỉnh", v1::ROLE_COORDINATOR);
     auto coordinator = Client::Connect(copts);
     Check(coordinator.status(), "connect as coordinator");
     client = *std::move(coordinator);
@@ -568,23 +572,8 @@ std::vector<EndToEndRow> EndToEndRun(bool quick, bool auth) {
     // One principal floods (a viewer over its read budget, 16 threads without pause, not
     // waiting out RATE_LIMITED) while the coordinator reads as before: its p99 beside the
     // idle one above.
-    v1::CreatePrincipalRequest req;
-    req.set_principal_id("xem");
-    req.mutable_principal()->set_display_name("Người xem");
-    req.mutable_principal()->set_kind(v1::PRINCIPAL_KIND_PERSON);
-    req.mutable_principal()->set_unit(absl::StrCat("units/", Province(0)));
-    v1::RoleBinding* binding = req.mutable_principal()->add_bindings();
-    binding->set_role(v1::ROLE_VIEWER);
-    binding->set_unit(absl::StrCat("units/", Province(0)));
-    Check((*admin)->CreatePrincipal(req).status(), "create viewer");
-    v1::CreateTokenRequest token;
-    token.set_parent("principals/xem");
-    token.mutable_token()->set_display_name("bench flood");
-    *token.mutable_token()->mutable_expire_time() = ToTimestamp(clock.Now() + absl::Hours(24));
-    auto created = (*admin)->CreateToken(token);
-    Check(created.status(), "create viewer token");
     ClientOptions flood_options = copts;
-    flood_options.token = created->secret();
+    flood_options.token = person("xem", "Người xem", v1::ROLE_VIEWER);
     flood_options.max_retries = 0;
     auto flooder = Client::Connect(flood_options);
     Check(flooder.status(), "connect as viewer");
