@@ -22,13 +22,15 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libabsl-dev libgtest-dev libgmock-dev libicu-dev libcsv-dev
-  libmicrohttpd-dev libssl-dev libgnutls28-dev zlib1g-dev
+  libmicrohttpd-dev libssl-dev libgnutls28-dev zlib1g-dev prometheus-cpp-dev
 )
 if [[ "${D06_SETUP_SKIP_BUF:-0}" != 1 ]]; then
   # The web tests (tests/web): curl against the HTTP face, Node.js with the Connect client,
   # Chromium for the dashboard. The Python client test (tests/python): Debian's gRPC and
   # protobuf for python3 (code generated with protoc and grpc_python_plugin, above).
-  PACKAGES+=(nodejs npm curl chromium python3 python3-grpcio python3-protobuf)
+  # The operations tests: promtool (Debian's prometheus) checks /metrics and the alert
+  # rules of deploy/prometheus, yamllint the Kubernetes manifests.
+  PACKAGES+=(nodejs npm curl chromium python3 python3-grpcio python3-protobuf prometheus yamllint)
 fi
 
 log() { printf 'setup.sh: %s\n' "$*" >&2; }
