@@ -1,5 +1,6 @@
 #include "server/api/grpc_services.h"
 
+#include <chrono>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -36,22 +37,29 @@ absl::Status ReadRequest(const Method& method, const ByteBuffer* in,
                       request->get());
 }
 
-// What the call's client sent about who it is (the strings live in the call's context).
-class MetadataOf {
+// What the call's client sent about who it is, and its deadline (the strings live in the
+// call's context).
+class ContextOf {
  public:
-  explicit MetadataOf(const grpc::CallbackServerContext* ctx) : peer_(ctx->peer()) {
+  explicit ContextOf(const grpc::CallbackServerContext* ctx) : peer_(ctx->peer()) {
     const auto& metadata = ctx->client_metadata();
     auto find = [&metadata](const char* key) -> std::optional<absl::string_view> {
       auto it = metadata.find(key);
       if (it == metadata.end()) return std::nullopt;
       return absl::string_view(it->second.data(), it->second.size());
     };
-    metadata_.actor_text = find(v1::kActorMetadataKey);
-    metadata_.actor_binary = find(v1::kActorBinMetadataKey);
-    metadata_.authorization = find(v1::kAuthorizationMetadataKey);
-    metadata_.impersonate_text = find(v1::kImpersonateMetadataKey);
-    metadata_.impersonate_binary = find(v1::kImpersonateBinMetadataKey);
-    metadata_.peer = peer_;
+    context_.actor_text = find(v1::kActorMetadataKey);
+    context_.actor_binary = find(v1::kActorBinMetadataKey);
+    context_.authorization = find(v1::kAuthorizationMetadataKey);
+    context_.impersonate_text = find(v1::kImpersonateMetadataKey);
+    context_.impersonate_binary = find(v1::kImpersonateBinMetadataKey);
+    context_.peer = peer_;
+    context_.transport = CallContext::Transport::kGrpc;
+    // gRPC's "no deadline" is the time point's maximum; anything beyond a day is as good.
+    const auto deadline = ctx->deadline();
+    if (deadline < std::chrono::system_clock::now() + std::chrono::hours(24)) {
+      context_.deadline = absl::FromChrono(deadline);
+    }
     // The client certificate of a TLS connection (x509_pem_cert, the leaf), then the
     // chain gRPC kept, whose order and content vary (it may hold the CA and not the
     // leaf): the verifier takes the first certificate as the client's and the rest as
@@ -66,16 +74,16 @@ class MetadataOf {
         certificate_ = absl::StrCat(leaf, "\n", first(GRPC_X509_PEM_CERT_CHAIN_PROPERTY_NAME));
       }
     }
-    metadata_.client_certificate = certificate_;
+    context_.client_certificate = certificate_;
   }
-  MetadataOf(const MetadataOf&) = delete;
-  MetadataOf& operator=(const MetadataOf&) = delete;
-  const CallMetadata& get() const { return metadata_; }
+  ContextOf(const ContextOf&) = delete;
+  ContextOf& operator=(const ContextOf&) = delete;
+  const CallContext& get() const { return context_; }
 
  private:
   const std::string peer_;
   std::string certificate_;
-  CallMetadata metadata_;
+  CallContext context_;
 };
 
 grpc::ServerUnaryReactor* Unary(const MethodTable& table, const Method& method,
@@ -90,8 +98,8 @@ grpc::ServerUnaryReactor* Unary(const MethodTable& table, const Method& method,
   // Request and response live until the call is answered.
   std::shared_ptr<Message> shared_request(std::move(request));
   std::shared_ptr<Message> response(method.NewResponse());
-  MetadataOf metadata(ctx);
-  table.Call(method, metadata.get(), *shared_request, response.get(),
+  ContextOf context(ctx);
+  table.Call(method, context.get(), *shared_request, response.get(),
              [shared_request, response, reactor, out](const absl::Status& status) {
                if (status.ok()) {
                  bool own_buffer;
@@ -206,8 +214,8 @@ grpc::ServerWriteReactor<ByteBuffer>* Stream(const MethodTable& table, const Met
     return call;
   }
   std::shared_ptr<Message> shared_request(std::move(request));
-  MetadataOf metadata(ctx);
-  table.CallStream(method, metadata.get(), *shared_request, call,
+  ContextOf context(ctx);
+  table.CallStream(method, context.get(), *shared_request, call,
                    [call, shared_request](const absl::Status& status) { call->End(status); });
   return call;
 }

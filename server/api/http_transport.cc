@@ -252,25 +252,28 @@ absl::Status DecodeRequest(bool json, absl::string_view body, Message* request) 
 // x-d06-actor as sent (UTF-8 allowed) and x-d06-impersonate likewise; their "-bin" forms
 // decoded from base64 (standard or URL-safe alphabet, padded or not); Authorization; the
 // peer and the client certificate of the connection.
-class CallMetadataOf {
+class CallContextOf {
  public:
-  explicit CallMetadataOf(const HttpRequest& req) : req_(req) {}
-  CallMetadataOf(const CallMetadataOf&) = delete;
-  CallMetadataOf& operator=(const CallMetadataOf&) = delete;
+  CallContextOf(const HttpRequest& req, absl::Time deadline) : req_(req) {
+    context_.deadline = deadline;
+  }
+  CallContextOf(const CallContextOf&) = delete;
+  CallContextOf& operator=(const CallContextOf&) = delete;
 
   // INVALID_ARGUMENT (field: the header) when a "-bin" header is not base64.
   absl::Status Read() {
-    Text(v1::kActorMetadataKey, &actor_text_, &metadata_.actor_text);
-    Text(v1::kAuthorizationMetadataKey, &authorization_, &metadata_.authorization);
-    Text(v1::kImpersonateMetadataKey, &impersonate_text_, &metadata_.impersonate_text);
-    RETURN_IF_ERROR(Binary(v1::kActorBinMetadataKey, &actor_binary_, &metadata_.actor_binary));
-    RETURN_IF_ERROR(Binary(v1::kImpersonateBinMetadataKey, &impersonate_binary_,
-                           &metadata_.impersonate_binary));
-    metadata_.peer = req_.peer;
-    metadata_.client_certificate = req_.client_certificate;
+    Text(v1::kActorMetadataKey, &actor_text_, &context_.actor_text);
+    Text(v1::kAuthorizationMetadataKey, &authorization_, &context_.authorization);
+    Text(v1::kImpersonateMetadataKey, &impersonate_text_, &context_.impersonate_text);
+    RETURN_IF_ERROR(Binary(v1::kActorBinMetadataKey, &actor_binary_, &context_.actor_binary));
+    RETURN_IF_ERROR(
+        Binary(v1::kImpersonateBinMetadataKey, &impersonate_binary_, &context_.impersonate_binary));
+    context_.peer = req_.peer;
+    context_.client_certificate = req_.client_certificate;
+    context_.transport = CallContext::Transport::kConnect;
     return absl::OkStatus();
   }
-  const CallMetadata& get() const { return metadata_; }
+  const CallContext& get() const { return context_; }
 
  private:
   void Text(const char* name, std::string* value, std::optional<absl::string_view>* out) {
@@ -293,7 +296,7 @@ class CallMetadataOf {
 
   const HttpRequest& req_;
   std::string actor_text_, actor_binary_, authorization_, impersonate_text_, impersonate_binary_;
-  CallMetadata metadata_;
+  CallContext context_;
 };
 
 // What a unary call leaves for its answer; shared with the done callback, which may run
@@ -309,9 +312,9 @@ struct PendingCall {
 // binary, or the error.
 void RunCall(const MethodTable& table, const Method& method, const HttpRequest& req, bool json,
              absl::Duration call_time, std::shared_ptr<PendingCall> call, HttpResponse& res) {
-  CallMetadataOf metadata(req);
-  if (absl::Status s = metadata.Read(); !s.ok()) return SetError(s, res);
-  table.Call(method, metadata.get(), *call->request, call->response.get(),
+  CallContextOf context(req, absl::Now() + call_time);
+  if (absl::Status s = context.Read(); !s.ok()) return SetError(s, res);
+  table.Call(method, context.get(), *call->request, call->response.get(),
              [call](absl::Status status) {
                call->status = std::move(status);
                call->done.Notify();

@@ -76,6 +76,12 @@ Method& MethodTable::Slot(absl::string_view full_name, const google::protobuf::D
   method.descriptor = descriptor;
   method.kind = Method::KindOf(*descriptor);
   method.policy = descriptor->options().GetExtension(v1::policy);
+  const google::protobuf::FieldDescriptor* request_id = request->FindFieldByName("request_id");
+  if (request_id != nullptr &&
+      request_id->type() == google::protobuf::FieldDescriptor::TYPE_STRING &&
+      !request_id->is_repeated()) {
+    method.request_id = request_id;
+  }
   return method;
 }
 
@@ -98,13 +104,13 @@ const Method* MethodTable::Find(absl::string_view full_name) const {
 }
 
 absl::StatusOr<Caller> MethodTable::Authenticate(const Method& method,
-                                                 const CallMetadata& metadata) const {
+                                                 const CallContext& context) const {
   Caller caller;
   if (authenticator_ != nullptr) {
-    ASSIGN_OR_RETURN(caller, authenticator_->Authenticate(metadata));
+    ASSIGN_OR_RETURN(caller, authenticator_->Authenticate(context));
   } else {
-    const absl::string_view* text = metadata.actor_text ? &*metadata.actor_text : nullptr;
-    const absl::string_view* binary = metadata.actor_binary ? &*metadata.actor_binary : nullptr;
+    const absl::string_view* text = context.actor_text ? &*context.actor_text : nullptr;
+    const absl::string_view* binary = context.actor_binary ? &*context.actor_binary : nullptr;
     ASSIGN_OR_RETURN(caller.actor, ActorFromMetadata(text, binary));
   }
   caller.rpc = method.descriptor->name();
@@ -112,23 +118,67 @@ absl::StatusOr<Caller> MethodTable::Authenticate(const Method& method,
   return caller;
 }
 
-void MethodTable::Refuse(const CallMetadata& metadata, absl::Status status, Done done) const {
-  if (authenticator_ == nullptr) return done(std::move(status));
-  authenticator_->Refuse(metadata, std::move(status), std::move(done));
-}
-
-void MethodTable::Call(const Method& method, const CallMetadata& metadata, const Message& request,
-                       Message* response, Done done) const {
-  if (gate_ != nullptr && !gate_->Enter(&done)) return;
-  absl::StatusOr<Caller> caller = Authenticate(method, metadata);
-  if (!caller.ok()) return Refuse(metadata, caller.status(), std::move(done));
-  if (rate_limiter_ != nullptr) {
-    absl::Status admitted = rate_limiter_->Admit(*caller, method.kind == Method::Kind::kWrite);
-    if (!admitted.ok()) return done(std::move(admitted));
+std::optional<Caller> MethodTable::Admit(const Method& method, const CallContext& context,
+                                         Done* done) const {
+  absl::StatusOr<Caller> caller = Authenticate(method, context);
+  if (!caller.ok()) {
+    // The authenticator may slow the answer down (a peer that keeps failing).
+    if (authenticator_ == nullptr) {
+      (*done)(caller.status());
+    } else {
+      authenticator_->Refuse(context, caller.status(), std::move(*done));
+    }
+    return std::nullopt;
+  }
+  // Streams are held to a number open at once instead (CallStream).
+  if (rate_limiter_ != nullptr && !method.server_streaming() &&
+      !rate_limiter_->Admit(*caller, method.kind == Method::Kind::kWrite,
+                            context.transport == CallContext::Transport::kGrpc, done)) {
+    return std::nullopt;
   }
   if (absl::Status allowed = CheckHeldAnywhere(*caller); !allowed.ok()) {
-    return done(std::move(allowed));
+    (*done)(std::move(allowed));
+    return std::nullopt;
   }
+  if (absl::Now() >= context.deadline) {
+    (*done)(absl::DeadlineExceededError(
+        "the call's deadline passed before it could run; nothing was done"));
+    return std::nullopt;
+  }
+  return *std::move(caller);
+}
+
+Done MethodTable::Observed(const Method& method, const CallContext& context, const Message& request,
+                           const Message* response, std::shared_ptr<CallRecord>* record,
+                           Done done) const {
+  if (observers_.empty()) return done;
+  for (CallObserver* observer : observers_) observer->CallStarted(method);
+  auto r = std::make_shared<CallRecord>();
+  r->method = &method;
+  r->transport = context.transport;
+  r->peer = context.peer;  // lives as long as the call (the transport's)
+  if (method.request_id != nullptr) {
+    r->request_id = request.GetReflection()->GetString(request, method.request_id);
+  }
+  r->bytes_in = request.ByteSizeLong();
+  *record = r;
+  return [this, r, response, start = absl::Now(), done = std::move(done)](absl::Status status) {
+    r->duration = absl::Now() - start;
+    if (status.ok() && response != nullptr) r->bytes_out = response->ByteSizeLong();
+    r->status = status;
+    for (CallObserver* observer : observers_) observer->CallEnded(*r);
+    done(std::move(status));
+  };
+}
+
+void MethodTable::Call(const Method& method, const CallContext& context, const Message& request,
+                       Message* response, Done done) const {
+  std::shared_ptr<CallRecord> record;
+  done = Observed(method, context, request, response, &record, std::move(done));
+  if (gate_ != nullptr && !gate_->Enter(&done)) return;
+  std::optional<Caller> caller = Admit(method, context, &done);
+  if (!caller) return;
+  if (record != nullptr) record->principal = caller->actor;
   if (method.kind != Method::Kind::kBulkRead || admission_ == nullptr) {
     return method.unary(*caller, request, response, std::move(done));
   }
@@ -208,21 +258,21 @@ void MethodTable::ReleaseSlot(const std::string& key, Method::Kind kind) const {
   if (it != open_streams_.end() && --it->second <= 0) open_streams_.erase(it);
 }
 
-void MethodTable::CallStream(const Method& method, const CallMetadata& metadata,
+void MethodTable::CallStream(const Method& method, const CallContext& context,
                              const Message& request, StreamWriter* out, Done done) const {
+  std::shared_ptr<CallRecord> record;
+  done = Observed(method, context, request, nullptr, &record, std::move(done));
   if (gate_ != nullptr && !gate_->Enter(&done)) return;
-  absl::StatusOr<Caller> caller = Authenticate(method, metadata);
-  if (!caller.ok()) return Refuse(metadata, caller.status(), std::move(done));
-  if (absl::Status allowed = CheckHeldAnywhere(*caller); !allowed.ok()) {
-    return done(std::move(allowed));
-  }
+  std::optional<Caller> caller = Admit(method, context, &done);
+  if (!caller) return;
+  if (record != nullptr) record->principal = caller->actor;
   const bool watch = method.kind == Method::Kind::kWatch;
   // Slots taken, released when the stream ends.
   std::vector<std::string> held;
   const int connection_limit =
       watch ? stream_limits_.watches_per_connection : stream_limits_.exports_per_connection;
   if (connection_limit > 0) {
-    std::string key(metadata.peer);
+    std::string key(context.peer);
     const int open = TakeSlot(key, method.kind, connection_limit);
     if (open >= connection_limit) {  // answered outside the lock: done may run the transport's
       return done(watch ? Error(absl::StatusCode::kResourceExhausted, v1::reason::kTooManyWatchers,

@@ -7,9 +7,9 @@
 //   auto table = NewCoreMethodTable(&core);          // server/api/core_methods.h
 //   const api::Method* m = table->Find("d06.v1.TaskService.GetTask");
 //   auto request = m->NewRequest(), response = m->NewResponse();
-//   api::CallMetadata metadata;
-//   metadata.authorization = "Bearer d06_...";
-//   table->Call(*m, metadata, *request, response.get(), [](absl::Status s) { ... });
+//   api::CallContext context;
+//   context.authorization = "Bearer d06_...";
+//   table->Call(*m, context, *request, response.get(), [](absl::Status s) { ... });
 //
 // Building is not thread-safe; a built table is immutable and thread-safe.
 #ifndef D06_SERVER_API_METHOD_TABLE_H_
@@ -62,9 +62,12 @@ class StreamWriter {
   virtual void Cancel() = 0;
 };
 
-// What a call's transport received about who is calling (d06/v1/api_names.h), for the
-// Authenticator (server/api/authenticator.h); each absent value is std::nullopt.
-struct CallMetadata {
+// What a call's transport knows of it: who is calling (d06/v1/api_names.h; each absent
+// value is std::nullopt), from where, over what, and until when. The method table reads
+// it once, at its single call point, to authenticate and admit the call.
+struct CallContext {
+  enum class Transport { kGrpc, kConnect };
+  Transport transport = Transport::kGrpc;
   // x-d06-actor as sent, and the bytes of x-d06-actor-bin (gRPC decodes "-bin" metadata
   // itself; the HTTP transport decodes the header's base64). Read only with
   // authentication off.
@@ -80,6 +83,37 @@ struct CallMetadata {
   // handshake, which proved that the client holds its key; empty without one. Verified
   // against the client CA by the Authenticator, not by the handshake.
   absl::string_view client_certificate;
+  // When the client stops waiting (gRPC: the call's deadline; HTTP: the face's call
+  // time); a call admitted after it is answered DEADLINE_EXCEEDED without running.
+  absl::Time deadline = absl::InfiniteFuture();
+};
+
+struct Method;
+
+// One call as it ends, for a CallObserver: what was called, by whom, how it ended.
+struct CallRecord {
+  const Method* method = nullptr;
+  CallContext::Transport transport = CallContext::Transport::kGrpc;
+  absl::string_view peer;
+  // The principal (or, with authentication off, the actor) once authenticated; empty
+  // when the call was refused before.
+  std::string principal;
+  // The request's request_id (writes), "" without one.
+  std::string request_id;
+  absl::Status status;
+  absl::Duration duration;
+  // Serialized sizes of the request and of a unary call's response (0 for a stream or a
+  // failed call).
+  size_t bytes_in = 0, bytes_out = 0;
+};
+
+// Told of every call the table admits or refuses, once, as it ends (metrics, the access
+// log). Called on the thread that answers the call: must be quick and thread-safe.
+class CallObserver {
+ public:
+  virtual ~CallObserver() = default;
+  virtual void CallStarted(const Method& method) { (void)method; }
+  virtual void CallEnded(const CallRecord& record) = 0;
 };
 
 using UnaryHandler =
@@ -104,6 +138,8 @@ struct Method {
   Kind kind = Kind::kWrite;
   // Who may call it: the method option (d06.v1.policy) of the .proto.
   v1::Policy policy;
+  // The request's string field request_id (every write has one), else null.
+  const google::protobuf::FieldDescriptor* request_id = nullptr;
   UnaryHandler unary;    // unary methods
   StreamHandler stream;  // server-streaming methods
 
@@ -177,20 +213,23 @@ class MethodTable {
   // (server/api/principal_limits.h) right after authentication, refused calls included
   // (set while building; null: no rate limit). Not owned; must outlive the table.
   void set_rate_limiter(const PrincipalLimiter* limiter) { rate_limiter_ = limiter; }
+  // Adds an observer of every call, admitted or refused at the call point (while
+  // building). Not owned; must outlive the table.
+  void add_observer(CallObserver* observer) { observers_.push_back(observer); }
 
-  // The single point of every call: the caller is authenticated from `metadata` (a call
+  // The single point of every call: the caller is authenticated from `context` (a call
   // it refuses never reaches the handler), counted against its rate budget (over it:
   // RESOURCE_EXHAUSTED/RATE_LIMITED) and checked against the method's policy as far
   // as that needs no read (a principal holding the policy's role at no unit at all is
   // PERMISSION_DENIED/ROLE_REQUIRED), then the handler runs with a Caller that carries
   // the policy, for the core to decide on the resource (server/core/authorize.h).
-  void Call(const Method& method, const CallMetadata& metadata, const Message& request,
+  void Call(const Method& method, const CallContext& context, const Message& request,
             Message* response, Done done) const;
   // As Call, for a server-streaming method. While the stream is open its credential is
   // checked again at every message and at least every half second (Authenticator::
   // Recheck): once it no longer holds (a revoked token, a disabled principal), the stream
   // ends with that UNAUTHENTICATED status.
-  void CallStream(const Method& method, const CallMetadata& metadata, const Message& request,
+  void CallStream(const Method& method, const CallContext& context, const Message& request,
                   StreamWriter* out, Done done) const;
 
  private:
@@ -200,10 +239,18 @@ class MethodTable {
   std::vector<const google::protobuf::ServiceDescriptor*> services_;
   // By full name; a map, so a Method does not move once added (transports keep pointers).
   std::map<std::string, Method, std::less<>> methods_;
+  // Admits a call of `method`: authenticates its caller from `context`, counts a unary
+  // call against the caller's rate budget, refuses a caller holding the policy's role
+  // nowhere and a call past its deadline. Returns the caller; or answers *done itself
+  // (perhaps later: a refusal may be slowed down) and returns std::nullopt.
+  std::optional<Caller> Admit(const Method& method, const CallContext& context, Done* done) const;
   // The caller of a call of `method`, or why it is refused.
-  absl::StatusOr<Caller> Authenticate(const Method& method, const CallMetadata& metadata) const;
-  // Answers a call Authenticate refused (the authenticator may slow the answer down).
-  void Refuse(const CallMetadata& metadata, absl::Status status, Done done) const;
+  absl::StatusOr<Caller> Authenticate(const Method& method, const CallContext& context) const;
+  // `done` wrapped so that the observers hear of the call as it ends, with *record, which
+  // the call point completes as it learns more (the principal); without observers,
+  // `done` itself and a null *record.
+  Done Observed(const Method& method, const CallContext& context, const Message& request,
+                const Message* response, std::shared_ptr<CallRecord>* record, Done done) const;
   // Takes a stream slot of kind `kind` for `key` (a connection or a principal) if fewer
   // than `limit` are open: the number open before, which is < limit when taken.
   int TakeSlot(const std::string& key, Method::Kind kind, int limit) const;
@@ -213,6 +260,7 @@ class MethodTable {
   const Authenticator* authenticator_ = nullptr;
   const PrincipalLimiter* rate_limiter_ = nullptr;
   Admission* admission_ = nullptr;
+  std::vector<CallObserver*> observers_;
   StreamLimits stream_limits_;
   // Streams open by connection or principal ("p:" + name) and kind (kWatch, kExport).
   mutable absl::Mutex streams_mu_;

@@ -4,8 +4,6 @@
 
 #include <algorithm>
 #include <iostream>
-#include <map>
-#include <thread>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -52,54 +50,8 @@ struct PrincipalAuthenticator::Peer {
   int unlogged = 0;
 };
 
-// Runs callbacks at their time on one thread of its own.
-class PrincipalAuthenticator::Timer {
- public:
-  Timer() : thread_([this] { Loop(); }) {}
-  ~Timer() {
-    {
-      absl::MutexLock lock(&mu_);
-      stop_ = true;
-    }
-    thread_.join();
-  }
-  void At(absl::Time when, std::function<void()> fn) {
-    absl::MutexLock lock(&mu_);
-    due_.emplace(when, std::move(fn));
-  }
-
- private:
-  void Loop() {
-    absl::MutexLock lock(&mu_);
-    while (true) {
-      const absl::Time next = due_.empty() ? absl::InfiniteFuture() : due_.begin()->first;
-      mu_.AwaitWithDeadline(
-          absl::Condition(
-              +[](Timer* t) ABSL_EXCLUSIVE_LOCKS_REQUIRED(t->mu_) {
-                return t->stop_ || (!t->due_.empty() && t->due_.begin()->first <= absl::Now());
-              },
-              this),
-          std::min(next, absl::Now() + absl::Milliseconds(100)));
-      // At stop every waiting answer goes out at once: no call is left unanswered.
-      while (!due_.empty() && (stop_ || due_.begin()->first <= absl::Now())) {
-        std::function<void()> fn = std::move(due_.begin()->second);
-        due_.erase(due_.begin());
-        mu_.Unlock();
-        fn();
-        mu_.Lock();
-      }
-      if (stop_) return;
-    }
-  }
-
-  absl::Mutex mu_;
-  std::multimap<absl::Time, std::function<void()>> due_ ABSL_GUARDED_BY(mu_);
-  bool stop_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread thread_;
-};
-
 PrincipalAuthenticator::PrincipalAuthenticator(Core* core, Options options)
-    : core_(core), options_(std::move(options)), timer_(std::make_unique<Timer>()) {}
+    : core_(core), options_(std::move(options)), timer_(std::make_unique<DelayTimer>()) {}
 
 PrincipalAuthenticator::~PrincipalAuthenticator() { timer_.reset(); }
 
@@ -123,7 +75,7 @@ std::string PrincipalAuthenticator::PeerKey(absl::string_view peer) {
                                                                    : address.substr(0, colon));
 }
 
-absl::StatusOr<Identity> PrincipalAuthenticator::Identify(const CallMetadata& metadata) const {
+absl::StatusOr<Identity> PrincipalAuthenticator::Identify(const CallContext& metadata) const {
   if (metadata.authorization.has_value()) {
     absl::string_view value = absl::StripAsciiWhitespace(*metadata.authorization);
     const absl::string_view scheme = "bearer ";
@@ -145,7 +97,7 @@ absl::StatusOr<Identity> PrincipalAuthenticator::Identify(const CallMetadata& me
   return Missing();
 }
 
-absl::StatusOr<Caller> PrincipalAuthenticator::Authenticate(const CallMetadata& metadata) const {
+absl::StatusOr<Caller> PrincipalAuthenticator::Authenticate(const CallContext& metadata) const {
   {
     absl::MutexLock lock(&mu_);
     auto it = peers_.find(PeerKey(metadata.peer));
@@ -210,7 +162,7 @@ void PrincipalAuthenticator::Log(absl::string_view peer, const Peer& record,
   std::cerr << " (" << record.failures << " in the last minute)\n";
 }
 
-void PrincipalAuthenticator::Refuse(const CallMetadata& metadata, absl::Status status,
+void PrincipalAuthenticator::Refuse(const CallContext& metadata, absl::Status status,
                                     std::function<void(absl::Status)> answer) const {
   failures_.fetch_add(1, std::memory_order_relaxed);
   if (status.code() != absl::StatusCode::kUnauthenticated ||

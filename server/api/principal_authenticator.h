@@ -34,6 +34,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/api/authenticator.h"
+#include "server/api/delay_timer.h"
 #include "server/api/method_table.h"
 #include "server/core/core.h"
 
@@ -42,7 +43,7 @@ namespace d06::api {
 class PrincipalAuthenticator final : public Authenticator {
  public:
   struct Options {
-    // Verifies a client certificate (PEM chain, CallMetadata::client_certificate) against
+    // Verifies a client certificate (PEM chain, CallContext::client_certificate) against
     // the client CA and returns its subjects ("URI:...", "DNS:...", "CN:..."), or
     // UNAUTHENTICATED/CERTIFICATE_*; null when no client CA is configured (a certificate
     // is then not a credential).
@@ -58,9 +59,9 @@ class PrincipalAuthenticator final : public Authenticator {
   PrincipalAuthenticator(Core* core, Options options);
   ~PrincipalAuthenticator() override;
 
-  absl::StatusOr<Caller> Authenticate(const CallMetadata& metadata) const override;
+  absl::StatusOr<Caller> Authenticate(const CallContext& metadata) const override;
   absl::Status Recheck(const Caller& caller) const override;
-  void Refuse(const CallMetadata& metadata, absl::Status status,
+  void Refuse(const CallContext& metadata, absl::Status status,
               std::function<void(absl::Status)> answer) const override;
 
   // Counters since start, for tests and metrics.
@@ -75,9 +76,8 @@ class PrincipalAuthenticator final : public Authenticator {
 
  private:
   struct Peer;
-  class Timer;
 
-  absl::StatusOr<Identity> Identify(const CallMetadata& metadata) const;
+  absl::StatusOr<Identity> Identify(const CallContext& metadata) const;
   // The table key of a peer: its address without the port (IPv6: the /64).
   static std::string PeerKey(absl::string_view peer);
   // Drops quiet peers when the table is full; false if `key` cannot be added.
@@ -87,7 +87,7 @@ class PrincipalAuthenticator final : public Authenticator {
 
   Core* const core_;
   const Options options_;
-  std::unique_ptr<Timer> timer_;
+  std::unique_ptr<DelayTimer> timer_;
   mutable absl::Mutex mu_;
   mutable absl::flat_hash_map<std::string, Peer> peers_ ABSL_GUARDED_BY(mu_);
   mutable absl::Time log_second_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();

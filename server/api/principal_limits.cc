@@ -105,7 +105,10 @@ std::string FormatRateLimits(const RateLimits& limits) {
   return absl::StrJoin(parts, ",");
 }
 
-PrincipalLimiter::PrincipalLimiter(Options options) : options_(std::move(options)) {}
+PrincipalLimiter::PrincipalLimiter(Options options)
+    : options_(std::move(options)), timer_(std::make_unique<DelayTimer>()) {}
+
+PrincipalLimiter::~PrincipalLimiter() { timer_.reset(); }
 
 const std::string& PrincipalLimiter::Accountable(const Caller& caller) {
   static const std::string* const kNone = new std::string();
@@ -178,39 +181,80 @@ void PrincipalLimiter::MakeRoom(absl::Time now) const {
   }
 }
 
-absl::Status PrincipalLimiter::Admit(const Caller& caller, bool write) const {
-  if (!options_.limits.on || caller.principal == nullptr) return absl::OkStatus();
+absl::Duration PrincipalLimiter::Take(const Caller& caller, bool write, bool may_hold,
+                                      absl::Duration* hold) const {
+  *hold = absl::ZeroDuration();
+  if (!options_.limits.on || caller.principal == nullptr) return absl::ZeroDuration();
   const std::string& name = Accountable(caller);
   const Tier tier = TierOf(caller);
   const Budgets& budgets = BudgetsOf(tier);
-  const Rate& rate = write ? budgets.writes : budgets.reads;
   const absl::Time now = options_.clock->Now();
-  absl::Duration wait;
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = entries_.find(name);
-    if (it == entries_.end()) {
-      MakeRoom(now);
-      it = entries_
-               .emplace(name, Entry{tier, TokenBucket(budgets.reads, now),
-                                    TokenBucket(budgets.writes, now), now})
-               .first;
-    }
-    Entry& entry = it->second;
-    entry.tier = tier;  // bindings change: the budget follows the principal's roles now
-    entry.last = now;
-    wait = (write ? entry.writes : entry.reads).Take(rate, now);
+  absl::MutexLock lock(&mu_);
+  auto it = entries_.find(name);
+  if (it == entries_.end()) {
+    MakeRoom(now);
+    it = entries_
+             .emplace(name, Entry{tier, TokenBucket(budgets.reads, now),
+                                  TokenBucket(budgets.writes, now), now})
+             .first;
   }
-  if (wait == absl::ZeroDuration()) return absl::OkStatus();
+  Entry& entry = it->second;
+  entry.tier = tier;  // bindings change: the budget follows the principal's roles now
+  entry.last = now;
+  const absl::Duration wait =
+      write ? entry.writes.Take(budgets.writes, now) : entry.reads.Take(budgets.reads, now);
+  if (wait > absl::ZeroDuration() && may_hold && entry.held < kMaxHeld) {
+    *hold = std::min(wait, kMaxHold);
+    ++entry.held;
+  }
+  return wait;
+}
+
+absl::Status PrincipalLimiter::Refusal(const Caller& caller, bool write,
+                                       absl::Duration retry) const {
+  const Tier tier = TierOf(caller);
+  const Rate& rate = write ? BudgetsOf(tier).writes : BudgetsOf(tier).reads;
   const int64_t retry_ms =
-      std::max<int64_t>(1, absl::ToInt64Milliseconds(absl::Ceil(wait, absl::Milliseconds(1))));
+      std::max<int64_t>(1, absl::ToInt64Milliseconds(absl::Ceil(retry, absl::Milliseconds(1))));
   const char* what = write ? "writes" : "reads";
   return Error(absl::StatusCode::kResourceExhausted, v1::reason::kRateLimited,
                absl::StrFormat("%s has used its budget of %s (%s: %g a second, bursts of %g); "
                                "retry in %s",
-                               name, what, kTierWords[tier], rate.per_second, rate.burst,
-                               absl::FormatDuration(absl::Milliseconds(retry_ms))),
+                               Accountable(caller), what, kTierWords[tier], rate.per_second,
+                               rate.burst, absl::FormatDuration(absl::Milliseconds(retry_ms))),
                {{"budget", what}, {v1::kRetryAfterMsKey, absl::StrCat(retry_ms)}});
+}
+
+absl::Status PrincipalLimiter::Admit(const Caller& caller, bool write) const {
+  absl::Duration hold;
+  const absl::Duration wait = Take(caller, write, /*may_hold=*/false, &hold);
+  if (wait == absl::ZeroDuration()) return absl::OkStatus();
+  return Refusal(caller, write, wait);
+}
+
+bool PrincipalLimiter::Admit(const Caller& caller, bool write, bool may_hold,
+                             std::function<void(absl::Status)>* done) const {
+  absl::Duration hold;
+  const absl::Duration wait = Take(caller, write, may_hold, &hold);
+  if (wait == absl::ZeroDuration()) return true;
+  if (hold == absl::ZeroDuration()) {
+    (*done)(Refusal(caller, write, wait));
+    return false;
+  }
+  // Answered once the budget has a token again (at most kMaxHold later), saying how much
+  // longer to wait: a client that retries at once, in a loop, calls at the rate of its
+  // budget instead of as fast as the server can refuse.
+  timer_->At(absl::Now() + hold,
+             [this, name = Accountable(caller), status = Refusal(caller, write, wait - hold),
+              done = std::move(*done)] {
+               {
+                 absl::MutexLock lock(&mu_);
+                 auto it = entries_.find(name);
+                 if (it != entries_.end() && it->second.held > 0) --it->second.held;
+               }
+               done(status);
+             });
+  return false;
 }
 
 size_t PrincipalLimiter::tracked() const {

@@ -24,6 +24,8 @@
 #define D06_SERVER_API_PRINCIPAL_LIMITS_H_
 
 #include <cstddef>
+#include <functional>
+#include <memory>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -32,6 +34,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "server/api/delay_timer.h"
 #include "server/domain/caller.h"
 #include "server/domain/clock.h"
 
@@ -93,10 +96,22 @@ class PrincipalLimiter {
     const Clock* clock = Clock::System();
   };
   explicit PrincipalLimiter(Options options);
+  PrincipalLimiter(const PrincipalLimiter&) = delete;
+  PrincipalLimiter& operator=(const PrincipalLimiter&) = delete;
+  ~PrincipalLimiter();
 
   // Counts one call of `caller` (authenticated: a principal) against its write or read
   // budget: OK, or RESOURCE_EXHAUSTED/RATE_LIMITED. A caller without a principal passes.
   absl::Status Admit(const Caller& caller, bool write) const;
+  // As Admit, for the call point: true to run the call; false when refused, *done taken
+  // and answered RATE_LIMITED. When `may_hold` (a transport that waits without holding a
+  // thread: gRPC), the refusal is held until the budget has a token again, at most
+  // kMaxHold, and then says how much longer to wait; a principal has at most kMaxHeld
+  // refusals held at once, beyond which they are answered at once. A client retrying in
+  // a tight loop then costs the server about its budget's rate of refusals, not as many
+  // as the server can make.
+  bool Admit(const Caller& caller, bool write, bool may_hold,
+             std::function<void(absl::Status)>* done) const;
 
   // The principal a call counts against: the portal when it acts for someone, else the
   // caller's principal ("" without one).
@@ -110,13 +125,21 @@ class PrincipalLimiter {
     Tier tier;
     TokenBucket reads, writes;
     absl::Time last;
+    int held = 0;  // refusals held back (Admit with may_hold), not yet answered
   };
+  static constexpr absl::Duration kMaxHold = absl::Seconds(1);
+  static constexpr int kMaxHeld = 64;
+  // Takes a token of `caller`'s budget: zero, or how long until there is one. *hold: how
+  // long a refusal may be held (zero: answer at once), counted as held.
+  absl::Duration Take(const Caller& caller, bool write, bool may_hold, absl::Duration* hold) const;
+  absl::Status Refusal(const Caller& caller, bool write, absl::Duration retry) const;
   static Tier TierOf(const Caller& caller);
   const Budgets& BudgetsOf(Tier tier) const;
   // Makes room for one more principal at `now`.
   void MakeRoom(absl::Time now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Options options_;
+  std::unique_ptr<DelayTimer> timer_;
   mutable absl::Mutex mu_;
   mutable absl::flat_hash_map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
 };

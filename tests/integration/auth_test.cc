@@ -658,7 +658,7 @@ TEST(PrincipalAuthenticatorTest, ABadChecksumIsRefusedWithoutALookup) {
   std::string token = NewTokenSecret();
   token.back() = token.back() == 'a' ? 'b' : 'a';
   const std::string bearer = "Bearer " + token;
-  api::CallMetadata metadata;
+  api::CallContext metadata;
   metadata.authorization = bearer;
   metadata.peer = "ipv4:10.0.0.5:4000";
   EXPECT_THAT(auth.Authenticate(metadata).status(), IsError(kUnauthenticated, "TOKEN_MALFORMED"));
@@ -676,7 +676,7 @@ TEST(PrincipalAuthenticatorTest, ThePeerTableIsBoundedWhateverTheAddresses) {
   api::PrincipalAuthenticator auth(&env.core(), options);
   for (int i = 0; i < 1000; ++i) {
     const std::string peer = absl::StrCat("ipv4:10.", i / 250, ".", i % 250, ".1:5000");
-    api::CallMetadata metadata;
+    api::CallContext metadata;
     metadata.peer = peer;
     absl::StatusOr<Caller> caller = auth.Authenticate(metadata);
     ASSERT_FALSE(caller.ok());
@@ -687,7 +687,7 @@ TEST(PrincipalAuthenticatorTest, ThePeerTableIsBoundedWhateverTheAddresses) {
   EXPECT_LE(auth.tracked_peers(), 64u);
   // IPv6 addresses of one /64 are one peer.
   for (int i = 0; i < 3; ++i) {
-    api::CallMetadata metadata;
+    api::CallContext metadata;
     const std::string peer = absl::StrCat("ipv6:[2001:db8:1:2::", i + 1, "]:443");
     metadata.peer = peer;
     auth.Refuse(metadata, absl::UnauthenticatedError("x"), [](absl::Status) {});

@@ -259,6 +259,70 @@ TEST_F(LimitsTest, OverHttpA429WithRetryAfter) {
   EXPECT_THAT(client::FromGrpcStatus(Read(an)), IsError(kExhausted, v1::reason::kRateLimited));
 }
 
+// A refusal over gRPC is held until the budget has a token again (here, at most a second),
+// so that a client retrying in a tight loop calls at about its budget's rate; a principal
+// has at most 64 refusals held at once, the rest are answered at once. Over HTTP a held
+// refusal would hold a worker thread: answered at once.
+TEST_F(LimitsTest, ARefusalOverGrpcIsHeldBackOverHttpNot) {
+  const std::string an = ViewerToken("an");
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(Read(an).ok()) << i;
+  absl::Time start = absl::Now();
+  const absl::Status refused = client::FromGrpcStatus(Read(an));
+  const absl::Duration held = absl::Now() - start;
+  EXPECT_THAT(refused, IsError(kExhausted, v1::reason::kRateLimited));
+  EXPECT_GE(held, absl::Milliseconds(950));
+  EXPECT_LT(held, absl::Seconds(5));
+  // The delay still to wait, counted from the answer.
+  int64_t retry_ms = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(client::ErrorInfoOf(refused).metadata().at(v1::kRetryAfterMsKey),
+                               &retry_ms));
+  EXPECT_GT(retry_ms, 90000);
+  EXPECT_LE(retry_ms, 99000);
+
+  // 100 calls at once: 64 held, 36 answered at once.
+  constexpr int kCalls = 100;
+  auto stub = v1::AccessService::NewStub(Channel());
+  struct Pending {
+    std::unique_ptr<grpc::ClientContext> ctx;
+    v1::WhoAmIResponse response;
+    grpc::Status status;
+    absl::Duration took;
+    absl::Notification done;
+  };
+  std::vector<Pending> calls(kCalls);
+  const v1::WhoAmIRequest request;
+  start = absl::Now();
+  for (Pending& call : calls) {
+    call.ctx = Ctx(an);
+    stub->async()->WhoAmI(call.ctx.get(), &request, &call.response,
+                          [&call, start](grpc::Status status) {
+                            call.status = std::move(status);
+                            call.took = absl::Now() - start;
+                            call.done.Notify();
+                          });
+  }
+  int at_once = 0, held_back = 0;
+  for (Pending& call : calls) {
+    ASSERT_TRUE(call.done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+    EXPECT_THAT(client::FromGrpcStatus(call.status), IsError(kExhausted, v1::reason::kRateLimited));
+    (call.took < absl::Milliseconds(500) ? at_once : held_back)++;
+  }
+  EXPECT_EQ(held_back, 64);
+  EXPECT_EQ(at_once, kCalls - 64);
+
+  RawHttp http(server().http_port());
+  ASSERT_TRUE(http.connected());
+  start = absl::Now();
+  ASSERT_TRUE(
+      http.Send("POST /d06.v1.AccessService/WhoAmI HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                "Content-Type: application/json\r\nContent-Length: 2\r\nAuthorization: Bearer " +
+                an + "\r\n\r\n{}"));
+  auto answer = http.Read();
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->status, 429);
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(500));
+}
+
 TEST_F(LimitsTest, AMalformedRateLimitsFlagStopsTheStart) {
   StopServer();
   ServerOptions options;

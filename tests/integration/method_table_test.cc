@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "d06/testing/counter.grpc.pb.h"
 #include "gmock/gmock.h"
@@ -57,6 +58,7 @@ class MethodTableTest : public ::testing::Test {
             stream_ended_.Notify();
           });
         });
+    table_->add_observer(&observer_);
     table_->Seal();
     services_ = NewGrpcServices(*table_);
     grpc::ServerBuilder builder;
@@ -74,6 +76,21 @@ class MethodTableTest : public ::testing::Test {
     for (std::thread& t : writers_) t.join();
   }
 
+  // Keeps what it is told of every call.
+  class Recorder final : public CallObserver {
+   public:
+    void CallStarted(const Method&) override { ++started; }
+    void CallEnded(const CallRecord& record) override {
+      absl::MutexLock lock(&mu);
+      ended.push_back(record);
+      ended.back().peer = {};  // the transport's, gone with the call
+    }
+    std::atomic<int> started{0};
+    absl::Mutex mu;
+    std::vector<CallRecord> ended ABSL_GUARDED_BY(mu);
+  };
+
+  Recorder observer_;
   std::unique_ptr<MethodTable> table_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
   std::unique_ptr<grpc::Server> server_;
@@ -134,6 +151,55 @@ TEST_F(MethodTableTest, ACancelledStreamStopsItsWriter) {
   ASSERT_TRUE(stream_ended_.WaitForNotificationWithTimeout(absl::Seconds(10)));
   EXPECT_LT(last_written_.load(), 1000000);
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+}
+
+TEST_F(MethodTableTest, ObserversHearOfEveryCallAdmittedOrRefused) {
+  CountRequest request;
+  request.set_label("xin chào");
+  CountReply reply;
+  {
+    grpc::ClientContext context;
+    context.AddMetadata("x-d06-actor", "alice");
+    ASSERT_TRUE(stub_->Echo(&context, request, &reply).ok());
+  }
+  {
+    grpc::ClientContext context;
+    context.AddMetadata("x-d06-actor", std::string(201, 'a'));
+    ASSERT_FALSE(stub_->Echo(&context, request, &reply).ok());
+  }
+  EXPECT_EQ(observer_.started.load(), 2);
+  absl::MutexLock lock(&observer_.mu);
+  ASSERT_EQ(observer_.ended.size(), 2u);
+  const CallRecord& ok = observer_.ended[0];
+  EXPECT_EQ(ok.method->descriptor->name(), "Echo");
+  EXPECT_EQ(ok.transport, CallContext::Transport::kGrpc);
+  EXPECT_EQ(ok.principal, "alice");
+  EXPECT_TRUE(ok.status.ok());
+  EXPECT_EQ(ok.bytes_in, request.ByteSizeLong());
+  EXPECT_GT(ok.bytes_out, ok.bytes_in);  // the label and the actor
+  EXPECT_GT(ok.duration, absl::ZeroDuration());
+  const CallRecord& refused = observer_.ended[1];
+  EXPECT_EQ(refused.principal, "");
+  EXPECT_EQ(refused.status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(refused.bytes_out, 0u);
+}
+
+TEST_F(MethodTableTest, ACallPastItsDeadlineDoesNotRun) {
+  const Method* echo = table_->Find(absl::StrCat(kService, ".Echo"));
+  ASSERT_NE(echo, nullptr);
+  CallContext context;
+  context.deadline = absl::Now() - absl::Milliseconds(1);
+  CountRequest request;
+  request.set_label("muộn");
+  CountReply reply;
+  absl::Status status = absl::UnknownError("not answered");
+  table_->Call(*echo, context, request, &reply, [&status](absl::Status s) { status = s; });
+  EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(reply.label(), "");  // the handler did not run
+  context.deadline = absl::Now() + absl::Seconds(10);
+  table_->Call(*echo, context, request, &reply, [&status](absl::Status s) { status = s; });
+  EXPECT_TRUE(status.ok());
+  EXPECT_EQ(reply.label(), "muộn");
 }
 
 TEST(MethodTableDeathTest, AMethodWithoutHandlerStopsStartUp) {
