@@ -120,7 +120,7 @@ struct ClientOptions {
 
   // Deadline of each attempt.
   absl::Duration default_timeout = absl::Seconds(10);
-  // How many times an UNAVAILABLE call is retried (0: never).
+  // How many times an UNAVAILABLE or RATE_LIMITED call is retried (0: never).
   int max_retries = 3;
   // Backoff before the first retry; doubles each retry up to max_backoff (+-20% jitter).
   absl::Duration initial_backoff = absl::Milliseconds(100);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds (scripts/build.sh) and runs the benchmarks, writing tests/bench/RESULTS.md.
-# Takes a few minutes (the list benchmark loads 100,000 tasks). Extra arguments go to
-# d06_bench, e.g. scripts/bench.sh --max_tasks=10000 for a shorter run.
+# Takes a few minutes (the list benchmark loads 1,000,000 assignments). Extra arguments go to
+# d06_bench, e.g. scripts/bench.sh --max_assignments=100000 for a shorter run.
 #
 # scripts/bench.sh --grpc [ARGS] runs the side-by-side gRPC benchmark instead
 # (scripts/bench_grpc.sh: d06d against the empty call and etcd, writing BENCHMARKS.md);

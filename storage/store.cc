@@ -571,6 +571,25 @@ Store::Stats Store::stats() const {
   return stats_;
 }
 
+absl::Status Store::AwaitCompactions() const {
+  while (true) {
+    bool busy = false;
+    for (rocksdb::ColumnFamilyHandle* h : handles_) {
+      for (const char* property :
+           {"rocksdb.compaction-pending", "rocksdb.num-running-compactions",
+            "rocksdb.num-running-flushes", "rocksdb.mem-table-flush-pending"}) {
+        uint64_t value = 0;
+        if (!db_->GetIntProperty(h, property, &value)) {
+          return absl::InternalError(absl::StrCat("RocksDB has no property ", property));
+        }
+        busy = busy || value > 0;
+      }
+    }
+    if (!busy) return absl::OkStatus();
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+}
+
 void Store::WriterLoop() {
   std::deque<Pending> group;
   std::vector<absl::Status> results;

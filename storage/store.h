@@ -249,6 +249,10 @@ class Store {
   };
   Stats stats() const;
 
+  // Waits until RocksDB has no flush or compaction running or pending (for benchmarks,
+  // which measure reads once a load has settled).
+  absl::Status AwaitCompactions() const;
+
  private:
   friend class ReadView;
   friend class Txn;

@@ -232,7 +232,9 @@ std::string GlobalOptionsHelp() {
   --actor NAME         who you are with d06d --auth=off (development), e.g.
                        "Nguyễn Văn An"; env D06_ACTOR
   --timeout DURATION   deadline of each attempt, e.g. 10s, 500ms, 2m; default
-                       10s, env D06_TIMEOUT (UNAVAILABLE is retried 3 times)
+                       10s, env D06_TIMEOUT (UNAVAILABLE is retried 3 times;
+                       over a rate budget, d06ctl waits the delay the server
+                       names, up to 5 s, and tries again)
   -o, --output FORMAT  table (default), json (proto JSON) or yaml
   --all                follow next_page_token: every page of a list as one
   --out FILE           write a streamed export (CSV) to FILE, not stdout

@@ -45,6 +45,7 @@
 #include "google/protobuf/message.h"
 #include "google/protobuf/text_format.h"
 #include "server/api/core_methods.h"
+#include "tests/testing/own_connection.h"
 #include "tests/testing/raw_http.h"
 #include "tests/testing/test_server.h"
 
@@ -250,9 +251,7 @@ class AuthzTest : public ServerTest {
   // Each asks on a connection of its own: a cancelled watch keeps its place among a
   // connection's 16 for up to 250 ms.
   int64_t Revision() {
-    grpc::ChannelArguments args;
-    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    auto channel = grpc::CreateCustomChannel(target(), grpc::InsecureChannelCredentials(), args);
+    auto channel = OwnConnection(target());
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     ctx.AddMetadata("authorization", "Bearer " + TokenOf("admin"));

@@ -18,6 +18,7 @@
 #include "d06/v1/unit.grpc.pb.h"
 #include "d06/v1/watch.grpc.pb.h"
 #include "google/protobuf/duration.pb.h"
+#include "tests/testing/own_connection.h"
 #include "tests/testing/raw_http.h"
 #include "tests/testing/test_server.h"
 
@@ -48,11 +49,7 @@ class LimitsTest : public ServerTest {
   }
 
   // A channel on a TCP connection of its own.
-  std::shared_ptr<grpc::Channel> NewConnection() {
-    grpc::ChannelArguments args;
-    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    return grpc::CreateCustomChannel(target(), grpc::InsecureChannelCredentials(), args);
-  }
+  std::shared_ptr<grpc::Channel> NewConnection() { return OwnConnection(target()); }
   std::shared_ptr<grpc::Channel> Channel() {
     if (channel_ == nullptr) channel_ = NewConnection();
     return channel_;

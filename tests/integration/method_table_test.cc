@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "d06/testing/counter.grpc.pb.h"
@@ -16,6 +17,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "server/api/grpc_services.h"
+#include "tests/testing/own_connection.h"
 
 namespace d06::api {
 namespace {
@@ -55,7 +57,7 @@ class MethodTableTest : public ::testing::Test {
             last_written_ = written;
             done(written == request.count() ? absl::OkStatus()
                                             : absl::CancelledError("the client went away"));
-            stream_ended_.Notify();
+            if (!ended_once_.exchange(true)) stream_ended_.Notify();
           });
         });
     table_->add_observer(&observer_);
@@ -67,8 +69,9 @@ class MethodTableTest : public ::testing::Test {
     for (const auto& service : services_) builder.RegisterService(service.get());
     server_ = builder.BuildAndStart();
     ASSERT_NE(server_, nullptr);
-    stub_ = CounterService::NewStub(
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+    target_ = absl::StrCat("127.0.0.1:", port);
+    stub_ =
+        CounterService::NewStub(grpc::CreateChannel(target_, grpc::InsecureChannelCredentials()));
   }
 
   void TearDown() override {
@@ -94,10 +97,12 @@ class MethodTableTest : public ::testing::Test {
   std::unique_ptr<MethodTable> table_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
   std::unique_ptr<grpc::Server> server_;
+  std::string target_;
   std::unique_ptr<CounterService::Stub> stub_;
   std::vector<std::thread> writers_;
   std::atomic<int> last_written_{-1};
-  absl::Notification stream_ended_;
+  absl::Notification stream_ended_;  // when the first stream ends
+  std::atomic<bool> ended_once_{false};
 };
 
 TEST_F(MethodTableTest, UnaryCallsPassTheCaller) {
@@ -200,6 +205,80 @@ TEST_F(MethodTableTest, ACallPastItsDeadlineDoesNotRun) {
   table_->Call(*echo, context, request, &reply, [&status](absl::Status s) { status = s; });
   EXPECT_TRUE(status.ok());
   EXPECT_EQ(reply.label(), "muộn");
+}
+
+// A principal per bearer token: "Bearer an" is principals/an, a viewer of every unit.
+class NamedPrincipals final : public Authenticator {
+ public:
+  absl::StatusOr<Caller> Authenticate(const CallContext& context) const override {
+    absl::string_view token = context.authorization.value_or("");
+    if (!absl::ConsumePrefix(&token, "Bearer ")) return absl::UnauthenticatedError("no token");
+    auto principal = std::make_shared<v1::Principal>();
+    principal->set_name(absl::StrCat("principals/", token));
+    v1::RoleBinding* binding = principal->add_bindings();
+    binding->set_role(v1::ROLE_VIEWER);
+    binding->set_unit("*");
+    Caller caller;
+    caller.actor = principal->name();
+    caller.principal = std::move(principal);
+    return caller;
+  }
+  absl::Status Recheck(const Caller&) const override { return absl::OkStatus(); }
+};
+
+TEST_F(MethodTableTest, APrincipalRunsAtMostItsExportsAtOnceOverAnyConnection) {
+  NamedPrincipals principals;
+  table_->set_authenticator(&principals);
+  MethodTable::StreamLimits limits;
+  limits.exports_per_principal = 2;
+  table_->set_stream_limits(limits);
+  struct Export {
+    grpc::ClientContext context;
+    std::unique_ptr<grpc::ClientReader<CountReply>> reader;
+    bool open = false;
+  };
+  // A long export on a connection of its own, its first message read.
+  auto start = [&](const std::string& who) {
+    auto e = std::make_unique<Export>();
+    e->context.AddMetadata("authorization", "Bearer " + who);
+    auto stub = CounterService::NewStub(testing::OwnConnection(target_));
+    CountRequest request;
+    request.set_count(1000000);
+    e->reader = stub->Count(&e->context, request);
+    CountReply reply;
+    e->open = e->reader->Read(&reply);
+    return e;
+  };
+  auto end = [](Export& e) {
+    e.context.TryCancel();
+    (void)e.reader->Finish();
+  };
+  std::vector<std::unique_ptr<Export>> an;
+  for (int i = 0; i < 2; ++i) {
+    an.push_back(start("an"));
+    ASSERT_TRUE(an.back()->open) << i;
+  }
+  auto third = start("an");
+  EXPECT_FALSE(third->open);
+  grpc::Status refused = third->reader->Finish();
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(refused.error_message(),
+              ::testing::HasSubstr("principals/an runs 2 exports, as many as a principal may (2)"));
+  // Another principal is not held to an's.
+  auto binh = start("binh");
+  EXPECT_TRUE(binh->open);
+  end(*binh);
+  // Once one of an's ends, an may start another.
+  end(*an[0]);
+  bool again = false;
+  for (int attempt = 0; attempt < 50 && !again; ++attempt) {
+    auto next = start("an");
+    again = next->open;
+    end(*next);
+    if (!again) absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_TRUE(again);
+  end(*an[1]);
 }
 
 TEST(MethodTableDeathTest, AMethodWithoutHandlerStopsStartUp) {

@@ -17,6 +17,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/d06d/server.h"
+#include "tests/testing/own_connection.h"
 #include "tests/testing/test_ca.h"
 #include "tests/testing/test_server.h"
 
@@ -71,10 +72,8 @@ class MtlsAuthTest : public ::testing::Test {
     ssl.pem_root_certs = pki_.ca().cert_pem();
     ssl.pem_private_key = cert.key_pem;
     ssl.pem_cert_chain = cert.cert_pem;
-    grpc::ChannelArguments args;
-    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    return v1::AccessService::NewStub(grpc::CreateCustomChannel(
-        absl::StrCat("127.0.0.1:", server_->port()), grpc::SslCredentials(ssl), args));
+    return v1::AccessService::NewStub(
+        OwnConnection(absl::StrCat("127.0.0.1:", server_->port()), grpc::SslCredentials(ssl)));
   }
 
   absl::StatusOr<v1::WhoAmIResponse> GrpcWhoAmI(const Issued& cert,

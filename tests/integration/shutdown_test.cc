@@ -16,6 +16,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "d06/v1/task.grpc.pb.h"
+#include "tests/testing/own_connection.h"
 #include "tests/testing/test_server.h"
 
 namespace d06::testing {
@@ -40,10 +41,7 @@ TEST_F(ShutdownTest, InFlightCallsFinishAndNewOnesAreUnavailableNeverCancelled) 
   auto worker = [&](int t) {
     // A channel per thread (with its own subchannel pool, so its own connection), as
     // separate clients would have.
-    grpc::ChannelArguments args;
-    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    auto stub = v1::TaskService::NewStub(
-        grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
+    auto stub = v1::TaskService::NewStub(OwnConnection(address));
     std::string last_task;
     for (int i = 0; !stop.load(); ++i) {
       grpc::ClientContext ctx;

@@ -4,8 +4,7 @@
 // is ended (stream_stall_timeout); and the gRPC port keeps at most grpc_max_connections
 // connections, answering one more at once with UNAVAILABLE.
 //
-// Each connection here is a channel of its own (GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL):
-// gRPC would otherwise share one TCP connection between channels to the same target.
+// Each connection here is a channel of its own (tests/testing/own_connection.h).
 #include <grpc/grpc.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
@@ -24,6 +23,7 @@
 #include "d06/v1/task.grpc.pb.h"
 #include "d06/v1/unit.grpc.pb.h"
 #include "d06/v1/watch.grpc.pb.h"
+#include "tests/testing/own_connection.h"
 #include "tests/testing/test_server.h"
 
 namespace d06::testing {
@@ -68,19 +68,14 @@ struct StreamCall {
 class HostileClientTest : public ServerTest {
  protected:
   // A channel with a TCP connection of its own.
-  std::shared_ptr<grpc::Channel> NewConnection() {
-    grpc::ChannelArguments args;
-    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    return grpc::CreateCustomChannel(target(), grpc::InsecureChannelCredentials(), args);
-  }
+  std::shared_ptr<grpc::Channel> NewConnection() { return OwnConnection(target()); }
   // The same for a client that reads nothing: its receive window stays at HTTP/2's
   // 64 KiB (no BDP probing, which grows the windows of a fast connection to many MiB),
   // so that an unread stream is stalled by a few MiB, as a hostile client would have it.
   std::shared_ptr<grpc::Channel> NewHogConnection() {
     grpc::ChannelArguments args;
-    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
-    return grpc::CreateCustomChannel(target(), grpc::InsecureChannelCredentials(), args);
+    return OwnConnection(target(), grpc::InsecureChannelCredentials(), args);
   }
 };
 

@@ -22,6 +22,7 @@
 #include "gtest/gtest.h"
 #include "server/api/http_server.h"
 #include "server/d06d/server.h"
+#include "tests/testing/own_connection.h"
 #include "tests/testing/raw_http.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_ca.h"
@@ -36,9 +37,7 @@ using ::testing::StartsWith;
 // below makes a new TLS handshake.
 std::shared_ptr<grpc::Channel> NewChannel(int port,
                                           std::shared_ptr<grpc::ChannelCredentials> credentials) {
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  return grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port), credentials, args);
+  return OwnConnection(absl::StrCat("127.0.0.1:", port), std::move(credentials));
 }
 
 struct GrpcAnswer {
