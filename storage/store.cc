@@ -7,11 +7,14 @@
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <queue>
+#include <system_error>
 #include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/db.h"
 #include "rocksdb/env.h"
@@ -21,6 +24,8 @@
 #include "rocksdb/slice.h"
 #include "rocksdb/slice_transform.h"
 #include "rocksdb/table.h"
+#include "rocksdb/utilities/backup_engine.h"
+#include "rocksdb/utilities/checkpoint.h"
 #include "rocksdb/write_batch.h"
 #include "storage/keys.h"
 #include "storage/status_macros.h"
@@ -377,13 +382,19 @@ bool Txn::empty() const { return batch_->Count() == 0 && events_.empty(); }
 // ---------------------------------------------------------------------------------------
 // Store
 
-absl::StatusOr<std::unique_ptr<Store>> Store::Open(const Options& options) {
-  if (options.path.empty()) return absl::InvalidArgumentError("data directory is required");
-  rocksdb::Options db_options;
-  std::unique_ptr<rocksdb::Env> env =
-      rocksdb::NewCompositeEnv(std::make_shared<OwnerOnlyFileSystem>(
-          options.file_system != nullptr ? options.file_system : rocksdb::FileSystem::Default()));
-  db_options.env = env.get();
+namespace {
+
+// The database's options and column families, as every opener of a d06 directory (the
+// store, a backup's checkpoint, a restore) must give them.
+struct DbSetup {
+  rocksdb::Options db;
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+};
+
+DbSetup MakeDbSetup(rocksdb::Env* env, size_t block_cache_bytes, int max_open_files) {
+  DbSetup setup;
+  rocksdb::Options& db_options = setup.db;
+  db_options.env = env;
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   db_options.IncreaseParallelism(2);
@@ -392,73 +403,142 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const Options& options) {
   // Bounds the write-ahead log a start after a crash replays: beyond it, the column
   // families that hold the oldest log are flushed.
   db_options.max_total_wal_size = 256 << 20;
-  db_options.max_open_files = options.max_open_files;
+  db_options.max_open_files = max_open_files;
 
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  if (options.block_cache_bytes > 0) {
-    table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
-  }
+  if (block_cache_bytes > 0) table.block_cache = rocksdb::NewLRUCache(block_cache_bytes);
   rocksdb::ColumnFamilyOptions cf_options;
   cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   cf_options.compression = rocksdb::kLZ4Compression;
   // The last level holds most of the bytes and is rewritten least often.
   cf_options.bottommost_compression = rocksdb::kZSTD;
 
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const char* name : kCfNames) descriptors.emplace_back(name, cf_options);
-  descriptors[static_cast<size_t>(Cf::kEntities)]
+  for (const char* name : kCfNames) setup.families.emplace_back(name, cf_options);
+  setup.families[static_cast<size_t>(Cf::kEntities)]
       .options.memtable_insert_with_hint_prefix_extractor =
       std::make_shared<InsertHintPrefix>(false);
-  descriptors[static_cast<size_t>(Cf::kIndexes)]
+  setup.families[static_cast<size_t>(Cf::kIndexes)]
       .options.memtable_insert_with_hint_prefix_extractor =
       std::make_shared<InsertHintPrefix>(true);
+  return setup;
+}
+
+// An open RocksDB database of d06 with its column family handles (Cf order), closed
+// when it goes.
+struct OpenDb {
+  std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  ~OpenDb() {
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+    if (db != nullptr) db->Close();
+  }
+};
+
+absl::StatusOr<std::unique_ptr<OpenDb>> OpenRocks(const DbSetup& setup, const std::string& path) {
+  auto open = std::make_unique<OpenDb>();
   rocksdb::DB* raw_db = nullptr;
   RETURN_IF_ERROR(
-      FromRocks(rocksdb::DB::Open(db_options, options.path, descriptors, &handles, &raw_db),
-                absl::StrCat("open ", options.path)));
-  std::unique_ptr<rocksdb::DB> db(raw_db);
-  auto close_on_error = [&](absl::Status status) {
-    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
-    return status;
-  };
+      FromRocks(rocksdb::DB::Open(setup.db, path, setup.families, &open->handles, &raw_db),
+                absl::StrCat("open ", path)));
+  open->db.reset(raw_db);
+  return open;
+}
 
-  // Schema version: write it on a new database, refuse any other.
-  rocksdb::ReadOptions read_options;
+absl::StatusOr<int64_t> ReadRevision(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* meta) {
   std::string value;
-  rocksdb::Status s = db->Get(read_options, handles[0], keys::kMetaSchemaVersion, &value);
-  int64_t revision = 0;
+  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), meta, keys::kMetaRevision, &value);
+  if (s.IsNotFound()) return 0;
+  RETURN_IF_ERROR(FromRocks(s, "read revision"));
+  ASSIGN_OR_RETURN(uint64_t revision, DecodeU64(value, keys::kMetaRevision));
+  return static_cast<int64_t>(revision);
+}
+
+// A migration of the layout from schema version `from` to from + 1, run at start-up in
+// one atomic batch (with the new version) before anything reads the data.
+struct Migration {
+  int from;
+  std::function<absl::Status(rocksdb::DB* db, const std::vector<rocksdb::ColumnFamilyHandle*>&,
+                             rocksdb::WriteBatch* batch)>
+      migrate;
+};
+
+// Every migration, in order. None yet: versions 1 to 3 were layouts before the first
+// release, which no deployment holds; a directory of one of them is refused (below).
+// A release that changes the layout bumps keys::kSchemaVersion and adds its step here.
+const std::vector<Migration>& Migrations() {
+  static const auto* migrations = new std::vector<Migration>();
+  return *migrations;
+}
+
+// The oldest schema version the migrations above start from.
+constexpr int kOldestMigratable = keys::kSchemaVersion;
+
+// Writes the schema version of a new database; refuses a newer one; migrates an older
+// one that Migrations() covers, refuses the rest.
+absl::Status CheckSchema(rocksdb::DB* db, const std::vector<rocksdb::ColumnFamilyHandle*>& handles,
+                         const std::string& path) {
+  rocksdb::WriteOptions write_options;
+  write_options.sync = true;
+  std::string value;
+  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), handles[0], keys::kMetaSchemaVersion, &value);
   if (s.IsNotFound()) {
-    rocksdb::WriteOptions write_options;
-    write_options.sync = true;
-    s = db->Put(write_options, handles[0], keys::kMetaSchemaVersion,
-                std::to_string(keys::kSchemaVersion));
-    if (!s.ok()) return close_on_error(FromRocks(s, "write schema version"));
-  } else if (!s.ok()) {
-    return close_on_error(FromRocks(s, "read schema version"));
-  } else {
-    int version = 0;
-    // Every version so far predates the first release: there is no migration; an older
-    // directory is refused, never misread.
-    if (!absl::SimpleAtoi(value, &version) || version != keys::kSchemaVersion) {
-      return close_on_error(absl::FailedPreconditionError(absl::StrCat(
-          "data directory ", options.path, " has schema version '", value,
-          "'; this d06d reads version ", keys::kSchemaVersion,
-          version > 0 && version < keys::kSchemaVersion
-              ? " (an older pre-release layout with no migration: move the directory aside "
-                "and start afresh)"
-              : "")));
-    }
-    s = db->Get(read_options, handles[0], keys::kMetaRevision, &value);
-    if (s.ok()) {
-      auto decoded = DecodeU64(value, keys::kMetaRevision);
-      if (!decoded.ok()) return close_on_error(decoded.status());
-      revision = static_cast<int64_t>(*decoded);
-    } else if (!s.IsNotFound()) {
-      return close_on_error(FromRocks(s, "read revision"));
-    }
+    return FromRocks(db->Put(write_options, handles[0], keys::kMetaSchemaVersion,
+                             std::to_string(keys::kSchemaVersion)),
+                     "write schema version");
   }
+  RETURN_IF_ERROR(FromRocks(s, "read schema version"));
+  int version = 0;
+  if (!absl::SimpleAtoi(value, &version) || version <= 0) {
+    return absl::FailedPreconditionError(absl::StrCat("data directory ", path,
+                                                      " has an unreadable schema version '", value,
+                                                      "'; it is not a d06 directory"));
+  }
+  if (version > keys::kSchemaVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "data directory ", path, " has schema version ", version,
+        ", written by a newer d06d; this d06d reads schema version ", keys::kSchemaVersion,
+        " and never opens a newer layout: run the newer d06d (or restore a backup taken "
+        "before the upgrade into an empty directory)"));
+  }
+  if (version < kOldestMigratable) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("data directory ", path, " has schema version ", version,
+                     "; this d06d reads schema version ", keys::kSchemaVersion,
+                     " (an older pre-release layout with no migration: move the "
+                     "directory aside and start afresh)"));
+  }
+  for (const Migration& migration : Migrations()) {
+    if (migration.from != version) continue;
+    rocksdb::WriteBatch batch;
+    RETURN_IF_ERROR(migration.migrate(db, handles, &batch));
+    batch.Put(handles[0], keys::kMetaSchemaVersion, std::to_string(version + 1));
+    RETURN_IF_ERROR(FromRocks(db->Write(write_options, &batch),
+                              absl::StrCat("migrate schema ", version, " to ", version + 1)));
+    std::fprintf(stderr, "d06d: storage: migrated %s from schema version %d to %d\n", path.c_str(),
+                 version, version + 1);
+    ++version;
+  }
+  if (version != keys::kSchemaVersion) {
+    return absl::InternalError(absl::StrCat("no migration from schema version ", version));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const Options& options) {
+  if (options.path.empty()) return absl::InvalidArgumentError("data directory is required");
+  std::unique_ptr<rocksdb::Env> env =
+      rocksdb::NewCompositeEnv(std::make_shared<OwnerOnlyFileSystem>(
+          options.file_system != nullptr ? options.file_system : rocksdb::FileSystem::Default()));
+  const DbSetup setup = MakeDbSetup(env.get(), options.block_cache_bytes, options.max_open_files);
+  ASSIGN_OR_RETURN(std::unique_ptr<OpenDb> open, OpenRocks(setup, options.path));
+  RETURN_IF_ERROR(CheckSchema(open->db.get(), open->handles, options.path));
+  ASSIGN_OR_RETURN(const int64_t revision, ReadRevision(open->db.get(), open->handles[0]));
+  std::unique_ptr<rocksdb::DB> db = std::move(open->db);
+  std::vector<rocksdb::ColumnFamilyHandle*> handles = std::move(open->handles);
+  open->handles.clear();
   return std::unique_ptr<Store>(
       new Store(options, std::move(env), std::move(db), std::move(handles), revision));
 }
@@ -684,6 +764,216 @@ void Store::WriterLoop() {
     for (size_t i = 0; i < group.size(); ++i) group[i].done(std::move(results[i]));
     group.clear();
   }
+}
+
+// ---------------------------------------------------------------------------------------
+// Backups
+
+namespace {
+
+// The backup's revision as its app metadata: "revision=N".
+constexpr absl::string_view kRevisionMetadata = "revision=";
+
+Store::BackupInfo FromRocksInfo(const rocksdb::BackupInfo& info) {
+  Store::BackupInfo out;
+  out.id = info.backup_id;
+  out.size = info.size;
+  out.time = absl::FromUnixSeconds(info.timestamp);
+  absl::string_view metadata = info.app_metadata;
+  if (absl::ConsumePrefix(&metadata, kRevisionMetadata)) {
+    (void)absl::SimpleAtoi(metadata, &out.revision);
+  }
+  return out;
+}
+
+absl::Status RequireBackupDir(const std::string& backup_dir) {
+  if (backup_dir.empty()) {
+    return absl::FailedPreconditionError(
+        "backups are off: start d06d with --backup_dir=DIR (a directory on another disk)");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<rocksdb::BackupEngine>> OpenBackupEngine(
+    const std::string& backup_dir, rocksdb::Env* env) {
+  RETURN_IF_ERROR(RequireBackupDir(backup_dir));
+  rocksdb::BackupEngineOptions options(backup_dir);
+  options.max_background_operations = 1;  // 2 cores: leave one to the server
+  rocksdb::BackupEngine* engine = nullptr;
+  RETURN_IF_ERROR(FromRocks(rocksdb::BackupEngine::Open(options, env, &engine),
+                            absl::StrCat("open backups in ", backup_dir)));
+  return std::unique_ptr<rocksdb::BackupEngine>(engine);
+}
+
+absl::StatusOr<Store::BackupInfo> InfoOf(rocksdb::BackupEngine* engine, uint32_t id) {
+  rocksdb::BackupInfo info;
+  rocksdb::Status s = engine->GetBackupInfo(id, &info);
+  if (s.IsNotFound()) {
+    return absl::NotFoundError(absl::StrCat("there is no backup ", id));
+  }
+  RETURN_IF_ERROR(FromRocks(s, "read backup"));
+  return FromRocksInfo(info);
+}
+
+// Removes a directory tree; errors are only logged (a leftover is removed next time).
+void RemoveTree(const std::string& path) {
+  std::error_code error;
+  std::filesystem::remove_all(path, error);
+  if (error) {
+    std::fprintf(stderr, "d06d: storage: cannot remove %s: %s\n", path.c_str(),
+                 error.message().c_str());
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<Store::BackupInfo> Store::CreateBackup() {
+  RETURN_IF_ERROR(RequireBackupDir(options_.backup_dir));
+  absl::MutexLock lock(&backup_mu_);
+  // The checkpoint lives in the data directory: its hard links need the same file
+  // system. A leftover of a crash is removed first.
+  const std::string checkpoint_dir = options_.path + "/backup-checkpoint";
+  RemoveTree(checkpoint_dir);
+  rocksdb::Checkpoint* raw_checkpoint = nullptr;
+  RETURN_IF_ERROR(FromRocks(rocksdb::Checkpoint::Create(db_.get(), &raw_checkpoint), "checkpoint"));
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw_checkpoint);
+  // Flushes the memtables (log_size_for_flush 0) and links the table files; the
+  // write-ahead log written since is copied, so the checkpoint is one instant.
+  RETURN_IF_ERROR(FromRocks(checkpoint->CreateCheckpoint(checkpoint_dir, 0), "checkpoint"));
+  absl::StatusOr<BackupInfo> result = [&]() -> absl::StatusOr<BackupInfo> {
+    DbSetup setup = MakeDbSetup(env_.get(), 0, 64);
+    // A copy read once: compacting it would only cost the server's disk.
+    for (auto& family : setup.families) family.options.disable_auto_compactions = true;
+    ASSIGN_OR_RETURN(std::unique_ptr<OpenDb> open, OpenRocks(setup, checkpoint_dir));
+    ASSIGN_OR_RETURN(const int64_t revision, ReadRevision(open->db.get(), open->handles[0]));
+    ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::BackupEngine> engine,
+                     OpenBackupEngine(options_.backup_dir, env_.get()));
+    rocksdb::CreateBackupOptions create;
+    create.flush_before_backup = true;  // the checkpoint's replayed log into table files
+    rocksdb::BackupID id = 0;
+    RETURN_IF_ERROR(
+        FromRocks(engine->CreateNewBackupWithMetadata(
+                      create, open->db.get(), absl::StrCat(kRevisionMetadata, revision), &id),
+                  absl::StrCat("back up to ", options_.backup_dir)));
+    return InfoOf(engine.get(), id);
+  }();
+  RemoveTree(checkpoint_dir);
+  return result;
+}
+
+absl::StatusOr<std::vector<Store::BackupInfo>> Store::ListBackups() const {
+  absl::MutexLock lock(&backup_mu_);
+  ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::BackupEngine> engine,
+                   OpenBackupEngine(options_.backup_dir, env_.get()));
+  std::vector<rocksdb::BackupInfo> infos;
+  engine->GetBackupInfo(&infos);
+  std::vector<BackupInfo> out;
+  for (const rocksdb::BackupInfo& info : infos) out.push_back(FromRocksInfo(info));
+  std::sort(out.begin(), out.end(),
+            [](const BackupInfo& a, const BackupInfo& b) { return a.id < b.id; });
+  return out;
+}
+
+absl::Status Store::VerifyBackup(uint32_t id) const {
+  absl::MutexLock lock(&backup_mu_);
+  ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::BackupEngine> engine,
+                   OpenBackupEngine(options_.backup_dir, env_.get()));
+  RETURN_IF_ERROR(InfoOf(engine.get(), id).status());
+  rocksdb::IOStatus s = engine->VerifyBackup(id, /*verify_with_checksum=*/true);
+  if (s.IsNotFound() || s.IsCorruption()) {
+    // Its message names the damaged file of the backup, not of the data directory.
+    return absl::DataLossError(absl::StrCat("backup ", id, " is damaged: ", s.ToString()));
+  }
+  return FromRocks(s, absl::StrCat("verify backup ", id));
+}
+
+absl::Status Store::DeleteBackup(uint32_t id) {
+  absl::MutexLock lock(&backup_mu_);
+  ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::BackupEngine> engine,
+                   OpenBackupEngine(options_.backup_dir, env_.get()));
+  RETURN_IF_ERROR(InfoOf(engine.get(), id).status());
+  return FromRocks(engine->DeleteBackup(id), absl::StrCat("delete backup ", id));
+}
+
+absl::Status Store::PurgeOldBackups(int keep) {
+  if (keep <= 0) return absl::InvalidArgumentError("keep at least one backup");
+  absl::MutexLock lock(&backup_mu_);
+  ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::BackupEngine> engine,
+                   OpenBackupEngine(options_.backup_dir, env_.get()));
+  return FromRocks(engine->PurgeOldBackups(static_cast<uint32_t>(keep)), "purge old backups");
+}
+
+absl::Status Store::VerifyChecksums() const {
+  rocksdb::ReadOptions read_options;
+  read_options.fill_cache = false;
+  return FromRocks(db_->VerifyChecksum(read_options), "verify checksums");
+}
+
+absl::StatusOr<Store::Restored> Store::Restore(const RestoreOptions& options) {
+  if (options.data_dir.empty()) return absl::InvalidArgumentError("--data_dir is required");
+  if (options.revision_bump < 0) return absl::InvalidArgumentError("a negative revision bump");
+  std::error_code error;
+  if (std::filesystem::exists(options.data_dir, error) &&
+      !std::filesystem::is_empty(options.data_dir, error)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("data directory ", options.data_dir,
+                     " is not empty; restore only into an empty or new directory"));
+  }
+  if (error) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot read data directory ", options.data_dir, ": ", error.message()));
+  }
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(
+      std::make_shared<OwnerOnlyFileSystem>(rocksdb::FileSystem::Default()));
+  ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::BackupEngine> engine,
+                   OpenBackupEngine(options.backup_dir, env.get()));
+  Restored restored;
+  if (options.backup_id == 0) {
+    rocksdb::BackupInfo latest;
+    rocksdb::Status s = engine->GetLatestBackupInfo(&latest);
+    if (s.IsNotFound()) {
+      return absl::NotFoundError(absl::StrCat("there is no backup in ", options.backup_dir));
+    }
+    RETURN_IF_ERROR(FromRocks(s, "read backups"));
+    restored.backup = FromRocksInfo(latest);
+  } else {
+    ASSIGN_OR_RETURN(restored.backup, InfoOf(engine.get(), options.backup_id));
+  }
+  std::filesystem::create_directories(options.data_dir, error);
+  if (!error) {
+    std::filesystem::permissions(options.data_dir, std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::replace, error);
+  }
+  if (error) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create data directory ", options.data_dir, ": ", error.message()));
+  }
+  RETURN_IF_ERROR(
+      FromRocks(engine->RestoreDBFromBackup(rocksdb::RestoreOptions(), restored.backup.id,
+                                            options.data_dir, options.data_dir),
+                absl::StrCat("restore backup ", restored.backup.id)));
+  // The revision bump, and every revision up to it compacted.
+  const DbSetup setup = MakeDbSetup(env.get(), 0, -1);
+  ASSIGN_OR_RETURN(std::unique_ptr<OpenDb> open, OpenRocks(setup, options.data_dir));
+  RETURN_IF_ERROR(CheckSchema(open->db.get(), open->handles, options.data_dir));
+  ASSIGN_OR_RETURN(const int64_t revision, ReadRevision(open->db.get(), open->handles[0]));
+  if (revision != restored.backup.revision) {
+    return absl::DataLossError(absl::StrCat("backup ", restored.backup.id, " holds revision ",
+                                            revision, " but was recorded at revision ",
+                                            restored.backup.revision));
+  }
+  restored.revision = revision + options.revision_bump;
+  rocksdb::WriteBatch batch;
+  batch.Put(open->handles[0], keys::kMetaRevision,
+            EncodeU64(static_cast<uint64_t>(restored.revision)));
+  batch.Put(open->handles[0], keys::kMetaOldestEventRevision,
+            EncodeU64(static_cast<uint64_t>(restored.revision + 1)));
+  rocksdb::WriteOptions write_options;
+  write_options.sync = true;
+  RETURN_IF_ERROR(FromRocks(open->db->Write(write_options, &batch), "bump the revision"));
+  rocksdb::FlushOptions flush;
+  RETURN_IF_ERROR(FromRocks(open->db->Flush(flush, open->handles), "flush"));
+  return restored;
 }
 
 }  // namespace d06

@@ -194,6 +194,20 @@ class Store {
     // it so that connections cannot take the descriptors the store needs
     // (server/d06d/fd_budget.h).
     int max_open_files = -1;
+    // Where CreateBackup keeps RocksDB BackupEngine backups (incremental: a table file
+    // that two backups share is stored once; every file checksummed). Empty: backups
+    // are off (FAILED_PRECONDITION).
+    std::string backup_dir = "";
+  };
+
+  // One backup in Options::backup_dir.
+  struct BackupInfo {
+    uint32_t id = 0;
+    // The revision the backup holds exactly: every batch up to it, none after it.
+    int64_t revision = 0;
+    // Bytes of the backup's files (shared files counted in each backup that has them).
+    uint64_t size = 0;
+    absl::Time time;
   };
 
   // A mutation stages writes in a Txn; a non-OK status discards them.
@@ -241,6 +255,43 @@ class Store {
   // Why the store failed stop (see Submit); OK while it takes writes.
   absl::Status failure() const;
 
+  // Backups (Options::backup_dir), online: the writer keeps going while one is taken.
+  // A backup is the state at one revision exactly: a checkpoint of the database (hard
+  // links of its table files after a flush, taken at an instant) copied into the
+  // BackupEngine, the revision read from the checkpoint itself. One at a time.
+  absl::StatusOr<BackupInfo> CreateBackup();
+  // Every backup, oldest first.
+  absl::StatusOr<std::vector<BackupInfo>> ListBackups() const;
+  // Checks that each file of backup `id` is there with its size and checksum (reads them
+  // all); NOT_FOUND for no such backup, DATA_LOSS naming the first damaged file.
+  absl::Status VerifyBackup(uint32_t id) const;
+  absl::Status DeleteBackup(uint32_t id);
+  // Deletes all but the newest `keep` backups.
+  absl::Status PurgeOldBackups(int keep);
+  // Verifies the checksum of every block of every table file (RocksDB's VerifyChecksum):
+  // reads the whole database. DATA_LOSS on a mismatch.
+  absl::Status VerifyChecksums() const;
+
+  // How a restored database continues (etcd's restore --bump-revision --mark-compacted):
+  // its next revision is the backup's plus `revision_bump` + 1, and every revision up to
+  // it counts as compacted, so that a client that saw revisions past the backup (on the
+  // server that was lost) is told REVISION_COMPACTED and resyncs instead of silently
+  // missing the writes the backup does not have.
+  struct RestoreOptions {
+    std::string backup_dir = "";
+    uint32_t backup_id = 0;  // 0: the newest
+    // An empty or absent directory; anything else is refused.
+    std::string data_dir;
+    int64_t revision_bump = 1000000;
+  };
+  // Restores a backup into RestoreOptions::data_dir (no Store may have it open); returns
+  // the backup and the revision the restored database starts after.
+  struct Restored {
+    BackupInfo backup;
+    int64_t revision = 0;
+  };
+  static absl::StatusOr<Restored> Restore(const RestoreOptions& options);
+
   // Counters since Open, for metrics and benchmarks.
   struct Stats {
     uint64_t mutations = 0;  // mutations run (committed, failed or with nothing to write)
@@ -280,6 +331,8 @@ class Store {
 
   // WaitForRevision's own copy of revision_, so that its waiters never evaluate
   // conditions on mu_, which every Submit takes.
+  mutable absl::Mutex backup_mu_;  // one backup operation at a time
+
   mutable absl::Mutex notify_mu_;
   mutable absl::CondVar revision_moved_;
   int64_t notified_revision_ ABSL_GUARDED_BY(notify_mu_);

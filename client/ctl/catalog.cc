@@ -74,9 +74,11 @@ std::string CleanComment(const std::string& raw) {
 // kebab-cased, instead of following the naming rule. AccessService manages principals
 // and their tokens (and answers WhoAmI), which operators look for together under
 // "access" (`d06ctl access create-token`, `d06ctl access who-am-i`); by the rule its
-// methods would scatter over "principals" and "accesses".
+// methods would scatter over "principals" and "accesses". AdminService likewise is
+// "admin" (`d06ctl admin create-backup`, `d06ctl admin check-consistency`).
 constexpr std::pair<const char*, const char*> kServiceGroups[] = {
     {"d06.v1.AccessService", "access"},
+    {"d06.v1.AdminService", "admin"},
 };
 
 const char* FixedGroupOf(const ServiceDescriptor& service) {

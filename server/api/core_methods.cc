@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "d06/v1/access.grpc.pb.h"
+#include "d06/v1/admin.grpc.pb.h"
 #include "d06/v1/report.grpc.pb.h"
 #include "d06/v1/task.grpc.pb.h"
 #include "d06/v1/unit.grpc.pb.h"
@@ -129,7 +130,7 @@ std::unique_ptr<MethodTable> NewCoreMethodTable(Core* core, const StreamRunners&
   auto t = std::make_unique<MethodTable>(std::vector<std::string>{
       UnitService::service_full_name(), TaskService::service_full_name(),
       ReportService::service_full_name(), EventService::service_full_name(),
-      AccessService::service_full_name()});
+      AccessService::service_full_name(), AdminService::service_full_name()});
   const std::string units = std::string(UnitService::service_full_name()) + ".";
   const std::string tasks = std::string(TaskService::service_full_name()) + ".";
   t->AddUnary(units + "CreateUnit", Write(core, &Core::CreateUnit));
@@ -204,6 +205,12 @@ std::unique_ptr<MethodTable> NewCoreMethodTable(Core* core, const StreamRunners&
   t->AddUnary(access + "ListTokens", Read(core, &Core::ListTokens));
   t->AddUnary(access + "RevokeToken", Write(core, &Core::RevokeToken));
   t->AddUnary(access + "WhoAmI", Read(core, &Core::WhoAmI));
+  const std::string admin = std::string(AdminService::service_full_name()) + ".";
+  t->AddUnary(admin + "CreateBackup", Read(core, &Core::CreateBackup));
+  t->AddUnary(admin + "ListBackups", Read(core, &Core::ListBackups));
+  t->AddUnary(admin + "VerifyBackup", Read(core, &Core::VerifyBackup));
+  t->AddUnary(admin + "DeleteBackup", Read(core, &Core::DeleteBackup));
+  t->AddUnary(admin + "CheckConsistency", Read(core, &Core::CheckConsistency));
   t->Seal();
   return t;
 }

@@ -1,6 +1,6 @@
 // The method table of d06's services (d06.v1.UnitService, TaskService, ReportService,
-// EventService, AccessService) over a Core: one line per RPC, each a thin binding of the request to
-// a core operation.
+// EventService, AccessService, AdminService) over a Core: one line per RPC, each a thin binding of
+// the request to a core operation.
 #ifndef D06_SERVER_API_CORE_METHODS_H_
 #define D06_SERVER_API_CORE_METHODS_H_
 

@@ -83,6 +83,12 @@ absl::Status AuthorizeTask(const ReadView& view, const Caller& caller, const v1:
   return RoleRequired(caller, caller.policy->role(), task.assigning_unit());
 }
 
+absl::Status AuthorizeSystem(const Caller& caller) {
+  if (!Restricted(caller)) return absl::OkStatus();
+  if (RankAt(*caller.principal, {}) >= RoleRank(caller.policy->role())) return absl::OkStatus();
+  return RoleRequired(caller, caller.policy->role(), "");
+}
+
 absl::Status AuthorizePrincipal(const ReadView& view, const Caller& caller,
                                 const std::string& unit_name, absl::string_view absent_name) {
   if (!Restricted(caller)) return absl::OkStatus();

@@ -47,6 +47,10 @@ absl::Status AuthorizeTask(const ReadView& view, const Caller& caller, const v1:
 absl::Status AuthorizePrincipal(const ReadView& view, const Caller& caller,
                                 const std::string& unit_name, absl::string_view absent_name);
 
+// The whole database (POLICY_SCOPE_SYSTEM: backups, the consistency check): the
+// policy's role at every unit ("*"), else PERMISSION_DENIED/ROLE_REQUIRED.
+absl::Status AuthorizeSystem(const Caller& caller);
+
 // What a list reads for `caller`: std::nullopt when everything (an unrestricted caller,
 // or a "*" binding of at least `least`); else the units its bindings of at least `least`
 // name, none below another, by code (empty: nothing). Lists push these into the index

@@ -34,6 +34,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/civil_time.h"
 #include "d06/v1/access.pb.h"
+#include "d06/v1/admin.pb.h"
 #include "d06/v1/report.pb.h"
 #include "d06/v1/task.pb.h"
 #include "d06/v1/unit.pb.h"
@@ -41,6 +42,7 @@
 #include "server/domain/caller.h"
 #include "server/domain/clock.h"
 #include "server/domain/state_machine.h"
+#include "server/model/consistency.h"
 #include "server/model/entities.h"
 #include "storage/store.h"
 
@@ -222,6 +224,19 @@ class Core {
   absl::StatusOr<std::string> BootstrapAdmin(const std::string& id, const std::string& display_name,
                                              absl::Duration lifetime, bool force);
 
+  // Backups and the consistency check (admin.cc): an admin of every unit only.
+  // Synchronous: a backup or a check takes as long as copying or reading the database.
+  absl::Status CreateBackup(const Caller& caller, const v1::CreateBackupRequest& request,
+                            v1::CreateBackupResponse* response) const;
+  absl::Status ListBackups(const Caller& caller, const v1::ListBackupsRequest& request,
+                           v1::ListBackupsResponse* response) const;
+  absl::Status VerifyBackup(const Caller& caller, const v1::VerifyBackupRequest& request,
+                            v1::VerifyBackupResponse* response) const;
+  absl::Status DeleteBackup(const Caller& caller, const v1::DeleteBackupRequest& request,
+                            v1::DeleteBackupResponse* response) const;
+  absl::Status CheckConsistency(const Caller& caller, const v1::CheckConsistencyRequest& request,
+                                v1::CheckConsistencyResponse* response) const;
+
   // History.
   absl::Status ListTaskEvents(const Caller& caller, const v1::ListTaskEventsRequest& request,
                               v1::ListTaskEventsResponse* response) const;
@@ -301,6 +316,10 @@ class Core {
   // Seals every list's page tokens with the data directory's key.
   const PageTokens page_tokens_{store_};
 };
+
+// The answer of CheckConsistency for `report` (also `d06d verify`'s).
+void FillConsistencyResponse(const ConsistencyReport& report,
+                             v1::CheckConsistencyResponse* response);
 
 }  // namespace d06
 

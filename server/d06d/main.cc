@@ -5,12 +5,14 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "common/flags_usage.h"
 #include "server/api/principal_limits.h"
@@ -80,6 +82,20 @@ ABSL_FLAG(int, event_retention_days, 0,
           "keep the events (audit history, change feed) of at least this many days; 0: no limit");
 ABSL_FLAG(absl::Duration, event_retention_interval, absl::Minutes(10),
           "how often to remove the events that retention no longer keeps");
+ABSL_FLAG(std::string, backup_dir, "",
+          "where backups go (RocksDB BackupEngine: incremental, checksummed), ideally another "
+          "disk; empty: backups off. Take them with d06ctl admin create-backup or "
+          "--backup_interval");
+ABSL_FLAG(absl::Duration, backup_interval, absl::ZeroDuration(),
+          "take a backup at start-up and then this often (needs --backup_dir); 0: only when "
+          "asked");
+ABSL_FLAG(int, backup_keep, 0,
+          "after each scheduled backup, delete all but the newest this many; 0: keep all");
+ABSL_FLAG(std::string, from, "", "restore: the backup directory to restore from");
+ABSL_FLAG(int, backup_id, 0, "restore: the backup to restore (0: the newest)");
+ABSL_FLAG(std::string, past_date, "",
+          "verify: recount the report counters as of this day (YYYY-MM-DD); empty: a day "
+          "halfway through the event log");
 ABSL_FLAG(int, max_watchers, 1000, "change-feed watchers served at once");
 ABSL_FLAG(int, watch_max_pending_events, 10000,
           "events a watcher may fall behind the writes before it is cut off (WATCHER_TOO_SLOW)");
@@ -143,6 +159,64 @@ int BootstrapAdmin(const std::string& data_dir) {
   return 0;
 }
 
+// `d06d restore --from=BACKUP_DIR --data_dir=EMPTY_DIR [--backup_id=N]`. Exit status 0:
+// restored; 1: refused or failed (a non-empty directory, no such backup); 2: usage.
+int Restore(const std::string& data_dir) {
+  d06::ServerOptions options;
+  options.data_dir = data_dir;
+  if (absl::GetFlag(FLAGS_from).empty() || absl::GetFlag(FLAGS_backup_id) < 0) {
+    std::cerr << "d06d restore: --from=BACKUP_DIR is required (and --backup_id, if given, is "
+                 "a backup's number)\n";
+    return 2;
+  }
+  absl::StatusOr<d06::Store::Restored> restored = d06::RestoreBackup(
+      options, absl::GetFlag(FLAGS_from), static_cast<uint32_t>(absl::GetFlag(FLAGS_backup_id)));
+  if (!restored.ok()) {
+    std::cerr << "d06d restore: " << restored.status().message() << "\n";
+    return 1;
+  }
+  std::cerr << "d06d restore: backup " << restored->backup.id << " (revision "
+            << restored->backup.revision << ") restored into " << data_dir
+            << "; new writes start after revision " << restored->revision
+            << ", and a Watch from a revision up to it is answered REVISION_COMPACTED (feed "
+               "consumers resync)\n";
+  return 0;
+}
+
+// `d06d verify --data_dir=DIR [--past_date=YYYY-MM-DD]`: the offline consistency check.
+// Prints each problem on stdout; exit status 0: consistent; 1: problems found; 2: usage;
+// 3: the check could not run (no directory, a d06d holds it, a damaged block).
+int Verify(const std::string& data_dir) {
+  d06::ServerOptions options;
+  options.data_dir = data_dir;
+  options.due_soon_days = absl::GetFlag(FLAGS_due_soon_days);
+  std::optional<int64_t> past_day;
+  if (const std::string past = absl::GetFlag(FLAGS_past_date); !past.empty()) {
+    absl::CivilDay day;
+    if (!absl::ParseCivilTime(past, &day)) {
+      std::cerr << "d06d verify: --past_date must be YYYY-MM-DD, not \"" << past << "\"\n";
+      return 2;
+    }
+    past_day = day - absl::CivilDay(1970, 1, 1);
+  }
+  absl::StatusOr<d06::ConsistencyReport> report = d06::VerifyDataDir(options, past_day);
+  if (!report.ok()) {
+    std::cerr << "d06d verify: " << report.status().message() << "\n";
+    return 3;
+  }
+  for (const std::string& problem : report->problems) std::cout << problem << "\n";
+  std::cerr << "d06d verify: " << data_dir << " at revision " << report->revision << ": "
+            << report->entities << " entities, " << report->index_entries << " index entries, "
+            << report->events << " events; " << report->problem_count << " problem(s)";
+  if (report->past_day >= 0) {
+    std::cerr << "; report counters recounted as of today and "
+              << absl::FormatCivilTime(absl::CivilDay(1970, 1, 1) + report->past_day);
+  }
+  if (!report->notes.empty()) std::cerr << "; " << report->notes;
+  std::cerr << std::endl;
+  return report->problem_count == 0 ? 0 : 1;
+}
+
 int main(int argc, char** argv) {
   d06::InitFlagsUsage(
       __FILE__,
@@ -150,16 +224,26 @@ int main(int argc, char** argv) {
       "database).\n"
       "Usage: d06d [--listen=host:port] [--data_dir=DIR] [--auth=required|off] [--tls_cert=F "
       "--tls_key=F [--client_ca=F]] ...\n"
-      "       d06d bootstrap-admin --data_dir=DIR --name=NAME [--id=admin] [--force]");
+      "       d06d bootstrap-admin --data_dir=DIR --name=NAME [--id=admin] [--force]\n"
+      "       d06d restore --from=BACKUP_DIR --data_dir=EMPTY_DIR [--backup_id=N]\n"
+      "       d06d verify --data_dir=DIR [--past_date=YYYY-MM-DD]");
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
   std::string data_dir = absl::GetFlag(FLAGS_data_dir);
   if (data_dir.empty()) data_dir = DefaultDataDir();
   if (positional.size() == 2 && std::string(positional[1]) == "bootstrap-admin") {
     return BootstrapAdmin(data_dir);
   }
+  if (positional.size() == 2 && std::string(positional[1]) == "restore") {
+    if (absl::GetFlag(FLAGS_data_dir).empty()) {
+      std::cerr << "d06d restore: --data_dir=EMPTY_DIR is required\n";
+      return 2;
+    }
+    return Restore(data_dir);
+  }
+  if (positional.size() == 2 && std::string(positional[1]) == "verify") return Verify(data_dir);
   if (positional.size() > 1) {
     std::cerr << "d06d: unknown command \"" << positional[1]
-              << "\"; the only command is bootstrap-admin (d06d --help)\n";
+              << "\"; the commands are bootstrap-admin, restore and verify (d06d --help)\n";
     return 2;
   }
 
@@ -198,6 +282,9 @@ int main(int argc, char** argv) {
   options.event_retention_revisions = absl::GetFlag(FLAGS_event_retention_revisions);
   options.event_retention_days = absl::GetFlag(FLAGS_event_retention_days);
   options.event_retention_interval = absl::GetFlag(FLAGS_event_retention_interval);
+  options.backup_dir = absl::GetFlag(FLAGS_backup_dir);
+  options.backup_interval = absl::GetFlag(FLAGS_backup_interval);
+  options.backup_keep = absl::GetFlag(FLAGS_backup_keep);
   options.max_watchers = absl::GetFlag(FLAGS_max_watchers);
   options.watch_max_pending_events = absl::GetFlag(FLAGS_watch_max_pending_events);
   options.grpc_max_connections = absl::GetFlag(FLAGS_grpc_max_connections);

@@ -15,6 +15,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/dates.h"
 #include "grpc/grpc.h"
 #include "grpc/health/v1/health.pb.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -33,6 +34,7 @@
 #include "server/core/watch_hub.h"
 #include "server/d06d/fd_budget.h"
 #include "server/d06d/periodic_job.h"
+#include "server/domain/dates.h"
 #include "server/domain/timeliness.h"
 #include "storage/status_macros.h"
 #include "storage/store.h"
@@ -213,7 +215,9 @@ class ServerImpl final : public Server {
             &core_, {&streams_, hub_.get(), &watches_, options.stream_stall_timeout})),
         services_(api::NewGrpcServices(*methods_)),
         deadline_scan_interval_(options.deadline_scan_interval),
-        event_retention_interval_(options.event_retention_interval) {
+        event_retention_interval_(options.event_retention_interval),
+        backup_interval_(options.backup_interval),
+        backup_keep_(options.backup_keep) {
     if (options.auth == AuthMode::kRequired) {
       api::PrincipalAuthenticator::Options auth;
       auth.clock = options.clock ? options.clock : Clock::System();
@@ -306,6 +310,20 @@ class ServerImpl final : public Server {
         [core](size_t limit) { return core->RemoveOldEvents(limit); },
         PeriodicJob::Options{"removing old events", kEventsRemovedPerWrite, kJobPause,
                              event_retention_interval_});
+    if (backup_interval_ > absl::ZeroDuration()) {
+      Store* store = store_.get();
+      const int keep = backup_keep_;
+      backups_ = std::make_unique<PeriodicJob>(
+          [store, keep](size_t) -> absl::StatusOr<int> {
+            absl::StatusOr<Store::BackupInfo> backup = store->CreateBackup();
+            if (!backup.ok()) return backup.status();
+            std::cerr << "d06d: backup " << backup->id << " at revision " << backup->revision
+                      << " (" << backup->size << " bytes)" << std::endl;
+            if (keep > 0) RETURN_IF_ERROR(store->PurgeOldBackups(keep));
+            return 0;  // one backup is the whole run
+          },
+          PeriodicJob::Options{"backing up", 1, kJobPause, backup_interval_});
+    }
     return absl::OkStatus();
   }
 
@@ -342,6 +360,7 @@ class ServerImpl final : public Server {
     }
     scheduler_.reset();  // before the store closes under their writes
     retention_.reset();
+    backups_.reset();
     // A call must never see CANCELLED, which gRPC gives every call it has not handed to a
     // service yet when it shuts down, and which clients do not retry (see
     // server/api/call_gate.h).
@@ -410,8 +429,11 @@ class ServerImpl final : public Server {
   std::unique_ptr<api::HttpTransport> http_;
   const absl::Duration deadline_scan_interval_;
   const absl::Duration event_retention_interval_;
+  const absl::Duration backup_interval_;
+  const int backup_keep_;
   std::unique_ptr<PeriodicJob> scheduler_;
   std::unique_ptr<PeriodicJob> retention_;
+  std::unique_ptr<PeriodicJob> backups_;  // null: no --backup_interval
   int port_ = 0;
   FdBudget budget_;
   absl::Mutex mu_;
@@ -439,6 +461,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   if (options.event_retention_days < 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--event_retention_days must be 0 (no limit) or more, not ", options.event_retention_days));
+  }
+  if (options.backup_interval > absl::ZeroDuration() && options.backup_dir.empty()) {
+    return absl::InvalidArgumentError("--backup_interval needs --backup_dir");
+  }
+  if (options.backup_keep < 0) {
+    return absl::InvalidArgumentError("--backup_keep must be 0 (keep all) or more");
   }
   if (options.event_retention_interval < absl::Milliseconds(1)) {
     return absl::InvalidArgumentError("--event_retention_interval must be at least 1ms");
@@ -504,6 +532,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   store_options.block_cache_bytes = static_cast<size_t>(options.block_cache_mb) << 20;
   store_options.max_open_files = budget.store_table_files;
   store_options.on_fail_stop = [health](const absl::Status&) { health->Failed(); };
+  store_options.backup_dir = options.backup_dir;
   ASSIGN_OR_RETURN(std::unique_ptr<Store> store, Store::Open(store_options));
   auto server = std::make_unique<ServerImpl>(std::move(store), health, std::move(tls), options);
   RETURN_IF_ERROR(server->Serve(options, budget));
@@ -530,6 +559,33 @@ absl::StatusOr<std::string> BootstrapAdmin(const ServerOptions& options, const s
   core_options.max_token_lifetime = options.max_token_lifetime;
   Core core(store->get(), core_options);
   return core.BootstrapAdmin(id, display_name, options.max_token_lifetime, force);
+}
+
+absl::StatusOr<Store::Restored> RestoreBackup(const ServerOptions& options,
+                                              const std::string& backup_dir, uint32_t backup_id) {
+  if (backup_dir.empty()) return absl::InvalidArgumentError("--from=BACKUP_DIR is required");
+  Store::RestoreOptions restore;
+  restore.backup_dir = backup_dir;
+  restore.backup_id = backup_id;
+  restore.data_dir = options.data_dir;
+  return Store::Restore(restore);
+}
+
+absl::StatusOr<ConsistencyReport> VerifyDataDir(const ServerOptions& options,
+                                                std::optional<int64_t> past_day) {
+  std::error_code error;
+  if (options.data_dir.empty() || !std::filesystem::is_directory(options.data_dir, error) ||
+      std::filesystem::is_empty(options.data_dir, error)) {
+    return absl::NotFoundError(absl::StrCat("no data directory at ", options.data_dir));
+  }
+  Store::Options store_options{options.data_dir};
+  ASSIGN_OR_RETURN(std::unique_ptr<Store> store, Store::Open(store_options));
+  RETURN_IF_ERROR(store->VerifyChecksums());
+  ConsistencyOptions check;
+  check.due_soon_days = options.due_soon_days;
+  check.today = DayNumber(TodayInVietnam(options.clock ? *options.clock : *Clock::System()));
+  check.past_day = past_day;
+  return CheckConsistency(*store->Snapshot(), check);
 }
 
 }  // namespace d06

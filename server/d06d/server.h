@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,8 @@
 #include "absl/time/time.h"
 #include "server/d06d/fd_budget.h"
 #include "server/domain/clock.h"
+#include "server/model/consistency.h"
+#include "storage/store.h"
 
 namespace rocksdb {
 class FileSystem;
@@ -101,6 +104,12 @@ struct ServerOptions {
   int event_retention_days = 0;
   // How often retention looks for events to remove (it also runs at start-up).
   absl::Duration event_retention_interval = absl::Minutes(10);
+  // Backups (AdminService, README "Back up and restore"): the BackupEngine directory
+  // (empty: backups off); a backup every backup_interval (zero: only when asked), after
+  // which all but the newest backup_keep are deleted (0: all kept).
+  std::string backup_dir;
+  absl::Duration backup_interval = absl::ZeroDuration();
+  int backup_keep = 0;
   // Watchers of the change feed at once (each holds a thread); more are
   // RESOURCE_EXHAUSTED/TOO_MANY_WATCHERS.
   int max_watchers = 1000;
@@ -194,6 +203,18 @@ class Server {
 // directory.
 absl::StatusOr<std::string> BootstrapAdmin(const ServerOptions& options, const std::string& id,
                                            const std::string& display_name, bool force);
+
+// `d06d restore`: restores backup `backup_id` (0: the newest) of `backup_dir` into the
+// empty or absent options.data_dir, its revisions bumped past any a client may have seen
+// (Store::RestoreOptions). FAILED_PRECONDITION for a non-empty directory; NOT_FOUND for
+// no such backup.
+absl::StatusOr<Store::Restored> RestoreBackup(const ServerOptions& options,
+                                              const std::string& backup_dir, uint32_t backup_id);
+
+// `d06d verify`: the consistency check of options.data_dir (which no running d06d may
+// hold), RocksDB's checksums first; `past_day` as ConsistencyOptions::past_day.
+absl::StatusOr<ConsistencyReport> VerifyDataDir(const ServerOptions& options,
+                                                std::optional<int64_t> past_day);
 
 }  // namespace d06
 

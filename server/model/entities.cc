@@ -192,6 +192,14 @@ absl::StatusOr<v1::Event*> PutTask(Txn& txn, const ChangeContext& change, const 
   return event;
 }
 
+IndexEntries AssignmentEntries(const v1::Assignment& a, uint64_t task_id,
+                               const std::vector<std::string>& ancestry, int due_soon_days) {
+  IndexEntries out = AssignmentIndexEntries(a, task_id, ancestry);
+  IndexEntries queued = DeadlineQueueEntries(a, task_id, due_soon_days);
+  out.insert(out.end(), queued.begin(), queued.end());
+  return out;
+}
+
 absl::StatusOr<v1::Event*> PutAssignment(Txn& txn, const ChangeContext& change,
                                          const v1::Task& task, const v1::Assignment* before,
                                          const v1::Assignment& after, v1::EventAction action) {
@@ -200,10 +208,7 @@ absl::StatusOr<v1::Event*> PutAssignment(Txn& txn, const ChangeContext& change,
   ASSIGN_OR_RETURN(std::vector<std::string> ancestry, Ancestry(txn.reader(), code));
   StageLeadChange(txn, task, task, before, after, ancestry);
   auto entries = [&](const v1::Assignment& a) {
-    IndexEntries out = AssignmentIndexEntries(a, task_id, ancestry);
-    IndexEntries queued = DeadlineQueueEntries(a, task_id, change.due_soon_days);
-    out.insert(out.end(), queued.begin(), queued.end());
-    return out;
+    return AssignmentEntries(a, task_id, ancestry, change.due_soon_days);
   };
   MoveIndexes(txn, before ? entries(*before) : IndexEntries(), entries(after));
   if (before == nullptr) MoveIndexes(txn, {}, TaskInvolvementEntries(task_id, ancestry));
@@ -319,17 +324,27 @@ absl::StatusOr<std::optional<std::string>> PrincipalIdOfSubject(const ReadView& 
   return view.Get(Cf::kIndexes, keys::SubjectKey(subject));
 }
 
+IndexEntries PrincipalIndexEntries(const v1::Principal& principal) {
+  const std::string id(absl::StripPrefix(principal.name(), "principals/"));
+  IndexEntries out;
+  for (const std::string& subject : principal.certificate_subjects()) {
+    out.push_back({keys::SubjectKey(subject), id});
+  }
+  return out;
+}
+
+IndexEntries TokenIndexEntries(const StoredToken& token) {
+  std::string ref;
+  keys::PutString(&ref, token.principal_id);
+  keys::PutString(&ref, token.token_id);
+  return {{keys::TokenHashKey(token.hash), std::move(ref)}};
+}
+
 v1::Event* PutPrincipal(Txn& txn, const ChangeContext& change, const v1::Principal* before,
                         const v1::Principal& after, v1::EventAction action) {
   const std::string id(absl::StripPrefix(after.name(), "principals/"));
-  if (before != nullptr) {
-    for (const std::string& subject : before->certificate_subjects()) {
-      txn.Delete(Cf::kIndexes, keys::SubjectKey(subject));
-    }
-  }
-  for (const std::string& subject : after.certificate_subjects()) {
-    txn.Put(Cf::kIndexes, keys::SubjectKey(subject), id);
-  }
+  MoveIndexes(txn, before ? PrincipalIndexEntries(*before) : IndexEntries(),
+              PrincipalIndexEntries(after));
   txn.PutProto(Cf::kEntities, keys::PrincipalKey(id), after);
   v1::Event* event = AddEvent(txn, change, action, after.name(), 0);
   *event->mutable_principal() = after;
@@ -384,12 +399,7 @@ absl::Status ScanTokens(const ReadView& view, absl::string_view principal_id,
 
 absl::StatusOr<v1::Event*> PutToken(Txn& txn, const ChangeContext& change, const StoredToken& token,
                                     bool is_new, v1::EventAction action) {
-  if (is_new) {
-    std::string ref;
-    keys::PutString(&ref, token.principal_id);
-    keys::PutString(&ref, token.token_id);
-    txn.Put(Cf::kIndexes, keys::TokenHashKey(token.hash), ref);
-  }
+  if (is_new) MoveIndexes(txn, {}, TokenIndexEntries(token));
   txn.Put(Cf::kEntities, keys::TokenKey(token.principal_id, token.token_id),
           token.hash + token.token.SerializeAsString());
   if (action == v1::EVENT_ACTION_UNSPECIFIED) return nullptr;

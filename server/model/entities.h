@@ -26,6 +26,7 @@
 #include "d06/v1/task.pb.h"
 #include "d06/v1/unit.pb.h"
 #include "server/domain/caller.h"
+#include "server/model/schema.h"
 #include "storage/store.h"
 
 namespace d06 {
@@ -75,6 +76,11 @@ v1::Event* PutUnit(Txn& txn, const ChangeContext& change, const v1::Unit* before
 // the new groups (reading the lead and its unit tree).
 absl::StatusOr<v1::Event*> PutTask(Txn& txn, const ChangeContext& change, const v1::Task* before,
                                    const v1::Task& after, v1::EventAction action);
+// The index entries PutAssignment keeps for `a` of task `task_id`, whose unit's ancestry
+// is `ancestry`, besides the task's "ti" entries: the assignment indexes
+// (AssignmentIndexEntries) and its deadline queue entries (DeadlineQueueEntries).
+IndexEntries AssignmentEntries(const v1::Assignment& a, uint64_t task_id,
+                               const std::vector<std::string>& ancestry, int due_soon_days);
 // Also records the old and new state on the event; `after.timeliness` is not stored (it
 // is derived on every read). Reads the unit tree for the ancestry index, and stages the
 // change of a lead's report counters (report_counters.h).
@@ -125,6 +131,9 @@ absl::StatusOr<std::optional<StoredToken>> LoadTokenByHash(const ReadView& view,
 // A principal's tokens, by id, after `after_id`, until fn returns false.
 absl::Status ScanTokens(const ReadView& view, absl::string_view principal_id,
                         absl::string_view after_id, const std::function<bool(StoredToken)>& fn);
+// The index entries of a principal (its certificate subjects) and of a token (its hash).
+IndexEntries PrincipalIndexEntries(const v1::Principal& principal);
+IndexEntries TokenIndexEntries(const StoredToken& token);
 // Writes a token (and, when new, its hash index entry). With an `action` (CREATE_TOKEN,
 // REVOKE_TOKEN) records an event carrying the Token, never the secret or its hash;
 // without (EVENT_ACTION_UNSPECIFIED, e.g. its last use) returns null.

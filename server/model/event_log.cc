@@ -17,12 +17,6 @@ absl::Time TimeOf(const v1::Event& event) {
          absl::Nanoseconds(event.time().nanos());
 }
 
-// The task of an event's resource ("tasks/7", "tasks/7/assignments/H29"); 0 for a unit.
-uint64_t TaskIdOfResource(absl::string_view resource) {
-  if (!absl::ConsumePrefix(&resource, "tasks/")) return 0;
-  return IdOf(absl::StrCat("tasks/", resource.substr(0, resource.find('/'))));
-}
-
 absl::StatusOr<v1::Event> EventAt(const PrefixCursor& cursor) {
   v1::Event event;
   const absl::string_view value = cursor.value();
@@ -33,6 +27,11 @@ absl::StatusOr<v1::Event> EventAt(const PrefixCursor& cursor) {
 }
 
 }  // namespace
+
+uint64_t TaskIdOfResource(absl::string_view resource) {
+  if (!absl::ConsumePrefix(&resource, "tasks/")) return 0;
+  return IdOf(absl::StrCat("tasks/", resource.substr(0, resource.find('/'))));
+}
 
 absl::StatusOr<int64_t> OldestEventRevision(const ReadView& view) {
   ASSIGN_OR_RETURN(std::optional<std::string> value,
@@ -86,6 +85,9 @@ absl::StatusOr<size_t> RemoveOldEvents(Txn& txn, int64_t keep_from, absl::Time k
     RETURN_IF_ERROR(cursor->Next());
   }
   if (removed > 0) {
+    // Removing events is no change of the feed: it takes no revision, so that every
+    // revision has events (server/model/consistency.h checks that none is missing).
+    txn.SetBookkeeping();
     std::string value;
     keys::PutU64(&value, static_cast<uint64_t>(new_oldest));
     txn.Put(Cf::kMeta, keys::kMetaOldestEventRevision, value);

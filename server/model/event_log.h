@@ -10,11 +10,16 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "d06/v1/task.pb.h"
 #include "storage/store.h"
 
 namespace d06 {
+
+// The task of an event's resource ("tasks/7", "tasks/7/assignments/H29"): such an event
+// has a task-history entry; 0 for others (a unit, a principal).
+uint64_t TaskIdOfResource(absl::string_view resource);
 
 // The oldest revision whose events are kept (1 until retention removed any).
 absl::StatusOr<int64_t> OldestEventRevision(const ReadView& view);

@@ -5,6 +5,8 @@
 #include <utility>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "server/domain/dates.h"
 #include "server/domain/periods.h"
 #include "server/domain/state_machine.h"
@@ -132,14 +134,23 @@ std::optional<std::pair<ReportClass, uint64_t>> Contribution(const v1::Task& tas
   }
 }
 
-void Stage(Txn& txn, const v1::Task& task, const std::vector<std::string>& ancestry,
-           ReportClass report_class, uint64_t deadline_key, int64_t delta) {
+// Adds `delta` to every row (its key without the version) a task of `task`'s groups
+// counts in with `report_class` and `deadline_key`, for each unit of `ancestry`, in
+// `sums` under `key_prefix`.
+void AddToRows(std::map<std::string, int64_t>& sums, absl::string_view key_prefix,
+               const v1::Task& task, const std::vector<std::string>& ancestry,
+               ReportClass report_class, uint64_t deadline_key, int64_t delta) {
   for (const auto& [kind, group] : Groups(task)) {
     const std::string row = RowSuffix(kind, group, report_class, deadline_key);
     for (size_t i = 0; i < ancestry.size(); ++i) {
-      txn.sums()[kSumPrefix + GroupPrefix(ancestry[i], i == 0 ? 0 : 1, kind) + row] += delta;
+      sums[absl::StrCat(key_prefix, GroupPrefix(ancestry[i], i == 0 ? 0 : 1, kind), row)] += delta;
     }
   }
+}
+
+void Stage(Txn& txn, const v1::Task& task, const std::vector<std::string>& ancestry,
+           ReportClass report_class, uint64_t deadline_key, int64_t delta) {
+  AddToRows(txn.sums(), kSumPrefix, task, ancestry, report_class, deadline_key, delta);
 }
 
 }  // namespace
@@ -184,6 +195,78 @@ absl::Status FlushReportCounters(Txn& txn, int64_t day_number) {
     txn.Put(Cf::kIndexes, row + Version(kNewest), EncodeNewest(next));
   }
   return absl::OkStatus();
+}
+
+void CountLead(const v1::Task& task, const v1::Assignment& a,
+               const std::vector<std::string>& ancestry, std::map<std::string, int64_t>* rows) {
+  if (auto is = Contribution(task, a)) {
+    AddToRows(*rows, "", task, ancestry, is->first, is->second, +1);
+  }
+}
+
+absl::Status ScanReportCounts(
+    const ReadView& view, int64_t day_number,
+    const std::function<void(const std::string& row, int64_t count)>& fn) {
+  std::string row;  // the row being read
+  bool counted = false;
+  Newest newest{0, 0};
+  const uint64_t as_of = VersionOfDay(day_number);
+  absl::Status error;
+  RETURN_IF_ERROR(view.ScanPrefix(
+      Cf::kIndexes, kRowsPrefix, "", [&](absl::string_view suffix, absl::string_view value) {
+        uint64_t version;
+        absl::string_view tail = suffix.size() >= 8 ? suffix.substr(suffix.size() - 8) : "";
+        if (suffix.size() < 9 + 8 || !keys::GetU64(&tail, &version)) {
+          error = absl::DataLossError("a report row is malformed");
+          return false;
+        }
+        const absl::string_view this_row = suffix.substr(0, suffix.size() - 8);
+        // The class byte precedes the deadline key; urges are not recounted.
+        const bool urges = static_cast<uint8_t>(this_row[this_row.size() - 9]) ==
+                           static_cast<uint8_t>(ReportClass::kUrges);
+        if (version == kNewest) {
+          row = absl::StrCat(kRowsPrefix, this_row);
+          counted = false;
+          absl::StatusOr<Newest> decoded = DecodeNewest(value);
+          if (!decoded.ok()) {
+            error = decoded.status();
+            return false;
+          }
+          newest = *decoded;
+          if (newest.day <= day_number) {
+            counted = true;
+            if (!urges) fn(row, newest.count);
+          }
+          return true;
+        }
+        // A closed day's version, newest first: the first on or before the day counts.
+        if (counted || version < as_of || row.substr(2) != this_row) return true;
+        counted = true;
+        absl::StatusOr<int64_t> count = DecodeCount(value);
+        if (!count.ok()) {
+          error = count.status();
+          return false;
+        }
+        if (!urges) fn(row, *count);
+        return true;
+      }));
+  return error;
+}
+
+std::string DescribeReportRow(absl::string_view row) {
+  absl::string_view in = row;
+  std::string unit, group;
+  uint8_t relation = 0, kind = 0, report_class = 0;
+  uint64_t deadline = 0;
+  if (!absl::ConsumePrefix(&in, kRowsPrefix) || !keys::GetString(&in, &unit) ||
+      !keys::GetU8(&in, &relation) || !keys::GetU8(&in, &kind) ||
+      (kind != 0 && !keys::GetString(&in, &group)) || !keys::GetU8(&in, &report_class) ||
+      !keys::GetU64(&in, &deadline)) {
+    return "a malformed report row";
+  }
+  return absl::StrCat("units/", unit, relation == 0 ? " (own)" : " (below)", " group ",
+                      static_cast<int>(kind), " '", group, "' class ",
+                      static_cast<int>(report_class), " deadline key ", deadline);
 }
 
 ReportReader::ReportReader(const ReadView& view, int64_t day_number)

@@ -19,6 +19,8 @@
 #define D06_SERVER_MODEL_REPORT_COUNTERS_H_
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -73,6 +75,20 @@ void StageUrge(Txn& txn, const v1::Task& task, const std::vector<std::string>& a
 bool GroupsDiffer(const v1::Task& a, const v1::Task& b);
 // Applies the staged deltas as the counts of `day_number` (the change's day in Vietnam).
 absl::Status FlushReportCounters(Txn& txn, int64_t day_number);
+
+// For a recount (server/model/consistency.h): adds 1 to each row (its key without the
+// version, as ScanReportCounts names it) that lead assignment `a` of `task` counts in,
+// for the units of `ancestry`, exactly as StageLeadChange would stage it.
+void CountLead(const v1::Task& task, const v1::Assignment& a,
+               const std::vector<std::string>& ancestry, std::map<std::string, int64_t>* rows);
+// Calls fn(row, count) for every report row with its count as of the end of
+// `day_number` (rows not yet counted then are skipped), but the urges' rows: an urge
+// counts under the groups its task had that day, which no recount from the entities
+// reproduces.
+absl::Status ScanReportCounts(const ReadView& view, int64_t day_number,
+                              const std::function<void(const std::string& row, int64_t count)>& fn);
+// A row for a report of problems: unit, group, class and deadline key.
+std::string DescribeReportRow(absl::string_view row);
 
 // Reads counter rows as of the end of one day, through one cursor for every unit of a
 // report (a report by child unit reads a hundred units). Costs one seek per row when

@@ -24,6 +24,7 @@
 #include "client/ctl/catalog.h"
 #include "client/ctl/display_width.h"
 #include "d06/v1/access.grpc.pb.h"
+#include "d06/v1/admin.pb.h"
 #include "d06/v1/report.grpc.pb.h"
 #include "d06/v1/task.grpc.pb.h"
 #include "d06/v1/unit.grpc.pb.h"
@@ -139,7 +140,7 @@ std::vector<const google::protobuf::MethodDescriptor*> AllGeneratedMethods() {
   for (const auto* file :
        {v1::Unit::descriptor()->file(), v1::Task::descriptor()->file(),
         v1::GetSummaryRequest::descriptor()->file(), v1::WatchRequest::descriptor()->file(),
-        v1::WhoAmIRequest::descriptor()->file()}) {
+        v1::WhoAmIRequest::descriptor()->file(), v1::CreateBackupRequest::descriptor()->file()}) {
     for (int s = 0; s < file->service_count(); ++s) {
       const google::protobuf::ServiceDescriptor* service = file->service(s);
       for (int m = 0; m < service->method_count(); ++m) methods.push_back(service->method(m));
@@ -194,6 +195,11 @@ TEST(CtlNamingTest, EveryRpcHasTheDocumentedCommand) {
       {"ListTokens", "access list-tokens"},
       {"RevokeToken", "access revoke-token"},
       {"WhoAmI", "access who-am-i"},
+      {"CreateBackup", "admin create-backup"},
+      {"ListBackups", "admin list-backups"},
+      {"VerifyBackup", "admin verify-backup"},
+      {"DeleteBackup", "admin delete-backup"},
+      {"CheckConsistency", "admin check-consistency"},
   };
   for (const auto* method : AllGeneratedMethods()) {
     const auto* ours = catalog->pool().FindMethodByName(method->full_name());

@@ -436,6 +436,8 @@ struct Row {
 
 // Admin-only RPCs: no one else holds admin anywhere.
 constexpr std::array<absl::StatusCode, 7> kAdminOnly = {PD, PD, PD, OK, PD, PD, PD};
+// Backups and the consistency check: only an admin of every unit, which none of them is.
+constexpr std::array<absl::StatusCode, 7> kEveryUnitAdmin = {PD, PD, PD, PD, PD, PD, PD};
 // Reads of H40's things (T1, H40.01): H40's principals see them, H29 and BCA do not.
 constexpr std::array<absl::StatusCode, 7> kH40Read = {OK, OK, OK, OK, NF, NF, PD};
 // Lists and the feed: any viewer, limited to its scope.
@@ -541,6 +543,13 @@ std::map<std::string, Row> Table() {
       {"d06.v1.AccessService.ListTokens", {"parent: 'principals/member-h40-01'", kAdminOnly}},
       {"d06.v1.AccessService.RevokeToken", {"name: '$SPARE'", kAdminOnly}},
       {"d06.v1.AccessService.WhoAmI", {"", {OK, OK, OK, OK, OK, OK, OK}}},
+      // AdminService: the whole database, so an admin of every unit only; admin-h40 is
+      // an admin of H40's subtree alone.
+      {"d06.v1.AdminService.CreateBackup", {"", kEveryUnitAdmin}},
+      {"d06.v1.AdminService.ListBackups", {"", kEveryUnitAdmin}},
+      {"d06.v1.AdminService.VerifyBackup", {"name: 'backups/1'", kEveryUnitAdmin}},
+      {"d06.v1.AdminService.DeleteBackup", {"name: 'backups/1'", kEveryUnitAdmin}},
+      {"d06.v1.AdminService.CheckConsistency", {"", kEveryUnitAdmin}},
   };
 }
 

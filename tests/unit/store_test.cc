@@ -351,6 +351,8 @@ TEST_F(StoreTest, RefusesOtherSchemasAndSecondOpener) {
   ASSERT_FALSE(newer.ok());
   EXPECT_EQ(newer.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(newer.status().message().find("schema version"), std::string::npos);
+  EXPECT_NE(newer.status().message().find("written by a newer d06d"), std::string::npos)
+      << newer.status();
 
   // An older (pre-release) layout is refused too, saying there is no migration.
   {

@@ -43,6 +43,7 @@ inline constexpr char kRetryInfoTypeUrl[] = "type.googleapis.com/google.rpc.Retr
 // ErrorInfo reasons.
 namespace reason {
 inline constexpr char kAlreadyExists[] = "ALREADY_EXISTS";
+inline constexpr char kBackupsDisabled[] = "BACKUPS_DISABLED";
 inline constexpr char kCertificateExpired[] = "CERTIFICATE_EXPIRED";
 inline constexpr char kCertificateUnknown[] = "CERTIFICATE_UNKNOWN";
 inline constexpr char kCertificateUntrusted[] = "CERTIFICATE_UNTRUSTED";
