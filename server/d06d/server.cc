@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <iostream>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -14,7 +13,9 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
+#include "common/log.h"
 #include "grpc/grpc.h"
 #include "grpc/health/v1/health.pb.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -88,9 +89,9 @@ absl::Status PrepareDataDir(const std::string& dir) {
   }
   const fs::perms perms = fs::status(dir, error).permissions();
   if (!error && (perms & (fs::perms::group_all | fs::perms::others_all)) != fs::perms::none) {
-    std::cerr << "d06d: WARNING: data directory " << dir
-              << " is open to other users of this machine (mode " << std::oct
-              << static_cast<int>(perms) << std::dec << "): chmod 700 it\n";
+    log::Warning(absl::StrFormat(
+        "data directory %s is open to other users of this machine (mode %o): chmod 700 it", dir,
+        static_cast<int>(perms)));
   }
   return absl::OkStatus();
 }
