@@ -50,7 +50,14 @@ class ConfigTest : public ::testing::Test {
     options_.config_flag = "cfgtest_config";
     options_.redacted = {"cfgtest_password"};
   }
-  void TearDown() override { std::remove(path_.c_str()); }
+  void TearDown() override {
+    std::remove(path_.c_str());
+    // Every test's flags back to their defaults (absl::FlagSaver would log each one).
+    for (const auto& [name, flag] : absl::GetAllFlags()) {
+      std::string error;
+      if (absl::StartsWith(name, "cfgtest_")) flag->ParseFrom(flag->DefaultValue(), &error);
+    }
+  }
 
   void WriteFile(const std::string& text) { std::ofstream(path_) << text; }
   // As if --cfgtest_NAME=VALUE were on the command line.
@@ -63,7 +70,6 @@ class ConfigTest : public ::testing::Test {
     return Config::Resolve(options_, environment);
   }
 
-  absl::FlagSaver saver_;  // every test's flags back to their defaults
   std::string path_;
   std::set<std::string> command_line_;
   ConfigOptions options_;
