@@ -127,15 +127,14 @@ absl::StatusOr<Config> Config::Resolve(const ConfigOptions& options,
         return Refuse(absl::StrCat(at, ": expected --name=value (a flag of d06d --help), not \"",
                                    line, "\""));
       }
-      std::string name(line.substr(0, line.find('=')));
-      std::string value = line.find('=') == absl::string_view::npos
-                              ? "true"
-                              : std::string(line.substr(line.find('=') + 1));
+      const size_t equals = line.find('=');
+      const bool has_value = equals != absl::string_view::npos;
+      std::string name(line.substr(0, equals));
+      std::string value = has_value ? std::string(line.substr(equals + 1)) : "true";
       absl::CommandLineFlag* flag = own(name);
-      if (flag == nullptr && line.find('=') == absl::string_view::npos &&
-          absl::StartsWith(name, "no") && own(name.substr(2)) != nullptr &&
-          own(name.substr(2))->IsOfType<bool>()) {
-        name = name.substr(2);
+      if (flag == nullptr && !has_value && absl::StartsWith(name, "no") &&
+          own(name.substr(2)) != nullptr && own(name.substr(2))->IsOfType<bool>()) {
+        name = name.substr(2);  // --noname
         value = "false";
         flag = own(name);
       }
@@ -143,7 +142,7 @@ absl::StatusOr<Config> Config::Resolve(const ConfigOptions& options,
         return Refuse(
             absl::StrCat(at, ": --", name, " is not a flag of this program (--help lists them)"));
       }
-      if (line.find('=') == absl::string_view::npos && !flag->IsOfType<bool>()) {
+      if (!has_value && !flag->IsOfType<bool>()) {
         return Refuse(absl::StrCat(at, ": --", name, " needs a value: --", name, "=VALUE"));
       }
       if (name == options.config_flag) {
