@@ -34,7 +34,9 @@ inline std::string SourceRelativePath(absl::string_view path) {
 }
 
 // `usage` is printed after "<program>: " by --help; start it with what the program does.
-inline void InitFlagsUsage(const char* main_file, absl::string_view usage) {
+// `version`, if not empty, is what --version prints.
+inline void InitFlagsUsage(const char* main_file, absl::string_view usage,
+                           absl::string_view version = "") {
   // Flag file names reach the filters normalised or not, depending on the caller.
   const std::string main_path = SourceRelativePath(main_file);
   absl::FlagsUsageConfig config;
@@ -44,6 +46,9 @@ inline void InitFlagsUsage(const char* main_file, absl::string_view usage) {
   config.contains_help_flags = is_main;
   config.contains_helpshort_flags = is_main;
   config.normalize_filename = [](absl::string_view file) { return SourceRelativePath(file); };
+  if (!version.empty()) {
+    config.version_string = [version = std::string(version)] { return version + "\n"; };
+  }
   absl::SetFlagsUsageConfig(config);
   absl::SetProgramUsageMessage(usage);
 }

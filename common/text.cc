@@ -1,12 +1,13 @@
 #include "common/text.h"
 
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
 #include "unicode/bytestream.h"
 #include "unicode/coll.h"
 #include "unicode/locid.h"
@@ -29,7 +30,7 @@ icu::StringPiece Piece(absl::string_view s) {
 
 // ICU's data is linked into libicudata; without it no text can be handled safely.
 [[noreturn]] void DieWithoutIcuData(const char* what, UErrorCode status) {
-  std::fprintf(stderr, "d06: ICU %s normaliser unavailable: %s\n", what, u_errorName(status));
+  log::Error(absl::StrCat("ICU ", what, " normaliser unavailable: ", u_errorName(status)));
   std::abort();
 }
 

@@ -15,6 +15,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/log.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/db.h"
 #include "rocksdb/env.h"
@@ -45,12 +46,11 @@ std::string ErrorKind(const rocksdb::Status& s) {
 }
 
 // The one place rocksdb::Status becomes absl::Status. The whole RocksDB message goes to
-// d06d's log (stderr); the status, which may reach a client (the fail-stop answer of every
+// d06d's log (common/log.h); the status, which may reach a client (the fail-stop answer of every
 // write, a read error), says only what kind of error it was.
 absl::Status FromRocks(const rocksdb::Status& s, absl::string_view context) {
   if (s.ok()) return absl::OkStatus();
-  std::fprintf(stderr, "d06d: storage: %.*s: %s\n", static_cast<int>(context.size()),
-               context.data(), s.ToString().c_str());
+  log::Error(absl::StrCat("storage: ", context, ": ", s.ToString()));
   std::string message = absl::StrCat(context, ": ", ErrorKind(s));
   if (s.IsNotFound()) return absl::NotFoundError(message);
   if (s.IsCorruption()) return absl::DataLossError(message);
@@ -103,8 +103,8 @@ class OwnerOnlyFileSystem : public rocksdb::FileSystemWrapper {
  private:
   static rocksdb::IOStatus OwnerOnly(rocksdb::IOStatus created, const std::string& fname) {
     if (created.ok() && chmod(fname.c_str(), S_IRUSR | S_IWUSR) != 0) {
-      std::fprintf(stderr, "d06d: storage: cannot make %s owner-only (chmod 600): %s\n",
-                   fname.c_str(), std::strerror(errno));
+      log::Error(absl::StrCat("storage: cannot make ", fname,
+                              " owner-only (chmod 600): ", std::strerror(errno)));
     }
     return created;
   }
@@ -113,30 +113,31 @@ class OwnerOnlyFileSystem : public rocksdb::FileSystemWrapper {
 rocksdb::Slice ToSlice(absl::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 absl::string_view ToView(const rocksdb::Slice& s) { return absl::string_view(s.data(), s.size()); }
 
-// RocksDB's own log (its "info log"): warnings and errors go to stderr, that is d06d's
-// log, and nothing to a LOG file in the data directory. RocksDB's file logger aborts the
-// process on a full disk: once a write to its file has failed, the next log line trips an
-// assertion (`sync_without_flush_called_` in WritableFileWriter; Debian's RocksDB keeps
+// RocksDB's own log (its "info log"): warnings and errors go to d06d's log (common/log.h),
+// "rocksdb: ..." at its level, and nothing to a LOG file in the data directory. RocksDB's file
+// logger aborts the process on a full disk: once a write to its file has failed, the next log line
+// trips an assertion (`sync_without_flush_called_` in WritableFileWriter; Debian's RocksDB keeps
 // asserts), and the write error itself is logged. Informational lines (statistics,
 // compactions) are dropped.
-class StderrLogger final : public rocksdb::Logger {
+class ForwardingLogger final : public rocksdb::Logger {
  public:
-  StderrLogger() : Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
+  ForwardingLogger() : Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
 
   void Logv(const char* format, va_list ap) override {
     Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap);
   }
   void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
     if (level < GetInfoLogLevel() || level == rocksdb::InfoLogLevel::HEADER_LEVEL) return;
-    static constexpr const char* kLevels[] = {"DEBUG", "INFO", "WARN", "ERROR", "FATAL"};
     char line[2048];
     int n = vsnprintf(line, sizeof(line), format, ap);
     if (n < 0) return;
     size_t size = std::min(static_cast<size_t>(n), sizeof(line) - 1);
     while (size > 0 && line[size - 1] == '\n') --size;
-    std::fprintf(stderr, "d06d: rocksdb %s: %.*s\n",
-                 level < rocksdb::InfoLogLevel::HEADER_LEVEL ? kLevels[level] : "?",
-                 static_cast<int>(size), line);
+    log::Write(level >= rocksdb::InfoLogLevel::ERROR_LEVEL  ? log::Level::kError
+               : level >= rocksdb::InfoLogLevel::WARN_LEVEL ? log::Level::kWarning
+               : level >= rocksdb::InfoLogLevel::INFO_LEVEL ? log::Level::kInfo
+                                                            : log::Level::kDebug,
+               absl::StrCat("rocksdb: ", absl::string_view(line, size)));
   }
 };
 
@@ -399,7 +400,7 @@ DbSetup MakeDbSetup(rocksdb::Env* env, size_t block_cache_bytes, int max_open_fi
   db_options.create_missing_column_families = true;
   db_options.IncreaseParallelism(2);
   db_options.max_background_jobs = 2;
-  db_options.info_log = std::make_shared<StderrLogger>();
+  db_options.info_log = std::make_shared<ForwardingLogger>();
   // Bounds the write-ahead log a start after a crash replays: beyond it, the column
   // families that hold the oldest log are flushed.
   db_options.max_total_wal_size = 256 << 20;
@@ -515,8 +516,8 @@ absl::Status CheckSchema(rocksdb::DB* db, const std::vector<rocksdb::ColumnFamil
     batch.Put(handles[0], keys::kMetaSchemaVersion, std::to_string(version + 1));
     RETURN_IF_ERROR(FromRocks(db->Write(write_options, &batch),
                               absl::StrCat("migrate schema ", version, " to ", version + 1)));
-    std::fprintf(stderr, "d06d: storage: migrated %s from schema version %d to %d\n", path.c_str(),
-                 version, version + 1);
+    log::Info(absl::StrCat("storage: migrated ", path, " from schema version ", version, " to ",
+                           version + 1));
     ++version;
   }
   if (version != keys::kSchemaVersion) {
@@ -572,7 +573,7 @@ Store::~Store() {
     rocksdb::FlushOptions flush;
     flush.wait = true;
     rocksdb::Status s = db_->Flush(flush, handles_);
-    if (!s.ok()) std::fprintf(stderr, "d06d: flush at close: %s\n", s.ToString().c_str());
+    if (!s.ok()) log::Error(absl::StrCat("storage: flush at close: ", s.ToString()));
   }
   for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
   db_->Close();
@@ -820,8 +821,7 @@ void RemoveTree(const std::string& path) {
   std::error_code error;
   std::filesystem::remove_all(path, error);
   if (error) {
-    std::fprintf(stderr, "d06d: storage: cannot remove %s: %s\n", path.c_str(),
-                 error.message().c_str());
+    log::Warning(absl::StrCat("storage: cannot remove ", path, ": ", error.message()));
   }
 }
 

@@ -10,15 +10,16 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cstdio>
 #include <memory>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/log.h"
 
 namespace d06::api {
 namespace {
@@ -44,17 +45,17 @@ struct Capped {
   std::atomic<int64_t> refused{0};
   absl::Time last_warning ABSL_GUARDED_BY(mu) = absl::InfinitePast();
 
-  // Counts a refused connection; says so on stderr, at most once a minute.
+  // Counts a refused connection; says so in the log, at most once a minute.
   void CountRefused(const char* why) {
     refused.fetch_add(1);
     absl::MutexLock lock(&mu);
     const absl::Time now = absl::Now();
     if (now - last_warning < absl::Minutes(1)) return;
     last_warning = now;
-    std::fprintf(stderr,
-                 "d06d: port %d: %s: new connections are closed at once (%lld so far); see "
-                 "--grpc_max_connections and the open-files limit\n",
-                 port, why, static_cast<long long>(refused.load()));
+    log::Warning(
+        absl::StrFormat("port %d: %s: new connections are closed at once (%lld so far); see "
+                        "--grpc_max_connections and the open-files limit",
+                        port, why, static_cast<long long>(refused.load())));
   }
 
   void Sweep() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {

@@ -1,9 +1,10 @@
 #include "server/api/core_methods.h"
 
 #include <functional>
-#include <iostream>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
 #include "d06/v1/access.grpc.pb.h"
 #include "d06/v1/admin.grpc.pb.h"
 #include "d06/v1/report.grpc.pb.h"
@@ -79,8 +80,8 @@ std::function<void(const Caller&, const Request&, StreamWriter*, Done)> Export(
           case StreamWriter::Written::kTimedOut:
             break;
         }
-        std::cerr << "d06d: " << Response::descriptor()->name() << ": the client took nothing for "
-                  << absl::FormatDuration(stall) << "; export cancelled\n";
+        log::Warning(absl::StrCat(Response::descriptor()->name(), ": the client took nothing for ",
+                                  absl::FormatDuration(stall), "; export cancelled"));
         out->Cancel();
         return false;
       }));

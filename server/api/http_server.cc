@@ -18,7 +18,6 @@
 #include <cstdarg>
 #include <cstdio>
 #include <deque>
-#include <iostream>
 #include <mutex>
 #include <thread>
 #include <unordered_set>
@@ -26,6 +25,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 #include "server/api/host_port.h"
 #include "server/api/tls.h"
 
@@ -114,8 +114,8 @@ std::shared_ptr<const GnutlsIdentity> GnutlsIdentity::Of(const TlsFiles::Materia
   int error =
       gnutls_pcert_list_import_x509_raw(identity->certs_, &count, &chain, GNUTLS_X509_FMT_PEM, 0);
   if (error < 0) {
-    std::cerr << "d06d: http: GnuTLS cannot use the certificate chain (at most " << kMaxChain
-              << " certificates): " << gnutls_strerror(error) << std::endl;
+    log::Error(absl::StrCat("http: GnuTLS cannot use the certificate chain (at most ", kMaxChain,
+                            " certificates): ", gnutls_strerror(error)));
     return nullptr;
   }
   identity->count_ = count;
@@ -127,8 +127,7 @@ std::shared_ptr<const GnutlsIdentity> GnutlsIdentity::Of(const TlsFiles::Materia
     error = gnutls_privkey_import_x509_raw(identity->key_, &key, GNUTLS_X509_FMT_PEM, nullptr, 0);
   }
   if (error < 0) {
-    std::cerr << "d06d: http: GnuTLS cannot use the private key: " << gnutls_strerror(error)
-              << std::endl;
+    log::Error(absl::StrCat("http: GnuTLS cannot use the private key: ", gnutls_strerror(error)));
     return nullptr;
   }
   return identity;
@@ -285,7 +284,7 @@ MHD_Result CollectPair(void* cls, MHD_ValueKind, const char* key, size_t key_siz
   return MHD_YES;
 }
 
-// libmicrohttpd's error log to stderr, at most one line a second: a hostile client must
+// libmicrohttpd's error log to d06d's, at most one line a second: a hostile client must
 // not be able to flood the log.
 void Log(void*, const char* format, va_list args) {
   static std::mutex mu;
@@ -300,10 +299,10 @@ void Log(void*, const char* format, va_list args) {
     return;
   }
   last = now;
-  std::string text = absl::StrCat("d06d: http: ", absl::StripTrailingAsciiWhitespace(line));
+  std::string text = absl::StrCat("http: ", absl::StripTrailingAsciiWhitespace(line));
   if (dropped > 0) absl::StrAppend(&text, " (", dropped, " more messages not shown)");
   dropped = 0;
-  std::cerr << text << std::endl;
+  log::Warning(text);
 }
 
 // A listening socket on `address` (SO_REUSEADDR only), or why there cannot be one.

@@ -1,12 +1,12 @@
 #include "server/api/method_table.h"
 
-#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 #include "d06/v1/api_names.h"
 #include "google/protobuf/descriptor.pb.h"
 #include "google/protobuf/message.h"
@@ -19,7 +19,7 @@ namespace d06::api {
 namespace {
 
 [[noreturn]] void Die(const std::string& what) {
-  std::fprintf(stderr, "d06d: method table: %s\n", what.c_str());
+  log::Error(absl::StrCat("method table: ", what));
   std::abort();
 }
 

@@ -3,13 +3,13 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
-#include <iostream>
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/log.h"
 #include "d06/v1/api_names.h"
 #include "server/domain/errors.h"
 #include "server/domain/names.h"
@@ -157,9 +157,10 @@ void PrincipalAuthenticator::Log(absl::string_view peer, const Peer& record,
     logged_this_second_ = 0;
   }
   if (++logged_this_second_ > kMaxLogLines) return;
-  std::cerr << "d06d: authentication failed from " << peer << ": " << ErrorReason(status);
-  if (record.unlogged > 0) std::cerr << " (and " << record.unlogged << " more since)";
-  std::cerr << " (" << record.failures << " in the last minute)\n";
+  log::Warning(absl::StrCat(
+      "authentication failed from ", peer, ": ", ErrorReason(status),
+      record.unlogged > 0 ? absl::StrCat(" (and ", record.unlogged, " more since)") : "", " (",
+      record.failures, " in the last minute)"));
 }
 
 void PrincipalAuthenticator::Refuse(const CallContext& metadata, absl::Status status,

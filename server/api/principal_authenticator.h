@@ -13,7 +13,7 @@
 // once with TOO_MANY_FAILURES, without a lookup. The table keeps at most
 // Options::max_peers addresses (then it forgets the quiet ones, and if all are busy does
 // not track new ones), so that spraying addresses cannot grow memory. Failures are
-// logged to stderr without the credential, at most one line a peer every 10 s and 20
+// logged (common/log.h) without the credential, at most one line a peer every 10 s and 20
 // lines a second in all. Valid credentials are never slowed.
 //
 // Thread-safe.

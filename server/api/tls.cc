@@ -16,12 +16,12 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <iostream>
 #include <optional>
 #include <sstream>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 #include "d06/v1/api_names.h"
 #include "server/domain/errors.h"
 
@@ -51,7 +51,7 @@ struct StackFree {
 };
 using X509Ptr = std::unique_ptr<X509, X509Free>;
 
-void Log(absl::string_view message) { std::cerr << "d06d: tls: " << message << std::endl; }
+void Log(absl::string_view message) { log::Warning(absl::StrCat("tls: ", message)); }
 
 absl::StatusOr<std::string> ReadFile(absl::string_view flag, const std::string& path) {
   std::ifstream in(path, std::ios::binary);

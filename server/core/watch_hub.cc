@@ -1,13 +1,13 @@
 #include "server/core/watch_hub.h"
 
 #include <algorithm>
-#include <iostream>
 #include <limits>
 #include <utility>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 #include "d06/v1/api_names.h"
 #include "server/domain/authorization.h"
 #include "server/domain/errors.h"
@@ -131,7 +131,7 @@ absl::StatusOr<const std::vector<std::string>*> WatchHub::AncestryOf(const ReadV
       // One unit's broken chain (a cycle, or a tree deeper than kMaxUnitDepth written
       // before that limit) must not end anyone's stream: its events match the watchers
       // of the units that could be walked, and the operator hears of it once.
-      std::cerr << "d06d: change feed: " << walked << "\n";
+      log::Error(absl::StrCat("change feed: ", walked.ToString()));
     } else if (!walked.ok()) {
       return walked;  // a read failed: the feed retries the range
     }
@@ -216,7 +216,8 @@ void WatchHub::DispatchLoop() {
           return true;
         });
     if (!through.ok()) {
-      std::cerr << "d06d: the change feed cannot read the event log: " << through.status() << "\n";
+      log::Error(
+          absl::StrCat("the change feed cannot read the event log: ", through.status().ToString()));
       absl::SleepFor(absl::Seconds(1));
       continue;
     }

@@ -3,20 +3,31 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/flags/commandlineflag.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "common/flags_usage.h"
+#include "common/log.h"
 #include "server/api/principal_limits.h"
+#include "server/d06d/config.h"
+#include "server/d06d/port_file.h"
 #include "server/d06d/server.h"
+
+// The release, from the project's version in CMakeLists.txt.
+#ifndef D06_VERSION
+#define D06_VERSION "unknown"
+#endif
 
 namespace {
 
@@ -131,6 +142,26 @@ ABSL_FLAG(int, max_exports_per_principal, 2,
 ABSL_FLAG(absl::Duration, stream_stall_timeout, absl::Seconds(30),
           "an export whose client takes nothing for this long is ended");
 
+// Configuration and logs (server/d06d/config.h, common/log.h).
+ABSL_FLAG(std::string, config, "",
+          "a configuration file: one --name=value a line (# comments), below the environment "
+          "(D06_ and the flag's name in upper case, e.g. D06_DATA_DIR) and the command line");
+ABSL_FLAG(bool, print_config, false,
+          "print every flag's effective value and where it came from (flag, env D06_..., "
+          "FILE:LINE or default), then exit");
+ABSL_FLAG(std::string, log_level, "info",
+          "the least important lines logged: debug, info, warning or error");
+ABSL_FLAG(std::string, log_format, "text",
+          "text: \"d06d: [LEVEL: ]message key=value...\" lines; json: one JSON object a line "
+          "with ts, level, msg and the fields");
+ABSL_FLAG(bool, log_timestamps, false,
+          "text lines start with their UTC time (journald, Kubernetes and docker stamp the "
+          "lines they collect already)");
+ABSL_FLAG(std::string, port_file, "",
+          "once listening, write the bound addresses to this file (grpc=HOST:PORT and "
+          "http=HOST:PORT lines, written whole by a rename), e.g. for --listen=127.0.0.1:0; "
+          "removed at a clean shutdown");
+
 // `d06d bootstrap-admin --data_dir=DIR --name=NAME [--id=ID] [--force]`: prints the first
 // administrator's token on stdout (and nothing else there).
 int BootstrapAdmin(const std::string& data_dir) {
@@ -139,24 +170,76 @@ int BootstrapAdmin(const std::string& data_dir) {
   options.max_token_lifetime = absl::GetFlag(FLAGS_max_token_lifetime);
   const std::string name = absl::GetFlag(FLAGS_name);
   if (name.empty()) {
-    std::cerr << "d06d bootstrap-admin: --name is required: the administrator's display name, "
-                 "e.g. --name=\"Quản trị viên\"\n";
+    d06::log::Error(
+        "bootstrap-admin: --name is required: the administrator's display name, e.g. "
+        "--name=\"Quản trị viên\"");
     return 2;
   }
   absl::StatusOr<std::string> token =
       d06::BootstrapAdmin(options, absl::GetFlag(FLAGS_id), name, absl::GetFlag(FLAGS_force));
   if (!token.ok()) {
-    std::cerr << "d06d bootstrap-admin: " << token.status().message() << "\n";
+    d06::log::Error(absl::StrCat("bootstrap-admin: ", token.status().message()));
     return 1;
   }
-  std::cerr << "d06d bootstrap-admin: created principals/" << absl::GetFlag(FLAGS_id)
-            << " (ROLE_ADMIN over every unit) in " << data_dir
-            << ". Its token, below, is shown only now and expires in "
-            << absl::FormatDuration(options.max_token_lifetime)
-            << ": keep it in a file only you can read (d06ctl --token_file), create "
-               "principals and tokens with it (d06ctl access ...), then revoke it.\n";
+  d06::log::Info(absl::StrCat(
+      "bootstrap-admin: created principals/", absl::GetFlag(FLAGS_id),
+      " (ROLE_ADMIN over every unit) in ", data_dir,
+      ". Its token, below, is shown only now and expires in ",
+      absl::FormatDuration(options.max_token_lifetime),
+      ": keep it in a file only you can read (d06ctl --token_file), create principals and "
+      "tokens with it (d06ctl access ...), then revoke it."));
   std::cout << *token << std::endl;
   return 0;
+}
+
+namespace {
+
+// d06d's configuration (server/d06d/config.h): its own flags, those defined in this file.
+absl::StatusOr<d06::Config> ResolveConfig() {
+  d06::ConfigOptions options;
+  options.is_own = [](const absl::CommandLineFlag& flag) {
+    return d06::SourceRelativePath(flag.Filename()) == d06::SourceRelativePath(__FILE__);
+  };
+  return d06::Config::Resolve(options, d06::EnvironmentOf(environ));
+}
+
+// The logger's options from the flags; the error names the flag and where its value came
+// from.
+absl::StatusOr<d06::log::Options> LogOptions(const d06::Config& config) {
+  d06::log::Options options;
+  options.program = "d06d";
+  options.timestamps = absl::GetFlag(FLAGS_log_timestamps);
+  absl::StatusOr<d06::log::Level> level = d06::log::ParseLevel(absl::GetFlag(FLAGS_log_level));
+  if (!level.ok()) {
+    return absl::InvalidArgumentError(
+        config.Annotate(absl::StrCat("--log_level: ", level.status().message())));
+  }
+  options.level = *level;
+  absl::StatusOr<d06::log::Format> format = d06::log::ParseFormat(absl::GetFlag(FLAGS_log_format));
+  if (!format.ok()) {
+    return absl::InvalidArgumentError(
+        config.Annotate(absl::StrCat("--log_format: ", format.status().message())));
+  }
+  options.format = *format;
+  return options;
+}
+
+// The start-up report: the release, then each flag not at its default with where its value
+// came from (none is a secret: secrets are files, server/d06d/config.h).
+void LogConfiguration(const d06::Config& config) {
+  std::vector<d06::Config::Entry> set;
+  for (d06::Config::Entry& entry : config.Entries()) {
+    if (entry.source.kind != d06::FlagSource::Kind::kDefault) set.push_back(std::move(entry));
+  }
+  d06::log::Info(absl::StrCat("d06d ", D06_VERSION, " starting; ", set.size(),
+                              " flags set, the others at their defaults (d06d --print_config "
+                              "lists every one)"),
+                 {{"version", D06_VERSION}});
+  for (const d06::Config::Entry& entry : set) {
+    d06::log::Info(
+        "config",
+        {{"flag", entry.name}, {"value", entry.value}, {"source", entry.source.ToString()}});
+  }
 }
 
 // `d06d restore --from=BACKUP_DIR --data_dir=EMPTY_DIR [--backup_id=N]`. Exit status 0:
@@ -165,21 +248,22 @@ int Restore(const std::string& data_dir) {
   d06::ServerOptions options;
   options.data_dir = data_dir;
   if (absl::GetFlag(FLAGS_from).empty() || absl::GetFlag(FLAGS_backup_id) < 0) {
-    std::cerr << "d06d restore: --from=BACKUP_DIR is required (and --backup_id, if given, is "
-                 "a backup's number)\n";
+    d06::log::Error(
+        "restore: --from=BACKUP_DIR is required (and --backup_id, if given, is a backup's "
+        "number)");
     return 2;
   }
   absl::StatusOr<d06::Store::Restored> restored = d06::RestoreBackup(
       options, absl::GetFlag(FLAGS_from), static_cast<uint32_t>(absl::GetFlag(FLAGS_backup_id)));
   if (!restored.ok()) {
-    std::cerr << "d06d restore: " << restored.status().message() << "\n";
+    d06::log::Error(absl::StrCat("restore: ", restored.status().message()));
     return 1;
   }
-  std::cerr << "d06d restore: backup " << restored->backup.id << " (revision "
-            << restored->backup.revision << ") restored into " << data_dir
-            << "; new writes start after revision " << restored->revision
-            << ", and a Watch from a revision up to it is answered REVISION_COMPACTED (feed "
-               "consumers resync)\n";
+  d06::log::Info(absl::StrCat(
+      "restore: backup ", restored->backup.id, " (revision ", restored->backup.revision,
+      ") restored into ", data_dir, "; new writes start after revision ", restored->revision,
+      ", and a Watch from a revision up to it is answered REVISION_COMPACTED (feed consumers "
+      "resync)"));
   return 0;
 }
 
@@ -194,28 +278,31 @@ int Verify(const std::string& data_dir) {
   if (const std::string past = absl::GetFlag(FLAGS_past_date); !past.empty()) {
     absl::CivilDay day;
     if (!absl::ParseCivilTime(past, &day)) {
-      std::cerr << "d06d verify: --past_date must be YYYY-MM-DD, not \"" << past << "\"\n";
+      d06::log::Error(absl::StrCat("verify: --past_date must be YYYY-MM-DD, not \"", past, "\""));
       return 2;
     }
     past_day = day - absl::CivilDay(1970, 1, 1);
   }
   absl::StatusOr<d06::ConsistencyReport> report = d06::VerifyDataDir(options, past_day);
   if (!report.ok()) {
-    std::cerr << "d06d verify: " << report.status().message() << "\n";
+    d06::log::Error(absl::StrCat("verify: ", report.status().message()));
     return 3;
   }
   for (const std::string& problem : report->problems) std::cout << problem << "\n";
-  std::cerr << "d06d verify: " << data_dir << " at revision " << report->revision << ": "
-            << report->entities << " entities, " << report->index_entries << " index entries, "
-            << report->events << " events; " << report->problem_count << " problem(s)";
+  std::string summary =
+      absl::StrCat("verify: ", data_dir, " at revision ", report->revision, ": ", report->entities,
+                   " entities, ", report->index_entries, " index entries, ", report->events,
+                   " events; ", report->problem_count, " problem(s)");
   if (report->past_day >= 0) {
-    std::cerr << "; report counters recounted as of today and "
-              << absl::FormatCivilTime(absl::CivilDay(1970, 1, 1) + report->past_day);
+    absl::StrAppend(&summary, "; report counters recounted as of today and ",
+                    absl::FormatCivilTime(absl::CivilDay(1970, 1, 1) + report->past_day));
   }
-  if (!report->notes.empty()) std::cerr << "; " << report->notes;
-  std::cerr << std::endl;
+  if (!report->notes.empty()) absl::StrAppend(&summary, "; ", report->notes);
+  d06::log::Info(summary);
   return report->problem_count == 0 ? 0 : 1;
 }
+
+}  // namespace
 
 int main(int argc, char** argv) {
   d06::InitFlagsUsage(
@@ -223,29 +310,61 @@ int main(int argc, char** argv) {
       "the Đề án 06 task-tracking server (gRPC over an embedded RocksDB "
       "database).\n"
       "Usage: d06d [--listen=host:port] [--data_dir=DIR] [--auth=required|off] [--tls_cert=F "
-      "--tls_key=F [--client_ca=F]] ...\n"
+      "--tls_key=F [--client_ca=F]] [--config=FILE] [--print_config] ...\n"
       "       d06d bootstrap-admin --data_dir=DIR --name=NAME [--id=admin] [--force]\n"
       "       d06d restore --from=BACKUP_DIR --data_dir=EMPTY_DIR [--backup_id=N]\n"
-      "       d06d verify --data_dir=DIR [--past_date=YYYY-MM-DD]");
+      "       d06d verify --data_dir=DIR [--past_date=YYYY-MM-DD]\n"
+      "Every flag may also be set in the environment (D06_ and its name in upper case, e.g. "
+      "D06_DATA_DIR) or in --config=FILE; the command line wins, then the environment, then "
+      "the file.",
+      "d06d " D06_VERSION);
   std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
-  std::string data_dir = absl::GetFlag(FLAGS_data_dir);
-  if (data_dir.empty()) data_dir = DefaultDataDir();
+  d06::log::Options early;  // until the flags say otherwise
+  early.program = "d06d";
+  d06::log::Configure(early);
+  absl::StatusOr<d06::Config> config = ResolveConfig();
+  if (!config.ok()) {
+    d06::log::Error(config.status().message());
+    return 1;
+  }
+  absl::StatusOr<d06::log::Options> log_options = LogOptions(*config);
+  if (!log_options.ok()) {
+    d06::log::Error(log_options.status().message());
+    return 1;
+  }
+  d06::log::Configure(*log_options);
+  for (const std::string& warning : config->warnings()) d06::log::Warning(warning);
+  // The default data directory depends on the user: shown as it is.
+  if (absl::GetFlag(FLAGS_data_dir).empty()) absl::SetFlag(&FLAGS_data_dir, DefaultDataDir());
+  if (absl::GetFlag(FLAGS_print_config)) {
+    std::cout << config->Print() << std::flush;
+    return 0;
+  }
+
+  const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
   if (positional.size() == 2 && std::string(positional[1]) == "bootstrap-admin") {
     return BootstrapAdmin(data_dir);
   }
   if (positional.size() == 2 && std::string(positional[1]) == "restore") {
-    if (absl::GetFlag(FLAGS_data_dir).empty()) {
-      std::cerr << "d06d restore: --data_dir=EMPTY_DIR is required\n";
+    // Never into the default directory by accident: the target is named.
+    bool named = false;
+    for (const d06::Config::Entry& entry : config->Entries()) {
+      if (entry.name == "data_dir") named = entry.source.kind != d06::FlagSource::Kind::kDefault;
+    }
+    if (!named) {
+      d06::log::Error("restore: --data_dir=EMPTY_DIR is required");
       return 2;
     }
     return Restore(data_dir);
   }
   if (positional.size() == 2 && std::string(positional[1]) == "verify") return Verify(data_dir);
   if (positional.size() > 1) {
-    std::cerr << "d06d: unknown command \"" << positional[1]
-              << "\"; the commands are bootstrap-admin, restore and verify (d06d --help)\n";
+    d06::log::Error(absl::StrCat("unknown command \"", positional[1],
+                                 "\"; the commands are bootstrap-admin, restore and verify "
+                                 "(d06d --help)"));
     return 2;
   }
+  LogConfiguration(*config);
 
   // Signals are taken by sigwait below, not by whichever thread they hit.
   sigset_t signals;
@@ -258,7 +377,8 @@ int main(int argc, char** argv) {
   d06::ServerOptions options;
   const std::string auth = absl::GetFlag(FLAGS_auth);
   if (auth != "required" && auth != "off") {
-    std::cerr << "d06d: --auth must be required or off, not \"" << auth << "\"\n";
+    d06::log::Error(
+        config->Annotate(absl::StrCat("--auth must be required or off, not \"", auth, "\"")));
     return 1;
   }
   options.auth = auth == "off" ? d06::AuthMode::kOff : d06::AuthMode::kRequired;
@@ -304,68 +424,94 @@ int main(int argc, char** argv) {
   d06::RaiseFileLimit();
 
   if (geteuid() == 0) {
-    std::cerr << "d06d: WARNING: running as root: a flaw in d06d or a library it uses would "
-                 "give the whole machine away; run it as an unprivileged user (as "
-                 "deploy/d06d.service and the container image do)\n";
+    d06::log::Warning(
+        "running as root: a flaw in d06d or a library it uses would give the whole machine "
+        "away; run it as an unprivileged user (as deploy/d06d.service and the container image "
+        "do)");
   }
   auto server = d06::Server::Start(options);
   if (!server.ok()) {
-    std::cerr << "d06d: " << server.status() << "\n";
+    d06::log::Error(config->Annotate(server.status().ToString()));
     return 1;
   }
   const d06::FdBudget& budget = (*server)->budget();
-  std::cerr << "d06d: open files: limit " << budget.limit;
-  if (soft_limit != budget.limit) std::cerr << " (raised from " << soft_limit << ")";
-  std::cerr << "; the store keeps at most " << budget.store_table_files + d06::kStoreOverhead
-            << "; gRPC takes at most " << budget.grpc_connections << " connections, HTTP at most "
-            << budget.http_connections << "\n";
+  d06::log::Info(absl::StrCat(
+      "open files: limit ", budget.limit,
+      soft_limit != budget.limit ? absl::StrCat(" (raised from ", soft_limit, ")") : "",
+      "; the store keeps at most ", budget.store_table_files + d06::kStoreOverhead,
+      "; gRPC takes at most ", budget.grpc_connections, " connections, HTTP at most ",
+      budget.http_connections));
   if (options.auth == d06::AuthMode::kOff) {
-    std::cerr << "d06d: WARNING: --auth=off: DEVELOPMENT MODE, NO AUTHENTICATION: every caller "
-                 "may do everything and names itself in x-d06-actor; loopback only\n";
+    d06::log::Warning(
+        "--auth=off: DEVELOPMENT MODE, NO AUTHENTICATION: every caller may do everything and "
+        "names itself in x-d06-actor; loopback only");
   } else {
-    std::cerr << "d06d: authentication required: bearer tokens"
-              << (options.client_ca.empty() ? "" : " and client certificates") << "\n";
+    d06::log::Info(absl::StrCat("authentication required: bearer tokens",
+                                options.client_ca.empty() ? "" : " and client certificates"));
     d06::api::RateLimits limits;
     (void)d06::api::ParseRateLimits(options.rate_limits, &limits);  // checked by Start
-    std::cerr << "d06d: per principal: calls a second " << d06::api::FormatRateLimits(limits)
-              << " (reads/burst:writes/burst); " << options.max_watchers_per_principal
-              << " watchers and " << options.max_exports_per_principal << " exports\n";
+    d06::log::Info(absl::StrCat("per principal: calls a second ",
+                                d06::api::FormatRateLimits(limits), " (reads/burst:writes/burst); ",
+                                options.max_watchers_per_principal, " watchers and ",
+                                options.max_exports_per_principal, " exports"));
   }
   if (options.tls_cert.empty()) {
-    std::cerr << "d06d: " << (options.network_encrypted ? "WARNING: " : "") << "plaintext (no TLS)"
-              << (options.network_encrypted
-                      ? ": --network_encrypted says a service mesh encrypts every connection"
-                      : ": loopback only")
-              << "\n";
+    d06::log::Write(options.network_encrypted ? d06::log::Level::kWarning : d06::log::Level::kInfo,
+                    absl::StrCat("plaintext (no TLS)",
+                                 options.network_encrypted
+                                     ? ": --network_encrypted says a service mesh encrypts "
+                                       "every connection"
+                                     : ": loopback only"));
   } else {
-    std::cerr << "d06d: TLS on both ports: " << options.tls_cert
-              << (options.client_ca.empty() ? "" : "; client certificates verified against ")
-              << options.client_ca << "\n";
+    d06::log::Info(
+        absl::StrCat("TLS on both ports: ", options.tls_cert,
+                     options.client_ca.empty() ? "" : "; client certificates verified against ",
+                     options.client_ca));
   }
-  std::cerr << "d06d: data directory " << options.data_dir << "\n"
-            << "d06d: serving gRPC on port " << (*server)->port() << " (" << options.listen_address
-            << ")" << std::endl;
+  d06::log::Info(absl::StrCat("data directory ", options.data_dir));
+  // Scripts and tests read the port of these two lines (or --port_file): keep their words.
+  d06::log::Info(
+      absl::StrCat("serving gRPC on port ", (*server)->port(), " (", options.listen_address, ")"));
   for (const std::string& origin : options.http_cors_origins) {
     if (origin != "*" || (*server)->http_port() == 0) continue;
-    std::cerr << "d06d: WARNING: --http_cors_origins=*: every web site may call the HTTP API "
-                 "from its visitors' browsers, with their network access and without "
-                 "authentication; list the portals' origins instead\n";
+    d06::log::Warning(
+        "--http_cors_origins=*: every web site may call the HTTP API from its visitors' "
+        "browsers, with their network access and without authentication; list the portals' "
+        "origins instead");
     break;
   }
   if ((*server)->http_port() != 0) {
-    std::cerr << "d06d: serving HTTP on port " << (*server)->http_port() << " ("
-              << options.http_listen_address << "): the Connect API and the dashboard at /"
-              << std::endl;
+    d06::log::Info(absl::StrCat("serving HTTP on port ", (*server)->http_port(), " (",
+                                options.http_listen_address,
+                                "): the Connect API and the dashboard at /"));
+  }
+  const std::string port_file = absl::GetFlag(FLAGS_port_file);
+  if (!port_file.empty()) {
+    std::string ports =
+        absl::StrCat("grpc=", d06::BoundAddress(options.listen_address, (*server)->port()), "\n");
+    if ((*server)->http_port() != 0) {
+      absl::StrAppend(&ports, "http=",
+                      d06::BoundAddress(options.http_listen_address, (*server)->http_port()), "\n");
+    }
+    if (absl::Status written = d06::WriteFileAtomically(port_file, ports); !written.ok()) {
+      d06::log::Error(written.message());
+      (*server)->Shutdown();
+      return 1;
+    }
   }
 
   int signal_number = 0;
   while (sigwait(&signals, &signal_number) == 0 && signal_number == SIGHUP) {
     const absl::Status reloaded = (*server)->ReloadCertificates();
-    std::cerr << "d06d: SIGHUP: " << (reloaded.ok() ? "certificates reloaded" : reloaded.ToString())
-              << std::endl;
+    if (reloaded.ok()) {
+      d06::log::Info("SIGHUP: certificates reloaded");
+    } else {
+      d06::log::Error(absl::StrCat("SIGHUP: ", reloaded.ToString()));
+    }
   }
-  std::cerr << "d06d: signal " << signal_number << ", shutting down" << std::endl;
+  d06::log::Info(absl::StrCat("signal ", signal_number, ", shutting down"));
   (*server)->Shutdown();
-  std::cerr << "d06d: stopped cleanly" << std::endl;
+  if (!port_file.empty()) std::remove(port_file.c_str());
+  d06::log::Info("stopped cleanly");
   return 0;
 }

@@ -1,7 +1,9 @@
 #include "server/d06d/periodic_job.h"
 
-#include <iostream>
 #include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
 
 namespace d06 {
 
@@ -34,7 +36,7 @@ void PeriodicJob::Loop() {
     absl::StatusOr<int> done = RunOnce();
     if (!done.ok()) {
       // A store that failed stop, or shutting down: the next run retries.
-      std::cerr << "d06d: " << options_.what << ": " << done.status() << "\n";
+      log::Error(absl::StrCat(options_.what, ": ", done.status().ToString()));
     }
     absl::MutexLock lock(&mu_);
     if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), options_.interval)) return;

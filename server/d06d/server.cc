@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <iostream>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -14,8 +13,10 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "common/dates.h"
+#include "common/log.h"
 #include "grpc/grpc.h"
 #include "grpc/health/v1/health.pb.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -90,9 +91,9 @@ absl::Status PrepareDataDir(const std::string& dir) {
   }
   const fs::perms perms = fs::status(dir, error).permissions();
   if (!error && (perms & (fs::perms::group_all | fs::perms::others_all)) != fs::perms::none) {
-    std::cerr << "d06d: WARNING: data directory " << dir
-              << " is open to other users of this machine (mode " << std::oct
-              << static_cast<int>(perms) << std::dec << "): chmod 700 it\n";
+    log::Warning(absl::StrFormat(
+        "data directory %s is open to other users of this machine (mode %o): chmod 700 it", dir,
+        static_cast<int>(perms)));
   }
   return absl::OkStatus();
 }
@@ -317,8 +318,9 @@ class ServerImpl final : public Server {
           [store, keep](size_t) -> absl::StatusOr<int> {
             absl::StatusOr<Store::BackupInfo> backup = store->CreateBackup();
             if (!backup.ok()) return backup.status();
-            std::cerr << "d06d: backup " << backup->id << " at revision " << backup->revision
-                      << " (" << backup->size << " bytes)" << std::endl;
+            log::Info("backup taken", {{"backup", absl::StrCat(backup->id)},
+                                       {"revision", absl::StrCat(backup->revision)},
+                                       {"bytes", absl::StrCat(backup->size)}});
             if (keep > 0) RETURN_IF_ERROR(store->PurgeOldBackups(keep));
             return 0;  // one backup is the whole run
           },

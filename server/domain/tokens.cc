@@ -6,10 +6,10 @@
 #include <zlib.h>
 
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
 
 #include "absl/strings/match.h"
+#include "common/log.h"
 #include "d06/v1/api_names.h"
 #include "server/domain/errors.h"
 
@@ -28,7 +28,7 @@ std::string RandomChars(size_t count, absl::string_view alphabet) {
   unsigned char buffer[64];
   while (out.size() < count) {
     if (RAND_bytes(buffer, sizeof(buffer)) != 1) {
-      std::fprintf(stderr, "d06d: the OS random number generator failed\n");
+      log::Error("the OS random number generator failed");
       std::abort();
     }
     for (unsigned char byte : buffer) {

@@ -324,7 +324,7 @@ def main():
         check(not errors, f"gRPC writes succeed after the HTTP flood {errors}")
 
         log = server.text()
-        for bad in ("Too many open files", "fail-stop", "d06d: storage: write"):
+        for bad in ("Too many open files", "fail-stop", "storage: write"):
             check(bad not in log, f"d06d's log has no {bad!r}")
     finally:
         if client is not None:

@@ -91,9 +91,9 @@ TEST_F(StoreFullDiskTest, AFailedWriteStopsWritesKeepsReadsAndARestartRecovers) 
   EXPECT_NE(fail_stop_cause_.message().find("No space left"), std::string::npos)
       << fail_stop_cause_;
   EXPECT_FALSE(store_->failure().ok());
-  // RocksDB reports the error on stderr (d06d's log), not in a LOG file in the data
-  // directory: its file logger would abort at the next line once the disk is full.
-  EXPECT_NE(logged.find("d06d: rocksdb "), std::string::npos) << logged;
+  // RocksDB reports the error in d06d's log (common/log.h, on stderr), not in a LOG file in
+  // the data directory: its file logger would abort at the next line once the disk is full.
+  EXPECT_NE(logged.find(": rocksdb: "), std::string::npos) << logged;
   EXPECT_NE(logged.find("No space left"), std::string::npos) << logged;
   EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(dir_) / "LOG"));
 
