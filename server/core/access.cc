@@ -21,6 +21,7 @@
 #include "server/domain/errors.h"
 #include "server/domain/filter.h"
 #include "server/domain/names.h"
+#include "server/domain/page_limit.h"
 #include "server/domain/text.h"
 #include "server/domain/tokens.h"
 #include "server/domain/validation.h"
@@ -370,8 +371,9 @@ absl::Status Core::ListPrincipals(const Caller& caller, const v1::ListPrincipals
   absl::Status error;
   std::string last, next;
   int scanned = 0;
+  PageLimit limit(page_size);
   RETURN_IF_ERROR(ScanPrincipals(*view, after, [&](v1::Principal principal) {
-    if (response->principals_size() >= page_size || scanned >= kScanBudget) {
+    if (limit.Full(response->principals_size()) || scanned >= kScanBudget) {
       next = last;
       return false;
     }
@@ -396,6 +398,7 @@ absl::Status Core::ListPrincipals(const Caller& caller, const v1::ListPrincipals
       }
       if (std::find(chain->begin(), chain->end(), *subtree) == chain->end()) return true;
     }
+    limit.Add(principal);
     *response->add_principals() = std::move(principal);
     return true;
   }));
@@ -505,12 +508,14 @@ absl::Status Core::ListTokens(const Caller& caller, const v1::ListTokensRequest&
   RETURN_IF_ERROR(AuthorizePrincipal(*view, caller, principal->unit(), request.parent()));
   const int page_size = PageSize(request.page_size());
   std::string next;
+  PageLimit limit(page_size);
   RETURN_IF_ERROR(ScanTokens(*view, principal_id, after, [&](StoredToken token) {
-    if (response->tokens_size() >= page_size) {
+    if (limit.Full(response->tokens_size())) {
       next = response->tokens(response->tokens_size() - 1).name();
       next = next.substr(next.rfind('/') + 1);
       return false;
     }
+    limit.Add(token.token);
     *response->add_tokens() = std::move(token.token);
     return true;
   }));

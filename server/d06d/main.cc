@@ -157,6 +157,9 @@ ABSL_FLAG(std::string, log_format, "text",
 ABSL_FLAG(bool, log_timestamps, false,
           "text lines start with their UTC time (journald, Kubernetes and docker stamp the "
           "lines they collect already)");
+ABSL_FLAG(bool, log_calls, true,
+          "one line per call at info level: method, code, duration_ms, principal, request_id, "
+          "peer, bytes_in, bytes_out (never a credential or a request's content)");
 ABSL_FLAG(std::string, port_file, "",
           "once listening, write the bound addresses to this file (grpc=HOST:PORT and "
           "http=HOST:PORT lines, written whole by a rename), e.g. for --listen=127.0.0.1:0; "
@@ -416,6 +419,7 @@ int main(int argc, char** argv) {
   options.stream_stall_timeout = absl::GetFlag(FLAGS_stream_stall_timeout);
   options.rate_limits = absl::GetFlag(FLAGS_rate_limits);
   options.rate_limit_principals = absl::GetFlag(FLAGS_rate_limit_principals);
+  options.log_calls = absl::GetFlag(FLAGS_log_calls);
   options.max_watchers_per_principal = absl::GetFlag(FLAGS_max_watchers_per_principal);
   options.max_exports_per_principal = absl::GetFlag(FLAGS_max_exports_per_principal);
   // Connections are capped below the limit (server/d06d/fd_budget.h): the higher it is,

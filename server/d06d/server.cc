@@ -23,6 +23,7 @@
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/resource_quota.h"
+#include "server/api/access_log.h"
 #include "server/api/connection_cap.h"
 #include "server/api/core_methods.h"
 #include "server/api/grpc_services.h"
@@ -238,6 +239,7 @@ class ServerImpl final : public Server {
       limiter_ = std::make_unique<api::PrincipalLimiter>(std::move(limits));
       methods_->set_rate_limiter(limiter_.get());
     }
+    if (options.log_calls) methods_->add_observer(&access_log_);
     methods_->set_gate(&gate_);
     methods_->set_admission(admission_.get());
     methods_->set_stream_limits(
@@ -424,6 +426,7 @@ class ServerImpl final : public Server {
   std::unique_ptr<api::Admission> admission_;  // bulk reads; drained before the store closes
   std::unique_ptr<api::PrincipalAuthenticator> authenticator_;  // null: --auth=off
   std::unique_ptr<api::PrincipalLimiter> limiter_;              // null: --auth=off
+  api::AccessLog access_log_;
   std::unique_ptr<api::MethodTable> methods_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
   std::unique_ptr<grpc::Server> grpc_;

@@ -137,6 +137,8 @@ struct ServerOptions {
   std::string rate_limits;
   // Principals whose rates are tracked at once (idle ones are forgotten first).
   int rate_limit_principals = 100000;
+  // One log line per call (server/api/access_log.h); d06d's --log_calls.
+  bool log_calls = false;
   // Watches and exports one principal may have open at once (a portal's count for all
   // the people it acts for); beyond, RESOURCE_EXHAUSTED/TOO_MANY_WATCHERS, TOO_MANY_EXPORTS.
   int max_watchers_per_principal = 8;

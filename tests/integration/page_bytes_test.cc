@@ -82,5 +82,38 @@ TEST_F(PageBytesTest, PagesOfTheLargestTasksStayUnderTheBudgetAndMissNothing) {
   EXPECT_EQ(AllEvents(task_name, 1000).size(), 31u);  // created, then 30 updates
 }
 
+// Principals at their largest (20 certificate subjects of 512 bytes): a page of 1,000
+// would be about 10 MB.
+TEST_F(PageBytesTest, PagesOfTheLargestPrincipalsStayUnderTheBudgetAndMissNothing) {
+  constexpr int kPrincipals = 80;
+  for (int i = 0; i < kPrincipals; ++i) {
+    v1::CreatePrincipalRequest req;
+    req.set_principal_id(absl::StrCat("he-thong-", i));
+    req.mutable_principal()->set_display_name(absl::StrCat("Hệ thống ", i));
+    req.mutable_principal()->set_kind(v1::PRINCIPAL_KIND_SYSTEM);
+    for (int s = 0; s < 20; ++s) {
+      std::string subject = absl::StrCat("URI:spiffe://d06.example.gov.vn/", i, "/", s, "/");
+      subject.resize(512, 'x');
+      req.mutable_principal()->add_certificate_subjects(subject);
+    }
+    Must(client().CreatePrincipal(req), "CreatePrincipal");
+  }
+  v1::ListPrincipalsRequest req;
+  req.set_page_size(1000);
+  std::set<std::string> seen;
+  int pages = 0;
+  do {
+    auto page = client().ListPrincipals(req);
+    ASSERT_THAT(page.status(), IsOk());
+    ExpectSmall(*page);
+    ASSERT_GT(page->principals_size(), 0);
+    for (const v1::Principal& p : page->principals()) EXPECT_TRUE(seen.insert(p.name()).second);
+    req.set_page_token(page->next_page_token());
+    ++pages;
+  } while (!req.page_token().empty());
+  EXPECT_EQ(seen.size(), static_cast<size_t>(kPrincipals));
+  EXPECT_GT(pages, 1);
+}
+
 }  // namespace
 }  // namespace d06::testing
