@@ -709,12 +709,12 @@ void Serve(const Face& face, const HttpRequest& req, HttpResponse& res) {
 // The Connect error of a request HttpServer refuses before it is read to the end, told
 // to the table's observers.
 void Refuse(const MethodTable& table, int status, absl::string_view why, HttpResponse& res) {
-  table.Refused(CallContext::Transport::kConnect, status == 413 || status == 431
-                                                      ? Refusal::kTooLarge
+  const bool too_large = status == 413 || status == 431;
+  table.Refused(CallContext::Transport::kConnect, too_large        ? Refusal::kTooLarge
                                                   : status == 503 ? Refusal::kBusy
                                                                   : Refusal::kMalformed);
   const absl::Status error =
-      status == 413 || status == 431
+      too_large
           ? Error(absl::StatusCode::kResourceExhausted, "RESOURCE_EXHAUSTED", why)
       : status == 503 ? Error(absl::StatusCode::kUnavailable, "UNAVAILABLE", why)
                       : BadRequest(why);

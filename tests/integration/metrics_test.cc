@@ -62,7 +62,7 @@ RawAnswer Get(int port, const std::string& path) {
 }
 
 // Runs `command` in a shell; its exit code, its output (stdout and stderr) in *output.
-int Run(const std::string& command, std::string* output) {
+int RunShell(const std::string& command, std::string* output) {
   FILE* pipe = popen((command + " 2>&1").c_str(), "r");
   if (pipe == nullptr) return -1;
   char buffer[4096];
@@ -148,7 +148,7 @@ TEST_F(MetricsTest, CountersMoveAsTheWorkloadSays) {
   const std::string file = dir.path() + "/metrics.txt";
   std::ofstream(file) << text;
   std::string output;
-  EXPECT_EQ(Run(absl::StrCat("promtool check metrics < ", file), &output), 0) << output;
+  EXPECT_EQ(RunShell(absl::StrCat("promtool check metrics < ", file), &output), 0) << output;
   EXPECT_EQ(output, "") << output;
 }
 
