@@ -141,7 +141,7 @@ TEST_F(MetricsTest, CountersMoveAsTheWorkloadSays) {
   EXPECT_GT(Value(after, "d06_rocksdb_memtable_bytes"), 0);
   EXPECT_GT(Value(after, "process_resident_memory_bytes"), 0);
   EXPECT_GT(Value(after, "process_start_time_seconds"), 1.7e9);
-  EXPECT_THAT(text, ::testing::HasSubstr("d06_build_info{revision="));
+  EXPECT_THAT(text, ::testing::HasSubstr("d06_build_info{version=\"0.1.0\",revision="));
 
   // Prometheus' own linter (names, units, help, types).
   TempDir dir("d06-metrics");
