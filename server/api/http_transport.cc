@@ -710,12 +710,11 @@ void Serve(const Face& face, const HttpRequest& req, HttpResponse& res) {
 // to the table's observers.
 void Refuse(const MethodTable& table, int status, absl::string_view why, HttpResponse& res) {
   const bool too_large = status == 413 || status == 431;
-  table.Refused(CallContext::Transport::kConnect, too_large        ? Refusal::kTooLarge
+  table.Refused(CallContext::Transport::kConnect, too_large       ? Refusal::kTooLarge
                                                   : status == 503 ? Refusal::kBusy
                                                                   : Refusal::kMalformed);
   const absl::Status error =
-      too_large
-          ? Error(absl::StatusCode::kResourceExhausted, "RESOURCE_EXHAUSTED", why)
+      too_large       ? Error(absl::StatusCode::kResourceExhausted, "RESOURCE_EXHAUSTED", why)
       : status == 503 ? Error(absl::StatusCode::kUnavailable, "UNAVAILABLE", why)
                       : BadRequest(why);
   res.status = status;
