@@ -207,7 +207,7 @@ start_d06d() {
   for attempt in 1 2 3; do
     PORT=$(free_port)
     t0=$(now_ns)
-    "$D06D" --auth=off --listen="127.0.0.1:${PORT}" --http_listen= --data_dir="$data" >>"${data}.log" 2>&1 &
+    "$D06D" --auth=off --listen="127.0.0.1:${PORT}" --http_listen= --metrics_listen= --data_dir="$data" >>"${data}.log" 2>&1 &
     D06_PID=$!
     PIDS+=("$D06_PID")
     if out=$(timeout 60 "$LOADGEN" --target="127.0.0.1:${PORT}" --scenario=wait_serving \

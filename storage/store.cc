@@ -649,7 +649,36 @@ absl::Status Store::failure() const {
 
 Store::Stats Store::stats() const {
   absl::MutexLock lock(&mu_);
-  return stats_;
+  Stats stats = stats_;
+  stats.queued = queue_.size();
+  return stats;
+}
+
+Store::EngineStats Store::engine_stats() const {
+  EngineStats out;
+  auto sum = [this](const char* property) {
+    uint64_t value = 0;
+    return db_->GetAggregatedIntProperty(property, &value) ? value : 0;
+  };
+  out.live_data_bytes = sum("rocksdb.estimate-live-data-size");
+  out.sst_files_bytes = sum("rocksdb.total-sst-files-size");
+  out.memtable_bytes = sum("rocksdb.cur-size-all-mem-tables");
+  out.pending_compaction_bytes = sum("rocksdb.estimate-pending-compaction-bytes");
+  // Every column family shares one cache: any of them reports all of it.
+  uint64_t value = 0;
+  if (db_->GetIntProperty(handles_[0], "rocksdb.block-cache-usage", &value)) {
+    out.block_cache_bytes = value;
+  }
+  for (rocksdb::ColumnFamilyHandle* handle : handles_) {
+    std::map<std::string, std::string> stats;
+    if (!db_->GetMapProperty(handle, "rocksdb.cfstats", &stats)) continue;
+    for (const char* key : {"io_stalls.total_stop", "io_stalls.total_slowdown"}) {
+      uint64_t count = 0;
+      auto it = stats.find(key);
+      if (it != stats.end() && absl::SimpleAtoi(it->second, &count)) out.write_stalls += count;
+    }
+  }
+  return out;
 }
 
 absl::Status Store::AwaitCompactions() const {
@@ -736,11 +765,14 @@ void Store::WriterLoop() {
       results.push_back(std::move(status));
     }
     const bool sync = batches > 0 && options_.sync && failed.ok();
+    GroupStats group_stats{group.size(), batches, std::nullopt};
     if (sync) {
+      const absl::Time sync_start = absl::Now();
       absl::Status synced = options_.sync_for_testing
                                 ? options_.sync_for_testing()
                                 : FromRocks(db_->SyncWAL(), "sync write-ahead log");
       if (!synced.ok()) fail_stop(std::move(synced));
+      group_stats.sync_time = absl::Now() - sync_start;
     }
     bool now_failed = false;
     {
@@ -762,6 +794,7 @@ void Store::WriterLoop() {
       revision_moved_.SignalAll();
     }
     if (now_failed && options_.on_fail_stop) options_.on_fail_stop(failed);
+    if (options_.on_group) options_.on_group(group_stats);
     for (size_t i = 0; i < group.size(); ++i) group[i].done(std::move(results[i]));
     group.clear();
   }

@@ -69,6 +69,15 @@ struct IndexRange {
 class Store;
 struct PrefixCursorState;
 
+// One group of the writer (see Store::Submit), for Options::on_group.
+struct GroupStats {
+  size_t mutations = 0;  // mutations the group ran
+  uint64_t batches = 0;  // batches it wrote
+  // How long its WAL sync took; std::nullopt when it synced nothing (no batch, sync off,
+  // or a failed write).
+  std::optional<absl::Duration> sync_time;
+};
+
 // A forward cursor over the keys under one prefix of one column family, for joins that
 // leapfrog between several ordered ranges (e.g. intersecting the postings of every word
 // of a query). Reads the snapshot of the ReadView that made it, which must outlive it.
@@ -194,6 +203,9 @@ class Store {
     // it so that connections cannot take the descriptors the store needs
     // (server/d06d/fd_budget.h).
     int max_open_files = -1;
+    // Runs on the writer thread after every group it ran (once its answers are decided,
+    // before they are given), with what the group did; for metrics. Must be quick.
+    std::function<void(const GroupStats&)> on_group = nullptr;
     // Where CreateBackup keeps RocksDB BackupEngine backups (incremental: a table file
     // that two backups share is stored once; every file checksummed). Empty: backups
     // are off (FAILED_PRECONDITION).
@@ -297,12 +309,26 @@ class Store {
     uint64_t mutations = 0;  // mutations run (committed, failed or with nothing to write)
     uint64_t batches = 0;    // batches written
     uint64_t syncs = 0;      // WAL syncs; one covers every batch of a group
+    size_t queued = 0;       // mutations waiting for the writer now
   };
   Stats stats() const;
 
   // Waits until RocksDB has no flush or compaction running or pending (for benchmarks,
   // which measure reads once a load has settled).
   absl::Status AwaitCompactions() const;
+  // What RocksDB reports of itself now, for metrics (DB::GetIntProperty; 0 when a
+  // property is unavailable).
+  struct EngineStats {
+    uint64_t live_data_bytes = 0;           // rocksdb.estimate-live-data-size
+    uint64_t sst_files_bytes = 0;           // rocksdb.total-sst-files-size
+    uint64_t memtable_bytes = 0;            // rocksdb.cur-size-all-mem-tables
+    uint64_t pending_compaction_bytes = 0;  // rocksdb.estimate-pending-compaction-bytes
+    uint64_t block_cache_bytes = 0;         // rocksdb.block-cache-usage (one shared cache)
+    // Writes RocksDB slowed down or stopped since Open because flushes or compactions
+    // fell behind (rocksdb.cfstats' io_stalls, every column family).
+    uint64_t write_stalls = 0;
+  };
+  EngineStats engine_stats() const;
 
  private:
   friend class ReadView;

@@ -92,6 +92,7 @@ grpc::ServerUnaryReactor* Unary(const MethodTable& table, const Method& method,
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   std::unique_ptr<Message> request;
   if (absl::Status s = ReadRequest(method, in, &request); !s.ok()) {
+    table.Refused(CallContext::Transport::kGrpc, Refusal::kMalformed);
     reactor->Finish(ToGrpcStatus(s));
     return reactor;
   }
@@ -210,6 +211,7 @@ grpc::ServerWriteReactor<ByteBuffer>* Stream(const MethodTable& table, const Met
   auto* call = new StreamCall(ctx);
   std::unique_ptr<Message> request;
   if (absl::Status s = ReadRequest(method, in, &request); !s.ok()) {
+    table.Refused(CallContext::Transport::kGrpc, Refusal::kMalformed);
     call->End(s);
     return call;
   }
@@ -255,7 +257,31 @@ class TableService final : public grpc::Service {
   std::deque<std::string> paths_;
 };
 
+class UnknownMethodService final : public grpc::CallbackGenericService {
+ public:
+  explicit UnknownMethodService(const MethodTable& table) : table_(table) {}
+
+  grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* ctx) override {
+    table_.Refused(CallContext::Transport::kGrpc, Refusal::kUnknownMethod);
+    class Reactor final : public grpc::ServerGenericBidiReactor {
+     public:
+      explicit Reactor(const std::string& method) {
+        Finish(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, absl::StrCat("no method ", method)));
+      }
+      void OnDone() override { delete this; }
+    };
+    return new Reactor(ctx->method());
+  }
+
+ private:
+  const MethodTable& table_;
+};
+
 }  // namespace
+
+std::unique_ptr<grpc::CallbackGenericService> NewUnknownMethodService(const MethodTable& table) {
+  return std::make_unique<UnknownMethodService>(table);
+}
 
 std::vector<std::unique_ptr<grpc::Service>> NewGrpcServices(const MethodTable& table) {
   std::vector<std::unique_ptr<grpc::Service>> out;

@@ -11,6 +11,7 @@
 #include <memory>
 #include <vector>
 
+#include "grpcpp/generic/async_generic_service.h"
 #include "grpcpp/impl/service_type.h"
 #include "server/api/method_table.h"
 
@@ -19,6 +20,11 @@ namespace d06::api {
 // One grpc::Service per service of `table`, which must outlive them. Register each with
 // a grpc::ServerBuilder.
 std::vector<std::unique_ptr<grpc::Service>> NewGrpcServices(const MethodTable& table);
+
+// What answers a call of a method no registered service has: UNIMPLEMENTED, as gRPC
+// would, told to the table's observers (Refusal::kUnknownMethod). Register it with
+// grpc::ServerBuilder::RegisterCallbackGenericService; `table` must outlive it.
+std::unique_ptr<grpc::CallbackGenericService> NewUnknownMethodService(const MethodTable& table);
 
 }  // namespace d06::api
 

@@ -350,6 +350,7 @@ void ServeUnary(const MethodTable& table, const Method& method, const HttpOption
   const std::string media_type = MediaType(req.header("Content-Type"));
   const bool json = media_type == kJson;
   if (!json && media_type != kProto) {
+    table.Refused(CallContext::Transport::kConnect, Refusal::kUnsupportedMedia);
     res.set_header("Accept-Post", "application/json, application/proto");
     res.status = 415;
     res.set_content(ErrorBody(BadRequest(absl::StrCat(
@@ -365,6 +366,7 @@ void ServeUnary(const MethodTable& table, const Method& method, const HttpOption
   if (!call_time.ok()) return SetError(call_time.status(), res);
   std::shared_ptr<PendingCall> call = NewCall(method);
   if (absl::Status s = DecodeRequest(json, req.body, call->request.get()); !s.ok()) {
+    table.Refused(CallContext::Transport::kConnect, Refusal::kMalformed);
     return SetError(s, res);
   }
   RunCall(table, method, req, json, *call_time, std::move(call), res);
@@ -393,6 +395,7 @@ void ServeGet(const MethodTable& table, const Method& method, const HttpOptions&
   const std::string encoding = req.param("encoding");
   const bool json = encoding == "json";
   if (!json && encoding != "proto") {
+    table.Refused(CallContext::Transport::kConnect, Refusal::kUnsupportedMedia);
     res.status = 415;
     res.set_content(ErrorBody(BadRequest(absl::StrCat(
                         "the encoding parameter must be json or proto, not ", Quote(encoding)))),
@@ -425,6 +428,7 @@ void ServeGet(const MethodTable& table, const Method& method, const HttpOptions&
   if (!call_time.ok()) return SetError(call_time.status(), res);
   std::shared_ptr<PendingCall> call = NewCall(method);
   if (absl::Status s = DecodeRequest(json, message, call->request.get()); !s.ok()) {
+    table.Refused(CallContext::Transport::kConnect, Refusal::kMalformed);
     return SetError(s, res);
   }
   // Reports and lists change with every write: a cache may keep the answer but must ask
@@ -462,6 +466,7 @@ const Method* FindMethod(const MethodTable& table, const std::string& service,
                          const std::string& name, HttpResponse& res) {
   const Method* method = table.Find(absl::StrCat(service, ".", name));
   if (method == nullptr) {
+    table.Refused(CallContext::Transport::kConnect, Refusal::kUnknownMethod);
     SetError(Error(absl::StatusCode::kUnimplemented, "UNIMPLEMENTED",
                    absl::StrCat("no method ", service, "/", name)),
              res);
@@ -665,6 +670,7 @@ void ServeGetPath(const Face& face, const HttpRequest& req, HttpResponse& res) {
     res.set_content(serving ? "SERVING\n" : "NOT_SERVING\n", "text/plain; charset=utf-8");
     return;
   }
+  if (ServeProbe(path, face.options.serving, res)) return;
   const DashboardFile* file = FindDashboardFile(path);
   if (file == nullptr) {
     res.status = 404;
@@ -700,17 +706,36 @@ void Serve(const Face& face, const HttpRequest& req, HttpResponse& res) {
   }
 }
 
-// The Connect error of a request HttpServer refuses before it is read to the end.
-void Refuse(int status, absl::string_view why, HttpResponse& res) {
+// The Connect error of a request HttpServer refuses before it is read to the end, told
+// to the table's observers.
+void Refuse(const MethodTable& table, int status, absl::string_view why, HttpResponse& res) {
+  const bool too_large = status == 413 || status == 431;
+  table.Refused(CallContext::Transport::kConnect, too_large       ? Refusal::kTooLarge
+                                                  : status == 503 ? Refusal::kBusy
+                                                                  : Refusal::kMalformed);
   const absl::Status error =
-      status == 413 || status == 431
-          ? Error(absl::StatusCode::kResourceExhausted, "RESOURCE_EXHAUSTED", why)
+      too_large       ? Error(absl::StatusCode::kResourceExhausted, "RESOURCE_EXHAUSTED", why)
       : status == 503 ? Error(absl::StatusCode::kUnavailable, "UNAVAILABLE", why)
                       : BadRequest(why);
   res.status = status;
   res.set_content(ErrorBody(error), kJson);
 }
 }  // namespace
+
+bool ServeProbe(absl::string_view path, const std::function<bool()>& ready, HttpResponse& res) {
+  bool ok;
+  if (path == "livez") {
+    ok = true;
+  } else if (path == "readyz") {
+    ok = !ready || ready();
+  } else {
+    return false;
+  }
+  res.status = ok ? 200 : 503;
+  res.set_header("Cache-Control", "no-store");
+  res.set_content(ok ? "ok\n" : "not ready\n", "text/plain; charset=utf-8");
+  return true;
+}
 
 absl::Status CheckHttpOptions(const HttpOptions& options) {
   if (options.server.max_connections < 1) {
@@ -770,7 +795,10 @@ absl::StatusOr<std::unique_ptr<HttpTransport>> HttpTransport::Start(const Method
   std::unique_ptr<HttpTransport> transport(new HttpTransport());
   absl::StatusOr<std::unique_ptr<HttpServer>> server = HttpServer::Start(
       address, face->options.server,
-      [face](const HttpRequest& req, HttpResponse& res) { Serve(*face, req, res); }, &Refuse);
+      [face](const HttpRequest& req, HttpResponse& res) { Serve(*face, req, res); },
+      [face](int status, absl::string_view why, HttpResponse& res) {
+        Refuse(*face->table, status, why, res);
+      });
   if (!server.ok()) return server.status();
   transport->server_ = *std::move(server);
   transport->port_ = transport->server_->port();

@@ -32,7 +32,8 @@
 //
 // `GET /healthz` answers 200 "SERVING" or 503 "NOT_SERVING" (HttpOptions::serving),
 // without a credential: for load balancers and Kubernetes probes, which over TLS cannot
-// use gRPC's health service.
+// use gRPC's health service. `GET /livez` and `GET /readyz` are the Kubernetes probes
+// (ServeProbe): live while the process answers; ready as long as it serves.
 //
 // Server-streaming methods (the CSV exports, Watch) stay gRPC-only: each would hold one of
 // the HTTP worker threads for as long as its client reads (a watch: indefinitely), and
@@ -93,10 +94,19 @@ struct HttpOptions {
   // (server/api/http_server.h).
   HttpServerOptions server;
   // Whether the server serves (as gRPC's health service says), for `GET /healthz`: 200
-  // "SERVING" or 503 "NOT_SERVING", without authentication (load balancers and
-  // Kubernetes probes have no credential; it tells nothing else). Null: always serving.
+  // "SERVING" or 503 "NOT_SERVING", and `GET /readyz` (ServeProbe), without
+  // authentication (load balancers and Kubernetes probes have no credential; it tells
+  // nothing else). Null: always serving.
   std::function<bool()> serving;
 };
+
+// The probes, on the HTTP face and the metrics listener: `GET /livez` 200 "ok" whenever
+// the process answers (a liveness probe restarts it otherwise); `GET /readyz` 200 "ok"
+// while `ready` says so (null: always), else 503 "not ready" (the store failed stop, or
+// the server is draining: a readiness probe takes it out of the load balancer, never
+// restarts it). Fills `res` and returns true when `path` (without its leading "/") is
+// one of them; false otherwise.
+bool ServeProbe(absl::string_view path, const std::function<bool()>& ready, HttpResponse& res);
 
 // INVALID_ARGUMENT naming the first malformed cors_origins or allowed_hosts element and
 // saying what a valid one looks like, or a connection cap or deadline out of range; OK

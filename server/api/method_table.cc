@@ -148,6 +148,22 @@ std::optional<Caller> MethodTable::Admit(const Method& method, const CallContext
   return *std::move(caller);
 }
 
+absl::string_view RefusalName(Refusal refusal) {
+  switch (refusal) {
+    case Refusal::kMalformed:
+      return "malformed";
+    case Refusal::kTooLarge:
+      return "too_large";
+    case Refusal::kUnsupportedMedia:
+      return "unsupported_media_type";
+    case Refusal::kUnknownMethod:
+      return "unknown_method";
+    case Refusal::kBusy:
+      return "busy";
+  }
+  return "unknown";
+}
+
 Done MethodTable::Observed(const Method& method, const CallContext& context, const Message& request,
                            const Message* response, std::shared_ptr<CallRecord>* record,
                            Done done) const {

@@ -107,13 +107,30 @@ struct CallRecord {
   size_t bytes_in = 0, bytes_out = 0;
 };
 
+// Why a transport refused a request before it became a call of the table.
+enum class Refusal {
+  kMalformed,         // bytes that are not the method's request, or a malformed HTTP request
+  kTooLarge,          // a body or header above the limits (HTTP 413, 431)
+  kUnsupportedMedia,  // a Content-Type or encoding the HTTP face does not speak (415)
+  kUnknownMethod,     // no such method
+  kBusy,              // answered 503 before it was read: the HTTP face's queues are full
+};
+// "malformed", "too_large", "unsupported_media_type", "unknown_method", "busy".
+absl::string_view RefusalName(Refusal refusal);
+
 // Told of every call the table admits or refuses, once, as it ends (metrics, the access
-// log). Called on the thread that answers the call: must be quick and thread-safe.
+// log), and of the requests a transport refused before (CallRefused, through
+// MethodTable::Refused). Called on the thread that answers the call: must be quick and
+// thread-safe.
 class CallObserver {
  public:
   virtual ~CallObserver() = default;
   virtual void CallStarted(const Method& method) { (void)method; }
   virtual void CallEnded(const CallRecord& record) = 0;
+  virtual void CallRefused(CallContext::Transport transport, Refusal why) {
+    (void)transport;
+    (void)why;
+  }
 };
 
 using UnaryHandler =
@@ -216,6 +233,10 @@ class MethodTable {
   // Adds an observer of every call, admitted or refused at the call point (while
   // building). Not owned; must outlive the table.
   void add_observer(CallObserver* observer) { observers_.push_back(observer); }
+  // Tells the observers of a request `transport` refused before calling the table.
+  void Refused(CallContext::Transport transport, Refusal why) const {
+    for (CallObserver* observer : observers_) observer->CallRefused(transport, why);
+  }
 
   // The single point of every call: the caller is authenticated from `context` (a call
   // it refuses never reaches the handler), counted against its rate budget (over it:

@@ -275,6 +275,9 @@ absl::StatusOr<std::shared_ptr<TlsFiles::Loaded>> TlsFiles::Read() const {
                      TimeText(X509_get0_notAfter(chain.front().get())),
                      ": clients will refuse it; replace it"));
   }
+  if (struct tm expiry; ASN1_TIME_to_tm(X509_get0_notAfter(chain.front().get()), &expiry) == 1) {
+    material->not_after = absl::FromTM(expiry, absl::UTCTimeZone());
+  }
   material->cert_chain_pem = ToPem(chain);
   material->key_pem = KeyToPem(key.get());
 

@@ -71,6 +71,8 @@ class TlsFiles {
     std::string cert_chain_pem;  // the server's certificate first, then its chain
     std::string key_pem;
     std::string client_ca_pem;  // empty: no client CA
+    // When the server's certificate (the first of the chain) expires (for metrics).
+    absl::Time not_after = absl::InfinitePast();
     // 1 for the first load, one more after each successful reload that changed something.
     uint64_t generation = 0;
   };

@@ -242,6 +242,7 @@ void WatchHub::DispatchLoop() {
       watcher->next = std::max(watcher->next, *through + 1);
       if (watcher->pending.size() > options_.max_pending_events) {
         watcher->cut_off = true;
+        cut_off_.fetch_add(1, std::memory_order_relaxed);
         std::vector<EventPtr>().swap(watcher->pending);  // the memory goes now
         watcher->wake.Signal();
       } else if (handed && now >= watcher->quiet_until) {
@@ -267,6 +268,8 @@ absl::Status WatchHub::Send(const v1::WatchResponse& response, const Stream& str
   while (true) {
     switch (stream.send(response, std::min(give_up, absl::Now() + kGoneCheck))) {
       case Stream::Sent::kSent:
+        events_sent_.fetch_add(static_cast<uint64_t>(response.events_size()),
+                               std::memory_order_relaxed);
         return absl::OkStatus();
       case Stream::Sent::kGone:
         return absl::CancelledError("the client went away");
@@ -282,6 +285,7 @@ absl::Status WatchHub::Send(const v1::WatchResponse& response, const Stream& str
       }
     }
     if (absl::Now() >= give_up) {
+      cut_off_.fetch_add(1, std::memory_order_relaxed);
       return TooSlow(sent_through + 1,
                      absl::StrCat("took no response for ", absl::FormatDuration(kMaxStall)));
     }

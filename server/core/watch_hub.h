@@ -19,6 +19,7 @@
 #ifndef D06_SERVER_CORE_WATCH_HUB_H_
 #define D06_SERVER_CORE_WATCH_HUB_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -80,6 +81,10 @@ class WatchHub {
 
   // Watchers registered with the dispatch thread (caught up), for tests and metrics.
   size_t watchers() const;
+  // Since start, for metrics: events sent to watchers, and watches ended because their
+  // client fell too far behind or stopped taking responses (WATCHER_TOO_SLOW).
+  uint64_t events_sent() const { return events_sent_.load(std::memory_order_relaxed); }
+  uint64_t cut_off() const { return cut_off_.load(std::memory_order_relaxed); }
 
  private:
   struct Filter;
@@ -110,6 +115,8 @@ class WatchHub {
 
   Store* const store_;
   const Options options_;
+  std::atomic<uint64_t> events_sent_{0};
+  std::atomic<uint64_t> cut_off_{0};
 
   absl::Mutex ancestry_mu_;
   std::map<std::string, std::vector<std::string>> ancestry_ ABSL_GUARDED_BY(ancestry_mu_);

@@ -64,6 +64,9 @@ ABSL_FLAG(bool, force, false,
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "host:port to serve gRPC on");
 ABSL_FLAG(std::string, http_listen, "127.0.0.1:8080",
           "host:port to serve the Connect HTTP/JSON API and the dashboard on; empty: none");
+ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9464",
+          "host:port to serve Prometheus metrics (/metrics) and the probes /livez and /readyz "
+          "on, apart from the API; empty: none");
 ABSL_FLAG(std::vector<std::string>, http_cors_origins, {},
           "browser origins allowed to call the HTTP API, comma-separated, each "
           "scheme://host[:port] (e.g. https://portal.example.gov.vn); \"*\": any site (warned)");
@@ -392,6 +395,7 @@ int main(int argc, char** argv) {
   options.max_token_lifetime = absl::GetFlag(FLAGS_max_token_lifetime);
   options.listen_address = absl::GetFlag(FLAGS_listen);
   options.http_listen_address = absl::GetFlag(FLAGS_http_listen);
+  options.metrics_listen_address = absl::GetFlag(FLAGS_metrics_listen);
   options.http_cors_origins = absl::GetFlag(FLAGS_http_cors_origins);
   options.http_allowed_hosts = absl::GetFlag(FLAGS_http_allowed_hosts);
   options.http_idle_timeout = absl::GetFlag(FLAGS_http_idle_timeout);
@@ -502,6 +506,11 @@ int main(int argc, char** argv) {
       (*server)->Shutdown();
       return 1;
     }
+  }
+
+  if ((*server)->metrics_port() != 0) {
+    std::cerr << "d06d: serving metrics on port " << (*server)->metrics_port() << " ("
+              << options.metrics_listen_address << "): /metrics, /livez, /readyz" << std::endl;
   }
 
   int signal_number = 0;

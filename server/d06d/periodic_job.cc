@@ -8,7 +8,12 @@
 namespace d06 {
 
 PeriodicJob::PeriodicJob(Step step, Options options)
-    : step_(std::move(step)), options_(std::move(options)), thread_([this] { Loop(); }) {}
+    : step_(std::move(step)), options_(std::move(options)) {
+  if (options_.counters != nullptr) {
+    options_.counters->caught_up_unix_nanos.store(absl::ToUnixNanos(absl::Now()));
+  }
+  thread_ = std::thread([this] { Loop(); });
+}
 
 PeriodicJob::~PeriodicJob() {
   {
@@ -25,7 +30,15 @@ absl::StatusOr<int> PeriodicJob::RunOnce() {
     absl::StatusOr<int> done = step_(options_.step_limit);
     if (!done.ok()) return done.status();
     total += *done;
-    if (*done < static_cast<int>(options_.step_limit)) return total;
+    if (options_.counters != nullptr) {
+      options_.counters->items.fetch_add(static_cast<uint64_t>(*done));
+    }
+    if (*done < static_cast<int>(options_.step_limit)) {
+      if (options_.counters != nullptr) {
+        options_.counters->caught_up_unix_nanos.store(absl::ToUnixNanos(absl::Now()));
+      }
+      return total;
+    }
     absl::MutexLock stop_lock(&mu_);
     if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), options_.pause)) return total;
   }

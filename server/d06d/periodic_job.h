@@ -10,7 +10,9 @@
 #ifndef D06_SERVER_D06D_PERIODIC_JOB_H_
 #define D06_SERVER_D06D_PERIODIC_JOB_H_
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <thread>
@@ -24,11 +26,20 @@ namespace d06 {
 
 class PeriodicJob {
  public:
+  // What a job has done, for metrics; read from any thread.
+  struct Counters {
+    std::atomic<uint64_t> items{0};  // items done since start
+    // When a run last found no work left (the job's start until then), in Unix
+    // nanoseconds: now minus this is how far the job lags behind its work.
+    std::atomic<int64_t> caught_up_unix_nanos{0};
+  };
   struct Options {
     std::string what;  // for the log: e.g. "recording deadline events"
     size_t step_limit = 200;
     absl::Duration pause = absl::Milliseconds(100);
     absl::Duration interval = absl::Minutes(1);
+    // Where the job counts what it does (null: nowhere); must outlive the job.
+    Counters* counters = nullptr;
   };
   // Does at most `limit` items of work; returns how many it did.
   using Step = std::function<absl::StatusOr<int>(size_t limit)>;

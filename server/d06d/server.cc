@@ -29,6 +29,7 @@
 #include "server/api/grpc_services.h"
 #include "server/api/host_port.h"
 #include "server/api/http_transport.h"
+#include "server/api/metrics.h"
 #include "server/api/principal_authenticator.h"
 #include "server/api/principal_limits.h"
 #include "server/api/tls.h"
@@ -198,9 +199,11 @@ class ServerImpl final : public Server {
  public:
   // `tls`: null for plaintext.
   ServerImpl(std::unique_ptr<Store> store, std::shared_ptr<StoreHealth> health,
-             std::shared_ptr<api::TlsFiles> tls, const ServerOptions& options)
+             std::shared_ptr<api::Metrics> metrics, std::shared_ptr<api::TlsFiles> tls,
+             const ServerOptions& options)
       : tls_(std::move(tls)),
         health_(std::move(health)),
+        metrics_(std::move(metrics)),
         store_(std::move(store)),
         core_(store_.get(),
               CoreOptions{options.due_soon_days, options.clock ? options.clock : Clock::System(),
@@ -216,6 +219,7 @@ class ServerImpl final : public Server {
         methods_(api::NewCoreMethodTable(
             &core_, {&streams_, hub_.get(), &watches_, options.stream_stall_timeout})),
         services_(api::NewGrpcServices(*methods_)),
+        unknown_methods_(api::NewUnknownMethodService(*methods_)),
         deadline_scan_interval_(options.deadline_scan_interval),
         event_retention_interval_(options.event_retention_interval),
         backup_interval_(options.backup_interval),
@@ -242,6 +246,7 @@ class ServerImpl final : public Server {
     if (options.log_calls) methods_->add_observer(&access_log_);
     methods_->set_gate(&gate_);
     methods_->set_admission(admission_.get());
+    methods_->add_observer(metrics_.get());
     methods_->set_stream_limits(
         {options.max_watchers_per_connection, options.max_exports_per_connection,
          options.max_watchers_per_principal, options.max_exports_per_principal});
@@ -256,6 +261,28 @@ class ServerImpl final : public Server {
     http.server.tls = tls_;
     ASSIGN_OR_RETURN(http_,
                      api::HttpTransport::Start(*methods_, options.http_listen_address, http));
+    return absl::OkStatus();
+  }
+
+  // The metrics listener (server/api/metrics.h), and what the metrics read at scrapes.
+  absl::Status ServeMetrics(const ServerOptions& options) {
+    api::MetricsSources sources;
+    sources.store = store_.get();
+    sources.hub = hub_.get();
+    sources.data_dir = options.data_dir;
+    sources.tls = tls_.get();
+    sources.crossings_recorded = [this] { return deadline_counters_.items.load(); };
+    sources.events_removed = [this] { return retention_counters_.items.load(); };
+    sources.scheduler_lag = [this] {
+      return absl::Now() - absl::FromUnixNanos(deadline_counters_.caught_up_unix_nanos.load());
+    };
+    metrics_->Attach(std::move(sources));
+    if (options.metrics_listen_address.empty()) return absl::OkStatus();
+    api::HttpServerOptions http;
+    http.tls = tls_;
+    ASSIGN_OR_RETURN(metrics_listener_, api::MetricsListener::Start(
+                                            options.metrics_listen_address, http, metrics_.get(),
+                                            [health = health_] { return health->Serving(); }));
     return absl::OkStatus();
   }
 
@@ -287,6 +314,7 @@ class ServerImpl final : public Server {
     builder.AddListeningPort(
         address, tls_ ? tls_->GrpcCredentials() : grpc::InsecureServerCredentials(), &port_);
     for (const auto& service : services_) builder.RegisterService(service.get());
+    builder.RegisterCallbackGenericService(unknown_methods_.get());
     // The cap is in place before gRPC accepts anything when the port is known.
     std::string host, port_text;
     int requested_port = 0;
@@ -308,11 +336,11 @@ class ServerImpl final : public Server {
     scheduler_ = std::make_unique<PeriodicJob>(
         [core](size_t limit) { return core->RecordDeadlineCrossings(limit); },
         PeriodicJob::Options{"recording deadline events", kCrossingsPerWrite, kJobPause,
-                             deadline_scan_interval_});
+                             deadline_scan_interval_, &deadline_counters_});
     retention_ = std::make_unique<PeriodicJob>(
         [core](size_t limit) { return core->RemoveOldEvents(limit); },
         PeriodicJob::Options{"removing old events", kEventsRemovedPerWrite, kJobPause,
-                             event_retention_interval_});
+                             event_retention_interval_, &retention_counters_});
     if (backup_interval_ > absl::ZeroDuration()) {
       Store* store = store_.get();
       const int keep = backup_keep_;
@@ -351,6 +379,7 @@ class ServerImpl final : public Server {
 
   int port() const override { return port_; }
   int http_port() const override { return http_ ? http_->port() : 0; }
+  int metrics_port() const override { return metrics_listener_ ? metrics_listener_->port() : 0; }
   const FdBudget& budget() const override { return budget_; }
 
   void Shutdown() override {
@@ -394,6 +423,10 @@ class ServerImpl final : public Server {
     }
     // The HTTP calls held by the gate were answered UNAVAILABLE at its release.
     if (http_) http_->Shutdown();
+    // Scraped until here (/readyz has said "not ready" since step 1); nothing reads the
+    // store or the hub for metrics once they start to go.
+    if (metrics_listener_) metrics_listener_->Shutdown();
+    metrics_->Detach();
     // Every call is answered, and every export and bulk read has left the core, before
     // RocksDB closes under them.
     admission_.reset();
@@ -418,6 +451,7 @@ class ServerImpl final : public Server {
   const std::shared_ptr<api::TlsFiles> tls_;
   api::CallGate gate_;  // outlives the calls it holds and counts
   const std::shared_ptr<StoreHealth> health_;
+  const std::shared_ptr<api::Metrics> metrics_;  // fed by the store's writer too
   std::unique_ptr<Store> store_;
   Core core_;
   std::unique_ptr<WatchHub> hub_;              // the change feed; closed before the store
@@ -429,6 +463,7 @@ class ServerImpl final : public Server {
   api::AccessLog access_log_;
   std::unique_ptr<api::MethodTable> methods_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
+  std::unique_ptr<grpc::CallbackGenericService> unknown_methods_;
   std::unique_ptr<grpc::Server> grpc_;
   std::unique_ptr<api::ConnectionCap> connection_cap_;  // lifted after gRPC has stopped
   std::unique_ptr<api::HttpTransport> http_;
@@ -436,9 +471,13 @@ class ServerImpl final : public Server {
   const absl::Duration event_retention_interval_;
   const absl::Duration backup_interval_;
   const int backup_keep_;
+  // What the jobs did, read by the metrics; outlive the jobs.
+  PeriodicJob::Counters deadline_counters_;
+  PeriodicJob::Counters retention_counters_;
   std::unique_ptr<PeriodicJob> scheduler_;
   std::unique_ptr<PeriodicJob> retention_;
   std::unique_ptr<PeriodicJob> backups_;  // null: no --backup_interval
+  std::unique_ptr<api::MetricsListener> metrics_listener_;
   int port_ = 0;
   FdBudget budget_;
   absl::Mutex mu_;
@@ -538,9 +577,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   store_options.max_open_files = budget.store_table_files;
   store_options.on_fail_stop = [health](const absl::Status&) { health->Failed(); };
   store_options.backup_dir = options.backup_dir;
+  auto metrics = std::make_shared<api::Metrics>();
+  store_options.on_group = [metrics](const GroupStats& group) { metrics->OnGroup(group); };
   ASSIGN_OR_RETURN(std::unique_ptr<Store> store, Store::Open(store_options));
-  auto server = std::make_unique<ServerImpl>(std::move(store), health, std::move(tls), options);
+  auto server = std::make_unique<ServerImpl>(std::move(store), health, std::move(metrics),
+                                             std::move(tls), options);
   RETURN_IF_ERROR(server->Serve(options, budget));
+  RETURN_IF_ERROR(server->ServeMetrics(options));
   ServerOptions with_caps = options;
   with_caps.http_max_connections = budget.http_connections;
   RETURN_IF_ERROR(server->ServeHttp(with_caps));

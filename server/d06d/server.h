@@ -1,7 +1,9 @@
 // d06::Server: the d06d process minus main(): opens the store, serves the gRPC services
 // (UnitService, TaskService, ReportService, EventService, gRPC health and server
 // reflection) and the same methods over Connect HTTP/JSON with the province dashboard
-// (server/api/http_transport.h), runs the background jobs and shuts down cleanly.
+// (server/api/http_transport.h), Prometheus metrics and the probes /livez and /readyz
+// on a listener of their own (server/api/metrics.h), runs the background jobs and shuts
+// down cleanly.
 //
 // Health (grpc.health.v1.Health, for "" and each service name) is SERVING until the
 // server shuts down, or until the store fails stop (a write or WAL sync failed, e.g. on a
@@ -71,6 +73,12 @@ struct ServerOptions {
   // host:port to serve the Connect HTTP/JSON API and the dashboard on; port 0 picks a
   // free port (see Server::http_port()); empty: no HTTP.
   std::string http_listen_address = "127.0.0.1:8080";
+  // host:port to serve Prometheus metrics at /metrics, and the probes /livez and /readyz,
+  // on (server/api/metrics.h), apart from the API so that a scraper can reach them
+  // without reaching the API (as etcd's --listen-metrics-urls); port 0 picks a free port
+  // (see Server::metrics_port()); empty: none (d06d's --metrics_listen defaults to
+  // 127.0.0.1:9464). TLS as the API's when tls_cert is set.
+  std::string metrics_listen_address;
   // Browser origins allowed to call the HTTP API (CORS), e.g.
   // "https://portal.example.gov.vn"; "*" any; empty: none. A malformed one is
   // INVALID_ARGUMENT (api::HttpOptions::cors_origins).
@@ -170,6 +178,8 @@ class Server {
   virtual int port() const = 0;
   // The HTTP port actually bound; 0 when HTTP is off.
   virtual int http_port() const = 0;
+  // The metrics port actually bound; 0 when metrics are off.
+  virtual int metrics_port() const = 0;
   // How the open-files limit is shared (server/d06d/fd_budget.h).
   virtual const FdBudget& budget() const = 0;
   // Stops admitting calls (health NOT_SERVING), lets in-flight calls finish (writes

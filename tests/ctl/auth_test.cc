@@ -486,7 +486,7 @@ struct ChildServer {
     const std::string log = dir + "/d06d.log";
     // No --auth flag: authentication required is the default.
     std::vector<std::string> argv = {D06D_PATH, "--listen=127.0.0.1:0",
-                                     "--http_listen=", "--data_dir=" + data};
+                                     "--http_listen=", "--metrics_listen=", "--data_dir=" + data};
     argv.insert(argv.end(), flags.begin(), flags.end());
     pid = Spawn(argv, dir + "/d06d.out", log);
     ASSERT_GT(pid, 0);

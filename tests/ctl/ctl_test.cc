@@ -54,9 +54,10 @@ class CtlTest : public ::testing::Test {
     // Authentication off, deliberately: these tests are about commands, flags and output,
     // and one checks the actor recorded, which only --auth=off records. auth_test.cc runs
     // d06ctl against an authenticating d06d.
-    server_pid_ = Spawn({D06D_PATH, "--auth=off", "--listen=127.0.0.1:0",
-                         "--http_listen=127.0.0.1:0", "--data_dir=" + dir_->path() + "/data"},
-                        dir_->path() + "/d06d.out", log);
+    server_pid_ =
+        Spawn({D06D_PATH, "--auth=off", "--listen=127.0.0.1:0", "--http_listen=127.0.0.1:0",
+               "--metrics_listen=", "--data_dir=" + dir_->path() + "/data"},
+              dir_->path() + "/d06d.out", log);
     ASSERT_GT(server_pid_, 0);
     const std::string port = proc::WaitForGrpcPort(log);
     ASSERT_FALSE(port.empty()) << ReadFile(log);

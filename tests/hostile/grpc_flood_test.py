@@ -91,6 +91,7 @@ class D06d:
         self.log = open(self.log_path, "wb")
         self.process = subprocess.Popen(
             [D06D, "--auth=off", "--listen=127.0.0.1:0", "--http_listen=127.0.0.1:0",
+             "--metrics_listen=",
              f"--data_dir={os.path.join(work, 'data')}"],
             stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log,
             preexec_fn=limit_files)

@@ -123,6 +123,7 @@ class D06d:
         self.log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [binary, "--auth=off", "--listen=127.0.0.1:0", "--http_listen=127.0.0.1:0",
+             "--metrics_listen=",
              f"--data_dir={os.path.join(work, 'data')}",
              # The idle keep-alive connections of the slowloris check must stay for its
              # whole 10 s (the default closes them after 5 s, which would only help).

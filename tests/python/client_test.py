@@ -64,7 +64,8 @@ class Server:
     def __init__(self, data_dir, log_path):
         self.log = open(log_path, "ab")
         self.process = subprocess.Popen(
-            [D06D, "--listen=127.0.0.1:0", "--http_listen=", f"--data_dir={data_dir}"],
+            [D06D, "--listen=127.0.0.1:0", "--http_listen=", "--metrics_listen=",
+             f"--data_dir={data_dir}"],
             stdout=self.log, stderr=subprocess.PIPE)
         self.port = None
         deadline = time.monotonic() + 30

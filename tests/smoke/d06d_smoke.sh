@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Smoke test of the real binaries: d06d on 127.0.0.1:0 with a fresh data directory,
 # a second d06d on its port refused ("address in use"), d06_example walking a task to
-# completed, a clean SIGTERM shutdown, and a second start on the same data directory that
+# completed, its metrics listener's /metrics passing `promtool check metrics` and /readyz,
+# a clean SIGTERM shutdown, and a second start on the same data directory that
 # still has the first run's data.
 #
 #   tests/smoke/d06d_smoke.sh path/to/d06d path/to/d06_example
@@ -52,7 +53,8 @@ start_d06d() {
   local log=$WORK/$1.log
   : >"$log"  # exists before the first read below (the background redirection may lag)
   # Development mode, as the README's quick start runs it (scripts/run.sh).
-  "$D06D" --auth=off --listen=127.0.0.1:0 --http_listen=127.0.0.1:0 --data_dir="$DATA" >"$log" 2>&1 &
+  "$D06D" --auth=off --listen=127.0.0.1:0 --http_listen=127.0.0.1:0 --metrics_listen=127.0.0.1:0 \
+    --data_dir="$DATA" >"$log" 2>&1 &
   PID=$!
   PORT=""
   local deadline=$((SECONDS + 20))
@@ -70,7 +72,22 @@ start_d06d() {
   elif grep -qF "running as root" "$log"; then
     fail "d06d ($1) warned about root without running as root"
   fi
-  echo "d06d ($1) pid $PID serving on 127.0.0.1:$PORT"
+  METRICS_PORT=$(sed -n 's/^d06d: serving metrics on port \([0-9][0-9]*\) .*/\1/p' "$log")
+  [[ -n $METRICS_PORT ]] || fail "d06d ($1) did not report its metrics port"
+  echo "d06d ($1) pid $PID serving on 127.0.0.1:$PORT, metrics on $METRICS_PORT"
+}
+
+# /metrics of the running d06d passes Prometheus' linter and counted the example's calls;
+# /readyz says ready.
+check_metrics() {
+  local out=$WORK/$1.metrics
+  curl -sf "http://127.0.0.1:$METRICS_PORT/metrics" >"$out" || fail "GET /metrics failed"
+  promtool check metrics <"$out" >"$WORK/$1.promtool.log" 2>&1 ||
+    fail "promtool check metrics: $(cat "$WORK/$1.promtool.log")"
+  grep -q '^d06_calls_total{code="OK",method="CreateTask",service="d06.v1.TaskService",transport="grpc"} 1$' \
+    "$out" || fail "/metrics did not count the example's CreateTask"
+  [[ $(curl -sf "http://127.0.0.1:$METRICS_PORT/readyz") == ok ]] || fail "/readyz is not ok"
+  echo "metrics ($1) pass promtool check metrics; /readyz ok"
 }
 
 # Sends SIGTERM and expects exit status 0 and the clean-stop message, within 20s.
@@ -110,7 +127,7 @@ run_example() {
 # with port reuse on, both would serve and a client would reach either.
 second_on_same_port() {
   local log=$WORK/same_port.log status=0
-  timeout 20 "$D06D" --auth=off --listen="127.0.0.1:$PORT" --http_listen=127.0.0.1:0 --data_dir="$WORK/data2" >"$log" 2>&1 ||
+  timeout 20 "$D06D" --auth=off --listen="127.0.0.1:$PORT" --http_listen=127.0.0.1:0 --metrics_listen= --data_dir="$WORK/data2" >"$log" 2>&1 ||
     status=$?
   ((status != 0)) || fail "a second d06d on port $PORT started (exit 0)"
   ((status != 124)) || fail "a second d06d on port $PORT kept running (it serves the port too)"
@@ -123,6 +140,7 @@ umask 000  # the most permissive a user may have
 start_d06d first
 second_on_same_port
 run_example example1 tasks/1
+check_metrics first
 stop_d06d first
 
 # d06d created the data directory under a permissive umask: still owner-only.

@@ -130,7 +130,8 @@ async function startD06d(flags = [], dataDir = undefined) {
   }
   const child = spawn(
     d06dPath,
-    ["--listen=127.0.0.1:0", "--http_listen=127.0.0.1:0", `--data_dir=${dataDir}`, ...flags],
+    ["--listen=127.0.0.1:0", "--http_listen=127.0.0.1:0", "--metrics_listen=", `--data_dir=${dataDir}`,
+      ...flags],
     { stdio: ["ignore", "ignore", "pipe"] },
   );
   cleanups.push(() => child.kill("SIGKILL"));

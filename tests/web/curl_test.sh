@@ -73,7 +73,7 @@ start_d06d() {
   shift
   local log=$WORK/$name.log
   : >"$log"
-  "$D06D" --listen=127.0.0.1:0 --http_listen=127.0.0.1:0 --data_dir="$WORK/$name-data" "$@" \
+  "$D06D" --listen=127.0.0.1:0 --http_listen=127.0.0.1:0 --metrics_listen= --data_dir="$WORK/$name-data" "$@" \
     >"$log" 2>&1 &
   local pid=$!
   PIDS+=("$pid")
@@ -836,7 +836,7 @@ refused() {  # refused WANT_MESSAGE FLAGS...: d06d exits non-zero printing WANT_
   local want=$1
   shift
   local out rc=0
-  out=$(timeout 20 "$D06D" --listen=127.0.0.1:0 --data_dir="$WORK/refused-data" "$@" 2>&1) || rc=$?
+  out=$(timeout 20 "$D06D" --listen=127.0.0.1:0 --metrics_listen= --data_dir="$WORK/refused-data" "$@" 2>&1) || rc=$?
   if ((rc == 0 || rc == 124)); then
     fail "d06d $*: exit $rc, want a refusal"
   elif [[ $out != *"$want"* ]]; then

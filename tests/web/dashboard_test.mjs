@@ -76,7 +76,8 @@ let serverDir = dataDir;
 async function startServer(flags = [], dir = mkdtempSync(join(tmpdir(), 'd06-dashboard-'))) {
   serverDir = dir;
   serverLog = '';
-  server = spawn(d06d, ['--listen=127.0.0.1:0', '--http_listen=127.0.0.1:0', `--data_dir=${dir}`, ...flags],
+  server = spawn(d06d, ['--listen=127.0.0.1:0', '--http_listen=127.0.0.1:0', '--metrics_listen=',
+    `--data_dir=${dir}`, ...flags],
     { stdio: ['ignore', 'ignore', 'pipe'] });
   const port = await new Promise((resolvePort, reject) => {
     const timer = setTimeout(() => reject(new Error('d06d did not say its HTTP port within 20 s')), 20000);
