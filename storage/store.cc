@@ -439,9 +439,11 @@ struct OpenDb {
 absl::StatusOr<std::unique_ptr<OpenDb>> OpenRocks(const DbSetup& setup, const std::string& path) {
   auto open = std::make_unique<OpenDb>();
   rocksdb::DB* raw_db = nullptr;
-  RETURN_IF_ERROR(
-      FromRocks(rocksdb::DB::Open(setup.db, path, setup.families, &open->handles, &raw_db),
-                absl::StrCat("open ", path)));
+  // The path goes to the log only: the status may reach a client (a backup's checkpoint).
+  const rocksdb::Status opened =
+      rocksdb::DB::Open(setup.db, path, setup.families, &open->handles, &raw_db);
+  if (!opened.ok()) log::Error(absl::StrCat("storage: cannot open the database in ", path));
+  RETURN_IF_ERROR(FromRocks(opened, "open the database"));
   open->db.reset(raw_db);
   return open;
 }
@@ -835,7 +837,7 @@ absl::StatusOr<std::unique_ptr<rocksdb::BackupEngine>> OpenBackupEngine(
   options.max_background_operations = 1;  // 2 cores: leave one to the server
   rocksdb::BackupEngine* engine = nullptr;
   RETURN_IF_ERROR(FromRocks(rocksdb::BackupEngine::Open(options, env, &engine),
-                            absl::StrCat("open backups in ", backup_dir)));
+                            "open the backup directory (--backup_dir)"));
   return std::unique_ptr<rocksdb::BackupEngine>(engine);
 }
 
@@ -887,7 +889,7 @@ absl::StatusOr<Store::BackupInfo> Store::CreateBackup() {
     RETURN_IF_ERROR(
         FromRocks(engine->CreateNewBackupWithMetadata(
                       create, open->db.get(), absl::StrCat(kRevisionMetadata, revision), &id),
-                  absl::StrCat("back up to ", options_.backup_dir)));
+                  "back up to --backup_dir"));
     return InfoOf(engine.get(), id);
   }();
   RemoveTree(checkpoint_dir);

@@ -23,6 +23,7 @@
 #include "common/dates.h"
 #include "common/limits.h"
 #include "common/text.h"
+#include "common/unit_code.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
@@ -32,7 +33,6 @@ namespace {
 
 // A unit code's length (server/domain/names.h, ValidateUnitCode); the other limits are
 // the server's own (common/limits.h).
-constexpr size_t kMaxUnitCode = 35;
 
 // ---- text ----------------------------------------------------------------------------
 
@@ -373,15 +373,17 @@ std::string ParseUnitRef(RowReader& r, const std::string& field, absl::string_vi
                                 "; e.g. \"H29\" or \"units/H29.01\")"));
     return std::string();
   };
-  if (upper.empty()) return invalid("empty");
-  if (upper.size() > kMaxUnitCode) return invalid("more than 35 characters");
-  for (char c : upper) {
-    if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || c == '.')) {
+  switch (CheckUnitCode(upper)) {
+    case UnitCodeProblem::kNone:
+      return upper;
+    case UnitCodeProblem::kEmpty:
+      return invalid("empty");
+    case UnitCodeProblem::kTooLong:
+      return invalid(absl::StrCat("more than ", kMaxUnitCodeLength, " characters"));
+    case UnitCodeProblem::kBadCharacter:
       return invalid("only 0-9, A-Z and dots");
-    }
-  }
-  if (upper.front() == '.' || upper.back() == '.' || absl::StrContains(upper, "..")) {
-    return invalid("a dot at an end or two in a row");
+    case UnitCodeProblem::kBadDots:
+      return invalid("a dot at an end or two in a row");
   }
   return upper;
 }

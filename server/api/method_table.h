@@ -2,7 +2,8 @@
 // each mapped to a handler `(caller, request, response or stream, done)`. Transports
 // (gRPC, and Connect over HTTP/1.1) serve from one table and run every call through
 // MethodTable::Call / CallStream, the single point every call passes through, where
-// the caller is checked (and later authorised, logged and measured).
+// the caller is authenticated, held to its rate budget and its role, and where observers
+// (the access log, the metrics) hear of every call.
 //
 //   auto table = NewCoreMethodTable(&core);          // server/api/core_methods.h
 //   const api::Method* m = table->Find("d06.v1.TaskService.GetTask");

@@ -4,14 +4,13 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/unit_code.h"
 #include "d06/v1/api_names.h"
 #include "server/domain/errors.h"
 #include "server/domain/text.h"
 
 namespace d06 {
 namespace {
-
-constexpr size_t kMaxUnitCodeLength = 35;
 
 absl::Status InvalidName(absl::string_view field, absl::string_view name,
                          absl::string_view expected) {
@@ -38,17 +37,17 @@ absl::Status ValidateUnitCode(absl::string_view field, absl::string_view code) {
                                             "\"H29.15\"); this one ",
                                             why, ": ", Quote(code)));
   };
-  if (code.empty()) return InvalidField(field, absl::StrCat(field, " is required"));
-  if (code.size() > kMaxUnitCodeLength) {
-    return invalid(absl::StrCat("is ", code.size(), " characters long"));
-  }
-  for (char c : code) {
-    if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || c == '.')) {
+  switch (CheckUnitCode(code)) {
+    case UnitCodeProblem::kNone:
+      return absl::OkStatus();
+    case UnitCodeProblem::kEmpty:
+      return InvalidField(field, absl::StrCat(field, " is required"));
+    case UnitCodeProblem::kTooLong:
+      return invalid(absl::StrCat("is ", code.size(), " characters long"));
+    case UnitCodeProblem::kBadCharacter:
       return invalid("has a character other than 0-9, A-Z or a dot");
-    }
-  }
-  if (code.front() == '.' || code.back() == '.' || absl::StrContains(code, "..")) {
-    return invalid("has a dot at an end or two dots in a row");
+    case UnitCodeProblem::kBadDots:
+      return invalid("has a dot at an end or two dots in a row");
   }
   return absl::OkStatus();
 }

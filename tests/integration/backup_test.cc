@@ -4,6 +4,7 @@
 // REVISION_COMPACTED) and is never restored over data; the check names each kind of
 // damage planted in a database.
 #include <atomic>
+#include <fstream>
 #include <map>
 #include <thread>
 
@@ -307,6 +308,28 @@ TEST_F(BackupTest, BackupsCanBeDeletedAndNeedABackupDirectory) {
   EXPECT_THAT(
       Call<v1::DeleteBackupResponse>(target(), &v1::AdminService::Stub::DeleteBackup, del).status(),
       IsError(absl::StatusCode::kInvalidArgument, "INVALID_NAME"));
+}
+
+// A backup that fails says what failed, never where: the paths of the server's disks go
+// to its log only.
+class UnwritableBackupTest : public BackupTest {
+ protected:
+  void ConfigureServer(ServerOptions& options) override {
+    // A file where the backup directory should be: the BackupEngine cannot open it.
+    backup_file_ = backup_dir_.path() + "/not-a-directory";
+    std::ofstream(backup_file_) << "x";
+    options.backup_dir = backup_file_;
+  }
+  std::string backup_file_;
+};
+
+TEST_F(UnwritableBackupTest, AFailedBackupNamesNoPath) {
+  auto created = Call<v1::CreateBackupResponse>(target(), &v1::AdminService::Stub::CreateBackup,
+                                                v1::CreateBackupRequest());
+  ASSERT_FALSE(created.ok());
+  EXPECT_THAT(created.status().message(), ::testing::HasSubstr("--backup_dir"));
+  EXPECT_THAT(created.status().message(), ::testing::Not(::testing::HasSubstr(backup_file_)));
+  EXPECT_THAT(created.status().message(), ::testing::Not(::testing::HasSubstr(data_dir())));
 }
 
 // ---- the consistency check finds planted damage ----------------------------------------

@@ -6,7 +6,8 @@
 
 namespace d06::v1 {
 
-// Request metadata naming the actor recorded in the audit history (until authentication).
+// Request metadata naming the actor recorded in the audit history with authentication off
+// (d06d --auth=off, development only; with authentication the principal is the actor).
 // gRPC metadata values are printable ASCII: an actor such as "Nguyễn Văn An" travels as
 // its UTF-8 bytes under the binary key (gRPC base64-codes "-bin" keys on the wire and hands
 // the server the bytes; over HTTP the header is base64, padded or not, standard or
