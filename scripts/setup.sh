@@ -29,8 +29,10 @@ if [[ "${D06_SETUP_SKIP_BUF:-0}" != 1 ]]; then
   # Chromium for the dashboard. The Python client test (tests/python): Debian's gRPC and
   # protobuf for python3 (code generated with protoc and grpc_python_plugin, above).
   # The operations tests: promtool (Debian's prometheus) checks /metrics and the alert
-  # rules shipped for Prometheus, yamllint the Kubernetes manifests.
-  PACKAGES+=(nodejs npm curl chromium python3 python3-grpcio python3-protobuf prometheus yamllint)
+  # rules shipped for Prometheus, yamllint (and python3-yaml) the Kubernetes manifests,
+  # systemd's systemd-analyze the unit (tests/deploy).
+  PACKAGES+=(nodejs npm curl chromium python3 python3-grpcio python3-protobuf prometheus yamllint
+    python3-yaml systemd)
 fi
 
 log() { printf 'setup.sh: %s\n' "$*" >&2; }
