@@ -15,7 +15,7 @@ void AccessLog::CallEnded(const CallRecord& record) {
   call.duration = record.duration;
   call.principal = record.principal;
   call.request_id = record.request_id;
-  call.peer = std::string(record.peer);
+  call.peer = record.peer;
   call.bytes_in = static_cast<int64_t>(record.bytes_in);
   call.bytes_out = static_cast<int64_t>(record.bytes_out);
   log::LogCall(call);

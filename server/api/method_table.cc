@@ -172,7 +172,7 @@ Done MethodTable::Observed(const Method& method, const CallContext& context, con
   auto r = std::make_shared<CallRecord>();
   r->method = &method;
   r->transport = context.transport;
-  r->peer = context.peer;  // lives as long as the call (the transport's)
+  r->peer = std::string(context.peer);
   if (method.request_id != nullptr) {
     r->request_id = request.GetReflection()->GetString(request, method.request_id);
   }

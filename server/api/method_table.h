@@ -95,7 +95,7 @@ struct Method;
 struct CallRecord {
   const Method* method = nullptr;
   CallContext::Transport transport = CallContext::Transport::kGrpc;
-  absl::string_view peer;
+  std::string peer;  // a copy: the transport's context is gone before the call ends
   // The principal (or, with authentication off, the actor) once authenticated; empty
   // when the call was refused before.
   std::string principal;

@@ -493,6 +493,10 @@ int main(int argc, char** argv) {
                                 options.http_listen_address,
                                 "): the Connect API and the dashboard at /"));
   }
+  if ((*server)->metrics_port() != 0) {
+    d06::log::Info(absl::StrCat("serving metrics on port ", (*server)->metrics_port(), " (",
+                                options.metrics_listen_address, "): /metrics, /livez, /readyz"));
+  }
   const std::string port_file = absl::GetFlag(FLAGS_port_file);
   if (!port_file.empty()) {
     std::string ports =
@@ -501,16 +505,16 @@ int main(int argc, char** argv) {
       absl::StrAppend(&ports, "http=",
                       d06::BoundAddress(options.http_listen_address, (*server)->http_port()), "\n");
     }
+    if ((*server)->metrics_port() != 0) {
+      absl::StrAppend(&ports, "metrics=",
+                      d06::BoundAddress(options.metrics_listen_address, (*server)->metrics_port()),
+                      "\n");
+    }
     if (absl::Status written = d06::WriteFileAtomically(port_file, ports); !written.ok()) {
       d06::log::Error(written.message());
       (*server)->Shutdown();
       return 1;
     }
-  }
-
-  if ((*server)->metrics_port() != 0) {
-    std::cerr << "d06d: serving metrics on port " << (*server)->metrics_port() << " ("
-              << options.metrics_listen_address << "): /metrics, /livez, /readyz" << std::endl;
   }
 
   int signal_number = 0;

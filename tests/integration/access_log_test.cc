@@ -75,7 +75,7 @@ TEST_F(AccessLogTest, EveryCallHasItsLineWithoutCredentialOrContent) {
     grpc::ClientContext ctx;  // no credential: refused before the handler
     v1::GetUnitRequest get;
     get.set_name("units/H40");
-    v1::Unit unit;
+    v1::GetUnitResponse unit;
     ASSERT_EQ(stub->GetUnit(&ctx, get, &unit).error_code(), grpc::StatusCode::UNAUTHENTICATED);
   }
   const std::vector<std::string> calls = CallLines();

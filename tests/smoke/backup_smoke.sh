@@ -47,18 +47,18 @@ fail() {
 start_d06d() {
   local log=$WORK/$1.log
   : >"$log"
-  "$D06D" --auth=off --listen=127.0.0.1:0 --http_listen= --data_dir="$DATA" \
+  "$D06D" --auth=off --listen=127.0.0.1:0 --http_listen= --metrics_listen= --data_dir="$DATA" \
     --backup_dir="$BACKUPS" --backup_interval=1h --backup_keep=5 >"$log" 2>&1 &
   PID=$!
   PORT=""
   local deadline=$((SECONDS + 20))
   while ((SECONDS < deadline)); do
     PORT=$(sed -n 's/^d06d: serving gRPC on port \([0-9][0-9]*\) .*/\1/p' "$log")
-    [[ -n $PORT ]] && grep -q '^d06d: backup [0-9]* at revision' "$log" && break
+    [[ -n $PORT ]] && grep -q '^d06d: backup taken backup=[0-9]* revision=' "$log" && break
     kill -0 "$PID" 2>/dev/null || fail "d06d ($1) exited before serving"
     sleep 0.05
   done
-  grep -q '^d06d: backup [0-9]* at revision' "$log" || fail "d06d ($1) took no backup at start-up"
+  grep -q '^d06d: backup taken backup=[0-9]* revision=' "$log" || fail "d06d ($1) took no backup at start-up"
 }
 
 stop_d06d() {
@@ -83,7 +83,7 @@ timeout 30 "$EXAMPLE" --target="127.0.0.1:$PORT" --actor=smoke >"$WORK/example.l
   fail "d06_example failed"
 stop_d06d
 start_d06d second  # its start-up backup holds the example's task
-grep -q '^d06d: backup 2 at revision [1-9]' "$WORK/second.log" ||
+grep -q '^d06d: backup taken backup=2 revision=[1-9]' "$WORK/second.log" ||
   fail "the second start's backup does not hold the example's writes"
 stop_d06d
 

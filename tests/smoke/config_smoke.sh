@@ -80,15 +80,15 @@ refused "--log_format: a log format is text or json, not \"xml\" (--log_format f
 # A value the flag takes but the server refuses: where it came from is said.
 printf -- '--block_cache_mb=0\n' >"$WORK/zero.conf"
 refused "--block_cache_mb must be within 1..65536, not 0 (--block_cache_mb from $WORK/zero.conf:1)" \
-  "$d06d" --config="$WORK/zero.conf" --data_dir="$WORK/data" --listen=127.0.0.1:0 --http_listen=
+  "$d06d" --config="$WORK/zero.conf" --data_dir="$WORK/data" --listen=127.0.0.1:0 --metrics_listen= --http_listen=
 refused "--http_cors_origins: an origin is a scheme" \
-  "$d06d" --data_dir="$WORK/data" --listen=127.0.0.1:0 --http_listen= \
+  "$d06d" --data_dir="$WORK/data" --listen=127.0.0.1:0 --metrics_listen= --http_listen= \
   --http_cors_origins=http://portal.example.gov.vn:9000/
 
 "$d06d" --version | grep -qx "d06d [0-9][0-9.]*" || fail "--version: $("$d06d" --version 2>&1)"
 
 # A d06d on port 0: the port file, JSON lines, a clean stop.
-env -i PATH="$PATH" HOME="$WORK" D06_LOG_FORMAT=json "$d06d" --auth=off --data_dir="$WORK/data" --listen=127.0.0.1:0 \
+env -i PATH="$PATH" HOME="$WORK" D06_LOG_FORMAT=json "$d06d" --auth=off --data_dir="$WORK/data" --listen=127.0.0.1:0 --metrics_listen=127.0.0.1:0 \
   --http_listen=127.0.0.1:0 --port_file="$WORK/ports" 2>"$WORK/json.log" &
 PID=$!
 for _ in $(seq 200); do
@@ -99,9 +99,12 @@ done
 [[ -s $WORK/ports ]] || fail "no port file after 10 s: $(cat "$WORK/json.log")"
 grpc="$(sed -n 's/^grpc=127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$WORK/ports")"
 http="$(sed -n 's/^http=127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$WORK/ports")"
-[[ -n $grpc && -n $http && $(wc -l <"$WORK/ports") -eq 2 ]] || fail "port file: $(cat "$WORK/ports")"
+metrics="$(sed -n 's/^metrics=127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$WORK/ports")"
+[[ -n $grpc && -n $http && -n $metrics && $(wc -l <"$WORK/ports") -eq 3 ]] ||
+  fail "port file: $(cat "$WORK/ports")"
 (exec 3<>"/dev/tcp/127.0.0.1/$grpc") || fail "nothing listens on the port file's gRPC port $grpc"
 (exec 3<>"/dev/tcp/127.0.0.1/$http") || fail "nothing listens on the port file's HTTP port $http"
+(exec 3<>"/dev/tcp/127.0.0.1/$metrics") || fail "nothing listens on the port file's metrics port $metrics"
 kill -TERM "$PID"
 wait "$PID" || fail "d06d exited $? after SIGTERM: $(cat "$WORK/json.log")"
 PID=""

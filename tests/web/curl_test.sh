@@ -206,7 +206,7 @@ field() { json "$BODY" "$1"; }
 
 ACTOR="nguyen.van.an@nghean.gov.vn"
 TOKEN=""
-start_d06d main --auth=off
+start_d06d main --auth=off --backup_dir="$WORK/backups"
 MAIN_HTTP=$HTTP
 echo "d06d serving HTTP on 127.0.0.1:$HTTP, gRPC on $GRPC"
 
@@ -508,6 +508,19 @@ err ReportService/GetSummary '{"unit":"units/H12"}' 404 not_found NOT_FOUND
 err ReportService/GetSummary '{"unit":"units/H40","groupBy":42}' 400 invalid_argument INVALID_FIELD
 err ReportService/GetSummary "{\"unit\":\"units/H40\",\"asOf\":{\"year\":$NEXT_YEAR,\"month\":1,\"day\":1}}" \
   400 invalid_argument INVALID_FIELD
+
+# Backups and the consistency check (an admin of every unit; with --auth=off, anyone).
+ok AdminService/CreateBackup '{}' backup.name=backups/1
+ok AdminService/ListBackups '{}' backups.0.name=backups/1 backups.1.name=
+ok AdminService/VerifyBackup '{"name":"backups/1"}'
+err AdminService/VerifyBackup '{"name":"backups/9"}' 404 not_found NOT_FOUND
+ok AdminService/CheckConsistency '{}' problemCount=
+err AdminService/CheckConsistency '{"pastDate":{"year":2026,"month":13,"day":1}}' \
+  400 invalid_argument INVALID_FIELD
+err AdminService/CreateBackup '{"x":' 400 invalid_argument MALFORMED_REQUEST
+err AdminService/ListBackups '{"x":' 400 invalid_argument MALFORMED_REQUEST
+ok AdminService/DeleteBackup '{"name":"backups/1"}'
+err AdminService/DeleteBackup '{"name":"backup/1"}' 400 invalid_argument INVALID_NAME
 
 # ---------------------------------------------------------------------------------------
 # Authentication required (d06d's default): a d06d of its own, its first administrator
