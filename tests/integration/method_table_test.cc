@@ -28,6 +28,25 @@ using d06::testing::CountRequest;
 
 constexpr char kService[] = "d06.testing.CounterService";
 
+// A principal per bearer token: "Bearer an" is principals/an, a viewer of every unit.
+class NamedPrincipals final : public Authenticator {
+ public:
+  absl::StatusOr<Caller> Authenticate(const CallContext& context) const override {
+    absl::string_view token = context.authorization.value_or("");
+    if (!absl::ConsumePrefix(&token, "Bearer ")) return absl::UnauthenticatedError("no token");
+    auto principal = std::make_shared<v1::Principal>();
+    principal->set_name(absl::StrCat("principals/", token));
+    v1::RoleBinding* binding = principal->add_bindings();
+    binding->set_role(v1::ROLE_VIEWER);
+    binding->set_unit("*");
+    Caller caller;
+    caller.actor = principal->name();
+    caller.principal = std::move(principal);
+    return caller;
+  }
+  absl::Status Recheck(const Caller&) const override { return absl::OkStatus(); }
+};
+
 class MethodTableTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -93,6 +112,8 @@ class MethodTableTest : public ::testing::Test {
   };
 
   Recorder observer_;
+  // Outlives the streams' writer threads, which check their callers again as they write.
+  NamedPrincipals principals_;
   std::unique_ptr<MethodTable> table_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
   std::unique_ptr<grpc::Server> server_;
@@ -206,28 +227,8 @@ TEST_F(MethodTableTest, ACallPastItsDeadlineDoesNotRun) {
   EXPECT_EQ(reply.label(), "muộn");
 }
 
-// A principal per bearer token: "Bearer an" is principals/an, a viewer of every unit.
-class NamedPrincipals final : public Authenticator {
- public:
-  absl::StatusOr<Caller> Authenticate(const CallContext& context) const override {
-    absl::string_view token = context.authorization.value_or("");
-    if (!absl::ConsumePrefix(&token, "Bearer ")) return absl::UnauthenticatedError("no token");
-    auto principal = std::make_shared<v1::Principal>();
-    principal->set_name(absl::StrCat("principals/", token));
-    v1::RoleBinding* binding = principal->add_bindings();
-    binding->set_role(v1::ROLE_VIEWER);
-    binding->set_unit("*");
-    Caller caller;
-    caller.actor = principal->name();
-    caller.principal = std::move(principal);
-    return caller;
-  }
-  absl::Status Recheck(const Caller&) const override { return absl::OkStatus(); }
-};
-
 TEST_F(MethodTableTest, APrincipalRunsAtMostItsExportsAtOnceOverAnyConnection) {
-  NamedPrincipals principals;
-  table_->set_authenticator(&principals);
+  table_->set_authenticator(&principals_);
   MethodTable::StreamLimits limits;
   limits.exports_per_principal = 2;
   table_->set_stream_limits(limits);
