@@ -13,8 +13,7 @@ namespace d06 {
 namespace {
 
 absl::Time TimeOf(const v1::Event& event) {
-  return absl::FromUnixSeconds(event.time().seconds()) +
-         absl::Nanoseconds(event.time().nanos());
+  return absl::FromUnixSeconds(event.time().seconds()) + absl::Nanoseconds(event.time().nanos());
 }
 
 absl::StatusOr<v1::Event> EventAt(const PrefixCursor& cursor) {
@@ -75,7 +74,7 @@ absl::StatusOr<size_t> RemoveOldEvents(Txn& txn, int64_t keep_from, absl::Time k
     ASSIGN_OR_RETURN(const v1::Event event, EventAt(*cursor));
     const int64_t revision = event.revision();
     if (revision >= keep_from && TimeOf(event) >= keep_since) break;  // kept, as all after
-    if (removed >= limit && event.index() == 0) break;  // whole revisions only
+    if (removed >= limit && event.index() == 0) break;                // whole revisions only
     txn.Delete(Cf::kEvents, cursor->suffix());
     const uint64_t task_id = TaskIdOfResource(event.resource());
     if (task_id != 0) {
