@@ -21,27 +21,8 @@ DATA=$WORK/data
 BACKUPS=$WORK/backups
 PID=""
 
-cleanup() {
-  local status=$?
-  if [[ -n $PID ]] && kill -0 "$PID" 2>/dev/null; then
-    kill -KILL "$PID" 2>/dev/null || true
-    wait "$PID" 2>/dev/null || true
-  fi
-  rm -rf "$WORK"
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-fail() {
-  echo "FAIL: $*" >&2
-  for log in "$WORK"/*.log; do
-    [[ -f $log ]] || continue
-    echo "---- $(basename "$log")" >&2
-    cat "$log" >&2
-  done
-  exit 1
-}
+# shellcheck source=tests/smoke/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # Starts d06d backing up at start-up; waits for its port and its backup's log line.
 start_d06d() {

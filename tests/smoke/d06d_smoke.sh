@@ -25,27 +25,8 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/d06-smoke-XXXXXX")
 DATA=$WORK/data
 PID=""
 
-cleanup() {
-  local status=$?
-  if [[ -n $PID ]] && kill -0 "$PID" 2>/dev/null; then
-    kill -KILL "$PID" 2>/dev/null || true
-    wait "$PID" 2>/dev/null || true
-  fi
-  rm -rf "$WORK"
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-fail() {
-  echo "FAIL: $*" >&2
-  for log in "$WORK"/*.log; do
-    [[ -f $log ]] || continue
-    echo "---- $(basename "$log")" >&2
-    cat "$log" >&2
-  done
-  exit 1
-}
+# shellcheck source=tests/smoke/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # Starts d06d in the background with its output in $WORK/$1.log; sets PID and PORT once
 # it reports the port it bound ("d06d: serving gRPC on port N (...)").
