@@ -98,7 +98,8 @@ absl::StatusOr<Identity> PrincipalAuthenticator::Identify(const CallContext& met
 }
 
 absl::StatusOr<Caller> PrincipalAuthenticator::Authenticate(const CallContext& metadata) const {
-  {
+  // The table is read only while some refusal waits: most calls take no lock here.
+  if (waiting_total_.load(std::memory_order_acquire) > 0) {
     absl::MutexLock lock(&mu_);
     auto it = peers_.find(PeerKey(metadata.peer));
     if (it != peers_.end() && it->second.waiting >= kMaxWaiting) {
@@ -200,6 +201,7 @@ void PrincipalAuthenticator::Refuse(const CallContext& metadata, absl::Status st
       delay =
           std::min(kMaxDelay, kFirstDelay * (1 << std::min(peer.failures - kFreeFailures - 1, 4)));
       ++peer.waiting;
+      waiting_total_.fetch_add(1, std::memory_order_acq_rel);
     }
   }
   if (delay == absl::ZeroDuration()) return answer(std::move(status));
@@ -209,6 +211,7 @@ void PrincipalAuthenticator::Refuse(const CallContext& metadata, absl::Status st
       absl::MutexLock lock(&mu_);
       auto it = peers_.find(key);
       if (it != peers_.end()) --it->second.waiting;
+      waiting_total_.fetch_sub(1, std::memory_order_acq_rel);
     }
     answer(status);
   });

@@ -95,6 +95,8 @@ class PrincipalAuthenticator final : public Authenticator {
   // The minute of each token's last recorded use, so that a busy token is touched once.
   mutable absl::flat_hash_map<std::string, absl::Time> touched_ ABSL_GUARDED_BY(mu_);
   mutable std::atomic<uint64_t> failures_{0}, delayed_{0}, token_lookups_{0};
+  // The refusals waiting to be answered over every peer (the sum of Peer::waiting).
+  mutable std::atomic<int> waiting_total_{0};
 };
 
 }  // namespace d06::api

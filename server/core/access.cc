@@ -551,7 +551,7 @@ absl::StatusOr<Identity> Core::IdentifyToken(absl::string_view secret) const {
   // Read before the lookup: a change committed meanwhile makes this entry stale at once.
   const uint64_t epoch = access_epoch_.load(std::memory_order_acquire);
   {
-    absl::MutexLock lock(&identities_mu_);
+    absl::ReaderMutexLock lock(&identities_mu_);
     auto it = identities_.find(hash);
     if (it != identities_.end() && it->second.epoch == epoch && now < it->second.expire) {
       return it->second.identity;

@@ -22,16 +22,25 @@ int Needed(const Caller& caller) { return RoleRank(caller.policy->role()); }
 }  // namespace
 
 absl::StatusOr<int> RankAtUnit(const ReadView& view, const v1::Principal& principal,
-                               const std::string& code) {
+                               const std::string& code, int enough) {
   // A "*" binding needs no read.
   int every = 0;
   for (const v1::RoleBinding& b : principal.bindings()) {
     if (b.unit() == kEveryUnit) every = std::max(every, RoleRank(b.role()));
   }
-  if (every == RoleRank(v1::ROLE_ADMIN)) return every;
-  // A broken chain grants what the part that could be walked grants.
-  ASSIGN_OR_RETURN(std::vector<std::string> chain, WalkableAncestry(view, code));
-  return std::max(every, RankAt(principal, chain));
+  // Rank 0 is "not visible": telling that apart takes at least rank 1.
+  enough = std::clamp(enough, 1, kMaxRoleRank);
+  if (every >= enough) return every;
+  // Up from the unit, one parent read at a time until the bindings give `enough`; a
+  // broken chain grants what the part that could be walked grants.
+  int rank = every;
+  std::vector<std::string> chain;
+  absl::Status walked = WalkAncestry(view, code, &chain, [&](const std::vector<std::string>& so_far) {
+    rank = std::max(rank, RankAt(principal, {so_far.back()}));
+    return rank >= enough;
+  });
+  if (!walked.ok() && !absl::IsDataLoss(walked)) return walked;
+  return rank;
 }
 
 absl::Status AuthorizeUnit(const ReadView& view, const Caller& caller, const std::string& code,
@@ -42,7 +51,7 @@ absl::Status AuthorizeUnit(const ReadView& view, const Caller& caller, const std
     if (RankAt(principal, {}) >= Needed(caller)) return absl::OkStatus();
     return RoleRequired(caller, caller.policy->role(), "");
   }
-  ASSIGN_OR_RETURN(int rank, RankAtUnit(view, principal, code));
+  ASSIGN_OR_RETURN(int rank, RankAtUnit(view, principal, code, Needed(caller)));
   if (rank == 0) return NotFound(absent_name);
   if (rank < Needed(caller)) return RoleRequired(caller, caller.policy->role(), UnitName(code));
   return absl::OkStatus();
@@ -54,11 +63,13 @@ absl::Status AuthorizeTask(const ReadView& view, const Caller& caller, const v1:
   const v1::Principal& principal = *caller.principal;
   const int needed = Needed(caller);
   const std::string assigning = CodeOf(task.assigning_unit());
-  ASSIGN_OR_RETURN(const int at_assigning, RankAtUnit(view, principal, assigning));
+  // Each rank is exact below `needed` and at least `needed` otherwise: all that is asked
+  // of it below.
+  ASSIGN_OR_RETURN(const int at_assigning, RankAtUnit(view, principal, assigning, needed));
   const bool by_assignment = caller.policy->scope() == v1::POLICY_SCOPE_ASSIGNMENT_UNIT;
   int at_assignment = 0;
   if (by_assignment) {
-    ASSIGN_OR_RETURN(at_assignment, RankAtUnit(view, principal, assignment_code));
+    ASSIGN_OR_RETURN(at_assignment, RankAtUnit(view, principal, assignment_code, needed));
   }
   // Whether the task is visible at all: through its assigning unit, the assignment at
   // hand, or any other of its assignments (read only when those two do not settle it).
@@ -68,7 +79,7 @@ absl::Status AuthorizeTask(const ReadView& view, const Caller& caller, const v1:
     ASSIGN_OR_RETURN(std::vector<v1::Assignment> assignments,
                      LoadAssignments(view, IdOf(task.name())));
     for (const v1::Assignment& a : assignments) {
-      ASSIGN_OR_RETURN(int rank, RankAtUnit(view, principal, CodeOf(a.unit())));
+      ASSIGN_OR_RETURN(int rank, RankAtUnit(view, principal, CodeOf(a.unit()), needed));
       involved = std::max(involved, rank);
       if (involved >= needed) break;
     }

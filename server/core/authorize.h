@@ -19,15 +19,17 @@
 #include "absl/strings/string_view.h"
 #include "d06/v1/policy.pb.h"
 #include "d06/v1/task.pb.h"
+#include "server/domain/authorization.h"
 #include "server/domain/caller.h"
 #include "storage/store.h"
 
 namespace d06 {
 
 // The highest rank (server/domain/authorization.h) the principal's bindings give at unit
-// `code`, through its ancestry.
+// `code`, through its ancestry; or, once the walk up from `code` has found `enough`, that
+// rank (the units above are not read: a binding at the unit itself needs no read at all).
 absl::StatusOr<int> RankAtUnit(const ReadView& view, const v1::Principal& principal,
-                               const std::string& code);
+                               const std::string& code, int enough = kMaxRoleRank);
 
 // A unit named by the request (POLICY_SCOPE_UNIT) or the parent of a new one
 // (POLICY_SCOPE_PARENT_UNIT; `code` empty: a root unit, for an admin of every unit).

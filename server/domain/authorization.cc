@@ -20,7 +20,7 @@ int RoleRank(v1::Role role) {
     case v1::ROLE_COORDINATOR:
       return 3;
     case v1::ROLE_ADMIN:
-      return 4;
+      return kMaxRoleRank;
     default:
       return 0;
   }

@@ -24,7 +24,8 @@ namespace d06 {
 // The binding unit that covers every unit.
 inline constexpr char kEveryUnit[] = "*";
 
-// 1 VIEWER .. 4 ADMIN; 0 for IMPERSONATOR and UNSPECIFIED.
+// 1 VIEWER .. 4 ADMIN (kMaxRoleRank); 0 for IMPERSONATOR and UNSPECIFIED.
+inline constexpr int kMaxRoleRank = 4;
 int RoleRank(v1::Role role);
 // "viewer", "member", "coordinator", "admin", "impersonator".
 std::string RoleWord(v1::Role role);

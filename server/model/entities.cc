@@ -129,7 +129,8 @@ absl::StatusOr<std::optional<v1::Event>> LoadHistoryEvent(const ReadView& view,
   return event;
 }
 
-absl::Status WalkAncestry(const ReadView& view, std::string code, std::vector<std::string>* chain) {
+absl::Status WalkAncestry(const ReadView& view, std::string code, std::vector<std::string>* chain,
+                          absl::FunctionRef<bool(const std::vector<std::string>&)> enough) {
   chain->clear();
   while (!code.empty()) {
     if (chain->size() >= static_cast<size_t>(kMaxUnitDepth)) {
@@ -138,6 +139,7 @@ absl::Status WalkAncestry(const ReadView& view, std::string code, std::vector<st
                                               " levels or has a cycle (at units/", code, ")"));
     }
     chain->push_back(code);
+    if (enough(*chain)) break;
     ASSIGN_OR_RETURN(std::optional<v1::Unit> unit, LoadUnit(view, code));
     if (!unit) break;
     code = CodeOf(unit->parent());

@@ -60,8 +60,12 @@ absl::StatusOr<std::optional<v1::Event>> LoadHistoryEvent(const ReadView& view,
 // (common limits), which CreateUnit enforces; a longer chain (a cycle, or data written
 // before the limit) is DATA_LOSS.
 absl::StatusOr<std::vector<std::string>> Ancestry(const ReadView& view, std::string code);
-// As Ancestry, but leaves in *chain as much of it as could be walked, also on an error.
-absl::Status WalkAncestry(const ReadView& view, std::string code, std::vector<std::string>* chain);
+// As Ancestry, but leaves in *chain as much of it as could be walked, also on an error;
+// stops early (the units above not read) once `enough` says the chain so far is enough.
+absl::Status WalkAncestry(
+    const ReadView& view, std::string code, std::vector<std::string>* chain,
+    absl::FunctionRef<bool(const std::vector<std::string>&)> enough =
+        [](const std::vector<std::string>&) { return false; });
 // As Ancestry, but a chain that cannot be walked to its root (a cycle, or deeper than
 // kMaxUnitDepth from before that limit: DATA_LOSS) is what could be walked, so that one
 // unit's broken chain fails no one's read; other errors are returned.
