@@ -35,10 +35,11 @@ absl::StatusOr<int> RankAtUnit(const ReadView& view, const v1::Principal& princi
   // broken chain grants what the part that could be walked grants.
   int rank = every;
   std::vector<std::string> chain;
-  absl::Status walked = WalkAncestry(view, code, &chain, [&](const std::vector<std::string>& so_far) {
-    rank = std::max(rank, RankAt(principal, {so_far.back()}));
-    return rank >= enough;
-  });
+  absl::Status walked =
+      WalkAncestry(view, code, &chain, [&](const std::vector<std::string>& so_far) {
+        rank = std::max(rank, RankAt(principal, {so_far.back()}));
+        return rank >= enough;
+      });
   if (!walked.ok() && !absl::IsDataLoss(walked)) return walked;
   return rank;
 }
