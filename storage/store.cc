@@ -300,8 +300,22 @@ struct PrefixCursorState {
 PrefixCursor::~PrefixCursor() = default;
 
 absl::Status PrefixCursor::Seek(absl::string_view target) {
+  sought_ = true;
   state_->it->Seek(ToSlice(prefix_ + std::string(target)));
   return FromRocks(state_->it->status(), "scan");
+}
+
+absl::Status PrefixCursor::SeekForward(absl::string_view target) {
+  // Nexts tried before a Seek: a Seek repositions every level's iterator, a Next moves
+  // one of them, so a few Nexts cost less than one Seek.
+  constexpr int kNextsBeforeSeek = 8;
+  if (!sought_) return Seek(target);
+  for (int i = 0; i <= kNextsBeforeSeek; ++i) {
+    // Past the end stays past the end: no key after the position is >= target either.
+    if (!Valid() || suffix() >= target) return absl::OkStatus();
+    if (i < kNextsBeforeSeek) RETURN_IF_ERROR(Next());
+  }
+  return Seek(target);
 }
 
 absl::Status PrefixCursor::Next() {
@@ -683,7 +697,12 @@ Store::EngineStats Store::engine_stats() const {
   return out;
 }
 
-absl::Status Store::AwaitCompactions() const {
+absl::Status Store::AwaitCompactions(bool flush) const {
+  if (flush) {
+    rocksdb::FlushOptions options;
+    options.wait = true;
+    RETURN_IF_ERROR(FromRocks(db_->Flush(options, handles_), "flushing the memtables"));
+  }
   while (true) {
     bool busy = false;
     for (rocksdb::ColumnFamilyHandle* h : handles_) {

@@ -89,6 +89,10 @@ class PrefixCursor {
 
   // Positions at the first key whose suffix (the key after the prefix) is >= `target`.
   absl::Status Seek(absl::string_view target);
+  // As Seek, for a `target` at or after the current position (a join's cursors only move
+  // forward): a target a few keys ahead is reached by Next, which costs a fraction of a
+  // Seek through every level of the LSM; a farther one by Seek.
+  absl::Status SeekForward(absl::string_view target);
   // False once the cursor ran past the prefix.
   bool Valid() const;
   // Moves to the next key; only while Valid().
@@ -103,6 +107,7 @@ class PrefixCursor {
   std::string prefix_;
   std::string end_;
   std::unique_ptr<PrefixCursorState> state_;
+  bool sought_ = false;  // positioned by a Seek at least once
 };
 
 // A consistent, read-only view of the database at one instant.
@@ -314,8 +319,9 @@ class Store {
   Stats stats() const;
 
   // Waits until RocksDB has no flush or compaction running or pending (for benchmarks,
-  // which measure reads once a load has settled).
-  absl::Status AwaitCompactions() const;
+  // which measure reads once a load has settled). `flush` first writes every memtable to
+  // table files, so that what is read next comes from table files at any size.
+  absl::Status AwaitCompactions(bool flush = false) const;
   // What RocksDB reports of itself now, for metrics (DB::GetIntProperty; 0 when a
   // property is unavailable).
   struct EngineStats {

@@ -36,7 +36,7 @@ class PostingJoin {
     for (size_t i = 0; agreed < cursors_.size(); i = (i + 1) % cursors_.size()) {
       if (*budget <= 0) return std::optional<uint64_t>();
       --*budget;
-      RETURN_IF_ERROR(cursors_[i]->Seek(TaskIndexSuffix(target)));
+      RETURN_IF_ERROR(cursors_[i]->SeekForward(TaskIndexSuffix(target)));
       if (!cursors_[i]->Valid()) return std::optional<uint64_t>(0);
       uint64_t id;
       if (!ParseTaskIndexSuffix(cursors_[i]->suffix(), &id)) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
@@ -319,6 +320,36 @@ TEST_F(StoreTest, ScanMergedOrdersBySuffixAcrossPrefixesAndResumes) {
   EXPECT_EQ(collect("", {{"a1:", "02", "04"}, {"a2:", "02", "04"}}),
             (std::vector<std::string>{"02", "03"}));
   EXPECT_EQ(collect("", {{"zz", "", ""}}), std::vector<std::string>{});
+}
+
+TEST_F(StoreTest, SeekForwardFindsWhatSeekFindsNearOrFar) {
+  // Keys p:000 .. p:098 (even numbers), and one past the prefix.
+  ASSERT_TRUE(store_
+                  ->Apply([](Txn& txn) {
+                    for (int i = 0; i < 100; i += 2) {
+                      txn.Put(Cf::kIndexes, absl::StrFormat("p:%03d", i), absl::StrCat(i));
+                    }
+                    txn.Put(Cf::kIndexes, "q:000", "");
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  auto view = store_->Snapshot();
+  auto forward = view->NewPrefixCursor(Cf::kIndexes, "p:");
+  // Targets near (Next) and far (Seek) ahead, equal to the position, between keys.
+  for (const char* target : {"001", "002", "002", "005", "040", "041", "097"}) {
+    auto fresh = view->NewPrefixCursor(Cf::kIndexes, "p:");
+    ASSERT_TRUE(fresh->Seek(target).ok());
+    ASSERT_TRUE(forward->SeekForward(target).ok());
+    ASSERT_TRUE(fresh->Valid()) << target;
+    ASSERT_TRUE(forward->Valid()) << target;
+    EXPECT_EQ(forward->suffix(), fresh->suffix()) << target;
+    EXPECT_EQ(forward->value(), fresh->value()) << target;
+  }
+  // Past the last key of the prefix: not valid, and stays so.
+  ASSERT_TRUE(forward->SeekForward("099").ok());
+  EXPECT_FALSE(forward->Valid());
+  ASSERT_TRUE(forward->SeekForward("500").ok());
+  EXPECT_FALSE(forward->Valid());
 }
 
 TEST_F(StoreTest, SnapshotDoesNotSeeLaterWrites) {
