@@ -335,11 +335,9 @@ void ListCost(Report& report, bool quick, int64_t max_assignments) {
 
   struct Query {
     std::string label;
-    std::function<absl::Status(const std::string& token, std::string* next, int* items)> run;
+    std::function<absl::Status(Env& env, const std::string& token, std::string* next, int* items)>
+        run;
   };
-  Env env;
-  env.CreateUnits();
-  env.AddCommuneTasks();
   // Besides the unrestricted caller (authentication off), a viewer of the commune with
   // the list's policy, as the method table hands it to the core: its lists read the
   // ranges of its subtree only.
@@ -362,21 +360,22 @@ void ListCost(Report& report, bool quick, int64_t max_assignments) {
   }
   auto tasks = [&](const std::string& filter, const std::string& query,
                    const Caller& caller = Caller{"bench"}) {
-    return [&env, filter, query, caller](const std::string& token, std::string* next, int* items) {
-      v1::ListTasksRequest req;
-      req.set_page_size(100);
-      req.set_page_token(token);
-      req.set_filter(filter);
-      req.set_query(query);
-      v1::ListTasksResponse resp;
-      absl::Status s = env.core().ListTasks(caller, req, &resp);
-      *next = resp.next_page_token();
-      *items = resp.tasks_size();
-      return s;
-    };
+    return
+        [filter, query, caller](Env& env, const std::string& token, std::string* next, int* items) {
+          v1::ListTasksRequest req;
+          req.set_page_size(100);
+          req.set_page_token(token);
+          req.set_filter(filter);
+          req.set_query(query);
+          v1::ListTasksResponse resp;
+          absl::Status s = env.core().ListTasks(caller, req, &resp);
+          *next = resp.next_page_token();
+          *items = resp.tasks_size();
+          return s;
+        };
   };
   auto assignments = [&](const std::string& filter, const Caller& caller = Caller{"bench"}) {
-    return [&env, filter, caller](const std::string& token, std::string* next, int* items) {
+    return [filter, caller](Env& env, const std::string& token, std::string* next, int* items) {
       v1::ListAssignmentsRequest req;
       req.set_parent("tasks/-");
       req.set_page_size(100);
@@ -418,35 +417,48 @@ void ListCost(Report& report, bool quick, int64_t max_assignments) {
     double first = 0, third = 0;
     int items = 0;
   };
-  std::vector<std::vector<Cost>> cost(queries.size());
-  int64_t have = 0;
+  // One database per size, each loaded from empty and measured once its memtables are
+  // flushed and its compactions have finished: at rest, every size reads table files.
+  std::vector<std::unique_ptr<Env>> envs;
   std::vector<std::string> build_notes;
   for (int64_t size : sizes) {
     const absl::Time t0 = absl::Now();
-    env.AddTasks(have, tasks_for(size));
-    have = tasks_for(size);
-    Check(env.store().AwaitCompactions(), "await compactions");
-    build_notes.push_back(absl::StrFormat(
-        "%d assignments (%d tasks): loaded in %.1f s, %.1f MB on disk", size, have + kCommuneTasks,
-        absl::ToDoubleSeconds(absl::Now() - t0), static_cast<double>(env.DiskBytes()) / 1e6));
-    for (size_t q = 0; q < queries.size(); ++q) {
-      std::vector<double> first, third;
-      Cost c;
-      for (int r = 0; r < repeats; ++r) {
+    auto env = std::make_unique<Env>();
+    env->CreateUnits();
+    env->AddCommuneTasks();
+    env->AddTasks(0, tasks_for(size));
+    Check(env->store().AwaitCompactions(/*flush=*/true), "await compactions");
+    build_notes.push_back(
+        absl::StrFormat("%d assignments (%d tasks): loaded in %.1f s, %.1f MB on disk", size,
+                        tasks_for(size) + kCommuneTasks, absl::ToDoubleSeconds(absl::Now() - t0),
+                        static_cast<double>(env->DiskBytes()) / 1e6));
+    envs.push_back(std::move(env));
+  }
+  std::cerr << "d06_bench: databases loaded; measuring the lists" << std::endl;
+  // The sizes take turns, run by run, so that whatever else the machine does weighs on
+  // every size alike.
+  std::vector<std::vector<Cost>> cost(queries.size(), std::vector<Cost>(sizes.size()));
+  for (size_t q = 0; q < queries.size(); ++q) {
+    std::vector<std::vector<double>> first(sizes.size()), third(sizes.size());
+    for (int r = 0; r < repeats; ++r) {
+      for (size_t i = 0; i < sizes.size(); ++i) {
+        Env& env = *envs[i];
+        Cost& c = cost[q][i];
         std::string token, next;
         absl::Time start = absl::Now();
-        Check(queries[q].run("", &next, &c.items), queries[q].label);
-        first.push_back(Micros(absl::Now() - start));
+        Check(queries[q].run(env, "", &next, &c.items), queries[q].label);
+        first[i].push_back(Micros(absl::Now() - start));
         int items = 0;
-        Check(queries[q].run(next, &token, &items), queries[q].label);
+        Check(queries[q].run(env, next, &token, &items), queries[q].label);
         if (token.empty()) continue;
         start = absl::Now();
-        Check(queries[q].run(token, &next, &items), queries[q].label);
-        third.push_back(Micros(absl::Now() - start));
+        Check(queries[q].run(env, token, &next, &items), queries[q].label);
+        third[i].push_back(Micros(absl::Now() - start));
       }
-      c.first = Percentile(first, 0.5);
-      c.third = Percentile(third, 0.5);
-      cost[q].push_back(c);
+    }
+    for (size_t i = 0; i < sizes.size(); ++i) {
+      cost[q][i].first = Percentile(first[i], 0.5);
+      cost[q][i].third = Percentile(third[i], 0.5);
     }
   }
 
@@ -456,7 +468,8 @@ void ListCost(Report& report, bool quick, int64_t max_assignments) {
       "%d provinces × %d departments, and a commune of units/H07 with the same %d tasks "
       "(the commune leads each) at every size. Each other task has a lead and a supporting "
       "department; a quarter of the leads have started; deadlines spread over 2026; today is "
-      "2026-07-01. Each size is measured once its load's compactions have finished. "
+      "2026-07-01. Each size is a database of its own, loaded from empty and measured at "
+      "rest (memtables flushed, compactions finished), the sizes taking turns run by run. "
       "Median of %d runs, page_size 100, microseconds for the first page (and the third, "
       "reached by page token); `items` is the first page's length. The last column divides "
       "the largest size's cost by that of the smallest size whose first page was full.",
@@ -496,56 +509,56 @@ void ListCost(Report& report, bool quick, int64_t max_assignments) {
   report.Line();
 }
 
-// One end-to-end run: a server with authentication off (the actor named in x-d06-actor)
+// A server for the end-to-end rows: authentication off (the actor named in x-d06-actor)
 // or on (a coordinator of the province, with its bearer token, every call authorised at
-// the task's units). CreateTask with three assignments, then GetAssignment.
-struct EndToEndRow {
-  std::string call;
-  int threads = 0;
-  LoadResult result;
-};
-std::vector<EndToEndRow> EndToEndRun(bool quick, bool auth) {
-  const absl::Duration duration = quick ? absl::Milliseconds(200) : absl::Seconds(3);
-  testing::TempDir dir("d06-bench-grpc");
-  FakeClock clock(Today());
-  ServerOptions options;
-  options.auth = auth ? AuthMode::kRequired : AuthMode::kOff;
-  // The limiter counts every call, but its budgets must not be what is measured.
-  options.rate_limits = "coordinator=1000000/1000000:1000000/1000000";
-  options.listen_address = "127.0.0.1:0";
-  options.http_listen_address = "";  // gRPC only
-  options.data_dir = dir.path();
-  options.clock = &clock;
-  std::string admin_token;
-  if (auth) {
-    auto token = BootstrapAdmin(options, "admin", "Quản trị viên", false);
-    Check(token.status(), "bootstrap-admin");
-    admin_token = *token;
-  }
-  auto server = Server::Start(options);
-  Check(server.status(), "start server");
-  ClientOptions copts;
-  copts.target = absl::StrCat("127.0.0.1:", (*server)->port());
-  copts.actor = "bench";
-  copts.token = admin_token;
-  auto admin = Client::Connect(copts);
-  Check(admin.status(), "connect");
-  {
+// the task's units), with its client and the name of an assignment to read.
+class EndToEndServer {
+ public:
+  EndToEndServer(bool auth, FakeClock* clock) : auth_(auth), dir_("d06-bench-grpc"), clock_(clock) {
+    ServerOptions options;
+    options.auth = auth ? AuthMode::kRequired : AuthMode::kOff;
+    // The limiter counts every call, but its budgets must not be what is measured.
+    options.rate_limits = "coordinator=1000000/1000000:1000000/1000000";
+    options.listen_address = "127.0.0.1:0";
+    options.http_listen_address = "";  // gRPC only
+    options.data_dir = dir_.path();
+    options.clock = clock;
+    if (auth) {
+      auto token = BootstrapAdmin(options, "admin", "Quản trị viên", false);
+      Check(token.status(), "bootstrap-admin");
+      options_.token = *token;
+    }
+    auto server = Server::Start(options);
+    Check(server.status(), "start server");
+    server_ = *std::move(server);
+    options_.target = absl::StrCat("127.0.0.1:", server_->port());
+    options_.actor = "bench";
+    auto admin = Client::Connect(options_);
+    Check(admin.status(), "connect");
+    admin_ = *std::move(admin);
     v1::CreateUnitRequest req;
     req.mutable_unit()->set_code(Province(0));
     req.mutable_unit()->set_display_name("UBND tỉnh");
     req.mutable_unit()->set_kind(v1::UNIT_KIND_PROVINCE);
-    Check((*admin)->CreateUnit(req).status(), "create unit");
+    Check(admin_->CreateUnit(req).status(), "create unit");
     for (int d = 0; d < 3; ++d) {
       req.mutable_unit()->set_code(Department(0, d));
       req.mutable_unit()->set_display_name(absl::StrCat("Sở ", d + 1));
       req.mutable_unit()->set_kind(v1::UNIT_KIND_DEPARTMENT);
       req.mutable_unit()->set_parent(absl::StrCat("units/", Province(0)));
-      Check((*admin)->CreateUnit(req).status(), "create department");
+      Check(admin_->CreateUnit(req).status(), "create department");
     }
+    client_ = auth ? Connect(Person("dieu-phoi", "Điều phối tỉnh", v1::ROLE_COORDINATOR), -1)
+                   : std::move(admin_);
   }
+  ~EndToEndServer() {
+    client_.reset();
+    admin_.reset();
+    server_->Shutdown();
+  }
+
   // A person of the province with `role` there, made by the admin; its token's secret.
-  auto person = [&](const std::string& id, const std::string& display_name, v1::Role role) {
+  std::string Person(const std::string& id, const std::string& display_name, v1::Role role) {
     v1::CreatePrincipalRequest req;
     req.set_principal_id(id);
     req.mutable_principal()->set_display_name(display_name);
@@ -554,131 +567,170 @@ std::vector<EndToEndRow> EndToEndRun(bool quick, bool auth) {
     v1::RoleBinding* binding = req.mutable_principal()->add_bindings();
     binding->set_role(role);
     binding->set_unit(absl::StrCat("units/", Province(0)));
-    Check((*admin)->CreatePrincipal(req).status(), "create principal " + id);
+    Check(admin_->CreatePrincipal(req).status(), "create principal " + id);
     v1::CreateTokenRequest token;
     token.set_parent("principals/" + id);
     token.mutable_token()->set_display_name("bench");
-    *token.mutable_token()->mutable_expire_time() = ToTimestamp(clock.Now() + absl::Hours(24));
-    auto created = (*admin)->CreateToken(token);
+    *token.mutable_token()->mutable_expire_time() = ToTimestamp(clock_->Now() + absl::Hours(24));
+    auto created = admin_->CreateToken(token);
     Check(created.status(), "create token of " + id);
     return created->secret();
+  }
+  // A client with `token`; `max_retries` < 0 keeps the default.
+  std::unique_ptr<Client> Connect(const std::string& token, int max_retries) const {
+    ClientOptions options = options_;
+    options.token = token;
+    if (max_retries >= 0) options.max_retries = max_retries;
+    auto client = Client::Connect(options);
+    Check(client.status(), "connect with a token");
+    return *std::move(client);
+  }
+
+  // CreateTask with a lead and two supporting departments; `i` numbers the task.
+  absl::Status CreateTask(int64_t i) {
+    v1::CreateTaskRequest req = Env::TaskRequest(i);
+    req.mutable_task()->set_assigning_unit(absl::StrCat("units/", Province(0)));
+    for (int d = 0; d < 3; ++d) {
+      v1::Assignment* a = req.add_assignments();
+      a->set_unit(absl::StrCat("units/", Department(0, d)));
+      a->set_role(d == 0 ? v1::ASSIGNMENT_ROLE_LEAD : v1::ASSIGNMENT_ROLE_SUPPORT);
+    }
+    auto got = client_->CreateTask(req);
+    if (got.ok() && read_name_.empty()) {
+      absl::MutexLock lock(&mu_);
+      if (read_name_.empty()) read_name_ = got->assignments(0).name();
+    }
+    return got.status();
+  }
+  // GetAssignment of the first assignment CreateTask made, by `client` (the server's own
+  // client when null).
+  absl::Status GetAssignment(Client* client = nullptr) {
+    v1::GetAssignmentRequest req;
+    {
+      absl::MutexLock lock(&mu_);
+      req.set_name(read_name_);
+    }
+    return (client ? client : client_.get())->GetAssignment(req).status();
+  }
+
+ private:
+  const bool auth_;
+  testing::TempDir dir_;
+  FakeClock* const clock_;
+  ClientOptions options_;
+  std::unique_ptr<Server> server_;
+  std::unique_ptr<Client> admin_;
+  std::unique_ptr<Client> client_;
+  absl::Mutex mu_;
+  std::string read_name_ ABSL_GUARDED_BY(mu_);
+};
+
+// `total` with `part` added: calls and latencies summed, the rate over both lengths.
+void Accumulate(const LoadResult& part, absl::Duration length, LoadResult* total,
+                absl::Duration* total_length) {
+  const double calls = total->ops_per_second * absl::ToDoubleSeconds(*total_length) +
+                       part.ops_per_second * absl::ToDoubleSeconds(length);
+  *total_length += length;
+  total->ops_per_second = calls / absl::ToDoubleSeconds(*total_length);
+  total->latencies.insert(total->latencies.end(), part.latencies.begin(), part.latencies.end());
+}
+
+void EndToEnd(Report& report, bool quick) {
+  // Both servers run at once and take turns in short slices, so that whatever else the
+  // machine does in the meantime weighs on both sides of each ratio alike.
+  const int kRounds = quick ? 1 : 6;
+  const absl::Duration slice = quick ? absl::Milliseconds(100) : absl::Milliseconds(500);
+  FakeClock clock(Today());
+  EndToEndServer off(false, &clock), on(true, &clock);
+  struct Row {
+    std::string call;
+    int threads;
+    std::function<absl::Status(EndToEndServer&, int64_t)> op;
+    LoadResult off, on;
   };
-  std::unique_ptr<Client> client;
-  if (auth) {
-    copts.token = person("dieu-phoi", "Điều phối tỉnh", v1::ROLE_COORDINATOR);
-    auto coordinator = Client::Connect(copts);
-    Check(coordinator.status(), "connect as coordinator");
-    client = *std::move(coordinator);
-  } else {
-    client = *std::move(admin);
+  std::atomic<int64_t> next_task{0};
+  auto create = [&](EndToEndServer& s, int64_t) { return s.CreateTask(next_task.fetch_add(1)); };
+  auto get = [](EndToEndServer& s, int64_t) { return s.GetAssignment(); };
+  std::vector<Row> rows = {{"CreateTask, 3 assignments", 1, create},
+                           {"CreateTask, 3 assignments", 16, create},
+                           {"GetAssignment", 1, get},
+                           {"GetAssignment", 16, get}};
+  for (Row& row : rows) {
+    absl::Duration off_length, on_length;
+    for (int round = 0; round < kRounds; ++round) {
+      for (EndToEndServer* s : {&off, &on}) {
+        const absl::Time start = absl::Now();
+        LoadResult part =
+            RunLoad(row.threads, slice, [&](int, int64_t i) { return row.op(*s, i); });
+        const absl::Duration length = absl::Now() - start;
+        if (s == &off) {
+          Accumulate(part, length, &row.off, &off_length);
+        } else {
+          Accumulate(part, length, &row.on, &on_length);
+        }
+      }
+    }
   }
-  std::vector<EndToEndRow> rows;
-  std::string name;
-  for (int writers : {1, 16}) {
-    rows.push_back(
-        {"CreateTask, 3 assignments", writers, RunLoad(writers, duration, [&](int w, int64_t i) {
-           v1::CreateTaskRequest req = Env::TaskRequest(i * 64 + w);
-           req.mutable_task()->set_assigning_unit(absl::StrCat("units/", Province(0)));
-           for (int d = 0; d < 3; ++d) {
-             v1::Assignment* a = req.add_assignments();
-             a->set_unit(absl::StrCat("units/", Department(0, d)));
-             a->set_role(d == 0 ? v1::ASSIGNMENT_ROLE_LEAD : v1::ASSIGNMENT_ROLE_SUPPORT);
-           }
-           auto got = client->CreateTask(req);
-           if (got.ok() && w == 0 && i == 0) name = got->assignments(0).name();
-           return got.status();
-         })});
-  }
-  for (int readers : {1, 16}) {
-    rows.push_back({"GetAssignment", readers, RunLoad(readers, duration, [&](int, int64_t) {
-                      v1::GetAssignmentRequest req;
-                      req.set_name(name);
-                      return client->GetAssignment(req).status();
-                    })});
-  }
-  if (auth) {
-    // One principal floods (a viewer over its read budget, 16 threads without pause, not
-    // waiting out RATE_LIMITED) while the coordinator reads as before: its p99 beside the
-    // idle one above.
-    ClientOptions flood_options = copts;
-    flood_options.token = person("xem", "Người xem", v1::ROLE_VIEWER);
-    flood_options.max_retries = 0;
-    auto flooder = Client::Connect(flood_options);
-    Check(flooder.status(), "connect as viewer");
+  // One principal floods (a viewer over its read budget, 16 threads without pause, not
+  // waiting out RATE_LIMITED) while the coordinator reads as before: its p99 beside the
+  // idle one.
+  LoadResult flooded;
+  std::string flood_counts;
+  {
+    std::unique_ptr<Client> flooder = on.Connect(on.Person("xem", "Người xem", v1::ROLE_VIEWER), 0);
     std::atomic<bool> stop{false};
     std::atomic<int64_t> refused{0}, served{0};
     std::vector<std::thread> flood;
     for (int t = 0; t < 16; ++t) {
       flood.emplace_back([&] {
-        v1::GetAssignmentRequest get;
-        get.set_name(name);
         while (!stop.load()) {
-          if ((*flooder)->GetAssignment(get).ok()) {
-            served.fetch_add(1);
-          } else {
-            refused.fetch_add(1);
-          }
+          (on.GetAssignment(flooder.get()).ok() ? served : refused).fetch_add(1);
         }
       });
     }
-    rows.push_back({absl::StrCat("GetAssignment while another principal floods"), 1,
-                    RunLoad(1, duration, [&](int, int64_t) {
-                      v1::GetAssignmentRequest get;
-                      get.set_name(name);
-                      return client->GetAssignment(get).status();
-                    })});
+    const absl::Duration duration = slice * kRounds;
+    flooded = RunLoad(1, duration, [&](int, int64_t) { return on.GetAssignment(); });
     stop = true;
     for (std::thread& t : flood) t.join();
-    rows.back().call = absl::StrFormat(
-        "GetAssignment while another principal floods (16 threads: %.0f served, %.0f refused "
-        "a second)",
-        static_cast<double>(served.load()) / absl::ToDoubleSeconds(duration),
-        static_cast<double>(refused.load()) / absl::ToDoubleSeconds(duration));
+    flood_counts =
+        absl::StrFormat("16 threads: %.0f served, %.0f refused a second",
+                        static_cast<double>(served.load()) / absl::ToDoubleSeconds(duration),
+                        static_cast<double>(refused.load()) / absl::ToDoubleSeconds(duration));
   }
-  client.reset();
-  (*server)->Shutdown();
-  server->reset();
-  return rows;
-}
 
-void EndToEnd(Report& report, bool quick) {
-  const std::vector<EndToEndRow> off = EndToEndRun(quick, false);
-  const std::vector<EndToEndRow> on = EndToEndRun(quick, true);
   report.Line("## 3. End to end: gRPC over loopback with d06::Client");
   report.Line();
   report.Line(absl::StrCat(
       "`CreateTask` with three assignments (closed loop, one channel shared by W threads), "
-      "then `GetAssignment` of a created one; ",
-      absl::FormatDuration(quick ? absl::Milliseconds(200) : absl::Seconds(3)),
-      " per row. Authentication off (d06d --auth=off, the actor named by the client), and "
-      "on: a coordinator of the province with its bearer token, every call authenticated "
-      "and authorised at the task's units (the bindings walk the unit tree)."));
+      "then `GetAssignment` of a created one. Two servers run side by side: authentication "
+      "off (d06d --auth=off, the actor named by the client), and on (a coordinator of the "
+      "province with its bearer token, every call authenticated and authorised at the "
+      "task's units; the bindings walk the unit tree). They take turns: ",
+      kRounds, " rounds of ", absl::FormatDuration(slice),
+      " each per row, so that the rest of the machine weighs on both alike."));
   report.Line();
   report.Line(
       "| call | threads | off: calls/s | off: p50 ms | off: p99 ms | on: calls/s | on: p50 ms | "
       "on: p99 ms | on ÷ off (calls/s) |");
   report.Line("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-  for (size_t i = 0; i < off.size() && i < on.size(); ++i) {
-    const LoadResult& a = off[i].result;
-    const LoadResult& b = on[i].result;
+  for (const Row& row : rows) {
+    const LoadResult& a = row.off;
+    const LoadResult& b = row.on;
     report.Line(absl::StrFormat(
-        "| %s | %d | %.0f | %.2f | %.2f | %.0f | %.2f | %.2f | %.2f |", off[i].call, off[i].threads,
+        "| %s | %d | %.0f | %.2f | %.2f | %.0f | %.2f | %.2f | %.2f |", row.call, row.threads,
         a.ops_per_second, Percentile(a.latencies, 0.5) / 1000, Percentile(a.latencies, 0.99) / 1000,
         b.ops_per_second, Percentile(b.latencies, 0.5) / 1000, Percentile(b.latencies, 0.99) / 1000,
         a.ops_per_second > 0 ? b.ops_per_second / a.ops_per_second : 0));
   }
   report.Line();
-  // Rows only the run with authentication has: the flood, against its idle row.
-  for (size_t i = off.size(); i < on.size(); ++i) {
-    const LoadResult& idle = on[2].result;  // GetAssignment, 1 thread
-    const LoadResult& busy = on[i].result;
-    report.Line(absl::StrFormat(
-        "%s: p50 %.2f ms, p99 %.2f ms; idle p99 %.2f ms; p99 flooded ÷ idle %.2f.", on[i].call,
-        Percentile(busy.latencies, 0.5) / 1000, Percentile(busy.latencies, 0.99) / 1000,
-        Percentile(idle.latencies, 0.99) / 1000,
-        Percentile(busy.latencies, 0.99) / std::max(1.0, Percentile(idle.latencies, 0.99))));
-    report.Line();
-  }
+  const LoadResult& idle = rows[2].on;  // GetAssignment, 1 thread, authentication on
+  report.Line(absl::StrFormat(
+      "GetAssignment while another principal floods (%s): p50 %.2f ms, p99 %.2f ms; idle p99 "
+      "%.2f ms; p99 flooded ÷ idle %.2f.",
+      flood_counts, Percentile(flooded.latencies, 0.5) / 1000,
+      Percentile(flooded.latencies, 0.99) / 1000, Percentile(idle.latencies, 0.99) / 1000,
+      Percentile(flooded.latencies, 0.99) / std::max(1.0, Percentile(idle.latencies, 0.99))));
+  report.Line();
 }
 
 int Main(int argc, char** argv) {
