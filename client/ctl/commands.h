@@ -23,10 +23,16 @@ class CommandSet {
   // named it. Null if none.
   Command* Find(const std::vector<std::string>& words, size_t* consumed) const;
 
+  // Every command: the generated ones, then the hand-written ones.
+  std::vector<const Command*> All() const;
+
   // `d06ctl help`: the overview with every group and command.
   std::string Overview() const;
   // The help of a group ("tasks"): the service comment and its commands; "" if unknown.
   std::string GroupHelp(const std::string& group) const;
+  // " (did you mean ...?)" for a mistyped first word, or for a mistyped verb of `group`.
+  std::string SuggestCommand(const std::string& word) const;
+  std::string SuggestVerb(const std::string& group, const std::string& word) const;
 
  private:
   const Catalog& catalog_;
