@@ -42,7 +42,7 @@ struct Context {
 };
 
 // One command. Subclasses: RpcCommand (generated, one per RPC), WatchCommand,
-// ImportCommand.
+// ImportCommand, ConfigCommand, VersionCommand, CompletionCommand.
 class Command {
  public:
   virtual ~Command() = default;

@@ -1,5 +1,6 @@
 // The command set of d06ctl: a generated command per RPC of the embedded descriptor set,
-// plus the hand-written `watch` and `import`; and the help of groups and of everything.
+// plus the hand-written `watch`, `import`, `config`, `version` and `completion`; the help
+// of groups and of everything, and "did you mean" for a mistyped command.
 // Immutable after construction; thread-safe for reading.
 #ifndef D06_CLIENT_CTL_COMMANDS_H_
 #define D06_CLIENT_CTL_COMMANDS_H_

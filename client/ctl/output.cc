@@ -26,16 +26,6 @@ bool IsType(const Descriptor& type, absl::string_view full_name) {
   return type.full_name() == full_name;
 }
 
-// Whether a field prints as one value (a table column or one "field: value" line).
-bool IsScalarLike(const FieldDescriptor& field) {
-  if (field.is_map()) return false;
-  if (field.cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) return true;
-  const Descriptor& type = *field.message_type();
-  return !field.is_repeated() &&
-         (IsDateType(type) || IsType(type, "google.protobuf.Timestamp") ||
-          IsType(type, "google.protobuf.Duration") || IsType(type, "google.protobuf.FieldMask"));
-}
-
 std::string FormatDouble(double value) { return absl::StrFormat("%.10g", value); }
 
 std::string FormatValue(const Message& message, const FieldDescriptor& field, int index) {
@@ -105,7 +95,7 @@ void CollectLines(const Message& message, const std::string& prefix,
   message.GetReflection()->ListFields(message, &fields);
   for (const FieldDescriptor* field : fields) {
     const std::string path = absl::StrCat(prefix, field->name());
-    if (IsScalarLike(*field)) {
+    if (IsSingleValueField(*field)) {
       std::string value = FormatField(message, *field);
       if (!value.empty()) lines->emplace_back(path, std::move(value));
       continue;
@@ -126,7 +116,7 @@ void PrintFields(const Message& message, std::ostream& out) {
   std::vector<std::pair<std::string, std::string>> lines;
   const Descriptor& type = *message.GetDescriptor();
   if (type.field_count() == 1 && type.field(0)->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE &&
-      !type.field(0)->is_repeated() && !IsScalarLike(*type.field(0))) {
+      !type.field(0)->is_repeated() && !IsSingleValueField(*type.field(0))) {
     CollectLines(message.GetReflection()->GetMessage(message, type.field(0)), "", &lines);
   } else {
     CollectLines(message, "", &lines);
@@ -245,6 +235,15 @@ absl::StatusOr<OutputFormat> ParseOutputFormat(absl::string_view text) {
   if (text == "yaml") return OutputFormat::kYaml;
   return absl::InvalidArgumentError(
       absl::StrCat("-o: \"", text, "\" is not one of table, wide, json, yaml"));
+}
+
+bool IsSingleValueField(const FieldDescriptor& field) {
+  if (field.is_map()) return false;
+  if (field.cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) return true;
+  const Descriptor& type = *field.message_type();
+  return !field.is_repeated() &&
+         (IsDateType(type) || IsType(type, "google.protobuf.Timestamp") ||
+          IsType(type, "google.protobuf.Duration") || IsType(type, "google.protobuf.FieldMask"));
 }
 
 const FieldDescriptor* ListField(const Descriptor& type) {

@@ -34,6 +34,10 @@ absl::StatusOr<OutputFormat> ParseOutputFormat(absl::string_view text);
 absl::Status PrintMessage(const google::protobuf::Message& message, OutputFormat format,
                           std::ostream& out, const TableOptions& table = {});
 
+// Whether a field prints as one value (a table cell or one "field: value" line): a
+// scalar, an enum, a date, a time, a duration or a field mask.
+bool IsSingleValueField(const google::protobuf::FieldDescriptor& field);
+
 // The repeated message field of a list response (see above), or null.
 const google::protobuf::FieldDescriptor* ListField(const google::protobuf::Descriptor& type);
 

@@ -185,7 +185,8 @@ int RpcCommand::Run(const std::vector<std::string>& args, Context& context) {
                          lead);
     } else if (IsTaskMethod(method, "UpdateTask") && task_name.empty() &&
                absl::StartsWith(arg, "tasks/") &&
-               (i == 0 || !absl::StartsWith(args[i - 1], "--"))) {
+               (i == 0 || !absl::StartsWith(args[i - 1], "--") ||
+                absl::StrContains(args[i - 1], '='))) {
       task_name = arg;
     } else {
       request_args.push_back(arg);
@@ -216,6 +217,7 @@ int RpcCommand::Run(const std::vector<std::string>& args, Context& context) {
     code = method.server_streaming() ? RunStream(*request, **client, context)
                                      : RunUnary(*request, **client, context);
   }
+  table_.names = nullptr;  // `names` ends here.
   if (code == 0 && context.options.dry_run) {
     context.err << "(dry run: d06d validated the request; nothing was written)\n";
   }

@@ -193,16 +193,6 @@ std::string Cell(const Message& row, const Column& column, NameSource* names) {
   return value;
 }
 
-// Whether a field is one cell: a scalar, an enum, a date, a time (as output.h prints).
-bool IsCellField(const FieldDescriptor& field) {
-  if (field.is_map()) return false;
-  if (field.cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) return true;
-  const std::string& type = field.message_type()->full_name();
-  return !field.is_repeated() &&
-         (IsDateType(*field.message_type()) || type == "google.protobuf.Timestamp" ||
-          type == "google.protobuf.Duration" || type == "google.protobuf.FieldMask");
-}
-
 bool IsFreeText(const FieldDescriptor& field) {
   return field.cpp_type() == FieldDescriptor::CPPTYPE_STRING &&
          (absl::StrContains(field.name(), "name") || absl::StrContains(field.name(), "title") ||
@@ -222,7 +212,7 @@ std::vector<Column> AvailableColumns(const Descriptor& element, bool wide, bool 
   }
   for (int f = 0; f < element.field_count(); ++f) {
     const FieldDescriptor& field = *element.field(f);
-    if (!IsCellField(field)) continue;
+    if (!IsSingleValueField(field)) continue;
     const std::string& name = field.name();
     if (!for_lookup && (name == "etag" || name == "create_time" || name == "update_time" ||
                         name == "request_id")) {
@@ -450,7 +440,10 @@ absl::Status PrintSummaryTable(const Message& summary, const TableOptions& optio
   out << text(summary, "unit") << "  " << text(summary, "display_name") << "  (as of "
       << text(summary, "as_of") << ")\n";
   for (const char* line : {"completed_line", "status_line"}) {
-    if (!text(summary, line).empty()) out << text(summary, line) << "\n";
+    if (text(summary, line).empty()) continue;
+    out << (options.width > 0 ? absl::StrJoin(WrapToWidth(text(summary, line), options.width), "\n")
+                              : text(summary, line))
+        << "\n";
   }
   // The report's columns (server/core/exports.cc), then with -o wide the breakdowns and
   // the central form (of the tasks that came due).
@@ -519,7 +512,8 @@ absl::Status PrintSummaryTable(const Message& summary, const TableOptions& optio
   }
   for (int i = 0; i < count; ++i) {
     const Message& row = r->GetRepeatedMessage(summary, rows_field, i);
-    const Message& counts = r->GetMessage(row, row.GetDescriptor()->FindFieldByName("counts"));
+    const Message& counts =
+        row.GetReflection()->GetMessage(row, row.GetDescriptor()->FindFieldByName("counts"));
     std::string name = text(row, "display_name");
     if (text(row, "own") == "true") name = absl::StrCat(name, " (own)");
     rows.push_back(

@@ -355,7 +355,7 @@ TEST_F(CtlTest, UsageErrorsExit64) {
            {{"tasks", "list", "--page_size", "ten"}, "--page_size: \"ten\" is not"},
            {{"tasks", "get", "tasks/1", "tasks/2"}, "only one name"},
            {{"tasks", "create", "--json", "{nope"}, "--json: not a d06.v1.CreateTaskRequest"},
-           {{"tasks", "get", "-o", "xml"}, "is not one of table, json, yaml"},
+           {{"tasks", "get", "-o", "xml"}, "is not one of table, wide, json, yaml"},
            {{"tasks", "create", "--assignments", "x"}, "give it as proto JSON"},
            {{"tasks", "create", "--assignments", "[{\"unit\": 7}]"},
             "--assignments: not a d06.v1.Assignment list in proto JSON"},
@@ -553,8 +553,8 @@ TEST_F(CtlTest, ListsFitTheTerminalWithNamesTitlesAndUnitNames) {
   const std::string assignments = MustCtl(
       {"assignments", "list", "tasks/-", "--filter", absl::StrCat("unit = \"units/C10.01\"")});
   const std::string tasks = MustCtl({"tasks", "list", "--filter", filter});
-  const std::string wide = MustCtl({"tasks", "list", "--filter", filter, "-o", "wide"});
   unsetenv("COLUMNS");
+  const std::string wide = MustCtl({"tasks", "list", "--filter", filter, "-o", "wide"});
   EXPECT_LE(WidestLine(assignments), 80) << assignments;
   EXPECT_LE(WidestLine(tasks), 80) << tasks;
   // Curated columns: the task's title and the unit's name, not the scheduler's dates.
@@ -685,7 +685,7 @@ TEST_F(CtlTest, VersionCompletionAndDidYouMean) {
   EXPECT_THAT(complete("d06ctl tasks create --task.ti"), HasSubstr("--task.title"));
   EXPECT_THAT(complete("d06ctl tasks create --le"), HasSubstr("--lead"));
   EXPECT_THAT(complete("d06ctl watch --uni"), HasSubstr("--unit_tree"));
-  EXPECT_THAT(complete("d06ctl completion "), HasSubstr("bash zsh"));
+  EXPECT_THAT(complete("d06ctl completion ''"), HasSubstr("bash zsh"));
   EXPECT_THAT(MustCtl({"completion", "zsh"}), HasSubstr("bashcompinit"));
 
   Result group = Ctl({"taks", "list"});
