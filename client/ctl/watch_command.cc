@@ -174,7 +174,10 @@ std::string ImportCommand::Help() const { return ImportUsage(); }
 int ImportCommand::Run(const std::vector<std::string>& args, Context& context) {
   absl::StatusOr<std::unique_ptr<Client>> client = context.Connect();
   if (!client.ok()) return context.UsageError(client.status().message());
-  return RunImport(**client, args, context.out, context.err);
+  // --dry-run is a global option (every change takes it); the import has its own.
+  std::vector<std::string> import_args = args;
+  if (context.options.dry_run) import_args.push_back("--dry-run");
+  return RunImport(**client, import_args, context.out, context.err);
 }
 
 }  // namespace d06::ctl

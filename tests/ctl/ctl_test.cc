@@ -658,6 +658,14 @@ TEST_F(CtlTest, DryRunValidatesAndWritesNothing) {
   Result refused = Ctl({"units", "create", "--unit.code", "C13", "--unit.display_name", "X",
                         "--unit.kind", "PROVINCE", "--dry-run"});
   EXPECT_EQ(refused.code, 6) << refused.err;  // ALREADY_EXISTS
+  // The import's own --dry-run still reaches it (--dry-run is also a global option).
+  const std::string csv = WriteTemp(
+      "dry-units.csv",
+      "STT,Mã định danh,Tên đơn vị,Loại,Đơn vị cấp trên,Mã đơn vị hành chính,Hiệu lực từ\n"
+      "1,C14,Tỉnh C14,Tỉnh,,,\n");
+  Result imported = Ctl({"import", "units", csv, "--dry-run"});
+  EXPECT_EQ(imported.code, 0) << imported.err;
+  EXPECT_EQ(Ctl({"units", "get", "units/C14"}).code, 5) << imported.out;
   // A read has nothing to try.
   Result read = Ctl({"tasks", "get", "tasks/1", "--dry-run"});
   EXPECT_EQ(read.code, 64);
