@@ -125,6 +125,10 @@ struct ClientOptions {
   // Backoff before the first retry; doubles each retry up to max_backoff (+-20% jitter).
   absl::Duration initial_backoff = absl::Milliseconds(100);
   absl::Duration max_backoff = absl::Seconds(2);
+  // The longest pause between the channel's attempts to reconnect to a server that went
+  // away (gRPC's grpc.max_reconnect_backoff_ms, whose default is 120 s; the first pause is
+  // 100 ms). A watch resumes at most about this long after the server is back.
+  absl::Duration max_reconnect_backoff = absl::Seconds(1);
   // Channel credentials of your own (e.g. grpc::experimental::TlsCredentials with a
   // certificate provider); when set, `tls` and tls_* are ignored. Null: made from the
   // options above. A token is still attached per call.
@@ -217,11 +221,15 @@ class Client {
   // EventService.Watch, resumed by itself: `on_response` gets every response (events and
   // progress) in order; after a disconnect, UNAVAILABLE (e.g. a server restart) or
   // RESOURCE_EXHAUSTED/WATCHER_TOO_SLOW it watches again from the last revision received
-  // + 1 (backoff as for retries, without a retry limit), so the events it hands on are
+  // + 1, so the events it hands on are
   // the event log's, none lost or repeated. No deadline applies. Returns OK once
   // on_response returns false, or the first other error (e.g. OUT_OF_RANGE when the
   // start revision was removed by retention, INVALID_ARGUMENT for a bad filter).
-  // `on_resume`, if set, is told each time the watch starts again and why.
+  // `on_resume`, if set, is told each time the watch starts again and why. After a broken
+  // connection (UNAVAILABLE, or a stream cut) the next watch waits for the server
+  // (wait-for-ready) and starts as soon as the channel reconnects (see
+  // max_reconnect_backoff); after WATCHER_TOO_SLOW or TOO_MANY_WATCHERS it backs off as
+  // retries do, without a retry limit.
   using WatchSink = std::function<bool(const v1::WatchResponse& response)>;
   using ResumeSink = std::function<void(const absl::Status& why, int64_t next_revision)>;
   absl::Status Watch(v1::WatchRequest req, const WatchSink& on_response,

@@ -1,5 +1,6 @@
 // Client::Watch: EventService.Watch, resumed after every disconnect from the revision
 // after the last one received.
+#include <algorithm>
 #include <utility>
 
 #include "absl/time/clock.h"
@@ -28,9 +29,13 @@ bool Resumable(const absl::Status& status) {
 absl::Status Client::Watch(v1::WatchRequest req, const WatchSink& on_response,
                            const ResumeSink& on_resume) {
   int failures = 0;  // in a row, without a response in between: the backoff grows
+  bool reconnect = false;  // the last watch ended with the connection
   while (true) {
     grpc::ClientContext context;
     PrepareContext(&context);
+    // After a broken connection, wait for the channel to be back rather than fail at once
+    // and sleep: the watch starts as soon as the server answers again.
+    if (reconnect) context.set_wait_for_ready(true);
     std::unique_ptr<grpc::ClientReader<v1::WatchResponse>> reader =
         events_->Watch(&context, req);
     v1::WatchResponse response;
@@ -54,7 +59,11 @@ absl::Status Client::Watch(v1::WatchRequest req, const WatchSink& on_response,
       return status;
     }
     if (on_resume) on_resume(status, req.start_revision());
-    absl::SleepFor(client::Backoff(options_, failures++));
+    reconnect = !absl::IsResourceExhausted(status);
+    // A short pause even then, so that a server that accepts and at once ends watches
+    // (e.g. while it shuts down) is not called in a tight loop.
+    const absl::Duration pause = client::Backoff(options_, failures++);
+    absl::SleepFor(reconnect ? std::min(pause, absl::Milliseconds(100)) : pause);
   }
 }
 

@@ -42,7 +42,7 @@ struct Context {
 };
 
 // One command. Subclasses: RpcCommand (generated, one per RPC), WatchCommand,
-// ImportCommand.
+// ImportCommand, ConfigCommand, VersionCommand, CompletionCommand.
 class Command {
  public:
   virtual ~Command() = default;
@@ -52,6 +52,9 @@ class Command {
   virtual std::string Summary() const = 0;
   // The full help: usage, description, flags.
   virtual std::string Help() const = 0;
+  // The flags it takes, e.g. {"--task.title", ...}, for shell completion and "did you
+  // mean" (the global options are apart: GlobalFlagNames()).
+  virtual std::vector<std::string> Flags() const { return {}; }
   // Runs with the words after the name; returns the exit code.
   virtual int Run(const std::vector<std::string>& args, Context& context) = 0;
 };

@@ -9,6 +9,8 @@
 #include "client/ctl/config_command.h"
 #include "client/ctl/display_width.h"
 #include "client/ctl/rpc_command.h"
+#include "client/ctl/suggest.h"
+#include "client/ctl/version_command.h"
 #include "client/ctl/watch_command.h"
 
 namespace d06::ctl {
@@ -25,22 +27,6 @@ std::string Indent(const std::string& text, const std::string& indent) {
     absl::StrAppend(&out, line.empty() ? "" : indent, line, "\n");
   }
   return out;
-}
-
-// `text` in lines of at most `columns` display columns, broken between words (a longer
-// word on a line of its own).
-std::vector<std::string> WrapToWidth(absl::string_view text, int columns) {
-  std::vector<std::string> lines;
-  std::string line;
-  for (absl::string_view word : absl::StrSplit(text, ' ', absl::SkipEmpty())) {
-    if (!line.empty() && DisplayWidth(line) + 1 + DisplayWidth(word) > columns) {
-      lines.push_back(std::move(line));
-      line.clear();
-    }
-    absl::StrAppend(&line, line.empty() ? "" : " ", word);
-  }
-  if (!line.empty() || lines.empty()) lines.push_back(std::move(line));
-  return lines;
 }
 
 std::string CommandLine(const std::string& name, const std::string& summary) {
@@ -66,6 +52,32 @@ CommandSet::CommandSet(const Catalog& catalog) : catalog_(catalog) {
   commands_.push_back(std::make_unique<WatchCommand>());
   commands_.push_back(std::make_unique<ImportCommand>());
   commands_.push_back(std::make_unique<ConfigCommand>());
+  commands_.push_back(std::make_unique<VersionCommand>());
+  commands_.push_back(std::make_unique<CompletionCommand>(*this));
+}
+
+std::vector<const Command*> CommandSet::All() const {
+  std::vector<const Command*> all;
+  for (const auto& command : commands_) all.push_back(command.get());
+  return all;
+}
+
+std::string CommandSet::SuggestCommand(const std::string& word) const {
+  std::vector<std::string> words = {"help"};
+  for (const CommandGroup& group : catalog_.groups()) words.push_back(group.name);
+  for (const auto& command : commands_) {
+    if (dynamic_cast<RpcCommand*>(command.get()) == nullptr) words.push_back(command->Name());
+  }
+  return DidYouMean(word, words);
+}
+
+std::string CommandSet::SuggestVerb(const std::string& group, const std::string& word) const {
+  std::vector<std::string> verbs;
+  if (const CommandGroup* found = catalog_.FindGroup(group); found != nullptr) {
+    for (const MethodCommand& command : found->commands) verbs.push_back(command.verb);
+  }
+  const std::string match = ClosestMatch(word, verbs);
+  return match.empty() ? "" : absl::StrCat(" (did you mean \"", group, " ", match, "\"?)");
 }
 
 Command* CommandSet::Find(const std::vector<std::string>& words, size_t* consumed) const {
@@ -149,10 +161,10 @@ int RunCtl(const std::vector<std::string>& args, std::ostream& out, std::ostream
   }
   if (words.empty()) {
     if (help) {
-      out << commands.Overview();
+      out << FitLinesToWidth(commands.Overview(), kLineColumns);
       return 0;
     }
-    err << commands.Overview();
+    err << FitLinesToWidth(commands.Overview(), kLineColumns);
     return kExitUsageError;
   }
   size_t consumed = 0;
@@ -160,17 +172,19 @@ int RunCtl(const std::vector<std::string>& args, std::ostream& out, std::ostream
   if (command == nullptr) {
     const std::string group_help = commands.GroupHelp(words[0]);
     if (!group_help.empty() && (help || words.size() == 1)) {
-      (help ? out : err) << group_help;
+      (help ? out : err) << FitLinesToWidth(group_help, kLineColumns);
       return help ? 0 : kExitUsageError;
     }
     if (!group_help.empty()) {
-      return context.UsageError(absl::StrCat("unknown command \"", words[0], " ", words[1], "\""),
+      return context.UsageError(absl::StrCat("unknown command \"", words[0], " ", words[1], "\"",
+                                             commands.SuggestVerb(words[0], words[1])),
                                 words[0]);
     }
-    return context.UsageError(absl::StrCat("unknown command \"", words[0], "\""));
+    return context.UsageError(
+        absl::StrCat("unknown command \"", words[0], "\"", commands.SuggestCommand(words[0])));
   }
   if (help) {
-    out << command->Help();
+    out << FitLinesToWidth(command->Help(), kLineColumns);
     return 0;
   }
   words.erase(words.begin(), words.begin() + static_cast<std::ptrdiff_t>(consumed));

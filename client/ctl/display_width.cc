@@ -4,6 +4,10 @@
 #include <unicode/utf8.h>
 
 #include <cstdint>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 namespace d06::ctl {
 namespace {
@@ -71,6 +75,44 @@ std::string PadToWidth(absl::string_view text, int columns) {
   std::string out(text);
   const int width = DisplayWidth(text);
   if (width < columns) out.append(columns - width, ' ');
+  return out;
+}
+
+std::vector<std::string> WrapToWidth(absl::string_view text, int columns) {
+  std::vector<std::string> lines;
+  std::string line;
+  for (absl::string_view word : absl::StrSplit(text, ' ', absl::SkipEmpty())) {
+    if (!line.empty() && DisplayWidth(line) + 1 + DisplayWidth(word) > columns) {
+      lines.push_back(std::move(line));
+      line.clear();
+    }
+    absl::StrAppend(&line, line.empty() ? "" : " ", word);
+  }
+  if (!line.empty() || lines.empty()) lines.push_back(std::move(line));
+  return lines;
+}
+
+std::string FitLinesToWidth(absl::string_view text, int columns) {
+  std::string out;
+  std::vector<absl::string_view> lines = absl::StrSplit(text, '\n');
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const absl::string_view line = lines[i];
+    if (i > 0) out += "\n";
+    if (DisplayWidth(line) <= columns) {
+      absl::StrAppend(&out, line);
+      continue;
+    }
+    size_t indent = line.find_first_not_of(' ');
+    if (indent == absl::string_view::npos) indent = 0;
+    std::string first_indent(indent, ' ');
+    std::string next_indent = first_indent;
+    if (line.substr(indent, 2) == "- ") next_indent += "  ";
+    const std::vector<std::string> parts =
+        WrapToWidth(line.substr(indent), columns - static_cast<int>(next_indent.size()));
+    for (size_t p = 0; p < parts.size(); ++p) {
+      absl::StrAppend(&out, p == 0 ? first_indent : absl::StrCat("\n", next_indent), parts[p]);
+    }
+  }
   return out;
 }
 

@@ -6,6 +6,7 @@
 #define D06_CLIENT_CTL_DISPLAY_WIDTH_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 
@@ -17,6 +18,15 @@ int DisplayWidth(absl::string_view text);
 // `text` cut to at most `max_columns` columns, ending in "…" when cut; newlines and tabs
 // become spaces. Never splits a character from its combining marks.
 std::string TruncateToWidth(absl::string_view text, int max_columns);
+
+// `text` in lines of at most `columns` columns, broken between words (a longer word on
+// a line of its own).
+std::vector<std::string> WrapToWidth(absl::string_view text, int columns);
+
+// Multi-line `text` with every line wider than `columns` wrapped, its continuation lines
+// indented as the line was (further by 2 for a "- " list item): help texts made of .proto
+// comments fit a terminal of `columns`.
+std::string FitLinesToWidth(absl::string_view text, int columns);
 
 // `text` followed by spaces up to `columns` columns.
 std::string PadToWidth(absl::string_view text, int columns);

@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
 namespace d06::ctl {
@@ -133,6 +134,16 @@ absl::StatusOr<ParsedCommandLine> ParseGlobalOptions(const std::vector<std::stri
       absl::StatusOr<OutputFormat> format = ParseOutputFormat(value);
       if (!format.ok()) return format.status();
       options.output = *format;
+    } else if (is("--columns")) {
+      if (auto s = take_value("--columns", &value); !s.ok()) return s;
+      options.columns = absl::StrSplit(value, ',', absl::SkipWhitespace());
+    } else if (is("--sort-by") || is("--sort_by")) {
+      if (auto s = take_value(is("--sort-by") ? "--sort-by" : "--sort_by", &value); !s.ok()) {
+        return s;
+      }
+      options.sort_by = value;
+    } else if (arg == "--dry-run" || arg == "--dry_run") {
+      options.dry_run = true;
     } else if (arg == "--all") {
       options.all_pages = true;
     } else if (is("--out")) {
@@ -212,6 +223,14 @@ absl::StatusOr<ClientOptions> ToClientOptions(const ConnectionSettings& settings
   return options;
 }
 
+std::vector<std::string> GlobalFlagNames() {
+  return {"--address",  "--token",   "--token_file",      "--tls",       "--tls_ca",
+          "--tls_cert", "--tls_key", "--tls_server_name", "--plaintext", "--actor",
+          "--context",  "--config",  "--timeout",         "--output",    "-o",
+          "--columns",  "--sort-by", "--dry-run",         "--all",       "--out",
+          "--help"};
+}
+
 std::string GlobalOptionsHelp() {
   return R"(Options (anywhere on the command line; flags over environment over context):
   --address HOST:PORT  server address; env D06_ADDRESS, default 127.0.0.1:50051
@@ -235,7 +254,12 @@ std::string GlobalOptionsHelp() {
                        10s, env D06_TIMEOUT (UNAVAILABLE is retried 3 times;
                        over a rate budget, d06ctl waits the delay the server
                        names, up to 5 s, and tries again)
-  -o, --output FORMAT  table (default), json (proto JSON) or yaml
+  -o, --output FORMAT  table (default), wide (more columns), json (proto JSON,
+                       as Connect answers) or yaml
+  --columns A,B,C      the table's columns, by title or field path
+  --sort-by KEY        the table's rows sorted by a column (numbers, dates)
+  --dry-run            a change is validated by d06d (permissions, etag,
+                       state, every rule) and answered, but not written
   --all                follow next_page_token: every page of a list as one
   --out FILE           write a streamed export (CSV) to FILE, not stdout
   -h, --help           help of a group or command

@@ -15,7 +15,11 @@
 //   --context NAME        env D06_CONTEXT: the context to use instead of the current one
 //   --config FILE         env D06CONFIG: the configuration file
 //   --timeout DURATION    env D06_TIMEOUT, default 10s, per attempt (e.g. 500ms, 1m, 30)
-//   -o, --output FORMAT   table (default), json or yaml
+//   -o, --output FORMAT   table (default), wide (more columns), json or yaml
+//   --columns A,B,C       the table's columns (client/ctl/table.h)
+//   --sort-by KEY         the table's rows sorted by a column
+//   --dry-run             a mutation is validated by the server, not applied
+//                         (the request's validate_only)
 //   --all                 follow next_page_token and print every page as one list
 //   --out FILE            where a streamed export is written (default: stdout)
 //   -h, --help            help of the command (or of everything)
@@ -61,6 +65,9 @@ struct GlobalOptions {
   std::string config_path;   // --config, else D06CONFIG; empty: the default path.
   absl::Duration timeout = absl::Seconds(10);
   OutputFormat output = OutputFormat::kTable;
+  std::vector<std::string> columns;
+  std::string sort_by;
+  bool dry_run = false;
   bool all_pages = false;
   std::string out_file;
   bool help = false;
@@ -89,6 +96,9 @@ ConnectionSettings Merge(const std::vector<const ConnectionSettings*>& layers);
 // the address is a loopback one. Errors: INVALID_ARGUMENT naming the flags to give.
 absl::StatusOr<ClientOptions> ToClientOptions(const ConnectionSettings& settings,
                                               absl::Duration timeout);
+
+// The options above as flags ("--address", "-o", ...), for completion and "did you mean".
+std::vector<std::string> GlobalFlagNames();
 
 // The help text of the options above.
 std::string GlobalOptionsHelp();

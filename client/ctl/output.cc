@@ -22,20 +22,8 @@ using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::Reflection;
 
-constexpr int kMaxCellColumns = 40;
-
 bool IsType(const Descriptor& type, absl::string_view full_name) {
   return type.full_name() == full_name;
-}
-
-// Whether a field prints as one value (a table column or one "field: value" line).
-bool IsScalarLike(const FieldDescriptor& field) {
-  if (field.is_map()) return false;
-  if (field.cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) return true;
-  const Descriptor& type = *field.message_type();
-  return !field.is_repeated() &&
-         (IsDateType(type) || IsType(type, "google.protobuf.Timestamp") ||
-          IsType(type, "google.protobuf.Duration") || IsType(type, "google.protobuf.FieldMask"));
 }
 
 std::string FormatDouble(double value) { return absl::StrFormat("%.10g", value); }
@@ -107,7 +95,7 @@ void CollectLines(const Message& message, const std::string& prefix,
   message.GetReflection()->ListFields(message, &fields);
   for (const FieldDescriptor* field : fields) {
     const std::string path = absl::StrCat(prefix, field->name());
-    if (IsScalarLike(*field)) {
+    if (IsSingleValueField(*field)) {
       std::string value = FormatField(message, *field);
       if (!value.empty()) lines->emplace_back(path, std::move(value));
       continue;
@@ -128,7 +116,7 @@ void PrintFields(const Message& message, std::ostream& out) {
   std::vector<std::pair<std::string, std::string>> lines;
   const Descriptor& type = *message.GetDescriptor();
   if (type.field_count() == 1 && type.field(0)->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE &&
-      !type.field(0)->is_repeated() && !IsScalarLike(*type.field(0))) {
+      !type.field(0)->is_repeated() && !IsSingleValueField(*type.field(0))) {
     CollectLines(message.GetReflection()->GetMessage(message, type.field(0)), "", &lines);
   } else {
     CollectLines(message, "", &lines);
@@ -139,62 +127,6 @@ void PrintFields(const Message& message, std::ostream& out) {
   for (const auto& [key, value] : lines) {
     out << PadToWidth(key + ":", key_width) << " "
         << absl::StrReplaceAll(value, {{"\n", "\n" + indent}}) << "\n";
-  }
-}
-
-void PrintTable(const Message& message, const FieldDescriptor& list, std::ostream& out) {
-  const Reflection* r = message.GetReflection();
-  const int rows = r->FieldSize(message, &list);
-  const Descriptor& element = *list.message_type();
-  if (rows == 0) {
-    out << "(no " << list.name() << ")\n";
-    return;
-  }
-  std::vector<const FieldDescriptor*> columns;
-  std::vector<std::vector<std::string>> cells;
-  for (int f = 0; f < element.field_count(); ++f) {
-    const FieldDescriptor& field = *element.field(f);
-    if (!IsScalarLike(field)) continue;
-    const std::string& name = field.name();
-    if (name == "etag" || name == "create_time" || name == "update_time" || name == "request_id") {
-      continue;
-    }
-    std::vector<std::string> column;
-    bool any = false;
-    for (int i = 0; i < rows; ++i) {
-      column.push_back(TruncateToWidth(FormatField(r->GetRepeatedMessage(message, &list, i), field),
-                                       kMaxCellColumns));
-      any = any || !column.back().empty();
-    }
-    if (!any) continue;
-    columns.push_back(&field);
-    cells.push_back(std::move(column));
-  }
-  std::vector<int> widths;
-  for (size_t c = 0; c < columns.size(); ++c) {
-    int width = DisplayWidth(columns[c]->name());
-    for (const std::string& cell : cells[c]) width = std::max(width, DisplayWidth(cell));
-    widths.push_back(width);
-  }
-  auto print_row = [&](const std::vector<std::string>& row) {
-    std::string line;
-    for (size_t c = 0; c < row.size(); ++c) {
-      if (c + 1 < row.size()) {
-        absl::StrAppend(&line, PadToWidth(row[c], widths[c]), "  ");
-      } else {
-        absl::StrAppend(&line, row[c]);
-      }
-    }
-    out << absl::StripTrailingAsciiWhitespace(line) << "\n";
-  };
-  std::vector<std::string> header;
-  for (const FieldDescriptor* column : columns)
-    header.push_back(absl::AsciiStrToUpper(column->name()));
-  print_row(header);
-  for (int i = 0; i < rows; ++i) {
-    std::vector<std::string> row;
-    for (size_t c = 0; c < columns.size(); ++c) row.push_back(cells[c][i]);
-    print_row(row);
   }
 }
 
@@ -298,10 +230,20 @@ void PrintYaml(const Message& message, int indent, bool first_dash, std::ostream
 
 absl::StatusOr<OutputFormat> ParseOutputFormat(absl::string_view text) {
   if (text == "table") return OutputFormat::kTable;
+  if (text == "wide") return OutputFormat::kWide;
   if (text == "json") return OutputFormat::kJson;
   if (text == "yaml") return OutputFormat::kYaml;
   return absl::InvalidArgumentError(
-      absl::StrCat("-o: \"", text, "\" is not one of table, json, yaml"));
+      absl::StrCat("-o: \"", text, "\" is not one of table, wide, json, yaml"));
+}
+
+bool IsSingleValueField(const FieldDescriptor& field) {
+  if (field.is_map()) return false;
+  if (field.cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) return true;
+  const Descriptor& type = *field.message_type();
+  return !field.is_repeated() &&
+         (IsDateType(type) || IsType(type, "google.protobuf.Timestamp") ||
+          IsType(type, "google.protobuf.Duration") || IsType(type, "google.protobuf.FieldMask"));
 }
 
 const FieldDescriptor* ListField(const Descriptor& type) {
@@ -319,10 +261,8 @@ const FieldDescriptor* ListField(const Descriptor& type) {
 }
 
 std::string ToJsonLine(const Message& message) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = true;
   std::string json;
-  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
+  (void)google::protobuf::util::MessageToJsonString(message, &json);
   return json;
 }
 
@@ -356,31 +296,36 @@ std::string FormatField(const Message& message, const FieldDescriptor& field) {
   return absl::StrJoin(values, ", ");
 }
 
-void PrintMessage(const Message& message, OutputFormat format, std::ostream& out) {
+absl::Status PrintMessage(const Message& message, OutputFormat format, std::ostream& out,
+                          const TableOptions& table) {
   switch (format) {
     case OutputFormat::kJson: {
+      // The Connect face's JSON (server/api/http_transport.cc prints with the defaults).
       google::protobuf::util::JsonPrintOptions options;
-      options.preserve_proto_field_names = true;
       options.add_whitespace = true;
       std::string json;
       (void)google::protobuf::util::MessageToJsonString(message, &json, options);
       out << json;
       if (json.empty() || json.back() != '\n') out << "\n";
-      return;
+      return absl::OkStatus();
     }
     case OutputFormat::kYaml:
       PrintYaml(message, 0, false, out);
-      return;
-    case OutputFormat::kTable: {
-      const FieldDescriptor* list = ListField(*message.GetDescriptor());
-      if (list != nullptr) {
-        PrintTable(message, *list, out);
-      } else {
-        PrintFields(message, out);
+      return absl::OkStatus();
+    case OutputFormat::kTable:
+    case OutputFormat::kWide: {
+      TableOptions options = table;
+      options.wide = format == OutputFormat::kWide;
+      if (IsSummaryType(*message.GetDescriptor())) {
+        return PrintSummaryTable(message, options, out);
       }
-      return;
+      const FieldDescriptor* list = ListField(*message.GetDescriptor());
+      if (list != nullptr) return PrintListTable(message, *list, options, out);
+      PrintFields(message, out);
+      return absl::OkStatus();
     }
   }
+  return absl::OkStatus();
 }
 
 }  // namespace d06::ctl

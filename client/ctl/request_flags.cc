@@ -16,6 +16,9 @@
 #include "absl/strings/strip.h"
 #include "absl/time/civil_time.h"
 #include "client/ctl/catalog.h"
+#include "client/ctl/global_options.h"
+#include "client/ctl/suggest.h"
+#include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -145,6 +148,60 @@ absl::StatusOr<std::string> ReadJsonArgument(absl::string_view value) {
   std::ifstream file(path, std::ios::binary);
   if (!file) return Usage("--json", absl::StrCat("cannot read ", path));
   return std::string(std::istreambuf_iterator<char>(file), {});
+}
+
+// The enum value `text` names: the full name, the short name the tables print
+// (IN_PROGRESS for ASSIGNMENT_STATE_IN_PROGRESS), any case; null if none.
+const google::protobuf::EnumValueDescriptor* FindEnumValue(
+    const google::protobuf::EnumDescriptor& type, absl::string_view text) {
+  const std::string upper = absl::AsciiStrToUpper(text);
+  const google::protobuf::EnumValueDescriptor* value = type.FindValueByName(upper);
+  if (value == nullptr) value = type.FindValueByName(EnumValuePrefix(type) + upper);
+  return value;
+}
+
+// Rewrites, in parsed JSON `value` of a message of `type`, every enum given by a short
+// or lower-case name to its full name, so that json_util accepts it.
+void NormalizeEnums(const Descriptor& type, google::protobuf::Value* value) {
+  if (!value->has_struct_value()) return;
+  for (auto& [key, item] : *value->mutable_struct_value()->mutable_fields()) {
+    const FieldDescriptor* field = FindField(type, key);
+    if (field == nullptr || field->is_map()) continue;
+    std::vector<google::protobuf::Value*> items;
+    if (field->is_repeated() && item.has_list_value()) {
+      for (google::protobuf::Value& element : *item.mutable_list_value()->mutable_values()) {
+        items.push_back(&element);
+      }
+    } else {
+      items.push_back(&item);
+    }
+    for (google::protobuf::Value* one : items) {
+      if (field->cpp_type() == FieldDescriptor::CPPTYPE_ENUM && one->has_string_value()) {
+        const auto* found = FindEnumValue(*field->enum_type(), one->string_value());
+        if (found != nullptr) one->set_string_value(found->name());
+      } else if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE && !IsLeafMessage(*field)) {
+        NormalizeEnums(*field->message_type(), one);
+      }
+    }
+  }
+}
+
+// Proto JSON into `message`, also with the spellings d06ctl prints: short enum names in
+// any case (field names in lowerCamelCase or snake_case json_util takes itself).
+absl::Status ParseJsonMessage(absl::string_view json, Message* message) {
+  const std::string text(json);
+  const auto direct = google::protobuf::util::JsonStringToMessage(text, message);
+  if (direct.ok()) return absl::OkStatus();
+  google::protobuf::Value parsed;
+  if (!google::protobuf::util::JsonStringToMessage(text, &parsed).ok()) {
+    return absl::InvalidArgumentError(std::string(direct.message()));
+  }
+  NormalizeEnums(*message->GetDescriptor(), &parsed);
+  std::string normalized;
+  (void)google::protobuf::util::MessageToJsonString(parsed, &normalized);
+  message->Clear();
+  const auto again = google::protobuf::util::JsonStringToMessage(normalized, message);
+  return again.ok() ? absl::OkStatus() : absl::InvalidArgumentError(std::string(direct.message()));
 }
 
 void AppendFlagsHelp(const Descriptor& type, const std::string& prefix, int depth,
@@ -278,9 +335,7 @@ absl::Status SetFieldFromText(absl::string_view flag, absl::string_view text,
     }
     case FieldDescriptor::CPPTYPE_ENUM: {
       const google::protobuf::EnumDescriptor& type = *field.enum_type();
-      const std::string upper = absl::AsciiStrToUpper(text);
-      const google::protobuf::EnumValueDescriptor* value = type.FindValueByName(upper);
-      if (value == nullptr) value = type.FindValueByName(EnumValuePrefix(type) + upper);
+      const google::protobuf::EnumValueDescriptor* value = FindEnumValue(type, text);
       int number;
       if (value == nullptr && absl::SimpleAtoi(text, &number)) {
         value = type.FindValueByNumber(number);
@@ -299,10 +354,10 @@ absl::Status SetFieldFromText(absl::string_view flag, absl::string_view text,
         const bool list = absl::StartsWith(json, "[");
         if (list && !repeated) return bad("a message in proto JSON ({...})");
         std::unique_ptr<Message> holder(message->New());
-        auto status = google::protobuf::util::JsonStringToMessage(
-            absl::StrCat("{\"", field.name(), "\":", repeated && !list ? "[" : "", json,
-                         repeated && !list ? "]" : "", "}"),
-            holder.get());
+        absl::Status status =
+            ParseJsonMessage(absl::StrCat("{\"", field.name(), "\":", repeated && !list ? "[" : "",
+                                          json, repeated && !list ? "]" : "", "}"),
+                             holder.get());
         if (!status.ok()) {
           return Usage(flag, absl::StrCat("not a ", field.message_type()->full_name(),
                                           repeated ? " list" : "",
@@ -352,8 +407,7 @@ absl::Status BuildRequest(const std::vector<std::string>& args, Message* request
     }
     absl::StatusOr<std::string> json = ReadJsonArgument(json_arg);
     if (!json.ok()) return json.status();
-    google::protobuf::util::JsonParseOptions options;
-    auto status = google::protobuf::util::JsonStringToMessage(*json, request, options);
+    absl::Status status = ParseJsonMessage(*json, request);
     if (!status.ok()) {
       return Usage("--json", absl::StrCat("not a ", request->GetDescriptor()->full_name(),
                                           " in proto JSON: ", std::string(status.message())));
@@ -397,9 +451,12 @@ absl::Status BuildRequest(const std::vector<std::string>& args, Message* request
     for (size_t p = 0; p < path.size(); ++p) {
       field = FindField(*message->GetDescriptor(), path[p]);
       if (field == nullptr) {
-        return Usage(flag, absl::StrCat("unknown flag: ", message->GetDescriptor()->name(),
-                                        " has no field \"", path[p], "\" (fields: ",
-                                        FieldNames(*message->GetDescriptor()), ")"));
+        std::vector<std::string> known = FlagNames(type);
+        for (const std::string& global : GlobalFlagNames()) known.push_back(global);
+        return Usage(flag,
+                     absl::StrCat("unknown flag", DidYouMean(flag, known), ": ",
+                                  message->GetDescriptor()->name(), " has no field \"", path[p],
+                                  "\" (fields: ", FieldNames(*message->GetDescriptor()), ")"));
       }
       if (p + 1 == path.size()) break;
       if (field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE || field->is_repeated() ||
@@ -425,6 +482,15 @@ absl::Status BuildRequest(const std::vector<std::string>& args, Message* request
     if (!status.ok()) return status;
   }
   return absl::OkStatus();
+}
+
+std::vector<std::string> FlagNames(const Descriptor& request) {
+  std::vector<std::string> names;
+  for (absl::string_view line : absl::StrSplit(FlagsHelp(request), '\n')) {
+    if (!absl::ConsumePrefix(&line, "  --")) continue;
+    names.push_back(absl::StrCat("--", line.substr(0, line.find(' '))));
+  }
+  return names;
 }
 
 std::string FlagsHelp(const Descriptor& request) {

@@ -44,6 +44,9 @@ absl::Status SetFieldFromText(absl::string_view flag, absl::string_view text,
                               const google::protobuf::FieldDescriptor& field,
                               google::protobuf::Message* message);
 
+// The flags of `request` ("--task.title", ...): every path FlagsHelp lists.
+std::vector<std::string> FlagNames(const google::protobuf::Descriptor& request);
+
 // The help text of the flags of `request`: each settable path with its value kind and
 // the field's .proto comment; fields commented "Output only" (but `name`) are left out.
 std::string FlagsHelp(const google::protobuf::Descriptor& request);

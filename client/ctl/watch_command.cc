@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "client/ctl/config.h"
 #include "client/ctl/import.h"
 #include "client/ctl/output.h"
 #include "client/ctl/request_flags.h"
@@ -83,7 +84,8 @@ std::string WatchCommand::Help() const {
       "  REVISION.INDEX  TIME (+07:00)  ACTOR  ACTION  RESOURCE  [OLD→NEW STATE]\n"
       "  [deadline OLD→NEW]  [\"REASON\"]\n"
       "With -o json, one JSON object (d06.v1.Event) per line. After a disconnect or a server\n"
-      "restart it resumes by itself from the last revision received + 1 (noted on stderr),\n"
+      "restart it waits for the server and resumes as soon as it is back (within a\n"
+      "second), from the last revision received + 1 (noted on stderr),\n"
       "so no event is lost or repeated. Ctrl-C stops it (exit 0).\n\n",
       "Flags:\n"
       "  --from REV          first revision to print (default: only what happens from now)\n"
@@ -93,6 +95,14 @@ std::string WatchCommand::Help() const {
       "OVERDUE\n"
       "Any other field of d06.v1.WatchRequest may be given as for a generated command\n"
       "(e.g. --progress_interval_ms), or the whole request with --json.\n");
+}
+
+std::vector<std::string> WatchCommand::Flags() const {
+  std::vector<std::string> flags = {"--from", "--action"};
+  for (const std::string& flag : FlagNames(*v1::WatchRequest::descriptor())) {
+    flags.push_back(flag);
+  }
+  return flags;
 }
 
 int WatchCommand::Run(const std::vector<std::string>& args, Context& context) {
@@ -114,13 +124,24 @@ int WatchCommand::Run(const std::vector<std::string>& args, Context& context) {
   if (request.progress_interval_ms() == 0) request.set_progress_interval_ms(1000);
 
   HandleStopSignals();  // Before the client starts any thread.
-  absl::StatusOr<std::unique_ptr<Client>> client = context.Connect();
+  absl::StatusOr<ClientOptions> options = ResolveClientOptions(context.options);
+  if (!options.ok()) return context.UsageError(options.status().message());
+  // A restarted server is noticed within half a second (client/client.h).
+  options->max_reconnect_backoff = absl::Milliseconds(500);
+  absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(*options);
   if (!client.ok()) return context.UsageError(client.status().message());
   const bool json = context.options.output == OutputFormat::kJson;
+  bool waiting = false;  // said "waiting for the server", not yet "resumed"
+  int64_t resume_from = 0;
   absl::Status status = (*client)->Watch(
       request,
       [&](const v1::WatchResponse& response) {
         if (stop_requested) return false;
+        if (waiting) {
+          waiting = false;
+          context.err << "d06ctl: watch: the server is back; resumed from revision " << resume_from
+                      << "\n";
+        }
         for (const v1::Event& event : response.events()) {
           context.out << (json ? ToJsonLine(event) : EventLine(event)) << "\n";
         }
@@ -128,8 +149,19 @@ int WatchCommand::Run(const std::vector<std::string>& args, Context& context) {
         return !stop_requested;
       },
       [&](const absl::Status& why, int64_t next_revision) {
-        context.err << "d06ctl: watch: " << DescribeError(why) << "; resuming from revision "
-                    << next_revision << "\n";
+        if (absl::IsResourceExhausted(why)) {
+          // The server dropped this watcher (too slow, or too many watchers).
+          context.err << "d06ctl: watch: " << DescribeError(why) << "; resuming from revision "
+                      << next_revision << "\n";
+          return;
+        }
+        // The server went away (restart, network): said once per outage, plainly.
+        if (!waiting) {
+          context.err << "d06ctl: watch: waiting for the server at " << options->target
+                      << " (retrying; the watch resumes from revision " << next_revision << ")\n";
+        }
+        waiting = true;
+        resume_from = next_revision;
       });
   if (!status.ok()) return context.Fail(status);
   return 0;
@@ -142,7 +174,10 @@ std::string ImportCommand::Help() const { return ImportUsage(); }
 int ImportCommand::Run(const std::vector<std::string>& args, Context& context) {
   absl::StatusOr<std::unique_ptr<Client>> client = context.Connect();
   if (!client.ok()) return context.UsageError(client.status().message());
-  return RunImport(**client, args, context.out, context.err);
+  // --dry-run is a global option (every change takes it); the import has its own.
+  std::vector<std::string> import_args = args;
+  if (context.options.dry_run) import_args.push_back("--dry-run");
+  return RunImport(**client, import_args, context.out, context.err);
 }
 
 }  // namespace d06::ctl

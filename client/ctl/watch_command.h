@@ -18,6 +18,7 @@ namespace d06::ctl {
 class WatchCommand final : public Command {
  public:
   std::string Name() const override { return "watch"; }
+  std::vector<std::string> Flags() const override;
   std::string Summary() const override;
   std::string Help() const override;
   int Run(const std::vector<std::string>& args, Context& context) override;

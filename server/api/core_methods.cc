@@ -11,6 +11,7 @@
 #include "d06/v1/task.grpc.pb.h"
 #include "d06/v1/unit.grpc.pb.h"
 #include "d06/v1/watch.grpc.pb.h"
+#include "server/api/build_info.h"
 #include "server/domain/authorization.h"
 #include "server/domain/errors.h"
 
@@ -206,6 +207,14 @@ std::unique_ptr<MethodTable> NewCoreMethodTable(Core* core, const StreamRunners&
   t->AddUnary(access + "ListTokens", Read(core, &Core::ListTokens));
   t->AddUnary(access + "RevokeToken", Write(core, &Core::RevokeToken));
   t->AddUnary(access + "WhoAmI", Read(core, &Core::WhoAmI));
+  // The build is the transport's (server/api/build_info.h), not the core's: answered here.
+  t->AddUnary(access + "GetServerInfo", Handler<GetServerInfoRequest, GetServerInfoResponse>(
+                                            [](const Caller&, const GetServerInfoRequest&,
+                                               GetServerInfoResponse* response, const Done& done) {
+                                              response->set_version(BuildVersion());
+                                              response->set_revision(BuildRevision());
+                                              done(absl::OkStatus());
+                                            }));
   const std::string admin = std::string(AdminService::service_full_name()) + ".";
   t->AddUnary(admin + "CreateBackup", Read(core, &Core::CreateBackup));
   t->AddUnary(admin + "ListBackups", Read(core, &Core::ListBackups));

@@ -22,15 +22,9 @@
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
 #include "prometheus/text_serializer.h"
+#include "server/api/build_info.h"
 #include "server/api/http_transport.h"
 #include "server/domain/errors.h"
-
-#ifndef D06_VERSION
-#define D06_VERSION "unknown"
-#endif
-#ifndef D06_REVISION
-#define D06_REVISION "unknown"
-#endif
 
 namespace d06::api {
 namespace {
@@ -356,7 +350,7 @@ std::string Metrics::Scrape() const {
   }
   families.push_back(FamilyOf("d06_build_info", "The d06d build: version and source revision.",
                               MetricType::Gauge,
-                              {{{{"version", D06_VERSION}, {"revision", D06_REVISION}}, 1}}));
+                              {{{{"version", BuildVersion()}, {"revision", BuildRevision()}}, 1}}));
   AddProcess(&families);
   std::ostringstream out;
   prometheus::TextSerializer().Serialize(out, families);

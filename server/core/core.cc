@@ -3,6 +3,7 @@
 #include <optional>
 #include <utility>
 
+#include "absl/strings/cord.h"
 #include "absl/synchronization/notification.h"
 #include "d06/v1/api_names.h"
 #include "google/protobuf/empty.pb.h"
@@ -25,10 +26,38 @@ void Core::Decorate(v1::Assignment* a, absl::CivilDay today) const {
   a->set_missing_period_reports(MissingPeriodReports(*a, today));
 }
 
+namespace {
+
+// The payload that marks the end of a validate_only mutation: its batch is dropped, and
+// the runner answers OK.
+constexpr absl::string_view kValidatedOnly = "d06.validate_only";
+
+// Whether `request` asks only to be validated (AIP-163): its bool field validate_only,
+// which every mutating request has (tests/integration/validate_only_test.cc checks).
+bool ValidateOnly(const google::protobuf::Message& request) {
+  const google::protobuf::FieldDescriptor* field =
+      request.GetDescriptor()->FindFieldByName("validate_only");
+  return field != nullptr && field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_BOOL &&
+         !field->is_repeated() && request.GetReflection()->GetBool(request, field);
+}
+
+}  // namespace
+
 void Core::Mutate(const Caller& caller, const std::string& request_id,
                   const google::protobuf::Message& request, google::protobuf::Message* response,
                   Body body, Done done) {
   if (absl::Status s = ValidateRequestId(request_id); !s.ok()) return done(s);
+  // validate_only runs the whole mutation on the writer, as a real one, against the same
+  // state: every check (names, etag, state machine, permissions, limits) and the response
+  // it would give. Then the body fails on purpose with a marked status, so that the store
+  // drops the batch (no entity, index, event, counter or idempotency record is written,
+  // and no revision is taken), and the answer is OK with that response.
+  const bool validate_only = ValidateOnly(request);
+  if (validate_only) {
+    done = [done = std::move(done)](absl::Status status) {
+      done(status.GetPayload(kValidatedOnly).has_value() ? absl::OkStatus() : std::move(status));
+    };
+  }
   // A request_id names one request whatever its method: the fingerprint covers the
   // request's type, so reusing an id for another method is REQUEST_ID_REUSED.
   const uint64_t fingerprint = request_id.empty() ? 0 : Fingerprint(request);
@@ -39,7 +68,7 @@ void Core::Mutate(const Caller& caller, const std::string& request_id,
     record_key = absl::StrCat(caller.principal->name(), std::string(1, '\0'), request_id);
   }
   store_->Submit(
-      [this, caller, request_id, record_key, fingerprint, response,
+      [this, caller, request_id, record_key, fingerprint, response, validate_only,
        body = std::move(body)](Txn& txn) -> absl::Status {
         if (!request_id.empty()) {
           ASSIGN_OR_RETURN(std::optional<IdempotencyRecord> stored,
@@ -62,6 +91,11 @@ void Core::Mutate(const Caller& caller, const std::string& request_id,
             options_.due_soon_days, &caller};
         RETURN_IF_ERROR(body(txn, change));
         RETURN_IF_ERROR(FlushReportCounters(txn, DayNumber(DayInVietnam(change.time))));
+        if (validate_only) {
+          absl::Status discard = absl::AbortedError("validate_only: nothing is written");
+          discard.SetPayload(kValidatedOnly, absl::Cord());
+          return discard;
+        }
         if (!request_id.empty()) {
           PutIdempotencyRecord(txn, record_key, {fingerprint, response->SerializeAsString()});
         }

@@ -11,7 +11,8 @@
 // request_id (a retry returns the first response; a different request under the same id
 // is INVALID_ARGUMENT/REQUEST_ID_REUSED), and writes entity, indexes, events and the
 // idempotency record in one atomic batch; etags are checked against the stored entity
-// (stale: ABORTED/STALE_ETAG).
+// (stale: ABORTED/STALE_ETAG). A request with validate_only set (AIP-163; every mutating
+// request has the field) runs the same way and answers the same, but writes nothing.
 //
 // The operations are defined one file per resource: units.cc, tasks.cc, assignments.cc,
 // extensions.cc, periods.cc, deadlines.cc, history.cc, reports.cc, exports.cc, and the

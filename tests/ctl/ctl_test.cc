@@ -23,6 +23,8 @@
 #include "absl/strings/str_split.h"
 #include "client/ctl/catalog.h"
 #include "client/ctl/display_width.h"
+#include "client/ctl/suggest.h"
+#include "client/ctl/table.h"
 #include "d06/v1/access.grpc.pb.h"
 #include "d06/v1/admin.pb.h"
 #include "d06/v1/report.grpc.pb.h"
@@ -196,6 +198,7 @@ TEST(CtlNamingTest, EveryRpcHasTheDocumentedCommand) {
       {"ListTokens", "access list-tokens"},
       {"RevokeToken", "access revoke-token"},
       {"WhoAmI", "access who-am-i"},
+      {"GetServerInfo", "access get-server-info"},
       {"CreateBackup", "admin create-backup"},
       {"ListBackups", "admin list-backups"},
       {"VerifyBackup", "admin verify-backup"},
@@ -246,7 +249,11 @@ TEST_F(CtlTest, EveryMethodIsACommandWithItsProtoCommentAsHelp) {
     ASSERT_FALSE(comment.empty()) << method->full_name() << " has no comment";
     const std::string first_line = comment.substr(0, comment.find('\n'));
     const std::string help = MustCtl({command->group, command->verb, "--help"});
-    EXPECT_THAT(help, HasSubstr(first_line)) << method->full_name();
+    // Lines wider than 80 columns are wrapped: compare the words.
+    auto words = [](const std::string& text) {
+      return absl::StrJoin(absl::StrSplit(text, absl::ByAnyChar(" \n"), absl::SkipEmpty()), " ");
+    };
+    EXPECT_THAT(words(help), HasSubstr(words(first_line))) << method->full_name();
     EXPECT_THAT(help, HasSubstr(method->full_name()));
     // The overview lists it with the start of its summary.
     EXPECT_THAT(overview, HasSubstr(absl::StrCat("  ", command->verb, " ")));
@@ -348,7 +355,7 @@ TEST_F(CtlTest, UsageErrorsExit64) {
            {{"tasks", "list", "--page_size", "ten"}, "--page_size: \"ten\" is not"},
            {{"tasks", "get", "tasks/1", "tasks/2"}, "only one name"},
            {{"tasks", "create", "--json", "{nope"}, "--json: not a d06.v1.CreateTaskRequest"},
-           {{"tasks", "get", "-o", "xml"}, "is not one of table, json, yaml"},
+           {{"tasks", "get", "-o", "xml"}, "is not one of table, wide, json, yaml"},
            {{"tasks", "create", "--assignments", "x"}, "give it as proto JSON"},
            {{"tasks", "create", "--assignments", "[{\"unit\": 7}]"},
             "--assignments: not a d06.v1.Assignment list in proto JSON"},
@@ -464,8 +471,12 @@ TEST_F(CtlTest, SummaryWithDateFlagAndEnum) {
   MakeTask(unit, "Báo cáo tháng");
   const std::string out =
       MustCtl({"reports", "get-summary", "--unit", unit, "--group_by", "CHILD_UNIT"});
-  EXPECT_THAT(out, HasSubstr("unit:"));
-  EXPECT_THAT(out, HasSubstr("status_line:"));
+  EXPECT_THAT(out, StartsWith("units/C06  Tỉnh C06  (as of "));
+  EXPECT_THAT(out, HasSubstr("\nTổng số "));
+  EXPECT_THAT(out, HasSubstr("\nUNIT "));
+  EXPECT_THAT(out, HasSubstr(" OVERDUE "));
+  EXPECT_THAT(out, HasSubstr("\nTOTAL "));
+  EXPECT_THAT(out, Not(HasSubstr("rows[")));
   Result bad_date = Ctl({"reports", "get-summary", "--unit", unit, "--as_of", "2026/01/01"});
   EXPECT_EQ(bad_date.code, 64);
 }
@@ -491,6 +502,207 @@ TEST_F(CtlTest, WatchPrintsEventsAndStopsOnInterrupt) {
   EXPECT_THAT(lines, HasSubstr("+07:00"));
   kill(pid, SIGINT);
   EXPECT_EQ(WaitExit(pid), 0) << ReadFile(err);
+}
+
+// ---- at a terminal ----------------------------------------------------------------------
+
+// The widest line of `text`, in display columns.
+int WidestLine(const std::string& text) {
+  int widest = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    widest = std::max(widest, DisplayWidth(line));
+  }
+  return widest;
+}
+
+TEST(CtlTableTest, RenderTableCutsFreeTextFirstByDisplayWidth) {
+  const std::string table = RenderTable(
+      {"NAME", "TITLE", "STATE"},
+      {{"tasks/1", "Triển khai cấp căn cước điện tử cho công dân trên địa bàn tỉnh", "IN_PROGRESS"},
+       {"tasks/22", "Số hoá hồ sơ", "NOT_STARTED"}},
+      {false, true, false}, {false, false, false}, 40);
+  EXPECT_LE(WidestLine(table), 40) << table;
+  EXPECT_THAT(table, HasSubstr("tasks/22  Số hoá hồ sơ"));
+  EXPECT_THAT(table, HasSubstr("…  IN_PROGRESS"));  // the title was cut, the state was not
+  // No width: nothing is cut.
+  EXPECT_THAT(RenderTable({"A"}, {{std::string(200, 'x')}}, {true}, {false}, 0),
+              HasSubstr(std::string(200, 'x')));
+}
+
+TEST(CtlSuggestTest, ClosestWordByEditDistance) {
+  EXPECT_EQ(EditDistance("taks", "tasks"), 1);
+  EXPECT_EQ(ClosestMatch("taks", {"units", "tasks", "watch"}), "tasks");
+  EXPECT_EQ(ClosestMatch("assign", {"assignments", "access"}), "assignments");
+  EXPECT_EQ(ClosestMatch("frobnicate", {"units", "tasks"}), "");
+}
+
+TEST_F(CtlTest, ListsFitTheTerminalWithNamesTitlesAndUnitNames) {
+  const std::string unit = MakeProvince("C10");
+  MustCtl({"units", "create", "--unit.code", "C10.01", "--unit.display_name",
+           "Sở Thông tin và Truyền thông tỉnh Bình Định", "--unit.kind", "DEPARTMENT",
+           "--unit.parent", unit});
+  const std::string long_title =
+      "Triển khai thí điểm cấp căn cước điện tử và tích hợp giấy tờ trên ứng dụng VNeID";
+  MustCtl({"tasks", "create", "--task.title", long_title, "--task.kind", "ONE_OFF",
+           "--task.assigning_unit", unit, "--task.deadline", "30/06/2026", "--lead", "C10.01"});
+  MustCtl({"tasks", "create", "--task.title", "Báo cáo quý", "--task.kind", "ONE_OFF",
+           "--task.assigning_unit", unit, "--task.deadline", "31/03/2026", "--lead", "C10.01"});
+  const std::string filter = absl::StrCat("assigning_unit = \"", unit, "\"");
+
+  setenv("COLUMNS", "80", 1);
+  const std::string assignments = MustCtl(
+      {"assignments", "list", "tasks/-", "--filter", absl::StrCat("unit = \"units/C10.01\"")});
+  const std::string tasks = MustCtl({"tasks", "list", "--filter", filter});
+  unsetenv("COLUMNS");
+  const std::string wide = MustCtl({"tasks", "list", "--filter", filter, "-o", "wide"});
+  EXPECT_LE(WidestLine(assignments), 80) << assignments;
+  EXPECT_LE(WidestLine(tasks), 80) << tasks;
+  // Curated columns: the task's title and the unit's name, not the scheduler's dates.
+  EXPECT_THAT(assignments, StartsWith("TASK "));
+  EXPECT_THAT(assignments, HasSubstr("Triển khai"));
+  EXPECT_THAT(assignments, HasSubstr("C10.01 Sở"));
+  EXPECT_THAT(assignments, HasSubstr("LEAD"));
+  EXPECT_THAT(assignments, Not(HasSubstr("RECORDED")));
+  EXPECT_THAT(tasks, HasSubstr("ASSIGNED_BY"));
+  EXPECT_THAT(tasks, HasSubstr("C10 Tỉnh C10"));
+  EXPECT_THAT(tasks, HasSubstr("…"));  // the long title, cut to fit
+  EXPECT_THAT(wide, HasSubstr("URGENCY"));
+  EXPECT_THAT(wide, HasSubstr(long_title));  // piped without COLUMNS: never cut
+
+  // --columns and --sort-by (a date sorts as a date).
+  const std::string picked = MustCtl({"tasks", "list", "--filter", filter, "--columns",
+                                      "deadline,title", "--sort-by", "deadline"});
+  std::vector<std::string> lines = absl::StrSplit(picked, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 3u) << picked;
+  EXPECT_THAT(lines[0], StartsWith("DEADLINE    TITLE"));
+  EXPECT_THAT(lines[1], StartsWith("31/03/2026  Báo cáo quý"));
+  EXPECT_THAT(lines[2], StartsWith("30/06/2026  Triển khai"));
+  Result bad = Ctl({"tasks", "list", "--columns", "nope"});
+  EXPECT_EQ(bad.code, 64);
+  EXPECT_THAT(bad.err, HasSubstr("Task has no column \"nope\" (columns: name, title"));
+}
+
+TEST_F(CtlTest, HelpFitsEightyColumns) {
+  EXPECT_LE(WidestLine(MustCtl({"help"})), 80);
+  std::unique_ptr<Catalog> catalog = LoadCatalog();
+  for (const CommandGroup& group : catalog->groups()) {
+    EXPECT_LE(WidestLine(MustCtl({group.name, "--help"})), 80) << group.name;
+    for (const MethodCommand& command : group.commands) {
+      EXPECT_LE(WidestLine(MustCtl({group.name, command.verb, "--help"})), 80)
+          << group.name << " " << command.verb;
+    }
+  }
+  for (const char* other : {"watch", "import", "config", "version", "completion"}) {
+    EXPECT_LE(WidestLine(MustCtl({other, "--help"})), 80) << other;
+  }
+}
+
+TEST_F(CtlTest, JsonIsConnectsAndJsonInputTakesWhatTheTablesPrint) {
+  const std::string unit = MakeProvince("C11");
+  const std::string json = MustCtl({"units", "get", unit, "-o", "json"});
+  EXPECT_THAT(json, HasSubstr("\"displayName\": \"Tỉnh C11\""));
+  EXPECT_THAT(json, HasSubstr("\"kind\": \"UNIT_KIND_PROVINCE\""));
+  EXPECT_THAT(json, Not(HasSubstr("display_name")));
+  // Short enum names, lower case too, camelCase and snake_case field names.
+  const v1::CreateTaskResponse created = ParseJson<v1::CreateTaskResponse>(MustCtl(
+      {"tasks", "create", "-o", "json", "--json",
+       absl::StrCat(R"({"task": {"title": "Từ JSON", "kind": "ONE_OFF", "assigningUnit": ")", unit,
+                    R"(", "urgency": "focus"}, "assignments": [{"unit": ")", unit,
+                    R"(", "role": "LEAD"}]})")}));
+  EXPECT_EQ(created.task().kind(), v1::TASK_KIND_ONE_OFF);
+  EXPECT_EQ(created.task().urgency(), v1::URGENCY_FOCUS);
+  const v1::ListAssignmentsResponse listed = ParseJson<v1::ListAssignmentsResponse>(
+      MustCtl({"assignments", "list", created.task().name(), "-o", "json"}));
+  ASSERT_EQ(listed.assignments_size(), 1);
+  EXPECT_EQ(listed.assignments(0).role(), v1::ASSIGNMENT_ROLE_LEAD);
+  Result bad = Ctl({"tasks", "create", "--json", R"({"task": {"kind": "WEEKLY"}})"});
+  EXPECT_EQ(bad.code, 64);
+  EXPECT_THAT(bad.err, HasSubstr("--json: not a d06.v1.CreateTaskRequest"));
+}
+
+TEST_F(CtlTest, LeadAndSupportUnitsOnCreateAndUpdate) {
+  const std::string unit = MakeProvince("C12");
+  for (const char* code : {"C12.01", "C12.02", "C12.03"}) {
+    MustCtl({"units", "create", "--unit.code", code, "--unit.display_name",
+             absl::StrCat("Phòng ", code), "--unit.kind", "DEPARTMENT", "--unit.parent", unit});
+  }
+  const v1::CreateTaskResponse created = ParseJson<v1::CreateTaskResponse>(
+      MustCtl({"tasks", "create", "--task.title", "Có đơn vị", "--task.kind", "ONE_OFF",
+               "--task.assigning_unit", unit, "--lead", "C12.01", "--support", "units/C12.02", "-o",
+               "json"}));
+  const std::string task = created.task().name();
+  MustCtl({"tasks", "update", task, "--task.title", "Có thêm đơn vị", "--support", "C12.03"});
+  const v1::ListAssignmentsResponse listed =
+      ParseJson<v1::ListAssignmentsResponse>(MustCtl({"assignments", "list", task, "-o", "json"}));
+  std::map<std::string, v1::AssignmentRole> roles;
+  for (const v1::Assignment& a : listed.assignments()) roles[a.unit()] = a.role();
+  EXPECT_EQ(roles, (std::map<std::string, v1::AssignmentRole>{
+                       {"units/C12.01", v1::ASSIGNMENT_ROLE_LEAD},
+                       {"units/C12.02", v1::ASSIGNMENT_ROLE_SUPPORT},
+                       {"units/C12.03", v1::ASSIGNMENT_ROLE_SUPPORT}}));
+  EXPECT_EQ(
+      ParseJson<v1::GetTaskResponse>(MustCtl({"tasks", "get", task, "-o", "json"})).task().title(),
+      "Có thêm đơn vị");
+}
+
+TEST_F(CtlTest, DryRunValidatesAndWritesNothing) {
+  const std::string unit = MakeProvince("C13");
+  Result dry = Ctl({"tasks", "create", "--task.title", "Thử", "--task.kind", "ONE_OFF",
+                    "--task.assigning_unit", unit, "--lead", "C13", "--dry-run"});
+  EXPECT_EQ(dry.code, 0) << dry.err;
+  EXPECT_THAT(dry.out, HasSubstr("Thử"));
+  EXPECT_THAT(dry.err, HasSubstr("dry run"));
+  const std::string filter = absl::StrCat("assigning_unit = \"", unit, "\"");
+  EXPECT_EQ(MustCtl({"tasks", "list", "--filter", filter}), "(no tasks)\n");
+  // The server's checks run: a bad request fails as it would.
+  Result refused = Ctl({"units", "create", "--unit.code", "C13", "--unit.display_name", "X",
+                        "--unit.kind", "PROVINCE", "--dry-run"});
+  EXPECT_EQ(refused.code, 6) << refused.err;  // ALREADY_EXISTS
+  // The import's own --dry-run still reaches it (--dry-run is also a global option).
+  const std::string csv = WriteTemp(
+      "dry-units.csv",
+      "STT,Mã định danh,Tên đơn vị,Loại,Đơn vị cấp trên,Mã đơn vị hành chính,Hiệu lực từ\n"
+      "1,C14,Tỉnh C14,Tỉnh,,,\n");
+  Result imported = Ctl({"import", "units", csv, "--dry-run"});
+  EXPECT_EQ(imported.code, 0) << imported.err;
+  EXPECT_EQ(Ctl({"units", "get", "units/C14"}).code, 5) << imported.out;
+  // A read has nothing to try.
+  Result read = Ctl({"tasks", "get", "tasks/1", "--dry-run"});
+  EXPECT_EQ(read.code, 64);
+  EXPECT_THAT(read.err, HasSubstr("changes nothing"));
+}
+
+TEST_F(CtlTest, VersionCompletionAndDidYouMean) {
+  const std::string version = MustCtl({"version"});
+  EXPECT_THAT(version, StartsWith("Client: d06ctl 0."));
+  EXPECT_THAT(version, HasSubstr("\nServer: d06d 0."));
+  EXPECT_THAT(version, HasSubstr(" at 127.0.0.1:"));
+  EXPECT_THAT(MustCtl({"version", "--client"}), Not(HasSubstr("Server")));
+
+  // The bash script completes groups, commands and flags.
+  const std::string script = WriteTemp("completion.bash", MustCtl({"completion", "bash"}));
+  auto complete = [&](const std::string& line) {
+    const std::string probe =
+        WriteTemp("probe.sh", absl::StrCat("source ", script, "\nCOMP_WORDS=(", line,
+                                           ")\nCOMP_CWORD=$((${#COMP_WORDS[@]} - 1))\n_d06ctl\n"
+                                           "echo \"${COMPREPLY[*]}\"\n"));
+    return proc::Run({"/bin/bash", probe}, dir_->path()).out;
+  };
+  EXPECT_EQ(complete("d06ctl tas"), "tasks\n");
+  EXPECT_THAT(complete("d06ctl tasks cr"), HasSubstr("create"));
+  EXPECT_THAT(complete("d06ctl tasks create --task.ti"), HasSubstr("--task.title"));
+  EXPECT_THAT(complete("d06ctl tasks create --le"), HasSubstr("--lead"));
+  EXPECT_THAT(complete("d06ctl watch --uni"), HasSubstr("--unit_tree"));
+  EXPECT_THAT(complete("d06ctl completion ''"), HasSubstr("bash zsh"));
+  EXPECT_THAT(MustCtl({"completion", "zsh"}), HasSubstr("bashcompinit"));
+
+  Result group = Ctl({"taks", "list"});
+  EXPECT_EQ(group.code, 64);
+  EXPECT_THAT(group.err, HasSubstr("unknown command \"taks\" (did you mean \"tasks\"?)"));
+  Result verb = Ctl({"tasks", "lst"});
+  EXPECT_THAT(verb.err, HasSubstr("(did you mean \"tasks list\"?)"));
+  Result flag = Ctl({"tasks", "create", "--task.titel", "x"});
+  EXPECT_THAT(flag.err, HasSubstr("(did you mean \"--task.title\"?)"));
 }
 
 }  // namespace

@@ -543,6 +543,7 @@ std::map<std::string, Row> Table() {
       {"d06.v1.AccessService.ListTokens", {"parent: 'principals/member-h40-01'", kAdminOnly}},
       {"d06.v1.AccessService.RevokeToken", {"name: '$SPARE'", kAdminOnly}},
       {"d06.v1.AccessService.WhoAmI", {"", {OK, OK, OK, OK, OK, OK, OK}}},
+      {"d06.v1.AccessService.GetServerInfo", {"", {OK, OK, OK, OK, OK, OK, OK}}},
       // AdminService: the whole database, so an admin of every unit only; admin-h40 is
       // an admin of H40's subtree alone.
       {"d06.v1.AdminService.CreateBackup", {"", kEveryUnitAdmin}},
@@ -599,6 +600,22 @@ TEST_F(AuthzTest, EveryRpcAnswersEachPrincipalByRoleAndScope) {
         std::unique_ptr<Message> response(google::protobuf::MessageFactory::generated_factory()
                                               ->GetPrototype(method->output_type())
                                               ->New());
+        // Every write first as a dry run (validate_only, AIP-163): the same answer, and
+        // nothing written (no revision: no entity, index, event or counter).
+        if (const auto* validate_only = method->input_type()->FindFieldByName("validate_only");
+            validate_only != nullptr && !allowed_before) {
+          std::unique_ptr<Message> dry(request->New());
+          dry->CopyFrom(*request);
+          dry->GetReflection()->SetBool(dry.get(), validate_only, true);
+          std::unique_ptr<Message> dry_response(response->New());
+          const int64_t before_dry = Revision();
+          EXPECT_THAT(Invoke(who, absl::StrCat(service->name(), "/", method->name()), *dry,
+                             dry_response.get()),
+                      Answer(row.expected[i]))
+              << method->full_name() << " as " << who << ", validate_only";
+          EXPECT_EQ(Revision(), before_dry)
+              << method->full_name() << " with validate_only changed the store";
+        }
         const absl::Status status = Invoke(who, absl::StrCat(service->name(), "/", method->name()),
                                            *request, response.get(), method->server_streaming());
         const absl::StatusCode want =

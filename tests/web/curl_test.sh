@@ -542,6 +542,8 @@ TOKEN=$ADMIN_TOKEN
 ok AccessService/WhoAmI '{}' method=token principal.name=principals/admin \
   "principal.displayName=Quản trị viên"
 err AccessService/WhoAmI '{"unknown":1,"x":' 400 invalid_argument MALFORMED_REQUEST
+ok AccessService/GetServerInfo '{}'
+err AccessService/GetServerInfo '{"unknown":1,"x":' 400 invalid_argument MALFORMED_REQUEST
 ok UnitService/CreateUnit '{"unit":{"code":"A40","displayName":"Tỉnh A40","kind":"UNIT_KIND_PROVINCE"}}'
 ok AccessService/CreatePrincipal \
   '{"principalId":"tran-thi-binh","principal":{"displayName":"Trần Thị Bình","kind":"PRINCIPAL_KIND_PERSON","unit":"units/A40","bindings":[{"role":"ROLE_VIEWER","unit":"units/A40"}]}}' \
