@@ -179,7 +179,9 @@ absl::Status Core::ListUnits(const Caller& caller, const v1::ListUnitsRequest& r
       return text.find(word) != std::string::npos;
     });
   };
-  const std::string scope = absl::StrCat("units\n", request.filter(), "\n", query);
+  // A token is bound to its filter and query (without a query, as it always was).
+  const std::string scope = query.empty() ? absl::StrCat("units\n", request.filter())
+                                          : absl::StrCat("units\n", request.filter(), "\n", query);
   ASSIGN_OR_RETURN(std::string after, page_tokens_.Decode(caller, request.page_token(), scope));
   auto view = store_->Snapshot();
   // A restricted caller reads the subtrees of its bindings: under a parent outside them,
