@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/limits.h"
 #include "d06/v1/api_names.h"
@@ -165,7 +166,8 @@ absl::Status Core::ListUnits(const Caller& caller, const v1::ListUnitsRequest& r
       ranges.push_back({UnitsPrefix(parent, state, kind), "", ""});
     }
   }
-  // The query's words, folded: each must be part of the folded display name or code.
+  // The query's words, folded: each must begin a word of the folded display name or code
+  // ("ha" finds "Hà Nội", not "Sở Tư pháp"; "h29.0" finds "H29.01").
   ASSIGN_OR_RETURN(std::string query, NormalizeField("query", request.query(), kMaxQuery));
   const std::vector<std::string> words = FoldedTokens(query);
   if (!request.query().empty() && words.empty()) {
@@ -174,9 +176,11 @@ absl::Status Core::ListUnits(const Caller& caller, const v1::ListUnitsRequest& r
                         "send an empty query to list without searching");
   }
   auto matches = [&](const v1::Unit& unit) {
-    const std::string text = Fold(absl::StrCat(unit.display_name(), " ", unit.code()));
+    const std::vector<std::string> text =
+        FoldedTokens(absl::StrCat(unit.display_name(), " ", unit.code()));
     return std::all_of(words.begin(), words.end(), [&](const std::string& word) {
-      return text.find(word) != std::string::npos;
+      return std::any_of(text.begin(), text.end(),
+                         [&](const std::string& t) { return absl::StartsWith(t, word); });
     });
   };
   // A token is bound to its filter and query (without a query, as it always was).
