@@ -30,9 +30,10 @@ if [[ "${D06_SETUP_SKIP_BUF:-0}" != 1 ]]; then
   # protobuf for python3 (code generated with protoc and grpc_python_plugin, above).
   # The operations tests: promtool (Debian's prometheus) checks /metrics and the alert
   # rules shipped for Prometheus, yamllint (and python3-yaml) the Kubernetes manifests,
-  # systemd's systemd-analyze the unit (tests/deploy).
+  # systemd's systemd-analyze the unit (tests/deploy). python3-openpyxl reads the files the
+  # dashboard downloads (tests/web/dashboard_test.mjs).
   PACKAGES+=(nodejs npm curl chromium python3 python3-grpcio python3-protobuf prometheus yamllint
-    python3-yaml systemd)
+    python3-yaml systemd python3-openpyxl)
 fi
 
 log() { printf 'setup.sh: %s\n' "$*" >&2; }

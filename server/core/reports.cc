@@ -16,6 +16,7 @@
 #include "server/core/rules.h"
 #include "server/domain/dates.h"
 #include "server/domain/errors.h"
+#include "server/domain/filter.h"
 #include "server/domain/names.h"
 #include "server/domain/text.h"
 #include "server/domain/validation.h"
@@ -26,6 +27,8 @@
 
 namespace d06 {
 namespace {
+
+using Op = FilterTerm::Op;
 
 // Adds the rows of one unit and relation to `c`, judging open work on `as_of_key`.
 void AddRows(const std::vector<ReportRow>& rows, uint64_t as_of_key, v1::SummaryCounts* c) {
@@ -138,6 +141,22 @@ absl::Status Core::GetSummary(const Caller& caller, const v1::GetSummaryRequest&
     return InvalidField("group_by", absl::StrCat("group_by ", request.group_by(),
                                                  " is not a SummaryGroupBy value"));
   }
+  // The one category, directive or label the counts are restricted to, if any.
+  ASSIGN_OR_RETURN(std::vector<FilterTerm> terms, ParseFilter(request.filter()));
+  RETURN_IF_ERROR(CheckFilterTerms(
+      terms, {{"category", {Op::kEq}}, {"directive", {Op::kEq}}, {"label", {Op::kEq}}}));
+  if (terms.size() > 1) {
+    return FilterError("filter takes one term: a category, a directive or a label");
+  }
+  const GroupKind only_kind = terms.empty()                 ? GroupKind::kNone
+                              : terms[0].key == "category"  ? GroupKind::kCategory
+                              : terms[0].key == "directive" ? GroupKind::kDirective
+                                                            : GroupKind::kLabel;
+  if (only_kind != GroupKind::kNone && request.group_by() != v1::SUMMARY_GROUP_BY_NONE &&
+      request.group_by() != v1::SUMMARY_GROUP_BY_UNSPECIFIED &&
+      request.group_by() != v1::SUMMARY_GROUP_BY_CHILD_UNIT) {
+    return FilterError("filter cannot be combined with group_by category, directive or label");
+  }
   const int64_t day = DayNumber(as_of);
   const uint64_t as_of_key = DeadlineKeyOfDay(day);
   auto view = store_->Snapshot();
@@ -146,13 +165,25 @@ absl::Status Core::GetSummary(const Caller& caller, const v1::GetSummaryRequest&
   RETURN_IF_ERROR(AuthorizeUnit(*view, caller, code, request.unit()));
   ReportReader reader(*view, day);
 
+  // The rows of one unit and relation: all of them, or under the filter those of its
+  // category, directive or label (the counters kept per group for group_by).
+  auto rows_of = [&](const std::string& unit_code,
+                     uint8_t relation) -> absl::StatusOr<std::vector<ReportRow>> {
+    ASSIGN_OR_RETURN(std::vector<ReportRow> rows, reader.Rows(unit_code, relation, only_kind));
+    if (only_kind != GroupKind::kNone) {
+      rows.erase(std::remove_if(rows.begin(), rows.end(),
+                                [&](const ReportRow& row) { return row.group != terms[0].value; }),
+                 rows.end());
+    }
+    return rows;
+  };
   // The counts of `unit_code`'s own leads (relation 0) and of those below it (1).
   auto counts_of = [&](const std::string& unit_code, bool below,
                        v1::SummaryCounts* c) -> absl::Status {
-    ASSIGN_OR_RETURN(std::vector<ReportRow> own, reader.Rows(unit_code, 0, GroupKind::kNone));
+    ASSIGN_OR_RETURN(std::vector<ReportRow> own, rows_of(unit_code, 0));
     AddRows(own, as_of_key, c);
     if (below) {
-      ASSIGN_OR_RETURN(std::vector<ReportRow> rest, reader.Rows(unit_code, 1, GroupKind::kNone));
+      ASSIGN_OR_RETURN(std::vector<ReportRow> rest, rows_of(unit_code, 1));
       AddRows(rest, as_of_key, c);
     }
     Finish(c);

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/limits.h"
 #include "d06/v1/api_names.h"
@@ -16,6 +17,7 @@
 #include "server/domain/errors.h"
 #include "server/domain/filter.h"
 #include "server/domain/names.h"
+#include "server/domain/text.h"
 #include "server/domain/validation.h"
 #include "server/model/entities.h"
 #include "server/model/schema.h"
@@ -164,7 +166,26 @@ absl::Status Core::ListUnits(const Caller& caller, const v1::ListUnitsRequest& r
       ranges.push_back({UnitsPrefix(parent, state, kind), "", ""});
     }
   }
-  const std::string scope = absl::StrCat("units\n", request.filter());
+  // The query's words, folded: each must begin a word of the folded display name or code
+  // ("ha" finds "Hà Nội", not "Sở Tư pháp"; "h29.0" finds "H29.01").
+  ASSIGN_OR_RETURN(std::string query, NormalizeField("query", request.query(), kMaxQuery));
+  const std::vector<std::string> words = FoldedTokens(query);
+  if (!request.query().empty() && words.empty()) {
+    return InvalidField("query",
+                        "query has no words to search for (letters or digits); "
+                        "send an empty query to list without searching");
+  }
+  auto matches = [&](const v1::Unit& unit) {
+    const std::vector<std::string> text =
+        FoldedTokens(absl::StrCat(unit.display_name(), " ", unit.code()));
+    return std::all_of(words.begin(), words.end(), [&](const std::string& word) {
+      return std::any_of(text.begin(), text.end(),
+                         [&](const std::string& t) { return absl::StartsWith(t, word); });
+    });
+  };
+  // A token is bound to its filter and query (without a query, as it always was).
+  const std::string scope = query.empty() ? absl::StrCat("units\n", request.filter())
+                                          : absl::StrCat("units\n", request.filter(), "\n", query);
   ASSIGN_OR_RETURN(std::string after, page_tokens_.Decode(caller, request.page_token(), scope));
   auto view = store_->Snapshot();
   // A restricted caller reads the subtrees of its bindings: under a parent outside them,
@@ -189,7 +210,9 @@ absl::Status Core::ListUnits(const Caller& caller, const v1::ListUnitsRequest& r
       for (const std::string& root : *roots) {
         if (root <= after) continue;  // roots are by code, as pages are
         ASSIGN_OR_RETURN(std::optional<v1::Unit> unit, LoadUnit(*view, root));
-        if (!unit || CodeOf(unit->parent()) != *parent || !wanted(*unit)) continue;
+        if (!unit || CodeOf(unit->parent()) != *parent || !wanted(*unit) || !matches(*unit)) {
+          continue;
+        }
         *response->add_units() = *std::move(unit);
       }
       return absl::OkStatus();  // at most one root per binding: one page
@@ -201,7 +224,7 @@ absl::Status Core::ListUnits(const Caller& caller, const v1::ListUnitsRequest& r
     if (!ParseUnitIndexSuffix(suffix, &code)) return absl::DataLossError("bad unit index key");
     ASSIGN_OR_RETURN(std::optional<v1::Unit> found, LoadUnit(*view, code));
     if (!found) return false;
-    if (filter_in_code && !wanted(*found)) return false;
+    if ((filter_in_code && !wanted(*found)) || !matches(*found)) return false;
     *unit = *std::move(found);
     return true;
   };

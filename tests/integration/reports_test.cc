@@ -429,6 +429,79 @@ TEST_F(ReportsTest, GroupedByCategoryDirectiveAndLabel) {
   EXPECT_EQ(Summary("units/H31").total().total(), 3);
 }
 
+// The dashboard filters the whole page by a category, directive or label: the total and
+// every row by child unit count only those tasks, and add up as without a filter.
+TEST_F(ReportsTest, FilteredByCategoryDirectiveOrLabel) {
+  MakeUnit("H31", v1::UNIT_KIND_PROVINCE, "", "Hải Phòng");
+  MakeUnit("H31.01", v1::UNIT_KIND_DEPARTMENT, "units/H31");
+  MakeUnit("H31.02", v1::UNIT_KIND_DEPARTMENT, "units/H31");
+  auto lead = [&](const std::string& unit, const std::string& category,
+                  const std::string& directive, std::vector<std::string> labels, int day) {
+    v1::CreateTaskRequest req;
+    req.mutable_task()->set_title("Nhiệm vụ");
+    req.mutable_task()->set_kind(v1::TASK_KIND_ONE_OFF);
+    req.mutable_task()->set_assigning_unit("units/TW");
+    req.mutable_task()->set_category(category);
+    if (!directive.empty()) req.mutable_task()->mutable_directive()->set_number(directive);
+    for (const auto& l : labels) req.mutable_task()->add_labels(l);
+    *req.mutable_task()->mutable_deadline() = Day(2026, 3, day);
+    v1::Assignment* a = req.add_assignments();
+    a->set_unit(unit);
+    a->set_role(v1::ASSIGNMENT_ROLE_LEAD);
+    return Must(client().CreateTask(req)).assignments(0).name();
+  };
+  Complete(lead("units/H31.01", "Dịch vụ công", "06/QĐ-TTg", {"2026", "trọng tâm"}, 30));
+  lead("units/H31.01", "Dân cư", "06/QĐ-TTg", {"2026"}, 19);  // overdue (today is 20/03)
+  lead("units/H31.02", "Dịch vụ công", "", {}, 30);
+  lead("units/H31.02", "Dịch vụ công", "", {"2026"}, 10);  // overdue
+  auto summary = [&](const std::string& filter) {
+    v1::GetSummaryRequest req;
+    req.set_unit("units/H31");
+    req.set_group_by(v1::SUMMARY_GROUP_BY_CHILD_UNIT);
+    req.set_filter(filter);
+    return Must(client().GetSummary(req), "GetSummary " + filter);
+  };
+  // (total, completed, overdue) of the total and of H31.01 and H31.02.
+  auto counts = [&](const std::string& filter) {
+    const v1::GetSummaryResponse s = summary(filter);
+    std::vector<std::vector<int64_t>> out;
+    auto add = [&](const v1::SummaryCounts& c) {
+      out.push_back({c.total(), c.completed(), c.overdue()});
+    };
+    add(s.total());
+    EXPECT_THAT(s.rows(), SizeIs(3));
+    for (int i = 1; i < s.rows_size(); ++i) add(s.rows(i).counts());
+    return out;
+  };
+  using Counts = std::vector<std::vector<int64_t>>;
+  EXPECT_EQ(counts(""), (Counts{{4, 1, 2}, {2, 1, 1}, {2, 0, 1}}));
+  EXPECT_EQ(counts(R"(category = "Dịch vụ công")"), (Counts{{3, 1, 1}, {1, 1, 0}, {2, 0, 1}}));
+  EXPECT_EQ(counts(R"(directive = "06/QĐ-TTg")"), (Counts{{2, 1, 1}, {2, 1, 1}, {0, 0, 0}}));
+  EXPECT_EQ(counts(R"(directive = "")"), (Counts{{2, 0, 1}, {0, 0, 0}, {2, 0, 1}}));
+  EXPECT_EQ(counts("label = 2026"), (Counts{{3, 1, 2}, {2, 1, 1}, {1, 0, 1}}));
+  EXPECT_EQ(counts(R"(label = "trọng tâm")"), (Counts{{1, 1, 0}, {1, 1, 0}, {0, 0, 0}}));
+  EXPECT_EQ(counts(R"(category = "Không có")"), (Counts{{0, 0, 0}, {0, 0, 0}, {0, 0, 0}}));
+  const v1::GetSummaryResponse filtered = summary(R"(category = "Dân cư")");
+  EXPECT_EQ(filtered.completed_line(), "Hải Phòng đã hoàn thành 0/1 nhiệm vụ (0,0%)");
+  EXPECT_EQ(filtered.total().due_not_completed_overdue(), 1);
+
+  for (const std::string bad : {"unit = H31", "category != X", "category = A AND label = B",
+                                "label = 2026 AND label = 2027", "category ="}) {
+    SCOPED_TRACE(bad);
+    v1::GetSummaryRequest req;
+    req.set_unit("units/H31");
+    req.set_filter(bad);
+    EXPECT_THAT(client().GetSummary(req).status(),
+                IsError(absl::StatusCode::kInvalidArgument, v1::reason::kInvalidFilter));
+  }
+  v1::GetSummaryRequest grouped;
+  grouped.set_unit("units/H31");
+  grouped.set_filter("label = 2026");
+  grouped.set_group_by(v1::SUMMARY_GROUP_BY_CATEGORY);
+  EXPECT_THAT(client().GetSummary(grouped).status(),
+              IsError(absl::StatusCode::kInvalidArgument, v1::reason::kInvalidFilter));
+}
+
 TEST_F(ReportsTest, BadRequestsAreRefused) {
   MakeUnit("H31", v1::UNIT_KIND_PROVINCE);
   v1::GetSummaryRequest req;

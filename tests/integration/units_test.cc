@@ -271,6 +271,41 @@ TEST_F(UnitsTest, ListFilters) {
   }
 }
 
+// The dashboard's unit picker searches ten thousand units on the server: by any words of
+// the name, with or without diacritics, or by code, within the filter, page by page.
+TEST_F(UnitsTest, ListQuerySearchesNamesAndCodes) {
+  MakeUnit("H29", v1::UNIT_KIND_PROVINCE, "", "Thành phố Hà Nội");
+  MakeUnit("H29.01", v1::UNIT_KIND_DEPARTMENT, "units/H29", "Sở Tư pháp");
+  MakeUnit("H29.02", v1::UNIT_KIND_DEPARTMENT, "units/H29", "Sở Y tế");
+  MakeUnit("H30", v1::UNIT_KIND_PROVINCE, "", "Tỉnh Hà Giang");
+  MakeUnit("H30.01", v1::UNIT_KIND_DEPARTMENT, "units/H30", "Sở Tư pháp");
+  auto search = [&](const std::string& query, const std::string& filter = "", int page_size = 0) {
+    std::vector<std::string> names;
+    v1::ListUnitsRequest req;
+    req.set_query(query);
+    req.set_filter(filter);
+    req.set_page_size(page_size);
+    do {
+      v1::ListUnitsResponse page = Must(client().ListUnits(req), "ListUnits " + query);
+      for (const v1::Unit& u : page.units()) names.push_back(u.name());
+      req.set_page_token(page.next_page_token());
+    } while (!req.page_token().empty());
+    return names;
+  };
+  EXPECT_THAT(search("tư pháp"), ElementsAre("units/H29.01", "units/H30.01"));
+  EXPECT_THAT(search("so tu phap"), ElementsAre("units/H29.01", "units/H30.01"));
+  EXPECT_THAT(search("Hà"), ElementsAre("units/H29", "units/H30"));
+  EXPECT_THAT(search("h29.0"), ElementsAre("units/H29.01", "units/H29.02"));
+  EXPECT_THAT(search("tư pháp", R"(parent = "units/H30")"), ElementsAre("units/H30.01"));
+  EXPECT_THAT(search("sở", "", 1), ElementsAre("units/H29.01", "units/H29.02", "units/H30.01"));
+  EXPECT_THAT(search("công an"), IsEmpty());
+  v1::ListUnitsRequest blank;
+  blank.set_query(" - ");
+  EXPECT_THAT(client().ListUnits(blank).status(), IsInvalidField("query"));
+  blank.set_query(std::string(201, 'a'));
+  EXPECT_THAT(client().ListUnits(blank).status(), IsInvalidField("query"));
+}
+
 TEST_F(UnitsTest, Pagination) {
   std::vector<std::string> expected;
   for (int i = 10; i < 60; ++i) {

@@ -2,12 +2,23 @@
 // with authentication required (its first administrator made by `d06d bootstrap-admin`):
 // seeds a province through the Connect API with that token, opens /?unit=...&date=<today>,
 // which asks for a token; a wrong one is refused in the form; the right one shows the
-// report lines, the cards, the table and the chart by child unit and the overdue list,
-// with no console error and no failed request (but the 401 that asked for the token); the
-// token is in sessionStorage only (not localStorage, a cookie or the URL); then the date
-// picker, logging out, a token revoked while logged in (the form comes back saying so) and
-// an error shown in the page; and a d06d with --auth=off, where nothing is asked. Writes a
-// full-page screenshot.
+// report lines, the cards, the table and the chart by child unit and the overdue tasks
+// (and, with the switch, assignments), with no console error and no failed request (but
+// the 401 that asked for the token); the token is in sessionStorage only (not
+// localStorage, a cookie or the URL).
+// Then a coordinator's morning in a second province of 28 units and 150 tasks, at
+// 1366x768 and 390x844: the overdue list's count equals the card (by task; every
+// assignment with the switch, by days late), sorting, the filters by category, directive
+// and label, drilling down by a row and a bar and back, the breadcrumb, the central form
+// against the API, urging from a row (a refusal shown, then sent), the downloads read by
+// openpyxl (skipped, saying so, while d06d does not serve /download/ yet), print media
+// with the header of a Vietnamese report, refreshing in place, a viewer not offered to
+// urge, and on the phone no horizontal overflow, tables as cards, chart text >= 11 px,
+// lists paged and the unit picker's server-side search.
+// Then the date picker, logging out, a token revoked while logged in (the form comes back
+// saying so) and an error shown in the page; and a d06d with --auth=off, where nothing is
+// asked. Writes a full-page screenshot, and dashboard-{laptop,phone,print}.png beside it
+// (or in $D06_SCREENSHOTS: `D06_SCREENSHOTS=docs/screenshots` refreshes the README's).
 //
 //   node tests/web/dashboard_test.mjs path/to/d06d [screenshot.png]
 //
@@ -15,13 +26,17 @@
 // ($CHROMIUM overrides /usr/bin/chromium) and tests/web/node_modules (scripts/setup.sh).
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
 const d06d = process.argv[2];
 const screenshot = resolve(process.argv[3] || process.env.D06_DASHBOARD_SCREENSHOT || 'dashboard.png');
 const chromium = process.env.CHROMIUM || '/usr/bin/chromium';
+// The screenshots for the README (docs/screenshots/): beside the first one unless
+// $D06_SCREENSHOTS names a directory. Python with openpyxl reads the downloaded files.
+const shots = resolve(process.env.D06_SCREENSHOTS || dirname(screenshot));
+const python3 = process.env.D06_PYTHON3 || '/usr/bin/python3';
 const TZ = 'Asia/Ho_Chi_Minh';
 
 function fail(message) {
@@ -78,7 +93,9 @@ async function startServer(flags = [], dir = mkdtempSync(join(tmpdir(), 'd06-das
   serverLog = '';
   server = spawn(d06d, ['--listen=127.0.0.1:0', '--http_listen=127.0.0.1:0', '--metrics_listen=',
     `--data_dir=${dir}`, ...flags],
-    { stdio: ['ignore', 'ignore', 'pipe'] });
+    // Without this test's own D06_ variables, which d06d would read as flags.
+    { stdio: ['ignore', 'ignore', 'pipe'], env: Object.fromEntries(Object.entries(process.env)
+      .filter(([k]) => !['D06_SCREENSHOTS', 'D06_PYTHON3', 'D06_DASHBOARD_SCREENSHOT'].includes(k))) });
   const port = await new Promise((resolvePort, reject) => {
     const timer = setTimeout(() => reject(new Error('d06d did not say its HTTP port within 20 s')), 20000);
     server.stderr.setEncoding('utf8');
@@ -104,7 +121,9 @@ async function stopServer() {
   rmSync(serverDir, { recursive: true, force: true });
 }
 
-await startServer([], dataDir);
+// The administrator seeds a province of 150 tasks: its write budget is raised; everyone
+// else keeps the default budgets (a viewer's dashboard must fit in them).
+await startServer(['--rate_limits=admin=1000/5000:1000/5000'], dataDir);
 
 async function call(method, body, bearer = token) {
   const res = await fetch(`${base}/d06.v1.${method}`, {
@@ -175,11 +194,11 @@ async function seed() {
 // What the page must show: the numbers of each department, as [total, completed, on time,
 // late, in progress on time, overdue, recurring, completion %].
 const EXPECTED_ROWS = {
-  'units/H52': ['Tỉnh Bình Định (trực tiếp chủ trì)', '0', '0', '0', '0', '0', '0', '0', '0,0 %'],
+  'units/H52': ['Tỉnh Bình Định (trực tiếp chủ trì)', '0', '0', '0', '0', '0', '0', '0', '—'],
   'units/H52.01': ['Sở Tư pháp', '3', '2', '2', '0', '0', '1', '0', '66,7 %'],
   'units/H52.02': ['Sở Khoa học và Công nghệ', '3', '2', '1', '1', '0', '0', '1', '66,7 %'],
   'units/H52.03': ['Công an tỉnh', '2', '0', '0', '0', '1', '1', '0', '0,0 %'],
-  'units/H52.04': ['Sở Y tế', '0', '0', '0', '0', '0', '0', '0', '0,0 %'],
+  'units/H52.04': ['Sở Y tế', '0', '0', '0', '0', '0', '0', '0', '—'],
 };
 const EXPECTED_TOTAL = ['Tổng cộng', '8', '4', '3', '1', '1', '2', '1', '50,0 %'];
 const EXPECTED_CARDS = {
@@ -233,6 +252,382 @@ async function logIn(page, secret) {
 }
 
 const texts = (page, selector) => page.$$eval(selector, (els) => els.map((e) => e.textContent.trim()));
+
+// ---- A coordinator's morning: a province of 28 units and 150 tasks -------------------
+// H53: twelve departments and three districts of four communes each; Huyện Lý Sơn
+// (H53.22) and its communes lead only recurring tasks. The tasks spread over the other
+// units with deadlines from 40 days ago to 59 days ahead, a third with a coordinating
+// unit (that never starts: overdue with its deadline, whatever its lead did), a third of
+// the leads completed and a sixth started.
+const Q = 'units/H53';
+const Q_UNITS = [
+  ['H53', 'Tỉnh Quảng Ngãi', 'UNIT_KIND_PROVINCE', ''],
+  ...['Công an tỉnh', 'Sở Tư pháp', 'Sở Y tế', 'Sở Giáo dục và Đào tạo', 'Sở Khoa học và Công nghệ',
+    'Sở Lao động - Thương binh và Xã hội', 'Sở Tài nguyên và Môi trường', 'Sở Giao thông vận tải',
+    'Sở Kế hoạch và Đầu tư', 'Sở Thông tin và Truyền thông', 'Sở Nội vụ', 'Văn phòng Ủy ban nhân dân tỉnh']
+    .map((name, i) => [`H53.${pad(i + 1)}`, name, 'UNIT_KIND_DEPARTMENT', 'H53']),
+  ['H53.20', 'Thành phố Quảng Ngãi', 'UNIT_KIND_DISTRICT', 'H53'],
+  ['H53.21', 'Huyện Bình Sơn', 'UNIT_KIND_DISTRICT', 'H53'],
+  ['H53.22', 'Huyện Lý Sơn', 'UNIT_KIND_DISTRICT', 'H53'],
+  ...['Phường Trần Phú', 'Phường Nghĩa Chánh', 'Xã Tịnh Long', 'Xã Nghĩa Dũng']
+    .map((name, i) => [`H53.20.${pad(i + 1)}`, name, 'UNIT_KIND_COMMUNE', 'H53.20']),
+  ...['Xã Bình Châu', 'Xã Bình Hải', 'Thị trấn Châu Ổ', 'Xã Bình Thạnh']
+    .map((name, i) => [`H53.21.${pad(i + 1)}`, name, 'UNIT_KIND_COMMUNE', 'H53.21']),
+  ...['Xã An Vĩnh', 'Xã An Hải', 'Xã An Bình', 'Xã Bắc Lý Sơn']
+    .map((name, i) => [`H53.22.${pad(i + 1)}`, name, 'UNIT_KIND_COMMUNE', 'H53.22']),
+];
+const CATEGORIES = ['Dữ liệu dân cư', 'Dịch vụ công', 'Định danh điện tử', 'Chuyển đổi số'];
+const DIRECTIVES = ['06/QĐ-TTg', '52/KH-UBND', '128/KH-UBND'];
+
+// The tasks, with what the page must count: `overdue` (the report's: a one-off task whose
+// lead is not completed, deadline passed) and `overdueAssignments` (every assignment so).
+function provinceTasks() {
+  const pool = Q_UNITS.map((u) => u[0]).filter((c) => c !== 'H53' && !c.startsWith('H53.22'));
+  const list = [];
+  for (let i = 0; i < 145; i++) {
+    const recurring = i % 10 === 9;
+    const t = {
+      title: `Nhiệm vụ ${i + 1}: ${CATEGORIES[i % 4].toLowerCase()} năm 2026`,
+      lead: pool[i % pool.length],
+      supports: recurring ? [] : [...(i % 3 === 0 ? [pool[(i + 5) % pool.length]] : []), ...(i % 7 === 0 ? [pool[(i + 11) % pool.length]] : [])],
+      recurring,
+      days: ((i * 37) % 100) - 40,
+      then: recurring ? null : ['complete', 'complete', 'start', 'start', null, null][i % 6],
+      category: CATEGORIES[i % 4],
+      directive: DIRECTIVES[(i >> 1) % 3],
+      labels: i % 5 === 0 ? ['2026', 'trọng tâm'] : ['2026'],
+    };
+    if (t.then === 'start' && i % 12 === 2) t.then = null;
+    list.push(t);
+  }
+  for (const code of ['H53.22', 'H53.22.01', 'H53.22.02', 'H53.22.03', 'H53.22.04']) {
+    list.push({ title: `Báo cáo định kỳ Đề án 06 của ${code}`, lead: code, supports: [], recurring: true,
+      category: 'Chuyển đổi số', directive: '06/QĐ-TTg', labels: ['2026'] });
+  }
+  return list;
+}
+
+async function seedProvince() {
+  for (const [code, displayName, kind, parent] of Q_UNITS) {
+    await call('UnitService/CreateUnit', { unit: { code, displayName, kind, ...(parent ? { parent: `units/${parent}` } : { adminCode: '51' }) } });
+  }
+  const list = provinceTasks();
+  const one = async (t) => {
+    const deadline = t.recurring ? undefined : addDays(today, t.days);
+    const created = await call('TaskService/CreateTask', {
+      task: {
+        title: t.title, kind: t.recurring ? 'TASK_KIND_RECURRING' : 'TASK_KIND_ONE_OFF',
+        assigningUnit: Q, deadline, labels: t.labels, category: t.category,
+        directive: { number: t.directive, issuer: 'UBND tỉnh Quảng Ngãi' },
+      },
+      assignments: [{ unit: `units/${t.lead}`, role: 'ASSIGNMENT_ROLE_LEAD' },
+        ...t.supports.map((u) => ({ unit: `units/${u}`, role: 'ASSIGNMENT_ROLE_SUPPORT' }))],
+    });
+    t.name = created.task.name;
+    t.leadName = created.assignments[0].name;
+    if (t.then) await call('TaskService/StartAssignment', { name: t.leadName });
+    if (t.then === 'complete') {
+      await call('TaskService/SubmitAssignment', { name: t.leadName, note: 'Đã hoàn thành' });
+      await call('TaskService/ApproveAssignment', { name: t.leadName });
+    }
+  };
+  for (let i = 0; i < list.length; i += 8) await Promise.all(list.slice(i, i + 8).map(one));
+  const past = (t) => !t.recurring && t.days < 0;
+  return {
+    list,
+    overdue: list.filter((t) => past(t) && t.then !== 'complete'),
+    overdueAssignments: list.filter(past).reduce((n, t) => n + (t.then !== 'complete' ? 1 : 0) + t.supports.length, 0),
+  };
+}
+
+// Opens the dashboard at `path` in a new tab of `viewport`, logged in with `secret`.
+async function openAs(path, secret, viewport) {
+  const tab = await browser.newPage();
+  await tab.setViewport(viewport);
+  const problems = watch(tab);
+  await tab.goto(base + path, { waitUntil: 'load' });
+  await waitLogin(tab);
+  await logIn(tab, secret);
+  await waitReady(tab).catch(async (e) => {
+    const state = await tab.evaluate(() => `${document.body.dataset.state}: ${document.getElementById('error').textContent}`);
+    await tab.screenshot({ path: join(shots, 'failed.png') }).catch(() => {});
+    throw new Error(`${path} at ${viewport.width} px: ${e.message}; the page is ${state}; ${problems.join('; ')}`);
+  });
+  return { tab, problems };
+}
+
+// Does something that makes the page read a report again (data-loads counts them), and
+// waits for the report.
+async function andWait(tab, action) {
+  const loads = await tab.evaluate(() => Number(document.body.dataset.loads || 0));
+  await action();
+  await tab.waitForFunction((n) => Number(document.body.dataset.loads || 0) > n, { timeout: 15000 }, loads);
+  await waitReady(tab);
+}
+
+const cardValue = (tab, key) => tab.$eval(`#cards li[data-key="${key}"] .value`, (e) => Number(e.textContent.replace(/\./g, '')));
+const overdueCount = (tab) => tab.$eval('#overdue', (t) => Number(t.dataset.count));
+const unitOf = (tab) => new URL(tab.url()).searchParams.get('unit');
+
+// Shows every row of the overdue list ("Xem thêm" until there is no more).
+async function expandOverdue(tab) {
+  while (await tab.$eval('#overdue-more', (b) => !b.hidden)) {
+    const before = await tab.$$eval('#overdue tbody tr', (r) => r.length);
+    await tab.click('#overdue-more');
+    await tab.waitForFunction((n) => document.querySelectorAll('#overdue tbody tr').length > n, {}, before);
+  }
+  return tab.$$eval('#overdue tbody tr', (r) => r.length);
+}
+
+// Every text of the chart inside the chart (not clipped), and the smallest as drawn.
+const chartText = (tab) => tab.$eval('#chart svg', (svg) => {
+  const box = svg.getBoundingClientRect();
+  const scale = box.width / svg.viewBox.baseVal.width;
+  const texts = [...svg.querySelectorAll('text')];
+  return {
+    clipped: texts.filter((t) => { const b = t.getBBox(); return b.x < -0.5 || b.x + b.width > svg.viewBox.baseVal.width + 0.5; })
+      .map((t) => t.textContent),
+    smallest: Math.min(...texts.map((t) => parseFloat(getComputedStyle(t).fontSize) * scale)),
+  };
+});
+
+const LAPTOP = { width: 1366, height: 768 };
+const PHONE = { width: 390, height: 844, isMobile: true, deviceScaleFactor: 1 };
+
+async function coordinatorMorning() {
+  const seeded = await seedProvince();
+  console.log(`seeded ${Q}: ${Q_UNITS.length} units, ${seeded.list.length} tasks, ${seeded.overdue.length} overdue tasks, ${seeded.overdueAssignments} overdue assignments`);
+  assert.ok(seeded.overdueAssignments > seeded.overdue.length + 10, 'the seed has coordinating units late beside completed leads');
+  const q = `/?unit=${Q}&date=${iso(today)}`;
+  const { tab, problems } = await openAs(q, token, LAPTOP);
+  let downloadsServed = true;
+
+  // The headline card and the overdue list agree: the tasks the report counts overdue.
+  assert.equal(await cardValue(tab, 'overdue'), seeded.overdue.length);
+  assert.equal(await overdueCount(tab), seeded.overdue.length);
+  assert.equal(await tab.$$eval('#overdue tbody tr', (r) => r.length), Math.min(20, seeded.overdue.length), 'the list pages by 20');
+  assert.match(await tab.$eval('#overdue-note', (e) => e.textContent), new RegExp(`^${seeded.overdue.length} nhiệm vụ`));
+  assert.equal(await expandOverdue(tab), seeded.overdue.length);
+  assert.deepEqual(new Set(await tab.$$eval('#overdue tbody tr', (r) => r.map((tr) => tr.dataset.task))),
+    new Set(seeded.overdue.map((t) => t.name)));
+  const lateDays = (tab2) => tab2.$$eval('#overdue tbody tr', (r) => r.map((tr) => Number(/quá (\d+) ngày/.exec(tr.textContent)[1])));
+  const byTask = await lateDays(tab);
+  assert.deepEqual(byTask, [...byTask].sort((a, b) => b - a), 'the latest first');
+  // The switch: every overdue assignment, coordinating units included, by days late.
+  await tab.click('#overdue-all');
+  await tab.waitForFunction((n) => Number(document.getElementById('overdue').dataset.count) === n, { timeout: 15000 }, seeded.overdueAssignments);
+  assert.equal(await expandOverdue(tab), seeded.overdueAssignments);
+  const all = await lateDays(tab);
+  assert.deepEqual(all, [...all].sort((a, b) => b - a));
+  await tab.click('#overdue-all');
+  await tab.waitForFunction((n) => Number(document.getElementById('overdue').dataset.count) === n && !document.getElementById('overdue-all').checked, {}, seeded.overdue.length);
+
+  // A unit with only recurring tasks is not a grey 0,0 %.
+  assert.equal(await tab.$eval('#by-unit tr[data-unit="units/H53.22"] td:last-child', (e) => e.textContent), 'Không có nhiệm vụ có hạn');
+  // At 1366 px no chart label is clipped, and the text is drawn at its size.
+  const laptopChart = await chartText(tab);
+  assert.deepEqual(laptopChart.clipped, []);
+  assert.ok(laptopChart.smallest >= 11, `chart text ${laptopChart.smallest}px`);
+  await tab.evaluate(() => window.scrollTo(0, 0));
+  await tab.screenshot({ path: join(shots, 'dashboard-laptop.png') });
+
+  // The central form is the API's due_* counts.
+  const summary = await call('ReportService/GetSummary', { unit: Q, groupBy: 'SUMMARY_GROUP_BY_CHILD_UNIT' });
+  const t = summary.total;
+  const n = (v) => String(Number(v || 0));
+  const pctVn = (v) => `${Number(v || 0).toFixed(1).replace('.', ',')} %`;
+  assert.deepEqual(await texts(tab, '#central tfoot td'), [n(t.due), n(t.dueCompletedOnTime), pctVn(t.dueCompletedOnTimePercent),
+    n(t.dueCompletedLate), pctVn(t.dueCompletedLatePercent), n(t.dueNotCompletedOnTime), pctVn(t.dueNotCompletedOnTimePercent),
+    n(t.dueNotCompletedOverdue), pctVn(t.dueNotCompletedOverduePercent)]);
+  assert.equal(Number(t.dueNotCompletedOverdue), seeded.overdue.length);
+
+  // Sorting the by-unit table by a column, largest first, then reversed.
+  const overdueColumn = () => tab.$$eval('#by-unit tbody tr', (r) => r.map((tr) => Number(tr.cells[6].textContent.replace(/\./g, ''))));
+  await tab.click('#by-unit th[data-sort="overdue"] button');
+  const sorted = await overdueColumn();
+  assert.deepEqual(sorted, [...sorted].sort((a, b) => b - a));
+  assert.equal(new URL(tab.url()).searchParams.get('sort'), 'overdue');
+  await tab.click('#by-unit th[data-sort="overdue"] button');
+  const reversed = await overdueColumn();
+  assert.deepEqual(reversed, [...reversed].sort((a, b) => a - b));
+  await tab.click('#by-unit th[data-sort="name"] button');
+
+  // Filtering the whole page by a category, a directive, a label.
+  for (const [key, value, match] of [['category', 'Dịch vụ công', (x) => x.category === 'Dịch vụ công'],
+    ['directive', '52/KH-UBND', (x) => x.directive === '52/KH-UBND'], ['label', 'trọng tâm', (x) => x.labels.includes('trọng tâm')]]) {
+    await andWait(tab, () => tab.select('#filter', `${key}=${value}`));
+    const expected = seeded.overdue.filter(match).length;
+    assert.equal(await cardValue(tab, 'overdue'), expected, `${key} ${value}`);
+    assert.equal(await cardValue(tab, 'total'), seeded.list.filter(match).length, `${key} ${value}`);
+    assert.equal(await overdueCount(tab), expected);
+    assert.equal(new URL(tab.url()).searchParams.get(key), value);
+  }
+  await andWait(tab, () => tab.select('#filter', ''));
+  assert.equal(await cardValue(tab, 'total'), seeded.list.length);
+
+  // Drilling down by a click on a row, then on a bar; back twice; the breadcrumb.
+  await andWait(tab, () => tab.click('#by-unit tr[data-unit="units/H53.20"] a'));
+  assert.equal(unitOf(tab), 'units/H53.20');
+  assert.match(await tab.$eval('#report-title', (e) => e.textContent), /^Thành phố Quảng Ngãi — /);
+  assert.deepEqual(await texts(tab, '#crumbs > *'), ['Tỉnh Quảng Ngãi', 'Thành phố Quảng Ngãi']);
+  await andWait(tab, () => tab.click('#chart g.drill[data-unit="units/H53.20.02"] rect'));
+  assert.equal(unitOf(tab), 'units/H53.20.02');
+  assert.deepEqual(await texts(tab, '#crumbs > *'), ['Tỉnh Quảng Ngãi', 'Thành phố Quảng Ngãi', 'Phường Nghĩa Chánh']);
+  await andWait(tab, () => tab.goBack());
+  assert.equal(unitOf(tab), 'units/H53.20');
+  assert.match(await tab.$eval('#report-title', (e) => e.textContent), /^Thành phố Quảng Ngãi — /);
+  await andWait(tab, () => tab.click('#crumbs a[data-unit="units/H53"]'));
+  assert.equal(unitOf(tab), Q);
+  await andWait(tab, () => tab.goBack());
+  assert.equal(unitOf(tab), 'units/H53.20');
+  await andWait(tab, () => tab.goBack());
+  assert.equal(unitOf(tab), Q);
+  assert.equal(await cardValue(tab, 'overdue'), seeded.overdue.length);
+
+  // Urging from a row: the server's refusal is shown in the dialog; then it is sent.
+  const target = await tab.$eval('#overdue tbody button.urge', (b) => b.dataset.assignment);
+  await tab.click('#overdue tbody button.urge');
+  await tab.waitForSelector('#urge[open]');
+  await tab.$eval('#urge-message', (e) => { e.value = '  '; });
+  await tab.click('#urge-send');
+  assert.equal(await tab.$eval('#urge-error', (e) => e.textContent), 'Hãy nhập nội dung đôn đốc.');
+  await tab.setRequestInterception(true);
+  const refuse = (r) => (r.url().endsWith('/d06.v1.TaskService/UrgeAssignment')
+    ? r.respond({ status: 403, contentType: 'application/json', body: JSON.stringify({ code: 'permission_denied', message: 'not a coordinator of units/H53' }) })
+    : r.continue());
+  tab.on('request', refuse);
+  await tab.type('#urge-message', 'Đề nghị khẩn trương hoàn thành, báo cáo trước ngày thứ Sáu.');
+  await tab.click('#urge-send');
+  await tab.waitForFunction(() => /permission_denied/.test(document.getElementById('urge-error').textContent));
+  assert.match(await tab.$eval('#urge-error', (e) => e.textContent), /not a coordinator.*\(permission_denied\)/);
+  tab.off('request', refuse);
+  await tab.setRequestInterception(false);
+  await tab.click('#urge-send');
+  await tab.waitForFunction((n) => document.body.dataset.urged === n, { timeout: 15000 }, target);
+  assert.equal((await call('TaskService/GetAssignment', { name: target })).assignment.urgeCount, 1);
+  assert.match(await tab.$eval('#status', (e) => e.textContent), /^Đã đôn đốc .* \(lần thứ 1\)\.$/);
+  await waitReady(tab);
+
+  // Downloads (GET /download/...xlsx with the token) give files openpyxl reads.
+  const downloads = mkdtempSync(join(tmpdir(), 'd06-downloads-'));
+  const cdp = await tab.createCDPSession();
+  await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads, eventsEnabled: true });
+  for (const [kind, expected] of [['summary', 'Công an tỉnh'], ['assignments', seeded.list[0].title]]) {
+    await tab.$eval('body', (b) => { delete b.dataset.download; });
+    await tab.click(`#download-${kind}`);
+    await tab.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.download), { timeout: 30000 });
+    if (await tab.evaluate(() => document.body.dataset.download) === 'error') {
+      const message = await tab.$eval('#download-error', (e) => e.textContent);
+      if (/\(GET \/download\/\w+\.xlsx: 404\)/.test(message)) {
+        console.log(`SKIP: download of the ${kind}: GET /download/${kind}.xlsx is not served by this d06d yet (404): ${message}`);
+        downloadsServed = false;
+        continue;
+      }
+      throw new Error(`download of the ${kind}: ${message}`);
+    }
+    let file = '';
+    for (let i = 0; i < 100 && !file; i++) {
+      file = readdirSync(downloads).find((f) => f.endsWith('.xlsx')) || '';
+      if (!file) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(file, `a downloaded .xlsx in ${downloads}`);
+    const cells = JSON.parse(execFileSync(python3, ['-c', [
+      'import json, sys, openpyxl',
+      'book = openpyxl.load_workbook(sys.argv[1])',
+      'print(json.dumps([str(c) for s in book.worksheets for r in s.iter_rows(values_only=True) for c in r if c is not None]))',
+    ].join('\n'), join(downloads, file)], { encoding: 'utf8' }));
+    assert.ok(cells.some((c) => c.includes(expected)), `${file} holds "${expected}"`);
+    rmSync(join(downloads, file));
+  }
+  rmSync(downloads, { recursive: true, force: true });
+
+  // Print: an A4 report with the header a Vietnamese report carries, no controls.
+  await tab.emulateMediaType('print');
+  const printed = await tab.evaluate(() => ({
+    header: getComputedStyle(document.getElementById('print-header')).display !== 'none' && document.getElementById('print-header').innerText,
+    controls: [...document.querySelectorAll('button:not(.sort), #pick, select, input')].filter((e) => e.getClientRects().length > 0).map((e) => e.id || e.textContent),
+    tables: ['by-unit', 'central', 'overdue'].filter((id) => document.getElementById(id).getClientRects().length > 0),
+  }));
+  assert.ok(printed.header, 'the print header shows');
+  assert.match(printed.header, /CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM/);
+  assert.match(printed.header, /Độc lập - Tự do - Hạnh phúc/);
+  assert.match(printed.header, /TỈNH QUẢNG NGÃI/);
+  assert.match(printed.header, /Số: /);
+  assert.match(printed.header, new RegExp(`ngày ${pad(today.day)} tháng ${pad(today.month)} năm ${today.year}`));
+  assert.match(printed.header, new RegExp(`Tỉnh Quảng Ngãi tính đến ngày ${vn(today)}`));
+  assert.deepEqual(printed.controls, []);
+  assert.deepEqual(printed.tables, ['by-unit', 'central', 'overdue']);
+  const pdf = await tab.pdf({ format: 'A4' });
+  assert.equal(Buffer.from(pdf).subarray(0, 4).toString(), '%PDF');
+  await tab.setViewport({ width: 794, height: 1123 });
+  await tab.screenshot({ path: join(shots, 'dashboard-print.png') });
+  await tab.emulateMediaType(null);
+  await tab.setViewport(LAPTOP);
+
+  // Refreshing by itself keeps the reader's place: the scroll, the unit, the switch.
+  const { tab: live, problems: liveProblems } = await openAs(`/?unit=units/H53.20&date=${iso(today)}&refresh=2`, token, LAPTOP);
+  await live.click('#overdue-all');
+  await live.waitForFunction(() => document.querySelector('#overdue thead th:nth-child(3)')?.textContent === 'Vai trò');
+  await live.evaluate(() => document.getElementById('overdue-title').scrollIntoView());
+  const before = await live.evaluate(() => ({ y: window.scrollY, read: document.getElementById('read-at').textContent, url: location.href }));
+  assert.match(before.read, /^Số liệu đọc lúc \d\d:\d\d:\d\d ngày /);
+  assert.ok(before.y > 0);
+  await live.waitForFunction(() => Number(document.body.dataset.refreshed) >= 2, { timeout: 15000 });
+  const after = await live.evaluate(() => ({ y: window.scrollY, all: document.getElementById('overdue-all').checked, url: location.href, read: document.getElementById('read-at').textContent }));
+  assert.ok(Math.abs(after.y - before.y) <= 2, `scroll kept (${before.y} -> ${after.y})`);
+  assert.equal(after.all, true);
+  assert.equal(after.url, before.url);
+  assert.notEqual(after.read, before.read);
+  assert.deepEqual(serious(liveProblems), []);
+  await live.close();
+
+  // A viewer: no urging; the breadcrumb starts at its own unit, which it opens on.
+  await call('AccessService/CreatePrincipal', { principalId: 'theo-doi-h53', principal: { displayName: 'Cán bộ theo dõi',
+    kind: 'PRINCIPAL_KIND_PERSON', unit: Q, bindings: [{ role: 'ROLE_VIEWER', unit: Q }] } });
+  const viewerToken = (await call('AccessService/CreateToken', { parent: 'principals/theo-doi-h53',
+    token: { displayName: 'dashboard', expireTime: new Date(Date.now() + 86400000).toISOString() } })).secret;
+  const { tab: viewer, problems: viewerProblems } = await openAs('/', viewerToken, LAPTOP);
+  assert.equal(unitOf(viewer), Q);
+  assert.equal(await overdueCount(viewer), seeded.overdue.length);
+  assert.equal(await viewer.$$eval('button.urge', (b) => b.length), 0, 'a viewer is not offered to urge');
+  await andWait(viewer, () => viewer.click('#by-unit tr[data-unit="units/H53.21"] a'));
+  assert.deepEqual(await texts(viewer, '#crumbs > *'), ['Tỉnh Quảng Ngãi', 'Huyện Bình Sơn']);
+  assert.deepEqual(serious(viewerProblems), []);
+  await viewer.close();
+
+  // A phone: nothing wider than the screen, tables as cards, chart text readable, long
+  // lists paged; the unit picker searches the server.
+  const { tab: phone, problems: phoneProblems } = await openAs(q, token, PHONE);
+  const overflow = () => phone.evaluate(() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth));
+  assert.ok(await overflow() <= 390, `no horizontal overflow at 390 px (${await overflow()})`);
+  assert.equal(await phone.$eval('#by-unit tbody tr', (tr) => getComputedStyle(tr).display), 'block', 'rows as cards');
+  assert.deepEqual(await phone.$$eval('#by-unit td, #overdue td', (tds) => tds.filter((td) => td.getBoundingClientRect().right > 390).length), 0);
+  const phoneChart = await chartText(phone);
+  assert.deepEqual(phoneChart.clipped, []);
+  assert.ok(phoneChart.smallest >= 11, `chart text ${phoneChart.smallest}px at 390 px`);
+  assert.equal(await phone.$$eval('#overdue tbody tr', (r) => r.length), Math.min(20, seeded.overdue.length));
+  await phone.evaluate(() => document.getElementById('completed-line').scrollIntoView());
+  await phone.screenshot({ path: join(shots, 'dashboard-phone.png') });
+  await phone.evaluate(() => window.scrollTo(0, 0));
+  await phone.click('#unit-search');
+  await phone.$eval('#unit-search', (e) => { e.value = ''; });
+  await phone.type('#unit-search', 'ly son');
+  // Both units whose name has the words, typed without diacritics (in place of the units
+  // under the one shown, listed when the field took the focus).
+  await phone.waitForFunction(() => [...document.querySelectorAll('#unit-results .option')].map((o) => o.dataset.unit).join()
+    === 'units/H53.22,units/H53.22.04', { timeout: 15000 });
+  assert.ok(await overflow() <= 390, 'the picker fits the phone');
+  await andWait(phone, () => phone.click('#unit-results .option[data-unit="units/H53.22"]'));
+  assert.equal(unitOf(phone), 'units/H53.22');
+  assert.deepEqual(await phone.$$eval('#by-unit tbody td:last-child', (tds) => [...new Set(tds.map((td) => td.textContent))]), ['Không có nhiệm vụ có hạn']);
+  assert.ok(await overflow() <= 390);
+  assert.deepEqual(serious(phoneProblems), []);
+  await phone.close();
+
+  const allowed = downloadsServed ? [] : [/\/download\//, /\b404\b/];
+  assert.deepEqual(serious(problems).filter((p) => !/\b403\b/.test(p) && !allowed.some((r) => r.test(p))), []);
+  await tab.close();
+}
 
 let browser;
 let page;
@@ -298,31 +693,50 @@ try {
   // alternative, segments sized by the counts.
   const bars = await page.$$eval('#chart svg g.bar', (gs) => gs.map((g) => ({
     unit: g.dataset.unit,
-    parts: [...g.querySelectorAll('rect[data-part]')].map((r) => `${r.dataset.part}:${Math.round(Number(r.getAttribute('width')))}`),
+    // Each segment's share of the bar's track.
+    parts: [...g.querySelectorAll('rect[data-part]')].map((r) => `${r.dataset.part}:${(Number(r.getAttribute('width')) /
+      Number(g.querySelector('rect.track').getAttribute('width'))).toFixed(3)}`),
     pct: g.querySelector('text.pct').textContent,
   })));
   assert.deepEqual(bars.map((b) => b.unit), ['units/H52.01', 'units/H52.02', 'units/H52.03', 'units/H52.04']);
   assert.deepEqual(bars.map((b) => b.pct), ['66,7 %', '66,7 %', '0,0 %', '—']);
-  assert.deepEqual(bars[0].parts, ['completedOnTime:253', 'overdue:127']);
+  assert.deepEqual(bars[0].parts, ['completedOnTime:0.667', 'overdue:0.333']);
   assert.deepEqual(bars[3].parts, []);
   assert.equal(await page.$eval('#chart svg', (s) => s.getAttribute('role')), 'img');
   assert.match(await page.$eval('#chart svg desc', (d) => d.textContent), /Sở Tư pháp: đã hoàn thành 2\/3 \(66,7 %\)/);
 
-  // The overdue assignments, ordered by deadline, with units, roles and dd/MM/yyyy deadlines.
+  // The overdue tasks, as the card counts them: through their lead, one row per task with
+  // its coordinating units, the latest first.
   const names = { 'units/H52.01': 'Sở Tư pháp', 'units/H52.03': 'Công an tỉnh' };
   const roles = { ASSIGNMENT_ROLE_LEAD: 'Chủ trì', ASSIGNMENT_ROLE_SUPPORT: 'Phối hợp' };
-  const overdueRows = await page.$$eval('#overdue tbody tr', (trs) => trs.map((tr) =>
-    [...tr.cells].slice(0, 4).map((c) => c.textContent.trim())));
-  overdue.sort((a, b) => iso(a.deadline).localeCompare(iso(b.deadline)));
-  assert.deepEqual(overdueRows, overdue.map((o) => [o.task, names[o.unit], roles[o.role],
-    `${vn(o.deadline)} (quá ${Math.round((Date.UTC(today.year, today.month - 1, today.day) -
-      Date.UTC(o.deadline.year, o.deadline.month - 1, o.deadline.day)) / 86400000)} ngày)`]));
-  assert.equal(overdueRows.length, 3);
+  const late = (d) => Math.round((Date.UTC(today.year, today.month - 1, today.day) -
+    Date.UTC(d.year, d.month - 1, d.day)) / 86400000);
+  overdue.sort((a, b) => iso(a.deadline).localeCompare(iso(b.deadline)) || a.unit.localeCompare(b.unit));
+  const cellTexts = (selector) => page.$$eval(selector, (trs) => trs.map((tr) =>
+    [...tr.cells].map((c) => c.textContent.trim())));
+  const leads = overdue.filter((o) => o.role === 'ASSIGNMENT_ROLE_LEAD');
+  assert.deepEqual((await cellTexts('#overdue tbody tr')).map((r) => r.slice(0, 5)), leads.map((o) => {
+    const supports = overdue.filter((x) => x.task === o.task && x.role === 'ASSIGNMENT_ROLE_SUPPORT');
+    return [`${o.task} (52/KH-UBND)`, names[o.unit], vn(o.deadline), `quá ${late(o.deadline)} ngày`,
+      supports.length ? supports.map((x) => `${names[x.unit]}: quá ${late(x.deadline)} ngày`).join('') : 'không có'];
+  }));
+  assert.equal(leads.length, Number(EXPECTED_CARDS.overdue[0]));
+  // The switch: every overdue assignment, coordinating units included, the latest first.
+  await page.click('#overdue-all');
+  await page.waitForFunction(() => document.querySelector('#overdue thead th:nth-child(3)')?.textContent === 'Vai trò');
+  assert.deepEqual((await cellTexts('#overdue tbody tr')).map((r) => r.slice(0, 5)), overdue.map((o) =>
+    [`${o.task} (52/KH-UBND)`, names[o.unit], roles[o.role], vn(o.deadline), `quá ${late(o.deadline)} ngày`]));
+  assert.equal(new URL(page.url()).searchParams.get('overdue'), 'all');
+  await page.click('#overdue-all');
+  await page.waitForFunction(() => document.querySelector('#overdue thead th:nth-child(3)')?.textContent === 'Hạn xử lý');
 
   assert.deepEqual(serious(problems), [], 'no console errors or failed requests');
   mkdirSync(dirname(screenshot), { recursive: true });
   await page.screenshot({ path: screenshot, fullPage: true });
   console.log(`screenshot: ${screenshot}`);
+  mkdirSync(shots, { recursive: true });
+  await coordinatorMorning();
+  console.log(`screenshots: ${shots}/dashboard-{laptop,phone,print}.png`);
 
   // The date picker: yesterday, before anything was created, shows nothing, and the URL
   // follows.
