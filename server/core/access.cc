@@ -460,10 +460,12 @@ void Core::CreateToken(const Caller& caller, const v1::CreateTokenRequest& reque
         fresh->written = true;
         return absl::OkStatus();
       },
-      [response, fresh, done = std::move(done)](absl::Status status) {
+      [response, fresh, validate_only = request.validate_only(),
+       done = std::move(done)](absl::Status status) {
         // Set after the idempotency record was written, so that it never holds the
-        // secret; a retry's answer (that record) goes without.
-        if (status.ok() && fresh->written) response->set_secret(fresh->secret);
+        // secret; a retry's answer (that record) goes without, and so does a dry run's
+        // (its token was never stored: a secret would not work).
+        if (status.ok() && fresh->written && !validate_only) response->set_secret(fresh->secret);
         done(std::move(status));
       });
 }

@@ -286,6 +286,32 @@ TEST_F(AuthTest, EveryMethodOfEveryServiceNeedsACredential) {
   EXPECT_GE(checked, 40);
 }
 
+TEST_F(AuthTest, ADryRunTokenComesWithoutASecret) {
+  ASSERT_THAT(CreateUnit(admin_token_, "H40").status(), IsOk());
+  const v1::Principal an = MustCreatePrincipal("thu-khong", v1::PRINCIPAL_KIND_PERSON, "units/H40");
+  v1::CreateTokenRequest request;
+  request.set_parent(an.name());
+  request.mutable_token()->set_display_name("thử");
+  *request.mutable_token()->mutable_expire_time() = In(clock().Now(), absl::Hours(1));
+  request.set_validate_only(true);
+  v1::CreateTokenResponse response;
+  auto ctx = Ctx(admin_token_);
+  grpc::Status s =
+      v1::AccessService::NewStub(Channel())->CreateToken(ctx.get(), request, &response);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  // The token as it would be, but no secret: the token was never stored, so a secret
+  // would not work.
+  EXPECT_EQ(response.token().display_name(), "thử");
+  EXPECT_EQ(response.secret(), "");
+  v1::ListTokensRequest list;
+  list.set_parent(an.name());
+  v1::ListTokensResponse tokens;
+  auto list_ctx = Ctx(admin_token_);
+  ASSERT_TRUE(
+      v1::AccessService::NewStub(Channel())->ListTokens(list_ctx.get(), list, &tokens).ok());
+  EXPECT_EQ(tokens.tokens_size(), 0);
+}
+
 TEST_F(AuthTest, XD06ActorIsIgnoredAndTheEventRecordsThePrincipal) {
   auto unit = CreateUnit(admin_token_, "H40", "", {{"x-d06-actor", "someone-else"}});
   ASSERT_THAT(unit.status(), IsOk());
