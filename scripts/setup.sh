@@ -21,7 +21,7 @@ BUF_BIN="${TOOLS_DIR}/node_modules/.bin/buf"
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  librocksdb-dev libabsl-dev libgtest-dev libgmock-dev libicu-dev libcsv-dev
+  librocksdb-dev libabsl-dev libgtest-dev libgmock-dev libicu-dev libcsv-dev libxlsxwriter-dev
   libmicrohttpd-dev libssl-dev libgnutls28-dev zlib1g-dev prometheus-cpp-dev
 )
 if [[ "${D06_SETUP_SKIP_BUF:-0}" != 1 ]]; then
@@ -31,8 +31,9 @@ if [[ "${D06_SETUP_SKIP_BUF:-0}" != 1 ]]; then
   # The operations tests: promtool (Debian's prometheus) checks /metrics and the alert
   # rules shipped for Prometheus, yamllint (and python3-yaml) the Kubernetes manifests,
   # systemd's systemd-analyze the unit (tests/deploy).
-  PACKAGES+=(nodejs npm curl chromium python3 python3-grpcio python3-protobuf prometheus yamllint
-    python3-yaml systemd)
+  # The export tests open the .xlsx files with a reader that is not d06's: openpyxl.
+  PACKAGES+=(nodejs npm curl chromium python3 python3-grpcio python3-protobuf python3-openpyxl
+    prometheus yamllint python3-yaml systemd)
 fi
 
 log() { printf 'setup.sh: %s\n' "$*" >&2; }
