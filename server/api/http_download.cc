@@ -1,5 +1,6 @@
 #include "server/api/http_download.h"
 
+#include <optional>
 #include <set>
 
 #include "absl/strings/ascii.h"
@@ -190,15 +191,14 @@ std::string DownloadFileName(const Download& download, const google::protobuf::M
   std::string what, who, when(today);
   if (const FieldDescriptor* unit = type.FindFieldByName("unit")) {
     what = "bao-cao";
-    who = r.GetString(request, unit);
-    absl::ConsumePrefix(&who, "units/");
+    who = std::string(absl::StripPrefix(r.GetString(request, unit), "units/"));
     const auto& as_of =
         static_cast<const v1::Date&>(r.GetMessage(request, type.FindFieldByName("as_of")));
     if (!IsZeroDate(as_of)) when = FormatDate(as_of);
   } else {
     what = "nhiem-vu";
-    who = r.GetString(request, type.FindFieldByName("parent"));
-    absl::ConsumePrefix(&who, "tasks/");
+    who = std::string(
+        absl::StripPrefix(r.GetString(request, type.FindFieldByName("parent")), "tasks/"));
     if (who.empty() || who == "-") who = "tat-ca";
   }
   return absl::StrCat(what, "_", FileNamePart(who), "_", FileNamePart(when),
@@ -211,8 +211,9 @@ bool GatheringWriter::Write(const Message& message) {
 
 StreamWriter::Written GatheringWriter::WriteBefore(const Message& message, absl::Time) {
   const Descriptor& type = *message.GetDescriptor();
+  std::string scratch;
   const std::string& data =
-      message.GetReflection()->GetStringReference(message, type.FindFieldByName("data"), nullptr);
+      message.GetReflection()->GetStringReference(message, type.FindFieldByName("data"), &scratch);
   absl::MutexLock lock(&mu_);
   if (gone_) return Written::kGone;
   if (data_.size() + data.size() > max_bytes_) {

@@ -107,8 +107,10 @@ class XlsxTable final : public ExportTable {
   }
 
   ~XlsxTable() override {
-    // Unfinished (an error, a cancelled stream): dropped without writing the file.
-    if (workbook_ != nullptr) lxw_workbook_free(workbook_);
+    // Unfinished (an error while reading the rows): closed, which writes the file, then
+    // removed. lxw_workbook_free would not do: libxlsxwriter 1.1.4 frees a sheet without
+    // closing its constant-memory temporary file (a file descriptor lost per export).
+    if (workbook_ != nullptr) workbook_close(workbook_);
     if (!path_.empty()) unlink(path_.c_str());
   }
 

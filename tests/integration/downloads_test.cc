@@ -64,7 +64,8 @@ class DownloadsTest : public ServerTest {
     v1::CreateTokenRequest token;
     token.set_parent("principals/xem-h29");
     token.mutable_token()->set_display_name("bảng theo dõi");
-    *token.mutable_token()->mutable_expire_time() = ToTimestamp(clock().Now() + absl::Hours(24));
+    *token.mutable_token()->mutable_expire_time() =
+        ToTimestamp(clock().Now() + absl::Hours(24 * 30));
     viewer_token_ = Must(admin_->CreateToken(token)).secret();
   }
 
@@ -100,28 +101,29 @@ class DownloadsTest : public ServerTest {
 };
 
 TEST_F(DownloadsTest, SummaryXlsxIsTheWorkbookWithItsTypeAndName) {
+  SetToday(2026, 3, 25);
   const RawAnswer answer = Get("/download/summary.xlsx?unit=units/H29", viewer_token_);
   ASSERT_EQ(answer.status, 200) << answer.body;
   EXPECT_EQ(answer.header("Content-Type"),
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
   EXPECT_EQ(answer.header("Content-Disposition"),
-            "attachment; filename=\"bao-cao_H29_2026-03-20.xlsx\"");
+            "attachment; filename=\"bao-cao_H29_2026-03-25.xlsx\"");
   EXPECT_EQ(answer.header("Cache-Control"), "private, no-store");
   const XlsxSheet sheet = ReadXlsx(answer.body);
   EXPECT_EQ(sheet.Cell(1, 1).text, "Tỉnh Nghệ An");
-  EXPECT_EQ(sheet.Cell(3, 1).text, "Số liệu tính đến ngày 20/03/2026");
+  EXPECT_EQ(sheet.Cell(3, 1).text, "Số liệu tính đến ngày 25/03/2026");
   const size_t total = sheet.RowStarting("Tổng cộng");
   ASSERT_GT(total, 0u);
   EXPECT_EQ(sheet.Cell(total, 2).type, "number");
   EXPECT_EQ(sheet.Cell(total, 2).number, 1);
   // The report date, by proto JSON name, names the file.
   const RawAnswer dated =
-      Get("/download/summary.csv?unit=units/H29&asOf=2026-03-19&groupBy=CHILD_UNIT", viewer_token_);
+      Get("/download/summary.csv?unit=units/H29&asOf=21/03/2026&groupBy=CHILD_UNIT", viewer_token_);
   ASSERT_EQ(dated.status, 200) << dated.body;
   EXPECT_EQ(dated.header("Content-Type"), "text/csv; charset=utf-8");
   EXPECT_EQ(dated.header("Content-Disposition"),
-            "attachment; filename=\"bao-cao_H29_2026-03-19.csv\"");
-  EXPECT_THAT(dated.body, HasSubstr("Số liệu tính đến ngày 19/03/2026"));
+            "attachment; filename=\"bao-cao_H29_2026-03-21.csv\"");
+  EXPECT_THAT(dated.body, HasSubstr("Số liệu tính đến ngày 21/03/2026"));
 }
 
 TEST_F(DownloadsTest, AssignmentsCsvTakesTheCsvOptions) {

@@ -7,8 +7,9 @@
 #ifndef D06_TESTS_TESTING_XLSX_H_
 #define D06_TESTS_TESTING_XLSX_H_
 
-#include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -38,7 +39,9 @@ struct XlsxSheet {
   // Row `row`, column `col`, both from 1 as a spreadsheet numbers them; empty beyond.
   XlsxCell Cell(size_t row, size_t col) const {
     if (row < 1 || row > rows.size() || col < 1 || col > rows[row - 1].size()) {
-      return {"empty"};
+      XlsxCell empty;
+      empty.type = "empty";
+      return empty;
     }
     return rows[row - 1][col - 1];
   }

@@ -160,8 +160,18 @@ TEST(ExportTableTest, XlsxOpensInOpenpyxlWithTypesTitlesAndAFrozenHeader) {
   EXPECT_EQ(sheet.Cell(8, 4).format, "0.0%");
 }
 
+// The process's open file descriptors.
+int OpenFiles() {
+  int n = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    ++n;
+  }
+  return n;
+}
+
 TEST(ExportTableTest, XlsxTemporaryFileIsGoneOnEveryPath) {
   TmpDirScope tmp;
+  const int open_files = OpenFiles();
   {  // dropped unfinished (an error after it started)
     auto table =
         NewExportTable(v1::EXPORT_FORMAT_XLSX, "", "", "x", [](std::string) { return true; });
@@ -183,6 +193,8 @@ TEST(ExportTableTest, XlsxTemporaryFileIsGoneOnEveryPath) {
     EXPECT_EQ(tmp.Files(), 0);
   }
   EXPECT_EQ(tmp.Files(), 0);
+  // Nor is a file descriptor left open (libxlsxwriter's own temporary files included).
+  EXPECT_EQ(OpenFiles(), open_files);
 }
 
 }  // namespace
