@@ -44,9 +44,11 @@ const EnumValueDescriptor* EnumValueOf(const google::protobuf::EnumDescriptor& e
                                        absl::string_view text) {
   const std::string upper = absl::AsciiStrToUpper(text);
   if (const EnumValueDescriptor* v = enum_type.FindValueByName(upper)) return v;
-  std::string prefix = enum_type.value(0)->name();
+  absl::string_view prefix = enum_type.value(0)->name();
   if (absl::ConsumeSuffix(&prefix, "UNSPECIFIED")) {
-    if (const EnumValueDescriptor* v = enum_type.FindValueByName(prefix + upper)) return v;
+    if (const EnumValueDescriptor* v = enum_type.FindValueByName(absl::StrCat(prefix, upper))) {
+      return v;
+    }
   }
   int number = 0;
   if (absl::SimpleAtoi(text, &number)) return enum_type.FindValueByNumber(number);
