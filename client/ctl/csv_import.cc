@@ -374,12 +374,11 @@ std::string NoHeaderMessage(const std::vector<ColumnSpec>& specs, absl::string_v
   std::vector<std::string> names;
   for (const ColumnSpec& spec : specs) names.push_back(Quoted(spec.name));
   return absl::StrCat("cannot find the header row ", where,
-                      ": no row names a column. The header is the row of column names, "
-                      "e.g. ",
+                      ": no row names a column. The header is the row of column names, e.g. ",
                       absl::StrJoin(names, ", "),
-                      " (or their English field names; see README \"Importing CSV files\"); "
-                      "title rows above it are skipped. If it is further down, give "
-                      "--header-row=N");
+                      " (or their English field names; README, \"Importing a province's "
+                      "spreadsheet\"); title rows above it are skipped. If it is further "
+                      "down, give --header-row=N");
 }
 
 Table OpenTable(absl::string_view file, const std::vector<ColumnSpec>& specs,

@@ -368,25 +368,30 @@ int ImportTasks(Client& client, const ImportArgs& args, const std::string& file,
 std::string ImportUsage() {
   return R"(usage: d06ctl import units|tasks FILE.csv [options]
 
-Creates the units or tasks listed in a CSV file (UTF-8, with or without BOM; ',' or ';'
-detected; the header row found below any title rows; dates dd/MM/yyyy or yyyy-MM-dd; Vietnamese or English column
-names, see README "Importing CSV files"). Every row is checked first: if any is wrong,
-each problem is printed with its row and column and nothing is written. Rerunning the
-same file creates nothing twice, so an interrupted import is finished by running it again.
+Creates the units or tasks listed in a CSV file: UTF-8, with or without BOM;
+',' or ';' detected; the header row found below any title rows; dates
+dd/MM/yyyy or yyyy-MM-dd; Vietnamese or English column names (README,
+"Importing a province's spreadsheet"). Every row is checked first: if any is
+wrong, each problem is printed with its row and column and nothing is written.
+Rerunning the same file creates nothing twice, so an interrupted import is
+finished by running it again.
 
 options:
   --dry-run                 check only (reads the server, writes nothing)
   --delimiter=,|;|tab       do not detect the delimiter
-  --header-row=N            the header is row N (default: found in the first 20 rows,
-                            skipping title rows above it)
-  --ignore-unknown-columns  warn about unknown columns instead of refusing the file
-  --assigning-unit=CODE     tasks: the assigning unit (Cơ quan giao) of rows without one
-  --allow-same-title        tasks: create a task even if its assigning unit already has
-                            one with that title that this file did not create
-  --limit=N                 write at most N rows, then stop (run again to continue)
+  --header-row=N            the header is row N (default: found in the first
+                            20 rows, below any title rows)
+  --ignore-unknown-columns  warn about unknown columns instead of refusing
+  --assigning-unit=CODE     tasks: the assigning unit (Cơ quan giao) of rows
+                            without one
+  --allow-same-title        tasks: create a task even if its assigning unit
+                            already has one with that title that this file
+                            did not create
+  --limit=N                 write at most N rows, then stop (run again to
+                            continue)
 
-exit codes: 0 done; 3 invalid rows (nothing written); 64 usage; 66 unreadable file;
-otherwise the gRPC code of the failed call.
+exit codes: 0 done; 3 invalid rows (nothing written); 64 usage; 66 unreadable
+file; otherwise the gRPC code of the failed call.
 )";
 }
 

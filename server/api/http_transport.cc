@@ -653,7 +653,7 @@ void ServePreflight(const HttpOptions& options, const HttpRequest& req, HttpResp
   res.status = 204;
 }
 
-// How much of an export a download holds before it answers (beyond: 413, use the RPC).
+// How much of an export a download holds before it answers (beyond: 429, use the RPC).
 constexpr size_t kMaxDownloadBytes = size_t{64} << 20;
 
 // A file download (http_download.h): the export RPC through the table, with the
