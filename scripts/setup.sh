@@ -21,7 +21,7 @@ BUF_BIN="${TOOLS_DIR}/node_modules/.bin/buf"
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  librocksdb-dev libabsl-dev libgtest-dev libgmock-dev libicu-dev libcsv-dev
+  librocksdb-dev libabsl-dev libgtest-dev libgmock-dev libicu-dev libcsv-dev libxlsxwriter-dev
   libmicrohttpd-dev libssl-dev libgnutls28-dev zlib1g-dev prometheus-cpp-dev
 )
 if [[ "${D06_SETUP_SKIP_BUF:-0}" != 1 ]]; then
@@ -30,10 +30,10 @@ if [[ "${D06_SETUP_SKIP_BUF:-0}" != 1 ]]; then
   # protobuf for python3 (code generated with protoc and grpc_python_plugin, above).
   # The operations tests: promtool (Debian's prometheus) checks /metrics and the alert
   # rules shipped for Prometheus, yamllint (and python3-yaml) the Kubernetes manifests,
-  # systemd's systemd-analyze the unit (tests/deploy). python3-openpyxl reads the files the
-  # dashboard downloads (tests/web/dashboard_test.mjs).
-  PACKAGES+=(nodejs npm curl chromium python3 python3-grpcio python3-protobuf prometheus yamllint
-    python3-yaml systemd python3-openpyxl)
+  # systemd's systemd-analyze the unit (tests/deploy). python3-openpyxl, a reader that is
+  # not d06's, opens the .xlsx files of the export tests and of the dashboard's downloads.
+  PACKAGES+=(nodejs npm curl chromium python3 python3-grpcio python3-protobuf python3-openpyxl
+    prometheus yamllint python3-yaml systemd)
 fi
 
 log() { printf 'setup.sh: %s\n' "$*" >&2; }

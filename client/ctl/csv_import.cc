@@ -340,8 +340,46 @@ class RowReader {
 struct Table {
   CsvTable csv;
   Header header;
+  // The header's index in csv.records; the data rows follow it.
+  size_t header_index = 0;
   bool ok = false;
 };
+
+// How many cells of `record` name a column of `specs`.
+int KnownColumns(const CsvRecord& record, const std::vector<ColumnSpec>& specs) {
+  std::set<std::string> keys;
+  for (const ColumnSpec& spec : specs) {
+    keys.insert(FoldKey(spec.field));
+    keys.insert(FoldKey(spec.name));
+    for (const char* alias : spec.aliases) keys.insert(FoldKey(alias));
+  }
+  return static_cast<int>(std::count_if(
+      record.cells.begin(), record.cells.end(),
+      [&](const std::string& cell) { return keys.count(FoldKey(CleanCell(cell))) > 0; }));
+}
+
+// The index of the header among the first kHeaderSearchRows records of `csv` (the first
+// naming the most known columns) and its score; score 0 when none names one.
+std::pair<size_t, int> FindHeader(const CsvTable& csv, const std::vector<ColumnSpec>& specs) {
+  std::pair<size_t, int> best = {0, 0};
+  for (size_t i = 0; i < csv.records.size() && i < static_cast<size_t>(kHeaderSearchRows); ++i) {
+    const int score = KnownColumns(csv.records[i], specs);
+    if (score > best.second) best = {i, score};
+  }
+  return best;
+}
+
+// The file-level error of a file without a header: the columns it expected.
+std::string NoHeaderMessage(const std::vector<ColumnSpec>& specs, absl::string_view where) {
+  std::vector<std::string> names;
+  for (const ColumnSpec& spec : specs) names.push_back(Quoted(spec.name));
+  return absl::StrCat("cannot find the header row ", where,
+                      ": no row names a column. The header is the row of column names, e.g. ",
+                      absl::StrJoin(names, ", "),
+                      " (or their English field names; README, \"Importing a province's "
+                      "spreadsheet\"); title rows above it are skipped. If it is further "
+                      "down, give --header-row=N");
+}
 
 Table OpenTable(absl::string_view file, const std::vector<ColumnSpec>& specs,
                 const CsvOptions& options, std::map<std::string, std::string>* columns,
@@ -357,7 +395,43 @@ Table OpenTable(absl::string_view file, const std::vector<ColumnSpec>& specs,
     errors->push_back({0, "", "the file is empty: it needs a header row and data rows"});
     return table;
   }
-  table.header = MapHeader(table.csv.records[0], specs, options, columns, errors, warnings);
+  if (options.header_row > 0) {
+    const auto it =
+        std::find_if(table.csv.records.begin(), table.csv.records.end(),
+                     [&](const CsvRecord& record) { return record.row == options.header_row; });
+    if (it == table.csv.records.end()) {
+      errors->push_back({0, "",
+                         absl::StrCat("--header-row=", options.header_row,
+                                      ": that row is blank or beyond the end of the "
+                                      "file")});
+      return table;
+    }
+    table.header_index = static_cast<size_t>(it - table.csv.records.begin());
+  } else {
+    auto [index, score] = FindHeader(table.csv, specs);
+    // Not on the first row: perhaps the delimiter was guessed from a title row.
+    if (options.delimiter == 0 && (index != 0 || score == 0)) {
+      for (char other : {';', ',', '\t'}) {
+        if (other == table.csv.delimiter) continue;
+        absl::StatusOr<CsvTable> retry = ReadCsv(file, other);
+        if (!retry.ok()) continue;
+        if (auto [i, n] = FindHeader(*retry, specs); n > score) {
+          table.csv = *std::move(retry);
+          index = i;
+          score = n;
+        }
+      }
+    }
+    if (score == 0) {
+      errors->push_back({0, "",
+                         NoHeaderMessage(specs, absl::StrCat("in the first ", kHeaderSearchRows,
+                                                             " non-blank rows"))});
+      return table;
+    }
+    table.header_index = index;
+  }
+  table.header =
+      MapHeader(table.csv.records[table.header_index], specs, options, columns, errors, warnings);
   table.ok = true;
   return table;
 }
@@ -753,6 +827,7 @@ ParsedUnits ParseUnitsCsv(absl::string_view file, const CsvOptions& options) {
   ParsedUnits out;
   Table table = OpenTable(file, UnitColumns(), options, &out.columns, &out.errors, &out.warnings);
   if (!table.ok) return out;
+  out.header_row = table.header.row;
   for (const char* field : {"code", "name", "kind"}) {
     if (!table.header.index.count(field)) {
       out.errors.push_back(
@@ -760,7 +835,7 @@ ParsedUnits ParseUnitsCsv(absl::string_view file, const CsvOptions& options) {
     }
   }
   std::map<std::string, int> defined;  // code -> row, valid or not
-  for (size_t k = 1; k < table.csv.records.size(); ++k) {
+  for (size_t k = table.header_index + 1; k < table.csv.records.size(); ++k) {
     const CsvRecord& record = table.csv.records[k];
     ++out.data_rows;
     RowReader r(record, table.header, out.columns, &out.errors);
@@ -944,6 +1019,7 @@ ParsedTasks ParseTasksCsv(absl::string_view file, const CsvOptions& options) {
   ParsedTasks out;
   Table table = OpenTable(file, TaskColumns(), options, &out.columns, &out.errors, &out.warnings);
   if (!table.ok) return out;
+  out.header_row = table.header.row;
   const Header& header = table.header;
   const absl::CivilDay today = options.today.value_or(DayInVietnam(absl::Now()));
   // Without a title column, "Nội dung" is the title.
@@ -963,7 +1039,7 @@ ParsedTasks ParseTasksCsv(absl::string_view file, const CsvOptions& options) {
                           absl::StrCat("missing column ", Quoted(out.columns["assigning_unit"]),
                                        " (or give --assigning-unit)")});
   }
-  for (size_t k = 1; k < table.csv.records.size(); ++k) {
+  for (size_t k = table.header_index + 1; k < table.csv.records.size(); ++k) {
     const CsvRecord& record = table.csv.records[k];
     ++out.data_rows;
     RowReader r(record, header, out.columns, &out.errors);
@@ -1249,6 +1325,9 @@ absl::Status CheckExistingTasks(ParsedTasks& tasks, const TaskLookup& lookup,
   std::vector<RowError> errors;
   for (TaskRow& row : tasks.rows) {
     const v1::Task& task = row.request.task();
+    // Without an assigning unit the row has its error already (a missing column or
+    // cell); there is nothing to look up.
+    if (task.assigning_unit().empty()) continue;
     absl::StatusOr<std::vector<ExistingTask>> same = lookup(task.assigning_unit(), task.title());
     if (!same.ok()) return same.status();
     const ExistingTask* other = nullptr;

@@ -12,14 +12,20 @@
 //     given;
 //   * quoting as Excel and LibreOffice write it: cells in double quotes may hold the
 //     delimiter, doubled quotes and line breaks (parsed by libcsv, CSV_STRICT);
-//   * the first non-empty row is the header. Column names match ignoring case,
+//   * the header is found by itself among the first kHeaderSearchRows non-blank rows:
+//     the first of them that names the most known columns (at least one), so title rows
+//     above it ("ỦY BAN NHÂN DÂN TỈNH …", "DANH MỤC NHIỆM VỤ …", as Vietnamese reports
+//     carry them) are skipped; or CsvOptions::header_row. When the detected delimiter
+//     finds no header in the first row, the other delimiters are tried too and the one
+//     whose header names the most columns wins. A file where no row names a column is
+//     refused with the columns it expected. Column names match ignoring case,
 //     diacritics (đ = d), punctuation and spacing: "Hạn xử lý", "han xu ly", "HẠN XỬ LÝ"
 //     and "deadline" name the same column. Columns "STT", "TT", "Số thứ tự" and "Ghi chú"
 //     are ignored; any other unknown column is an error (a misspelt "Hạn xử lý" would
 //     otherwise drop every deadline) unless ignore_unknown_columns;
 //   * rows are numbered as a spreadsheet shows them: the header is row 1 (when it is the
-//     first line), a cell with line breaks stays in one row, blank lines count as rows
-//     and are skipped, as are rows whose cells are all empty;
+//     first line), title rows count, a cell with line breaks stays in one row, blank lines count as
+//     rows and are skipped, as are rows whose cells are all empty;
 //   * at most kMaxImportRows data rows and kMaxImportColumns columns (and, read by
 //     import.h, kMaxImportBytes): a larger file is refused as a whole, as soon as the
 //     parser gets past the bound, with a message saying to split it;
@@ -117,6 +123,8 @@ namespace d06::ctl {
 inline constexpr int kMaxImportRows = 100000;
 inline constexpr int kMaxImportColumns = 100;
 inline constexpr size_t kMaxImportBytes = 64 << 20;
+// How many non-blank rows from the top the header is looked for in.
+inline constexpr int kHeaderSearchRows = 20;
 
 // One problem with the file. row 0 is the file as a whole; an empty column is the row
 // as a whole.
@@ -133,6 +141,8 @@ std::string FormatRowError(const RowError& error);
 struct CsvOptions {
   // ',', ';' or '\t'; 0 detects it from the header line.
   char delimiter = 0;
+  // The header's row as a spreadsheet numbers it (1 = the first line); 0 finds it.
+  int header_row = 0;
   // Unknown columns are warnings instead of errors.
   bool ignore_unknown_columns = false;
   // Tasks: the assigning unit of rows whose "Cơ quan giao" is empty or absent (a code
@@ -202,6 +212,8 @@ struct ParsedUnits {
   std::vector<std::string> warnings;
   // Non-empty data rows in the file (valid or not).
   int data_rows = 0;
+  // The row of the header (rows above it were skipped as titles); 0 when none was found.
+  int header_row = 0;
   // Every unit code the file defines, on valid rows or not.
   std::set<std::string> defined_codes;
   // Field ("code", "parent", ...) -> the column's name as the header wrote it (or its
@@ -240,6 +252,8 @@ struct ParsedTasks {
   std::vector<RowError> errors;
   std::vector<std::string> warnings;
   int data_rows = 0;
+  // As ParsedUnits::header_row.
+  int header_row = 0;
   std::map<std::string, std::string> columns;
 };
 

@@ -79,6 +79,13 @@ bool ParseArgs(const std::vector<std::string>& args, ImportArgs* parsed, std::os
         err << "import: --delimiter must be ',', ';' or 'tab', not \"" << value << "\"\n";
         return false;
       }
+    } else if (name == "--header-row") {
+      if (!absl::SimpleAtoi(value, &parsed->csv.header_row) || parsed->csv.header_row < 1) {
+        err << "import: --header-row needs the header's row number (1 = the first line), "
+               "not \""
+            << value << "\"\n";
+        return false;
+      }
     } else if (name == "--assigning-unit") {
       if (value.empty()) {
         err << "import: --assigning-unit needs a unit code, e.g. --assigning-unit=H29\n";
@@ -286,9 +293,18 @@ int WriteRows(const std::vector<Row>& rows, const ImportArgs& args, int data_row
   return 0;
 }
 
+// Says where the header was found when rows above it were skipped (title rows).
+void SayHeaderRow(int header_row, std::ostream& err) {
+  if (header_row > 1) {
+    err << "import: the header is row " << header_row
+        << "; the rows above it are skipped as titles (--header-row=N to choose another)\n";
+  }
+}
+
 int ImportUnits(Client& client, const ImportArgs& args, const std::string& file, std::ostream& out,
                 std::ostream& err) {
   ParsedUnits units = ParseUnitsCsv(file, args.csv);
+  SayHeaderRow(units.header_row, err);
   const bool file_level = !units.errors.empty() && units.errors.front().row == 0;
   if (!file_level) {
     if (absl::Status s = CheckUnits(units, ServerUnits(client)); !s.ok()) {
@@ -314,6 +330,7 @@ int ImportUnits(Client& client, const ImportArgs& args, const std::string& file,
 int ImportTasks(Client& client, const ImportArgs& args, const std::string& file, std::ostream& out,
                 std::ostream& err) {
   ParsedTasks tasks = ParseTasksCsv(file, args.csv);
+  SayHeaderRow(tasks.header_row, err);
   const bool file_level = !tasks.errors.empty() && tasks.errors.front().row == 0;
   if (!file_level) {
     absl::Status s = CheckTaskUnits(tasks, ServerUnits(client));
@@ -351,23 +368,30 @@ int ImportTasks(Client& client, const ImportArgs& args, const std::string& file,
 std::string ImportUsage() {
   return R"(usage: d06ctl import units|tasks FILE.csv [options]
 
-Creates the units or tasks listed in a CSV file (UTF-8, with or without BOM; ',' or ';'
-detected from the header; dates dd/MM/yyyy or yyyy-MM-dd; Vietnamese or English column
-names, see README "Importing CSV files"). Every row is checked first: if any is wrong,
-each problem is printed with its row and column and nothing is written. Rerunning the
-same file creates nothing twice, so an interrupted import is finished by running it again.
+Creates the units or tasks listed in a CSV file: UTF-8, with or without BOM;
+',' or ';' detected; the header row found below any title rows; dates
+dd/MM/yyyy or yyyy-MM-dd; Vietnamese or English column names (README,
+"Importing a province's spreadsheet"). Every row is checked first: if any is
+wrong, each problem is printed with its row and column and nothing is written.
+Rerunning the same file creates nothing twice, so an interrupted import is
+finished by running it again.
 
 options:
   --dry-run                 check only (reads the server, writes nothing)
   --delimiter=,|;|tab       do not detect the delimiter
-  --ignore-unknown-columns  warn about unknown columns instead of refusing the file
-  --assigning-unit=CODE     tasks: the assigning unit (Cơ quan giao) of rows without one
-  --allow-same-title        tasks: create a task even if its assigning unit already has
-                            one with that title that this file did not create
-  --limit=N                 write at most N rows, then stop (run again to continue)
+  --header-row=N            the header is row N (default: found in the first
+                            20 rows, below any title rows)
+  --ignore-unknown-columns  warn about unknown columns instead of refusing
+  --assigning-unit=CODE     tasks: the assigning unit (Cơ quan giao) of rows
+                            without one
+  --allow-same-title        tasks: create a task even if its assigning unit
+                            already has one with that title that this file
+                            did not create
+  --limit=N                 write at most N rows, then stop (run again to
+                            continue)
 
-exit codes: 0 done; 3 invalid rows (nothing written); 64 usage; 66 unreadable file;
-otherwise the gRPC code of the failed call.
+exit codes: 0 done; 3 invalid rows (nothing written); 64 usage; 66 unreadable
+file; otherwise the gRPC code of the failed call.
 )";
 }
 

@@ -40,6 +40,9 @@
 // args: KIND ("units" | "tasks"), FILE, then options in any order:
 //   --dry-run                  validate only (reads the server, writes nothing)
 //   --delimiter=, | ; | tab    instead of detecting it from the header line
+//   --header-row=N             the header is row N instead of the one found among the
+//                              first rows (title rows above it are skipped; RunImport
+//                              says on `err` which row it took when it is not row 1)
 //   --ignore-unknown-columns   warn about unknown columns instead of refusing the file
 //   --assigning-unit=CODE      tasks: the assigning unit of rows that name none
 //   --allow-same-title         tasks: create a task even when its assigning unit already

@@ -1,5 +1,7 @@
 #include "client/ctl/rpc_command.h"
 
+#include <unistd.h>
+
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -349,6 +351,16 @@ int RpcCommand::RunStream(const Message& request, Client& client, Context& conte
   const FieldDescriptor* chunk = ChunkField(*method.output_type());
   std::ofstream file;
   std::ostream* out = &context.out;
+  // An .xlsx export is binary: never onto a terminal.
+  const FieldDescriptor* format = request.GetDescriptor()->FindFieldByName("format");
+  if (chunk != nullptr && context.options.out_file.empty() && format != nullptr &&
+      format->enum_type() != nullptr &&
+      request.GetReflection()->GetEnum(request, format)->name() == "EXPORT_FORMAT_XLSX" &&
+      &context.out == &std::cout && isatty(STDOUT_FILENO)) {
+    return context.UsageError(
+        "an .xlsx file is binary: write it with --out FILE.xlsx (or "
+        "redirect stdout to a file)");
+  }
   if (chunk != nullptr && !context.options.out_file.empty()) {
     file.open(context.options.out_file, std::ios::binary | std::ios::trunc);
     if (!file) {

@@ -17,6 +17,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/notification.h"
+#include "common/dates.h"
 #include "d06/v1/api_names.h"
 #include "d06/v1/common.pb.h"
 #include "google/protobuf/descriptor.pb.h"
@@ -25,6 +26,7 @@
 #include "server/api/dashboard.h"
 #include "server/api/grpc_status.h"
 #include "server/api/host_port.h"
+#include "server/api/http_download.h"
 #include "server/api/http_server.h"
 #include "server/api/wire.h"
 #include "server/domain/errors.h"
@@ -651,8 +653,58 @@ void ServePreflight(const HttpOptions& options, const HttpRequest& req, HttpResp
   res.status = 204;
 }
 
-// GET: a method of a service of the table in Connect's GET form; anything else is a file
-// of the dashboard.
+// How much of an export a download holds before it answers (beyond: 429, use the RPC).
+constexpr size_t kMaxDownloadBytes = size_t{64} << 20;
+
+// A file download (http_download.h): the export RPC through the table, with the
+// request's caller; its bytes are answered once the export has ended well, so an error
+// is a Connect error before any byte of the file.
+void ServeDownload(const Face& face, const Download& download, const HttpRequest& req,
+                   HttpResponse& res) {
+  AllowOrigin(face.options.cors_origins, req, res);
+  const Method* method = face.table->Find(download.method);
+  if (method == nullptr) {  // a table without the export methods (tests)
+    return SetError(Error(absl::StatusCode::kNotFound, "NOT_FOUND", "no such download"), res);
+  }
+  std::shared_ptr<PendingCall> call = NewCall(*method);
+  if (absl::Status s = RequestFromQuery(req.params, download, call->request.get()); !s.ok()) {
+    face.table->Refused(CallContext::Transport::kConnect, Refusal::kMalformed);
+    return SetError(s, res);
+  }
+  absl::StatusOr<absl::Duration> call_time = CallTime(req, face.options.max_call_time);
+  if (!call_time.ok()) return SetError(call_time.status(), res);
+  CallContextOf context(req, absl::Now() + *call_time);
+  if (absl::Status s = context.Read(); !s.ok()) return SetError(s, res);
+  auto out = std::make_shared<GatheringWriter>(kMaxDownloadBytes);
+  face.table->CallStream(*method, context.get(), *call->request, out.get(),
+                         [call, out](absl::Status status) {
+                           call->status = std::move(status);
+                           call->done.Notify();
+                         });
+  if (!call->done.WaitForNotificationWithTimeout(*call_time)) {
+    out->Cancel();  // the export stops at its next chunk
+    return SetError(absl::DeadlineExceededError("the export did not finish within its timeout"),
+                    res);
+  }
+  if (out->too_large()) {
+    return SetError(
+        Error(absl::StatusCode::kResourceExhausted, "RESOURCE_EXHAUSTED",
+              absl::StrCat("the file is larger than a download holds (", kMaxDownloadBytes >> 20,
+                           " MiB): narrow the filter, or export it with d06ctl (--out FILE)")),
+        res);
+  }
+  if (!call->status.ok()) return SetError(call->status, res);
+  const std::string name = DownloadFileName(
+      download, *call->request, FormatDate(ToDate(DayInVietnam(face.options.clock->Now()))));
+  res.set_header("Content-Disposition", absl::StrCat("attachment; filename=\"", name, "\""));
+  // The file names the caller's data: the browser's own cache only, and not kept.
+  res.set_header("Cache-Control", "private, no-store");
+  res.set_header("X-Content-Type-Options", "nosniff");
+  res.set_content(out->Take(), download.content_type);
+}
+
+// GET: a method of a service of the table in Connect's GET form; a download; anything
+// else is a file of the dashboard.
 void ServeGetPath(const Face& face, const HttpRequest& req, HttpResponse& res) {
   const std::string path = req.path.substr(1);
   const std::vector<std::string> parts = absl::StrSplit(path, absl::MaxSplits('/', 1));
@@ -671,6 +723,9 @@ void ServeGetPath(const Face& face, const HttpRequest& req, HttpResponse& res) {
     return;
   }
   if (ServeProbe(path, face.options.serving, res)) return;
+  if (Download download; FindDownload(path, &download)) {
+    return ServeDownload(face, download, req, res);
+  }
   const DashboardFile* file = FindDashboardFile(path);
   if (file == nullptr) {
     res.status = 404;

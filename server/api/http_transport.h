@@ -35,10 +35,18 @@
 // use gRPC's health service. `GET /livez` and `GET /readyz` are the Kubernetes probes
 // (ServeProbe): live while the process answers; ready as long as it serves.
 //
-// Server-streaming methods (the CSV exports, Watch) stay gRPC-only: each would hold one of
-// the HTTP worker threads for as long as its client reads (a watch: indefinitely), and
-// browsers download the exports' CSV through a portal's backend. Their paths answer
-// unimplemented (HTTP 501) saying so.
+// Server-streaming methods (the exports, Watch) stay gRPC-only as Connect calls: each
+// would hold one of the HTTP worker threads for as long as its client reads (a watch:
+// indefinitely). Their paths answer unimplemented (HTTP 501) saying so. The exports are
+// served instead as plain file downloads for browsers (http_download.h):
+// `GET /download/summary.xlsx?unit=units/H29&asOf=2026-12-04` (and summary.csv,
+// assignments.xlsx, assignments.csv), the query being the export request's fields. The
+// call goes through the table like any other (the Authorization header, the export's
+// policy, rate and stream limits, the access log); the answer is 200 with the file's
+// Content-Type, `Content-Disposition: attachment; filename="bao-cao_H29_2026-12-04.xlsx"`
+// and `Cache-Control: private, no-store`, or a Connect error (JSON, its HTTP status)
+// before any byte of the file: the worker gathers the export (at most 64 MiB, beyond 429
+// resource_exhausted saying to use d06ctl) and answers once it has ended well.
 //
 // Hostile clients (server/api/http_server.h has the details): requests are read by one
 // event-driven thread and handed to the `threads` workers only once complete (more than
@@ -73,6 +81,7 @@
 #include "absl/time/time.h"
 #include "server/api/http_server.h"
 #include "server/api/method_table.h"
+#include "server/domain/clock.h"
 
 namespace d06::api {
 
@@ -98,6 +107,9 @@ struct HttpOptions {
   // authentication (load balancers and Kubernetes probes have no credential; it tells
   // nothing else). Null: always serving.
   std::function<bool()> serving;
+  // Source of "now" for the date in a download's file name (http_download.h). Not owned;
+  // never null.
+  const Clock* clock = Clock::System();
 };
 
 // The probes, on the HTTP face and the metrics listener: `GET /livez` 200 "ok" whenever

@@ -1,14 +1,15 @@
-// CSV exports for spreadsheets: the assignments of a list, and a summary table. Written in
-// chunks through a callback, a page at a time, so an export of any size is never held in
-// memory.
+// Exports for spreadsheets: the assignments of a list, and a summary table, as CSV or as
+// an Excel workbook (server/core/export_table.h). Written in chunks through a callback, a
+// page at a time, so an export of any size is never held in memory.
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "common/limits.h"
 #include "server/core/core.h"
+#include "server/core/export_table.h"
 #include "server/domain/csv.h"
 #include "server/domain/dates.h"
 #include "server/domain/names.h"
@@ -18,39 +19,9 @@
 namespace d06 {
 namespace {
 
-// Chunks are sent once they reach this size.
-constexpr size_t kChunkBytes = 64 << 10;
-
-absl::Status Cancelled() { return absl::CancelledError("the client stopped reading the export"); }
-
-std::string DateVn(const v1::Date& date) { return IsZeroDate(date) ? "" : FormatDateVn(date); }
-
-std::string Number(double value) { return absl::StrFormat("%g", value); }
-
-// Collects CSV rows and hands them on in chunks.
-class ChunkWriter {
- public:
-  explicit ChunkWriter(const Core::ExportWrite& write) : write_(write) {}
-  absl::Status Add(const std::vector<std::string>& fields) {
-    buffer_ += CsvRow(fields);
-    if (buffer_.size() < kChunkBytes) return absl::OkStatus();
-    return Flush();
-  }
-  absl::Status Flush() {
-    if (buffer_.empty()) return absl::OkStatus();
-    if (!write_(std::move(buffer_))) return Cancelled();
-    buffer_.clear();
-    return absl::OkStatus();
-  }
-
- private:
-  const Core::ExportWrite& write_;
-  std::string buffer_{kUtf8Bom};
-};
-
-std::vector<std::string> SummaryFields(const std::string& label, const v1::SummaryCounts& c) {
-  auto n = [](int64_t v) { return absl::StrCat(v); };
-  return {label,
+std::vector<ExportCell> SummaryCells(const std::string& label, const v1::SummaryCounts& c) {
+  auto n = [](int64_t v) { return ExportCell::Number(static_cast<double>(v)); };
+  return {ExportCell::Text(label),
           n(c.total()),
           n(c.completed()),
           n(c.completed_on_time()),
@@ -62,7 +33,7 @@ std::vector<std::string> SummaryFields(const std::string& label, const v1::Summa
           n(c.declined()),
           n(c.revoked()),
           n(c.urges()),
-          Number(c.completed_percent())};
+          ExportCell::Percent(c.completed_percent())};
 }
 
 }  // namespace
@@ -73,21 +44,36 @@ absl::Status Core::ExportAssignments(const Caller& caller, v1::ExportAssignments
   list.set_parent(request.parent());
   list.set_filter(request.filter());
   list.set_page_size(kMaxPageSize);
-  ChunkWriter out(write);
-  bool header = false;
+  // The first page is read before the file starts, so that its errors come first.
+  v1::ListAssignmentsResponse page;
+  RETURN_IF_ERROR(ListAssignments(caller, list, &page));
+  ASSIGN_OR_RETURN(std::unique_ptr<ExportTable> out,
+                   NewExportTable(request.format(), request.delimiter(),
+                                  request.decimal_separator(), "Nhiệm vụ", write));
+  RETURN_IF_ERROR(out->Title("DANH SÁCH PHÂN CÔNG THỰC HIỆN NHIỆM VỤ"));
+  if (!request.filter().empty()) {
+    RETURN_IF_ERROR(out->Title(absl::StrCat("Điều kiện lọc: ", request.filter()), false));
+  }
+  RETURN_IF_ERROR(out->Title(
+      absl::StrCat("Ngày xuất: ", FormatDateVn(ToDate(TodayInVietnam(*options_.clock)))), false));
+  RETURN_IF_ERROR(out->Header({{"Mã nhiệm vụ", 16},
+                               {"Tên nhiệm vụ", 48},
+                               {"Cơ quan giao", 14},
+                               {"Đơn vị", 14},
+                               {"Vai trò", 10},
+                               {"Trạng thái", 16},
+                               {"Tình trạng hạn", 18},
+                               {"Hạn xử lý", 12},
+                               {"Ngày báo cáo hoàn thành", 14},
+                               {"Tiến độ (%)", 10},
+                               {"Số lần gia hạn", 10},
+                               {"Số lần đôn đốc", 10},
+                               {"Chỉ tiêu", 24},
+                               {"Giá trị chỉ tiêu", 12},
+                               {"Giá trị đạt được", 12}}));
   // Consecutive rows often share a task: keep the last one read.
   v1::GetTaskResponse task;
-  do {
-    v1::ListAssignmentsResponse page;
-    RETURN_IF_ERROR(ListAssignments(caller, list, &page));  // errors before any chunk
-    if (!header) {
-      header = true;
-      RETURN_IF_ERROR(
-          out.Add({"Mã nhiệm vụ", "Tên nhiệm vụ", "Cơ quan giao", "Đơn vị", "Vai trò", "Trạng thái",
-                   "Tình trạng hạn", "Hạn xử lý", "Ngày báo cáo hoàn thành", "Tiến độ (%)",
-                   "Số lần gia hạn", "Số lần đôn đốc", "Chỉ tiêu", "Giá trị chỉ tiêu",
-                   "Giá trị đạt được"}));
-    }
+  while (true) {
     for (const v1::Assignment& a : page.assignments()) {
       ASSIGN_OR_RETURN(AssignmentId id, ParseAssignmentName("assignment", a.name()));
       const std::string task_name = TaskName(id.task_id);
@@ -99,16 +85,22 @@ absl::Status Core::ExportAssignments(const Caller& caller, v1::ExportAssignments
       }
       const v1::Task& t = task.task();
       RETURN_IF_ERROR(
-          out.Add({t.name(), t.title(), t.assigning_unit(), a.unit(), RoleVn(a.role()),
-                   StateVn(a.state()), TimelinessVn(a.timeliness()), DateVn(a.deadline()),
-                   DateVn(a.submit_date()), absl::StrCat(a.progress_percent()),
-                   absl::StrCat(a.extension_count()), absl::StrCat(a.urge_count()),
-                   t.kpi().description(), t.has_kpi() ? Number(t.kpi().target_value()) : "",
-                   a.has_kpi_value() ? Number(a.kpi_value().value()) : ""}));
+          out->Row({ExportCell::Text(t.name()), ExportCell::Text(t.title()),
+                    ExportCell::Text(t.assigning_unit()), ExportCell::Text(a.unit()),
+                    ExportCell::Text(RoleVn(a.role())), ExportCell::Text(StateVn(a.state())),
+                    ExportCell::Text(TimelinessVn(a.timeliness())), ExportCell::Date(a.deadline()),
+                    ExportCell::Date(a.submit_date()), ExportCell::Percent(a.progress_percent()),
+                    ExportCell::Number(a.extension_count()), ExportCell::Number(a.urge_count()),
+                    ExportCell::Text(t.kpi().description()),
+                    t.has_kpi() ? ExportCell::Number(t.kpi().target_value()) : ExportCell(),
+                    a.has_kpi_value() ? ExportCell::Number(a.kpi_value().value()) : ExportCell()}));
     }
+    if (page.next_page_token().empty()) break;
     list.set_page_token(page.next_page_token());
-  } while (!list.page_token().empty());
-  return out.Flush();
+    page.Clear();
+    RETURN_IF_ERROR(ListAssignments(caller, list, &page));
+  }
+  return out->Finish();
 }
 
 absl::Status Core::ExportSummary(const Caller& caller, v1::ExportSummaryRequest request,
@@ -121,19 +113,35 @@ absl::Status Core::ExportSummary(const Caller& caller, v1::ExportSummaryRequest 
                        : request.group_by());
   v1::GetSummaryResponse summary;
   RETURN_IF_ERROR(GetSummary(caller, get, &summary));
-  ChunkWriter out(write);
-  RETURN_IF_ERROR(out.Add({absl::StrCat("Số liệu tính đến ngày ", FormatDateVn(summary.as_of()))}));
-  RETURN_IF_ERROR(
-      out.Add({"Đơn vị", "Tổng số", "Đã hoàn thành", "Hoàn thành đúng hạn", "Hoàn thành quá hạn",
-               "Chưa hoàn thành, quá hạn", "Đang triển khai, trong hạn", "Thực hiện thường xuyên",
-               "Chưa triển khai", "Từ chối", "Thu hồi", "Số lần đôn đốc", "Tỷ lệ hoàn thành (%)"}));
+  ASSIGN_OR_RETURN(std::unique_ptr<ExportTable> out,
+                   NewExportTable(request.format(), request.delimiter(),
+                                  request.decimal_separator(), "Tổng hợp", write));
+  RETURN_IF_ERROR(out->Title(summary.display_name()));
+  RETURN_IF_ERROR(out->Title("BÁO CÁO KẾT QUẢ THỰC HIỆN NHIỆM VỤ ĐỀ ÁN 06"));
+  RETURN_IF_ERROR(out->Note(absl::StrCat("Số liệu tính đến ngày ", FormatDateVn(summary.as_of()))));
+  // The government's report lines, above the table they sum up.
+  RETURN_IF_ERROR(out->Title(summary.completed_line(), false));
+  RETURN_IF_ERROR(out->Title(summary.status_line(), false));
+  RETURN_IF_ERROR(out->Header({{"Đơn vị", 40},
+                               {"Tổng số", 9},
+                               {"Đã hoàn thành", 11},
+                               {"Hoàn thành đúng hạn", 11},
+                               {"Hoàn thành quá hạn", 11},
+                               {"Chưa hoàn thành, quá hạn", 12},
+                               {"Đang triển khai, trong hạn", 12},
+                               {"Thực hiện thường xuyên", 11},
+                               {"Chưa triển khai", 11},
+                               {"Từ chối", 9},
+                               {"Thu hồi", 9},
+                               {"Số lần đôn đốc", 10},
+                               {"Tỷ lệ hoàn thành (%)", 11}}));
   for (const v1::SummaryRow& row : summary.rows()) {
-    RETURN_IF_ERROR(out.Add(SummaryFields(
+    RETURN_IF_ERROR(out->Row(SummaryCells(
         row.own() ? absl::StrCat(row.display_name(), " (trực tiếp)") : row.display_name(),
         row.counts())));
   }
-  RETURN_IF_ERROR(out.Add(SummaryFields("Tổng cộng", summary.total())));
-  return out.Flush();
+  RETURN_IF_ERROR(out->Row(SummaryCells("Tổng cộng", summary.total()), /*total=*/true));
+  return out->Finish();
 }
 
 }  // namespace d06

@@ -145,6 +145,7 @@ api::HttpOptions HttpOptionsOf(const ServerOptions& options) {
   http.server.idle_timeout = options.http_idle_timeout;
   http.server.read_timeout = options.http_read_timeout;
   http.server.write_timeout = options.http_write_timeout;
+  if (options.clock != nullptr) http.clock = options.clock;
   return http;
 }
 

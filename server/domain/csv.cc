@@ -4,13 +4,15 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "server/domain/errors.h"
 
 namespace d06 {
 
 namespace {
 
-// A decimal number as the exports write them ("-12", "3.5", "1e+06"): a spreadsheet
-// reads it as a number, never as a formula.
+// A decimal number as the exports write them ("-12", "3.5", "3,5", "1e+06"): a
+// spreadsheet reads it as a number, never as a formula.
 bool IsPlainNumber(absl::string_view s) {
   size_t i = 0;
   auto digits = [&] {
@@ -20,7 +22,7 @@ bool IsPlainNumber(absl::string_view s) {
   };
   if (i < s.size() && s[i] == '-') ++i;
   if (!digits()) return false;
-  if (i < s.size() && s[i] == '.' && (++i, !digits())) return false;
+  if (i < s.size() && (s[i] == '.' || s[i] == ',') && (++i, !digits())) return false;
   if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
     ++i;
     if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
@@ -40,11 +42,46 @@ std::string NeutralizeFormula(absl::string_view field) {
   return absl::StrCat("'", field);
 }
 
-std::string CsvRow(const std::vector<std::string>& fields) {
+absl::StatusOr<CsvStyle> ParseCsvStyle(absl::string_view delimiter,
+                                       absl::string_view decimal_separator) {
+  CsvStyle style;
+  if (delimiter == ";" || delimiter == "\t") {
+    style.delimiter = delimiter[0];
+  } else if (!delimiter.empty() && delimiter != ",") {
+    return InvalidField("delimiter", absl::StrCat("delimiter must be \",\" (the default), "
+                                                  "\";\" or a tab, not ",
+                                                  Quote(delimiter)));
+  }
+  if (decimal_separator == ",") {
+    style.decimal_separator = ',';
+  } else if (!decimal_separator.empty() && decimal_separator != ".") {
+    return InvalidField("decimal_separator",
+                        absl::StrCat("decimal_separator must be \".\" (the default) or \",\", not ",
+                                     Quote(decimal_separator)));
+  }
+  if (style.delimiter == ',' && style.decimal_separator == ',') {
+    return InvalidField("decimal_separator",
+                        "decimal_separator \",\" needs a delimiter other than \",\" (\";\" as "
+                        "Excel in a Vietnamese locale saves, or a tab)");
+  }
+  return style;
+}
+
+std::string CsvNumber(double value, CsvStyle style) {
+  std::string text = absl::StrFormat("%g", value);
+  if (style.decimal_separator != '.') {
+    for (char& c : text) {
+      if (c == '.') c = style.decimal_separator;
+    }
+  }
+  return text;
+}
+
+std::string CsvRow(const std::vector<std::string>& fields, CsvStyle style) {
   std::string row;
   std::string quoted;
   for (size_t i = 0; i < fields.size(); ++i) {
-    if (i > 0) row += ',';
+    if (i > 0) row += style.delimiter;
     const std::string field = NeutralizeFormula(fields[i]);
     // At most every byte doubled, and the two enclosing quotes.
     quoted.resize(2 * field.size() + 2);

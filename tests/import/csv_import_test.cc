@@ -250,6 +250,46 @@ TEST(ParseUnitsTest, MissingAndUnknownColumns) {
   EXPECT_THAT(Formatted(units.errors), ElementsAre(HasSubstr("the file is empty")));
 }
 
+TEST(ParseTasksTest, TheHeaderIsFoundBelowTitleRows) {
+  const std::string plan =
+      "\xEF\xBB\xBFỦY BAN NHÂN DÂN TỈNH NGHỆ AN;;;\r\n"
+      "DANH MỤC NHIỆM VỤ NĂM 2026;;;\r\n"
+      "\r\n"
+      "Tên nhiệm vụ;Cơ quan giao;Đơn vị chủ trì\r\n"
+      "Cấp căn cước;H29;H29.01\r\n";
+  ParsedTasks tasks = ParseTasksCsv(plan);
+  EXPECT_THAT(Formatted(tasks.errors), IsEmpty());
+  EXPECT_EQ(tasks.header_row, 4);  // the blank line counts, as a spreadsheet shows it
+  ASSERT_THAT(tasks.rows, SizeIs(1));
+  EXPECT_EQ(tasks.rows[0].row, 5);
+  EXPECT_EQ(tasks.rows[0].request.task().title(), "Cấp căn cước");
+  // The header named outright gives the same.
+  CsvOptions named;
+  named.header_row = 4;
+  EXPECT_THAT(ParseTasksCsv(plan, named).rows, SizeIs(1));
+}
+
+TEST(ParseTasksTest, TheDelimiterIsFoundEvenWhenATitleRowHasCommas) {
+  ParsedTasks tasks = ParseTasksCsv(
+      "ỦY BAN NHÂN DÂN TỈNH NGHỆ AN, BAN CHỈ ĐẠO ĐỀ ÁN 06\n"
+      "Tên nhiệm vụ;Cơ quan giao;Đơn vị chủ trì\n"
+      "Rà soát, làm sạch dữ liệu;H29;H29.01\n");
+  EXPECT_THAT(Formatted(tasks.errors), IsEmpty());
+  EXPECT_EQ(tasks.header_row, 2);
+  ASSERT_THAT(tasks.rows, SizeIs(1));
+  EXPECT_EQ(tasks.rows[0].request.task().title(), "Rà soát, làm sạch dữ liệu");
+}
+
+TEST(ParseTasksTest, NoHeaderIsOneErrorListingTheColumnsExpected) {
+  ParsedTasks tasks = ParseTasksCsv("ỦY BAN NHÂN DÂN\nDANH MỤC\nViệc 1;H29;H29.01\n");
+  ASSERT_THAT(tasks.errors, SizeIs(1));
+  EXPECT_EQ(tasks.errors[0].row, 0);
+  EXPECT_THAT(tasks.errors[0].message, HasSubstr("cannot find the header row"));
+  EXPECT_THAT(tasks.errors[0].message, HasSubstr("\"Đơn vị chủ trì\", \"Đơn vị phối hợp\""));
+  EXPECT_THAT(tasks.errors[0].message, HasSubstr("--header-row=N"));
+  EXPECT_THAT(tasks.rows, IsEmpty());
+}
+
 TEST(ParseUnitsTest, RequestIdsDependOnTheRequestNotTheFileLayout) {
   ParsedUnits a = ParseUnitsCsv("Mã,Tên,Loại,Cấp trên\nH29,Tỉnh A,Tỉnh,\nH29.01,Sở,Sở,H29\n");
   ParsedUnits b = ParseUnitsCsv(

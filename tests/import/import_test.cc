@@ -224,7 +224,8 @@ TEST_F(ImportTest, AFileWithABadRowWritesNothing) {
 TEST_F(ImportTest, MissingColumnsAndUnitsAreRowErrorsNotServerErrors) {
   ImportRun units = Import({"units", WriteFile("wrong.csv", "a,b\n1,2\n")});
   EXPECT_EQ(units.code, 3) << units.err;
-  EXPECT_THAT(units.err, HasSubstr("missing column \"Mã định danh\""));
+  EXPECT_THAT(units.err, HasSubstr("cannot find the header row"));
+  EXPECT_THAT(units.err, HasSubstr("\"Mã định danh\""));
   EXPECT_THAT(units.err, Not(HasSubstr("INVALID")));
   ImportRun tasks = Import({"tasks", WriteFile("tasks.csv",
                                                "Tên nhiệm vụ,Cơ quan giao,Đơn vị chủ trì\n"
@@ -278,6 +279,55 @@ TEST_F(ImportTest, AssigningUnitOptionAndSemicolonsWithoutBom) {
   EXPECT_EQ(tasks[0].title(), "Triển khai, mở rộng VNeID");
   EXPECT_EQ(tasks[0].assigning_unit(), "units/H29");
   EXPECT_THAT(Roles(tasks[0].name()), SizeIs(3));
+}
+
+// A plan as Excel in Vietnam saves it ("CSV UTF-8": a byte-order mark, ';', CRLF) with the
+// title rows a Vietnamese report carries above its header.
+TEST_F(ImportTest, TitleRowsAboveTheHeaderAreSkippedAndSaid) {
+  ImportExampleUnits();
+  const std::string path =
+      WriteFile("plan.csv",
+                "\xEF\xBB\xBFỦY BAN NHÂN DÂN TỈNH NGHỆ AN;;;;\r\n"
+                "DANH MỤC NHIỆM VỤ TRIỂN KHAI ĐỀ ÁN 06 NĂM 2026;;;;\r\n"
+                ";;;;\r\n"
+                "STT;Tên nhiệm vụ;Cơ quan giao;Đơn vị chủ trì;Hạn xử lý\r\n"
+                "1;Rà soát, làm sạch dữ liệu dân cư;H29;H29.01;31/12/2026\r\n");
+  ImportRun run = Import({"tasks", path});
+  ASSERT_EQ(run.code, 0) << run.err;
+  EXPECT_THAT(run.err, HasSubstr("the header is row 4"));
+  EXPECT_THAT(run.out, HasSubstr("row 5: created tasks/"));
+  std::vector<v1::Task> tasks = AllTasks();
+  ASSERT_THAT(tasks, SizeIs(1));
+  EXPECT_EQ(tasks[0].title(), "Rà soát, làm sạch dữ liệu dân cư");
+  // The header named outright.
+  ImportRun again = Import({"tasks", path, "--header-row=4", "--dry-run"});
+  EXPECT_EQ(again.code, 0) << again.err;
+}
+
+TEST_F(ImportTest, AFileWithoutAHeaderListsTheColumnsExpected) {
+  ImportExampleUnits();
+  ImportRun run = Import({"tasks", WriteFile("titles.csv",
+                                             "ỦY BAN NHÂN DÂN TỈNH NGHỆ AN\n"
+                                             "DANH MỤC NHIỆM VỤ\n"
+                                             "Việc 1;H29;H29.01\n")});
+  EXPECT_EQ(run.code, 3) << run.err;
+  EXPECT_THAT(run.err, HasSubstr("cannot find the header row in the first 20 non-blank rows"));
+  EXPECT_THAT(run.err, HasSubstr("\"Tên nhiệm vụ\", \"Nội dung\", \"Cơ quan giao\", "
+                                 "\"Đơn vị chủ trì\""));
+  EXPECT_THAT(run.err, Not(HasSubstr("listing the tasks")));
+  // A header row named that is not one: its columns are unknown, and said so.
+  ImportRun named = Import({"tasks",
+                            WriteFile("titles2.csv",
+                                      "ỦY BAN NHÂN DÂN TỈNH NGHỆ AN\n"
+                                      "Tên nhiệm vụ;Cơ quan giao;Đơn vị chủ trì\n"
+                                      "Việc 1;H29;H29.01\n"),
+                            "--header-row=1"});
+  EXPECT_EQ(named.code, 3) << named.err;
+  EXPECT_THAT(named.err, HasSubstr("unknown column"));
+  EXPECT_THAT(named.err, Not(HasSubstr("listing the tasks")));
+  ImportRun beyond = Import({"tasks", WriteFile("titles3.csv", "a\n"), "--header-row=9"});
+  EXPECT_EQ(beyond.code, 3) << beyond.err;
+  EXPECT_THAT(beyond.err, HasSubstr("--header-row=9: that row is blank or beyond"));
 }
 
 // The bounds of a file (csv_import.h): a file past them is refused at once with one

@@ -1,5 +1,7 @@
-// CSV exports: streamed in chunks, UTF-8 with a byte-order mark and dd/MM/yyyy dates,
-// and parsed back by a CSV parser (libcsv) into exactly what the API lists.
+// Exports: CSV streamed in chunks, UTF-8 with a byte-order mark and dd/MM/yyyy dates,
+// parsed back by a CSV parser (libcsv) into exactly what the API lists, with the
+// delimiter and decimal separator asked for; and .xlsx workbooks opened by openpyxl
+// (tests/testing/xlsx.h) with typed dates and numbers, titles and the report lines.
 #include <csv.h>
 
 #include <set>
@@ -11,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "d06/v1/api_names.h"
 #include "tests/testing/test_server.h"
+#include "tests/testing/xlsx.h"
 
 namespace d06::testing {
 namespace {
@@ -21,13 +24,14 @@ using ::testing::SizeIs;
 using Table = std::vector<std::vector<std::string>>;
 
 // Parses a whole CSV file (after its byte-order mark) with libcsv.
-Table ParseCsv(const std::string& file) {
+Table ParseCsv(const std::string& file, char delimiter = ',') {
   struct State {
     Table rows;
     std::vector<std::string> row;
   } state;
   csv_parser parser;
   if (csv_init(&parser, CSV_STRICT | CSV_STRICT_FINI) != 0) throw std::runtime_error("csv_init");
+  csv_set_delim(&parser, static_cast<unsigned char>(delimiter));
   auto on_field = [](void* data, size_t size, void* user) {
     static_cast<State*>(user)->row.emplace_back(static_cast<const char*>(data), size);
   };
@@ -55,8 +59,8 @@ class ExportsTest : public ServerTest {
     MakeUnit("H29.01", v1::UNIT_KIND_DEPARTMENT, "units/H29", "Công an tỉnh");
   }
   // The export's file and how many chunks it came in.
-  std::string Export(const std::string& parent, const std::string& filter, int* chunks = nullptr) {
-    v1::ExportAssignmentsRequest req;
+  std::string Export(const std::string& parent, const std::string& filter, int* chunks = nullptr,
+                     v1::ExportAssignmentsRequest req = {}) {
     req.set_parent(parent);
     req.set_filter(filter);
     std::string file;
@@ -230,6 +234,115 @@ TEST_F(ExportsTest, TextThatASpreadsheetWouldRunAsAFormulaComesOutAsText) {
           << cell;
     }
   }
+}
+
+TEST_F(ExportsTest, CsvTakesASemicolonAndADecimalComma) {
+  v1::CreateTaskRequest req;
+  v1::Task* t = req.mutable_task();
+  t->set_assigning_unit("units/H29");
+  t->set_kind(v1::TASK_KIND_ONE_OFF);
+  t->set_title("Tỷ lệ hồ sơ trực tuyến, toàn trình");
+  *t->mutable_deadline() = Day(2026, 3, 31);
+  t->mutable_kpi()->set_description("Tỷ lệ");
+  t->mutable_kpi()->set_type(v1::KPI_TYPE_PERCENT);
+  t->mutable_kpi()->set_target_value(80.5);
+  v1::Assignment* lead = req.add_assignments();
+  lead->set_unit("units/H29.01");
+  lead->set_role(v1::ASSIGNMENT_ROLE_LEAD);
+  ASSERT_THAT(client().CreateTask(req).status(), IsOk());
+
+  v1::ExportAssignmentsRequest vn;
+  vn.set_delimiter(";");
+  vn.set_decimal_separator(",");
+  const std::string file = Export("tasks/-", "", nullptr, vn);
+  EXPECT_TRUE(absl::StrContains(file, "\"Tỷ lệ hồ sơ trực tuyến, toàn trình\";\"units/H29\";"));
+  Table rows = ParseCsv(file, ';');
+  ASSERT_THAT(rows, SizeIs(2));
+  EXPECT_EQ(rows[1][7], "31/03/2026");
+  EXPECT_EQ(rows[1][13], "80,5");
+  // Refused before any chunk: a delimiter not taken, a comma for both.
+  for (const auto& [delimiter, decimal] :
+       std::vector<std::pair<std::string, std::string>>{{"|", ""}, {",", ","}}) {
+    v1::ExportAssignmentsRequest bad;
+    bad.set_parent("tasks/-");
+    bad.set_delimiter(delimiter);
+    bad.set_decimal_separator(decimal);
+    int chunks = 0;
+    EXPECT_THAT(client().ExportAssignments(bad, [&](const std::string&) { ++chunks; }),
+                IsError(absl::StatusCode::kInvalidArgument, "INVALID_FIELD"));
+    EXPECT_EQ(chunks, 0);
+  }
+}
+
+TEST_F(ExportsTest, XlsxSummaryHasTitlesReportLinesAndTypedCells) {
+  MakeUnit("H29.02", v1::UNIT_KIND_DISTRICT, "units/H29", "Huyện Nam Đàn");
+  for (const char* unit : {"units/H29.01", "units/H29.02", "units/H29.02"}) {
+    v1::Task task = MakeTask("units/H29", "Nhiệm vụ", Day(2026, 3, 31));
+    std::string lead = Assign(task.name(), unit, v1::ASSIGNMENT_ROLE_LEAD).name();
+    if (std::string(unit) == "units/H29.01") {
+      Start(lead);
+      Submit(lead);
+      Approve(lead);
+    }
+  }
+  v1::ExportSummaryRequest req;
+  req.set_unit("units/H29");
+  req.set_format(v1::EXPORT_FORMAT_XLSX);
+  std::string file;
+  ASSERT_THAT(client().ExportSummary(req, [&](const std::string& chunk) { file += chunk; }),
+              IsOk());
+  const XlsxSheet sheet = ReadXlsx(file);
+  EXPECT_EQ(sheet.Cell(1, 1).text, "Tỉnh Nghệ An");
+  EXPECT_EQ(sheet.Cell(2, 1).text, "BÁO CÁO KẾT QUẢ THỰC HIỆN NHIỆM VỤ ĐỀ ÁN 06");
+  EXPECT_EQ(sheet.Cell(3, 1).text, "Số liệu tính đến ngày 20/03/2026");
+  // The report lines, as GetSummary words them, above the table.
+  v1::GetSummaryRequest get;
+  get.set_unit("units/H29");
+  v1::GetSummaryResponse summary = Must(client().GetSummary(get));
+  EXPECT_EQ(sheet.Cell(4, 1).text, summary.completed_line());
+  EXPECT_EQ(sheet.Cell(5, 1).text, summary.status_line());
+  EXPECT_EQ(sheet.Cell(7, 1).text, "Đơn vị");
+  EXPECT_EQ(sheet.Cell(7, 13).text, "Tỷ lệ hoàn thành (%)");
+  EXPECT_EQ(sheet.freeze, "A8");
+  const size_t total = sheet.RowStarting("Tổng cộng");
+  ASSERT_EQ(total, 11u);  // own row, two children
+  EXPECT_EQ(sheet.RowStarting("Huyện Nam Đàn"), 10u);
+  EXPECT_EQ(sheet.Cell(10, 2).type, "number");
+  EXPECT_EQ(sheet.Cell(10, 2).number, 2);
+  EXPECT_EQ(sheet.Cell(total, 2).number, 3);
+  EXPECT_EQ(sheet.Cell(total, 13).type, "number");
+  EXPECT_NEAR(sheet.Cell(total, 13).number, 0.333, 1e-9);  // 33.3 %, rounded by the report
+  EXPECT_EQ(sheet.Cell(total, 13).format, "0.0%");
+}
+
+TEST_F(ExportsTest, XlsxAssignmentsHaveDatesNumbersAndText) {
+  v1::Task task =
+      MakeTask("units/H29", "=HYPERLINK(\"http://x\") Rà soát dữ liệu", Day(2026, 3, 31));
+  std::string lead = Assign(task.name(), "units/H29.01", v1::ASSIGNMENT_ROLE_LEAD).name();
+  Start(lead);
+  Submit(lead);
+  Approve(lead);
+  v1::ExportAssignmentsRequest req;
+  req.set_format(v1::EXPORT_FORMAT_XLSX);
+  const XlsxSheet sheet = ReadXlsx(Export("tasks/-", "role = LEAD", nullptr, req));
+  EXPECT_EQ(sheet.name, "Nhiệm vụ");
+  EXPECT_EQ(sheet.Cell(1, 1).text, "DANH SÁCH PHÂN CÔNG THỰC HIỆN NHIỆM VỤ");
+  EXPECT_EQ(sheet.Cell(2, 1).text, "Điều kiện lọc: role = LEAD");
+  EXPECT_EQ(sheet.Cell(3, 1).text, "Ngày xuất: 20/03/2026");
+  EXPECT_EQ(sheet.Cell(5, 1).text, "Mã nhiệm vụ");
+  EXPECT_EQ(sheet.freeze, "A6");
+  EXPECT_EQ(sheet.Cell(6, 1).text, task.name());
+  EXPECT_EQ(sheet.Cell(6, 2).type, "text");  // never a formula
+  EXPECT_EQ(sheet.Cell(6, 2).text, "=HYPERLINK(\"http://x\") Rà soát dữ liệu");
+  EXPECT_EQ(sheet.Cell(6, 6).text, "Hoàn thành");
+  EXPECT_EQ(sheet.Cell(6, 8).type, "date");
+  EXPECT_EQ(sheet.Cell(6, 8).text, "2026-03-31");
+  EXPECT_EQ(sheet.Cell(6, 9).type, "date");
+  EXPECT_EQ(sheet.Cell(6, 9).text, "2026-03-20");
+  EXPECT_EQ(sheet.Cell(6, 10).type, "number");
+  EXPECT_EQ(sheet.Cell(6, 10).number, 1);  // 100 %
+  EXPECT_EQ(sheet.Cell(6, 11).type, "number");
+  EXPECT_EQ(sheet.Cell(6, 11).number, 0);
 }
 
 }  // namespace

@@ -1,9 +1,13 @@
-// CSV for spreadsheets (server/domain/csv.h): formula neutralisation (CSV injection).
+// CSV for spreadsheets (server/domain/csv.h): formula neutralisation (CSV injection), the
+// delimiter and decimal separator an export asks for.
 #include "server/domain/csv.h"
 
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include "gtest/gtest.h"
+#include "server/domain/errors.h"
 
 namespace d06 {
 namespace {
@@ -22,8 +26,8 @@ TEST(NeutralizeFormulaTest, PrefixesWhatASpreadsheetWouldRun) {
 }
 
 TEST(NeutralizeFormulaTest, LeavesNumbersAndOtherTextAlone) {
-  for (const char* same : {"-12", "3.5", "-0.25", "1e+06", "-2E-3", "0", "", "Công an tỉnh", "a=b",
-                           "'quoted", "1-2", " =1"}) {
+  for (const char* same : {"-12", "3.5", "3,5", "-0,25", "-0.25", "1e+06", "-2E-3", "0", "",
+                           "Công an tỉnh", "a=b", "'quoted", "1-2", " =1"}) {
     EXPECT_EQ(NeutralizeFormula(same), same);
   }
 }
@@ -31,6 +35,48 @@ TEST(NeutralizeFormulaTest, LeavesNumbersAndOtherTextAlone) {
 TEST(CsvRowTest, QuotesEveryFieldAndNeutralisesFormulas) {
   EXPECT_EQ(CsvRow({"=A1", "Rà soát, \"làm sạch\"", "-5"}),
             "\"'=A1\",\"Rà soát, \"\"làm sạch\"\"\",\"-5\"\r\n");
+}
+
+TEST(CsvRowTest, SeparatesWithTheStylesDelimiter) {
+  EXPECT_EQ(CsvRow({"Đơn vị", "18,2"}, CsvStyle{';', ','}), "\"Đơn vị\";\"18,2\"\r\n");
+  EXPECT_EQ(CsvRow({"a", "b"}, CsvStyle{'\t', '.'}), "\"a\"\t\"b\"\r\n");
+}
+
+TEST(CsvNumberTest, WritesTheDecimalSeparatorAsked) {
+  EXPECT_EQ(CsvNumber(18.2), "18.2");
+  EXPECT_EQ(CsvNumber(18.2, CsvStyle{';', ','}), "18,2");
+  EXPECT_EQ(CsvNumber(25, CsvStyle{';', ','}), "25");
+  EXPECT_EQ(CsvNumber(-0.5, CsvStyle{';', ','}), "-0,5");
+}
+
+TEST(ParseCsvStyleTest, TakesTheListedDelimitersAndSeparators) {
+  auto style = ParseCsvStyle("", "");
+  ASSERT_TRUE(style.ok());
+  EXPECT_EQ(style->delimiter, ',');
+  EXPECT_EQ(style->decimal_separator, '.');
+  style = ParseCsvStyle(";", ",");
+  ASSERT_TRUE(style.ok());
+  EXPECT_EQ(style->delimiter, ';');
+  EXPECT_EQ(style->decimal_separator, ',');
+  style = ParseCsvStyle("\t", ".");
+  ASSERT_TRUE(style.ok());
+  EXPECT_EQ(style->delimiter, '\t');
+}
+
+TEST(ParseCsvStyleTest, RefusesOthersNamingTheField) {
+  for (const auto& [delimiter, decimal, field] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"|", "", "delimiter"},
+           {";;", "", "delimiter"},
+           {";", "·", "decimal_separator"},
+           {",", ",", "decimal_separator"},
+           {"", ",", "decimal_separator"}}) {
+    SCOPED_TRACE(delimiter + " " + decimal);
+    auto style = ParseCsvStyle(delimiter, decimal);
+    ASSERT_FALSE(style.ok());
+    EXPECT_EQ(style.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(ErrorInfoOf(style.status()).metadata().at("field"), field);
+  }
 }
 
 }  // namespace

@@ -739,7 +739,7 @@
       q.set('groupBy', 'SUMMARY_GROUP_BY_CHILD_UNIT');
       const asOf = view && view.asOf;
       if (asOf && !sameDay(asOf, today())) {
-        q.set('asOf.year', asOf.year); q.set('asOf.month', asOf.month); q.set('asOf.day', asOf.day);
+        q.set('asOf', asOf.year + '-' + pad(asOf.month, 2) + '-' + pad(asOf.day, 2));
       }
     } else {
       q.set('parent', 'tasks/-');
