@@ -111,6 +111,7 @@ absl::Status Core::ExportSummary(const Caller& caller, v1::ExportSummaryRequest 
   get.set_group_by(request.group_by() == v1::SUMMARY_GROUP_BY_UNSPECIFIED
                        ? v1::SUMMARY_GROUP_BY_CHILD_UNIT
                        : request.group_by());
+  get.set_filter(request.filter());
   v1::GetSummaryResponse summary;
   RETURN_IF_ERROR(GetSummary(caller, get, &summary));
   ASSIGN_OR_RETURN(std::unique_ptr<ExportTable> out,
@@ -119,6 +120,9 @@ absl::Status Core::ExportSummary(const Caller& caller, v1::ExportSummaryRequest 
   RETURN_IF_ERROR(out->Title(summary.display_name()));
   RETURN_IF_ERROR(out->Title("BÁO CÁO KẾT QUẢ THỰC HIỆN NHIỆM VỤ ĐỀ ÁN 06"));
   RETURN_IF_ERROR(out->Note(absl::StrCat("Số liệu tính đến ngày ", FormatDateVn(summary.as_of()))));
+  if (!request.filter().empty()) {
+    RETURN_IF_ERROR(out->Note(absl::StrCat("Chỉ các nhiệm vụ có ", request.filter())));
+  }
   // The government's report lines, above the table they sum up.
   RETURN_IF_ERROR(out->Title(summary.completed_line(), false));
   RETURN_IF_ERROR(out->Title(summary.status_line(), false));

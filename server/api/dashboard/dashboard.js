@@ -737,6 +737,7 @@
     if (kind === 'summary') {
       q.set('unit', s.unit);
       q.set('groupBy', 'SUMMARY_GROUP_BY_CHILD_UNIT');
+      if (s.filterKey) q.set('filter', s.filterKey + ' = ' + quote(s.filterValue));
       const asOf = view && view.asOf;
       if (asOf && !sameDay(asOf, today())) {
         q.set('asOf', asOf.year + '-' + pad(asOf.month, 2) + '-' + pad(asOf.day, 2));
