@@ -11,18 +11,9 @@
 #include "client/ctl/global_options.h"
 #include "client/ctl/output.h"
 #include "client/ctl/rpc_command.h"
-
-#ifndef D06_VERSION
-#define D06_VERSION "unknown"
-#endif
-#ifndef D06_REVISION
-#define D06_REVISION "unknown"
-#endif
+#include "common/build_info.h"
 
 namespace d06::ctl {
-
-const char* ClientVersion() { return D06_VERSION; }
-const char* ClientRevision() { return D06_REVISION; }
 
 std::string VersionCommand::Summary() const {
   return "Prints the build of d06ctl and of the server it talks to.";
@@ -42,13 +33,13 @@ int VersionCommand::Run(const std::vector<std::string>& args, Context& context) 
     client_only = true;
   }
   const bool json = context.options.output == OutputFormat::kJson;
-  const std::string client_json = absl::StrCat("{\"version\": \"", ClientVersion(),
-                                               "\", \"revision\": \"", ClientRevision(), "\"}");
+  const std::string client_json = absl::StrCat("{\"version\": \"", BuildVersion(),
+                                               "\", \"revision\": \"", BuildRevision(), "\"}");
   if (client_only) {
     if (json) {
       context.out << "{\"client\": " << client_json << "}\n";
     } else {
-      context.out << "Client: d06ctl " << ClientVersion() << " (" << ClientRevision() << ")\n";
+      context.out << "Client: d06ctl " << BuildVersion() << " (" << BuildRevision() << ")\n";
     }
     return 0;
   }
@@ -63,7 +54,7 @@ int VersionCommand::Run(const std::vector<std::string>& args, Context& context) 
   std::unique_ptr<google::protobuf::Message> response =
       context.catalog.NewMessage(*method.output_type());
   if (!json) {
-    context.out << "Client: d06ctl " << ClientVersion() << " (" << ClientRevision() << ")\n";
+    context.out << "Client: d06ctl " << BuildVersion() << " (" << BuildRevision() << ")\n";
     context.out.flush();
   }
   const absl::Status status = (*client)->CallMethod(method, *request, response.get());

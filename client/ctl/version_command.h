@@ -16,10 +16,6 @@ namespace d06::ctl {
 
 class CommandSet;
 
-// d06ctl's release ("0.1.0") and source revision (git describe), from the build.
-const char* ClientVersion();
-const char* ClientRevision();
-
 class VersionCommand final : public Command {
  public:
   std::string Name() const override { return "version"; }

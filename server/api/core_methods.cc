@@ -11,7 +11,7 @@
 #include "d06/v1/task.grpc.pb.h"
 #include "d06/v1/unit.grpc.pb.h"
 #include "d06/v1/watch.grpc.pb.h"
-#include "server/api/build_info.h"
+#include "common/build_info.h"
 #include "server/domain/authorization.h"
 #include "server/domain/errors.h"
 
@@ -207,7 +207,7 @@ std::unique_ptr<MethodTable> NewCoreMethodTable(Core* core, const StreamRunners&
   t->AddUnary(access + "ListTokens", Read(core, &Core::ListTokens));
   t->AddUnary(access + "RevokeToken", Write(core, &Core::RevokeToken));
   t->AddUnary(access + "WhoAmI", Read(core, &Core::WhoAmI));
-  // The build is the transport's (server/api/build_info.h), not the core's: answered here.
+  // The build is the transport's (common/build_info.h), not the core's: answered here.
   t->AddUnary(access + "GetServerInfo", Handler<GetServerInfoRequest, GetServerInfoResponse>(
                                             [](const Caller&, const GetServerInfoRequest&,
                                                GetServerInfoResponse* response, const Done& done) {

@@ -22,7 +22,7 @@
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
 #include "prometheus/text_serializer.h"
-#include "server/api/build_info.h"
+#include "common/build_info.h"
 #include "server/api/http_transport.h"
 #include "server/domain/errors.h"
 

@@ -1,4 +1,4 @@
-#include "server/api/build_info.h"
+#include "common/build_info.h"
 
 #ifndef D06_VERSION
 #define D06_VERSION "unknown"
@@ -7,9 +7,9 @@
 #define D06_REVISION "unknown"
 #endif
 
-namespace d06::api {
+namespace d06 {
 
 const char* BuildVersion() { return D06_VERSION; }
 const char* BuildRevision() { return D06_REVISION; }
 
-}  // namespace d06::api
+}  // namespace d06
