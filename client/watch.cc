@@ -28,7 +28,7 @@ bool Resumable(const absl::Status& status) {
 
 absl::Status Client::Watch(v1::WatchRequest req, const WatchSink& on_response,
                            const ResumeSink& on_resume) {
-  int failures = 0;  // in a row, without a response in between: the backoff grows
+  int failures = 0;        // in a row, without a response in between: the backoff grows
   bool reconnect = false;  // the last watch ended with the connection
   while (true) {
     grpc::ClientContext context;
@@ -36,8 +36,7 @@ absl::Status Client::Watch(v1::WatchRequest req, const WatchSink& on_response,
     // After a broken connection, wait for the channel to be back rather than fail at once
     // and sleep: the watch starts as soon as the server answers again.
     if (reconnect) context.set_wait_for_ready(true);
-    std::unique_ptr<grpc::ClientReader<v1::WatchResponse>> reader =
-        events_->Watch(&context, req);
+    std::unique_ptr<grpc::ClientReader<v1::WatchResponse>> reader = events_->Watch(&context, req);
     v1::WatchResponse response;
     bool stopped = false;
     while (reader->Read(&response)) {

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/build_info.h"
 #include "common/log.h"
 #include "d06/v1/access.grpc.pb.h"
 #include "d06/v1/admin.grpc.pb.h"
@@ -11,7 +12,6 @@
 #include "d06/v1/task.grpc.pb.h"
 #include "d06/v1/unit.grpc.pb.h"
 #include "d06/v1/watch.grpc.pb.h"
-#include "common/build_info.h"
 #include "server/domain/authorization.h"
 #include "server/domain/errors.h"
 

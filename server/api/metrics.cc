@@ -15,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
+#include "common/build_info.h"
 #include "d06/v1/api_names.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
@@ -22,7 +23,6 @@
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
 #include "prometheus/text_serializer.h"
-#include "common/build_info.h"
 #include "server/api/http_transport.h"
 #include "server/domain/errors.h"
 

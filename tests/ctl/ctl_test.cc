@@ -32,11 +32,11 @@
 #include "d06/v1/unit.grpc.pb.h"
 #include "d06/v1/watch.grpc.pb.h"
 #include "gmock/gmock.h"
-#include "tests/testing/xlsx.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "tests/ctl/spawn.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/xlsx.h"
 
 namespace d06::ctl {
 namespace {
