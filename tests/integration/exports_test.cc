@@ -58,6 +58,20 @@ class ExportsTest : public ServerTest {
     MakeUnit("H29", v1::UNIT_KIND_PROVINCE, "", "Tỉnh Nghệ An");
     MakeUnit("H29.01", v1::UNIT_KIND_DEPARTMENT, "units/H29", "Công an tỉnh");
   }
+  // A district units/H29.02, and a task of the province due 31/03/2026 led by each of
+  // `leads`; the one led by units/H29.01 completed.
+  void SummaryTasks(const std::vector<std::string>& leads) {
+    MakeUnit("H29.02", v1::UNIT_KIND_DISTRICT, "units/H29", "Huyện Nam Đàn");
+    for (const std::string& unit : leads) {
+      v1::Task task = MakeTask("units/H29", "Nhiệm vụ", Day(2026, 3, 31));
+      std::string lead = Assign(task.name(), unit, v1::ASSIGNMENT_ROLE_LEAD).name();
+      if (unit == "units/H29.01") {
+        Start(lead);
+        Submit(lead);
+        Approve(lead);
+      }
+    }
+  }
   // The export's file and how many chunks it came in.
   std::string Export(const std::string& parent, const std::string& filter, int* chunks = nullptr,
                      v1::ExportAssignmentsRequest req = {}) {
@@ -167,16 +181,7 @@ TEST_F(ExportsTest, BadRequestsFailBeforeAnyChunk) {
 }
 
 TEST_F(ExportsTest, SummaryTableParsesBackToTheSummary) {
-  MakeUnit("H29.02", v1::UNIT_KIND_DISTRICT, "units/H29", "Huyện Nam Đàn");
-  for (const char* unit : {"units/H29", "units/H29.01", "units/H29.02", "units/H29.02"}) {
-    v1::Task task = MakeTask("units/H29", "Nhiệm vụ", Day(2026, 3, 31));
-    std::string lead = Assign(task.name(), unit, v1::ASSIGNMENT_ROLE_LEAD).name();
-    if (std::string(unit) == "units/H29.01") {
-      Start(lead);
-      Submit(lead);
-      Approve(lead);
-    }
-  }
+  SummaryTasks({"units/H29", "units/H29.01", "units/H29.02", "units/H29.02"});
   v1::ExportSummaryRequest req;
   req.set_unit("units/H29");
   std::string file;
@@ -307,16 +312,7 @@ TEST_F(ExportsTest, CsvTakesASemicolonAndADecimalComma) {
 }
 
 TEST_F(ExportsTest, XlsxSummaryHasTitlesReportLinesAndTypedCells) {
-  MakeUnit("H29.02", v1::UNIT_KIND_DISTRICT, "units/H29", "Huyện Nam Đàn");
-  for (const char* unit : {"units/H29.01", "units/H29.02", "units/H29.02"}) {
-    v1::Task task = MakeTask("units/H29", "Nhiệm vụ", Day(2026, 3, 31));
-    std::string lead = Assign(task.name(), unit, v1::ASSIGNMENT_ROLE_LEAD).name();
-    if (std::string(unit) == "units/H29.01") {
-      Start(lead);
-      Submit(lead);
-      Approve(lead);
-    }
-  }
+  SummaryTasks({"units/H29.01", "units/H29.02", "units/H29.02"});
   v1::ExportSummaryRequest req;
   req.set_unit("units/H29");
   req.set_format(v1::EXPORT_FORMAT_XLSX);
