@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "common/dates.h"
+#include "common/log.h"
 #include "d06/v1/api_names.h"
 #include "d06/v1/common.pb.h"
 #include "google/protobuf/descriptor.h"
@@ -207,43 +208,57 @@ std::string DownloadFileName(const Download& download, const google::protobuf::M
                       download.xlsx ? ".xlsx" : ".csv");
 }
 
-bool GatheringWriter::Write(const Message& message) {
+bool DownloadWriter::Write(const Message& message) {
   return WriteBefore(message, absl::InfiniteFuture()) == Written::kWritten;
 }
 
-StreamWriter::Written GatheringWriter::WriteBefore(const Message& message, absl::Time) {
+StreamWriter::Written DownloadWriter::WriteBefore(const Message& message, absl::Time deadline) {
   const Descriptor& type = *message.GetDescriptor();
-  std::string scratch;
-  const std::string& data =
-      message.GetReflection()->GetStringReference(message, type.FindFieldByName("data"), &scratch);
-  absl::MutexLock lock(&mu_);
-  if (gone_) return Written::kGone;
-  if (data_.size() + data.size() > max_bytes_) {
-    too_large_ = gone_ = true;
-    return Written::kGone;
+  std::string data = message.GetReflection()->GetString(message, type.FindFieldByName("data"));
+  const size_t size = data.size();
+  switch (body_->Append(std::move(data), deadline)) {
+    case HttpBodyStream::Appended::kAppended: {
+      absl::MutexLock lock(&mu_);
+      started_ = true;
+      bytes_ += size;
+      return Written::kWritten;
+    }
+    case HttpBodyStream::Appended::kTimedOut:
+      return Written::kTimedOut;
+    case HttpBodyStream::Appended::kGone:
+      break;
   }
-  data_ += data;
-  return Written::kWritten;
+  return Written::kGone;
 }
 
-bool GatheringWriter::Gone() {
-  absl::MutexLock lock(&mu_);
-  return gone_;
+bool DownloadWriter::Gone() { return body_->gone(); }
+
+void DownloadWriter::Cancel() { body_->Finish(/*complete=*/false); }
+
+void DownloadWriter::End(absl::Status status) {
+  size_t bytes = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    ended_ = true;
+    status_ = status;
+    bytes = bytes_;
+  }
+  // (A client that went away, or one cancelled for stalling, is no failure of the export.)
+  if (!status.ok() && bytes > 0 && !body_->gone()) {
+    log::Warning(absl::StrCat("download: the export failed after ", bytes,
+                              " bytes were sent; the transfer is broken off: ", status.ToString()));
+  }
+  body_->Finish(/*complete=*/status.ok());
 }
 
-void GatheringWriter::Cancel() {
+bool DownloadWriter::AwaitStart(absl::Time deadline, bool* ended, absl::Status* status) {
   absl::MutexLock lock(&mu_);
-  gone_ = true;
-}
-
-bool GatheringWriter::too_large() const {
-  absl::MutexLock lock(&mu_);
-  return too_large_;
-}
-
-std::string GatheringWriter::Take() {
-  absl::MutexLock lock(&mu_);
-  return std::move(data_);
+  if (!mu_.AwaitWithDeadline(absl::Condition(this, &DownloadWriter::StartedOrEnded), deadline)) {
+    return false;
+  }
+  *ended = ended_;
+  *status = status_;
+  return true;
 }
 
 }  // namespace d06::api

@@ -1,7 +1,8 @@
 // The file downloads of the HTTP face (http_transport.h): `GET /download/summary.xlsx?...`
 // and the like run an export RPC through the method table and answer its bytes as a
 // file. This file has the pieces that need no transport: the route, the request from the
-// query string, the file's name, and the StreamWriter that gathers the export's chunks.
+// query string, the file's name, and the StreamWriter that streams the export's chunks
+// into the answer's body.
 //
 //   GET /download/summary.{xlsx|csv}?<fields of ExportSummaryRequest>
 //   GET /download/assignments.{xlsx|csv}?<fields of ExportAssignmentsRequest>
@@ -15,6 +16,7 @@
 #define D06_SERVER_API_HTTP_DOWNLOAD_H_
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,6 +26,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "google/protobuf/message.h"
+#include "server/api/http_server.h"
 #include "server/api/method_table.h"
 
 namespace d06::api {
@@ -55,27 +58,36 @@ absl::Status RequestFromQuery(const std::vector<std::pair<std::string, std::stri
 std::string DownloadFileName(const Download& download, const google::protobuf::Message& request,
                              absl::string_view today);
 
-// Gathers the `data` of an export's messages, up to `max_bytes`; beyond, the call is
-// cancelled (too_large() says so). Cancel() (the HTTP side giving up) makes the export
-// stop at its next chunk.
-class GatheringWriter final : public StreamWriter {
+// The StreamWriter of a download: each export message's `data` goes to the HTTP body as
+// it comes. The worker answers the header once the first bytes are in or the export has
+// ended (AwaitStart), so that an error before the file is a proper error answer; an
+// error after it breaks the transfer (HttpBodyStream::Finish(false)), so the client sees
+// a failed download instead of a short file.
+class DownloadWriter final : public StreamWriter {
  public:
-  explicit GatheringWriter(size_t max_bytes) : max_bytes_(max_bytes) {}
+  explicit DownloadWriter(std::shared_ptr<HttpBodyStream> body) : body_(std::move(body)) {}
   bool Write(const Message& message) override;
   Written WriteBefore(const Message& message, absl::Time deadline) override;
   bool Gone() override;
+  // The export is to stop (the client took nothing for too long, or no header could be
+  // sent): the body ends broken.
   void Cancel() override;
 
-  bool too_large() const;
-  // The bytes gathered (moved out).
-  std::string Take();
+  // The export's end (its done callback).
+  void End(absl::Status status);
+  // Waits until the first bytes are written or the export has ended, up to `deadline`
+  // (false: neither). *ended: the export has ended, with *status.
+  bool AwaitStart(absl::Time deadline, bool* ended, absl::Status* status);
 
  private:
-  const size_t max_bytes_;
+  bool StartedOrEnded() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return started_ || ended_; }
+
+  const std::shared_ptr<HttpBodyStream> body_;
   mutable absl::Mutex mu_;
-  std::string data_ ABSL_GUARDED_BY(mu_);
-  bool gone_ ABSL_GUARDED_BY(mu_) = false;
-  bool too_large_ ABSL_GUARDED_BY(mu_) = false;
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
+  bool ended_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status status_ ABSL_GUARDED_BY(mu_);
+  size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace d06::api

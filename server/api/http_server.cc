@@ -70,7 +70,8 @@ namespace {
 enum class Phase {
   kIdle,     // no request in progress (idle_timeout)
   kReading,  // a request's first line has arrived, not all of it yet (read_timeout)
-  kRunning,  // a worker has the request (no deadline here: the face bounds its calls)
+  kRunning,  // a worker has the request, or a streamed body waits for its maker (no
+             // deadline here: the face bounds its calls, the export its stalls)
   kWriting,  // the answer is being sent (write_timeout)
 };
 
@@ -354,6 +355,87 @@ unsigned int CeilSeconds(absl::Duration d) {
 
 }  // namespace
 
+HttpBodyStream::Appended HttpBodyStream::Append(std::string data, absl::Time deadline) {
+  absl::ReleasableMutexLock lock(&mu_);
+  auto room = [this, size = data.size()]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return finished_ || detached_ || HasRoom(size);
+  };
+  if (!mu_.AwaitWithDeadline(absl::Condition(&room), deadline)) return Appended::kTimedOut;
+  if (finished_ || detached_) return Appended::kGone;
+  if (taken_ > 0 && taken_ >= waiting_.size() / 2) {  // keep the buffer from growing
+    waiting_.erase(0, taken_);
+    taken_ = 0;
+  }
+  waiting_ += data;
+  std::function<void()> resume = TakeResume();
+  lock.Release();
+  if (resume != nullptr) resume();
+  return Appended::kAppended;
+}
+
+void HttpBodyStream::Finish(bool complete) {
+  std::function<void()> resume;
+  {
+    absl::MutexLock lock(&mu_);
+    if (finished_) return;
+    finished_ = true;
+    complete_ = complete;
+    resume = TakeResume();
+  }
+  if (resume != nullptr) resume();
+}
+
+bool HttpBodyStream::gone() const {
+  absl::MutexLock lock(&mu_);
+  return finished_ || detached_;
+}
+
+void HttpBodyStream::Attach(std::function<void()> pause, std::function<void()> resume) {
+  absl::MutexLock lock(&mu_);
+  pause_ = std::move(pause);
+  resume_ = std::move(resume);
+}
+
+HttpBodyStream::Took HttpBodyStream::Take(char* out, size_t max, size_t* size) {
+  absl::MutexLock lock(&mu_);
+  *size = 0;
+  if (finished_ && !complete_) return Took::kBroken;
+  if (taken_ < waiting_.size()) {
+    *size = std::min(max, waiting_.size() - taken_);
+    memcpy(out, waiting_.data() + taken_, *size);
+    taken_ += *size;
+    if (taken_ == waiting_.size()) {
+      waiting_.clear();
+      taken_ = 0;
+    }
+    return Took::kData;
+  }
+  if (finished_) return Took::kEnd;
+  if (pause_ != nullptr && !paused_) {
+    paused_ = true;
+    pause_();
+  }
+  return Took::kNothingYet;
+}
+
+void HttpBodyStream::Detach() {
+  absl::MutexLock lock(&mu_);
+  detached_ = true;
+  pause_ = resume_ = nullptr;
+  paused_ = false;
+}
+
+bool HttpBodyStream::HasRoom(size_t size) const {
+  const size_t waiting = waiting_.size() - taken_;
+  return waiting == 0 || waiting + size <= max_waiting_;
+}
+
+std::function<void()> HttpBodyStream::TakeResume() {
+  if (!paused_) return nullptr;
+  paused_ = false;
+  return resume_;
+}
+
 class HttpServer::Impl {
  public:
   Impl(const HttpServerOptions& options, Handler handler, Refuse refuse)
@@ -444,6 +526,7 @@ class HttpServer::Impl {
     while (std::chrono::steady_clock::now() < give_up && Busy()) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
+    EndStreams();
     MHD_stop_daemon(daemon_);
     daemon_ = nullptr;
     {
@@ -456,6 +539,14 @@ class HttpServer::Impl {
 
  private:
   using Clock = std::chrono::steady_clock;
+  // The most a streamed body gives libmicrohttpd at once.
+  static constexpr size_t kStreamBlock = 64 << 10;
+  // A response whose body is an HttpBodyStream (libmicrohttpd's content reader's context).
+  struct StreamedBody {
+    Impl* impl;
+    MHD_Connection* connection;
+    std::shared_ptr<HttpBodyStream> body;
+  };
   static constexpr char kPriorities[] = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2";
 
   // The GnuTLS identity of the current TLS material: built again when TlsFiles has
@@ -599,8 +690,11 @@ class HttpServer::Impl {
 
   MHD_Result Answer(MHD_Connection* connection, const HttpResponse& answer) {
     SetPhase(connection, Phase::kWriting);
-    MHD_Response* response = MHD_create_response_from_buffer(
-        answer.body.size(), const_cast<char*>(answer.body.data()), MHD_RESPMEM_MUST_COPY);
+    MHD_Response* response =
+        answer.stream != nullptr
+            ? StreamResponse(connection, answer.stream)
+            : MHD_create_response_from_buffer(
+                  answer.body.size(), const_cast<char*>(answer.body.data()), MHD_RESPMEM_MUST_COPY);
     if (response == nullptr) return MHD_NO;
     for (const auto& [name, value] : answer.headers) {
       MHD_add_response_header(response, name.c_str(), value.c_str());
@@ -612,6 +706,78 @@ class HttpServer::Impl {
         MHD_queue_response(connection, static_cast<unsigned int>(answer.status), response);
     MHD_destroy_response(response);
     return queued;
+  }
+
+  // A response whose body is `body`'s, sent chunked as it is made. While there is
+  // nothing to send the connection is suspended (phase kRunning: no deadline, the maker
+  // holds no thread of ours); each piece the client takes restarts write_timeout.
+  MHD_Response* StreamResponse(MHD_Connection* connection, std::shared_ptr<HttpBodyStream> body) {
+    auto* streamed = new StreamedBody{this, connection, body};
+    body->Attach(
+        [this, connection] {
+          SetPhase(connection, Phase::kRunning);
+          MHD_suspend_connection(connection);
+        },
+        [connection] { MHD_resume_connection(connection); });
+    MHD_Response* response = MHD_create_response_from_callback(
+        MHD_SIZE_UNKNOWN, kStreamBlock, &Impl::ReadStream, streamed, &Impl::FreeStream);
+    if (response == nullptr) {
+      body->Detach();
+      delete streamed;
+      return nullptr;
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    streams_.insert(streamed);
+    return response;
+  }
+
+  // libmicrohttpd's content reader of a streamed body, on the event thread.
+  static ssize_t ReadStream(void* cls, uint64_t, char* out, size_t max) {
+    auto* streamed = static_cast<StreamedBody*>(cls);
+    size_t size = 0;
+    switch (streamed->body->Take(out, max, &size)) {
+      case HttpBodyStream::Took::kData:
+        streamed->impl->SetPhase(streamed->connection, Phase::kWriting);
+        return static_cast<ssize_t>(size);
+      case HttpBodyStream::Took::kNothingYet:
+        return 0;  // suspended until the maker appends or finishes
+      case HttpBodyStream::Took::kEnd:
+        return MHD_CONTENT_READER_END_OF_STREAM;
+      case HttpBodyStream::Took::kBroken:
+        break;
+    }
+    return MHD_CONTENT_READER_END_WITH_ERROR;  // closed without the chunked body's end
+  }
+
+  // The response is done with (sent, or its connection closed).
+  static void FreeStream(void* cls) {
+    auto* streamed = static_cast<StreamedBody*>(cls);
+    streamed->body->Detach();
+    {
+      std::lock_guard<std::mutex> lock(streamed->impl->mu_);
+      streamed->impl->streams_.erase(streamed);
+    }
+    delete streamed;
+  }
+
+  // Ends the bodies still being made, broken, and waits (up to a second) until their
+  // connections have closed: a suspended one is resumed by it, and libmicrohttpd must not
+  // be stopped while a connection is suspended.
+  void EndStreams() {
+    std::vector<std::shared_ptr<HttpBodyStream>> bodies;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (const StreamedBody* streamed : streams_) bodies.push_back(streamed->body);
+    }
+    for (const std::shared_ptr<HttpBodyStream>& body : bodies) body->Finish(/*complete=*/false);
+    const auto give_up = Clock::now() + std::chrono::seconds(1);
+    while (Clock::now() < give_up) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (streams_.empty()) return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
   }
 
   // Appends a piece of the body of `exchange`, or drops the body and sets its refusal when
@@ -792,6 +958,7 @@ class HttpServer::Impl {
   std::condition_variable reaper_wake_;
   bool stopping_ = false;                        // guarded by mu_
   std::unordered_set<Connection*> connections_;  // guarded by mu_
+  std::unordered_set<StreamedBody*> streams_;    // guarded by mu_
   std::thread reaper_;
   // The capacity of the request bodies kept, in all (used on the event thread only).
   size_t buffered_ = 0;

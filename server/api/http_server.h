@@ -36,6 +36,10 @@
 //   GNUTLS_CERT_REQUEST): it arrives in HttpRequest::client_certificate for the face to
 //   verify. The deadlines above count the handshake as part of the idle time of a new
 //   connection. TLS 1.2 and 1.3 only.
+// - A body can be sent while it is being made (HttpResponse::stream, HttpBodyStream):
+//   chunked, from a bounded buffer the maker fills on its own thread. The connection
+//   waits (suspended, holding no thread) while the buffer is empty; write_timeout then
+//   counts from the client's last progress.
 //
 // Example:
 //   auto server = HttpServer::Start("127.0.0.1:0", {}, handler, refuse);
@@ -51,8 +55,10 @@
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
 namespace d06::api {
@@ -84,11 +90,70 @@ struct HttpRequest {
   std::string param(absl::string_view name) const;
 };
 
+// A response body sent while it is being made (HTTP/1.1 chunked): a bounded buffer from
+// the thread that makes it to the connection. The maker Appends, then Finishes; the
+// server takes what is there whenever the client can take more. Thread-safe.
+//
+//   auto body = std::make_shared<HttpBodyStream>(size_t{1} << 20);
+//   res.stream = body;  // the handler returns; the header goes out at once
+//   // on the maker's thread:
+//   while (...) if (body->Append(piece, absl::Now() + absl::Seconds(30)) != kAppended) ...
+//   body->Finish(/*complete=*/true);
+class HttpBodyStream {
+ public:
+  enum class Appended { kAppended, kGone, kTimedOut };
+  // What the server takes from the buffer (Take).
+  enum class Took { kData, kNothingYet, kEnd, kBroken };
+
+  // `max_waiting`: bytes that may wait to be sent; Append waits beyond (a single larger
+  // piece is taken when nothing waits).
+  explicit HttpBodyStream(size_t max_waiting) : max_waiting_(max_waiting) {}
+  HttpBodyStream(const HttpBodyStream&) = delete;
+  HttpBodyStream& operator=(const HttpBodyStream&) = delete;
+
+  // Queues `data`, waiting for room until `deadline` (kTimedOut: not queued). kGone once
+  // the body is finished or the connection is gone (client away, server stopping).
+  Appended Append(std::string data, absl::Time deadline);
+  // The end of the body (the first call counts): `complete`, the client gets what waits
+  // and the body's end; not, the connection is closed without the body's end, so the
+  // client sees the transfer fail instead of a short file.
+  void Finish(bool complete);
+  // The connection is gone or the body is finished: nothing more will be sent.
+  bool gone() const;
+
+  // For HttpServer. Attach: `pause` is called (under the buffer's lock) when Take finds
+  // nothing yet, `resume` (outside it) once there is something to take again. Take: moves up to
+  // `max` bytes into `out` (*size). Detach: the connection is gone; the callbacks are dropped and
+  // Append answers kGone.
+  void Attach(std::function<void()> pause, std::function<void()> resume);
+  Took Take(char* out, size_t max, size_t* size);
+  void Detach();
+
+ private:
+  bool HasRoom(size_t size) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The resume callback to call (after mu_ is released) when the connection is paused.
+  // Once paused, the connection stays suspended until it is resumed, so it cannot end
+  // before the callback is called.
+  std::function<void()> TakeResume() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const size_t max_waiting_;
+  mutable absl::Mutex mu_;
+  std::string waiting_ ABSL_GUARDED_BY(mu_);
+  size_t taken_ ABSL_GUARDED_BY(mu_) = 0;  // bytes of waiting_ already sent
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool complete_ ABSL_GUARDED_BY(mu_) = false;
+  bool detached_ ABSL_GUARDED_BY(mu_) = false;
+  bool paused_ ABSL_GUARDED_BY(mu_) = false;
+  std::function<void()> pause_ ABSL_GUARDED_BY(mu_), resume_ ABSL_GUARDED_BY(mu_);
+};
+
 struct HttpResponse {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;  // beyond Content-Type
   std::string body;
   std::string content_type;  // empty: no Content-Type
+  // When set, the body is this stream's (sent chunked), not `body`.
+  std::shared_ptr<HttpBodyStream> stream;
 
   // Sets header `name` (any case), replacing an earlier one.
   void set_header(absl::string_view name, absl::string_view value);

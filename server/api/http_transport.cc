@@ -653,12 +653,13 @@ void ServePreflight(const HttpOptions& options, const HttpRequest& req, HttpResp
   res.status = 204;
 }
 
-// How much of an export a download holds before it answers (beyond: 429, use the RPC).
-constexpr size_t kMaxDownloadBytes = size_t{64} << 20;
+// What of a download may wait to be sent: the export waits beyond, as over gRPC.
+constexpr size_t kDownloadBuffer = size_t{1} << 20;
 
 // A file download (http_download.h): the export RPC through the table, with the
-// request's caller; its bytes are answered once the export has ended well, so an error
-// is a Connect error before any byte of the file.
+// request's caller, streamed into the answer's body (chunked). The header waits for the
+// file's first bytes, so an error before them (a bad filter, a unit out of scope) is a
+// Connect error; the worker is then free, and the export goes on as the client takes it.
 void ServeDownload(const Face& face, const Download& download, const HttpRequest& req,
                    HttpResponse& res) {
   AllowOrigin(face.options.cors_origins, req, res);
@@ -673,34 +674,32 @@ void ServeDownload(const Face& face, const Download& download, const HttpRequest
   }
   absl::StatusOr<absl::Duration> call_time = CallTime(req, face.options.max_call_time);
   if (!call_time.ok()) return SetError(call_time.status(), res);
-  CallContextOf context(req, absl::Now() + *call_time);
+  const absl::Time deadline = absl::Now() + *call_time;
+  CallContextOf context(req, deadline);
   if (absl::Status s = context.Read(); !s.ok()) return SetError(s, res);
-  auto out = std::make_shared<GatheringWriter>(kMaxDownloadBytes);
+  auto body = std::make_shared<HttpBodyStream>(kDownloadBuffer);
+  auto out = std::make_shared<DownloadWriter>(body);
+  // The table keeps the request until done; `call` holds it.
   face.table->CallStream(*method, context.get(), *call->request, out.get(),
-                         [call, out](absl::Status status) {
-                           call->status = std::move(status);
-                           call->done.Notify();
-                         });
-  if (!call->done.WaitForNotificationWithTimeout(*call_time)) {
+                         [call, out](absl::Status status) { out->End(std::move(status)); });
+  bool ended = false;
+  absl::Status status;
+  if (!out->AwaitStart(deadline, &ended, &status)) {
     out->Cancel();  // the export stops at its next chunk
-    return SetError(absl::DeadlineExceededError("the export did not finish within its timeout"),
-                    res);
-  }
-  if (out->too_large()) {
     return SetError(
-        Error(absl::StatusCode::kResourceExhausted, "RESOURCE_EXHAUSTED",
-              absl::StrCat("the file is larger than a download holds (", kMaxDownloadBytes >> 20,
-                           " MiB): narrow the filter, or export it with d06ctl (--out FILE)")),
+        absl::DeadlineExceededError("the export did not start within its timeout: narrow the "
+                                    "filter, or export it with d06ctl (--out FILE)"),
         res);
   }
-  if (!call->status.ok()) return SetError(call->status, res);
+  if (ended && !status.ok()) return SetError(status, res);
   const std::string name = DownloadFileName(
       download, *call->request, FormatDate(ToDate(DayInVietnam(face.options.clock->Now()))));
   res.set_header("Content-Disposition", absl::StrCat("attachment; filename=\"", name, "\""));
   // The file names the caller's data: the browser's own cache only, and not kept.
   res.set_header("Cache-Control", "private, no-store");
   res.set_header("X-Content-Type-Options", "nosniff");
-  res.set_content(out->Take(), download.content_type);
+  res.content_type = download.content_type;
+  res.stream = std::move(body);
 }
 
 // GET: a method of a service of the table in Connect's GET form; a download; anything

@@ -45,8 +45,12 @@
 // policy, rate and stream limits, the access log); the answer is 200 with the file's
 // Content-Type, `Content-Disposition: attachment; filename="bao-cao_H29_2026-12-04.xlsx"`
 // and `Cache-Control: private, no-store`, or a Connect error (JSON, its HTTP status)
-// before any byte of the file: the worker gathers the export (at most 64 MiB, beyond 429
-// resource_exhausted saying to use d06ctl) and answers once it has ended well.
+// before any byte of the file. The file is streamed (chunked) as the export makes it: the
+// header goes once its first bytes are made, the worker is then free, and the export
+// waits while the client does not take them (up to 1 MiB waits; a client that takes
+// nothing for the export's stall time ends it). An export failing after the header
+// breaks the transfer off without the chunked body's end, so the client sees a failed
+// download, never a short file.
 //
 // Hostile clients (server/api/http_server.h has the details): requests are read by one
 // event-driven thread and handed to the `threads` workers only once complete (more than

@@ -42,15 +42,7 @@ class DownloadsTest : public ServerTest {
     CreateUnit("H29", "", "Tỉnh Nghệ An");
     CreateUnit("H29.01", "units/H29", "Công an tỉnh Nghệ An");
     CreateUnit("H40", "", "Tỉnh Hà Tĩnh");
-    v1::CreateTaskRequest task;
-    task.mutable_task()->set_title("Làm sạch dữ liệu dân cư");
-    task.mutable_task()->set_kind(v1::TASK_KIND_ONE_OFF);
-    task.mutable_task()->set_assigning_unit("units/H29");
-    *task.mutable_task()->mutable_deadline() = Day(2026, 3, 31);
-    v1::Assignment* lead = task.add_assignments();
-    lead->set_unit("units/H29.01");
-    lead->set_role(v1::ASSIGNMENT_ROLE_LEAD);
-    Must(admin_->CreateTask(task));
+    CreateLedTask("Làm sạch dữ liệu dân cư", Day(2026, 3, 31));
     // A viewer of Nghệ An.
     v1::CreatePrincipalRequest principal;
     principal.set_principal_id("xem-h29");
@@ -77,6 +69,19 @@ class DownloadsTest : public ServerTest {
                                                     : v1::UNIT_KIND_DEPARTMENT);
     request.mutable_unit()->set_parent(parent);
     Must(admin_->CreateUnit(request));
+  }
+
+  // A one-off task of Nghệ An led by its police department.
+  void CreateLedTask(const std::string& title, const v1::Date& deadline) {
+    v1::CreateTaskRequest task;
+    task.mutable_task()->set_title(title);
+    task.mutable_task()->set_kind(v1::TASK_KIND_ONE_OFF);
+    task.mutable_task()->set_assigning_unit("units/H29");
+    *task.mutable_task()->mutable_deadline() = deadline;
+    v1::Assignment* lead = task.add_assignments();
+    lead->set_unit("units/H29.01");
+    lead->set_role(v1::ASSIGNMENT_ROLE_LEAD);
+    Must(admin_->CreateTask(task));
   }
 
   // GET `path` with `token` (none when empty).
@@ -124,6 +129,31 @@ TEST_F(DownloadsTest, SummaryXlsxIsTheWorkbookWithItsTypeAndName) {
   EXPECT_EQ(dated.header("Content-Disposition"),
             "attachment; filename=\"bao-cao_H29_2026-03-21.csv\"");
   EXPECT_THAT(dated.body, HasSubstr("Số liệu tính đến ngày 21/03/2026"));
+}
+
+TEST_F(DownloadsTest, FileIsStreamedAndIsTheExportsBytes) {
+  // Enough assignments for a file of several 64 KiB chunks.
+  for (int i = 0; i < 300; ++i) {
+    CreateLedTask(absl::StrCat("Nhiệm vụ số ", i, " ", std::string(400, 'x')), Day(2026, 6, 30));
+  }
+  const RawAnswer answer = Get("/download/assignments.csv?parent=tasks/-", viewer_token_);
+  ASSERT_EQ(answer.status, 200) << answer.body;
+  EXPECT_EQ(answer.header("Transfer-Encoding"), "chunked");
+  EXPECT_EQ(answer.header("Content-Length"), "");
+  v1::ExportAssignmentsRequest request;
+  request.set_parent("tasks/-");
+  request.set_format(v1::EXPORT_FORMAT_CSV);
+  std::string exported;
+  int chunks = 0;
+  ASSERT_TRUE(admin_
+                  ->ExportAssignments(request,
+                                      [&](const std::string& chunk) {
+                                        exported += chunk;
+                                        ++chunks;
+                                      })
+                  .ok());
+  EXPECT_GT(chunks, 1);
+  EXPECT_EQ(answer.body, exported);
 }
 
 TEST_F(DownloadsTest, AssignmentsCsvTakesTheCsvOptions) {
