@@ -168,6 +168,7 @@ class Client {
   absl::StatusOr<v1::GetUnitResponse> GetUnit(v1::GetUnitRequest req);
   absl::StatusOr<v1::ListUnitsResponse> ListUnits(v1::ListUnitsRequest req);
   absl::StatusOr<v1::UpdateUnitResponse> UpdateUnit(v1::UpdateUnitRequest req);
+  absl::StatusOr<v1::RenameUnitResponse> RenameUnit(v1::RenameUnitRequest req);
 
   // TaskService.
   absl::StatusOr<v1::CreateTaskResponse> CreateTask(v1::CreateTaskRequest req);

@@ -102,6 +102,8 @@ class Core {
                   v1::CreateUnitResponse* response, Done done);
   void UpdateUnit(const Caller& caller, const v1::UpdateUnitRequest& request,
                   v1::UpdateUnitResponse* response, Done done);
+  void RenameUnit(const Caller& caller, const v1::RenameUnitRequest& request,
+                  v1::RenameUnitResponse* response, Done done);
   absl::Status GetUnit(const Caller& caller, const v1::GetUnitRequest& request,
                        v1::GetUnitResponse* response) const;
   absl::Status ListUnits(const Caller& caller, const v1::ListUnitsRequest& request,

@@ -19,6 +19,7 @@
 #include "server/domain/filter.h"
 #include "server/domain/names.h"
 #include "server/domain/text.h"
+#include "server/domain/unit_history.h"
 #include "server/domain/validation.h"
 #include "server/model/entities.h"
 #include "server/model/report_counters.h"
@@ -190,15 +191,17 @@ absl::Status Core::GetSummary(const Caller& caller, const v1::GetSummaryRequest&
     return absl::OkStatus();
   };
 
+  // Every unit under the name it had on the report date.
+  const std::string display_name = PeriodAsOf(*unit, day).display_name();
   response->set_unit(unit->name());
-  response->set_display_name(unit->display_name());
+  response->set_display_name(display_name);
   *response->mutable_as_of() = ToDate(as_of);
   v1::SummaryCounts* total = response->mutable_total();
   RETURN_IF_ERROR(counts_of(code, true, total));
   if (request.group_by() == v1::SUMMARY_GROUP_BY_CHILD_UNIT) {
     v1::SummaryRow* own = response->add_rows();
     own->set_unit(unit->name());
-    own->set_display_name(unit->display_name());
+    own->set_display_name(display_name);
     own->set_own(true);
     RETURN_IF_ERROR(counts_of(code, false, own->mutable_counts()));
     std::vector<std::string> children;
@@ -215,7 +218,7 @@ absl::Status Core::GetSummary(const Caller& caller, const v1::GetSummaryRequest&
       if (!child_unit) return absl::DataLossError(absl::StrCat("unit ", child, " is missing"));
       v1::SummaryRow* row = response->add_rows();
       row->set_unit(child_unit->name());
-      row->set_display_name(child_unit->display_name());
+      row->set_display_name(PeriodAsOf(*child_unit, day).display_name());
       RETURN_IF_ERROR(counts_of(child, true, row->mutable_counts()));
     }
   }
@@ -244,7 +247,7 @@ absl::Status Core::GetSummary(const Caller& caller, const v1::GetSummaryRequest&
       Finish(row->mutable_counts());
     }
   }
-  response->set_completed_line(absl::StrCat(unit->display_name(), " đã hoàn thành ",
+  response->set_completed_line(absl::StrCat(display_name, " đã hoàn thành ",
                                             total->completed_ratio(), " nhiệm vụ (",
                                             PercentVn(total->completed_percent()), ")"));
   response->set_status_line(absl::StrCat("Tổng số ", total->total(), " nhiệm vụ: đã hoàn thành ",

@@ -61,19 +61,22 @@ absl::Status ValidateDateRange(absl::string_view field, const v1::Date& from, co
 }
 
 // Normalises and checks the client-settable fields of a unit.
+absl::Status ValidateAdminCode(absl::string_view field, absl::string_view code) {
+  if (code.empty()) return absl::OkStatus();
+  const bool digits =
+      std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (digits && (code.size() == 2 || code.size() == 3 || code.size() == 5)) {
+    return absl::OkStatus();
+  }
+  return InvalidField(field, absl::StrCat(field,
+                                          " must be 2 (province), 3 (district) or 5 (commune) "
+                                          "digits, e.g. \"52\" or \"21550\""));
+}
+
 absl::Status PrepareUnitFields(v1::Unit* unit) {
   RETURN_IF_ERROR(NormalizeText("unit.display_name", unit->mutable_display_name(), kMaxUnitName,
                                 /*required=*/true));
-  if (!unit->admin_code().empty()) {
-    const std::string& code = unit->admin_code();
-    bool digits =
-        std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; });
-    if (!digits || (code.size() != 2 && code.size() != 3 && code.size() != 5)) {
-      return InvalidField("unit.admin_code",
-                          "unit.admin_code must be 2 (province), 3 (district) or 5 (commune) "
-                          "digits, e.g. \"52\" or \"21550\"");
-    }
-  }
+  RETURN_IF_ERROR(ValidateAdminCode("unit.admin_code", unit->admin_code()));
   RETURN_IF_ERROR(ValidateDate("unit.valid_from", unit->valid_from()));
   RETURN_IF_ERROR(ValidateDate("unit.valid_to", unit->valid_to()));
   return ValidateDateRange("unit.valid_to", unit->valid_from(), unit->valid_to());

@@ -33,6 +33,9 @@ absl::Status CheckRequiredEnum(absl::string_view field, int value, bool (*is_val
 // `to` is not before `from` when both are set.
 absl::Status ValidateDateRange(absl::string_view field, const v1::Date& from, const v1::Date& to);
 
+// An administrative-unit code: empty, or 2, 3 or 5 digits (INVALID_FIELD naming `field`).
+absl::Status ValidateAdminCode(absl::string_view field, absl::string_view code);
+
 // Normalises and checks the client-settable fields of a unit / a task in place.
 absl::Status PrepareUnitFields(v1::Unit* unit);
 absl::Status PrepareTaskFields(v1::Task* task);

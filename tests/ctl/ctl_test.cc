@@ -45,6 +45,7 @@ using proc::ReadFile;
 using proc::Result;
 using proc::Spawn;
 using proc::WaitExit;
+using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
@@ -163,6 +164,7 @@ TEST(CtlNamingTest, EveryRpcHasTheDocumentedCommand) {
       {"GetUnit", "units get"},
       {"ListUnits", "units list"},
       {"UpdateUnit", "units update"},
+      {"RenameUnit", "units rename"},
       {"CreateTask", "tasks create"},
       {"GetTask", "tasks get"},
       {"ListTasks", "tasks list"},
@@ -290,11 +292,19 @@ TEST_F(CtlTest, EnumAndDatesInBothFormatsAndOutputs) {
   EXPECT_EQ(got.unit().display_name(), "Sở Tư pháp tỉnh Bình Định");
 
   const std::string table = MustCtl({"units", "get", "units/C01"});
-  EXPECT_THAT(table, HasSubstr("display_name: Sở Tư pháp tỉnh Bình Định\n"));
-  EXPECT_THAT(table, HasSubstr("kind:         PROVINCE\n"));
-  EXPECT_THAT(table, HasSubstr("valid_from:   01/07/2025\n"));
-  EXPECT_THAT(table, HasSubstr("create_time:  20"));
+  EXPECT_THAT(table, ContainsRegex("\ndisplay_name: +Sở Tư pháp tỉnh Bình Định\n"));
+  EXPECT_THAT(table, ContainsRegex("\nkind: +PROVINCE\n"));
+  EXPECT_THAT(table, ContainsRegex("\nvalid_from: +01/07/2025\n"));
+  EXPECT_THAT(table, ContainsRegex("\ncreate_time: +20"));
   EXPECT_THAT(table, HasSubstr("+07:00"));
+  EXPECT_THAT(table, ContainsRegex("\nhistory\\[0\\].from: +01/07/2025\n"));
+
+  // A rename from a date, with its dates in the Vietnamese form.
+  const std::string renamed =
+      MustCtl({"units", "rename", "units/C01", "--display_name", "Sở Tư pháp", "--effective_date",
+               "01/08/2025", "--reason", "Quyết định 9/QĐ-UBND"});
+  EXPECT_THAT(renamed, ContainsRegex("\nhistory\\[1\\].from: +01/08/2025\n"));
+  EXPECT_THAT(renamed, ContainsRegex("\nhistory\\[1\\].display_name: +Sở Tư pháp\n"));
 
   const std::string yaml = MustCtl({"units", "get", "units/C01", "-o", "yaml"});
   EXPECT_THAT(yaml, HasSubstr("unit:\n  name: \"units/C01\"\n"));

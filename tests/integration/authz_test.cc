@@ -461,6 +461,10 @@ std::map<std::string, Row> Table() {
        {"unit { name: 'units/H40.02' display_name: 'Phòng đổi tên' } "
         "update_mask { paths: 'display_name' }",
         kAdminOnly}},
+      {"d06.v1.UnitService.RenameUnit",
+       {"name: 'units/H40.02' display_name: 'Phòng đổi tên $WHO' "
+        "effective_date { year: 2020 month: 1 day: 1 } reason: 'Quyết định 1/QĐ-UBND'",
+        kAdminOnly}},
       // TaskService
       {"d06.v1.TaskService.CreateTask",
        {"task { title: 'Nhiệm vụ mới' kind: TASK_KIND_ONE_OFF assigning_unit: 'units/H40' }",

@@ -273,6 +273,10 @@ err UnitService/UpdateUnit '{"unit":{"name":"units/H77","displayName":"Tỉnh X"
   404 not_found NOT_FOUND
 err UnitService/UpdateUnit '{"unit":{"name":"don-vi/H40","displayName":"Tỉnh X"},"updateMask":"displayName"}' \
   400 invalid_argument INVALID_NAME
+ok UnitService/RenameUnit "{\"name\":\"units/H40.12\",\"displayName\":\"Sở Khoa học và Công nghệ\",\"effectiveDate\":{\"year\":$YEAR,\"month\":1,\"day\":1},\"reason\":\"Quyết định 1/QĐ-UBND\"}" \
+  "unit.displayName=Sở Khoa học và Công nghệ" "unit.history.1.reason=Quyết định 1/QĐ-UBND"
+err UnitService/RenameUnit '{"name":"units/H40.12","displayName":"Sở X","effectiveDate":{"year":2999,"month":1,"day":1}}' \
+  400 invalid_argument INVALID_FIELD details.0.debug.metadata.field=effective_date
 
 # ---------------------------------------------------------------------------------------
 # TaskService: tasks.

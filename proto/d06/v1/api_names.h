@@ -57,6 +57,7 @@ inline constexpr char kTokenMalformed[] = "TOKEN_MALFORMED";
 inline constexpr char kTokenRevoked[] = "TOKEN_REVOKED";
 inline constexpr char kTokenUnknown[] = "TOKEN_UNKNOWN";
 inline constexpr char kTooManyFailures[] = "TOO_MANY_FAILURES";
+inline constexpr char kEffectiveDateConflict[] = "EFFECTIVE_DATE_CONFLICT";
 inline constexpr char kExtensionLimit[] = "EXTENSION_LIMIT";
 inline constexpr char kExtensionPending[] = "EXTENSION_PENDING";
 inline constexpr char kHostNotAllowed[] = "HOST_NOT_ALLOWED";

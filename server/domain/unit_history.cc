@@ -1,0 +1,43 @@
+#include "server/domain/unit_history.h"
+
+#include "common/dates.h"
+
+namespace d06 {
+
+v1::UnitPeriod CurrentFields(const v1::Unit& unit) {
+  v1::UnitPeriod period;
+  *period.mutable_from() = unit.valid_from();
+  period.set_display_name(unit.display_name());
+  period.set_admin_code(unit.admin_code());
+  period.set_parent(unit.parent());
+  period.set_state(unit.state());
+  period.set_successor(unit.successor());
+  return period;
+}
+
+v1::UnitPeriod PeriodAsOf(const v1::Unit& unit, int64_t day_number) {
+  if (unit.history().empty()) return CurrentFields(unit);
+  const v1::UnitPeriod* found = &unit.history(0);
+  for (const v1::UnitPeriod& period : unit.history()) {
+    if (!IsZeroDate(period.from()) && DayNumber(ToCivilDay(period.from())) > day_number) break;
+    found = &period;
+  }
+  return *found;
+}
+
+void SeedHistory(v1::Unit* unit) {
+  if (unit->history().empty()) *unit->add_history() = CurrentFields(*unit);
+}
+
+void CorrectCurrentPeriod(v1::Unit* unit) {
+  if (unit->history().empty()) return;
+  v1::UnitPeriod* current = unit->mutable_history(unit->history_size() - 1);
+  current->set_display_name(unit->display_name());
+  current->set_admin_code(unit->admin_code());
+  current->set_parent(unit->parent());
+  current->set_state(unit->state());
+  current->set_successor(unit->successor());
+  if (unit->history_size() == 1) *current->mutable_from() = unit->valid_from();
+}
+
+}  // namespace d06
