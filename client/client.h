@@ -169,6 +169,7 @@ class Client {
   absl::StatusOr<v1::ListUnitsResponse> ListUnits(v1::ListUnitsRequest req);
   absl::StatusOr<v1::UpdateUnitResponse> UpdateUnit(v1::UpdateUnitRequest req);
   absl::StatusOr<v1::RenameUnitResponse> RenameUnit(v1::RenameUnitRequest req);
+  absl::StatusOr<v1::MoveUnitResponse> MoveUnit(v1::MoveUnitRequest req);
 
   // TaskService.
   absl::StatusOr<v1::CreateTaskResponse> CreateTask(v1::CreateTaskRequest req);

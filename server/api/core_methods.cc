@@ -140,6 +140,7 @@ std::unique_ptr<MethodTable> NewCoreMethodTable(Core* core, const StreamRunners&
   t->AddUnary(units + "ListUnits", Read(core, &Core::ListUnits));
   t->AddUnary(units + "UpdateUnit", Write(core, &Core::UpdateUnit));
   t->AddUnary(units + "RenameUnit", Write(core, &Core::RenameUnit));
+  t->AddUnary(units + "MoveUnit", Write(core, &Core::MoveUnit));
   t->AddUnary(tasks + "CreateTask", Write(core, &Core::CreateTask));
   t->AddUnary(tasks + "GetTask", Read(core, &Core::GetTask));
   t->AddUnary(tasks + "ListTasks", Read(core, &Core::ListTasks));

@@ -104,6 +104,8 @@ class Core {
                   v1::UpdateUnitResponse* response, Done done);
   void RenameUnit(const Caller& caller, const v1::RenameUnitRequest& request,
                   v1::RenameUnitResponse* response, Done done);
+  void MoveUnit(const Caller& caller, const v1::MoveUnitRequest& request,
+                v1::MoveUnitResponse* response, Done done);
   absl::Status GetUnit(const Caller& caller, const v1::GetUnitRequest& request,
                        v1::GetUnitResponse* response) const;
   absl::Status ListUnits(const Caller& caller, const v1::ListUnitsRequest& request,

@@ -22,6 +22,7 @@
 #include "server/domain/unit_history.h"
 #include "server/domain/validation.h"
 #include "server/model/entities.h"
+#include "server/model/reorganization.h"
 #include "server/model/report_counters.h"
 #include "server/model/schema.h"
 #include "storage/status_macros.h"
@@ -204,22 +205,19 @@ absl::Status Core::GetSummary(const Caller& caller, const v1::GetSummaryRequest&
     own->set_display_name(display_name);
     own->set_own(true);
     RETURN_IF_ERROR(counts_of(code, false, own->mutable_counts()));
-    std::vector<std::string> children;
-    bool parsed = true;
-    RETURN_IF_ERROR(view->ScanPrefix(
-        Cf::kIndexes, ChildUnitsPrefix(code), "", [&](absl::string_view suffix, absl::string_view) {
-          parsed = ParseChildUnitSuffix(suffix, &children.emplace_back());
-          return parsed;
-        }));
-    if (!parsed) return absl::DataLossError("a unit index key is malformed");
-    std::sort(children.begin(), children.end());
-    for (const std::string& child : children) {
-      ASSIGN_OR_RETURN(std::optional<v1::Unit> child_unit, LoadUnit(*view, child));
-      if (!child_unit) return absl::DataLossError(absl::StrCat("unit ", child, " is missing"));
+    ASSIGN_OR_RETURN(std::vector<v1::Unit> children, ChildrenAsOf(*view, code, day));
+    // The children of that day, each under the name it had then; one that had not yet
+    // begun (e.g. a successor formed later) is left out unless it counts something.
+    for (const v1::Unit& child : children) {
+      v1::SummaryCounts counts;
+      RETURN_IF_ERROR(counts_of(child.code(), true, &counts));
+      const bool counts_nothing = counts.total() == 0 && counts.declined() == 0 &&
+                                  counts.revoked() == 0 && counts.urges() == 0;
+      if (counts_nothing && !BegunBy(child, day)) continue;
       v1::SummaryRow* row = response->add_rows();
-      row->set_unit(child_unit->name());
-      row->set_display_name(PeriodAsOf(*child_unit, day).display_name());
-      RETURN_IF_ERROR(counts_of(child, true, row->mutable_counts()));
+      row->set_unit(child.name());
+      row->set_display_name(PeriodAsOf(child, day).display_name());
+      *row->mutable_counts() = std::move(counts);
     }
   }
   const GroupKind group_kind =

@@ -1,4 +1,4 @@
-// Units: create, update, rename, get, list.
+// Units: create, update, get, list (reorganize.cc: rename, move).
 #include <algorithm>
 #include <optional>
 #include <string>
@@ -7,7 +7,6 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "common/dates.h"
 #include "common/limits.h"
 #include "d06/v1/api_names.h"
 #include "server/core/authorize.h"
@@ -122,90 +121,6 @@ void Core::UpdateUnit(const Caller& caller, const v1::UpdateUnitRequest& request
         for (const std::string& path : request.update_mask().paths()) {
           event->add_changed_fields(path);
         }
-        *response->mutable_unit() = unit;
-        return absl::OkStatus();
-      },
-      std::move(done));
-}
-
-void Core::RenameUnit(const Caller& caller, const v1::RenameUnitRequest& request,
-                      v1::RenameUnitResponse* response, Done done) {
-  v1::RenameUnitRequest r = request;
-  absl::StatusOr<std::string> code = [&]() -> absl::StatusOr<std::string> {
-    ASSIGN_OR_RETURN(std::string code, ParseUnitName("name", r.name()));
-    RETURN_IF_ERROR(NormalizeText("display_name", r.mutable_display_name(), kMaxUnitName,
-                                  /*required=*/true));
-    RETURN_IF_ERROR(ValidateAdminCode("admin_code", r.admin_code()));
-    RETURN_IF_ERROR(NormalizeText("reason", r.mutable_reason(), kMaxReason, false));
-    if (IsZeroDate(r.effective_date())) {
-      return InvalidField("effective_date",
-                          "effective_date is required: the first day of the "
-                          "new name, e.g. {year: 2025, month: 7, day: 1}");
-    }
-    RETURN_IF_ERROR(ValidateDate("effective_date", r.effective_date()));
-    const absl::CivilDay today = TodayInVietnam(*options_.clock);
-    if (ToCivilDay(r.effective_date()) > today) {
-      return InvalidField(
-          "effective_date",
-          absl::StrCat("effective_date ", FormatDate(r.effective_date()), " is after today (",
-                       FormatDate(ToDate(today)), "): apply a rename on or after its first day"));
-    }
-    return code;
-  }();
-  if (!code.ok()) return done(code.status());
-  Mutate(
-      caller, r.request_id(), request, response,
-      [r, code = *code, response](Txn& txn, const ChangeContext& change) -> absl::Status {
-        ASSIGN_OR_RETURN(std::optional<v1::Unit> stored, LoadUnit(txn.reader(), code));
-        if (!stored) return NotFound(UnitName(code));
-        RETURN_IF_ERROR(AuthorizeUnit(txn.reader(), *change.caller, code, UnitName(code)));
-        RETURN_IF_ERROR(CheckEtag("etag", r.etag(), stored->etag(), stored->name()));
-        RETURN_IF_ERROR(RequireActiveUnit(txn.reader(), "name", code));
-        v1::Unit unit = *stored;
-        SeedHistory(&unit);
-        v1::UnitPeriod* current = unit.mutable_history(unit.history_size() - 1);
-        const std::string admin_code = r.admin_code().empty() ? unit.admin_code() : r.admin_code();
-        const int64_t day = DayNumber(ToCivilDay(r.effective_date()));
-        const bool dated = !IsZeroDate(current->from());
-        const int64_t current_from = dated ? DayNumber(ToCivilDay(current->from())) : 0;
-        if (dated && day < current_from) {
-          return Error(absl::StatusCode::kFailedPrecondition, v1::reason::kEffectiveDateConflict,
-                       absl::StrCat(unit.name(), "'s current period began on ",
-                                    FormatDateVn(current->from()), "; a rename from ",
-                                    FormatDateVn(r.effective_date()),
-                                    " would rewrite it (a unit's history is written in date "
-                                    "order)"),
-                       {{"period_start", FormatDate(current->from())}});
-        }
-        if (r.display_name() == unit.display_name() && admin_code == unit.admin_code()) {
-          return Error(absl::StatusCode::kFailedPrecondition, v1::reason::kEffectiveDateConflict,
-                       absl::StrCat(unit.name(), " is already named ", Quote(r.display_name()),
-                                    admin_code.empty() ? "" : absl::StrCat(" (", admin_code, ")")),
-                       {{"period_start", dated ? FormatDate(current->from()) : ""}});
-        }
-        // The new period, unless it begins on the current one's first day (which it then
-        // replaces).
-        if (!dated || day > current_from) {
-          v1::UnitPeriod next = *current;
-          current = unit.add_history();
-          *current = std::move(next);
-          *current->mutable_from() = r.effective_date();
-        }
-        current->set_display_name(r.display_name());
-        current->set_admin_code(admin_code);
-        current->set_reason(r.reason());
-        *current->mutable_record_time() = ToTimestamp(change.time);
-        current->set_recorded_by(change.actor);
-        std::vector<std::string> changed;
-        if (unit.display_name() != r.display_name()) changed.push_back("display_name");
-        if (unit.admin_code() != admin_code) changed.push_back("admin_code");
-        unit.set_display_name(r.display_name());
-        unit.set_admin_code(admin_code);
-        *unit.mutable_update_time() = ToTimestamp(change.time);
-        unit.set_etag(Etag(txn.revision()));
-        v1::Event* event = PutUnit(txn, change, &*stored, unit, v1::EVENT_ACTION_RENAME_UNIT);
-        event->set_reason(r.reason());
-        for (const std::string& field : changed) event->add_changed_fields(field);
         *response->mutable_unit() = unit;
         return absl::OkStatus();
       },

@@ -120,8 +120,8 @@ size_t WatchHub::watchers() const {
   return watchers_.size();
 }
 
-absl::StatusOr<const std::vector<std::string>*> WatchHub::AncestryOf(const ReadView& view,
-                                                                     const std::string& code) {
+absl::StatusOr<std::shared_ptr<const std::vector<std::string>>> WatchHub::AncestryOf(
+    const ReadView& view, const std::string& code) {
   absl::MutexLock lock(&ancestry_mu_);
   auto it = ancestry_.find(code);
   if (it == ancestry_.end()) {
@@ -135,9 +135,10 @@ absl::StatusOr<const std::vector<std::string>*> WatchHub::AncestryOf(const ReadV
     } else if (!walked.ok()) {
       return walked;  // a read failed: the feed retries the range
     }
-    it = ancestry_.emplace(code, std::move(chain)).first;
+    it = ancestry_.emplace(code, std::make_shared<const std::vector<std::string>>(std::move(chain)))
+             .first;
   }
-  return &it->second;
+  return it->second;
 }
 
 absl::StatusOr<bool> WatchHub::Matches(const Filter& filter, const v1::Event& event,
@@ -151,10 +152,14 @@ absl::StatusOr<bool> WatchHub::Matches(const Filter& filter, const v1::Event& ev
                                            event.action()) == filter.actions.end()) {
     return false;
   }
+  if (event.action() == v1::EVENT_ACTION_MOVE_UNIT) {
+    absl::MutexLock lock(&ancestry_mu_);
+    ancestry_.clear();  // the tree changed: read again for this event and the later ones
+  }
   if (!filter.unit_tree.empty()) {
     const std::string unit = UnitOfEvent(event);
     if (unit.empty()) return false;
-    ASSIGN_OR_RETURN(const std::vector<std::string>* chain, AncestryOf(view, unit));
+    ASSIGN_OR_RETURN(std::shared_ptr<const std::vector<std::string>> chain, AncestryOf(view, unit));
     if (std::find(chain->begin(), chain->end(), filter.unit_tree) == chain->end()) return false;
   }
   if (filter.reader != nullptr) {
@@ -164,7 +169,8 @@ absl::StatusOr<bool> WatchHub::Matches(const Filter& filter, const v1::Event& ev
     const int needed = RoleRank(admins ? v1::ROLE_ADMIN : v1::ROLE_VIEWER);
     if (event.audience().empty()) return RankAt(*filter.reader, {}) >= needed;
     for (const std::string& unit : event.audience()) {
-      ASSIGN_OR_RETURN(const std::vector<std::string>* chain, AncestryOf(view, CodeOf(unit)));
+      ASSIGN_OR_RETURN(std::shared_ptr<const std::vector<std::string>> chain,
+                       AncestryOf(view, CodeOf(unit)));
       if (RankAt(*filter.reader, *chain) >= needed) return true;
     }
     return false;

@@ -94,9 +94,10 @@ class WatchHub {
   void DispatchLoop();
   // Whether `event` passes `filter`; reads unit ancestry from `view` on a cache miss.
   absl::StatusOr<bool> Matches(const Filter& filter, const v1::Event& event, const ReadView& view);
-  // The unit code and its ancestors' codes, cached (a unit's parent never changes).
-  absl::StatusOr<const std::vector<std::string>*> AncestryOf(const ReadView& view,
-                                                             const std::string& code);
+  // The unit code and its ancestors' codes, cached until a unit moves (MoveUnit): the
+  // events after a move's are matched with the tree after it.
+  absl::StatusOr<std::shared_ptr<const std::vector<std::string>>> AncestryOf(
+      const ReadView& view, const std::string& code);
   // Reads the events of revisions from..to that match `filter` into `out`; returns the
   // last revision read in full (see ReadEvents in server/model/event_log.h).
   absl::StatusOr<int64_t> ReadMatching(const ReadView& view, const Filter& filter, int64_t from,
@@ -119,7 +120,8 @@ class WatchHub {
   std::atomic<uint64_t> cut_off_{0};
 
   absl::Mutex ancestry_mu_;
-  std::map<std::string, std::vector<std::string>> ancestry_ ABSL_GUARDED_BY(ancestry_mu_);
+  std::map<std::string, std::shared_ptr<const std::vector<std::string>>> ancestry_
+      ABSL_GUARDED_BY(ancestry_mu_);
 
   mutable absl::Mutex mu_;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;

@@ -25,6 +25,11 @@ v1::UnitPeriod PeriodAsOf(const v1::Unit& unit, int64_t day_number) {
   return *found;
 }
 
+bool BegunBy(const v1::Unit& unit, int64_t day_number) {
+  const v1::Date& began = unit.history().empty() ? unit.valid_from() : unit.history(0).from();
+  return IsZeroDate(began) || DayNumber(ToCivilDay(began)) <= day_number;
+}
+
 void SeedHistory(v1::Unit* unit) {
   if (unit->history().empty()) *unit->add_history() = CurrentFields(*unit);
 }

@@ -20,6 +20,10 @@ v1::UnitPeriod CurrentFields(const v1::Unit& unit);
 // has always been as it is.
 v1::UnitPeriod PeriodAsOf(const v1::Unit& unit, int64_t day_number);
 
+// Whether the unit had begun by `day_number`: its first period (or valid_from) is on or
+// before it, or has no date.
+bool BegunBy(const v1::Unit& unit, int64_t day_number);
+
 // Gives a unit without a history its one period (CurrentFields), so that a change can
 // begin the next; a unit with one is left alone.
 void SeedHistory(v1::Unit* unit);

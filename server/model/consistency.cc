@@ -14,6 +14,7 @@
 #include "server/domain/fingerprint.h"
 #include "server/model/entities.h"
 #include "server/model/event_log.h"
+#include "server/model/reorganization.h"
 #include "server/model/report_counters.h"
 #include "server/model/schema.h"
 #include "storage/keys.h"
@@ -122,6 +123,7 @@ class Checker {
           absl::StatusOr<std::vector<std::string>> ancestry = AncestryOf(unit.name(), unit.code());
           if (!ancestry.ok()) return fail(ancestry.status());
           all(unit.name(), UnitSubtreeEntries(*ancestry));
+          all(unit.name(), FormerChildEntries(unit));
           return true;
         }
         case 't': {
@@ -367,7 +369,8 @@ class Checker {
       if (a.role() != v1::ASSIGNMENT_ROLE_LEAD) continue;
       auto task = tasks.find(key.first);
       if (task == tasks.end()) continue;
-      ASSIGN_OR_RETURN(std::vector<std::string> ancestry, AncestryOf(a.name(), key.second));
+      // The tree of that day: a unit that has moved since counted under its old parent.
+      ASSIGN_OR_RETURN(std::vector<std::string> ancestry, AncestryAsOf(view_, key.second, day));
       CountLead(task->second, a, ancestry, &rows);
     }
     return CompareCounters(day, rows, FormatDay(day));

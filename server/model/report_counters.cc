@@ -197,6 +197,123 @@ absl::Status FlushReportCounters(Txn& txn, int64_t day_number) {
   return absl::OkStatus();
 }
 
+namespace {
+
+// A row's counts by day: each entry holds from its day until the next one's, ascending.
+using Series = std::map<int64_t, int64_t>;
+
+int64_t ValueAt(const Series& series, int64_t day) {
+  auto it = series.upper_bound(day);
+  return it == series.begin() ? 0 : std::prev(it)->second;
+}
+
+// Adds one version (`version`, `value` as stored) of a row to its series.
+absl::Status AddVersion(uint64_t version, absl::string_view value, Series* series) {
+  if (version == kNewest) {
+    ASSIGN_OR_RETURN(Newest newest, DecodeNewest(value));
+    (*series)[newest.day] = newest.count;
+  } else {
+    ASSIGN_OR_RETURN(int64_t count, DecodeCount(value));
+    (*series)[static_cast<int64_t>(~version)] = count;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Series> ReadSeries(const ReadView& view, const std::string& row) {
+  Series series;
+  absl::Status error;
+  RETURN_IF_ERROR(view.ScanPrefix(Cf::kIndexes, row, "",
+                                  [&](absl::string_view suffix, absl::string_view value) {
+                                    uint64_t version;
+                                    if (!keys::GetU64(&suffix, &version) || !suffix.empty()) {
+                                      error = absl::DataLossError("a report counter is malformed");
+                                      return false;
+                                    }
+                                    error = AddVersion(version, value, &series);
+                                    return error.ok();
+                                  }));
+  RETURN_IF_ERROR(error);
+  return series;
+}
+
+// Adds `sign` times `delta`'s counts to the row's counts of every day from `from_day` on,
+// rewriting the row's versions (one per day on which its count changes).
+absl::Status AddSeries(Txn& txn, const std::string& row, int sign, const Series& delta,
+                       int64_t from_day) {
+  ASSIGN_OR_RETURN(Series old, ReadSeries(txn.reader(), row));
+  Series updated(old.begin(), old.lower_bound(from_day));
+  std::vector<int64_t> days = {from_day};
+  for (const Series* s : {static_cast<const Series*>(&old), &delta}) {
+    for (auto it = s->lower_bound(from_day); it != s->end(); ++it) days.push_back(it->first);
+  }
+  std::sort(days.begin(), days.end());
+  days.erase(std::unique(days.begin(), days.end()), days.end());
+  for (int64_t day : days) {
+    const int64_t count = ValueAt(old, day) + sign * ValueAt(delta, day);
+    if (count != ValueAt(updated, day)) updated[day] = count;
+  }
+  for (const auto& [day, count] : old) {
+    txn.Delete(Cf::kIndexes,
+               row + Version(day == old.rbegin()->first ? kNewest : VersionOfDay(day)));
+  }
+  for (auto it = updated.begin(); it != updated.end(); ++it) {
+    if (std::next(it) == updated.end()) {
+      txn.Put(Cf::kIndexes, row + Version(kNewest), EncodeNewest({it->first, it->second}));
+    } else {
+      txn.Put(Cf::kIndexes, row + Version(VersionOfDay(it->first)), EncodeCount(it->second));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ShiftSubtreeCounts(Txn& txn, const std::string& unit,
+                                const std::vector<std::string>& from_units,
+                                const std::vector<std::string>& to_units, int64_t from_day) {
+  // The subtree's counts by row without its unit and relation (the group, class and
+  // deadline): the unit's own (relation 0) and those below it (1) together.
+  std::map<std::string, Series> rows;
+  std::map<std::string, Series> each;  // by the row's whole suffix
+  std::string prefix = kRowsPrefix;
+  keys::PutString(&prefix, unit);
+  absl::Status error;
+  RETURN_IF_ERROR(txn.reader().ScanPrefix(
+      Cf::kIndexes, prefix, "", [&](absl::string_view suffix, absl::string_view value) {
+        absl::string_view tail = suffix.size() >= 9 ? suffix.substr(suffix.size() - 8) : "";
+        uint64_t version;
+        if (tail.empty() || !keys::GetU64(&tail, &version)) {
+          error = absl::DataLossError("a report counter is malformed");
+          return false;
+        }
+        error = AddVersion(version, value, &each[std::string(suffix.substr(0, suffix.size() - 8))]);
+        return error.ok();
+      }));
+  RETURN_IF_ERROR(error);
+  for (const auto& [suffix, series] : each) {
+    Series& sum = rows[suffix.substr(1)];  // past the relation byte
+    Series total;
+    std::vector<int64_t> days;
+    for (const Series* s : {static_cast<const Series*>(&sum), &series}) {
+      for (const auto& [day, count] : *s) days.push_back(day);
+    }
+    for (int64_t day : days) total[day] = ValueAt(sum, day) + ValueAt(series, day);
+    sum = std::move(total);
+  }
+  for (const auto& [rest, series] : rows) {
+    for (const auto& [units, sign] : {std::pair(&from_units, -1), std::pair(&to_units, +1)}) {
+      for (const std::string& target : *units) {
+        std::string row = kRowsPrefix;
+        keys::PutString(&row, target);
+        keys::PutU8(&row, 1);
+        row += rest;
+        RETURN_IF_ERROR(AddSeries(txn, row, sign, series, from_day));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 void CountLead(const v1::Task& task, const v1::Assignment& a,
                const std::vector<std::string>& ancestry, std::map<std::string, int64_t>* rows) {
   if (auto is = Contribution(task, a)) {

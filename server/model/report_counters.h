@@ -75,6 +75,14 @@ void StageUrge(Txn& txn, const v1::Task& task, const std::vector<std::string>& a
 bool GroupsDiffer(const v1::Task& a, const v1::Task& b);
 // Applies the staged deltas as the counts of `day_number` (the change's day in Vietnam).
 absl::Status FlushReportCounters(Txn& txn, int64_t day_number);
+// A unit moved below another parent from `from_day`: the counts of its subtree (its rows
+// of relation 0 and 1, as they stand on each day) leave the relation-1 rows of
+// `from_units` (its old ancestors but the shared ones) and join those of `to_units` (its
+// new ones), for every day from `from_day` on; the counts of earlier days stay as they
+// were. Writes directly (nothing staged), so it must be a mutation's only counter change.
+absl::Status ShiftSubtreeCounts(Txn& txn, const std::string& unit,
+                                const std::vector<std::string>& from_units,
+                                const std::vector<std::string>& to_units, int64_t from_day);
 
 // For a recount (server/model/consistency.h): adds 1 to each row (its key without the
 // version, as ScanReportCounts names it) that lead assignment `a` of `task` counts in,

@@ -148,6 +148,29 @@ IndexEntries TaskInvolvementEntries(uint64_t id, const std::vector<std::string>&
   return out;
 }
 
+std::string FormerChildrenPrefix(absl::string_view parent_code) {
+  std::string key = "uf";
+  keys::PutString(&key, parent_code);
+  return key;
+}
+
+std::string FormerChildKey(absl::string_view parent_code, absl::string_view child_code) {
+  std::string key = FormerChildrenPrefix(parent_code);
+  keys::PutString(&key, child_code);
+  return key;
+}
+
+IndexEntries FormerChildEntries(const v1::Unit& unit) {
+  IndexEntries out;
+  for (int i = 0; i + 1 < unit.history_size(); ++i) {
+    const std::string& parent = unit.history(i).parent();
+    if (!parent.empty() && parent != unit.history(i + 1).parent()) {
+      out.push_back({FormerChildKey(CodeOf(parent), unit.code()), ""});
+    }
+  }
+  return out;
+}
+
 std::string ChildUnitsPrefix(absl::string_view parent_code) {
   std::string key = "up";
   keys::PutString(&key, parent_code);
@@ -226,10 +249,15 @@ std::string SortKey(const v1::Assignment& a, uint64_t task_id, absl::string_view
   return key;
 }
 
-std::string AssignmentsByUnitPrefix(absl::string_view unit_code, uint8_t relation, uint8_t bucket) {
+std::string AssignmentsOfUnitPrefix(absl::string_view unit_code, uint8_t relation) {
   std::string key = "au";
   keys::PutString(&key, unit_code);
   keys::PutU8(&key, relation);
+  return key;
+}
+
+std::string AssignmentsByUnitPrefix(absl::string_view unit_code, uint8_t relation, uint8_t bucket) {
+  std::string key = AssignmentsOfUnitPrefix(unit_code, relation);
   keys::PutU8(&key, bucket);
   return key;
 }

@@ -43,6 +43,13 @@ IndexEntries UnitSubtreeEntries(const std::vector<std::string>& ancestry);
 // Every child of `parent_code`, whatever its state and kind; the child's code after it.
 std::string ChildUnitsPrefix(absl::string_view parent_code);
 bool ParseChildUnitSuffix(absl::string_view suffix, std::string* code);
+// "uf" parent child: the units that were once children of `parent_code` and have moved
+// away (MoveUnit), kept for reports as of a date before they left; ParseUnitIndexSuffix
+// reads the child's code after the prefix.
+std::string FormerChildrenPrefix(absl::string_view parent_code);
+std::string FormerChildKey(absl::string_view parent_code, absl::string_view child_code);
+// The "uf" entries of `unit`: one under each parent its history says it left.
+IndexEntries FormerChildEntries(const v1::Unit& unit);
 
 // ---- tasks: prefix [state] u64 id ----
 // Tasks by state, assigning unit, label, kind or urgency are ranges of
@@ -92,8 +99,10 @@ std::vector<IndexRange> AssignmentRanges(const std::optional<std::string>& unit_
                                          const std::vector<v1::AssignmentRole>& roles,
                                          const std::vector<uint8_t>& state_buckets, uint64_t lo,
                                          uint64_t hi);
-// Assignments of `unit_code` itself (relation 0) or of the units below it (1).
+// Assignments of `unit_code` itself (relation 0) or of the units below it (1), of one
+// bucket or of all (bucket SORT after the prefix).
 std::string AssignmentsByUnitPrefix(absl::string_view unit_code, uint8_t relation, uint8_t bucket);
+std::string AssignmentsOfUnitPrefix(absl::string_view unit_code, uint8_t relation);
 std::string AllAssignmentsPrefix(uint8_t bucket);
 // `ancestry` is the assigned unit's code, then its parent's, up to the root.
 IndexEntries AssignmentIndexEntries(const v1::Assignment& a, uint64_t task_id,

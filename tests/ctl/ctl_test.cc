@@ -165,6 +165,7 @@ TEST(CtlNamingTest, EveryRpcHasTheDocumentedCommand) {
       {"ListUnits", "units list"},
       {"UpdateUnit", "units update"},
       {"RenameUnit", "units rename"},
+      {"MoveUnit", "units move"},
       {"CreateTask", "tasks create"},
       {"GetTask", "tasks get"},
       {"ListTasks", "tasks list"},

@@ -461,6 +461,11 @@ std::map<std::string, Row> Table() {
        {"unit { name: 'units/H40.02' display_name: 'Phòng đổi tên' } "
         "update_mask { paths: 'display_name' }",
         kAdminOnly}},
+      // Stays within H40's subtree, so the other rows see the same scopes.
+      {"d06.v1.UnitService.MoveUnit",
+       {"name: 'units/H40.02' new_parent: 'units/H40.01' "
+        "effective_date { year: 2020 month: 1 day: 1 } reason: 'Quyết định 2/QĐ-UBND'",
+        kAdminOnly}},
       {"d06.v1.UnitService.RenameUnit",
        {"name: 'units/H40.02' display_name: 'Phòng đổi tên $WHO' "
         "effective_date { year: 2020 month: 1 day: 1 } reason: 'Quyết định 1/QĐ-UBND'",

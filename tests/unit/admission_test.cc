@@ -31,6 +31,7 @@ TEST(MethodKindTest, EveryRpcHasTheKindItsCostCallsFor) {
       {"d06.v1.UnitService.ListUnits", Kind::kBulkRead},
       {"d06.v1.UnitService.UpdateUnit", Kind::kWrite},
       {"d06.v1.UnitService.RenameUnit", Kind::kWrite},
+      {"d06.v1.UnitService.MoveUnit", Kind::kWrite},
       {"d06.v1.TaskService.CreateTask", Kind::kWrite},
       {"d06.v1.TaskService.GetTask", Kind::kPointRead},
       {"d06.v1.TaskService.ListTasks", Kind::kBulkRead},

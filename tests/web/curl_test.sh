@@ -277,6 +277,13 @@ ok UnitService/RenameUnit "{\"name\":\"units/H40.12\",\"displayName\":\"Sở Kho
   "unit.displayName=Sở Khoa học và Công nghệ" "unit.history.1.reason=Quyết định 1/QĐ-UBND"
 err UnitService/RenameUnit '{"name":"units/H40.12","displayName":"Sở X","effectiveDate":{"year":2999,"month":1,"day":1}}' \
   400 invalid_argument INVALID_FIELD details.0.debug.metadata.field=effective_date
+ok UnitService/CreateUnit '{"unit":{"code":"H40.05.01","displayName":"Phòng Cảnh sát quản lý hành chính","kind":"UNIT_KIND_OTHER","parent":"units/H40.05"}}'
+ok UnitService/MoveUnit "{\"name\":\"units/H40.05.01\",\"newParent\":\"units/H40.12\",\"effectiveDate\":{\"year\":$YEAR,\"month\":1,\"day\":1},\"reason\":\"Quyết định 2/QĐ-UBND\"}" \
+  unit.parent=units/H40.12 movedUnits=1 unit.history.0.parent=units/H40.05
+err UnitService/MoveUnit '{"name":"units/H40.12","newParent":"units/H40.12","effectiveDate":{"year":2020,"month":1,"day":1}}' \
+  400 invalid_argument INVALID_FIELD details.0.debug.metadata.field=new_parent
+err UnitService/MoveUnit '{"name":"units/H40","newParent":"units/H40.12","effectiveDate":{"year":2020,"month":1,"day":1}}' \
+  400 failed_precondition UNIT_TREE_CYCLE
 
 # ---------------------------------------------------------------------------------------
 # TaskService: tasks.

@@ -80,6 +80,7 @@ inline constexpr char kTaskCancelled[] = "TASK_CANCELLED";
 inline constexpr char kTooManyExports[] = "TOO_MANY_EXPORTS";
 inline constexpr char kTooManyWatchers[] = "TOO_MANY_WATCHERS";
 inline constexpr char kUnitNotActive[] = "UNIT_NOT_ACTIVE";
+inline constexpr char kUnitTreeCycle[] = "UNIT_TREE_CYCLE";
 inline constexpr char kUnitTreeTooDeep[] = "UNIT_TREE_TOO_DEEP";
 inline constexpr char kWatcherTooSlow[] = "WATCHER_TOO_SLOW";
 }  // namespace reason
