@@ -46,9 +46,9 @@ absl::Status CheckEffectiveDate(const v1::Date& date, absl::CivilDay today) {
 }
 
 // The period of `unit`'s history that begins on `from`: a new one (a copy of the current
-// one), or the current one when it begins that very day; recorded with `reason` by the
-// change's actor. FAILED_PRECONDITION/EFFECTIVE_DATE_CONFLICT when the current period
-// began after `from` (a history is written in date order).
+// one), or the current one when it begins that very day (its reason then also names
+// `reason`); recorded by the change's actor. FAILED_PRECONDITION/EFFECTIVE_DATE_CONFLICT when the
+// current period began after `from` (a history is written in date order).
 absl::StatusOr<v1::UnitPeriod*> BeginPeriod(v1::Unit* unit, const v1::Date& from,
                                             const std::string& reason,
                                             const ChangeContext& change) {
@@ -69,8 +69,12 @@ absl::StatusOr<v1::UnitPeriod*> BeginPeriod(v1::Unit* unit, const v1::Date& from
     current = unit->add_history();
     *current = std::move(next);
     *current->mutable_from() = from;
+    current->set_reason(reason);
+  } else if (!reason.empty() && current->reason() != reason) {
+    // A second change from the same day (a move, then a rename): both decisions stay.
+    current->set_reason(current->reason().empty() ? reason
+                                                  : absl::StrCat(current->reason(), "; ", reason));
   }
-  current->set_reason(reason);
   *current->mutable_record_time() = ToTimestamp(change.time);
   current->set_recorded_by(change.actor);
   return current;

@@ -114,8 +114,12 @@ TEST_F(RenameUnitTest, TheUnitKeepsItsHistory) {
   EXPECT_FALSE(unit.history(1).recorded_by().empty());
   EXPECT_TRUE(unit.history(1).has_record_time());
 
-  // A second rename from the same day replaces that period's name; a later one adds one.
-  Must(client().RenameUnit(Rename("units/H29.01", "Sở KH&CN", Day(2025, 7, 1))));
+  // A second rename from the same day replaces that period's name (and adds its
+  // decision); a later one adds a period.
+  v1::RenameUnitRequest again = Rename("units/H29.01", "Sở KH&CN", Day(2025, 7, 1));
+  again.set_reason("Quyết định 1300/QĐ-UBND");
+  EXPECT_EQ(Must(client().RenameUnit(again)).unit().history(1).reason(),
+            "Quyết định 1234/QĐ-UBND ngày 25/6/2025; Quyết định 1300/QĐ-UBND");
   Must(client().RenameUnit(Rename("units/H29.01", "Sở Khoa học, Công nghệ", Day(2025, 7, 5))));
   const v1::Unit later = Must(client().GetUnit(get)).unit();
   ASSERT_EQ(later.history_size(), 3);
