@@ -501,9 +501,13 @@ async function coordinatorMorning() {
   tab.off('request', refuse);
   await tab.setRequestInterception(false);
   await tab.click('#urge-send');
-  await tab.waitForFunction((n) => document.body.dataset.urged === n, { timeout: 15000 }, target);
+  // The status as the urge set it, read in the same task (a refresh the change signal
+  // brings may replace it soon after).
+  const urged = await tab.waitForFunction(
+    (n) => document.body.dataset.urged === n && document.getElementById('status').textContent,
+    { timeout: 15000, polling: 'mutation' }, target);
   assert.equal((await call('TaskService/GetAssignment', { name: target })).assignment.urgeCount, 1);
-  assert.match(await tab.$eval('#status', (e) => e.textContent), /^Đã đôn đốc .* \(lần thứ 1\)\.$/);
+  assert.match(await urged.jsonValue(), /^Đã đôn đốc .* \(lần thứ 1\)\.$/);
   await waitReady(tab);
 
   // Downloads (GET /download/...xlsx with the token) give files openpyxl reads.
