@@ -167,7 +167,10 @@ int ConfigCommand::Run(const std::vector<std::string>& args, Context& context) {
       if (context.options.output == OutputFormat::kTable) {
         PrintContexts(*config, context.out);
       } else {
-        PrintMessage(*config, context.options.output, context.out);
+        if (absl::Status printed = PrintMessage(*config, context.options.output, context.out);
+            !printed.ok()) {
+          return context.Fail(printed);
+        }
       }
       return 0;
     }

@@ -277,11 +277,6 @@ SortKey SortKeyOf(const std::string& cell) {
   return key;
 }
 
-bool IsNumber(const std::string& cell) {
-  double number;
-  return cell.empty() || absl::SimpleAtod(cell, &number);
-}
-
 std::string Join(const std::vector<std::string>& parts, const std::vector<int>& widths,
                  const std::vector<bool>& right) {
   std::string line;
