@@ -17,7 +17,8 @@ absl::Time Start() {
 
 TEST(CoreTest, OperationsRecordTheCallerAndReadsTakeOne) {
   CoreEnv env(Start());
-  const Caller alice{"alice@h29"};
+  Caller alice;
+  alice.actor = "alice@h29";
   v1::CreateUnitRequest unit;
   unit.mutable_unit()->set_code("H29");
   unit.mutable_unit()->set_display_name("Tỉnh H29");
@@ -41,7 +42,9 @@ TEST(CoreTest, OperationsRecordTheCallerAndReadsTakeOne) {
       history,
       [&](const v1::ListTaskEventsRequest& r) -> absl::StatusOr<v1::ListTaskEventsResponse> {
         v1::ListTaskEventsResponse page;
-        absl::Status s = env.core().ListTaskEvents(Caller{"bob"}, r, &page);
+        Caller bob;
+        bob.actor = "bob";
+        absl::Status s = env.core().ListTaskEvents(bob, r, &page);
         if (!s.ok()) return s;
         return page;
       },

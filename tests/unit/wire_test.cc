@@ -104,11 +104,11 @@ TEST(ParseRequestTest, UnknownFieldsAreSkipped) {
 
 TEST(ParseRequestTest, BytesThatAreNotAMessageAreMalformed) {
   v1::GetUnitRequest parsed;
-  for (const std::string bytes : {std::string("\xff\xff\xff\xff", 4),
-                                  std::string("\x0a\x05"
-                                              "ab",
-                                              4),
-                                  std::string("\x0a", 1), std::string("\x0c", 1)}) {
+  for (const std::string& bytes : {std::string("\xff\xff\xff\xff", 4),
+                                   std::string("\x0a\x05"
+                                               "ab",
+                                               4),
+                                   std::string("\x0a", 1), std::string("\x0c", 1)}) {
     absl::Status status = ParseRequest(bytes, &parsed);
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
     EXPECT_EQ(ErrorReason(status), "MALFORMED_REQUEST");
@@ -124,9 +124,7 @@ class ProtobufLogCounter {
   static int lines() { return lines_; }
 
  private:
-  static void Count(google::protobuf::LogLevel, const char*, int, const std::string&) {
-    ++lines_;
-  }
+  static void Count(google::protobuf::LogLevel, const char*, int, const std::string&) { ++lines_; }
   static inline int lines_ = 0;
   google::protobuf::LogHandler* previous_;
 };
