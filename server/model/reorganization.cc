@@ -1,6 +1,7 @@
 #include "server/model/reorganization.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <utility>
 
@@ -156,6 +157,7 @@ absl::StatusOr<Moved> MoveSubtree(Txn& txn, const Subtree& subtree,
   // Tasks involving a subtree: each task the moved units take part in is now in the new
   // ancestors' ranges, and stays in an old ancestor's only through a unit outside the
   // moved subtree.
+  std::map<std::string, std::vector<std::string>> chains;  // of units outside, read once
   for (uint64_t id : tasks) {
     ASSIGN_OR_RETURN(std::optional<v1::Task> task, LoadTask(view, id));
     if (!task) continue;
@@ -165,8 +167,12 @@ absl::StatusOr<Moved> MoveSubtree(Txn& txn, const Subtree& subtree,
     for (const v1::Assignment& a : assignments) involved.push_back(CodeOf(a.unit()));
     for (const std::string& unit : involved) {
       if (inside.count(unit) > 0) continue;
-      ASSIGN_OR_RETURN(std::vector<std::string> chain, WalkableAncestry(view, unit));
-      kept.insert(chain.begin(), chain.end());
+      auto chain = chains.find(unit);
+      if (chain == chains.end()) {
+        ASSIGN_OR_RETURN(std::vector<std::string> walked, WalkableAncestry(view, unit));
+        chain = chains.emplace(unit, std::move(walked)).first;
+      }
+      kept.insert(chain->second.begin(), chain->second.end());
     }
     const std::string suffix = TaskIndexSuffix(id);
     for (const std::string& a : leave) {

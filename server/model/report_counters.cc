@@ -1,6 +1,7 @@
 #include "server/model/report_counters.h"
 
 #include <algorithm>
+#include <limits>
 #include <optional>
 #include <utility>
 
@@ -236,22 +237,28 @@ absl::StatusOr<Series> ReadSeries(const ReadView& view, const std::string& row) 
   return series;
 }
 
+// `a` plus `sign` times `b` on every day from `from_day` on (`a` alone before): an entry
+// on each day the sum changes.
+Series Sum(const Series& a, int sign, const Series& b, int64_t from_day) {
+  Series sum(a.begin(), a.lower_bound(from_day));
+  std::vector<int64_t> days = {from_day};
+  for (const Series* s : {&a, &b}) {
+    for (auto it = s->lower_bound(from_day); it != s->end(); ++it) days.push_back(it->first);
+  }
+  std::sort(days.begin(), days.end());
+  for (int64_t day : days) {
+    const int64_t count = ValueAt(a, day) + sign * ValueAt(b, day);
+    if (count != ValueAt(sum, day)) sum[day] = count;
+  }
+  return sum;
+}
+
 // Adds `sign` times `delta`'s counts to the row's counts of every day from `from_day` on,
 // rewriting the row's versions (one per day on which its count changes).
 absl::Status AddSeries(Txn& txn, const std::string& row, int sign, const Series& delta,
                        int64_t from_day) {
   ASSIGN_OR_RETURN(Series old, ReadSeries(txn.reader(), row));
-  Series updated(old.begin(), old.lower_bound(from_day));
-  std::vector<int64_t> days = {from_day};
-  for (const Series* s : {static_cast<const Series*>(&old), &delta}) {
-    for (auto it = s->lower_bound(from_day); it != s->end(); ++it) days.push_back(it->first);
-  }
-  std::sort(days.begin(), days.end());
-  days.erase(std::unique(days.begin(), days.end()), days.end());
-  for (int64_t day : days) {
-    const int64_t count = ValueAt(old, day) + sign * ValueAt(delta, day);
-    if (count != ValueAt(updated, day)) updated[day] = count;
-  }
+  const Series updated = Sum(old, sign, delta, from_day);
   for (const auto& [day, count] : old) {
     txn.Delete(Cf::kIndexes,
                row + Version(day == old.rbegin()->first ? kNewest : VersionOfDay(day)));
@@ -292,13 +299,7 @@ absl::Status ShiftSubtreeCounts(Txn& txn, const std::string& unit,
   RETURN_IF_ERROR(error);
   for (const auto& [suffix, series] : each) {
     Series& sum = rows[suffix.substr(1)];  // past the relation byte
-    Series total;
-    std::vector<int64_t> days;
-    for (const Series* s : {static_cast<const Series*>(&sum), &series}) {
-      for (const auto& [day, count] : *s) days.push_back(day);
-    }
-    for (int64_t day : days) total[day] = ValueAt(sum, day) + ValueAt(series, day);
-    sum = std::move(total);
+    sum = Sum(sum, +1, series, std::numeric_limits<int64_t>::min());
   }
   for (const auto& [rest, series] : rows) {
     for (const auto& [units, sign] : {std::pair(&from_units, -1), std::pair(&to_units, +1)}) {
