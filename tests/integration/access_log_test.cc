@@ -23,13 +23,8 @@ using ::testing::Not;
 class AccessLogTest : public ServerTest {
  protected:
   void ConfigureServer(ServerOptions& options) override {
-    options.auth = AuthMode::kRequired;
     options.log_calls = true;
-    if (admin_token_.empty()) {
-      absl::StatusOr<std::string> token = BootstrapAdmin(options, "admin", "Quản trị viên", false);
-      ASSERT_TRUE(token.ok()) << token.status();
-      admin_token_ = *token;
-    }
+    RequireAuthentication(options);
   }
   void SetUp() override {
     log::SetSinkForTesting([this](absl::string_view line) {
@@ -52,7 +47,6 @@ class AccessLogTest : public ServerTest {
     return calls;
   }
 
-  std::string admin_token_;
   absl::Mutex mu_;
   std::vector<std::string> lines_ ABSL_GUARDED_BY(mu_);
 };

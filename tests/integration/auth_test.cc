@@ -43,14 +43,7 @@ google::protobuf::Timestamp In(absl::Time now, absl::Duration d) { return ToTime
 
 class AuthTest : public ServerTest {
  protected:
-  void ConfigureServer(ServerOptions& options) override {
-    options.auth = AuthMode::kRequired;
-    if (admin_token_.empty()) {
-      absl::StatusOr<std::string> token = BootstrapAdmin(options, "admin", "Quản trị viên", false);
-      ASSERT_TRUE(token.ok()) << token.status();
-      admin_token_ = *token;
-    }
-  }
+  void ConfigureServer(ServerOptions& options) override { RequireAuthentication(options); }
 
   std::shared_ptr<grpc::Channel> Channel() {
     return grpc::CreateChannel(target(), grpc::InsecureChannelCredentials());
@@ -177,8 +170,6 @@ class AuthTest : public ServerTest {
     if (!found) ADD_FAILURE() << resource << ": " << reader->Finish().error_message();
     return found;
   }
-
-  std::string admin_token_;
 };
 
 TEST_F(AuthTest, BootstrapTokenWorksAndIsTheAdmin) {

@@ -96,17 +96,13 @@ enum class Prep { kNone, kNotStarted, kInProgress, kPending, kCompleted, kExtens
 class AuthzTest : public ServerTest {
  protected:
   void ConfigureServer(ServerOptions& options) override {
-    options.auth = AuthMode::kRequired;
     // These tests are about roles, not limits (tests/integration/limits_test.cc): the
     // admin asks the revision with a watch after every call, faster than cancelled watches
     // give their places back, and calls as fast as the machine goes.
     options.rate_limits = "off";
     options.max_watchers_per_principal = 1000;
-    if (tokens_.empty()) {
-      absl::StatusOr<std::string> token = BootstrapAdmin(options, "admin", "Quản trị viên", false);
-      ASSERT_TRUE(token.ok()) << token.status();
-      tokens_["admin"] = *token;
-    }
+    RequireAuthentication(options);
+    tokens_["admin"] = admin_token_;
   }
 
   void SetUp() override {

@@ -24,14 +24,7 @@ using ::testing::HasSubstr;
 
 class DownloadsTest : public ServerTest {
  protected:
-  void ConfigureServer(ServerOptions& options) override {
-    options.auth = AuthMode::kRequired;
-    if (admin_token_.empty()) {
-      absl::StatusOr<std::string> token = BootstrapAdmin(options, "admin", "Quản trị viên", false);
-      ASSERT_TRUE(token.ok()) << token.status();
-      admin_token_ = *token;
-    }
-  }
+  void ConfigureServer(ServerOptions& options) override { RequireAuthentication(options); }
 
   void SetUp() override {
     ServerTest::SetUp();
@@ -101,7 +94,7 @@ class DownloadsTest : public ServerTest {
     return body.fields().at("code").string_value();
   }
 
-  std::string admin_token_, viewer_token_;
+  std::string viewer_token_;
   std::unique_ptr<Client> admin_;
 };
 

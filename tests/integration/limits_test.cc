@@ -38,14 +38,9 @@ class LimitsTest : public ServerTest {
   static constexpr int kWatchersPerPrincipal = 2;
 
   void ConfigureServer(ServerOptions& options) override {
-    options.auth = AuthMode::kRequired;
     options.rate_limits = kRateLimits;
     options.max_watchers_per_principal = kWatchersPerPrincipal;
-    if (admin_token_.empty()) {
-      absl::StatusOr<std::string> token = BootstrapAdmin(options, "admin", "Quản trị viên", false);
-      ASSERT_TRUE(token.ok()) << token.status();
-      admin_token_ = *token;
-    }
+    RequireAuthentication(options);
   }
 
   // A channel on a TCP connection of its own.
@@ -123,7 +118,6 @@ class LimitsTest : public ServerTest {
     return absl::Seconds(-1);
   }
 
-  std::string admin_token_;
   std::shared_ptr<grpc::Channel> channel_;
 };
 

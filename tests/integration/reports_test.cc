@@ -32,6 +32,24 @@ class ReportsTest : public ServerTest {
     lead->set_role(v1::ASSIGNMENT_ROLE_LEAD);
     return Must(client().CreateTask(req), "CreateTask").assignments(0).name();
   }
+  // A one-off task of units/TW led by `unit`, with a category, a directive number (none
+  // when empty) and labels: the groups a report can be grouped or filtered by.
+  std::string GroupedLead(const std::string& unit, const v1::Date& deadline,
+                          const std::string& category, const std::string& directive,
+                          const std::vector<std::string>& labels) {
+    v1::CreateTaskRequest req;
+    req.mutable_task()->set_title("Nhiệm vụ");
+    req.mutable_task()->set_kind(v1::TASK_KIND_ONE_OFF);
+    req.mutable_task()->set_assigning_unit("units/TW");
+    req.mutable_task()->set_category(category);
+    if (!directive.empty()) req.mutable_task()->mutable_directive()->set_number(directive);
+    for (const std::string& label : labels) req.mutable_task()->add_labels(label);
+    *req.mutable_task()->mutable_deadline() = deadline;
+    v1::Assignment* lead = req.add_assignments();
+    lead->set_unit(unit);
+    lead->set_role(v1::ASSIGNMENT_ROLE_LEAD);
+    return Must(client().CreateTask(req), "CreateTask").assignments(0).name();
+  }
   void Complete(const std::string& name) {
     Start(name);
     Submit(name);
@@ -378,19 +396,8 @@ TEST_F(ReportsTest, GroupedByCategoryDirectiveAndLabel) {
   MakeUnit("H31", v1::UNIT_KIND_PROVINCE, "", "Hải Phòng");
   MakeUnit("H31.01", v1::UNIT_KIND_DEPARTMENT, "units/H31");
   auto lead = [&](const std::string& category, const std::string& directive,
-                  std::vector<std::string> labels) {
-    v1::CreateTaskRequest req;
-    req.mutable_task()->set_title("Nhiệm vụ");
-    req.mutable_task()->set_kind(v1::TASK_KIND_ONE_OFF);
-    req.mutable_task()->set_assigning_unit("units/TW");
-    req.mutable_task()->set_category(category);
-    if (!directive.empty()) req.mutable_task()->mutable_directive()->set_number(directive);
-    for (const auto& l : labels) req.mutable_task()->add_labels(l);
-    *req.mutable_task()->mutable_deadline() = Day(2026, 6, 30);
-    v1::Assignment* a = req.add_assignments();
-    a->set_unit("units/H31.01");
-    a->set_role(v1::ASSIGNMENT_ROLE_LEAD);
-    return Must(client().CreateTask(req)).assignments(0).name();
+                  const std::vector<std::string>& labels) {
+    return GroupedLead("units/H31.01", Day(2026, 6, 30), category, directive, labels);
   };
   const std::string a = lead("Dịch vụ công", "06/QĐ-TTg", {"2026", "trọng tâm"});
   const std::string b = lead("Dân cư", "06/QĐ-TTg", {"2026"});
@@ -436,19 +443,8 @@ TEST_F(ReportsTest, FilteredByCategoryDirectiveOrLabel) {
   MakeUnit("H31.01", v1::UNIT_KIND_DEPARTMENT, "units/H31");
   MakeUnit("H31.02", v1::UNIT_KIND_DEPARTMENT, "units/H31");
   auto lead = [&](const std::string& unit, const std::string& category,
-                  const std::string& directive, std::vector<std::string> labels, int day) {
-    v1::CreateTaskRequest req;
-    req.mutable_task()->set_title("Nhiệm vụ");
-    req.mutable_task()->set_kind(v1::TASK_KIND_ONE_OFF);
-    req.mutable_task()->set_assigning_unit("units/TW");
-    req.mutable_task()->set_category(category);
-    if (!directive.empty()) req.mutable_task()->mutable_directive()->set_number(directive);
-    for (const auto& l : labels) req.mutable_task()->add_labels(l);
-    *req.mutable_task()->mutable_deadline() = Day(2026, 3, day);
-    v1::Assignment* a = req.add_assignments();
-    a->set_unit(unit);
-    a->set_role(v1::ASSIGNMENT_ROLE_LEAD);
-    return Must(client().CreateTask(req)).assignments(0).name();
+                  const std::string& directive, const std::vector<std::string>& labels, int day) {
+    return GroupedLead(unit, Day(2026, 3, day), category, directive, labels);
   };
   Complete(lead("units/H31.01", "Dịch vụ công", "06/QĐ-TTg", {"2026", "trọng tâm"}, 30));
   lead("units/H31.01", "Dân cư", "06/QĐ-TTg", {"2026"}, 19);  // overdue (today is 20/03)

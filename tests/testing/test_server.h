@@ -425,6 +425,17 @@ class ServerTest : public ::testing::Test {
   // may change the options, e.g. set a file_system whose disk fills up (full_disk.h).
   virtual void ConfigureServer(ServerOptions& options) {}
 
+  // For ConfigureServer: authentication required, with the bootstrap admin made before
+  // the first start (its token in admin_token_; a restart keeps the data and the token).
+  void RequireAuthentication(ServerOptions& options) {
+    options.auth = AuthMode::kRequired;
+    if (!admin_token_.empty()) return;
+    absl::StatusOr<std::string> token = BootstrapAdmin(options, "admin", "Quản trị viên", false);
+    ASSERT_TRUE(token.ok()) << token.status();
+    admin_token_ = *token;
+  }
+  std::string admin_token_;  // set by RequireAuthentication
+
  private:
   void StartServer() {
     ServerOptions options;

@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/time/civil_time.h"
+#include "common/dates.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/temp_dir.h"
@@ -22,14 +24,6 @@ namespace {
 using testing::ReadXlsx;
 using testing::TempDir;
 using testing::XlsxSheet;
-
-v1::Date Day(int y, int m, int d) {
-  v1::Date date;
-  date.set_year(y);
-  date.set_month(m);
-  date.set_day(d);
-  return date;
-}
 
 // Points $TMPDIR at a fresh directory while it lives, so a test sees the temporary files.
 class TmpDirScope {
@@ -69,7 +63,8 @@ absl::Status WriteSample(ExportTable& table) {
       !s.ok()) {
     return s;
   }
-  if (auto s = table.Row({ExportCell::Text("=1+1 Xã Đông Vĩnh"), ExportCell::Date(Day(2026, 3, 31)),
+  if (auto s = table.Row({ExportCell::Text("=1+1 Xã Đông Vĩnh"),
+                          ExportCell::Date(ToDate(absl::CivilDay(2026, 3, 31))),
                           ExportCell::Number(3), ExportCell::Percent(18.2)});
       !s.ok()) {
     return s;
