@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "d06/v1/api_names.h"
 
 namespace d06 {
 namespace {
@@ -161,6 +162,7 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(const ClientOptions& opt
 
 Client::Client(std::shared_ptr<grpc::Channel> channel, ClientOptions options)
     : options_(std::move(options)),
+      authorization_(client::FixedAuthorizationFor(options_)),
       call_credentials_(client::CallCredentialsFor(options_)),
       channel_(std::move(channel)),
       units_(v1::UnitService::NewStub(channel_)),
@@ -172,6 +174,7 @@ Client::Client(std::shared_ptr<grpc::Channel> channel, ClientOptions options)
 }
 
 void Client::PrepareContext(grpc::ClientContext* context) const {
+  if (!authorization_.empty()) context->AddMetadata(v1::kAuthorizationMetadataKey, authorization_);
   if (call_credentials_ != nullptr) context->set_credentials(call_credentials_);
   client::AddActor(options_.actor, context);
 }

@@ -29,10 +29,10 @@
 //     and `tls_key` the client also presents a certificate (mutual TLS: the server
 //     maps its subject to a principal).
 //   * A bearer token (`token`, or `token_file`, read again whenever the file changes)
-//     goes on every call as "authorization: Bearer d06_..." through a gRPC call
-//     credential. gRPC sends call credentials only over TLS, or, for development, to a
-//     loopback address over plaintext (local credentials): a token with neither TLS nor
-//     a loopback target is refused by Connect.
+//     goes on every call as "authorization: Bearer d06_...": a fixed token as plain
+//     metadata, a token file through a gRPC call credential. Either only over TLS, or,
+//     for development, to a loopback address over plaintext (local credentials): a
+//     token with neither TLS nor a loopback target is refused by Connect.
 //   * Without TLS or a token the channel is plaintext, as before: d06d --auth=off on
 //     loopback (development), where `actor` names the caller.
 //
@@ -111,7 +111,7 @@ struct ClientOptions {
   std::string tls_server_name;
 
   // Authentication: a bearer token ("d06_..."), sent on every call as "authorization:
-  // Bearer <token>" by a gRPC call credential. Needs TLS or a loopback target.
+  // Bearer <token>". Needs TLS or a loopback target.
   std::string token;
   // Or the path of a file holding the token (surrounding whitespace ignored). Checked
   // (stat) before every call and read again when it changed, so a token rotated in the
@@ -270,7 +270,8 @@ class Client {
         });
   }
 
-  // What every call's context carries: the token's call credential and the actor.
+  // What every call's context carries: the token (as metadata or call credential) and
+  // the actor.
   void PrepareContext(grpc::ClientContext* context) const;
 
   // Runs `attempt` with a fresh context (PrepareContext, deadline) until it succeeds, fails with
@@ -278,7 +279,8 @@ class Client {
   absl::Status Invoke(const std::function<grpc::Status(grpc::ClientContext*)>& attempt);
 
   ClientOptions options_;
-  std::shared_ptr<grpc::CallCredentials> call_credentials_;  // Null: no token.
+  std::string authorization_;  // client::FixedAuthorizationFor; empty: none.
+  std::shared_ptr<grpc::CallCredentials> call_credentials_;  // Null: none.
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::UnitService::Stub> units_;
   std::unique_ptr<v1::TaskService::Stub> tasks_;

@@ -213,8 +213,16 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelCredentialsFor(
                                                                                        : LOCAL_TCP);
 }
 
+std::string FixedAuthorizationFor(const ClientOptions& options) {
+  if (options.token.empty() || !options.token_file.empty() || options.credentials != nullptr ||
+      !CheckToken(options.token, "the token").ok()) {
+    return "";
+  }
+  return absl::StrCat(v1::kBearerPrefix, options.token);
+}
+
 std::shared_ptr<grpc::CallCredentials> CallCredentialsFor(const ClientOptions& options) {
-  if (!HasToken(options)) return nullptr;
+  if (!HasToken(options) || !FixedAuthorizationFor(options).empty()) return nullptr;
   std::shared_ptr<const TokenSource> source = options.token_file.empty()
                                                   ? TokenSource::Fixed(options.token)
                                                   : TokenSource::File(options.token_file);

@@ -94,8 +94,16 @@ absl::StatusOr<std::string> ReadPem(absl::string_view text_or_path, absl::string
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelCredentialsFor(
     const ClientOptions& options);
 
-// The call credentials for options.token / options.token_file (null when neither), at
-// the security level the channel of ChannelCredentialsFor(options) has.
+// The "authorization" metadata value every call carries as it is ("Bearer d06_..."),
+// or empty when the token goes by call credentials instead: a fixed, well-formed
+// options.token over a channel that ChannelCredentialsFor made itself (TLS, or local
+// credentials to loopback), which already is what gRPC would require of call
+// credentials. Plain metadata spares each call gRPC's credential plugin.
+std::string FixedAuthorizationFor(const ClientOptions& options);
+
+// The call credentials for options.token / options.token_file (null when neither, or
+// when FixedAuthorizationFor sends the token), at the security level the channel of
+// ChannelCredentialsFor(options) has.
 std::shared_ptr<grpc::CallCredentials> CallCredentialsFor(const ClientOptions& options);
 
 }  // namespace client

@@ -546,6 +546,13 @@ Core::Done Core::AfterAccessChange(Done done) {
   };
 }
 
+Core::Done Core::AfterTreeChange(Done done) {
+  return [this, done = std::move(done)](absl::Status status) {
+    unit_parents_.Changed();
+    done(std::move(status));
+  };
+}
+
 absl::StatusOr<Identity> Core::IdentifyToken(absl::string_view secret) const {
   RETURN_IF_ERROR(CheckTokenFormat(secret));  // before any read
   const std::string hash = TokenHash(secret);

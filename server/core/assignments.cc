@@ -239,10 +239,8 @@ absl::Status Core::GetAssignment(const Caller& caller, const v1::GetAssignmentRe
   ASSIGN_OR_RETURN(std::optional<v1::Assignment> found,
                    LoadAssignment(*view, id.task_id, id.unit_code));
   if (!found) return NotFound(request.name());
-  if (Restricted(caller)) {
-    ASSIGN_OR_RETURN(v1::Task task, RequireTask(*view, id.task_id));
-    RETURN_IF_ERROR(AuthorizeTask(*view, caller, task, id.unit_code, request.name()));
-  }
+  RETURN_IF_ERROR(AuthorizeAssignmentRead(*view, unit_parents_, caller, id.task_id, id.unit_code,
+                                          request.name()));
   *response->mutable_assignment() = *std::move(found);
   Decorate(response->mutable_assignment(), TodayInVietnam(*options_.clock));
   return absl::OkStatus();

@@ -21,8 +21,12 @@ int Needed(const Caller& caller) { return RoleRank(caller.policy->role()); }
 
 }  // namespace
 
-absl::StatusOr<int> RankAtUnit(const ReadView& view, const v1::Principal& principal,
-                               const std::string& code, int enough) {
+namespace {
+
+// RankAtUnit with the unit tree walked by `walk` (WalkAncestry's signature, the view bound).
+template <typename Walk>
+absl::StatusOr<int> RankWalking(Walk walk, const v1::Principal& principal, const std::string& code,
+                                int enough) {
   // A "*" binding needs no read.
   int every = 0;
   for (const v1::RoleBinding& b : principal.bindings()) {
@@ -31,17 +35,32 @@ absl::StatusOr<int> RankAtUnit(const ReadView& view, const v1::Principal& princi
   // Rank 0 is "not visible": telling that apart takes at least rank 1.
   enough = std::clamp(enough, 1, kMaxRoleRank);
   if (every >= enough) return every;
-  // Up from the unit, one parent read at a time until the bindings give `enough`; a
-  // broken chain grants what the part that could be walked grants.
+  // Up from the unit, one parent at a time until the bindings give `enough`; a broken
+  // chain grants what the part that could be walked grants.
   int rank = every;
   std::vector<std::string> chain;
-  absl::Status walked =
-      WalkAncestry(view, code, &chain, [&](const std::vector<std::string>& so_far) {
-        rank = std::max(rank, RankAt(principal, {so_far.back()}));
-        return rank >= enough;
-      });
+  absl::Status walked = walk(code, &chain, [&](const std::vector<std::string>& so_far) {
+    rank = std::max(rank, RankAt(principal, {so_far.back()}));
+    return rank >= enough;
+  });
   if (!walked.ok() && !absl::IsDataLoss(walked)) return walked;
   return rank;
+}
+
+}  // namespace
+
+absl::StatusOr<int> RankAtUnit(const ReadView& view, const v1::Principal& principal,
+                               const std::string& code, int enough) {
+  return RankWalking([&](const std::string& from, std::vector<std::string>* chain,
+                         EnoughOfChain stop) { return WalkAncestry(view, from, chain, stop); },
+                     principal, code, enough);
+}
+
+absl::StatusOr<int> RankAtUnit(UnitParents& parents, const v1::Principal& principal,
+                               const std::string& code, int enough) {
+  return RankWalking([&](const std::string& from, std::vector<std::string>* chain,
+                         EnoughOfChain stop) { return parents.Walk(from, chain, stop); },
+                     principal, code, enough);
 }
 
 absl::Status AuthorizeUnit(const ReadView& view, const Caller& caller, const std::string& code,
@@ -93,6 +112,23 @@ absl::Status AuthorizeTask(const ReadView& view, const Caller& caller, const v1:
   }
   if (at_assigning >= needed) return absl::OkStatus();
   return RoleRequired(caller, caller.policy->role(), task.assigning_unit());
+}
+
+absl::Status AuthorizeAssignmentRead(const ReadView& view, UnitParents& parents,
+                                     const Caller& caller, uint64_t task_id,
+                                     const std::string& assignment_code,
+                                     absl::string_view absent_name) {
+  if (!Restricted(caller)) return absl::OkStatus();
+  const int needed = Needed(caller);
+  // The assignment's unit is one the task involves: a binding covering it lets a viewer
+  // read, with no read of the task.
+  if (caller.policy->scope() == v1::POLICY_SCOPE_TASK && needed <= RoleRank(v1::ROLE_VIEWER)) {
+    ASSIGN_OR_RETURN(const int rank,
+                     RankAtUnit(parents, *caller.principal, assignment_code, needed));
+    if (rank >= needed) return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(v1::Task task, RequireTask(view, task_id));
+  return AuthorizeTask(view, caller, task, assignment_code, absent_name);
 }
 
 absl::Status AuthorizeSystem(const Caller& caller) {

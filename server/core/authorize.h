@@ -10,6 +10,7 @@
 #ifndef D06_SERVER_CORE_AUTHORIZE_H_
 #define D06_SERVER_CORE_AUTHORIZE_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,6 +22,7 @@
 #include "d06/v1/task.pb.h"
 #include "server/domain/authorization.h"
 #include "server/domain/caller.h"
+#include "server/model/unit_parents.h"
 #include "storage/store.h"
 
 namespace d06 {
@@ -29,6 +31,10 @@ namespace d06 {
 // `code`, through its ancestry; or, once the walk up from `code` has found `enough`, that
 // rank (the units above are not read: a binding at the unit itself needs no read at all).
 absl::StatusOr<int> RankAtUnit(const ReadView& view, const v1::Principal& principal,
+                               const std::string& code, int enough = kMaxRoleRank);
+// RankAtUnit over the latest committed tree, the parents from memory (for reads only:
+// server/model/unit_parents.h).
+absl::StatusOr<int> RankAtUnit(UnitParents& parents, const v1::Principal& principal,
                                const std::string& code, int enough = kMaxRoleRank);
 
 // A unit named by the request (POLICY_SCOPE_UNIT) or the parent of a new one
@@ -43,6 +49,15 @@ absl::Status AuthorizeUnit(const ReadView& view, const Caller& caller, const std
 // above). `absent_name` is what NOT_FOUND names.
 absl::Status AuthorizeTask(const ReadView& view, const Caller& caller, const v1::Task& task,
                            const std::string& assignment_code, absl::string_view absent_name);
+
+// AuthorizeTask for a read of assignment `assignment_code` of task `task_id` that has
+// not loaded the task: a viewer's read (POLICY_SCOPE_TASK) that a binding covering the
+// assignment's unit allows needs no read of the task nor of the tree; the rest loads
+// the task and decides as AuthorizeTask.
+absl::Status AuthorizeAssignmentRead(const ReadView& view, UnitParents& parents,
+                                     const Caller& caller, uint64_t task_id,
+                                     const std::string& assignment_code,
+                                     absl::string_view absent_name);
 
 // A principal of unit `unit_name` ("units/X"; empty: none, the whole system's) or a new
 // one (POLICY_SCOPE_PRINCIPAL): admin there. `absent_name` is what NOT_FOUND names.

@@ -45,6 +45,7 @@
 #include "server/domain/state_machine.h"
 #include "server/model/consistency.h"
 #include "server/model/entities.h"
+#include "server/model/unit_parents.h"
 #include "storage/store.h"
 
 namespace d06 {
@@ -302,6 +303,9 @@ class Core {
   // `done`, after marking every cached identity stale: the writes of principals and
   // tokens pass their `done` through it, so a change counts from the next call.
   Done AfterAccessChange(Done done);
+  // `done`, after forgetting every unit's parent held in memory (unit_parents_): the
+  // writes that change a unit's parent pass their `done` through it.
+  Done AfterTreeChange(Done done);
 
   Store* const store_;
   const CoreOptions options_;
@@ -318,6 +322,8 @@ class Core {
   mutable absl::Mutex identities_mu_;
   mutable absl::flat_hash_map<std::string, CachedIdentity> identities_
       ABSL_GUARDED_BY(identities_mu_);
+  // The units' parents for reads' authorisation (server/model/unit_parents.h).
+  mutable UnitParents unit_parents_{store_};
   // Seals every list's page tokens with the data directory's key.
   const PageTokens page_tokens_{store_};
 };

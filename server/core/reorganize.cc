@@ -210,7 +210,7 @@ void Core::MoveUnit(const Caller& caller, const v1::MoveUnitRequest& request,
         response->set_moved_assignments(moved.assignments);
         return absl::OkStatus();
       },
-      std::move(done));
+      AfterTreeChange(std::move(done)));
 }
 
 }  // namespace d06

@@ -129,8 +129,8 @@ absl::StatusOr<std::optional<v1::Event>> LoadHistoryEvent(const ReadView& view,
   return event;
 }
 
-absl::Status WalkAncestry(const ReadView& view, std::string code, std::vector<std::string>* chain,
-                          absl::FunctionRef<bool(const std::vector<std::string>&)> enough) {
+absl::Status WalkUp(ParentOf parent_of, std::string code, std::vector<std::string>* chain,
+                    EnoughOfChain enough) {
   chain->clear();
   while (!code.empty()) {
     if (chain->size() >= static_cast<size_t>(kMaxUnitDepth)) {
@@ -140,11 +140,22 @@ absl::Status WalkAncestry(const ReadView& view, std::string code, std::vector<st
     }
     chain->push_back(code);
     if (enough(*chain)) break;
-    ASSIGN_OR_RETURN(std::optional<v1::Unit> unit, LoadUnit(view, code));
-    if (!unit) break;
-    code = CodeOf(unit->parent());
+    ASSIGN_OR_RETURN(std::optional<std::string> parent, parent_of(code));
+    if (!parent) break;
+    code = *std::move(parent);
   }
   return absl::OkStatus();
+}
+
+absl::Status WalkAncestry(const ReadView& view, std::string code, std::vector<std::string>* chain,
+                          EnoughOfChain enough) {
+  return WalkUp(
+      [&](const std::string& unit_code) -> absl::StatusOr<std::optional<std::string>> {
+        ASSIGN_OR_RETURN(std::optional<v1::Unit> unit, LoadUnit(view, unit_code));
+        if (!unit) return std::nullopt;
+        return CodeOf(unit->parent());
+      },
+      std::move(code), chain, enough);
 }
 
 absl::StatusOr<std::vector<std::string>> WalkableAncestry(const ReadView& view, std::string code) {

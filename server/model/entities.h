@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -62,10 +63,15 @@ absl::StatusOr<std::optional<v1::Event>> LoadHistoryEvent(const ReadView& view,
 absl::StatusOr<std::vector<std::string>> Ancestry(const ReadView& view, std::string code);
 // As Ancestry, but leaves in *chain as much of it as could be walked, also on an error;
 // stops early (the units above not read) once `enough` says the chain so far is enough.
+using EnoughOfChain = absl::FunctionRef<bool(const std::vector<std::string>&)>;
 absl::Status WalkAncestry(
     const ReadView& view, std::string code, std::vector<std::string>* chain,
-    absl::FunctionRef<bool(const std::vector<std::string>&)> enough =
-        [](const std::vector<std::string>&) { return false; });
+    EnoughOfChain enough = [](const std::vector<std::string>&) { return false; });
+// WalkAncestry with the parents from `parent_of` (the parent's code, empty for a root;
+// std::nullopt for no such unit: the chain ends there).
+using ParentOf = absl::FunctionRef<absl::StatusOr<std::optional<std::string>>(const std::string&)>;
+absl::Status WalkUp(ParentOf parent_of, std::string code, std::vector<std::string>* chain,
+                    EnoughOfChain enough);
 // As Ancestry, but a chain that cannot be walked to its root (a cycle, or deeper than
 // kMaxUnitDepth from before that limit: DATA_LOSS) is what could be walked, so that one
 // unit's broken chain fails no one's read; other errors are returned.

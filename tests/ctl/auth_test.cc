@@ -3,8 +3,9 @@
 //   * pure: flag/environment/context precedence, the transport rule, the config file's
 //     round trip and mode, loopback detection, the token file read again when it changes;
 //   * against a fake AccessService in this process (plaintext on 127.0.0.1) that records
-//     the authorization metadata: the token travels as a call credential over local
-//     credentials, a rotated token file is picked up, d06ctl sends --token, D06_TOKEN,
+//     the authorization metadata: the token travels over local credentials, never over
+//     plaintext credentials of the caller's own, a rotated token file is picked up, d06ctl sends
+//     --token, D06_TOKEN,
 //     --token_file and a context's token file;
 //   * against the real d06d with authentication required (the default), its first
 //     administrator made by `d06d bootstrap-admin`: no token is UNAUTHENTICATED/
@@ -332,7 +333,7 @@ class FakeServerTest : public ::testing::Test {
   int port_ = 0;
 };
 
-TEST_F(FakeServerTest, ClientSendsTheTokenAsACallCredentialOverPlaintextLoopback) {
+TEST_F(FakeServerTest, ClientSendsTheTokenOverPlaintextLoopback) {
   ClientOptions options;
   options.target = address();
   options.token = "d06_fixedtoken";
@@ -349,6 +350,20 @@ TEST_F(FakeServerTest, ClientSendsTheTokenAsACallCredentialOverPlaintextLoopback
   ASSERT_TRUE(client.ok());
   ASSERT_TRUE((*client)->WhoAmI({}).ok());
   EXPECT_EQ(service_.seen().back(), "");
+}
+
+// Credentials of the caller's own are not checked by Connect: the token then goes as a
+// call credential, which gRPC attaches only to a channel with privacy and integrity.
+TEST_F(FakeServerTest, ATokenNeverTravelsOverPlaintextCredentialsOfTheCallersOwn) {
+  ClientOptions options;
+  options.target = address();
+  options.token = "d06_fixedtoken";
+  options.credentials = grpc::InsecureChannelCredentials();
+  options.max_retries = 0;
+  absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(options);
+  ASSERT_TRUE(client.ok()) << client.status();
+  EXPECT_FALSE((*client)->WhoAmI({}).ok());
+  for (const std::string& seen : service_.seen()) EXPECT_EQ(seen, "");
 }
 
 TEST_F(FakeServerTest, ClientUsesARotatedTokenFileFromTheNextCall) {

@@ -45,6 +45,7 @@
 #include "google/protobuf/message.h"
 #include "google/protobuf/text_format.h"
 #include "server/api/core_methods.h"
+#include "server/domain/dates.h"
 #include "tests/testing/own_connection.h"
 #include "tests/testing/raw_http.h"
 #include "tests/testing/test_server.h"
@@ -1217,6 +1218,35 @@ TEST_F(AuthzTest, AMinistryTaskIsSeenByBothPartnersAndNothingElseOfTheMinistry) 
                     Text<v1::UrgeAssignmentRequest>("name: '" + a + "' message: 'Khẩn'"))
                     .status(),
                 IsOk());
+  }
+}
+
+// A read's authorisation walks the unit tree from memory (server/model/unit_parents.h):
+// a move takes effect for the very next read, both for who gains sight of the moved
+// unit's work and for who loses it.
+TEST_F(AuthzTest, ReadsFollowAUnitMovedToAnotherProvince) {
+  const std::string task =
+      MustTask("units/BCA", "Chuyển đơn vị", {{"units/H29.01", v1::ASSIGNMENT_ROLE_LEAD}});
+  const std::string a = task + "/assignments/H29.01";
+  auto get = [&](const std::string& who) {
+    return Call<v1::GetAssignmentResponse>(who, "TaskService/GetAssignment",
+                                           Text<v1::GetAssignmentRequest>("name: '" + a + "'"))
+        .status();
+  };
+  // Read twice each: the second walk is the remembered one.
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_THAT(get("viewer-h29"), IsOk());
+    EXPECT_THAT(get("viewer-h40"), IsError(NF, "NOT_FOUND"));
+  }
+  v1::MoveUnitRequest move;
+  move.set_name("units/H29.01");
+  move.set_new_parent("units/H40");
+  *move.mutable_effective_date() = ToDate(TodayInVietnam(clock()));
+  move.set_reason("Sắp xếp đơn vị hành chính");
+  Must(Call<v1::MoveUnitResponse>("admin", "UnitService/MoveUnit", move), "MoveUnit");
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_THAT(get("viewer-h40"), IsOk());
+    EXPECT_THAT(get("viewer-h29"), IsError(NF, "NOT_FOUND"));
   }
 }
 
