@@ -129,16 +129,7 @@ absl::Status Core::GetSummary(const Caller& caller, const v1::GetSummaryRequest&
   if (request.unit().empty()) return Required("unit");
   ASSIGN_OR_RETURN(std::string code, ParseUnitName("unit", request.unit()));
   const absl::CivilDay today = TodayInVietnam(*options_.clock);
-  absl::CivilDay as_of = today;
-  if (!IsZeroDate(request.as_of())) {
-    RETURN_IF_ERROR(ValidateDate("as_of", request.as_of()));
-    as_of = ToCivilDay(request.as_of());
-    if (as_of > today) {
-      return InvalidField(
-          "as_of", absl::StrCat("as_of ", FormatDateVn(request.as_of()), " is after today, ",
-                                FormatDateVn(ToDate(today)), "; a report is of what has happened"));
-    }
-  }
+  ASSIGN_OR_RETURN(const absl::CivilDay as_of, AsOfDay("as_of", request.as_of(), today));
   if (!v1::SummaryGroupBy_IsValid(request.group_by())) {
     return InvalidField("group_by", absl::StrCat("group_by ", request.group_by(),
                                                  " is not a SummaryGroupBy value"));

@@ -3,8 +3,10 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "common/dates.h"
 #include "d06/v1/api_names.h"
 #include "server/core/authorize.h"
+#include "server/domain/dates.h"
 #include "server/domain/errors.h"
 #include "server/domain/names.h"
 #include "server/domain/state_machine.h"
@@ -100,6 +102,19 @@ absl::Status TaskNotCancelled(const v1::Task& task) {
   return Error(absl::StatusCode::kFailedPrecondition, v1::reason::kTaskCancelled,
                absl::StrCat(task.name(), " is cancelled; it can no longer change"),
                {{"task", task.name()}});
+}
+
+absl::StatusOr<absl::CivilDay> AsOfDay(absl::string_view field, const v1::Date& date,
+                                       absl::CivilDay today) {
+  if (IsZeroDate(date)) return today;
+  RETURN_IF_ERROR(ValidateDate(field, date));
+  const absl::CivilDay day = ToCivilDay(date);
+  if (day > today) {
+    return InvalidField(field, absl::StrCat(field, " ", FormatDateVn(date), " is after today, ",
+                                            FormatDateVn(ToDate(today)),
+                                            "; what has not happened yet cannot be shown"));
+  }
+  return day;
 }
 
 absl::Status FilterError(absl::string_view message) {

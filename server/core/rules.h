@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
 #include "d06/v1/task.pb.h"
 #include "server/domain/caller.h"
 #include "server/domain/filter.h"
@@ -41,6 +42,11 @@ absl::Status RequireActiveUnit(const ReadView& view, absl::string_view field,
 
 // FAILED_PRECONDITION/TASK_CANCELLED for a cancelled task.
 absl::Status TaskNotCancelled(const v1::Task& task);
+
+// The day a request's `field` (an as_of date) asks for: `today` when unset; else the date,
+// INVALID_ARGUMENT/INVALID_FIELD when it is not a date or is after today.
+absl::StatusOr<absl::CivilDay> AsOfDay(absl::string_view field, const v1::Date& date,
+                                       absl::CivilDay today);
 
 // An assignment about to change, with its task.
 struct AssignmentOfTask {

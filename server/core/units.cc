@@ -7,6 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/dates.h"
 #include "common/limits.h"
 #include "d06/v1/api_names.h"
 #include "server/core/authorize.h"
@@ -189,9 +190,14 @@ absl::Status Core::ListUnits(const Caller& caller, const v1::ListUnitsRequest& r
                          [&](const std::string& t) { return absl::StartsWith(t, word); });
     });
   };
-  // A token is bound to its filter and query (without a query, as it always was).
-  const std::string scope = query.empty() ? absl::StrCat("units\n", request.filter())
-                                          : absl::StrCat("units\n", request.filter(), "\n", query);
+  const bool past = !IsZeroDate(request.as_of());
+  ASSIGN_OR_RETURN(const absl::CivilDay as_of,
+                   AsOfDay("as_of", request.as_of(), TodayInVietnam(*options_.clock)));
+  // A token is bound to its filter, query and date (without the last two, as it always
+  // was).
+  std::string scope = query.empty() ? absl::StrCat("units\n", request.filter())
+                                    : absl::StrCat("units\n", request.filter(), "\n", query);
+  if (past) absl::StrAppend(&scope, "\nas_of ", FormatDate(ToDate(as_of)));
   ASSIGN_OR_RETURN(std::string after, page_tokens_.Decode(caller, request.page_token(), scope));
   auto view = store_->Snapshot();
   // A restricted caller reads the subtrees of its bindings: under a parent outside them,
@@ -202,6 +208,42 @@ absl::Status Core::ListUnits(const Caller& caller, const v1::ListUnitsRequest& r
     return std::find(states.begin(), states.end(), unit.state()) != states.end() &&
            std::find(kinds.begin(), kinds.end(), unit.kind()) != kinds.end();
   };
+  if (past) {
+    // Every unit by code (the global index of each state and kind), each as it stood
+    // that day; the parent filter is that day's, the scope today's tree.
+    const int64_t day = DayNumber(as_of);
+    std::vector<IndexRange> all;
+    for (int s = 1; v1::UnitState_IsValid(s); ++s) {
+      for (int k = 1; v1::UnitKind_IsValid(k); ++k) {
+        all.push_back(
+            {UnitsPrefix(std::nullopt, static_cast<v1::UnitState>(s), static_cast<v1::UnitKind>(k)),
+             "", ""});
+      }
+    }
+    std::function<absl::StatusOr<bool>(absl::string_view, v1::Unit*)> then =
+        [&](absl::string_view suffix, v1::Unit* unit) -> absl::StatusOr<bool> {
+      std::string code;
+      if (!ParseUnitIndexSuffix(suffix, &code)) return absl::DataLossError("bad unit index key");
+      ASSIGN_OR_RETURN(std::optional<v1::Unit> found, LoadUnit(*view, code));
+      if (!found || !ExistedOn(*found, day)) return false;
+      v1::Unit as_it_was = UnitAsOf(*found, day);
+      if (parent && CodeOf(as_it_was.parent()) != *parent) return false;
+      if (!wanted(as_it_was) || !matches(as_it_was)) return false;
+      if (Restricted(caller)) {
+        ASSIGN_OR_RETURN(const int rank, RankAtUnit(unit_parents_, *caller.principal, code,
+                                                    RoleRank(v1::ROLE_VIEWER)));
+        if (rank < RoleRank(v1::ROLE_VIEWER)) return false;
+      }
+      *unit = std::move(as_it_was);
+      return true;
+    };
+    ASSIGN_OR_RETURN(std::string next,
+                     CollectPage(*view, Cf::kIndexes, all, after, PageSize(request.page_size()),
+                                 then, response->mutable_units()));
+    ASSIGN_OR_RETURN(*response->mutable_next_page_token(),
+                     page_tokens_.Encode(caller, scope, next));
+    return absl::OkStatus();
+  }
   bool filter_in_code = false;  // the ranges hold units of any state and kind
   if (roots) {
     bool parent_in = false;

@@ -30,6 +30,20 @@ bool BegunBy(const v1::Unit& unit, int64_t day_number) {
   return IsZeroDate(began) || DayNumber(ToCivilDay(began)) <= day_number;
 }
 
+bool ExistedOn(const v1::Unit& unit, int64_t day_number) {
+  return BegunBy(unit, day_number) &&
+         (IsZeroDate(unit.valid_to()) || DayNumber(ToCivilDay(unit.valid_to())) >= day_number);
+}
+
+v1::Unit UnitAsOf(const v1::Unit& unit, int64_t day_number) {
+  const v1::UnitPeriod then = PeriodAsOf(unit, day_number);
+  v1::Unit out = unit;
+  out.set_display_name(then.display_name());
+  out.set_admin_code(then.admin_code());
+  out.set_parent(then.parent());
+  return out;
+}
+
 void SeedHistory(v1::Unit* unit) {
   if (unit->history().empty()) *unit->add_history() = CurrentFields(*unit);
 }

@@ -24,6 +24,14 @@ v1::UnitPeriod PeriodAsOf(const v1::Unit& unit, int64_t day_number);
 // before it, or has no date.
 bool BegunBy(const v1::Unit& unit, int64_t day_number);
 
+// Whether the unit existed on `day_number`: begun by then (BegunBy), and its valid_to
+// (the last day it exists) unset or not before it.
+bool ExistedOn(const v1::Unit& unit, int64_t day_number);
+
+// The unit as it stood on `day_number`: its display name, administrative code and parent
+// of that day (PeriodAsOf); the rest (state, successor, history) as it is.
+v1::Unit UnitAsOf(const v1::Unit& unit, int64_t day_number);
+
 // Gives a unit without a history its one period (CurrentFields), so that a change can
 // begin the next; a unit with one is left alone.
 void SeedHistory(v1::Unit* unit);

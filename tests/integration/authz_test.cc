@@ -814,6 +814,14 @@ TEST_F(AuthzTest, ListsShowNothingOfAnotherProvince) {
       [](const v1::ListUnitsResponse& r) -> auto& { return r.units(); });
   ASSERT_THAT(units.status(), IsOk());
   EXPECT_THAT(*units, UnorderedElementsAre("units/H29", "units/H29.01"));
+  // The tree of a past day is read in today's scope.
+  v1::ListUnitsRequest yesterday;
+  *yesterday.mutable_as_of() = ToDate(TodayInVietnam(clock()) - 1);
+  units = Paged<v1::ListUnitsRequest, v1::ListUnitsResponse>(
+      "viewer-h29", "UnitService/ListUnits", yesterday,
+      [](const v1::ListUnitsResponse& r) -> auto& { return r.units(); });
+  ASSERT_THAT(units.status(), IsOk());
+  EXPECT_THAT(*units, UnorderedElementsAre("units/H29", "units/H29.01"));
 
   for (const std::string query : {"", "kế hoạch", "ke hoach", "hộ tịch"}) {
     v1::ListTasksRequest request;

@@ -6,6 +6,7 @@
 // consistency check (which recounts a past day on the tree of that day) finds nothing.
 #include <algorithm>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -209,6 +210,83 @@ TEST_F(MoveUnitTest, ADistrictMovesWithItsSubtreeToAnotherProvince) {
   EXPECT_TRUE(AssignmentsBelow("units/H01").empty());
   ExpectConsistent(Day(2025, 7, 5));
   ExpectConsistent(Day(2025, 6, 30));
+}
+
+// ListUnits.as_of: the tree as it stood on a day, for pickers of a past date: the units
+// that existed then, below their parent of that day, by their names of that day.
+TEST_F(MoveUnitTest, ListUnitsAsOfShowsTheTreeOfThatDay) {
+  Move("units/H01.D1.X1", "units/H01.D2", Day(2025, 7, 1));
+  v1::RenameUnitRequest rename;
+  rename.set_name("units/H01.D1.X2");
+  rename.set_display_name("Phường Hai");
+  *rename.mutable_effective_date() = Day(2025, 7, 1);
+  rename.set_reason("Nghị quyết 1656/NQ-UBTVQH15");
+  Must(client().RenameUnit(rename), "RenameUnit");
+  // A commune that began on 3 July and one that ended on 30 June.
+  for (const auto& [code, from, to] :
+       {std::tuple(std::string("H01.D2.X3"), Day(2025, 7, 3), v1::Date()),
+        std::tuple(std::string("H01.D2.X4"), v1::Date(), Day(2025, 6, 30))}) {
+    v1::CreateUnitRequest req;
+    req.mutable_unit()->set_code(code);
+    req.mutable_unit()->set_display_name("Xã " + code);
+    req.mutable_unit()->set_kind(v1::UNIT_KIND_COMMUNE);
+    req.mutable_unit()->set_parent("units/H01.D2");
+    *req.mutable_unit()->mutable_valid_from() = from;
+    *req.mutable_unit()->mutable_valid_to() = to;
+    Must(client().CreateUnit(req), "CreateUnit " + code);
+  }
+  // Every page of ListUnits with `filter` as of `day`, one unit a page: "code name".
+  auto as_of = [&](const std::string& filter, const v1::Date& day, const std::string& query = "") {
+    v1::ListUnitsRequest req;
+    req.set_filter(filter);
+    req.set_query(query);
+    *req.mutable_as_of() = day;
+    req.set_page_size(1);
+    std::vector<std::string> out;
+    for (const v1::Unit& u : ListAll(
+             req, [&](const v1::ListUnitsRequest& r) { return client().ListUnits(r); },
+             [](const v1::ListUnitsResponse& p) -> auto& { return p.units(); }, "ListUnits")) {
+      out.push_back(absl::StrCat(u.code(), " ", u.display_name()));
+    }
+    return out;
+  };
+  using ::testing::ElementsAre;
+  EXPECT_THAT(as_of("parent = \"units/H01.D1\"", Day(2025, 6, 30)),
+              ElementsAre("H01.D1.X1 Xã Một", "H01.D1.X2 Xã Hai"));
+  EXPECT_THAT(as_of("parent = \"units/H01.D1\"", Day(2025, 7, 1)),
+              ElementsAre("H01.D1.X2 Phường Hai"));
+  EXPECT_THAT(as_of("parent = \"units/H01.D2\"", Day(2025, 6, 30)),
+              ElementsAre("H01.D2.X4 Xã H01.D2.X4"));
+  EXPECT_THAT(as_of("parent = \"units/H01.D2\"", Day(2025, 7, 2)), ElementsAre("H01.D1.X1 Xã Một"));
+  EXPECT_THAT(as_of("parent = \"units/H01.D2\"", Day(2025, 7, 3)),
+              ElementsAre("H01.D1.X1 Xã Một", "H01.D2.X3 Xã H01.D2.X3"));
+  // The query matches the names of that day; without a filter, every unit of that day.
+  EXPECT_THAT(as_of("", Day(2025, 6, 30), "xa hai"), ElementsAre("H01.D1.X2 Xã Hai"));
+  EXPECT_TRUE(as_of("", Day(2025, 7, 1), "xa hai").empty());
+  EXPECT_EQ(as_of("", Day(2025, 6, 30)).size(), 7u);  // all eight but X3
+  // The parent a unit has now is of no account for a past day.
+  v1::ListUnitsRequest req;
+  req.set_filter("parent = \"units/H01.D2\"");
+  *req.mutable_as_of() = Day(2025, 6, 30);
+  const v1::ListUnitsResponse page = Must(client().ListUnits(req), "ListUnits");
+  ASSERT_EQ(page.units_size(), 1);
+  EXPECT_EQ(page.units(0).parent(), "units/H01.D2");
+  // Refusals: a day after today, not a date, and a page token of another day.
+  *req.mutable_as_of() = Day(2025, 7, 11);
+  EXPECT_THAT(client().ListUnits(req).status(),
+              IsError(absl::StatusCode::kInvalidArgument, "INVALID_FIELD"));
+  *req.mutable_as_of() = Day(2025, 2, 30);
+  EXPECT_THAT(client().ListUnits(req).status(),
+              IsError(absl::StatusCode::kInvalidArgument, "INVALID_FIELD"));
+  req.set_filter("");
+  req.set_page_size(1);
+  *req.mutable_as_of() = Day(2025, 6, 30);
+  const std::string token = Must(client().ListUnits(req), "ListUnits").next_page_token();
+  ASSERT_FALSE(token.empty());
+  req.set_page_token(token);
+  *req.mutable_as_of() = Day(2025, 7, 1);
+  EXPECT_THAT(client().ListUnits(req).status(),
+              IsError(absl::StatusCode::kInvalidArgument, "INVALID_PAGE_TOKEN"));
 }
 
 TEST_F(MoveUnitTest, RefusalsNameWhatToFixAndChangeNothing) {

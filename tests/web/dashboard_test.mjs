@@ -14,7 +14,7 @@
 // openpyxl, print media with the header of a Vietnamese report, refreshing in place, a viewer not offered to
 // urge, and on the phone no horizontal overflow, tables as cards, chart text >= 11 px,
 // lists paged and the unit picker's server-side search.
-// Then the date picker, logging out, a token revoked while logged in (the form comes back
+// Then the date picker (and the unit picker's names of that date), logging out, a token revoked while logged in (the form comes back
 // saying so) and an error shown in the page; and a d06d with --auth=off, where nothing is
 // asked. Writes a full-page screenshot, and dashboard-{laptop,phone,print}.png beside it
 // (or in $D06_SCREENSHOTS: `D06_SCREENSHOTS=docs/screenshots` refreshes the README's).
@@ -744,6 +744,23 @@ try {
   assert.match(await page.$eval('#completed-line', (e) => e.textContent), /đã hoàn thành 0\/0 nhiệm vụ/);
   assert.equal(await page.$eval('#report-title', (e) => e.textContent), `Tỉnh Bình Định — tính đến ngày ${vn(yesterday)}`);
   assert.equal(new URL(page.url()).searchParams.get('date'), iso(yesterday));
+  // The unit picker lists the units of the form's date by their names of that day: a
+  // department renamed from today keeps yesterday's name for yesterday, and its new one
+  // for today.
+  await call('UnitService/RenameUnit', { name: 'units/H52.04', displayName: 'Sở Y tế tỉnh Gia Lai',
+    effectiveDate: today, reason: 'Nghị quyết 202/2025/QH15' });
+  const pickerShows = async (name) => {
+    await page.click('#pick label[for=date]'); // away from the picker: it closes
+    await page.$eval('#unit-results', (e) => e.replaceChildren());
+    await page.click('#unit-search'); // the focus lists the units under the one shown
+    await page.waitForFunction(() => document.querySelector('#unit-results .option[data-unit="units/H52.04"]'), { timeout: 15000 });
+    assert.equal(await page.$eval('#unit-results .option[data-unit="units/H52.04"] span', (e) => e.textContent), name);
+  };
+  await pickerShows('Sở Y tế');
+  await page.$eval('#date', (e) => { e.value = ''; });
+  await page.type('#date', vn(today));
+  await pickerShows('Sở Y tế tỉnh Gia Lai');
+  await page.click('#pick label[for=date]');
   assert.deepEqual(serious(problems), [], 'no console errors or failed requests');
 
   // Logging out forgets the token and asks again.

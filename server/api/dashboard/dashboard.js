@@ -386,11 +386,14 @@
   async function search(more) {
     const query = $('unit-search').value.trim();
     const current = place().unit;
-    // The typed words, or nothing: the units under the one shown (the roots if none).
+    // The typed words, or nothing: the units under the one shown (the roots if none); for
+    // a past date in the form, the units of that day, with their names then.
+    const day = parseVn($('date').value);
+    const past = day && dayNumber(day) < dayNumber(today()) ? { asOf: day } : {};
     const request = more && searchNext ? searchNext
       : query && query !== $('unit-search').dataset.shown
-        ? { query, pageSize: PAGE }
-        : { filter: 'parent = ' + quote(current), pageSize: PAGE };
+        ? Object.assign({ query, pageSize: PAGE }, past)
+        : Object.assign({ filter: 'parent = ' + quote(current), pageSize: PAGE }, past);
     const seq = ++searchSeq;
     let page;
     try {
@@ -407,7 +410,9 @@
     box.querySelector('.more')?.remove();
     for (const u of page.units || []) {
       knownNames.set(u.name, u.displayName);
-      const gone = u.state && u.state !== 'UNIT_STATE_ACTIVE' ? ' (không còn hoạt động)' : '';
+      const gone = u.state === 'UNIT_STATE_MERGED'
+        ? ' (đã hợp nhất' + (u.successor ? ' vào ' + u.successor.replace(/^units\//, '') : '') + ')'
+        : u.state && u.state !== 'UNIT_STATE_ACTIVE' ? ' (không còn hoạt động)' : '';
       const option = el('button', { type: 'button', role: 'option', class: 'option', 'data-unit': u.name },
         el('span', {}, u.displayName + gone), el('span', { class: 'code' }, u.code));
       option.addEventListener('click', () => pickUnit(u.name));
