@@ -295,6 +295,8 @@ D06_CLIENT_RPC(units_, UnitService, ListUnits)
 D06_CLIENT_RPC(units_, UnitService, UpdateUnit)
 D06_CLIENT_RPC(units_, UnitService, RenameUnit)
 D06_CLIENT_RPC(units_, UnitService, MoveUnit)
+D06_CLIENT_RPC(units_, UnitService, MergeUnits)
+D06_CLIENT_RPC(units_, UnitService, DissolveUnit)
 
 D06_CLIENT_RPC(tasks_, TaskService, CreateTask)
 D06_CLIENT_RPC(tasks_, TaskService, GetTask)

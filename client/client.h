@@ -170,6 +170,8 @@ class Client {
   absl::StatusOr<v1::UpdateUnitResponse> UpdateUnit(v1::UpdateUnitRequest req);
   absl::StatusOr<v1::RenameUnitResponse> RenameUnit(v1::RenameUnitRequest req);
   absl::StatusOr<v1::MoveUnitResponse> MoveUnit(v1::MoveUnitRequest req);
+  absl::StatusOr<v1::MergeUnitsResponse> MergeUnits(v1::MergeUnitsRequest req);
+  absl::StatusOr<v1::DissolveUnitResponse> DissolveUnit(v1::DissolveUnitRequest req);
 
   // TaskService.
   absl::StatusOr<v1::CreateTaskResponse> CreateTask(v1::CreateTaskRequest req);

@@ -823,6 +823,11 @@ std::string RequestIdFor(absl::string_view prefix, const google::protobuf::Messa
 
 // ---- units -----------------------------------------------------------------------------
 
+v1::UnitKind UnitKindOfWord(const std::string& word) {
+  return static_cast<v1::UnitKind>(
+      ParseEnumWord(word, UnitKindWords(), v1::UnitKind_descriptor(), "UNIT_KIND_"));
+}
+
 ParsedUnits ParseUnitsCsv(absl::string_view file, const CsvOptions& options) {
   ParsedUnits out;
   Table table = OpenTable(file, UnitColumns(), options, &out.columns, &out.errors, &out.warnings);

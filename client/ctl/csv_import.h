@@ -188,6 +188,10 @@ std::string FoldKey(absl::string_view text);
 std::optional<absl::CivilDay> ParseRelativeDay(absl::string_view text, absl::CivilDay today,
                                                std::string* canonical = nullptr);
 
+// A unit kind as a file writes it ("Tỉnh", "Xã", "Phường", "PROVINCE", ...), as the units
+// file's kind column takes it; UNIT_KIND_UNSPECIFIED when unknown.
+v1::UnitKind UnitKindOfWord(const std::string& word);
+
 // What the server holds under a unit code: nullopt when there is no such unit; an error
 // when the read failed (the import then stops with it).
 using UnitLookup = std::function<absl::StatusOr<std::optional<v1::Unit>>(const std::string& code)>;

@@ -12,8 +12,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "client/ctl/csv_import.h"
+#include "client/ctl/reorganisation_import.h"
 
 namespace d06::ctl {
 namespace {
@@ -103,12 +105,12 @@ bool ParseArgs(const std::vector<std::string>& args, ImportArgs* parsed, std::os
     }
   }
   if (positional.empty()) {
-    err << "import: say what to import: units or tasks\n";
+    err << "import: say what to import: units, tasks or reorganisation\n";
     return false;
   }
   parsed->kind = positional[0];
-  if (parsed->kind != "units" && parsed->kind != "tasks") {
-    err << "import: unknown kind \"" << parsed->kind << "\"; use units or tasks\n";
+  if (parsed->kind != "units" && parsed->kind != "tasks" && parsed->kind != "reorganisation") {
+    err << "import: unknown kind \"" << parsed->kind << "\"; use units, tasks or reorganisation\n";
     return false;
   }
   if (positional.size() < 2) {
@@ -120,7 +122,7 @@ bool ParseArgs(const std::vector<std::string>& args, ImportArgs* parsed, std::os
     return false;
   }
   parsed->file = positional[1];
-  if (parsed->kind == "units" &&
+  if (parsed->kind != "tasks" &&
       (parsed->allow_same_title || !parsed->csv.default_assigning_unit.empty())) {
     err << "import: --allow-same-title and --assigning-unit are for tasks\n";
     return false;
@@ -363,12 +365,108 @@ int ImportTasks(Client& client, const ImportArgs& args, const std::string& file,
       out, err);
 }
 
+// One step of a reorganisation sent: its response summarised.
+absl::StatusOr<std::string> ApplyStep(Client& client, const google::protobuf::Message& request) {
+  auto result_text = [](const v1::ReorganizationResult& r) {
+    std::string text = absl::StrCat(
+        r.moved_units(), r.moved_units() == 1 ? " unit" : " units", " moved, ",
+        r.transferred_assignments(),
+        r.transferred_assignments() == 1 ? " assignment continues" : " assignments continue",
+        " at the successor");
+    if (r.conflicts_size() > 0) {
+      absl::StrAppend(&text, " (", r.conflicts_size(), " where it already had the task)");
+    }
+    if (r.reassigned_tasks() > 0) absl::StrAppend(&text, ", ", r.reassigned_tasks(), " tasks");
+    if (r.principals_size() > 0) {
+      absl::StrAppend(&text, "; rebind ", absl::StrJoin(r.principals(), ", "));
+    }
+    return text;
+  };
+  if (const auto* merge = dynamic_cast<const v1::MergeUnitsRequest*>(&request)) {
+    absl::StatusOr<v1::MergeUnitsResponse> r = client.MergeUnits(*merge);
+    if (!r.ok()) return r.status();
+    return result_text(r->result());
+  }
+  if (const auto* dissolve = dynamic_cast<const v1::DissolveUnitRequest*>(&request)) {
+    absl::StatusOr<v1::DissolveUnitResponse> r = client.DissolveUnit(*dissolve);
+    if (!r.ok()) return r.status();
+    return result_text(r->result());
+  }
+  if (const auto* move = dynamic_cast<const v1::MoveUnitRequest*>(&request)) {
+    absl::StatusOr<v1::MoveUnitResponse> r = client.MoveUnit(*move);
+    if (!r.ok()) return r.status();
+    return absl::StrCat(r->moved_units(), " units and ", r->moved_assignments(),
+                        " assignments moved");
+  }
+  const auto& rename = dynamic_cast<const v1::RenameUnitRequest&>(request);
+  absl::StatusOr<v1::RenameUnitResponse> r = client.RenameUnit(rename);
+  if (!r.ok()) return r.status();
+  return std::string("renamed");
+}
+
+int ImportReorganisation(Client& client, const ImportArgs& args, const std::string& file,
+                         std::ostream& out, std::ostream& err) {
+  absl::StatusOr<ParsedReorganisation> plan =
+      ParseReorganisationCsv(file, args.csv, ServerUnits(client));
+  if (!plan.ok()) {
+    err << "import: " << plan.status().message() << "\n";
+    return ExitCode(plan.status());
+  }
+  SayHeaderRow(plan->header_row, err);
+  if (int code = Report(plan->warnings, plan->errors, plan->data_rows, err); code >= 0) {
+    return code;
+  }
+  auto rows_of = [](const ReorganisationStep& step) {
+    return absl::StrCat(step.rows.size() == 1 ? "row " : "rows ", absl::StrJoin(step.rows, ", "));
+  };
+  int applied = 0, already = 0, writes = 0;
+  for (const ReorganisationStep& step : plan->steps) {
+    if (step.done) {
+      ++already;
+      out << rows_of(step) << ": already done: " << step.description << "\n";
+      continue;
+    }
+    if (args.dry_run) {
+      out << rows_of(step) << ": would " << step.description << "\n";
+      continue;
+    }
+    if (args.limit >= 0 && writes >= args.limit) {
+      out << applied << " applied, " << already << " already done; stopped after " << writes
+          << " writes (--limit): run the same command again to apply the rest\n";
+      return 0;
+    }
+    ++writes;
+    absl::StatusOr<std::string> result = ApplyStep(client, *step.request);
+    if (!result.ok()) {
+      err << rows_of(step) << ": the server refused to " << step.description << ": "
+          << Describe(result.status()) << "\n";
+      out << applied << " applied, " << already << " already done; stopped at " << rows_of(step)
+          << ": fix it and run the same command again (steps already applied are not applied "
+             "twice)\n";
+      return ExitCode(result.status());
+    }
+    ++applied;
+    out << rows_of(step) << ": " << step.description << ": " << *result << "\n";
+  }
+  if (args.dry_run) {
+    out << plan->data_rows << (plan->data_rows == 1 ? " row valid: " : " rows valid: ")
+        << plan->steps.size() - already << " steps to apply, " << already
+        << " already done (dry run: nothing written)\n";
+  } else {
+    out << plan->data_rows << (plan->data_rows == 1 ? " row: " : " rows: ") << applied
+        << " steps applied, " << already << " already done\n";
+  }
+  return 0;
+}
+
 }  // namespace
 
 std::string ImportUsage() {
-  return R"(usage: d06ctl import units|tasks FILE.csv [options]
+  return R"(usage: d06ctl import units|tasks|reorganisation FILE.csv [options]
 
-Creates the units or tasks listed in a CSV file: UTF-8, with or without BOM;
+Creates the units or tasks listed in a CSV file, or applies a reorganisation
+of units from the published tables (Mã cũ, Mã mới, Tên mới, Ngày hiệu lực;
+merges, dissolutions, moves and renames): UTF-8, with or without BOM;
 ',' or ';' detected; the header row found below any title rows; dates
 dd/MM/yyyy or yyyy-MM-dd; Vietnamese or English column names (README,
 "Importing a province's spreadsheet"). Every row is checked first: if any is
@@ -405,7 +503,7 @@ int RunImport(Client& client, const std::vector<std::string>& args, std::ostream
   }
   ImportArgs parsed;
   if (!ParseArgs(args, &parsed, err)) {
-    err << "usage: d06ctl import units|tasks FILE.csv [--dry-run] [options]; "
+    err << "usage: d06ctl import units|tasks|reorganisation FILE.csv [--dry-run] [options]; "
            "d06ctl import --help\n";
     return kExitUsage;
   }
@@ -431,6 +529,7 @@ int RunImport(Client& client, const std::vector<std::string>& args, std::ostream
     }
   }
   const std::string file = bytes.str();
+  if (parsed.kind == "reorganisation") return ImportReorganisation(client, parsed, file, out, err);
   return parsed.kind == "units" ? ImportUnits(client, parsed, file, out, err)
                                 : ImportTasks(client, parsed, file, out, err);
 }

@@ -1,5 +1,9 @@
 // `d06ctl import units|tasks FILE.csv [options]`: creates the units or tasks an agency's
 // spreadsheet lists, all or nothing at validation, and safely rerunnable.
+// `d06ctl import reorganisation FILE.csv`: applies a reform's published table of old and
+// new units (client/ctl/reorganisation_import.h), checked whole first, one MergeUnits,
+// DissolveUnit, MoveUnit or RenameUnit per step; steps already applied are "already
+// done", so a rerun finishes an interrupted one.
 //
 //   d06ctl import units examples/units.csv --dry-run
 //   d06ctl import tasks examples/tasks.csv

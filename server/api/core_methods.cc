@@ -141,6 +141,8 @@ std::unique_ptr<MethodTable> NewCoreMethodTable(Core* core, const StreamRunners&
   t->AddUnary(units + "UpdateUnit", Write(core, &Core::UpdateUnit));
   t->AddUnary(units + "RenameUnit", Write(core, &Core::RenameUnit));
   t->AddUnary(units + "MoveUnit", Write(core, &Core::MoveUnit));
+  t->AddUnary(units + "MergeUnits", Write(core, &Core::MergeUnits));
+  t->AddUnary(units + "DissolveUnit", Write(core, &Core::DissolveUnit));
   t->AddUnary(tasks + "CreateTask", Write(core, &Core::CreateTask));
   t->AddUnary(tasks + "GetTask", Read(core, &Core::GetTask));
   t->AddUnary(tasks + "ListTasks", Read(core, &Core::ListTasks));

@@ -31,7 +31,7 @@ using Op = FilterTerm::Op;
 // What a ListAssignments filter selects.
 struct AssignmentQuery {
   // State buckets (COMPLETED split by lateness) and an inclusive deadline-key range.
-  std::set<uint8_t> buckets = {1, 2, 3, 4, 5, 6, CompletedLateBucket()};
+  std::set<uint8_t> buckets = {1, 2, 3, 4, 5, 6, 7, CompletedLateBucket()};
   uint64_t lo = 0;
   uint64_t hi = kNoDeadlineKey;
   std::optional<std::string> unit, unit_tree;
@@ -78,7 +78,8 @@ void ApplyTimeliness(v1::Timeliness t, absl::CivilDay today, int due_soon_days,
       break;
     default:
       q->KeepBuckets({static_cast<uint8_t>(v1::ASSIGNMENT_STATE_DECLINED),
-                      static_cast<uint8_t>(v1::ASSIGNMENT_STATE_REVOKED)});
+                      static_cast<uint8_t>(v1::ASSIGNMENT_STATE_REVOKED),
+                      static_cast<uint8_t>(v1::ASSIGNMENT_STATE_TRANSFERRED)});
       break;
   }
 }

@@ -107,6 +107,10 @@ class Core {
                   v1::RenameUnitResponse* response, Done done);
   void MoveUnit(const Caller& caller, const v1::MoveUnitRequest& request,
                 v1::MoveUnitResponse* response, Done done);
+  void MergeUnits(const Caller& caller, const v1::MergeUnitsRequest& request,
+                  v1::MergeUnitsResponse* response, Done done);
+  void DissolveUnit(const Caller& caller, const v1::DissolveUnitRequest& request,
+                    v1::DissolveUnitResponse* response, Done done);
   absl::Status GetUnit(const Caller& caller, const v1::GetUnitRequest& request,
                        v1::GetUnitResponse* response) const;
   absl::Status ListUnits(const Caller& caller, const v1::ListUnitsRequest& request,

@@ -1,9 +1,12 @@
-// Reorganising the unit tree (the 2025 reform): renaming a unit and moving it, with its
-// subtree and work, below another parent, each from a date. Every operation begins a
+// Reorganising the unit tree (the 2025 reform): renaming a unit, moving it with its
+// subtree and work below another parent, merging units into a successor and dissolving
+// one, each from a date (docs/reorganisation.md). Every operation begins a
 // period of the unit's history (server/domain/unit_history.h) on its effective date;
 // reports as of an earlier date read as they did before.
 #include <algorithm>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,6 +21,7 @@
 #include "server/domain/dates.h"
 #include "server/domain/errors.h"
 #include "server/domain/names.h"
+#include "server/domain/state_machine.h"
 #include "server/domain/unit_history.h"
 #include "server/domain/validation.h"
 #include "server/model/entities.h"
@@ -197,8 +201,10 @@ void Core::MoveUnit(const Caller& caller, const v1::MoveUnitRequest& request,
         unit.set_parent(r.new_parent());
         *unit.mutable_update_time() = ToTimestamp(change.time);
         unit.set_etag(Etag(txn.revision()));
-        ASSIGN_OR_RETURN(Moved moved, MoveSubtree(txn, subtree, old_above, new_above,
-                                                  DayNumber(ToCivilDay(r.effective_date()))));
+        CountChanges counts(DayNumber(ToCivilDay(r.effective_date())));
+        ASSIGN_OR_RETURN(Moved moved,
+                         MoveSubtrees(txn, {{subtree, old_above}}, new_above, &counts));
+        RETURN_IF_ERROR(counts.Write(txn));
         v1::Event* event = PutUnit(txn, change, &*stored, unit, v1::EVENT_ACTION_MOVE_UNIT);
         event->set_reason(r.reason());
         event->add_changed_fields("parent");
@@ -208,6 +214,546 @@ void Core::MoveUnit(const Caller& caller, const v1::MoveUnitRequest& request,
         *response->mutable_unit() = unit;
         response->set_moved_units(moved.units);
         response->set_moved_assignments(moved.assignments);
+        return absl::OkStatus();
+      },
+      AfterTreeChange(std::move(done)));
+}
+
+// ---- merging and dissolving ----
+
+namespace {
+
+// What a merge or a dissolution does, once checked: `sources` end (MERGED or
+// DISSOLVED) and `successor` continues their work; their children move below
+// `children_parent`.
+struct Absorption {
+  std::vector<v1::Unit> sources;
+  std::string successor;
+  std::vector<std::string> successor_above;  // its ancestry, its code first
+  std::string children_parent;
+  std::vector<std::string> children_above;  // its ancestry, its code first
+  v1::UnitState end_state = v1::UNIT_STATE_MERGED;
+  v1::Date effective_date;
+  std::string reason;
+};
+
+// The unit's own assignments (relation 0 of the assignments-by-unit index), by task.
+absl::StatusOr<std::vector<uint64_t>> TasksOfUnit(const ReadView& view, const std::string& code) {
+  std::set<uint64_t> ids;
+  bool parsed = true;
+  RETURN_IF_ERROR(view.ScanPrefix(
+      Cf::kIndexes, AssignmentsOfUnitPrefix(code, 0), "",
+      [&](absl::string_view suffix, absl::string_view) {
+        uint64_t task_id;
+        std::string unit;
+        parsed = suffix.size() > 1 && ParseAssignmentSortKey(suffix.substr(1), &task_id, &unit);
+        if (parsed) ids.insert(task_id);
+        return parsed;
+      }));
+  if (!parsed) return absl::DataLossError("an index of assignments by unit is malformed");
+  return std::vector<uint64_t>(ids.begin(), ids.end());
+}
+
+// The tasks `code` assigned.
+absl::StatusOr<std::vector<uint64_t>> TasksAssignedBy(const ReadView& view,
+                                                      const std::string& code) {
+  std::vector<uint64_t> ids;
+  bool parsed = true;
+  RETURN_IF_ERROR(view.ScanPrefix(Cf::kIndexes, TasksByAssigningUnitPrefix(code), "",
+                                  [&](absl::string_view suffix, absl::string_view) {
+                                    uint64_t id;
+                                    parsed = !suffix.empty() &&
+                                             ParseTaskIndexSuffix(suffix.substr(1), &id);
+                                    if (parsed) ids.push_back(id);
+                                    return parsed;
+                                  }));
+  if (!parsed) return absl::DataLossError("an index of tasks by assigning unit is malformed");
+  return ids;
+}
+
+// The work of `moved` (an open assignment) carried onto `into` (its continuation).
+void CarryWork(const v1::Assignment& moved, v1::Assignment* into) {
+  into->set_role(moved.role());
+  into->set_state(moved.state());
+  *into->mutable_deadline() = moved.deadline();
+  into->set_extension_count(moved.extension_count());
+  *into->mutable_pending_extension() = moved.pending_extension();
+  into->set_urge_count(moved.urge_count());
+  into->set_progress_percent(moved.progress_percent());
+  into->set_progress_note(moved.progress_note());
+  *into->mutable_kpi_value() = moved.kpi_value();
+  *into->mutable_last_period_reported() = moved.last_period_reported();
+  into->clear_replaced_by();
+  into->set_transferred_from(moved.name());
+}
+
+// Carries the open work of `plan.sources` to the successor, moves their children, gives
+// their tasks to the successor, ends them, and moves their counts; all in `txn`.
+absl::Status Absorb(Txn& txn, const ChangeContext& change, const Absorption& plan,
+                    TreeOverlay* overlay, v1::ReorganizationResult* result,
+                    std::vector<v1::Unit>* ended) {
+  const ReadView& view = txn.reader();
+  const int64_t from_day = DayNumber(ToCivilDay(plan.effective_date));
+  const int64_t today = DayNumber(DayInVietnam(change.time));
+  CountChanges counts(from_day);
+  const std::vector<std::string> successor_strict(plan.successor_above.begin() + 1,
+                                                  plan.successor_above.end());
+  // The children of every source, with their subtrees, below the new parent.
+  std::vector<SubtreeMove> moves;
+  std::vector<std::pair<v1::Unit, v1::Unit>> moved_heads;  // before, after
+  for (const v1::Unit& source : plan.sources) {
+    ASSIGN_OR_RETURN(std::vector<std::string> above, Ancestry(view, source.code()));
+    ASSIGN_OR_RETURN(Subtree whole, ReadSubtree(view, source.code()));
+    for (size_t i = 1; i < whole.codes.size(); ++i) {
+      if (whole.levels[i] != 1) continue;
+      ASSIGN_OR_RETURN(Subtree subtree, ReadSubtree(view, whole.codes[i]));
+      const int deepest = static_cast<int>(plan.children_above.size()) + 1 + subtree.height();
+      if (deepest > kMaxUnitDepth) {
+        return Error(absl::StatusCode::kFailedPrecondition, v1::reason::kUnitTreeTooDeep,
+                     absl::StrCat("below ", UnitName(plan.children_parent), " the subtree of ",
+                                  UnitName(whole.codes[i]), " would reach level ", deepest,
+                                  "; a unit may be at most at level ", kMaxUnitDepth),
+                     {{"max_depth", absl::StrCat(kMaxUnitDepth)}});
+      }
+      ASSIGN_OR_RETURN(std::optional<v1::Unit> child, LoadUnit(view, whole.codes[i]));
+      if (!child) continue;
+      v1::Unit after = *child;
+      ASSIGN_OR_RETURN(v1::UnitPeriod * period,
+                       BeginPeriod(&after, plan.effective_date, plan.reason, change));
+      period->set_parent(UnitName(plan.children_parent));
+      after.set_parent(UnitName(plan.children_parent));
+      moved_heads.emplace_back(*child, std::move(after));
+      moves.push_back({std::move(subtree), above});
+    }
+  }
+  ASSIGN_OR_RETURN(Moved moved, MoveSubtrees(txn, moves, plan.children_above, &counts));
+  result->set_moved_units(moved.units);
+  result->set_moved_assignments(moved.assignments);
+  for (auto& [before, after] : moved_heads) {
+    *after.mutable_update_time() = ToTimestamp(change.time);
+    after.set_etag(Etag(txn.revision()));
+    v1::Event* event = PutUnit(txn, change, &before, after, v1::EVENT_ACTION_MOVE_UNIT);
+    event->set_reason(plan.reason);
+    event->add_changed_fields("parent");
+    event->add_audience(before.parent());
+    event->add_audience(after.parent());
+  }
+  // The sources' own counts become the successor's from the effective day; their work
+  // written below counts there too.
+  for (const v1::Unit& source : plan.sources) {
+    ASSIGN_OR_RETURN(std::vector<std::string> above, Ancestry(view, source.code()));
+    const std::vector<std::string> strict(above.begin() + 1, above.end());
+    RETURN_IF_ERROR(counts.MoveOwn(view, source.code(), plan.successor,
+                                   Without(strict, successor_strict),
+                                   Without(successor_strict, strict)));
+    overlay->counted_at[source.code()] = plan.successor;
+  }
+  // Open work continues at the successor. Its records written here are kept by task:
+  // this batch's reads do not see them.
+  std::map<uint64_t, v1::Assignment> at_successor;
+  std::set<uint64_t> reassigned;
+  const std::string transfer_reason =
+      absl::StrCat(plan.end_state == v1::UNIT_STATE_MERGED ? "merged into " : "dissolved; to ",
+                   UnitName(plan.successor), plan.reason.empty() ? "" : ": ", plan.reason);
+  for (const v1::Unit& source : plan.sources) {
+    ASSIGN_OR_RETURN(std::vector<uint64_t> task_ids, TasksOfUnit(view, source.code()));
+    for (uint64_t task_id : task_ids) {
+      ASSIGN_OR_RETURN(std::optional<v1::Assignment> found,
+                       LoadAssignment(view, task_id, source.code()));
+      if (!found || !IsOpen(found->state())) continue;
+      ASSIGN_OR_RETURN(v1::Task task, RequireTask(view, task_id));
+      const v1::Assignment moved_one = *found;
+      std::optional<v1::Assignment> existing;
+      if (auto it = at_successor.find(task_id); it != at_successor.end()) {
+        existing = it->second;
+      } else {
+        ASSIGN_OR_RETURN(existing, LoadAssignment(view, task_id, plan.successor));
+      }
+      v1::Assignment continued;
+      v1::TransferOutcome outcome = v1::TRANSFER_OUTCOME_UNSPECIFIED;
+      bool carry = true;
+      if (!existing) {
+        continued = moved_one;
+        continued.set_name(AssignmentName(task_id, plan.successor));
+        continued.set_unit(UnitName(plan.successor));
+        *continued.mutable_create_time() = ToTimestamp(change.time);
+      } else {
+        continued = *existing;
+        const bool live = IsLive(existing->state());
+        if (!live) {
+          outcome = v1::TRANSFER_OUTCOME_REOPENED;
+        } else if (moved_one.role() == v1::ASSIGNMENT_ROLE_LEAD &&
+                   existing->role() == v1::ASSIGNMENT_ROLE_SUPPORT) {
+          outcome = v1::TRANSFER_OUTCOME_LEAD_TAKEN_OVER;
+        } else {
+          outcome = v1::TRANSFER_OUTCOME_ALREADY_THERE;
+          carry = false;
+        }
+      }
+      if (carry) CarryWork(moved_one, &continued);
+      *continued.mutable_update_time() = ToTimestamp(change.time);
+      continued.set_etag(Etag(txn.revision()));
+      if (carry) {
+        ASSIGN_OR_RETURN(v1::Event * event,
+                         PutAssignment(txn, change, task, existing ? &*existing : nullptr,
+                                       continued, v1::EVENT_ACTION_TRANSFER_ASSIGNMENT, overlay));
+        event->set_reason(transfer_reason);
+        at_successor[task_id] = continued;
+      }
+      v1::Assignment closed = moved_one;
+      closed.set_state(v1::ASSIGNMENT_STATE_TRANSFERRED);
+      closed.set_transferred_to(continued.name());
+      closed.clear_pending_extension();
+      *closed.mutable_update_time() = ToTimestamp(change.time);
+      closed.set_etag(Etag(txn.revision()));
+      ASSIGN_OR_RETURN(v1::Event * event,
+                       PutAssignment(txn, change, task, &moved_one, closed,
+                                     v1::EVENT_ACTION_TRANSFER_ASSIGNMENT, overlay));
+      event->set_reason(transfer_reason);
+      result->set_transferred_assignments(result->transferred_assignments() + 1);
+      if (outcome != v1::TRANSFER_OUTCOME_UNSPECIFIED) {
+        v1::TransferConflict* conflict = result->add_conflicts();
+        conflict->set_assignment(moved_one.name());
+        conflict->set_successor_assignment(continued.name());
+        conflict->set_outcome(outcome);
+      }
+    }
+    // The tasks it assigned are the successor's to approve and return.
+    ASSIGN_OR_RETURN(std::vector<uint64_t> assigned, TasksAssignedBy(view, source.code()));
+    for (uint64_t task_id : assigned) {
+      ASSIGN_OR_RETURN(v1::Task task, RequireTask(view, task_id));
+      if (task.state() == v1::TASK_STATE_CANCELLED) continue;
+      v1::Task after = task;
+      after.set_assigning_unit(UnitName(plan.successor));
+      *after.mutable_update_time() = ToTimestamp(change.time);
+      after.set_etag(Etag(txn.revision()));
+      ASSIGN_OR_RETURN(v1::Event * event,
+                       PutTask(txn, change, &task, after, v1::EVENT_ACTION_UPDATE_TASK, overlay));
+      event->set_reason(transfer_reason);
+      event->add_changed_fields("assigning_unit");
+      result->set_reassigned_tasks(result->reassigned_tasks() + 1);
+      reassigned.insert(task_id);
+    }
+  }
+  // The sources end the day before.
+  const v1::Date last_day = ToDate(ToCivilDay(plan.effective_date) - 1);
+  for (const v1::Unit& source : plan.sources) {
+    v1::Unit after = source;
+    ASSIGN_OR_RETURN(v1::UnitPeriod * period,
+                     BeginPeriod(&after, plan.effective_date, plan.reason, change));
+    period->set_state(plan.end_state);
+    period->set_successor(UnitName(plan.successor));
+    after.set_state(plan.end_state);
+    after.set_successor(UnitName(plan.successor));
+    *after.mutable_valid_to() = last_day;
+    *after.mutable_update_time() = ToTimestamp(change.time);
+    after.set_etag(Etag(txn.revision()));
+    v1::Event* event =
+        PutUnit(txn, change, &source, after,
+                plan.end_state == v1::UNIT_STATE_MERGED ? v1::EVENT_ACTION_MERGE_UNITS
+                                                        : v1::EVENT_ACTION_DISSOLVE_UNIT);
+    event->set_reason(plan.reason);
+    event->add_changed_fields("state");
+    event->add_changed_fields("successor");
+    event->add_changed_fields("valid_to");
+    event->add_audience(UnitName(plan.successor));
+    ended->push_back(std::move(after));
+  }
+  // Tasks involving a subtree ("ti"), for every task this touched, as the tree and the
+  // task stand after the batch: moved units below the new parent, the tasks given to the
+  // successor, and the successor's records.
+  std::map<std::string, std::string> head_of;  // a moved unit: the head of its subtree
+  for (const SubtreeMove& move : moves) {
+    for (const std::string& code : move.subtree.codes) head_of[code] = move.subtree.codes.front();
+  }
+  auto final_ancestry = [&](const std::string& code) -> absl::StatusOr<std::vector<std::string>> {
+    if (auto it = overlay->ancestry.find(code); it != overlay->ancestry.end()) return it->second;
+    ASSIGN_OR_RETURN(std::vector<std::string> chain, WalkableAncestry(view, code));
+    if (auto head = head_of.find(code); head != head_of.end()) {
+      chain.erase(std::find(chain.begin(), chain.end(), head->second) + 1, chain.end());
+      chain.insert(chain.end(), plan.children_above.begin(), plan.children_above.end());
+    }
+    return chain;
+  };
+  std::set<uint64_t> touched = moved.tasks;
+  touched.insert(reassigned.begin(), reassigned.end());
+  for (const auto& [task_id, record] : at_successor) touched.insert(task_id);
+  for (uint64_t task_id : touched) {
+    ASSIGN_OR_RETURN(std::optional<v1::Task> task, LoadTask(view, task_id));
+    if (!task) continue;
+    ASSIGN_OR_RETURN(std::vector<v1::Assignment> assignments, LoadAssignments(view, task_id));
+    std::set<std::string> units = {CodeOf(task->assigning_unit())};
+    for (const v1::Assignment& a : assignments) units.insert(CodeOf(a.unit()));
+    std::set<std::string> was, is;
+    for (const std::string& unit : units) {
+      ASSIGN_OR_RETURN(std::vector<std::string> chain, WalkableAncestry(view, unit));
+      was.insert(chain.begin(), chain.end());
+    }
+    if (reassigned.count(task_id) > 0) {
+      units.erase(CodeOf(task->assigning_unit()));
+      units.insert(plan.successor);
+    }
+    if (at_successor.count(task_id) > 0) units.insert(plan.successor);
+    for (const std::string& unit : units) {
+      ASSIGN_OR_RETURN(std::vector<std::string> chain, final_ancestry(unit));
+      is.insert(chain.begin(), chain.end());
+    }
+    const std::string suffix = TaskIndexSuffix(task_id);
+    for (const std::string& code : was) {
+      if (is.count(code) == 0) txn.Delete(Cf::kIndexes, TasksInvolvingPrefix(code) + suffix);
+    }
+    for (const std::string& code : is)
+      txn.Put(Cf::kIndexes, TasksInvolvingPrefix(code) + suffix, "");
+  }
+  // Who must be rebound: principals of a source, or bound at one.
+  std::set<std::string> codes;
+  for (const v1::Unit& source : plan.sources) codes.insert(source.code());
+  RETURN_IF_ERROR(ScanPrincipals(view, "", [&](const v1::Principal& p) {
+    bool bound = codes.count(CodeOf(p.unit())) > 0;
+    for (const v1::RoleBinding& b : p.bindings())
+      bound = bound || codes.count(CodeOf(b.unit())) > 0;
+    if (bound) result->add_principals(p.name());
+    return true;
+  }));
+  counts.TakeStaged(txn, today);
+  return counts.Write(txn);
+}
+
+constexpr int kMaxMergedUnits = 100;
+
+absl::Status TreeCycle(const std::string& why, absl::string_view field) {
+  return Error(absl::StatusCode::kFailedPrecondition, v1::reason::kUnitTreeCycle, why,
+               {{"field", std::string(field)}});
+}
+
+// The units of `plan.sources`, checked: they exist in the caller's admin scope, are
+// active, and none is below another or above `successor_above`'s unit (the successor, or
+// the new parent of their children, `field` naming it).
+absl::Status CheckSources(
+    const ReadView& view, const Caller& caller, const std::vector<std::string>& codes,
+    absl::string_view names_field,
+    const std::vector<std::pair<std::string, std::vector<std::string>>>& targets,
+    std::vector<v1::Unit>* sources) {
+  for (size_t i = 0; i < codes.size(); ++i) {
+    const std::string field =
+        codes.size() == 1 ? std::string(names_field) : absl::StrCat(names_field, "[", i, "]");
+    ASSIGN_OR_RETURN(std::optional<v1::Unit> unit, LoadUnit(view, codes[i]));
+    if (!unit) return NotFound(UnitName(codes[i]));
+    RETURN_IF_ERROR(AuthorizeUnit(view, caller, codes[i], UnitName(codes[i])));
+    RETURN_IF_ERROR(RequireActiveUnit(view, field, codes[i]));
+    ASSIGN_OR_RETURN(std::vector<std::string> above, Ancestry(view, codes[i]));
+    for (const std::string& other : codes) {
+      if (other != codes[i] && std::find(above.begin(), above.end(), other) != above.end()) {
+        return InvalidField(field, absl::StrCat(UnitName(codes[i]), " is below ", UnitName(other),
+                                                ", which goes too; it moves with it"));
+      }
+    }
+    for (const auto& [target_field, target_above] : targets) {
+      if (std::find(target_above.begin(), target_above.end(), codes[i]) != target_above.end()) {
+        return TreeCycle(absl::StrCat(UnitName(target_above.front()), " is ",
+                                      target_above.front() == codes[i] ? "" : "below ",
+                                      UnitName(codes[i]), ", which ends"),
+                         target_field);
+      }
+    }
+    sources->push_back(*std::move(unit));
+  }
+  return absl::OkStatus();
+}
+
+// An existing unit the work goes to: in the caller's admin scope, active; its ancestry.
+absl::StatusOr<std::vector<std::string>> ExistingTarget(const ReadView& view, const Caller& caller,
+                                                        absl::string_view field,
+                                                        const std::string& code) {
+  ASSIGN_OR_RETURN(std::optional<v1::Unit> unit, LoadUnit(view, code));
+  if (!unit) return NotFound(UnitName(code));
+  RETURN_IF_ERROR(AuthorizeUnit(view, caller, code, UnitName(code)));
+  RETURN_IF_ERROR(RequireActiveUnit(view, field, code));
+  return Ancestry(view, code);
+}
+
+}  // namespace
+
+void Core::MergeUnits(const Caller& caller, const v1::MergeUnitsRequest& request,
+                      v1::MergeUnitsResponse* response, Done done) {
+  v1::MergeUnitsRequest r = request;
+  std::vector<std::string> codes;
+  std::string successor;
+  v1::Unit fresh;  // new_successor, prepared
+  const bool create = r.has_new_successor();
+  absl::Status valid = [&]() -> absl::Status {
+    if (r.names().empty()) {
+      return InvalidField("names",
+                          "names is required: the units merged away, e.g. "
+                          "[\"units/H01.X1\", \"units/H01.X2\"]");
+    }
+    if (r.names_size() > kMaxMergedUnits) {
+      return InvalidField("names", absl::StrCat("at most ", kMaxMergedUnits,
+                                                " units merge in one call; got ", r.names_size()));
+    }
+    for (int i = 0; i < r.names_size(); ++i) {
+      const std::string field = absl::StrCat("names[", i, "]");
+      ASSIGN_OR_RETURN(std::string code, ParseUnitName(field, r.names(i)));
+      if (std::find(codes.begin(), codes.end(), code) != codes.end()) {
+        return InvalidField(field, absl::StrCat(r.names(i), " is named twice"));
+      }
+      codes.push_back(std::move(code));
+    }
+    if (create == !r.successor().empty()) {
+      return InvalidField("successor",
+                          "give the successor: an existing unit (successor) or one this call "
+                          "creates (new_successor), one of the two");
+    }
+    if (create) {
+      fresh = r.new_successor();
+      RETURN_IF_ERROR(ValidateUnitCode("new_successor.code", fresh.code()));
+      RETURN_IF_ERROR(PrepareUnitFields(&fresh));
+      RETURN_IF_ERROR(CheckRequiredEnum("new_successor.kind", fresh.kind(), v1::UnitKind_IsValid));
+      if (!fresh.parent().empty()) {
+        ASSIGN_OR_RETURN(std::string parent, ParseUnitName("new_successor.parent", fresh.parent()));
+        if (parent == fresh.code()) {
+          return InvalidField("new_successor.parent", "a unit cannot be its own parent");
+        }
+      }
+      successor = fresh.code();
+    } else {
+      ASSIGN_OR_RETURN(successor, ParseUnitName("successor", r.successor()));
+    }
+    if (std::find(codes.begin(), codes.end(), successor) != codes.end()) {
+      return InvalidField(create ? "new_successor.code" : "successor",
+                          absl::StrCat(UnitName(successor),
+                                       " is among the units merged away; it cannot succeed them"));
+    }
+    RETURN_IF_ERROR(NormalizeText("reason", r.mutable_reason(), kMaxReason, false));
+    return CheckEffectiveDate(r.effective_date(), TodayInVietnam(*options_.clock));
+  }();
+  if (!valid.ok()) return done(valid);
+  Mutate(
+      caller, r.request_id(), request, response,
+      [r, codes, successor, fresh, create, response](
+          Txn& txn, const ChangeContext& change) mutable -> absl::Status {
+        const ReadView& view = txn.reader();
+        Absorption plan;
+        plan.successor = plan.children_parent = successor;
+        plan.end_state = v1::UNIT_STATE_MERGED;
+        plan.effective_date = r.effective_date();
+        plan.reason = r.reason();
+        TreeOverlay overlay;
+        if (create) {
+          const std::string parent = CodeOf(fresh.parent());
+          RETURN_IF_ERROR(AuthorizeUnit(view, *change.caller, parent, fresh.parent()));
+          ASSIGN_OR_RETURN(std::optional<v1::Unit> taken, LoadUnit(view, successor));
+          if (taken) {
+            return Error(absl::StatusCode::kAlreadyExists, v1::reason::kAlreadyExists,
+                         absl::StrCat("unit ", UnitName(successor), " already exists"),
+                         {{"resource", UnitName(successor)}});
+          }
+          plan.successor_above = {successor};
+          if (!parent.empty()) {
+            RETURN_IF_ERROR(RequireActiveUnit(view, "new_successor.parent", parent));
+            ASSIGN_OR_RETURN(std::vector<std::string> above, Ancestry(view, parent));
+            if (above.size() >= static_cast<size_t>(kMaxUnitDepth)) {
+              return Error(absl::StatusCode::kFailedPrecondition, v1::reason::kUnitTreeTooDeep,
+                           absl::StrCat(UnitName(parent), " is at level ", above.size(),
+                                        "; a unit may be at most at level ", kMaxUnitDepth),
+                           {{"field", "new_successor.parent"}});
+            }
+            plan.successor_above.insert(plan.successor_above.end(), above.begin(), above.end());
+          }
+          overlay.ancestry[successor] = plan.successor_above;
+        } else {
+          ASSIGN_OR_RETURN(plan.successor_above,
+                           ExistingTarget(view, *change.caller, "successor", successor));
+        }
+        plan.children_above = plan.successor_above;
+        RETURN_IF_ERROR(
+            CheckSources(view, *change.caller, codes, "names",
+                         {{create ? "new_successor.parent" : "successor", plan.successor_above}},
+                         &plan.sources));
+        if (create) {
+          fresh.set_name(UnitName(successor));
+          fresh.set_state(v1::UNIT_STATE_ACTIVE);
+          fresh.clear_successor();
+          *fresh.mutable_valid_from() = r.effective_date();
+          fresh.clear_valid_to();
+          fresh.clear_history();
+          SeedHistory(&fresh);
+          fresh.mutable_history(0)->set_reason(r.reason());
+          *fresh.mutable_history(0)->mutable_record_time() = ToTimestamp(change.time);
+          fresh.mutable_history(0)->set_recorded_by(change.actor);
+          *fresh.mutable_create_time() = ToTimestamp(change.time);
+          *fresh.mutable_update_time() = ToTimestamp(change.time);
+          fresh.set_etag(Etag(txn.revision()));
+          PutUnit(txn, change, nullptr, fresh, v1::EVENT_ACTION_CREATE_UNIT)
+              ->set_reason(r.reason());
+          PutUnitSubtree(txn, plan.successor_above);
+          *response->mutable_successor() = fresh;
+        } else {
+          ASSIGN_OR_RETURN(std::optional<v1::Unit> stored, LoadUnit(view, successor));
+          *response->mutable_successor() = *std::move(stored);
+        }
+        std::vector<v1::Unit> ended;
+        RETURN_IF_ERROR(Absorb(txn, change, plan, &overlay, response->mutable_result(), &ended));
+        for (v1::Unit& unit : ended) *response->add_merged() = std::move(unit);
+        return absl::OkStatus();
+      },
+      AfterTreeChange(std::move(done)));
+}
+
+void Core::DissolveUnit(const Caller& caller, const v1::DissolveUnitRequest& request,
+                        v1::DissolveUnitResponse* response, Done done) {
+  v1::DissolveUnitRequest r = request;
+  std::string code, successor, children_parent;
+  absl::Status valid = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(code, ParseUnitName("name", r.name()));
+    if (r.successor().empty()) {
+      return InvalidField("successor",
+                          "successor is required: the unit that continues the dissolved one's "
+                          "open work and the tasks it assigned, e.g. \"units/H01\"");
+    }
+    ASSIGN_OR_RETURN(successor, ParseUnitName("successor", r.successor()));
+    if (r.children_parent().empty()) {
+      children_parent = successor;
+    } else {
+      ASSIGN_OR_RETURN(children_parent, ParseUnitName("children_parent", r.children_parent()));
+    }
+    for (const auto& [field, target] :
+         {std::pair("successor", successor), std::pair("children_parent", children_parent)}) {
+      if (target == code) {
+        return InvalidField(field, absl::StrCat(r.name(), " is the unit dissolved"));
+      }
+    }
+    RETURN_IF_ERROR(NormalizeText("reason", r.mutable_reason(), kMaxReason, false));
+    return CheckEffectiveDate(r.effective_date(), TodayInVietnam(*options_.clock));
+  }();
+  if (!valid.ok()) return done(valid);
+  Mutate(
+      caller, r.request_id(), request, response,
+      [r, code, successor, children_parent, response](Txn& txn,
+                                                      const ChangeContext& change) -> absl::Status {
+        const ReadView& view = txn.reader();
+        ASSIGN_OR_RETURN(std::optional<v1::Unit> stored, LoadUnit(view, code));
+        if (!stored) return NotFound(UnitName(code));
+        RETURN_IF_ERROR(AuthorizeUnit(view, *change.caller, code, UnitName(code)));
+        RETURN_IF_ERROR(CheckEtag("etag", r.etag(), stored->etag(), stored->name()));
+        Absorption plan;
+        plan.successor = successor;
+        plan.children_parent = children_parent;
+        plan.end_state = v1::UNIT_STATE_DISSOLVED;
+        plan.effective_date = r.effective_date();
+        plan.reason = r.reason();
+        ASSIGN_OR_RETURN(plan.successor_above,
+                         ExistingTarget(view, *change.caller, "successor", successor));
+        ASSIGN_OR_RETURN(plan.children_above,
+                         ExistingTarget(view, *change.caller, "children_parent", children_parent));
+        RETURN_IF_ERROR(CheckSources(
+            view, *change.caller, {code}, "name",
+            {{"successor", plan.successor_above}, {"children_parent", plan.children_above}},
+            &plan.sources));
+        TreeOverlay overlay;
+        std::vector<v1::Unit> ended;
+        RETURN_IF_ERROR(Absorb(txn, change, plan, &overlay, response->mutable_result(), &ended));
+        *response->mutable_unit() = ended.front();
         return absl::OkStatus();
       },
       AfterTreeChange(std::move(done)));

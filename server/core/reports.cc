@@ -198,13 +198,14 @@ absl::Status Core::GetSummary(const Caller& caller, const v1::GetSummaryRequest&
     RETURN_IF_ERROR(counts_of(code, false, own->mutable_counts()));
     ASSIGN_OR_RETURN(std::vector<v1::Unit> children, ChildrenAsOf(*view, code, day));
     // The children of that day, each under the name it had then; one that had not yet
-    // begun (e.g. a successor formed later) is left out unless it counts something.
+    // begun (e.g. a successor formed later) or had ended (merged or dissolved: its work
+    // counts at its successor) is left out unless it counts something.
     for (const v1::Unit& child : children) {
       v1::SummaryCounts counts;
       RETURN_IF_ERROR(counts_of(child.code(), true, &counts));
       const bool counts_nothing = counts.total() == 0 && counts.declined() == 0 &&
                                   counts.revoked() == 0 && counts.urges() == 0;
-      if (counts_nothing && !BegunBy(child, day)) continue;
+      if (counts_nothing && !ExistedOn(child, day)) continue;
       v1::SummaryRow* row = response->add_rows();
       row->set_unit(child.name());
       row->set_display_name(PeriodAsOf(child, day).display_name());

@@ -67,6 +67,8 @@ absl::StatusOr<AssignmentOfTask> RequireChangeableAssignment(const ReadView& vie
   RETURN_IF_ERROR(AuthorizeTask(view, caller, task, code, name));
   RETURN_IF_ERROR(CheckEtag("etag", etag, stored->etag(), name));
   RETURN_IF_ERROR(TaskNotCancelled(task));
+  // A merged or dissolved unit's work continues at its successor; what stays is history.
+  RETURN_IF_ERROR(RequireActiveUnit(view, "name", code));
   return AssignmentOfTask{*std::move(stored), std::move(task)};
 }
 

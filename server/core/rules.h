@@ -56,7 +56,8 @@ struct AssignmentOfTask {
 // The assignment `code` of task `task_id` (NOT_FOUND) as `caller` may change it
 // (NOT_FOUND outside its scope, PERMISSION_DENIED below the policy's role), its etag when
 // `etag` is set (ABORTED/STALE_ETAG) and its task, not cancelled
-// (FAILED_PRECONDITION/TASK_CANCELLED): the checks every change of an assignment makes
+// (FAILED_PRECONDITION/TASK_CANCELLED), at a unit still active
+// (FAILED_PRECONDITION/UNIT_NOT_ACTIVE): the checks every change of an assignment makes
 // first, in this order.
 absl::StatusOr<AssignmentOfTask> RequireChangeableAssignment(const ReadView& view,
                                                              const Caller& caller, uint64_t task_id,

@@ -152,7 +152,9 @@ absl::StatusOr<bool> WatchHub::Matches(const Filter& filter, const v1::Event& ev
                                            event.action()) == filter.actions.end()) {
     return false;
   }
-  if (event.action() == v1::EVENT_ACTION_MOVE_UNIT) {
+  if (event.action() == v1::EVENT_ACTION_MOVE_UNIT ||
+      event.action() == v1::EVENT_ACTION_MERGE_UNITS ||
+      event.action() == v1::EVENT_ACTION_DISSOLVE_UNIT) {
     absl::MutexLock lock(&ancestry_mu_);
     ancestry_.clear();  // the tree changed: read again for this event and the later ones
   }

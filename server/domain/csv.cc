@@ -106,6 +106,8 @@ std::string StateVn(v1::AssignmentState state) {
       return "Từ chối";
     case v1::ASSIGNMENT_STATE_REVOKED:
       return "Đã thu hồi";
+    case v1::ASSIGNMENT_STATE_TRANSFERRED:
+      return "Đã chuyển giao";
     default:
       return "";
   }

@@ -167,7 +167,8 @@ bool IsOpen(AssignmentState s) {
 }
 
 bool IsLive(AssignmentState s) {
-  return s != v1::ASSIGNMENT_STATE_DECLINED && s != v1::ASSIGNMENT_STATE_REVOKED;
+  return s != v1::ASSIGNMENT_STATE_DECLINED && s != v1::ASSIGNMENT_STATE_REVOKED &&
+         s != v1::ASSIGNMENT_STATE_TRANSFERRED;
 }
 
 }  // namespace d06

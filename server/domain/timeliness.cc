@@ -19,6 +19,7 @@ v1::Timeliness ComputeTimeliness(const TimelinessInput& in, absl::CivilDay today
   switch (in.state) {
     case v1::ASSIGNMENT_STATE_DECLINED:
     case v1::ASSIGNMENT_STATE_REVOKED:
+    case v1::ASSIGNMENT_STATE_TRANSFERRED:
       return v1::TIMELINESS_NOT_APPLICABLE;
     case v1::ASSIGNMENT_STATE_COMPLETED:
       if (!has_deadline || IsZeroDate(in.submit_date) ||

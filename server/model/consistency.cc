@@ -152,7 +152,14 @@ class Checker {
               Problem(absl::StrCat(a.name(), ": its task is missing"));
               return true;
             }
-            CountLead(**task, a, *ancestry, &today_rows_);
+            // Where its unit's work counts now (a merged unit's: at its successor).
+            absl::StatusOr<std::string> counting =
+                CountingUnit(view_, CodeOf(a.unit()), std::nullopt);
+            if (!counting.ok()) return fail(counting.status());
+            absl::StatusOr<std::vector<std::string>> counted =
+                *counting == CodeOf(a.unit()) ? ancestry : AncestryOf(a.name(), *counting);
+            if (!counted.ok()) return fail(counted.status());
+            CountLead(**task, a, *counted, &today_rows_);
           }
           return true;
         }
@@ -369,8 +376,10 @@ class Checker {
       if (a.role() != v1::ASSIGNMENT_ROLE_LEAD) continue;
       auto task = tasks.find(key.first);
       if (task == tasks.end()) continue;
-      // The tree of that day: a unit that has moved since counted under its old parent.
-      ASSIGN_OR_RETURN(std::vector<std::string> ancestry, AncestryAsOf(view_, key.second, day));
+      // The tree of that day: a unit that has moved since counted under its old parent,
+      // one merged or dissolved by then at its successor.
+      ASSIGN_OR_RETURN(const std::string counting, CountingUnit(view_, key.second, day));
+      ASSIGN_OR_RETURN(std::vector<std::string> ancestry, AncestryAsOf(view_, counting, day));
       CountLead(task->second, a, ancestry, &rows);
     }
     return CompareCounters(day, rows, FormatDay(day));

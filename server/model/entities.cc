@@ -10,6 +10,7 @@
 #include "server/domain/dates.h"
 #include "server/domain/page_limit.h"
 #include "server/model/deadline_queue.h"
+#include "server/model/reorganization.h"
 #include "server/model/report_counters.h"
 #include "server/model/schema.h"
 #include "storage/keys.h"
@@ -181,21 +182,46 @@ v1::Event* PutUnit(Txn& txn, const ChangeContext& change, const v1::Unit* before
   return event;
 }
 
+absl::StatusOr<std::vector<std::string>> AncestryIn(const ReadView& view,
+                                                    const TreeOverlay* overlay,
+                                                    const std::string& code) {
+  if (overlay != nullptr) {
+    auto it = overlay->ancestry.find(code);
+    if (it != overlay->ancestry.end()) return it->second;
+  }
+  return Ancestry(view, code);
+}
+
+absl::StatusOr<std::vector<std::string>> CountingAncestry(const ReadView& view,
+                                                          const TreeOverlay* overlay,
+                                                          const std::string& code) {
+  if (overlay != nullptr) {
+    auto it = overlay->counted_at.find(code);
+    if (it != overlay->counted_at.end()) return AncestryIn(view, overlay, it->second);
+  }
+  ASSIGN_OR_RETURN(std::string counting, CountingUnit(view, code, std::nullopt));
+  return AncestryIn(view, overlay, counting);
+}
+
 absl::StatusOr<v1::Event*> PutTask(Txn& txn, const ChangeContext& change, const v1::Task* before,
-                                   const v1::Task& after, v1::EventAction action) {
+                                   const v1::Task& after, v1::EventAction action,
+                                   const TreeOverlay* overlay) {
   const uint64_t id = IdOf(after.name());
   txn.PutProto(Cf::kEntities, keys::TaskKey(id), after);
   MoveIndexes(txn, before ? TaskIndexEntries(*before) : IndexEntries(), TaskIndexEntries(after));
-  if (before == nullptr) {  // the assigning unit never changes
+  // A new task, or one that a merge gave to the successor of its assigning unit (whose
+  // old ranges it keeps: that unit stays involved, as history).
+  if (before == nullptr || before->assigning_unit() != after.assigning_unit()) {
     ASSIGN_OR_RETURN(std::vector<std::string> ancestry,
-                     Ancestry(txn.reader(), CodeOf(after.assigning_unit())));
+                     AncestryIn(txn.reader(), overlay, CodeOf(after.assigning_unit())));
     MoveIndexes(txn, {}, TaskInvolvementEntries(id, ancestry));
   }
   if (before != nullptr && GroupsDiffer(*before, after)) {
     ASSIGN_OR_RETURN(std::vector<v1::Assignment> assignments, LoadAssignments(txn.reader(), id));
     for (const v1::Assignment& a : assignments) {
       if (a.role() != v1::ASSIGNMENT_ROLE_LEAD) continue;
-      ASSIGN_OR_RETURN(std::vector<std::string> ancestry, Ancestry(txn.reader(), CodeOf(a.unit())));
+      ASSIGN_OR_RETURN(std::vector<std::string> ancestry,
+                       CountingAncestry(txn.reader(), overlay, CodeOf(a.unit())));
       StageLeadChange(txn, *before, after, &a, a, ancestry);
     }
   }
@@ -215,11 +241,21 @@ IndexEntries AssignmentEntries(const v1::Assignment& a, uint64_t task_id,
 
 absl::StatusOr<v1::Event*> PutAssignment(Txn& txn, const ChangeContext& change,
                                          const v1::Task& task, const v1::Assignment* before,
-                                         const v1::Assignment& after, v1::EventAction action) {
+                                         const v1::Assignment& after, v1::EventAction action,
+                                         const TreeOverlay* overlay) {
   const uint64_t task_id = IdOf(task.name());
   const std::string code = CodeOf(after.unit());
-  ASSIGN_OR_RETURN(std::vector<std::string> ancestry, Ancestry(txn.reader(), code));
-  StageLeadChange(txn, task, task, before, after, ancestry);
+  ASSIGN_OR_RETURN(std::vector<std::string> ancestry, AncestryIn(txn.reader(), overlay, code));
+  // Reports count it where its unit's work counts (a merged unit's: at the successor).
+  std::vector<std::string> counted;
+  if (overlay == nullptr || overlay->counted_at.count(code) == 0) {
+    ASSIGN_OR_RETURN(const std::string counting, CountingUnit(txn.reader(), code, std::nullopt));
+    if (counting == code) counted = ancestry;
+  }
+  if (counted.empty()) {
+    ASSIGN_OR_RETURN(counted, CountingAncestry(txn.reader(), overlay, code));
+  }
+  StageLeadChange(txn, task, task, before, after, counted);
   auto entries = [&](const v1::Assignment& a) {
     return AssignmentEntries(a, task_id, ancestry, change.due_soon_days);
   };

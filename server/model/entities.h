@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -82,10 +83,30 @@ absl::StatusOr<std::vector<std::string>> WalkableAncestry(const ReadView& view, 
 // caller to complete (reason, changed fields); it lives until the Txn commits. ----
 v1::Event* PutUnit(Txn& txn, const ChangeContext& change, const v1::Unit* before,
                    const v1::Unit& after, v1::EventAction action);
+// What a batch that reorganises units knows ahead of its reads, which see only what was
+// committed before it: units it creates or merges. Null: nothing, read the store.
+struct TreeOverlay {
+  // A unit's ancestry (its code first), for a unit the store does not have yet.
+  std::map<std::string, std::vector<std::string>> ancestry;
+  // A unit merged or dissolved by the batch: its successor, whose reports count its work.
+  std::map<std::string, std::string> counted_at;
+};
+// The ancestry of `code`, from `overlay` if it has it.
+absl::StatusOr<std::vector<std::string>> AncestryIn(const ReadView& view,
+                                                    const TreeOverlay* overlay,
+                                                    const std::string& code);
+// The ancestry of the unit whose reports count the work of unit `code` now: its own, or
+// once it is merged or dissolved its successor's (reorganization.h CountingUnit).
+absl::StatusOr<std::vector<std::string>> CountingAncestry(const ReadView& view,
+                                                          const TreeOverlay* overlay,
+                                                          const std::string& code);
+
 // A task whose category, directive or labels change moves its lead's report counters to
-// the new groups (reading the lead and its unit tree).
+// the new groups (reading the lead and its unit tree); one whose assigning unit changes
+// (a merge) joins the new one's "ti" ranges.
 absl::StatusOr<v1::Event*> PutTask(Txn& txn, const ChangeContext& change, const v1::Task* before,
-                                   const v1::Task& after, v1::EventAction action);
+                                   const v1::Task& after, v1::EventAction action,
+                                   const TreeOverlay* overlay = nullptr);
 // The index entries PutAssignment keeps for `a` of task `task_id`, whose unit's ancestry
 // is `ancestry`, besides the task's "ti" entries: the assignment indexes
 // (AssignmentIndexEntries) and its deadline queue entries (DeadlineQueueEntries).
@@ -96,7 +117,8 @@ IndexEntries AssignmentEntries(const v1::Assignment& a, uint64_t task_id,
 // change of a lead's report counters (report_counters.h).
 absl::StatusOr<v1::Event*> PutAssignment(Txn& txn, const ChangeContext& change,
                                          const v1::Task& task, const v1::Assignment* before,
-                                         const v1::Assignment& after, v1::EventAction action);
+                                         const v1::Assignment& after, v1::EventAction action,
+                                         const TreeOverlay* overlay = nullptr);
 
 // ---- period reports of recurring tasks ----
 // Writes `report` (its name and period set) of the assignment; no event (the caller's

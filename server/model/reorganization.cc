@@ -16,10 +16,7 @@
 #include "storage/status_macros.h"
 
 namespace d06 {
-namespace {
 
-// `above` without the units that are also in `other` (the ancestors both chains share
-// keep their entries and counts).
 std::vector<std::string> Without(const std::vector<std::string>& above,
                                  const std::vector<std::string>& other) {
   std::vector<std::string> out;
@@ -28,6 +25,8 @@ std::vector<std::string> Without(const std::vector<std::string>& above,
   }
   return out;
 }
+
+namespace {
 
 absl::Status Malformed(absl::string_view what) {
   return absl::DataLossError(absl::StrCat("an index key of ", what, " is malformed"));
@@ -106,59 +105,71 @@ absl::StatusOr<Subtree> ReadSubtree(const ReadView& view, const std::string& cod
   return subtree;
 }
 
-absl::StatusOr<Moved> MoveSubtree(Txn& txn, const Subtree& subtree,
-                                  const std::vector<std::string>& old_above,
-                                  const std::vector<std::string>& new_above, int64_t from_day) {
-  const std::vector<std::string> leave = Without(old_above, new_above);
-  const std::vector<std::string> join = Without(new_above, old_above);
-  const std::set<std::string> inside(subtree.codes.begin(), subtree.codes.end());
+absl::StatusOr<Moved> MoveSubtrees(Txn& txn, const std::vector<SubtreeMove>& moves,
+                                   const std::vector<std::string>& new_above,
+                                   CountChanges* counts) {
+  std::set<std::string> inside;
+  for (const SubtreeMove& move : moves) {
+    inside.insert(move.subtree.codes.begin(), move.subtree.codes.end());
+  }
   const ReadView& view = txn.reader();
   Moved moved;
-  moved.units = static_cast<int>(subtree.codes.size());
-  std::set<uint64_t> tasks;
-  for (const std::string& code : subtree.codes) {
-    // The subtree index: every unit of the subtree is in each ancestor's.
-    std::string self;
-    keys::PutString(&self, code);
-    for (const std::string& a : leave) txn.Delete(Cf::kIndexes, UnitSubtreePrefix(a) + self);
-    for (const std::string& a : join) txn.Put(Cf::kIndexes, UnitSubtreePrefix(a) + self, "");
-    // Assignments by unit: each of the unit's own (relation 0) is under every ancestor
-    // with relation 1, by the same bucket and sort key.
-    bool parsed = true;
-    RETURN_IF_ERROR(view.ScanPrefix(
-        Cf::kIndexes, AssignmentsOfUnitPrefix(code, 0), "",
-        [&](absl::string_view suffix, absl::string_view) {
-          uint64_t task_id;
-          std::string unit;
-          parsed = suffix.size() > 1 && ParseAssignmentSortKey(suffix.substr(1), &task_id, &unit);
-          if (!parsed) return false;
-          ++moved.assignments;
-          tasks.insert(task_id);
-          for (const std::string& a : leave) {
-            txn.Delete(Cf::kIndexes, absl::StrCat(AssignmentsOfUnitPrefix(a, 1), suffix));
-          }
-          for (const std::string& a : join) {
-            txn.Put(Cf::kIndexes, absl::StrCat(AssignmentsOfUnitPrefix(a, 1), suffix), "");
-          }
-          return true;
-        }));
-    if (!parsed) return Malformed("assignments by unit");
-    // Tasks the subtree's units assigned.
-    RETURN_IF_ERROR(view.ScanPrefix(Cf::kIndexes, TasksByAssigningUnitPrefix(code), "",
-                                    [&](absl::string_view suffix, absl::string_view) {
-                                      uint64_t id;  // after the state byte
-                                      parsed = !suffix.empty() &&
-                                               ParseTaskIndexSuffix(suffix.substr(1), &id);
-                                      if (parsed) tasks.insert(id);
-                                      return parsed;
-                                    }));
-    if (!parsed) return Malformed("tasks by assigning unit");
+  // Each task the moved units take part in or assigned, with the old ancestors it may
+  // leave.
+  std::map<uint64_t, std::set<std::string>> tasks;
+  for (const SubtreeMove& move : moves) {
+    const std::vector<std::string> leave = Without(move.old_above, new_above);
+    const std::vector<std::string> join = Without(new_above, move.old_above);
+    moved.units += static_cast<int>(move.subtree.codes.size());
+    for (const std::string& code : move.subtree.codes) {
+      // The subtree index: every unit of the subtree is in each ancestor's.
+      std::string self;
+      keys::PutString(&self, code);
+      for (const std::string& a : leave) txn.Delete(Cf::kIndexes, UnitSubtreePrefix(a) + self);
+      for (const std::string& a : join) txn.Put(Cf::kIndexes, UnitSubtreePrefix(a) + self, "");
+      // Assignments by unit: each of the unit's own (relation 0) is under every ancestor
+      // with relation 1, by the same bucket and sort key.
+      bool parsed = true;
+      RETURN_IF_ERROR(view.ScanPrefix(
+          Cf::kIndexes, AssignmentsOfUnitPrefix(code, 0), "",
+          [&](absl::string_view suffix, absl::string_view) {
+            uint64_t task_id;
+            std::string unit;
+            parsed = suffix.size() > 1 && ParseAssignmentSortKey(suffix.substr(1), &task_id, &unit);
+            if (!parsed) return false;
+            ++moved.assignments;
+            tasks[task_id].insert(leave.begin(), leave.end());
+            for (const std::string& a : leave) {
+              txn.Delete(Cf::kIndexes, absl::StrCat(AssignmentsOfUnitPrefix(a, 1), suffix));
+            }
+            for (const std::string& a : join) {
+              txn.Put(Cf::kIndexes, absl::StrCat(AssignmentsOfUnitPrefix(a, 1), suffix), "");
+            }
+            return true;
+          }));
+      if (!parsed) return Malformed("assignments by unit");
+      // Tasks the subtree's units assigned.
+      RETURN_IF_ERROR(view.ScanPrefix(Cf::kIndexes, TasksByAssigningUnitPrefix(code), "",
+                                      [&](absl::string_view suffix, absl::string_view) {
+                                        uint64_t id;  // after the state byte
+                                        parsed = !suffix.empty() &&
+                                                 ParseTaskIndexSuffix(suffix.substr(1), &id);
+                                        if (parsed) tasks[id].insert(leave.begin(), leave.end());
+                                        return parsed;
+                                      }));
+      if (!parsed) return Malformed("tasks by assigning unit");
+    }
+    // Reports as of a day before the move still list the unit under its old parent.
+    if (!move.old_above.empty()) {
+      txn.Put(Cf::kIndexes, FormerChildKey(move.old_above.front(), move.subtree.codes.front()), "");
+    }
+    RETURN_IF_ERROR(counts->MoveSubtree(view, move.subtree.codes.front(), leave, join));
   }
   // Tasks involving a subtree: each task the moved units take part in is now in the new
-  // ancestors' ranges, and stays in an old ancestor's only through a unit outside the
+  // ancestors' ranges, and stays in an old ancestor's only through a unit outside every
   // moved subtree.
   std::map<std::string, std::vector<std::string>> chains;  // of units outside, read once
-  for (uint64_t id : tasks) {
+  for (const auto& [id, leave] : tasks) {
     ASSIGN_OR_RETURN(std::optional<v1::Task> task, LoadTask(view, id));
     if (!task) continue;
     ASSIGN_OR_RETURN(std::vector<v1::Assignment> assignments, LoadAssignments(view, id));
@@ -178,14 +189,24 @@ absl::StatusOr<Moved> MoveSubtree(Txn& txn, const Subtree& subtree,
     for (const std::string& a : leave) {
       if (kept.count(a) == 0) txn.Delete(Cf::kIndexes, TasksInvolvingPrefix(a) + suffix);
     }
-    for (const std::string& a : join) txn.Put(Cf::kIndexes, TasksInvolvingPrefix(a) + suffix, "");
+    for (const std::string& a : new_above) {
+      txn.Put(Cf::kIndexes, TasksInvolvingPrefix(a) + suffix, "");
+    }
+    moved.tasks.insert(id);
   }
-  // Reports as of a day before the move still list the unit under its old parent.
-  if (!old_above.empty()) {
-    txn.Put(Cf::kIndexes, FormerChildKey(old_above.front(), subtree.codes.front()), "");
-  }
-  RETURN_IF_ERROR(ShiftSubtreeCounts(txn, subtree.codes.front(), leave, join, from_day));
   return moved;
+}
+
+absl::StatusOr<std::string> CountingUnit(const ReadView& view, std::string code,
+                                         std::optional<int64_t> day_number) {
+  for (int hops = 0; hops < kMaxUnitDepth; ++hops) {
+    ASSIGN_OR_RETURN(std::optional<v1::Unit> unit, LoadUnit(view, code));
+    if (!unit) return code;
+    const v1::UnitPeriod then = day_number ? PeriodAsOf(*unit, *day_number) : CurrentFields(*unit);
+    if (then.state() == v1::UNIT_STATE_ACTIVE || then.successor().empty()) return code;
+    code = CodeOf(then.successor());
+  }
+  return code;  // a chain of successors this long is a cycle: stop anywhere
 }
 
 }  // namespace d06

@@ -1,18 +1,21 @@
 // The index side of reorganising the unit tree: what follows a unit when it moves below
 // another parent. The indexes that fan out to every ancestor (the subtree index "ua",
 // assignments by unit "au" relation 1, tasks involving a subtree "ti") are rewritten for
-// the moved subtree, and the report counters move from `from_day` on
-// (report_counters.h ShiftSubtreeCounts). The unit's own record, its history and its
+// the moved subtrees, and the report counters move from the effective day on
+// (report_counters.h CountChanges). The unit's own record, its history and its
 // child index entry are the caller's (PutUnit), as is authorisation.
 #ifndef D06_SERVER_MODEL_REORGANIZATION_H_
 #define D06_SERVER_MODEL_REORGANIZATION_H_
 
 #include <cstdint>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "d06/v1/unit.pb.h"
+#include "server/model/report_counters.h"
 #include "storage/store.h"
 
 namespace d06 {
@@ -38,18 +41,37 @@ absl::StatusOr<std::vector<v1::Unit>> ChildrenAsOf(const ReadView& view,
 absl::StatusOr<std::vector<std::string>> AncestryAsOf(const ReadView& view, std::string code,
                                                       int64_t day_number);
 
-// What moving a subtree changed.
+// `above` without the units that are also in `other` (the ancestors two chains share
+// keep their entries and counts).
+std::vector<std::string> Without(const std::vector<std::string>& above,
+                                 const std::vector<std::string>& other);
+
+// What moving subtrees changed.
 struct Moved {
   int units = 0;
   int assignments = 0;
+  // The tasks the moved units take part in or assigned.
+  std::set<uint64_t> tasks;
 };
 
-// Moves `subtree` (of subtree.codes[0]) from below the units `old_above` (its old parent,
-// then that one's ancestors) to below `new_above`, from `from_day` on for the report
-// counters; records the unit as a former child of its old parent (FormerChildrenPrefix).
-absl::StatusOr<Moved> MoveSubtree(Txn& txn, const Subtree& subtree,
-                                  const std::vector<std::string>& old_above,
-                                  const std::vector<std::string>& new_above, int64_t from_day);
+// A subtree leaving its parent: the subtree and its old ancestors (the old parent first).
+struct SubtreeMove {
+  Subtree subtree;
+  std::vector<std::string> old_above;
+};
+
+// Moves the subtrees of `moves` (none inside another) below the units `new_above` (the
+// new parent, then its ancestors), all in one batch; their report counts move in
+// `counts` (the caller writes them); each head is recorded as a former child of its old
+// parent (FormerChildrenPrefix). A task keeps an old ancestor's index entry only through
+// a unit outside every moved subtree.
+absl::StatusOr<Moved> MoveSubtrees(Txn& txn, const std::vector<SubtreeMove>& moves,
+                                   const std::vector<std::string>& new_above, CountChanges* counts);
+
+// The unit whose reports count the work of unit `code` on `day_number` (std::nullopt:
+// now): the unit itself, or, once it is merged or dissolved, its successor (and so on).
+absl::StatusOr<std::string> CountingUnit(const ReadView& view, std::string code,
+                                         std::optional<int64_t> day_number);
 
 }  // namespace d06
 

@@ -100,7 +100,11 @@ std::vector<std::pair<GroupKind, std::string>> Groups(const v1::Task& task) {
 std::optional<std::pair<ReportClass, uint64_t>> Contribution(const v1::Task& task,
                                                              const v1::Assignment& a) {
   // A lead another lead took over from counts nowhere: the task counts through that one.
-  if (a.role() != v1::ASSIGNMENT_ROLE_LEAD || !a.replaced_by().empty()) return std::nullopt;
+  // A transferred one neither: its continuation at the successor counts.
+  if (a.role() != v1::ASSIGNMENT_ROLE_LEAD || !a.replaced_by().empty() ||
+      a.state() == v1::ASSIGNMENT_STATE_TRANSFERRED) {
+    return std::nullopt;
+  }
   const uint64_t deadline = DeadlineKeyOf(a.deadline());
   switch (a.state()) {
     case v1::ASSIGNMENT_STATE_DECLINED:
@@ -275,17 +279,11 @@ absl::Status AddSeries(Txn& txn, const std::string& row, int sign, const Series&
 
 }  // namespace
 
-absl::Status ShiftSubtreeCounts(Txn& txn, const std::string& unit,
-                                const std::vector<std::string>& from_units,
-                                const std::vector<std::string>& to_units, int64_t from_day) {
-  // The subtree's counts by row without its unit and relation (the group, class and
-  // deadline): the unit's own (relation 0) and those below it (1) together.
+absl::StatusOr<std::map<std::string, CountChanges::Series>> CountChanges::ReadRows(
+    const ReadView& view, const std::string& prefix) {
   std::map<std::string, Series> rows;
-  std::map<std::string, Series> each;  // by the row's whole suffix
-  std::string prefix = kRowsPrefix;
-  keys::PutString(&prefix, unit);
   absl::Status error;
-  RETURN_IF_ERROR(txn.reader().ScanPrefix(
+  RETURN_IF_ERROR(view.ScanPrefix(
       Cf::kIndexes, prefix, "", [&](absl::string_view suffix, absl::string_view value) {
         absl::string_view tail = suffix.size() >= 9 ? suffix.substr(suffix.size() - 8) : "";
         uint64_t version;
@@ -293,10 +291,27 @@ absl::Status ShiftSubtreeCounts(Txn& txn, const std::string& unit,
           error = absl::DataLossError("a report counter is malformed");
           return false;
         }
-        error = AddVersion(version, value, &each[std::string(suffix.substr(0, suffix.size() - 8))]);
+        error = AddVersion(version, value, &rows[std::string(suffix.substr(0, suffix.size() - 8))]);
         return error.ok();
       }));
   RETURN_IF_ERROR(error);
+  return rows;
+}
+
+void CountChanges::Add(const std::string& row, int sign, const Series& series) {
+  Series& sum = rows_[row];
+  sum = Sum(sum, sign, series, std::numeric_limits<int64_t>::min());
+}
+
+absl::Status CountChanges::MoveSubtree(const ReadView& view, const std::string& unit,
+                                       const std::vector<std::string>& from_units,
+                                       const std::vector<std::string>& to_units) {
+  std::string prefix = kRowsPrefix;
+  keys::PutString(&prefix, unit);
+  ASSIGN_OR_RETURN(auto each, ReadRows(view, prefix));
+  // The subtree's counts by row without its unit and relation (the group, class and
+  // deadline): the unit's own (relation 0) and those below it (1) together.
+  std::map<std::string, Series> rows;
   for (const auto& [suffix, series] : each) {
     Series& sum = rows[suffix.substr(1)];  // past the relation byte
     sum = Sum(sum, +1, series, std::numeric_limits<int64_t>::min());
@@ -307,10 +322,52 @@ absl::Status ShiftSubtreeCounts(Txn& txn, const std::string& unit,
         std::string row = kRowsPrefix;
         keys::PutString(&row, target);
         keys::PutU8(&row, 1);
-        row += rest;
-        RETURN_IF_ERROR(AddSeries(txn, row, sign, series, from_day));
+        Add(row + rest, sign, series);
       }
     }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CountChanges::MoveOwn(const ReadView& view, const std::string& unit,
+                                   const std::string& successor,
+                                   const std::vector<std::string>& from_units,
+                                   const std::vector<std::string>& to_units) {
+  std::string prefix = kRowsPrefix;
+  keys::PutString(&prefix, unit);
+  keys::PutU8(&prefix, 0);
+  ASSIGN_OR_RETURN(auto own, ReadRows(view, prefix));
+  auto row_of = [](const std::string& code, uint8_t relation, const std::string& rest) {
+    std::string row = kRowsPrefix;
+    keys::PutString(&row, code);
+    keys::PutU8(&row, relation);
+    return row + rest;
+  };
+  for (const auto& [rest, series] : own) {
+    Add(row_of(unit, 0, rest), -1, series);
+    Add(row_of(successor, 0, rest), +1, series);
+    for (const std::string& target : from_units) Add(row_of(target, 1, rest), -1, series);
+    for (const std::string& target : to_units) Add(row_of(target, 1, rest), +1, series);
+  }
+  return absl::OkStatus();
+}
+
+void CountChanges::TakeStaged(Txn& txn, int64_t day_number) {
+  const absl::string_view prefix = kSumPrefix;
+  auto& sums = txn.sums();
+  for (auto it = sums.lower_bound(std::string(prefix));
+       it != sums.end() && absl::string_view(it->first).substr(0, prefix.size()) == prefix;
+       it = sums.erase(it)) {
+    if (it->second != 0) Add(it->first.substr(prefix.size()), +1, {{day_number, it->second}});
+  }
+}
+
+absl::Status CountChanges::Write(Txn& txn) const {
+  for (const auto& [row, series] : rows_) {
+    if (std::all_of(series.begin(), series.end(), [](const auto& e) { return e.second == 0; })) {
+      continue;
+    }
+    RETURN_IF_ERROR(AddSeries(txn, row, +1, series, from_day_));
   }
   return absl::OkStatus();
 }

@@ -75,14 +75,44 @@ void StageUrge(Txn& txn, const v1::Task& task, const std::vector<std::string>& a
 bool GroupsDiffer(const v1::Task& a, const v1::Task& b);
 // Applies the staged deltas as the counts of `day_number` (the change's day in Vietnam).
 absl::Status FlushReportCounters(Txn& txn, int64_t day_number);
-// A unit moved below another parent from `from_day`: the counts of its subtree (its rows
-// of relation 0 and 1, as they stand on each day) leave the relation-1 rows of
-// `from_units` (its old ancestors but the shared ones) and join those of `to_units` (its
-// new ones), for every day from `from_day` on; the counts of earlier days stay as they
-// were. Writes directly (nothing staged), so it must be a mutation's only counter change.
-absl::Status ShiftSubtreeCounts(Txn& txn, const std::string& unit,
-                                const std::vector<std::string>& from_units,
-                                const std::vector<std::string>& to_units, int64_t from_day);
+// The counts of report rows changed day by day through one reorganisation (a move, a
+// merge), gathered and then written once per row: writing a row reads its committed
+// versions, so two writes of one row in one batch would lose the first. Nothing else may
+// change counts in that batch.
+class CountChanges {
+ public:
+  // Changes apply to every day from `from_day` on; earlier days stay as they were.
+  explicit CountChanges(int64_t from_day) : from_day_(from_day) {}
+
+  // A unit moved below another parent: the counts of its subtree (its rows of relation 0
+  // and 1, as they stand on each day) leave the relation-1 rows of `from_units` (its old
+  // ancestors but the shared ones) and join those of `to_units` (its new ones).
+  absl::Status MoveSubtree(const ReadView& view, const std::string& unit,
+                           const std::vector<std::string>& from_units,
+                           const std::vector<std::string>& to_units);
+  // A unit merged into `successor`: its own counts (relation 0, on each day) become the
+  // successor's own, and leave the relation-1 rows of `from_units` (its ancestors but
+  // those it shares with the successor) for those of `to_units` (the successor's).
+  absl::Status MoveOwn(const ReadView& view, const std::string& unit, const std::string& successor,
+                       const std::vector<std::string>& from_units,
+                       const std::vector<std::string>& to_units);
+  // Takes the changes staged in `txn` (StageLeadChange, StageUrge) as changes from
+  // `day_number` on, leaving nothing for FlushReportCounters.
+  void TakeStaged(Txn& txn, int64_t day_number);
+  // Writes every changed row.
+  absl::Status Write(Txn& txn) const;
+
+ private:
+  using Series = std::map<int64_t, int64_t>;
+  // The versions of the rows under `prefix` by the rest of their key (without the
+  // version).
+  static absl::StatusOr<std::map<std::string, Series>> ReadRows(const ReadView& view,
+                                                                const std::string& prefix);
+  void Add(const std::string& row, int sign, const Series& series);
+
+  const int64_t from_day_;
+  std::map<std::string, Series> rows_;  // by row key, the change of each day
+};
 
 // For a recount (server/model/consistency.h): adds 1 to each row (its key without the
 // version, as ScanReportCounts names it) that lead assignment `a` of `task` counts in,

@@ -166,6 +166,8 @@ TEST(CtlNamingTest, EveryRpcHasTheDocumentedCommand) {
       {"UpdateUnit", "units update"},
       {"RenameUnit", "units rename"},
       {"MoveUnit", "units move"},
+      {"MergeUnits", "units merge"},
+      {"DissolveUnit", "units dissolve"},
       {"CreateTask", "tasks create"},
       {"GetTask", "tasks get"},
       {"ListTasks", "tasks list"},

@@ -389,7 +389,7 @@ TEST_F(ImportTest, UsageErrors) {
   EXPECT_EQ(Import({"units", dir_.path() + "/missing.csv"}).code, 66);
   ImportRun help = Import({"--help"});
   EXPECT_EQ(help.code, 0);
-  EXPECT_THAT(help.out, HasSubstr("usage: d06ctl import units|tasks FILE.csv"));
+  EXPECT_THAT(help.out, HasSubstr("usage: d06ctl import units|tasks|reorganisation FILE.csv"));
 }
 
 TEST_F(ImportTest, AnUnreachableServerStopsWithItsCodeAndARerunFinishes) {

@@ -92,7 +92,18 @@ M Text(const std::string& text) {
 
 // What a row of the table acts on: a fresh task of `assigning` whose lead assignment
 // to H40.01 is brought to a state first.
-enum class Prep { kNone, kNotStarted, kInProgress, kPending, kCompleted, kExtension, kRecurring };
+// What a row needs made first: a task whose H40.01 lead is in a given state, or two
+// departments of its own (merged or dissolved by the row).
+enum class Prep {
+  kNone,
+  kNotStarted,
+  kInProgress,
+  kPending,
+  kCompleted,
+  kExtension,
+  kRecurring,
+  kUnits
+};
 
 class AuthzTest : public ServerTest {
  protected:
@@ -383,11 +394,20 @@ class AuthzTest : public ServerTest {
 
   struct Fresh {
     std::string task, assignment;
+    std::string unit_a, unit_b;
   };
 
   Fresh Prepare(Prep prep, const std::string& assigning) {
     if (prep == Prep::kNone) return {};
     Fresh f;
+    if (prep == Prep::kUnits) {
+      for (std::string* unit : {&f.unit_a, &f.unit_b}) {
+        const std::string code = absl::StrCat("H40.8", fresh_units_++);
+        MustUnit(code, v1::UNIT_KIND_DEPARTMENT, "units/H40");
+        *unit = "units/" + code;
+      }
+      return f;
+    }
     f.task = MustTask(assigning, "Nhiệm vụ riêng của một dòng",
                       {{"units/H40.01", v1::ASSIGNMENT_ROLE_LEAD}}, prep == Prep::kRecurring);
     f.assignment = f.task + "/assignments/H40.01";
@@ -410,6 +430,7 @@ class AuthzTest : public ServerTest {
   static constexpr char kT2Title[] = "Kế hoạch liên ngành định danh";
   static constexpr char kT3Title[] = "Kế hoạch cấp căn cước";
 
+  int fresh_units_ = 0;
   std::shared_ptr<grpc::Channel> channel_;
   std::map<std::string, std::string> tokens_;       // principal id -> secret
   std::map<std::string, std::string> token_names_;  // principal id -> its token's name
@@ -463,6 +484,14 @@ std::map<std::string, Row> Table() {
        {"name: 'units/H40.02' new_parent: 'units/H40.01' "
         "effective_date { year: 2020 month: 1 day: 1 } reason: 'Quyết định 2/QĐ-UBND'",
         kAdminOnly}},
+      {"d06.v1.UnitService.MergeUnits",
+       {"names: '$UNIT_A' successor: '$UNIT_B' effective_date { year: 2020 month: 1 day: 1 } "
+        "reason: 'Nghị quyết 1/NQ-HĐND'",
+        kAdminOnly, P::kUnits}},
+      {"d06.v1.UnitService.DissolveUnit",
+       {"name: '$UNIT_A' successor: '$UNIT_B' effective_date { year: 2020 month: 1 day: 1 } "
+        "reason: 'Nghị quyết 2/NQ-HĐND'",
+        kAdminOnly, P::kUnits}},
       {"d06.v1.UnitService.RenameUnit",
        {"name: 'units/H40.02' display_name: 'Phòng đổi tên $WHO' "
         "effective_date { year: 2020 month: 1 day: 1 } reason: 'Quyết định 1/QĐ-UBND'",
@@ -595,6 +624,8 @@ TEST_F(AuthzTest, EveryRpcAnswersEachPrincipalByRoleAndScope) {
              {"$A1", a1_},
              {"$TASK", fresh.task},
              {"$ASSIGNMENT", fresh.assignment},
+             {"$UNIT_A", fresh.unit_a},
+             {"$UNIT_B", fresh.unit_b},
              {"$WHO", absl::StrCat(i)},
              {"$SPARE", spare_token_},
              {"$EXPIRE", absl::StrCat(absl::ToUnixSeconds(clock().Now() + absl::Hours(24)))}});
@@ -1256,6 +1287,38 @@ TEST_F(AuthzTest, ReadsFollowAUnitMovedToAnotherProvince) {
     EXPECT_THAT(get("viewer-h40"), IsOk());
     EXPECT_THAT(get("viewer-h29"), IsError(NF, "NOT_FOUND"));
   }
+}
+
+// A province merged into another: its principals are listed for rebinding, and scopes
+// follow the work (H29's department and its task now below H40).
+TEST_F(AuthzTest, AMergedProvincesWorkIsInItsSuccessorsScope) {
+  const std::string a3 = t3_ + "/assignments/H29.01";
+  auto get = [&](const std::string& who) {
+    return Call<v1::GetAssignmentResponse>(who, "TaskService/GetAssignment",
+                                           Text<v1::GetAssignmentRequest>("name: '" + a3 + "'"))
+        .status();
+  };
+  EXPECT_THAT(get("viewer-h29"), IsOk());
+  EXPECT_THAT(get("viewer-h40"), IsError(NF, "NOT_FOUND"));
+  v1::MergeUnitsRequest merge;
+  merge.add_names("units/H29");
+  merge.set_successor("units/H40");
+  *merge.mutable_effective_date() = ToDate(TodayInVietnam(clock()));
+  merge.set_reason("Nghị quyết 202/2025/QH15");
+  // Only an admin of both: admin-h40 is not one of H29.
+  EXPECT_THAT(Call<v1::MergeUnitsResponse>("admin-h40", "UnitService/MergeUnits", merge).status(),
+              IsError(NF, "NOT_FOUND"));
+  const v1::MergeUnitsResponse merged =
+      Must(Call<v1::MergeUnitsResponse>("admin", "UnitService/MergeUnits", merge), "MergeUnits");
+  EXPECT_THAT(merged.result().principals(), ::testing::ElementsAre("principals/viewer-h29"));
+  EXPECT_THAT(get("viewer-h40"), IsOk());
+  EXPECT_THAT(get("viewer-h29"), IsError(NF, "NOT_FOUND"));
+  EXPECT_EQ(Must(Call<v1::GetTaskResponse>("viewer-h40", "TaskService/GetTask",
+                                           Text<v1::GetTaskRequest>("name: '" + t3_ + "'")),
+                 "GetTask")
+                .task()
+                .assigning_unit(),
+            "units/H40");
 }
 
 TEST_F(AuthzTest, ListsOfAMinistryTaskShowItToBothPartners) {

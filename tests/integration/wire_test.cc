@@ -48,7 +48,7 @@ class WireTest : public ServerTest {
 
 TEST_F(WireTest, EveryMethodIsServed) {
   std::vector<std::string> methods = AllMethods();
-  ASSERT_EQ(methods.size(), 6u + 25u + 2u);  // units, tasks, reports
+  ASSERT_EQ(methods.size(), 8u + 25u + 2u);  // units, tasks, reports
   for (const std::string& method : methods) {
     SCOPED_TRACE(method);
     // An empty request is valid protobuf; each method answers it on its own terms.

@@ -32,6 +32,8 @@ TEST(MethodKindTest, EveryRpcHasTheKindItsCostCallsFor) {
       {"d06.v1.UnitService.UpdateUnit", Kind::kWrite},
       {"d06.v1.UnitService.RenameUnit", Kind::kWrite},
       {"d06.v1.UnitService.MoveUnit", Kind::kWrite},
+      {"d06.v1.UnitService.MergeUnits", Kind::kWrite},
+      {"d06.v1.UnitService.DissolveUnit", Kind::kWrite},
       {"d06.v1.TaskService.CreateTask", Kind::kWrite},
       {"d06.v1.TaskService.GetTask", Kind::kPointRead},
       {"d06.v1.TaskService.ListTasks", Kind::kBulkRead},

@@ -72,10 +72,10 @@ TEST(FilterParseTest, Keys) {
 }
 
 TEST(FilterParseTest, TermsJoinedWithAnd) {
-  EXPECT_THAT(MustParse("state = IN_PROGRESS AND deadline < 2026-01-31 AND unit=units/H29"),
-              ElementsAre(Term("state", Op::kEq, "IN_PROGRESS"),
-                          Term("deadline", Op::kLt, "2026-01-31"),
-                          Term("unit", Op::kEq, "units/H29")));
+  EXPECT_THAT(
+      MustParse("state = IN_PROGRESS AND deadline < 2026-01-31 AND unit=units/H29"),
+      ElementsAre(Term("state", Op::kEq, "IN_PROGRESS"), Term("deadline", Op::kLt, "2026-01-31"),
+                  Term("unit", Op::kEq, "units/H29")));
   EXPECT_THAT(MustParse("a=1\tAND\n  b!=2"),
               ElementsAre(Term("a", Op::kEq, "1"), Term("b", Op::kNe, "2")));
   EXPECT_THAT(MustParse(R"(a="x" AND b=2)"),
@@ -146,14 +146,14 @@ INSTANTIATE_TEST_SUITE_P(
                   std::string("filter: expected an operator after \"task\" at position 4; ") +
                       kOps + " (found '.')"},
         // Bad or missing field name.
-        ErrorCase{"State=1",
-                  std::string("filter: expected a field name at position 0 (found 'S'); ") +
-                      kKeyHint},
+        ErrorCase{
+            "State=1",
+            std::string("filter: expected a field name at position 0 (found 'S'); ") + kKeyHint},
         ErrorCase{"=1", std::string("filter: expected a field name at position 0 (found '='); ") +
                             kKeyHint},
-        ErrorCase{"  1a=1",
-                  std::string("filter: expected a field name at position 2 (found '1'); ") +
-                      kKeyHint},
+        ErrorCase{
+            "  1a=1",
+            std::string("filter: expected a field name at position 2 (found '1'); ") + kKeyHint},
         ErrorCase{"a=1 AND",
                   std::string("filter: expected a field name after AND at position 7 (found "
                               "the end of the filter); ") +
@@ -183,37 +183,47 @@ INSTANTIATE_TEST_SUITE_P(
                                        "(found '('); ") +
                                kValueHint},
         // Terms not joined by " AND ".
-        ErrorCase{"a=1 b=2", "filter: expected AND or the end of the filter after \"a=1\" at "
-                             "position 4 (found 'b'); combine terms with \" AND \""},
-        ErrorCase{"a=1 and b=2", "filter: expected AND or the end of the filter after \"a=1\" "
-                                 "at position 4 (found 'a'); combine terms with \" AND \""},
-        ErrorCase{"a=1 OR b=2", "filter: expected AND or the end of the filter after \"a=1\" at "
-                                "position 4 (found 'O'); combine terms with \" AND \""},
-        ErrorCase{"a=1 ANDb=2", "filter: expected AND or the end of the filter after \"a=1\" at "
-                                "position 4 (found 'A'); combine terms with \" AND \""},
+        ErrorCase{"a=1 b=2",
+                  "filter: expected AND or the end of the filter after \"a=1\" at "
+                  "position 4 (found 'b'); combine terms with \" AND \""},
+        ErrorCase{"a=1 and b=2",
+                  "filter: expected AND or the end of the filter after \"a=1\" "
+                  "at position 4 (found 'a'); combine terms with \" AND \""},
+        ErrorCase{"a=1 OR b=2",
+                  "filter: expected AND or the end of the filter after \"a=1\" at "
+                  "position 4 (found 'O'); combine terms with \" AND \""},
+        ErrorCase{"a=1 ANDb=2",
+                  "filter: expected AND or the end of the filter after \"a=1\" at "
+                  "position 4 (found 'A'); combine terms with \" AND \""},
         ErrorCase{"a = \"x\"AND b=2",
                   "filter: expected AND or the end of the filter after \"a = \"x\"\" at "
                   "position 7 (found 'A'); combine terms with \" AND \""},
         ErrorCase{"state=IN PROGRESS",
                   "filter: expected AND or the end of the filter after \"state=IN\" at "
                   "position 9 (found 'P'); combine terms with \" AND \""},
-        ErrorCase{"a=1 AND(b=2)", "filter: expected whitespace after AND at position 7 (found "
-                                  "'(')"},
+        ErrorCase{"a=1 AND(b=2)",
+                  "filter: expected whitespace after AND at position 7 (found "
+                  "'(')"},
         // Quoted values.
-        ErrorCase{"a=\"abc", "filter: unterminated quoted value starting at position 2; end it "
-                             "with \""},
-        ErrorCase{"a=\"abc\\\"", "filter: unterminated quoted value starting at position 2; "
-                                 "end it with \""},
-        ErrorCase{"a = \"abc\\", "filter: unterminated quoted value starting at position 4; "
-                                 "end it with \""},
-        ErrorCase{"a=\"x\\ny\"", "filter: invalid escape \\n at position 4 in a quoted value; "
-                                 "only \\\" and \\\\ are allowed"},
-        ErrorCase{"a=\"x\\'\"", "filter: invalid escape \\' at position 4 in a quoted value; "
-                                "only \\\" and \\\\ are allowed"},
+        ErrorCase{"a=\"abc",
+                  "filter: unterminated quoted value starting at position 2; end it "
+                  "with \""},
+        ErrorCase{"a=\"abc\\\"",
+                  "filter: unterminated quoted value starting at position 2; "
+                  "end it with \""},
+        ErrorCase{"a = \"abc\\",
+                  "filter: unterminated quoted value starting at position 4; "
+                  "end it with \""},
+        ErrorCase{"a=\"x\\ny\"",
+                  "filter: invalid escape \\n at position 4 in a quoted value; "
+                  "only \\\" and \\\\ are allowed"},
+        ErrorCase{"a=\"x\\'\"",
+                  "filter: invalid escape \\' at position 4 in a quoted value; "
+                  "only \\\" and \\\\ are allowed"},
         // Positions count characters, not bytes: "Đề án" is 5 characters, 9 bytes.
         ErrorCase{"title=\"Đề án\" AND x",
-                  std::string("filter: expected an operator after \"x\" at position 19; ") +
-                      kOps + " (found the end of the filter)"},
+                  std::string("filter: expected an operator after \"x\" at position 19; ") + kOps +
+                      " (found the end of the filter)"},
         ErrorCase{"title=\"Đề án\" AND x=\"Đ\\đ\"",
                   "filter: invalid escape \\đ at position 22 in a quoted value; only \\\" and "
                   "\\\\ are allowed"}));
@@ -222,8 +232,7 @@ TEST(FilterParseTest, RejectsInvalidUtf8EchoingItWithReplacementCharacters) {
   absl::StatusOr<std::vector<FilterTerm>> got = ParseFilter("title=\"\xC0\xAF\"");
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(got.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(got.status().message(),
-            "filter: the filter is not valid UTF-8; send it as UTF-8 text");
+  EXPECT_EQ(got.status().message(), "filter: the filter is not valid UTF-8; send it as UTF-8 text");
   const v1::ErrorInfo info = ErrorInfoOf(got.status());
   EXPECT_EQ(info.reason(), "INVALID_FILTER");
   EXPECT_EQ(info.metadata().at("filter"), "title=\"\uFFFD\uFFFD\"");
@@ -253,7 +262,8 @@ TEST(FilterCheckTermsTest, AcceptsSupportedKeysAndOps) {
 TEST(FilterCheckTermsTest, RejectsUnknownKeyListingSortedSupportedKeys) {
   absl::Status s = CheckFilterTerms(MustParse("state=X AND owner=me"), Allowed());
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(s.message(), "filter: unknown field \"owner\"; supported fields: deadline, state, unit");
+  EXPECT_EQ(s.message(),
+            "filter: unknown field \"owner\"; supported fields: deadline, state, unit");
   const v1::ErrorInfo info = ErrorInfoOf(s);
   EXPECT_EQ(info.reason(), "INVALID_FILTER");
   EXPECT_EQ(info.metadata().at("field"), "owner");
@@ -293,8 +303,9 @@ TEST(FilterCheckTermsTest, MethodWithoutFilteringRejectsAnyTerm) {
   absl::Status s = CheckFilterTerms(MustParse("state=X"), {});
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ErrorReason(s), "INVALID_FILTER");
-  EXPECT_EQ(s.message(), "filter: this method does not support filtering, but the filter uses "
-                         "\"state\"; send an empty filter");
+  EXPECT_EQ(s.message(),
+            "filter: this method does not support filtering, but the filter uses "
+            "\"state\"; send an empty filter");
 }
 
 // ---------------------------------------------------------------------------------
@@ -315,7 +326,7 @@ TEST(FilterParseEnumValueTest, AcceptsShortAndFullNamesCaseInsensitively) {
 }
 
 constexpr char kValidStates[] =
-    "NOT_STARTED, IN_PROGRESS, PENDING_ACCEPTANCE, COMPLETED, DECLINED, REVOKED";
+    "NOT_STARTED, IN_PROGRESS, PENDING_ACCEPTANCE, COMPLETED, DECLINED, REVOKED, TRANSFERRED";
 
 TEST(FilterParseEnumValueTest, RejectsUnspecified) {
   for (const char* value : {"UNSPECIFIED", "unspecified", "ASSIGNMENT_STATE_UNSPECIFIED"}) {
@@ -338,14 +349,13 @@ TEST(FilterParseEnumValueTest, RejectsUnknownNamesListingValidShortNames) {
     EXPECT_EQ(info.reason(), "INVALID_FILTER");
     EXPECT_EQ(info.metadata().at("field"), "state");
     // The rule first, the value last (a long value cannot hide the valid names).
-    EXPECT_EQ(got.status().message(), std::string("filter: state must be one of ") +
-                                          kValidStates + "; got \"" + value + "\"");
+    EXPECT_EQ(got.status().message(), std::string("filter: state must be one of ") + kValidStates +
+                                          "; got \"" + value + "\"");
   }
 }
 
 TEST(FilterParseEnumValueTest, RejectsNullDescriptor) {
-  EXPECT_EQ(ParseEnumValue(nullptr, "state", "X").status().code(),
-            absl::StatusCode::kInternal);
+  EXPECT_EQ(ParseEnumValue(nullptr, "state", "X").status().code(), absl::StatusCode::kInternal);
 }
 
 // ---------------------------------------------------------------------------------

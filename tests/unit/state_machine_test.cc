@@ -22,9 +22,12 @@ constexpr State kPending = v1::ASSIGNMENT_STATE_PENDING_ACCEPTANCE;
 constexpr State kCompleted = v1::ASSIGNMENT_STATE_COMPLETED;
 constexpr State kDeclined = v1::ASSIGNMENT_STATE_DECLINED;
 constexpr State kRevoked = v1::ASSIGNMENT_STATE_REVOKED;
+// Its unit merged or dissolved: final, no action leads out of it (nor into it: only a
+// reorganisation sets it).
+constexpr State kTransferred = v1::ASSIGNMENT_STATE_TRANSFERRED;
 
 constexpr State kAllStates[] = {kUnspecified, kNotStarted, kInProgress, kPending,
-                                kCompleted,   kDeclined,   kRevoked};
+                                kCompleted,   kDeclined,   kRevoked,    kTransferred};
 
 // The specification, written out by hand: every allowed (from, action) -> to. Every pair
 // not listed here must be rejected.
@@ -83,7 +86,7 @@ TEST(StateMachineTest, EveryStateActionPairMatchesTheTable) {
     }
   }
   EXPECT_EQ(allowed, 14);
-  EXPECT_EQ(rejected, 7 * 8 - 14);
+  EXPECT_EQ(rejected, 8 * 8 - 14);  // 8 states (with UNSPECIFIED), 8 actions
 }
 
 TEST(StateMachineTest, MessageListsWhatIsAllowed) {
@@ -161,7 +164,7 @@ TEST(StateMachineTest, ShortNames) {
 
 TEST(StateMachineTest, OpenAndLiveStates) {
   const std::set<State> open = {kNotStarted, kInProgress, kPending};
-  const std::set<State> not_live = {kDeclined, kRevoked};
+  const std::set<State> not_live = {kDeclined, kRevoked, kTransferred};
   for (State s : kAllStates) {
     EXPECT_EQ(IsOpen(s), open.count(s) == 1) << v1::AssignmentState_Name(s);
     EXPECT_EQ(IsLive(s), not_live.count(s) == 0) << v1::AssignmentState_Name(s);

@@ -284,6 +284,17 @@ err UnitService/MoveUnit '{"name":"units/H40.12","newParent":"units/H40.12","eff
   400 invalid_argument INVALID_FIELD details.0.debug.metadata.field=new_parent
 err UnitService/MoveUnit '{"name":"units/H40","newParent":"units/H40.12","effectiveDate":{"year":2020,"month":1,"day":1}}' \
   400 failed_precondition UNIT_TREE_CYCLE
+for code in H40.30 H40.31 H40.32; do
+  ok UnitService/CreateUnit "{\"unit\":{\"code\":\"$code\",\"displayName\":\"Xã $code\",\"kind\":\"UNIT_KIND_COMMUNE\",\"parent\":\"units/H40\"}}"
+done
+ok UnitService/MergeUnits "{\"names\":[\"units/H40.30\"],\"successor\":\"units/H40.31\",\"effectiveDate\":{\"year\":$YEAR,\"month\":1,\"day\":1},\"reason\":\"Nghị quyết 3/NQ-HĐND\"}" \
+  merged.0.state=UNIT_STATE_MERGED merged.0.successor=units/H40.31 successor.name=units/H40.31
+err UnitService/MergeUnits '{"names":["units/H40.31"],"successor":"units/H40.31","effectiveDate":{"year":2020,"month":1,"day":1}}' \
+  400 invalid_argument INVALID_FIELD
+ok UnitService/DissolveUnit "{\"name\":\"units/H40.32\",\"successor\":\"units/H40.31\",\"effectiveDate\":{\"year\":$YEAR,\"month\":1,\"day\":1},\"reason\":\"Nghị quyết 4/NQ-HĐND\"}" \
+  unit.state=UNIT_STATE_DISSOLVED unit.successor=units/H40.31
+err UnitService/DissolveUnit '{"name":"units/H40.30","successor":"units/H40.31","effectiveDate":{"year":2020,"month":1,"day":1}}' \
+  400 failed_precondition UNIT_NOT_ACTIVE
 
 # ---------------------------------------------------------------------------------------
 # TaskService: tasks.
