@@ -237,40 +237,6 @@ struct Absorption {
   std::string reason;
 };
 
-// The unit's own assignments (relation 0 of the assignments-by-unit index), by task.
-absl::StatusOr<std::vector<uint64_t>> TasksOfUnit(const ReadView& view, const std::string& code) {
-  std::set<uint64_t> ids;
-  bool parsed = true;
-  RETURN_IF_ERROR(view.ScanPrefix(
-      Cf::kIndexes, AssignmentsOfUnitPrefix(code, 0), "",
-      [&](absl::string_view suffix, absl::string_view) {
-        uint64_t task_id;
-        std::string unit;
-        parsed = suffix.size() > 1 && ParseAssignmentSortKey(suffix.substr(1), &task_id, &unit);
-        if (parsed) ids.insert(task_id);
-        return parsed;
-      }));
-  if (!parsed) return absl::DataLossError("an index of assignments by unit is malformed");
-  return std::vector<uint64_t>(ids.begin(), ids.end());
-}
-
-// The tasks `code` assigned.
-absl::StatusOr<std::vector<uint64_t>> TasksAssignedBy(const ReadView& view,
-                                                      const std::string& code) {
-  std::vector<uint64_t> ids;
-  bool parsed = true;
-  RETURN_IF_ERROR(view.ScanPrefix(Cf::kIndexes, TasksByAssigningUnitPrefix(code), "",
-                                  [&](absl::string_view suffix, absl::string_view) {
-                                    uint64_t id;
-                                    parsed = !suffix.empty() &&
-                                             ParseTaskIndexSuffix(suffix.substr(1), &id);
-                                    if (parsed) ids.push_back(id);
-                                    return parsed;
-                                  }));
-  if (!parsed) return absl::DataLossError("an index of tasks by assigning unit is malformed");
-  return ids;
-}
-
 // The work of `moved` (an open assignment) carried onto `into` (its continuation).
 void CarryWork(const v1::Assignment& moved, v1::Assignment* into) {
   into->set_role(moved.role());
@@ -356,7 +322,10 @@ absl::Status Absorb(Txn& txn, const ChangeContext& change, const Absorption& pla
       absl::StrCat(plan.end_state == v1::UNIT_STATE_MERGED ? "merged into " : "dissolved; to ",
                    UnitName(plan.successor), plan.reason.empty() ? "" : ": ", plan.reason);
   for (const v1::Unit& source : plan.sources) {
-    ASSIGN_OR_RETURN(std::vector<uint64_t> task_ids, TasksOfUnit(view, source.code()));
+    std::set<uint64_t> task_ids;
+    RETURN_IF_ERROR(ScanUnitAssignments(
+        view, source.code(),
+        [&](uint64_t task_id, absl::string_view) { task_ids.insert(task_id); }));
     for (uint64_t task_id : task_ids) {
       ASSIGN_OR_RETURN(std::optional<v1::Assignment> found,
                        LoadAssignment(view, task_id, source.code()));
@@ -419,7 +388,9 @@ absl::Status Absorb(Txn& txn, const ChangeContext& change, const Absorption& pla
       }
     }
     // The tasks it assigned are the successor's to approve and return.
-    ASSIGN_OR_RETURN(std::vector<uint64_t> assigned, TasksAssignedBy(view, source.code()));
+    std::vector<uint64_t> assigned;
+    RETURN_IF_ERROR(ScanTasksAssignedBy(view, source.code(),
+                                        [&](uint64_t task_id) { assigned.push_back(task_id); }));
     for (uint64_t task_id : assigned) {
       ASSIGN_OR_RETURN(v1::Task task, RequireTask(view, task_id));
       if (task.state() == v1::TASK_STATE_CANCELLED) continue;

@@ -105,6 +105,36 @@ absl::StatusOr<Subtree> ReadSubtree(const ReadView& view, const std::string& cod
   return subtree;
 }
 
+absl::Status ScanUnitAssignments(
+    const ReadView& view, const std::string& code,
+    absl::FunctionRef<void(uint64_t task_id, absl::string_view suffix)> fn) {
+  bool parsed = true;
+  RETURN_IF_ERROR(view.ScanPrefix(
+      Cf::kIndexes, AssignmentsOfUnitPrefix(code, 0), "",
+      [&](absl::string_view suffix, absl::string_view) {
+        uint64_t task_id;
+        std::string unit;
+        parsed = suffix.size() > 1 && ParseAssignmentSortKey(suffix.substr(1), &task_id, &unit);
+        if (parsed) fn(task_id, suffix);
+        return parsed;
+      }));
+  return parsed ? absl::OkStatus() : Malformed("assignments by unit");
+}
+
+absl::Status ScanTasksAssignedBy(const ReadView& view, const std::string& code,
+                                 absl::FunctionRef<void(uint64_t task_id)> fn) {
+  bool parsed = true;
+  RETURN_IF_ERROR(view.ScanPrefix(Cf::kIndexes, TasksByAssigningUnitPrefix(code), "",
+                                  [&](absl::string_view suffix, absl::string_view) {
+                                    uint64_t id;  // after the state byte
+                                    parsed = !suffix.empty() &&
+                                             ParseTaskIndexSuffix(suffix.substr(1), &id);
+                                    if (parsed) fn(id);
+                                    return parsed;
+                                  }));
+  return parsed ? absl::OkStatus() : Malformed("tasks by assigning unit");
+}
+
 absl::StatusOr<Moved> MoveSubtrees(Txn& txn, const std::vector<SubtreeMove>& moves,
                                    const std::vector<std::string>& new_above,
                                    CountChanges* counts) {
@@ -129,14 +159,8 @@ absl::StatusOr<Moved> MoveSubtrees(Txn& txn, const std::vector<SubtreeMove>& mov
       for (const std::string& a : join) txn.Put(Cf::kIndexes, UnitSubtreePrefix(a) + self, "");
       // Assignments by unit: each of the unit's own (relation 0) is under every ancestor
       // with relation 1, by the same bucket and sort key.
-      bool parsed = true;
-      RETURN_IF_ERROR(view.ScanPrefix(
-          Cf::kIndexes, AssignmentsOfUnitPrefix(code, 0), "",
-          [&](absl::string_view suffix, absl::string_view) {
-            uint64_t task_id;
-            std::string unit;
-            parsed = suffix.size() > 1 && ParseAssignmentSortKey(suffix.substr(1), &task_id, &unit);
-            if (!parsed) return false;
+      RETURN_IF_ERROR(
+          ScanUnitAssignments(view, code, [&](uint64_t task_id, absl::string_view suffix) {
             ++moved.assignments;
             tasks[task_id].insert(leave.begin(), leave.end());
             for (const std::string& a : leave) {
@@ -145,19 +169,10 @@ absl::StatusOr<Moved> MoveSubtrees(Txn& txn, const std::vector<SubtreeMove>& mov
             for (const std::string& a : join) {
               txn.Put(Cf::kIndexes, absl::StrCat(AssignmentsOfUnitPrefix(a, 1), suffix), "");
             }
-            return true;
           }));
-      if (!parsed) return Malformed("assignments by unit");
       // Tasks the subtree's units assigned.
-      RETURN_IF_ERROR(view.ScanPrefix(Cf::kIndexes, TasksByAssigningUnitPrefix(code), "",
-                                      [&](absl::string_view suffix, absl::string_view) {
-                                        uint64_t id;  // after the state byte
-                                        parsed = !suffix.empty() &&
-                                                 ParseTaskIndexSuffix(suffix.substr(1), &id);
-                                        if (parsed) tasks[id].insert(leave.begin(), leave.end());
-                                        return parsed;
-                                      }));
-      if (!parsed) return Malformed("tasks by assigning unit");
+      RETURN_IF_ERROR(ScanTasksAssignedBy(
+          view, code, [&](uint64_t id) { tasks[id].insert(leave.begin(), leave.end()); }));
     }
     // Reports as of a day before the move still list the unit under its old parent.
     if (!move.old_above.empty()) {

@@ -13,7 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "d06/v1/unit.pb.h"
 #include "server/model/report_counters.h"
 #include "storage/store.h"
@@ -45,6 +47,16 @@ absl::StatusOr<std::vector<std::string>> AncestryAsOf(const ReadView& view, std:
 // keep their entries and counts).
 std::vector<std::string> Without(const std::vector<std::string>& above,
                                  const std::vector<std::string>& other);
+
+// Calls fn(task_id, suffix) for each of unit `code`'s own assignments (the assignments-by-
+// unit index, relation 0; `suffix` is the rest of the key after AssignmentsOfUnitPrefix:
+// the bucket and the sort key). DATA_LOSS for a malformed key.
+absl::Status ScanUnitAssignments(
+    const ReadView& view, const std::string& code,
+    absl::FunctionRef<void(uint64_t task_id, absl::string_view suffix)> fn);
+// Calls fn(task_id) for each task unit `code` assigned. DATA_LOSS for a malformed key.
+absl::Status ScanTasksAssignedBy(const ReadView& view, const std::string& code,
+                                 absl::FunctionRef<void(uint64_t task_id)> fn);
 
 // What moving subtrees changed.
 struct Moved {

@@ -91,18 +91,6 @@ class MoveUnitTest : public ServerTest {
     return names;
   }
 
-  // The consistency check of the stopped server's directory, recounting `past` too.
-  void ExpectConsistent(const v1::Date& past) {
-    WithStoppedServer([&](Store& store) {
-      ConsistencyOptions options;
-      options.today = DayNumber(TodayInVietnam(clock()));
-      options.past_day = DayNumber(ToCivilDay(past));
-      absl::StatusOr<ConsistencyReport> report = CheckConsistency(*store.Snapshot(), options);
-      ASSERT_THAT(report.status(), IsOk());
-      EXPECT_EQ(report->problem_count, 0) << ::testing::PrintToString(report->problems);
-    });
-  }
-
   std::string t1_, t2_;
 };
 
@@ -176,18 +164,7 @@ TEST_F(MoveUnitTest, TheFeedFollowsTheNewTree) {
   ASSERT_TRUE(absl::SimpleAtoi(absl::StripPrefix(progressed.etag(), "r"), &last));
   // The change after the move, by the feed's unit_tree filter.
   auto progress_events = [&](const std::string& tree) {
-    v1::WatchRequest req;
-    req.set_unit_tree(tree);
-    req.set_start_revision(1);
-    req.add_actions(v1::EVENT_ACTION_REPORT_PROGRESS);
-    int found = 0;
-    EXPECT_THAT(client().Watch(req,
-                               [&](const v1::WatchResponse& response) {
-                                 found += response.events_size();
-                                 return response.revision() < last;
-                               }),
-                IsOk());
-    return found;
+    return EventsInTree(tree, v1::EVENT_ACTION_REPORT_PROGRESS, 1, last);
   };
   EXPECT_EQ(progress_events("units/H01.D2"), 1);
   EXPECT_EQ(progress_events("units/H01.D1"), 0);

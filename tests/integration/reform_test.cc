@@ -97,17 +97,6 @@ class ReformTest : public ServerTest {
     return revision;
   }
 
-  void ExpectConsistent(const v1::Date& past) {
-    WithStoppedServer([&](Store& store) {
-      ConsistencyOptions options;
-      options.today = DayNumber(TodayInVietnam(clock()));
-      options.past_day = DayNumber(ToCivilDay(past));
-      absl::StatusOr<ConsistencyReport> report = CheckConsistency(*store.Snapshot(), options);
-      ASSERT_THAT(report.status(), IsOk());
-      EXPECT_EQ(report->problem_count, 0) << ::testing::PrintToString(report->problems);
-    });
-  }
-
   static void ExpectSame(const v1::GetSummaryResponse& before, const v1::GetSummaryResponse& after,
                          const std::string& what) {
     std::string differences;
@@ -282,18 +271,7 @@ TEST_F(ReformTest, TheCountryOf2025) {
   int64_t last = 0;
   ASSERT_TRUE(absl::SimpleAtoi(absl::StripPrefix(progressed.etag(), "r"), &last));
   auto progress_events = [&](const std::string& tree) {
-    v1::WatchRequest req;
-    req.set_unit_tree(tree);
-    req.set_start_revision(last);
-    req.add_actions(v1::EVENT_ACTION_REPORT_PROGRESS);
-    int found = 0;
-    EXPECT_THAT(client().Watch(req,
-                               [&](const v1::WatchResponse& response) {
-                                 found += response.events_size();
-                                 return response.revision() < last;
-                               }),
-                IsOk());
-    return found;
+    return EventsInTree(tree, v1::EVENT_ACTION_REPORT_PROGRESS, last, last);
   };
   EXPECT_EQ(progress_events("units/H01"), 1);
   EXPECT_EQ(progress_events("units/H02"), 0);

@@ -42,12 +42,15 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "client/client.h"
+#include "common/dates.h"
 #include "d06/v1/task.pb.h"
 #include "d06/v1/unit.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/d06d/server.h"
 #include "server/domain/clock.h"
+#include "server/domain/dates.h"
+#include "server/model/consistency.h"
 #include "storage/store.h"
 #include "tests/testing/pager.h"
 #include "tests/testing/temp_dir.h"
@@ -419,6 +422,35 @@ class ServerTest : public ::testing::Test {
         req, [&](const v1::ListTaskEventsRequest& r) { return client().ListTaskEvents(r); },
         [](const v1::ListTaskEventsResponse& p) -> auto& { return p.events(); },
         "ListTaskEvents " + task);
+  }
+
+  // The consistency check of the stopped server's directory finds nothing, recounting the
+  // report counters of today and of `past`.
+  void ExpectConsistent(const v1::Date& past) {
+    WithStoppedServer([&](Store& store) {
+      ConsistencyOptions options;
+      options.today = DayNumber(TodayInVietnam(clock()));
+      options.past_day = DayNumber(ToCivilDay(past));
+      absl::StatusOr<ConsistencyReport> report = CheckConsistency(*store.Snapshot(), options);
+      ASSERT_TRUE(report.ok()) << report.status();
+      EXPECT_EQ(report->problem_count, 0) << ::testing::PrintToString(report->problems);
+    });
+  }
+
+  // How many events of `action` the feed's unit_tree filter `tree` gives from revision
+  // `from` through `through` (a Watch from `from`, ended once past `through`).
+  int EventsInTree(const std::string& tree, v1::EventAction action, int64_t from, int64_t through) {
+    v1::WatchRequest req;
+    req.set_unit_tree(tree);
+    req.set_start_revision(from);
+    req.add_actions(action);
+    int found = 0;
+    const absl::Status watched = client().Watch(req, [&](const v1::WatchResponse& response) {
+      found += response.events_size();
+      return response.revision() < through;
+    });
+    EXPECT_TRUE(watched.ok()) << watched;
+    return found;
   }
 
   // Called before each start of the server (SetUp, Restart, ...): a fixture
