@@ -3,11 +3,16 @@
 #include <unicode/uchar.h>
 #include <unicode/utf8.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <utility>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 
 namespace d06::ctl {
 namespace {
@@ -92,28 +97,72 @@ std::vector<std::string> WrapToWidth(absl::string_view text, int columns) {
   return lines;
 }
 
+namespace {
+
+size_t IndentOf(absl::string_view line) {
+  const size_t indent = line.find_first_not_of(' ');
+  return indent == absl::string_view::npos ? line.size() : indent;
+}
+
+// Whether `line` goes on the paragraph whose last line is `previous` and whose lines
+// after the first are indented by `indent`: prose continued, not a new list item, flag
+// or label's list.
+bool Continues(absl::string_view previous, absl::string_view line, size_t indent) {
+  if (absl::StripAsciiWhitespace(previous).empty() || absl::StripAsciiWhitespace(line).empty()) {
+    return false;
+  }
+  if (absl::EndsWith(absl::StripTrailingAsciiWhitespace(previous), ":")) return false;
+  if (IndentOf(line) != indent) return false;
+  const absl::string_view rest = line.substr(indent);
+  if (absl::StartsWith(rest, "- ") || absl::StartsWith(rest, "* ") ||
+      absl::StartsWith(rest, "--")) {
+    return false;
+  }
+  // A label of its own ("Called by:", "Errors:") begins a paragraph.
+  const size_t colon = rest.find(':');
+  const bool label = colon != absl::string_view::npos && colon < 16 &&
+                     absl::ascii_isupper(static_cast<unsigned char>(rest[0])) &&
+                     std::all_of(rest.begin(), rest.begin() + colon, [](char c) {
+                       return absl::ascii_isalpha(static_cast<unsigned char>(c)) || c == ' ';
+                     });
+  return !label;
+}
+
+}  // namespace
+
 std::string FitLinesToWidth(absl::string_view text, int columns) {
-  std::string out;
-  std::vector<absl::string_view> lines = absl::StrSplit(text, '\n');
-  for (size_t i = 0; i < lines.size(); ++i) {
-    const absl::string_view line = lines[i];
-    if (i > 0) out += "\n";
-    if (DisplayWidth(line) <= columns) {
-      absl::StrAppend(&out, line);
+  const std::vector<absl::string_view> lines = absl::StrSplit(text, '\n');
+  std::vector<std::string> out;
+  for (size_t i = 0; i < lines.size();) {
+    // A paragraph: the line and those continuing it. One too wide is rewrapped whole
+    // (a .proto comment's lines are wider than a terminal), the others kept as written.
+    const absl::string_view first = lines[i];
+    const size_t indent = IndentOf(first);
+    const bool item = first.substr(indent, 2) == "- ";
+    const size_t next_indent = indent + (item ? 2 : 0);
+    size_t end = i + 1;
+    bool wide = DisplayWidth(first) > columns;
+    while (end < lines.size() && Continues(lines[end - 1], lines[end], next_indent)) {
+      wide = wide || DisplayWidth(lines[end]) > columns;
+      ++end;
+    }
+    if (!wide) {
+      for (size_t k = i; k < end; ++k) out.emplace_back(lines[k]);
+      i = end;
       continue;
     }
-    size_t indent = line.find_first_not_of(' ');
-    if (indent == absl::string_view::npos) indent = 0;
-    std::string first_indent(indent, ' ');
-    std::string next_indent = first_indent;
-    if (line.substr(indent, 2) == "- ") next_indent += "  ";
-    const std::vector<std::string> parts =
-        WrapToWidth(line.substr(indent), columns - static_cast<int>(next_indent.size()));
-    for (size_t p = 0; p < parts.size(); ++p) {
-      absl::StrAppend(&out, p == 0 ? first_indent : absl::StrCat("\n", next_indent), parts[p]);
+    std::string words;
+    for (size_t k = i; k < end; ++k) {
+      absl::StrAppend(&words, k == i ? "" : " ", absl::StripAsciiWhitespace(lines[k]));
     }
+    const std::vector<std::string> parts =
+        WrapToWidth(words, columns - static_cast<int>(next_indent));
+    for (size_t p = 0; p < parts.size(); ++p) {
+      out.push_back(absl::StrCat(std::string(p == 0 ? indent : next_indent, ' '), parts[p]));
+    }
+    i = end;
   }
-  return out;
+  return absl::StrJoin(out, "\n");
 }
 
 }  // namespace d06::ctl

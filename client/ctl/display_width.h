@@ -23,9 +23,11 @@ std::string TruncateToWidth(absl::string_view text, int max_columns);
 // a line of its own).
 std::vector<std::string> WrapToWidth(absl::string_view text, int columns);
 
-// Multi-line `text` with every line wider than `columns` wrapped, its continuation lines
-// indented as the line was (further by 2 for a "- " list item): help texts made of .proto
-// comments fit a terminal of `columns`.
+// Multi-line `text` fitted to `columns`: a paragraph (a line and the lines continuing it
+// at the same indent: not blank, not a "- " item or "--flag", not after a line ending in
+// ":") with a line wider than `columns` is rewrapped whole, its lines after the first
+// indented as they were (by 2 more for a "- " item); other lines stay as written. Help
+// texts made of .proto comments, wrapped near 90 columns, read well on a terminal.
 std::string FitLinesToWidth(absl::string_view text, int columns);
 
 // `text` followed by spaces up to `columns` columns.

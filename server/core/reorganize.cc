@@ -292,7 +292,8 @@ absl::Status Absorb(Txn& txn, const ChangeContext& change, const Absorption& pla
       moves.push_back({std::move(subtree), above});
     }
   }
-  ASSIGN_OR_RETURN(Moved moved, MoveSubtrees(txn, moves, plan.children_above, &counts));
+  ASSIGN_OR_RETURN(Moved moved, MoveSubtrees(txn, moves, plan.children_above, &counts,
+                                             /*involvement=*/false));
   result->set_moved_units(moved.units);
   result->set_moved_assignments(moved.assignments);
   for (auto& [before, after] : moved_heads) {
@@ -437,14 +438,35 @@ absl::Status Absorb(Txn& txn, const ChangeContext& change, const Absorption& pla
   for (const SubtreeMove& move : moves) {
     for (const std::string& code : move.subtree.codes) head_of[code] = move.subtree.codes.front();
   }
-  auto final_ancestry = [&](const std::string& code) -> absl::StatusOr<std::vector<std::string>> {
-    if (auto it = overlay->ancestry.find(code); it != overlay->ancestry.end()) return it->second;
-    ASSIGN_OR_RETURN(std::vector<std::string> chain, WalkableAncestry(view, code));
-    if (auto head = head_of.find(code); head != head_of.end()) {
-      chain.erase(std::find(chain.begin(), chain.end(), head->second) + 1, chain.end());
-      chain.insert(chain.end(), plan.children_above.begin(), plan.children_above.end());
+  // Each unit's chain before and after, read once (a province's tasks share few units).
+  std::map<std::string, std::vector<std::string>> chains_before, chains_after;
+  auto ancestry_before =
+      [&](const std::string& code) -> absl::StatusOr<const std::vector<std::string>*> {
+    auto it = chains_before.find(code);
+    if (it == chains_before.end()) {
+      ASSIGN_OR_RETURN(std::vector<std::string> chain, WalkableAncestry(view, code));
+      it = chains_before.emplace(code, std::move(chain)).first;
     }
-    return chain;
+    return &it->second;
+  };
+  auto ancestry_after =
+      [&](const std::string& code) -> absl::StatusOr<const std::vector<std::string>*> {
+    auto it = chains_after.find(code);
+    if (it == chains_after.end()) {
+      std::vector<std::string> chain;
+      if (auto known = overlay->ancestry.find(code); known != overlay->ancestry.end()) {
+        chain = known->second;
+      } else {
+        ASSIGN_OR_RETURN(const std::vector<std::string>* before, ancestry_before(code));
+        chain = *before;
+        if (auto head = head_of.find(code); head != head_of.end()) {
+          chain.erase(std::find(chain.begin(), chain.end(), head->second) + 1, chain.end());
+          chain.insert(chain.end(), plan.children_above.begin(), plan.children_above.end());
+        }
+      }
+      it = chains_after.emplace(code, std::move(chain)).first;
+    }
+    return &it->second;
   };
   std::set<uint64_t> touched = moved.tasks;
   touched.insert(reassigned.begin(), reassigned.end());
@@ -457,8 +479,8 @@ absl::Status Absorb(Txn& txn, const ChangeContext& change, const Absorption& pla
     for (const v1::Assignment& a : assignments) units.insert(CodeOf(a.unit()));
     std::set<std::string> was, is;
     for (const std::string& unit : units) {
-      ASSIGN_OR_RETURN(std::vector<std::string> chain, WalkableAncestry(view, unit));
-      was.insert(chain.begin(), chain.end());
+      ASSIGN_OR_RETURN(const std::vector<std::string>* chain, ancestry_before(unit));
+      was.insert(chain->begin(), chain->end());
     }
     if (reassigned.count(task_id) > 0) {
       units.erase(CodeOf(task->assigning_unit()));
@@ -466,8 +488,8 @@ absl::Status Absorb(Txn& txn, const ChangeContext& change, const Absorption& pla
     }
     if (at_successor.count(task_id) > 0) units.insert(plan.successor);
     for (const std::string& unit : units) {
-      ASSIGN_OR_RETURN(std::vector<std::string> chain, final_ancestry(unit));
-      is.insert(chain.begin(), chain.end());
+      ASSIGN_OR_RETURN(const std::vector<std::string>* chain, ancestry_after(unit));
+      is.insert(chain->begin(), chain->end());
     }
     const std::string suffix = TaskIndexSuffix(task_id);
     for (const std::string& code : was) {

@@ -136,8 +136,8 @@ absl::Status ScanTasksAssignedBy(const ReadView& view, const std::string& code,
 }
 
 absl::StatusOr<Moved> MoveSubtrees(Txn& txn, const std::vector<SubtreeMove>& moves,
-                                   const std::vector<std::string>& new_above,
-                                   CountChanges* counts) {
+                                   const std::vector<std::string>& new_above, CountChanges* counts,
+                                   bool involvement) {
   std::set<std::string> inside;
   for (const SubtreeMove& move : moves) {
     inside.insert(move.subtree.codes.begin(), move.subtree.codes.end());
@@ -185,6 +185,8 @@ absl::StatusOr<Moved> MoveSubtrees(Txn& txn, const std::vector<SubtreeMove>& mov
   // moved subtree.
   std::map<std::string, std::vector<std::string>> chains;  // of units outside, read once
   for (const auto& [id, leave] : tasks) {
+    moved.tasks.insert(id);
+    if (!involvement) continue;
     ASSIGN_OR_RETURN(std::optional<v1::Task> task, LoadTask(view, id));
     if (!task) continue;
     ASSIGN_OR_RETURN(std::vector<v1::Assignment> assignments, LoadAssignments(view, id));
@@ -207,7 +209,6 @@ absl::StatusOr<Moved> MoveSubtrees(Txn& txn, const std::vector<SubtreeMove>& mov
     for (const std::string& a : new_above) {
       txn.Put(Cf::kIndexes, TasksInvolvingPrefix(a) + suffix, "");
     }
-    moved.tasks.insert(id);
   }
   return moved;
 }

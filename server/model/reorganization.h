@@ -76,9 +76,11 @@ struct SubtreeMove {
 // new parent, then its ancestors), all in one batch; their report counts move in
 // `counts` (the caller writes them); each head is recorded as a former child of its old
 // parent (FormerChildrenPrefix). A task keeps an old ancestor's index entry only through
-// a unit outside every moved subtree.
+// a unit outside every moved subtree. With `involvement` false the tasks' "ti" entries
+// are left to the caller (a merge, which recomputes them for the tasks it also changes).
 absl::StatusOr<Moved> MoveSubtrees(Txn& txn, const std::vector<SubtreeMove>& moves,
-                                   const std::vector<std::string>& new_above, CountChanges* counts);
+                                   const std::vector<std::string>& new_above, CountChanges* counts,
+                                   bool involvement = true);
 
 // The unit whose reports count the work of unit `code` on `day_number` (std::nullopt:
 // now): the unit itself, or, once it is merged or dissolved, its successor (and so on).

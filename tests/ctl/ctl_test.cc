@@ -243,6 +243,36 @@ TEST(DisplayWidthTest, VietnameseAndWideText) {
   EXPECT_EQ(PadToWidth("Đề", 4), "Đề  ");
 }
 
+// A paragraph with a line too wide is rewrapped whole (no ragged short lines between long
+// ones); list items keep their hanging indent; a label begins a line; lines that fit,
+// flags and the items after a label stay as written.
+TEST(DisplayWidthTest, ParagraphsTooWideAreRewrappedWhole) {
+  const std::string help =
+      "Moves a unit below another parent from a date (chuyển đơn vị): a new\n"
+      "period begins.\n"
+      "Called by: operations staff.\n"
+      "\n"
+      "Errors:\n"
+      "- INVALID_ARGUMENT: name is not \"units/{code}\" or new_parent is missing\n"
+      "  or the unit itself.\n"
+      "  --lead UNIT   the lead unit\n"
+      "Short line.\n"
+      "Next short line.";
+  EXPECT_EQ(FitLinesToWidth(help, 40),
+            "Moves a unit below another parent from a\n"
+            "date (chuyển đơn vị): a new period\n"
+            "begins.\n"
+            "Called by: operations staff.\n"
+            "\n"
+            "Errors:\n"
+            "- INVALID_ARGUMENT: name is not\n"
+            "  \"units/{code}\" or new_parent is\n"
+            "  missing or the unit itself.\n"
+            "  --lead UNIT   the lead unit\n"
+            "Short line.\n"
+            "Next short line.");
+}
+
 TEST_F(CtlTest, EveryMethodIsACommandWithItsProtoCommentAsHelp) {
   std::unique_ptr<Catalog> catalog = LoadCatalog();
   const std::string overview = MustCtl({"help"});
