@@ -242,6 +242,9 @@ void CarryWork(const v1::Assignment& moved, v1::Assignment* into) {
   into->set_role(moved.role());
   into->set_state(moved.state());
   *into->mutable_deadline() = moved.deadline();
+  *into->mutable_submit_date() = moved.submit_date();
+  *into->mutable_submit_deadline() = moved.submit_deadline();
+  into->set_cadence(moved.cadence());
   into->set_extension_count(moved.extension_count());
   *into->mutable_pending_extension() = moved.pending_extension();
   into->set_urge_count(moved.urge_count());

@@ -287,10 +287,11 @@ TEST_F(ReformTest, TheSuccessorsOwnAssignmentDecides) {
   MakeUnit("H01.A", v1::UNIT_KIND_COMMUNE, "units/H01", "Xã A");
   MakeUnit("H01.S", v1::UNIT_KIND_COMMUNE, "units/H01", "Xã S");
   const v1::Date deadline = Day(2025, 12, 31);
-  // 1: A leads, S coordinates: S takes the lead.
+  // 1: A leads (its completion reported), S coordinates: S takes the lead and the work.
   const std::string t1 = Lead("units/H01", "Một", "units/H01.A", deadline);
   Assign(t1, "units/H01.S");
   Start(t1 + "/assignments/H01.A");
+  Submit(t1 + "/assignments/H01.A");
   // 2: S leads, A coordinates: S's stays, A's ends.
   const std::string t2 = Lead("units/H01", "Hai", "units/H01.S", deadline);
   Assign(t2, "units/H01.A");
@@ -316,7 +317,11 @@ TEST_F(ReformTest, TheSuccessorsOwnAssignmentDecides) {
   EXPECT_EQ(merged.result().transferred_assignments(), 4);
   const v1::Assignment s1 = GetAssignment(t1 + "/assignments/H01.S");
   EXPECT_EQ(s1.role(), v1::ASSIGNMENT_ROLE_LEAD);
-  EXPECT_EQ(s1.state(), v1::ASSIGNMENT_STATE_IN_PROGRESS);
+  EXPECT_EQ(s1.state(), v1::ASSIGNMENT_STATE_PENDING_ACCEPTANCE);
+  EXPECT_EQ(FormatDate(s1.submit_date()), "2025-06-01");
+  EXPECT_EQ(s1.transferred_from(), t1 + "/assignments/H01.A");
+  // The assigner approves it there, judged by the submission carried over.
+  EXPECT_EQ(Approve(s1.name()).timeliness(), v1::TIMELINESS_COMPLETED_ON_TIME);
   const v1::Assignment s2 = GetAssignment(t2 + "/assignments/H01.S");
   EXPECT_EQ(s2.role(), v1::ASSIGNMENT_ROLE_LEAD);
   EXPECT_EQ(s2.state(), v1::ASSIGNMENT_STATE_NOT_STARTED);
