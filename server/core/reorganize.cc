@@ -84,6 +84,11 @@ absl::StatusOr<v1::UnitPeriod*> BeginPeriod(v1::Unit* unit, const v1::Date& from
   return current;
 }
 
+absl::Status TreeCycle(const std::string& why, absl::string_view field) {
+  return Error(absl::StatusCode::kFailedPrecondition, v1::reason::kUnitTreeCycle, why,
+               {{"field", std::string(field)}});
+}
+
 absl::Status NotANewValue(const std::string& what) {
   return Error(absl::StatusCode::kFailedPrecondition, v1::reason::kEffectiveDateConflict, what,
                {{"period_start", ""}});
@@ -170,16 +175,14 @@ void Core::MoveUnit(const Caller& caller, const v1::MoveUnitRequest& request,
         RETURN_IF_ERROR(AuthorizeUnit(view, *change.caller, parent, r.new_parent()));
         RETURN_IF_ERROR(RequireActiveUnit(view, "new_parent", parent));
         ASSIGN_OR_RETURN(Subtree subtree, ReadSubtree(view, code));
-        auto cycle = [&](const std::string& why) {
-          return Error(absl::StatusCode::kFailedPrecondition, v1::reason::kUnitTreeCycle, why,
-                       {{"field", "new_parent"}});
-        };
         if (CodeOf(stored->parent()) == parent) {
-          return cycle(absl::StrCat(stored->name(), " is already below ", r.new_parent()));
+          return TreeCycle(absl::StrCat(stored->name(), " is already below ", r.new_parent()),
+                           "new_parent");
         }
         if (std::find(subtree.codes.begin(), subtree.codes.end(), parent) != subtree.codes.end()) {
-          return cycle(absl::StrCat(r.new_parent(), " is below ", stored->name(),
-                                    ": a unit cannot move into its own subtree"));
+          return TreeCycle(absl::StrCat(r.new_parent(), " is below ", stored->name(),
+                                        ": a unit cannot move into its own subtree"),
+                           "new_parent");
         }
         std::vector<std::string> old_above;
         if (!stored->parent().empty()) {
@@ -517,11 +520,6 @@ absl::Status Absorb(Txn& txn, const ChangeContext& change, const Absorption& pla
 
 constexpr int kMaxMergedUnits = 100;
 
-absl::Status TreeCycle(const std::string& why, absl::string_view field) {
-  return Error(absl::StatusCode::kFailedPrecondition, v1::reason::kUnitTreeCycle, why,
-               {{"field", std::string(field)}});
-}
-
 // The units of `plan.sources`, checked: they exist in the caller's admin scope, are
 // active, and none is below another or above `successor_above`'s unit (the successor, or
 // the new parent of their children, `field` naming it).
@@ -602,15 +600,9 @@ void Core::MergeUnits(const Caller& caller, const v1::MergeUnitsRequest& request
     }
     if (create) {
       fresh = r.new_successor();
-      RETURN_IF_ERROR(ValidateUnitCode("new_successor.code", fresh.code()));
-      RETURN_IF_ERROR(PrepareUnitFields(&fresh));
-      RETURN_IF_ERROR(CheckRequiredEnum("new_successor.kind", fresh.kind(), v1::UnitKind_IsValid));
-      if (!fresh.parent().empty()) {
-        ASSIGN_OR_RETURN(std::string parent, ParseUnitName("new_successor.parent", fresh.parent()));
-        if (parent == fresh.code()) {
-          return InvalidField("new_successor.parent", "a unit cannot be its own parent");
-        }
-      }
+      RETURN_IF_ERROR(PrepareNewUnit("new_successor", &fresh));
+      *fresh.mutable_valid_from() = r.effective_date();
+      fresh.clear_valid_to();
       successor = fresh.code();
     } else {
       ASSIGN_OR_RETURN(successor, ParseUnitName("successor", r.successor()));
@@ -636,26 +628,8 @@ void Core::MergeUnits(const Caller& caller, const v1::MergeUnitsRequest& request
         plan.reason = r.reason();
         TreeOverlay overlay;
         if (create) {
-          const std::string parent = CodeOf(fresh.parent());
-          RETURN_IF_ERROR(AuthorizeUnit(view, *change.caller, parent, fresh.parent()));
-          ASSIGN_OR_RETURN(std::optional<v1::Unit> taken, LoadUnit(view, successor));
-          if (taken) {
-            return Error(absl::StatusCode::kAlreadyExists, v1::reason::kAlreadyExists,
-                         absl::StrCat("unit ", UnitName(successor), " already exists"),
-                         {{"resource", UnitName(successor)}});
-          }
-          plan.successor_above = {successor};
-          if (!parent.empty()) {
-            RETURN_IF_ERROR(RequireActiveUnit(view, "new_successor.parent", parent));
-            ASSIGN_OR_RETURN(std::vector<std::string> above, Ancestry(view, parent));
-            if (above.size() >= static_cast<size_t>(kMaxUnitDepth)) {
-              return Error(absl::StatusCode::kFailedPrecondition, v1::reason::kUnitTreeTooDeep,
-                           absl::StrCat(UnitName(parent), " is at level ", above.size(),
-                                        "; a unit may be at most at level ", kMaxUnitDepth),
-                           {{"field", "new_successor.parent"}});
-            }
-            plan.successor_above.insert(plan.successor_above.end(), above.begin(), above.end());
-          }
+          ASSIGN_OR_RETURN(plan.successor_above,
+                           PlaceNewUnit(view, *change.caller, "new_successor", fresh));
           overlay.ancestry[successor] = plan.successor_above;
         } else {
           ASSIGN_OR_RETURN(plan.successor_above,
@@ -667,23 +641,8 @@ void Core::MergeUnits(const Caller& caller, const v1::MergeUnitsRequest& request
                          {{create ? "new_successor.parent" : "successor", plan.successor_above}},
                          &plan.sources));
         if (create) {
-          fresh.set_name(UnitName(successor));
-          fresh.set_state(v1::UNIT_STATE_ACTIVE);
-          fresh.clear_successor();
-          *fresh.mutable_valid_from() = r.effective_date();
-          fresh.clear_valid_to();
-          fresh.clear_history();
-          SeedHistory(&fresh);
-          fresh.mutable_history(0)->set_reason(r.reason());
-          *fresh.mutable_history(0)->mutable_record_time() = ToTimestamp(change.time);
-          fresh.mutable_history(0)->set_recorded_by(change.actor);
-          *fresh.mutable_create_time() = ToTimestamp(change.time);
-          *fresh.mutable_update_time() = ToTimestamp(change.time);
-          fresh.set_etag(Etag(txn.revision()));
-          PutUnit(txn, change, nullptr, fresh, v1::EVENT_ACTION_CREATE_UNIT)
-              ->set_reason(r.reason());
-          PutUnitSubtree(txn, plan.successor_above);
-          *response->mutable_successor() = fresh;
+          *response->mutable_successor() =
+              WriteNewUnit(txn, change, fresh, plan.successor_above, r.reason());
         } else {
           ASSIGN_OR_RETURN(std::optional<v1::Unit> stored, LoadUnit(view, successor));
           *response->mutable_successor() = *std::move(stored);

@@ -4,12 +4,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/dates.h"
+#include "common/limits.h"
 #include "d06/v1/api_names.h"
 #include "server/core/authorize.h"
 #include "server/domain/dates.h"
 #include "server/domain/errors.h"
 #include "server/domain/names.h"
 #include "server/domain/state_machine.h"
+#include "server/domain/unit_history.h"
+#include "server/domain/validation.h"
 #include "server/model/entities.h"
 
 namespace d06 {
@@ -104,6 +107,68 @@ absl::Status TaskNotCancelled(const v1::Task& task) {
   return Error(absl::StatusCode::kFailedPrecondition, v1::reason::kTaskCancelled,
                absl::StrCat(task.name(), " is cancelled; it can no longer change"),
                {{"task", task.name()}});
+}
+
+absl::Status PrepareNewUnit(absl::string_view field, v1::Unit* unit) {
+  RETURN_IF_ERROR(ValidateUnitCode(absl::StrCat(field, ".code"), unit->code()));
+  RETURN_IF_ERROR(PrepareUnitFields(unit));
+  RETURN_IF_ERROR(
+      CheckRequiredEnum(absl::StrCat(field, ".kind"), unit->kind(), v1::UnitKind_IsValid));
+  if (!unit->parent().empty()) {
+    const std::string parent_field = absl::StrCat(field, ".parent");
+    ASSIGN_OR_RETURN(std::string parent, ParseUnitName(parent_field, unit->parent()));
+    if (parent == unit->code())
+      return InvalidField(parent_field, "a unit cannot be its own parent");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> PlaceNewUnit(const ReadView& view, const Caller& caller,
+                                                      absl::string_view field,
+                                                      const v1::Unit& unit) {
+  // An admin of the parent (of every unit, for a root) first: outside the caller's scope
+  // the parent does not exist.
+  const std::string parent = unit.parent().empty() ? "" : CodeOf(unit.parent());
+  RETURN_IF_ERROR(AuthorizeUnit(view, caller, parent, unit.parent()));
+  ASSIGN_OR_RETURN(std::optional<v1::Unit> existing, LoadUnit(view, unit.code()));
+  if (existing) {
+    return Error(absl::StatusCode::kAlreadyExists, v1::reason::kAlreadyExists,
+                 absl::StrCat("unit ", UnitName(unit.code()), " already exists"),
+                 {{"resource", UnitName(unit.code())}});
+  }
+  std::vector<std::string> ancestry = {unit.code()};
+  if (parent.empty()) return ancestry;
+  const std::string parent_field = absl::StrCat(field, ".parent");
+  RETURN_IF_ERROR(RequireActiveUnit(view, parent_field, parent));
+  ASSIGN_OR_RETURN(std::vector<std::string> above, Ancestry(view, parent));
+  if (above.size() >= static_cast<size_t>(kMaxUnitDepth)) {
+    return Error(absl::StatusCode::kFailedPrecondition, v1::reason::kUnitTreeTooDeep,
+                 absl::StrCat(UnitName(parent), " is at level ", above.size(),
+                              " of the unit tree; a unit may be at most at level ", kMaxUnitDepth,
+                              ": attach it higher up"),
+                 {{"field", parent_field}, {"max_depth", absl::StrCat(kMaxUnitDepth)}});
+  }
+  ancestry.insert(ancestry.end(), above.begin(), above.end());
+  return ancestry;
+}
+
+v1::Unit WriteNewUnit(Txn& txn, const ChangeContext& change, v1::Unit unit,
+                      const std::vector<std::string>& ancestry, const std::string& reason) {
+  unit.set_name(UnitName(unit.code()));
+  unit.set_state(v1::UNIT_STATE_ACTIVE);
+  unit.clear_successor();
+  unit.clear_history();
+  SeedHistory(&unit);
+  v1::UnitPeriod* first = unit.mutable_history(0);
+  first->set_reason(reason);
+  *first->mutable_record_time() = ToTimestamp(change.time);
+  first->set_recorded_by(change.actor);
+  *unit.mutable_create_time() = ToTimestamp(change.time);
+  *unit.mutable_update_time() = ToTimestamp(change.time);
+  unit.set_etag(Etag(txn.revision()));
+  PutUnit(txn, change, nullptr, unit, v1::EVENT_ACTION_CREATE_UNIT)->set_reason(reason);
+  PutUnitSubtree(txn, ancestry);
+  return unit;
 }
 
 absl::StatusOr<absl::CivilDay> AsOfDay(absl::string_view field, const v1::Date& date,

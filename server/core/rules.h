@@ -11,8 +11,10 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "d06/v1/task.pb.h"
+#include "d06/v1/unit.pb.h"
 #include "server/domain/caller.h"
 #include "server/domain/filter.h"
+#include "server/model/entities.h"
 #include "storage/status_macros.h"
 #include "storage/store.h"
 
@@ -42,6 +44,21 @@ absl::Status RequireActiveUnit(const ReadView& view, absl::string_view field,
 
 // FAILED_PRECONDITION/TASK_CANCELLED for a cancelled task.
 absl::Status TaskNotCancelled(const v1::Task& task);
+
+// A new unit (CreateUnit's `unit`, a merge's `new_successor`; `field` names it), checked
+// before the write: its code, its fields (PrepareUnitFields), its kind and its parent's
+// name.
+absl::Status PrepareNewUnit(absl::string_view field, v1::Unit* unit);
+// Where the new unit goes, checked in the write: `caller` an admin of its parent (of
+// every unit for a root), its code not taken (ALREADY_EXISTS), its parent active and not
+// at the deepest level. Its ancestry, its own code first.
+absl::StatusOr<std::vector<std::string>> PlaceNewUnit(const ReadView& view, const Caller& caller,
+                                                      absl::string_view field,
+                                                      const v1::Unit& unit);
+// Writes the new unit at `ancestry` (PlaceNewUnit), active, with the first period of its
+// history (its reason `reason`, also the event's), recorded by the change's actor.
+v1::Unit WriteNewUnit(Txn& txn, const ChangeContext& change, v1::Unit unit,
+                      const std::vector<std::string>& ancestry, const std::string& reason);
 
 // The day a request's `field` (an as_of date) asks for: `today` when unset; else the date,
 // INVALID_ARGUMENT/INVALID_FIELD when it is not a date or is after today.

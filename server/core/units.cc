@@ -32,60 +32,13 @@ using Op = FilterTerm::Op;
 void Core::CreateUnit(const Caller& caller, const v1::CreateUnitRequest& request,
                       v1::CreateUnitResponse* response, Done done) {
   v1::Unit unit = request.unit();
-  absl::Status valid = [&]() -> absl::Status {
-    RETURN_IF_ERROR(ValidateUnitCode("unit.code", unit.code()));
-    RETURN_IF_ERROR(PrepareUnitFields(&unit));
-    RETURN_IF_ERROR(CheckRequiredEnum("unit.kind", unit.kind(), v1::UnitKind_IsValid));
-    if (!unit.parent().empty()) {
-      ASSIGN_OR_RETURN(std::string parent, ParseUnitName("unit.parent", unit.parent()));
-      if (parent == unit.code())
-        return InvalidField("unit.parent", "a unit cannot be its own parent");
-    }
-    return absl::OkStatus();
-  }();
-  if (!valid.ok()) return done(valid);
+  if (absl::Status valid = PrepareNewUnit("unit", &unit); !valid.ok()) return done(valid);
   Mutate(
       caller, request.request_id(), request, response,
-      [this, unit, response](Txn& txn, const ChangeContext& change) mutable -> absl::Status {
-        // An admin of the parent (of every unit, for a root) first: outside the caller's
-        // scope the parent does not exist.
-        RETURN_IF_ERROR(AuthorizeUnit(txn.reader(), *change.caller,
-                                      unit.parent().empty() ? "" : CodeOf(unit.parent()),
-                                      unit.parent()));
-        ASSIGN_OR_RETURN(std::optional<v1::Unit> existing, LoadUnit(txn.reader(), unit.code()));
-        if (existing) {
-          return Error(absl::StatusCode::kAlreadyExists, v1::reason::kAlreadyExists,
-                       absl::StrCat("unit ", UnitName(unit.code()), " already exists"),
-                       {{"resource", UnitName(unit.code())}});
-        }
-        std::vector<std::string> ancestry = {unit.code()};  // for the subtree index
-        if (!unit.parent().empty()) {
-          const std::string parent = CodeOf(unit.parent());
-          RETURN_IF_ERROR(RequireActiveUnit(txn.reader(), "unit.parent", parent));
-          ASSIGN_OR_RETURN(std::vector<std::string> above, Ancestry(txn.reader(), parent));
-          ancestry.insert(ancestry.end(), above.begin(), above.end());
-          if (above.size() >= static_cast<size_t>(kMaxUnitDepth)) {
-            return Error(absl::StatusCode::kFailedPrecondition, v1::reason::kUnitTreeTooDeep,
-                         absl::StrCat(UnitName(parent), " is at level ", above.size(),
-                                      " of the unit tree; a unit may be at most at level ",
-                                      kMaxUnitDepth, ": attach it higher up"),
-                         {{"field", "unit.parent"}, {"max_depth", absl::StrCat(kMaxUnitDepth)}});
-          }
-        }
-        const absl::Time now = change.time;
-        unit.set_name(UnitName(unit.code()));
-        unit.set_state(v1::UNIT_STATE_ACTIVE);
-        unit.clear_successor();
-        unit.clear_history();
-        SeedHistory(&unit);
-        *unit.mutable_history(0)->mutable_record_time() = ToTimestamp(now);
-        unit.mutable_history(0)->set_recorded_by(change.actor);
-        *unit.mutable_create_time() = ToTimestamp(now);
-        *unit.mutable_update_time() = ToTimestamp(now);
-        unit.set_etag(Etag(txn.revision()));
-        PutUnit(txn, change, nullptr, unit, v1::EVENT_ACTION_CREATE_UNIT);
-        PutUnitSubtree(txn, ancestry);
-        *response->mutable_unit() = unit;
+      [unit, response](Txn& txn, const ChangeContext& change) -> absl::Status {
+        ASSIGN_OR_RETURN(std::vector<std::string> ancestry,
+                         PlaceNewUnit(txn.reader(), *change.caller, "unit", unit));
+        *response->mutable_unit() = WriteNewUnit(txn, change, unit, ancestry, "");
         return absl::OkStatus();
       },
       std::move(done));
