@@ -226,7 +226,9 @@ class Client {
   // progress) in order; after a disconnect, UNAVAILABLE (e.g. a server restart) or
   // RESOURCE_EXHAUSTED/WATCHER_TOO_SLOW it watches again from the last revision received
   // + 1, so the events it hands on are
-  // the event log's, none lost or repeated. No deadline applies. Returns OK once
+  // the event log's, none lost or repeated (a revision split over several responses,
+  // WatchResponse.fragment, is read again from its start and the events already handed
+  // on are skipped). No deadline applies. Returns OK once
   // on_response returns false, or the first other error (e.g. OUT_OF_RANGE when the
   // start revision was removed by retention, INVALID_ARGUMENT for a bad filter).
   // `on_resume`, if set, is told each time the watch starts again and why. After a broken

@@ -1,6 +1,7 @@
 // Client::Watch: EventService.Watch, resumed after every disconnect from the revision
 // after the last one received.
 #include <algorithm>
+#include <cstdint>
 #include <utility>
 
 #include "absl/time/clock.h"
@@ -24,11 +25,18 @@ bool Resumable(const absl::Status& status) {
          client::ErrorReason(status).empty();
 }
 
+std::pair<int64_t, int32_t> Position(const v1::Event& event) {
+  return {event.revision(), event.index()};
+}
+
 }  // namespace
 
 absl::Status Client::Watch(v1::WatchRequest req, const WatchSink& on_response,
                            const ResumeSink& on_resume) {
-  int failures = 0;        // in a row, without a response in between: the backoff grows
+  int failures = 0;  // in a row, without a response in between: the backoff grows
+  // The last event handed on: a resume inside a fragmented revision reads the revision
+  // again from its start, and its events up to here are skipped.
+  std::pair<int64_t, int32_t> last_handed{0, 0};
   bool reconnect = false;  // the last watch ended with the connection
   while (true) {
     grpc::ClientContext context;
@@ -42,8 +50,14 @@ absl::Status Client::Watch(v1::WatchRequest req, const WatchSink& on_response,
     while (reader->Read(&response)) {
       failures = 0;
       // Resume after the last revision the server vouched for; the first response of a
-      // watch from "now" (start_revision 0) says where that is.
+      // watch from "now" (start_revision 0) says where that is. After a fragment that is
+      // the start of its revision, so a resume reads it again.
       req.set_start_revision(response.revision() + 1);
+      auto seen = [&](const v1::Event& e) { return Position(e) <= last_handed; };
+      response.mutable_events()->erase(std::remove_if(response.mutable_events()->begin(),
+                                                      response.mutable_events()->end(), seen),
+                                       response.mutable_events()->end());
+      if (response.events_size() > 0) last_handed = Position(*response.events().rbegin());
       if (!on_response(response)) {
         stopped = true;
         context.TryCancel();

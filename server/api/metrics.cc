@@ -314,8 +314,12 @@ std::string Metrics::Scrape() const {
           static_cast<double>(hub->watchers()));
       add("d06_watch_events_sent_total", "Events sent to watchers.", MetricType::Counter,
           static_cast<double>(hub->events_sent()));
+      add("d06_watchers_fell_behind_total",
+          "Times a watcher fell --watch_max_pending_events behind and read from the log.",
+          MetricType::Counter, static_cast<double>(hub->fell_behind()));
       add("d06_watchers_cut_off_total",
-          "Watches ended because their client fell too far behind (WATCHER_TOO_SLOW).",
+          "Watches ended because their client took no response for --stream_stall_timeout "
+          "(WATCHER_TOO_SLOW).",
           MetricType::Counter, static_cast<double>(hub->cut_off()));
     }
     if (struct statvfs fs;

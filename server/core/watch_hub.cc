@@ -1,7 +1,6 @@
 #include "server/core/watch_hub.h"
 
 #include <algorithm>
-#include <limits>
 #include <utility>
 
 #include "absl/cleanup/cleanup.h"
@@ -29,10 +28,8 @@ constexpr size_t kEventsPerRead = 5000;
 constexpr absl::Duration kDispatchWait = absl::Milliseconds(200);
 // How often a waiting watcher looks whether its client is gone.
 constexpr absl::Duration kGoneCheck = absl::Seconds(1);
-// A response that the client does not take within this long ends the watch
-// (WATCHER_TOO_SLOW): a stuck consumer does not hold a thread forever.
-constexpr absl::Duration kMaxStall = absl::Seconds(60);
-// Responses stay under this many bytes, but for a revision larger on its own.
+// Responses end at a revision's end once this many bytes are in; a revision of more than
+// twice this is split.
 constexpr size_t kMaxResponseBytes = size_t{1} << 20;
 constexpr absl::Duration kDefaultProgressInterval = absl::Seconds(10);
 // A watcher sends events at most this often: what arrives meanwhile goes in the next
@@ -87,21 +84,34 @@ struct WatchHub::Filter {
 
 struct WatchHub::Watcher {
   Filter filter;
-  // The first revision not yet handed to this watcher.
-  int64_t next = 0;
+  // The first event not yet handed to this watcher; once `behind`, the first it did not take.
+  EventPosition next;
   // Matching events handed over and not yet taken by the watcher's thread.
   std::vector<EventPtr> pending;
-  bool cut_off = false;
+  // Its pending events passed max_pending_events: they were dropped, and its thread reads
+  // the log from `next`.
+  bool behind = false;
   absl::Status error;  // a storage fault while matching
   // The watcher's thread sleeps until then gathering a batch: no need to wake it sooner.
   absl::Time quiet_until = absl::InfinitePast();
   absl::CondVar wake;
 };
 
+// Where one watch is: what it has read and what it has told its client.
+struct WatchHub::Progress {
+  // The next event to read: every matching event before it has been sent.
+  EventPosition next;
+  // The last `revision` sent.
+  int64_t told = 0;
+  absl::Time last_sent = absl::InfinitePast();
+  // How long without a response before a progress response.
+  absl::Duration interval = kDefaultProgressInterval;
+};
+
 WatchHub::WatchHub(Store* store, Options options)
     : store_(store),
       options_(options),
-      dispatched_(store->durable_revision()),
+      dispatched_{store->durable_revision() + 1, 0},
       dispatcher_([this] { DispatchLoop(); }) {}
 
 WatchHub::~WatchHub() {
@@ -180,11 +190,12 @@ absl::StatusOr<bool> WatchHub::Matches(const Filter& filter, const v1::Event& ev
   return true;
 }
 
-absl::StatusOr<int64_t> WatchHub::ReadMatching(const ReadView& view, const Filter& filter,
-                                               int64_t from, int64_t to, size_t max_events,
-                                               std::vector<EventPtr>* out) {
+absl::StatusOr<EventPosition> WatchHub::ReadMatching(const ReadView& view, const Filter& filter,
+                                                     EventPosition from, int64_t to,
+                                                     size_t max_events,
+                                                     std::vector<EventPtr>* out) {
   absl::Status match_error;
-  ASSIGN_OR_RETURN(const int64_t through,
+  ASSIGN_OR_RETURN(const EventPosition next,
                    ReadEvents(view, from, to, max_events, [&](v1::Event event) {
                      absl::StatusOr<bool> match = Matches(filter, event, view);
                      if (!match.ok()) {
@@ -196,46 +207,47 @@ absl::StatusOr<int64_t> WatchHub::ReadMatching(const ReadView& view, const Filte
                      return true;
                    }));
   RETURN_IF_ERROR(match_error);
-  return through;
+  return next;
 }
 
 void WatchHub::DispatchLoop() {
   while (true) {
-    int64_t from;
+    EventPosition from;
     {
       absl::MutexLock lock(&mu_);
       if (closed_) return;
-      from = dispatched_ + 1;
+      from = dispatched_;
     }
-    const int64_t durable = store_->WaitForRevision(from - 1, absl::Now() + kDispatchWait);
-    if (durable < from) continue;
+    // Waits for the next revision unless part of one is still to be handed over.
+    const int64_t durable = store_->WaitForRevision(from.revision - 1, absl::Now() + kDispatchWait);
+    if (durable < from.revision) continue;
     {
       absl::MutexLock lock(&mu_);
       if (watchers_.empty()) {  // nobody to hand anything to
-        dispatched_ = durable;
+        dispatched_ = {durable + 1, 0};
         continue;
       }
     }
     std::unique_ptr<ReadView> view = store_->Snapshot();  // holds every durable revision
     std::vector<EventPtr> events;
-    absl::StatusOr<int64_t> through =
+    absl::StatusOr<EventPosition> next =
         ReadEvents(*view, from, durable, kEventsPerRead, [&](v1::Event event) {
           events.push_back(std::make_shared<const v1::Event>(std::move(event)));
           return true;
         });
-    if (!through.ok()) {
+    if (!next.ok()) {
       log::Error(
-          absl::StrCat("the change feed cannot read the event log: ", through.status().ToString()));
+          absl::StrCat("the change feed cannot read the event log: ", next.status().ToString()));
       absl::SleepFor(absl::Seconds(1));
       continue;
     }
     absl::MutexLock lock(&mu_);
     const absl::Time now = absl::Now();
     for (Watcher* watcher : watchers_) {
-      if (watcher->cut_off || !watcher->error.ok()) continue;
+      if (watcher->behind || !watcher->error.ok()) continue;
       bool handed = false;
       for (const EventPtr& event : events) {
-        if (event->revision() < watcher->next) continue;  // sent while catching up
+        if (EventPosition::Of(*event) < watcher->next) continue;  // read at registration
         absl::StatusOr<bool> match = Matches(watcher->filter, *event, *view);
         if (!match.ok()) {
           watcher->error = match.status();
@@ -247,37 +259,32 @@ void WatchHub::DispatchLoop() {
           handed = true;
         }
       }
-      watcher->next = std::max(watcher->next, *through + 1);
+      if (watcher->next < *next) watcher->next = *next;
       if (watcher->pending.size() > options_.max_pending_events) {
-        watcher->cut_off = true;
-        cut_off_.fetch_add(1, std::memory_order_relaxed);
+        // Its thread reads the log from the first event it has not taken.
+        watcher->behind = true;
+        watcher->next = EventPosition::Of(*watcher->pending.front());
+        fell_behind_.fetch_add(1, std::memory_order_relaxed);
         std::vector<EventPtr>().swap(watcher->pending);  // the memory goes now
         watcher->wake.Signal();
       } else if (handed && now >= watcher->quiet_until) {
         watcher->wake.Signal();
       }
     }
-    dispatched_ = *through;
+    dispatched_ = *next;
   }
-}
-
-absl::Status WatchHub::EndReason(const Watcher& watcher, int64_t sent_through) const {
-  if (closed_) return Closed(sent_through + 1);
-  if (watcher.cut_off) {
-    return TooSlow(sent_through + 1, absl::StrCat("fell more than ", options_.max_pending_events,
-                                                  " events behind the writes"));
-  }
-  return watcher.error;
 }
 
 absl::Status WatchHub::Send(const v1::WatchResponse& response, const Stream& stream,
-                            Watcher* watcher, int64_t sent_through) {
-  const absl::Time give_up = absl::Now() + kMaxStall;
+                            Progress* progress) {
+  const absl::Time give_up = absl::Now() + options_.max_stall;
   while (true) {
     switch (stream.send(response, std::min(give_up, absl::Now() + kGoneCheck))) {
       case Stream::Sent::kSent:
         events_sent_.fetch_add(static_cast<uint64_t>(response.events_size()),
                                std::memory_order_relaxed);
+        progress->told = response.revision();
+        progress->last_sent = absl::Now();
         return absl::OkStatus();
       case Stream::Sent::kGone:
         return absl::CancelledError("the client went away");
@@ -286,22 +293,19 @@ absl::Status WatchHub::Send(const v1::WatchResponse& response, const Stream& str
     }
     {
       absl::MutexLock lock(&mu_);
-      if (watcher != nullptr) {
-        RETURN_IF_ERROR(EndReason(*watcher, sent_through));
-      } else if (closed_) {
-        return Closed(sent_through + 1);
-      }
+      if (closed_) return Closed(progress->told + 1);
     }
     if (absl::Now() >= give_up) {
       cut_off_.fetch_add(1, std::memory_order_relaxed);
-      return TooSlow(sent_through + 1,
-                     absl::StrCat("took no response for ", absl::FormatDuration(kMaxStall)));
+      return TooSlow(progress->told + 1, absl::StrCat("took no response for ",
+                                                      absl::FormatDuration(options_.max_stall)));
     }
   }
 }
 
-absl::Status WatchHub::SendEvents(const std::vector<EventPtr>& events, int64_t through,
-                                  const Stream& stream, Watcher* watcher, int64_t* sent_through) {
+absl::Status WatchHub::SendEvents(const std::vector<EventPtr>& events, EventPosition next,
+                                  const Stream& stream, Progress* progress) {
+  const size_t max_events = options_.max_events_per_response;
   v1::WatchResponse response;
   size_t bytes = 0;
   for (size_t i = 0; i < events.size(); ++i) {
@@ -309,19 +313,122 @@ absl::Status WatchHub::SendEvents(const std::vector<EventPtr>& events, int64_t t
     const bool last = i + 1 == events.size();
     *response.add_events() = event;
     bytes += event.ByteSizeLong();
-    const bool revision_ends = last || events[i + 1]->revision() != event.revision();
-    const bool full =
-        static_cast<size_t>(response.events_size()) >= options_.max_events_per_response ||
-        bytes >= kMaxResponseBytes;
-    if (last || (revision_ends && full)) {
-      response.set_revision(last ? through : event.revision());
-      RETURN_IF_ERROR(Send(response, stream, watcher, *sent_through));
-      *sent_through = response.revision();
+    // Whether every matching event of this revision is in `response` now.
+    const bool revision_ends =
+        last ? event.revision() < next.revision : events[i + 1]->revision() != event.revision();
+    const size_t count = static_cast<size_t>(response.events_size());
+    const bool full = count >= max_events || bytes >= kMaxResponseBytes;
+    const bool too_full = count >= 4 * max_events || bytes >= 2 * kMaxResponseBytes;
+    if (last || (revision_ends && full) || too_full) {
+      response.set_fragment(!revision_ends);
+      response.set_revision(!revision_ends ? event.revision() - 1
+                            : last         ? next.revision - 1
+                                           : event.revision());
+      RETURN_IF_ERROR(Send(response, stream, progress));
       response.Clear();
       bytes = 0;
     }
   }
+  progress->next = next;
   return absl::OkStatus();
+}
+
+absl::Status WatchHub::MaybeSendProgress(const Stream& stream, Progress* progress) {
+  if (absl::Now() - progress->last_sent < progress->interval) return absl::OkStatus();
+  v1::WatchResponse response;
+  response.set_revision(std::max(progress->told, progress->next.revision - 1));
+  return Send(response, stream, progress);
+}
+
+absl::Status WatchHub::CatchUp(const Filter& filter, const Stream& stream, Progress* progress) {
+  while (store_->durable_revision() - progress->next.revision >= kRegisterGap) {
+    const int64_t upto = store_->durable_revision();
+    std::unique_ptr<ReadView> view = store_->Snapshot();
+    ASSIGN_OR_RETURN(const int64_t oldest, OldestEventRevision(*view));
+    if (progress->next.revision < oldest) return Compacted(progress->next.revision, oldest);
+    std::vector<EventPtr> events;
+    ASSIGN_OR_RETURN(const EventPosition next,
+                     ReadMatching(*view, filter, progress->next, upto, kEventsPerRead, &events));
+    if (events.empty()) {
+      progress->next = next;
+      RETURN_IF_ERROR(MaybeSendProgress(stream, progress));
+    } else {
+      RETURN_IF_ERROR(SendEvents(events, next, stream, progress));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status WatchHub::Follow(const Filter& filter, const Stream& stream, Progress* progress) {
+  Watcher watcher;
+  watcher.filter = filter;
+  std::list<Watcher*>::iterator registered;
+  while (true) {
+    std::vector<EventPtr> events;
+    EventPosition next;
+    {
+      absl::MutexLock lock(&mu_);
+      if (closed_) return Closed(progress->told + 1);
+      next = progress->next;
+      if (next < dispatched_) {
+        // Read what the dispatch thread handed over before, up to a queue's worth.
+        std::unique_ptr<ReadView> view = store_->Snapshot();
+        ASSIGN_OR_RETURN(const int64_t oldest, OldestEventRevision(*view));
+        if (next.revision < oldest) return Compacted(next.revision, oldest);
+        const int64_t to = dispatched_.index == 0 ? dispatched_.revision - 1 : dispatched_.revision;
+        ASSIGN_OR_RETURN(next, ReadMatching(*view, watcher.filter, next, to,
+                                            options_.max_pending_events, &events));
+      }
+      if (!(next < dispatched_)) {
+        watcher.next = next;
+        watcher.pending = std::move(events);
+        registered = watchers_.insert(watchers_.end(), &watcher);
+        break;
+      }
+    }
+    // Still behind the dispatch thread: send what was read and read on.
+    RETURN_IF_ERROR(SendEvents(events, next, stream, progress));
+  }
+  absl::Cleanup unregister = [this, registered] {
+    absl::MutexLock lock(&mu_);
+    watchers_.erase(registered);
+  };
+
+  absl::Time batch_at = absl::InfinitePast();  // when the next batch of events may go
+  while (true) {
+    std::vector<EventPtr> events;
+    EventPosition next;
+    bool all_taken;  // nothing left pending: `next` may be told as progress
+    {
+      absl::MutexLock lock(&mu_);
+      const absl::Time now = absl::Now();
+      const bool batching = !watcher.pending.empty() && now < batch_at;
+      if ((watcher.pending.empty() || batching) && !watcher.behind && !closed_ &&
+          watcher.error.ok()) {
+        watcher.quiet_until = batching ? batch_at : absl::InfinitePast();
+        absl::Time deadline = std::min(progress->last_sent + progress->interval, now + kGoneCheck);
+        if (batching) deadline = std::min(deadline, batch_at);
+        watcher.wake.WaitWithDeadline(&mu_, deadline);
+      }
+      if (closed_) return Closed(progress->told + 1);
+      RETURN_IF_ERROR(watcher.error);
+      if (watcher.behind) {
+        progress->next = watcher.next;  // the first event it did not take
+        return absl::OkStatus();
+      }
+      if (absl::Now() >= batch_at) events.swap(watcher.pending);
+      all_taken = watcher.pending.empty();
+      next = all_taken ? watcher.next : EventPosition::Of(*watcher.pending.front());
+    }
+    if (stream.gone()) return absl::CancelledError("the client went away");
+    if (!events.empty()) {
+      RETURN_IF_ERROR(SendEvents(events, next, stream, progress));
+      batch_at = progress->last_sent + kBatchWindow;
+    } else if (all_taken) {
+      progress->next = next;
+      RETURN_IF_ERROR(MaybeSendProgress(stream, progress));
+    }
+  }
 }
 
 absl::Status WatchHub::Watch(const v1::WatchRequest& request, const Stream& stream,
@@ -344,10 +451,10 @@ absl::Status WatchHub::Watch(const v1::WatchRequest& request, const Stream& stre
     }
     filter.actions.push_back(static_cast<v1::EventAction>(action));
   }
-  absl::Duration progress_interval = kDefaultProgressInterval;
+  Progress progress;
   if (request.progress_interval_ms() != 0) {
-    progress_interval = absl::Milliseconds(request.progress_interval_ms());
-    if (progress_interval < absl::Milliseconds(100) || progress_interval > absl::Minutes(10)) {
+    progress.interval = absl::Milliseconds(request.progress_interval_ms());
+    if (progress.interval < absl::Milliseconds(100) || progress.interval > absl::Minutes(10)) {
       return InvalidField("progress_interval_ms",
                           absl::StrCat("progress_interval_ms must be 100..600000 (0: 10 s), not ",
                                        request.progress_interval_ms()));
@@ -360,98 +467,18 @@ absl::Status WatchHub::Watch(const v1::WatchRequest& request, const Stream& stre
         absl::StrCat("start_revision must be 0 (from now) or 1..", durable + 1,
                      " (the current revision + 1), not ", request.start_revision()));
   }
-  int64_t next = request.start_revision() == 0 ? durable + 1 : request.start_revision();
+  progress.next.revision = request.start_revision() == 0 ? durable + 1 : request.start_revision();
   {
     std::unique_ptr<ReadView> view = store_->Snapshot();
     ASSIGN_OR_RETURN(const int64_t oldest, OldestEventRevision(*view));
-    if (next < oldest) return Compacted(next, oldest);
+    if (progress.next.revision < oldest) return Compacted(progress.next.revision, oldest);
   }
-  int64_t sent_through = next - 1;
   v1::WatchResponse start;
-  start.set_revision(sent_through);
-  RETURN_IF_ERROR(Send(start, stream, nullptr, sent_through));
-  absl::Time last_sent = absl::Now();
-
-  // Catch up on this thread while far behind.
-  while (store_->durable_revision() - next >= kRegisterGap) {
-    const int64_t upto = store_->durable_revision();
-    std::unique_ptr<ReadView> view = store_->Snapshot();
-    ASSIGN_OR_RETURN(const int64_t oldest, OldestEventRevision(*view));
-    if (next < oldest) return Compacted(next, oldest);
-    std::vector<EventPtr> events;
-    ASSIGN_OR_RETURN(const int64_t through,
-                     ReadMatching(*view, filter, next, upto, kEventsPerRead, &events));
-    next = through + 1;
-    if (!events.empty() || absl::Now() - last_sent >= progress_interval) {
-      if (events.empty()) {
-        v1::WatchResponse progress;
-        progress.set_revision(through);
-        RETURN_IF_ERROR(Send(progress, stream, nullptr, sent_through));
-        sent_through = through;
-      } else {
-        RETURN_IF_ERROR(SendEvents(events, through, stream, nullptr, &sent_through));
-      }
-      last_sent = absl::Now();
-    }
-  }
-
-  // Register: the dispatch thread hands over everything after `next`.
-  Watcher watcher;
-  watcher.filter = std::move(filter);
-  std::list<Watcher*>::iterator registered;
-  {
-    absl::MutexLock lock(&mu_);
-    if (closed_) return Closed(sent_through + 1);
-    if (next <= dispatched_) {
-      std::unique_ptr<ReadView> view = store_->Snapshot();
-      ASSIGN_OR_RETURN(const int64_t oldest, OldestEventRevision(*view));
-      if (next < oldest) return Compacted(next, oldest);
-      ASSIGN_OR_RETURN(const int64_t through,
-                       ReadMatching(*view, watcher.filter, next, dispatched_,
-                                    std::numeric_limits<size_t>::max(), &watcher.pending));
-      next = through + 1;
-    }
-    watcher.next = next;
-    registered = watchers_.insert(watchers_.end(), &watcher);
-  }
-  absl::Cleanup unregister = [this, registered] {
-    absl::MutexLock lock(&mu_);
-    watchers_.erase(registered);
-  };
-
-  absl::Time batch_at = absl::InfinitePast();  // when the next batch of events may go
+  start.set_revision(progress.next.revision - 1);
+  RETURN_IF_ERROR(Send(start, stream, &progress));
   while (true) {
-    std::vector<EventPtr> events;
-    int64_t through;
-    bool all_taken;  // nothing left pending: `through` may be told as progress
-    {
-      absl::MutexLock lock(&mu_);
-      const absl::Time now = absl::Now();
-      const bool batching = !watcher.pending.empty() && now < batch_at;
-      if ((watcher.pending.empty() || batching) && !watcher.cut_off && !closed_ &&
-          watcher.error.ok()) {
-        watcher.quiet_until = batching ? batch_at : absl::InfinitePast();
-        absl::Time deadline = std::min(last_sent + progress_interval, now + kGoneCheck);
-        if (batching) deadline = std::min(deadline, batch_at);
-        watcher.wake.WaitWithDeadline(&mu_, deadline);
-      }
-      RETURN_IF_ERROR(EndReason(watcher, sent_through));
-      if (absl::Now() >= batch_at) events.swap(watcher.pending);
-      all_taken = watcher.pending.empty();
-      through = watcher.next - 1;
-    }
-    if (stream.gone()) return absl::CancelledError("the client went away");
-    if (!events.empty()) {
-      RETURN_IF_ERROR(SendEvents(events, through, stream, &watcher, &sent_through));
-      last_sent = absl::Now();
-      batch_at = last_sent + kBatchWindow;
-    } else if (all_taken && absl::Now() - last_sent >= progress_interval) {
-      v1::WatchResponse progress;
-      progress.set_revision(through);
-      RETURN_IF_ERROR(Send(progress, stream, &watcher, sent_through));
-      sent_through = through;
-      last_sent = absl::Now();
-    }
+    RETURN_IF_ERROR(CatchUp(filter, stream, &progress));
+    RETURN_IF_ERROR(Follow(filter, stream, &progress));
   }
 }
 

@@ -8,10 +8,13 @@
 //
 // A watch that starts in the past first catches up on its own thread, reading the log
 // from its snapshot (and failing OUT_OF_RANGE if retention removed its start), then
-// registers with the hub at the revision it reached. A watcher whose unsent events pile
-// up beyond `max_pending_events` (a consumer slower than the writes, or stuck) is cut
-// off: its queue is dropped at once and the watch ends RESOURCE_EXHAUSTED/WATCHER_TOO_SLOW
-// with the revision to resume from, so memory stays bounded whatever the consumer does.
+// registers with the hub at the position it reached. A watcher whose unsent events pile
+// up beyond `max_pending_events` (a consumer slower than the writes, or one write of
+// tens of thousands of events, as a province merge) leaves the hub: its queue is dropped
+// at once and it catches up from the log again, so memory stays bounded whatever the
+// consumer does. Only a consumer that takes no response for `max_stall` is cut off
+// (RESOURCE_EXHAUSTED/WATCHER_TOO_SLOW, with the revision to resume from). A revision
+// too large for one response goes in several (WatchResponse.fragment).
 //
 // Thread-safe. Example (the transport runs Watch on a thread of its own):
 //   WatchHub hub(store, {});
@@ -36,6 +39,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "d06/v1/watch.pb.h"
+#include "server/model/event_log.h"
 #include "storage/store.h"
 
 namespace d06 {
@@ -43,11 +47,13 @@ namespace d06 {
 class WatchHub {
  public:
   struct Options {
-    // Events a watcher may have waiting to be sent; beyond, it is cut off.
+    // Events a watcher may have waiting to be sent; beyond, it reads from the log.
     size_t max_pending_events = 10000;
-    // Events in one response at most (a revision is never split, so one revision with
-    // more events makes a larger response).
+    // Events in one response, ending at the end of a revision; a revision larger than
+    // four times this is split (fragment).
     size_t max_events_per_response = 500;
+    // A watch whose client takes no response for this long is ended (WATCHER_TOO_SLOW).
+    absl::Duration max_stall = absl::Seconds(30);
   };
 
   // Where a watch sends its responses, given by the transport.
@@ -81,42 +87,52 @@ class WatchHub {
 
   // Watchers registered with the dispatch thread (caught up), for tests and metrics.
   size_t watchers() const;
-  // Since start, for metrics: events sent to watchers, and watches ended because their
-  // client fell too far behind or stopped taking responses (WATCHER_TOO_SLOW).
+  // Since start, for metrics: events sent to watchers; times a watcher fell
+  // max_pending_events behind and went back to reading the log; watches ended because
+  // their client stopped taking responses (WATCHER_TOO_SLOW).
   uint64_t events_sent() const { return events_sent_.load(std::memory_order_relaxed); }
+  uint64_t fell_behind() const { return fell_behind_.load(std::memory_order_relaxed); }
   uint64_t cut_off() const { return cut_off_.load(std::memory_order_relaxed); }
 
  private:
   struct Filter;
   struct Watcher;
+  struct Progress;
   using EventPtr = std::shared_ptr<const v1::Event>;
 
   void DispatchLoop();
+  // Reads and sends the log from progress->next on this thread until it is within
+  // kRegisterGap revisions of the durable revision.
+  absl::Status CatchUp(const Filter& filter, const Stream& stream, Progress* progress);
+  // Registers a watcher with the dispatch thread and sends what it hands over, until the
+  // watch ends (the status) or the watcher falls behind (OK: catch up again).
+  absl::Status Follow(const Filter& filter, const Stream& stream, Progress* progress);
   // Whether `event` passes `filter`; reads unit ancestry from `view` on a cache miss.
   absl::StatusOr<bool> Matches(const Filter& filter, const v1::Event& event, const ReadView& view);
   // The unit code and its ancestors' codes, cached until a unit moves (MoveUnit): the
   // events after a move's are matched with the tree after it.
   absl::StatusOr<std::shared_ptr<const std::vector<std::string>>> AncestryOf(
       const ReadView& view, const std::string& code);
-  // Reads the events of revisions from..to that match `filter` into `out`; returns the
-  // last revision read in full (see ReadEvents in server/model/event_log.h).
-  absl::StatusOr<int64_t> ReadMatching(const ReadView& view, const Filter& filter, int64_t from,
-                                       int64_t to, size_t max_events, std::vector<EventPtr>* out);
-  // Sends `events` (whole revisions, in order) in responses; the last says `through`.
-  // Updates *sent_through. Non-OK when the client is gone or the watch must end.
-  absl::Status SendEvents(const std::vector<EventPtr>& events, int64_t through,
-                          const Stream& stream, Watcher* watcher, int64_t* sent_through);
+  // Reads the events from `from` through revision `to` that match `filter` into `out`, at
+  // most `max_events` read; returns the next position (see ReadEvents in
+  // server/model/event_log.h).
+  absl::StatusOr<EventPosition> ReadMatching(const ReadView& view, const Filter& filter,
+                                             EventPosition from, int64_t to, size_t max_events,
+                                             std::vector<EventPtr>* out);
+  // Sends `events` (in order, every matching one before `next`) in responses, and
+  // advances *progress to `next`. Non-OK when the client is gone or the watch must end.
+  absl::Status SendEvents(const std::vector<EventPtr>& events, EventPosition next,
+                          const Stream& stream, Progress* progress);
   // Sends one response, retrying a timed-out send until it goes through, the client is
-  // gone, or the watcher is cut off or closed (watcher may be null: not registered yet).
-  absl::Status Send(const v1::WatchResponse& response, const Stream& stream, Watcher* watcher,
-                    int64_t sent_through);
-  // Why a registered watch ends now, or OK to go on.
-  absl::Status EndReason(const Watcher& watcher, int64_t sent_through) const
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // gone, the hub closes or max_stall passes.
+  absl::Status Send(const v1::WatchResponse& response, const Stream& stream, Progress* progress);
+  // Sends a progress response when nothing was sent for the progress interval.
+  absl::Status MaybeSendProgress(const Stream& stream, Progress* progress);
 
   Store* const store_;
   const Options options_;
   std::atomic<uint64_t> events_sent_{0};
+  std::atomic<uint64_t> fell_behind_{0};
   std::atomic<uint64_t> cut_off_{0};
 
   absl::Mutex ancestry_mu_;
@@ -125,8 +141,8 @@ class WatchHub {
 
   mutable absl::Mutex mu_;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
-  // Every event up to here has been handed to the registered watchers.
-  int64_t dispatched_ ABSL_GUARDED_BY(mu_);
+  // Every event before here has been handed to the registered watchers.
+  EventPosition dispatched_ ABSL_GUARDED_BY(mu_);
   std::list<Watcher*> watchers_ ABSL_GUARDED_BY(mu_);
   std::thread dispatcher_;
 };

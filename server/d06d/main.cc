@@ -113,7 +113,8 @@ ABSL_FLAG(std::string, past_date, "",
           "halfway through the event log");
 ABSL_FLAG(int, max_watchers, 1000, "change-feed watchers served at once");
 ABSL_FLAG(int, watch_max_pending_events, 10000,
-          "events a watcher may fall behind the writes before it is cut off (WATCHER_TOO_SLOW)");
+          "events a watcher may fall behind the writes before the feed reads its events from "
+          "the log instead of queueing them");
 
 ABSL_FLAG(int, grpc_max_connections, 0,
           "gRPC connections kept open at once; beyond, a new one is closed at once (0: chosen "
@@ -144,7 +145,7 @@ ABSL_FLAG(int, max_watchers_per_principal, 8,
 ABSL_FLAG(int, max_exports_per_principal, 2,
           "exports one principal may run at once (a portal: for everyone it acts for)");
 ABSL_FLAG(absl::Duration, stream_stall_timeout, absl::Seconds(30),
-          "an export whose client takes nothing for this long is ended");
+          "an export or watch whose client takes nothing for this long is ended");
 
 // Configuration and logs (server/d06d/config.h, common/log.h).
 ABSL_FLAG(std::string, config, "",

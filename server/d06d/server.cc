@@ -47,6 +47,13 @@ namespace {
 
 // How long Shutdown() lets in-flight calls finish before cancelling them.
 constexpr absl::Duration kShutdownGrace = absl::Seconds(10);
+
+WatchHub::Options WatchOptionsOf(const ServerOptions& options) {
+  WatchHub::Options watch;
+  watch.max_pending_events = static_cast<size_t>(options.watch_max_pending_events);
+  watch.max_stall = options.stream_stall_timeout;
+  return watch;
+}
 // Exports (server-streaming CSV) running at once; more are RESOURCE_EXHAUSTED.
 constexpr int kMaxExports = 8;
 // The background jobs' steps (server/d06d/periodic_job.h): a catch-up of deadline
@@ -211,8 +218,7 @@ class ServerImpl final : public Server {
                           options.max_extensions, options.event_retention_revisions,
                           absl::Hours(24) * options.event_retention_days,
                           options.max_token_lifetime}),
-        hub_(std::make_unique<WatchHub>(store_.get(), WatchHub::Options{static_cast<size_t>(
-                                                          options.watch_max_pending_events)})),
+        hub_(std::make_unique<WatchHub>(store_.get(), WatchOptionsOf(options))),
         streams_(kMaxExports),
         watches_(options.max_watchers),
         admission_(std::make_unique<api::Admission>(

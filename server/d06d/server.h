@@ -121,7 +121,7 @@ struct ServerOptions {
   // Watchers of the change feed at once (each holds a thread); more are
   // RESOURCE_EXHAUSTED/TOO_MANY_WATCHERS.
   int max_watchers = 1000;
-  // Events a watcher may fall behind before it is cut off (WATCHER_TOO_SLOW).
+  // Events a watcher may fall behind before it reads from the log instead of a queue.
   int watch_max_pending_events = 10000;
   // Connections each port keeps open at once (0: chosen from the open-files limit,
   // server/d06d/fd_budget.h); a connection beyond is closed at once (gRPC: after a GOAWAY
@@ -152,7 +152,7 @@ struct ServerOptions {
   int max_watchers_per_principal = 8;
   int max_exports_per_principal = 2;
   // An export whose client has taken nothing for this long is ended (its client sees
-  // CANCELLED), freeing its slot.
+  // CANCELLED), freeing its slot; a watch, with RESOURCE_EXHAUSTED/WATCHER_TOO_SLOW.
   absl::Duration stream_stall_timeout = absl::Seconds(30);
   // Source of "now"; null means the system clock. Not owned; must outlive the server.
   const Clock* clock = nullptr;

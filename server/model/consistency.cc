@@ -197,7 +197,7 @@ class Checker {
       }
       return true;
     };
-    return ReadEvents(view_, 1, report_.revision, std::numeric_limits<size_t>::max(), history)
+    return ReadEvents(view_, {}, report_.revision, std::numeric_limits<size_t>::max(), history)
         .status();
   }
 
@@ -268,7 +268,7 @@ class Checker {
       }
       return CheckIdempotency(event);
     };
-    RETURN_IF_ERROR(ReadEvents(view_, 1, std::numeric_limits<int64_t>::max(),
+    RETURN_IF_ERROR(ReadEvents(view_, {}, std::numeric_limits<int64_t>::max() - 1,
                                std::numeric_limits<size_t>::max(), check)
                         .status());
     if (expect_revision <= report_.revision) {
@@ -353,7 +353,7 @@ class Checker {
         return false;
       };
       RETURN_IF_ERROR(
-          ReadEvents(view_, (report_.revision + 1) / 2, report_.revision, 1, first).status());
+          ReadEvents(view_, {(report_.revision + 1) / 2, 0}, report_.revision, 1, first).status());
     }
     report_.past_day = day;
     absl::flat_hash_map<uint64_t, v1::Task> tasks;
@@ -369,7 +369,7 @@ class Checker {
       return true;
     };
     RETURN_IF_ERROR(
-        ReadEvents(view_, 1, report_.revision, std::numeric_limits<size_t>::max(), replay)
+        ReadEvents(view_, {}, report_.revision, std::numeric_limits<size_t>::max(), replay)
             .status());
     std::map<std::string, int64_t> rows;
     for (const auto& [key, a] : assignments) {

@@ -44,22 +44,19 @@ absl::StatusOr<int64_t> OldestEventRevision(const ReadView& view) {
   return static_cast<int64_t>(revision);
 }
 
-absl::StatusOr<int64_t> ReadEvents(const ReadView& view, int64_t from, int64_t to,
-                                   size_t max_events,
-                                   const std::function<bool(v1::Event event)>& fn) {
+absl::StatusOr<EventPosition> ReadEvents(const ReadView& view, EventPosition from, int64_t to,
+                                         size_t max_events,
+                                         const std::function<bool(v1::Event event)>& fn) {
   std::unique_ptr<PrefixCursor> cursor = view.NewPrefixCursor(Cf::kEvents, "");
-  RETURN_IF_ERROR(cursor->Seek(keys::EventKey(from, 0)));
-  size_t read = 0;
-  for (; cursor->Valid(); ++read) {
+  RETURN_IF_ERROR(cursor->Seek(keys::EventKey(from.revision, from.index)));
+  for (size_t read = 0; cursor->Valid(); ++read) {
     ASSIGN_OR_RETURN(v1::Event event, EventAt(*cursor));
-    const int64_t revision = event.revision();
-    if (revision > to) break;
-    // A revision is read whole: stop only where the next one begins.
-    if (read >= max_events && event.index() == 0) return revision - 1;
-    if (!fn(std::move(event))) return revision - 1;
+    if (event.revision() > to) break;
+    const EventPosition here = EventPosition::Of(event);
+    if (read >= max_events || !fn(std::move(event))) return here;
     RETURN_IF_ERROR(cursor->Next());
   }
-  return to;
+  return EventPosition{to + 1, 0};
 }
 
 absl::StatusOr<size_t> RemoveOldEvents(Txn& txn, int64_t keep_from, absl::Time keep_since,

@@ -24,14 +24,29 @@ uint64_t TaskIdOfResource(absl::string_view resource);
 // The oldest revision whose events are kept (1 until retention removed any).
 absl::StatusOr<int64_t> OldestEventRevision(const ReadView& view);
 
-// Calls fn(event) for the events of revisions `from`..`to`, in order, until fn returns
-// false. Stops at the end of the first revision at which `max_events` have been read
-// (a revision is never split). Returns the last revision read in full: `to` when it read
-// everything, less when it stopped early or fn returned false (then the revision of the
-// event fn refused, minus one).
-absl::StatusOr<int64_t> ReadEvents(const ReadView& view, int64_t from, int64_t to,
-                                   size_t max_events,
-                                   const std::function<bool(v1::Event event)>& fn);
+// Where a reader of the log is: the next event to read is event `index` of `revision`.
+// Every event before it (all of revision - 1 and earlier, and the first `index` of
+// `revision`) has been read.
+struct EventPosition {
+  int64_t revision = 1;
+  int32_t index = 0;
+
+  static EventPosition Of(const v1::Event& event) { return {event.revision(), event.index()}; }
+  friend bool operator<(const EventPosition& a, const EventPosition& b) {
+    return a.revision != b.revision ? a.revision < b.revision : a.index < b.index;
+  }
+  friend bool operator==(const EventPosition& a, const EventPosition& b) {
+    return a.revision == b.revision && a.index == b.index;
+  }
+};
+
+// Calls fn(event) for the events from `from` through the end of revision `to`, in order,
+// until fn returns false or `max_events` have been read (which may stop inside a
+// revision: one write can have tens of thousands of events). Returns the position of the
+// next event not read: {to + 1, 0} once everything was read; the event fn refused.
+absl::StatusOr<EventPosition> ReadEvents(const ReadView& view, EventPosition from, int64_t to,
+                                         size_t max_events,
+                                         const std::function<bool(v1::Event event)>& fn);
 
 // Removes, oldest first, the events of revisions before `keep_from` and those recorded
 // before `keep_since`, with their task-history entries, and advances the oldest revision

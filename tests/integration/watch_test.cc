@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <optional>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -17,6 +19,7 @@
 #include "common/limits.h"
 #include "d06/v1/watch.grpc.pb.h"
 #include "storage/keys.h"
+#include "tests/testing/raw_http.h"
 #include "tests/testing/test_server.h"
 
 namespace d06::testing {
@@ -24,7 +27,9 @@ namespace {
 
 using ::testing::ElementsAreArray;
 using ::testing::Ge;
+using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 using ::testing::SizeIs;
 
 // (revision, index) of each event: what identifies an event in the log.
@@ -68,6 +73,39 @@ class WatchTest : public ServerTest {
     context.TryCancel();
     reader->Finish();
     return first.revision();
+  }
+
+  // One write of thousands of events: 100 communes, each with an assignment on 30 tasks,
+  // merged into one. Returns the merge's revision.
+  int64_t MergeThousands() {
+    SetToday(2025, 6, 2);
+    MakeUnit("H29");
+    std::vector<std::string> communes;
+    for (int i = 0; i < 100; ++i) {
+      communes.push_back(
+          MakeUnit(absl::StrCat("H29.", i), v1::UNIT_KIND_COMMUNE, "units/H29").name());
+    }
+    MakeUnit("H29.S", v1::UNIT_KIND_COMMUNE, "units/H29");
+    for (int t = 0; t < 30; ++t) {
+      v1::CreateTaskRequest task_req;
+      task_req.mutable_task()->set_title(absl::StrCat("Làm sạch dữ liệu dân cư đợt ", t));
+      task_req.mutable_task()->set_kind(v1::TASK_KIND_ONE_OFF);
+      task_req.mutable_task()->set_assigning_unit("units/H29");
+      for (const std::string& unit : communes) {
+        v1::Assignment* a = task_req.add_assignments();
+        a->set_unit(unit);
+        a->set_role(unit == communes[0] ? v1::ASSIGNMENT_ROLE_LEAD : v1::ASSIGNMENT_ROLE_SUPPORT);
+      }
+      EXPECT_THAT(client().CreateTask(task_req).status(), IsOk());
+    }
+    SetToday(2025, 7, 2);
+    v1::MergeUnitsRequest merge;
+    for (const std::string& unit : communes) merge.add_names(unit);
+    merge.set_successor("units/H29.S");
+    *merge.mutable_effective_date() = Day(2025, 7, 1);
+    merge.set_reason("Nghị quyết sắp xếp đơn vị hành chính cấp xã");
+    EXPECT_THAT(client().MergeUnits(merge).status(), IsOk());
+    return CurrentRevision();
   }
 
   // Reads one watch until `stop` says so; returns the events and the final status.
@@ -391,40 +429,153 @@ TEST_F(WatchRetentionTest, OldEventsGoWatchingThemIsOutOfRangeAndReportsDoNotCha
   EXPECT_THAT(old.status, IsError(absl::StatusCode::kOutOfRange, "REVISION_COMPACTED"));
 }
 
+TEST_F(WatchTest, AWriteOfThousandsOfEventsComesInFragmentsAndAResumeInsideOneReadsItAgain) {
+  const int64_t merge = MergeThousands();
+  std::vector<v1::Event> log = Log(merge);
+  log.erase(std::remove_if(log.begin(), log.end(),
+                           [&](const v1::Event& e) { return e.revision() != merge; }),
+            log.end());
+  ASSERT_GT(log.size(), 3000u);  // one revision
+  v1::WatchRequest req;
+  req.set_start_revision(merge);
+  Watched w = WatchUntil(req, [&](const v1::WatchResponse& r) { return r.revision() < merge; });
+  EXPECT_THAT(Ids(w.events), ElementsAreArray(Ids(log)));
+  ASSERT_THAT(w.responses, SizeIs(Ge(3u)));  // where it starts, then at least two parts
+  for (size_t i = 1; i < w.responses.size(); ++i) {
+    const v1::WatchResponse& r = w.responses[i];
+    const bool last = i + 1 == w.responses.size();
+    EXPECT_EQ(r.fragment(), !last) << i;
+    EXPECT_EQ(r.revision(), last ? merge : merge - 1) << i;  // a resume reads it again
+    EXPECT_LE(r.events_size(), 2000) << i;
+    EXPECT_LT(r.ByteSizeLong(), size_t{3} << 20) << i;  // gRPC's 4 MiB limit is far
+  }
+  // A watch cut after the first part starts again at the revision's first event.
+  Watched cut = WatchUntil(req, [](const v1::WatchResponse& r) { return r.events().empty(); });
+  ASSERT_THAT(cut.responses, SizeIs(2u));
+  ASSERT_TRUE(cut.responses[1].fragment());
+  req.set_start_revision(cut.responses[1].revision() + 1);
+  Watched again = WatchUntil(req, [](const v1::WatchResponse& r) { return r.events().empty(); });
+  ASSERT_THAT(again.events, Not(IsEmpty()));
+  EXPECT_EQ(Ids(again.events)[0], EventId(merge, 0));
+}
+
 class SlowWatcherTest : public WatchTest {
  protected:
-  void ConfigureServer(ServerOptions& options) override { options.watch_max_pending_events = 100; }
+  void ConfigureServer(ServerOptions& options) override {
+    options.watch_max_pending_events = 100;
+    options.metrics_listen_address = "127.0.0.1:0";
+  }
+
+  // What /metrics says.
+  std::string Metrics() {
+    RawHttp http(server().metrics_port());
+    EXPECT_TRUE(http.Send("GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"));
+    std::optional<RawAnswer> answer = http.Read();
+    EXPECT_TRUE(answer.has_value());
+    return answer.has_value() ? answer->body : "";
+  }
+
+  // Tasks of 100 assignments each, 101 events a write: `tasks` * 101 events, more than
+  // the stream's queue of 16 responses of at most ~500 events and the transport's buffers
+  // hold, so a watcher that reads nothing has more pending than its limit.
+  void WriteTasks(int tasks) {
+    MakeUnit("H29");
+    std::vector<std::string> units;
+    for (int i = 0; i < 100; ++i) {
+      units.push_back(MakeUnit(absl::StrCat("H29.", i), v1::UNIT_KIND_COMMUNE, "units/H29").name());
+    }
+    for (int t = 0; t < tasks; ++t) {
+      v1::CreateTaskRequest task_req;
+      task_req.mutable_task()->set_title(absl::StrCat("Triển khai VNeID đợt ", t));
+      task_req.mutable_task()->set_kind(v1::TASK_KIND_ONE_OFF);
+      task_req.mutable_task()->set_assigning_unit("units/H29");
+      for (const std::string& unit : units) {
+        v1::Assignment* a = task_req.add_assignments();
+        a->set_unit(unit);
+        a->set_role(unit == units[0] ? v1::ASSIGNMENT_ROLE_LEAD : v1::ASSIGNMENT_ROLE_SUPPORT);
+      }
+      ASSERT_THAT(client().CreateTask(task_req).status(), IsOk());
+    }
+  }
+
+  // The events of the log after revision `after` up to `through`.
+  std::vector<v1::Event> LogAfter(int64_t after, int64_t through) {
+    std::vector<v1::Event> log = Log(through);
+    log.erase(std::remove_if(log.begin(), log.end(),
+                             [&](const v1::Event& e) { return e.revision() <= after; }),
+              log.end());
+    return log;
+  }
 };
 
-TEST_F(SlowWatcherTest, AConsumerThatStopsReadingIsCutOffWithWhereToResumeAndWritersGoOn) {
-  MakeUnit("H29");
-  std::vector<std::string> units;
-  for (int i = 0; i < 100; ++i) {
-    units.push_back(MakeUnit(absl::StrCat("H29.", i), v1::UNIT_KIND_COMMUNE, "units/H29").name());
-  }
-  // A watcher that reads its first response, then nothing.
+TEST_F(SlowWatcherTest, AConsumerThatFallsBehindReadsOnFromTheLogAndMissesNothing) {
+  // A watcher that reads its first response, then nothing while the writes go on.
   auto stub = Stub();
   grpc::ClientContext context;
   v1::WatchRequest req;
   auto reader = stub->Watch(&context, req);
   v1::WatchResponse first;
   ASSERT_TRUE(reader->Read(&first));
-  // Writes go on at full speed: tasks of 100 assignments each, 101 events a write; 15,150
-  // events, more than the stream's queue of 16 responses of at most ~500 events and the
-  // transport's buffers hold, so the watcher's own queue grows past its limit.
-  for (int t = 0; t < 150; ++t) {
-    v1::CreateTaskRequest task_req;
-    task_req.mutable_task()->set_title(absl::StrCat("Triển khai VNeID đợt ", t));
-    task_req.mutable_task()->set_kind(v1::TASK_KIND_ONE_OFF);
-    task_req.mutable_task()->set_assigning_unit("units/H29");
-    for (const std::string& unit : units) {
-      v1::Assignment* a = task_req.add_assignments();
-      a->set_unit(unit);
-      a->set_role(unit == units[0] ? v1::ASSIGNMENT_ROLE_LEAD : v1::ASSIGNMENT_ROLE_SUPPORT);
-    }
-    ASSERT_THAT(client().CreateTask(task_req).status(), IsOk());
-  }
+  WriteTasks(150);
   const int64_t last = CurrentRevision();
+  // When it reads again it gets every event, in order, once, and no error.
+  std::vector<v1::Event> seen;
+  v1::WatchResponse r;
+  while (reader->Read(&r)) {
+    for (const v1::Event& e : r.events()) seen.push_back(e);
+    if (r.revision() >= last) break;
+  }
+  EXPECT_EQ(r.revision(), last);
+  context.TryCancel();
+  reader->Finish();
+  EXPECT_THAT(Ids(seen), ElementsAreArray(Ids(LogAfter(first.revision(), last))));
+  const std::string metrics = Metrics();
+  EXPECT_THAT(metrics, Not(HasSubstr("d06_watchers_fell_behind_total 0\n")));
+  EXPECT_THAT(metrics, HasSubstr("d06_watchers_cut_off_total 0\n"));
+}
+
+TEST_F(SlowWatcherTest, AWatcherOfAMergeOfThousandsGetsItAllWithoutAResume) {
+  std::vector<v1::Event> seen;
+  std::atomic<int64_t> until = 0;
+  std::atomic<int> resumes = 0;
+  int64_t from = -1;
+  std::thread watcher([&] {
+    v1::WatchRequest req;
+    req.set_progress_interval_ms(100);
+    EXPECT_THAT(client().Watch(
+                    req,
+                    [&](const v1::WatchResponse& r) {
+                      if (from < 0) from = r.revision();
+                      for (const v1::Event& e : r.events()) seen.push_back(e);
+                      return until == 0 || r.revision() < until;
+                    },
+                    [&](const absl::Status&, int64_t) { ++resumes; }),
+                IsOk());
+  });
+  until = MergeThousands();
+  watcher.join();
+  EXPECT_EQ(resumes.load(), 0);
+  EXPECT_THAT(Ids(seen), ElementsAreArray(Ids(LogAfter(from, until))));
+}
+
+class StalledWatcherTest : public SlowWatcherTest {
+ protected:
+  void ConfigureServer(ServerOptions& options) override {
+    SlowWatcherTest::ConfigureServer(options);
+    options.stream_stall_timeout = absl::Seconds(1);
+  }
+};
+
+TEST_F(StalledWatcherTest, AConsumerThatTakesNothingIsCutOffWithWhereToResumeAndWritersGoOn) {
+  auto stub = Stub();
+  grpc::ClientContext context;
+  v1::WatchRequest req;
+  auto reader = stub->Watch(&context, req);
+  v1::WatchResponse first;
+  ASSERT_TRUE(reader->Read(&first));
+  WriteTasks(150);
+  const int64_t last = CurrentRevision();
+  absl::SleepFor(absl::Seconds(2));  // past the stall timeout, even if the writes were quick
   // Reading now drains what was sent before the cut, then the status says where to go on.
   std::vector<v1::Event> seen;
   v1::WatchResponse r;
@@ -442,13 +593,8 @@ TEST_F(SlowWatcherTest, AConsumerThatStopsReadingIsCutOffWithWhereToResumeAndWri
   again.set_start_revision(told + 1);
   Watched rest = WatchUntil(again, [&](const v1::WatchResponse& w) { return w.revision() < last; });
   for (const v1::Event& e : rest.events) seen.push_back(e);
-  std::vector<v1::Event> log = Log(last);
-  std::vector<v1::Event> expected(log.begin(), log.end());
-  expected.erase(
-      std::remove_if(expected.begin(), expected.end(),
-                     [&](const v1::Event& e) { return e.revision() <= first.revision(); }),
-      expected.end());
-  EXPECT_THAT(Ids(seen), ElementsAreArray(Ids(expected)));
+  EXPECT_THAT(Ids(seen), ElementsAreArray(Ids(LogAfter(first.revision(), last))));
+  EXPECT_THAT(Metrics(), Not(HasSubstr("d06_watchers_cut_off_total 0\n")));
 }
 
 // A server on a fixed port, so that a client keeps its target across a restart.
