@@ -12,6 +12,8 @@
 #include <system_error>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -206,20 +208,80 @@ absl::StatusOr<uint64_t> DecodeU64(absl::string_view value, absl::string_view wh
 // ---------------------------------------------------------------------------------------
 // ReadView
 
-ReadView::ReadView(const Store* store, const rocksdb::Snapshot* snapshot)
-    : store_(store), snapshot_(snapshot) {}
+// The writer's cache of the keys of Options::writer_cached_prefixes: the latest committed
+// value of each key read (nullopt: absent), updated as the writer writes them. Only the
+// writer thread uses it, so it needs no lock; when full it starts again empty.
+class WriterCache {
+ public:
+  WriterCache(std::vector<std::pair<Cf, std::string>> prefixes, size_t max_bytes)
+      : prefixes_(std::move(prefixes)), max_bytes_(max_bytes) {}
+
+  // The cache's key for `key` of `cf`, or "" when it is not cached.
+  std::string KeyOf(Cf cf, absl::string_view key) const {
+    for (const auto& [family, prefix] : prefixes_) {
+      if (family == cf && absl::StartsWith(key, prefix)) {
+        return absl::StrCat(absl::string_view(reinterpret_cast<const char*>(&cf), 1), key);
+      }
+    }
+    return "";
+  }
+  const std::optional<std::string>* Find(const std::string& cache_key) const {
+    auto it = entries_.find(cache_key);
+    return it == entries_.end() ? nullptr : &it->second;
+  }
+  void Remember(std::string cache_key, std::optional<std::string> value) {
+    const size_t bytes = kEntryOverhead + cache_key.size() + (value ? value->size() : 0);
+    if (bytes_ + bytes > max_bytes_) {
+      entries_.clear();
+      bytes_ = 0;
+    }
+    bytes_ += bytes;
+    entries_.emplace(std::move(cache_key), std::move(value));
+  }
+  // A batch with these writes of cached keys is written: the keys held take their values.
+  void Written(std::vector<std::pair<std::string, std::optional<std::string>>>& writes) {
+    for (auto& [cache_key, value] : writes) {
+      auto it = entries_.find(cache_key);
+      if (it == entries_.end()) continue;
+      bytes_ = bytes_ + (value ? value->size() : 0) - (it->second ? it->second->size() : 0);
+      it->second = std::move(value);
+    }
+  }
+
+ private:
+  // A map slot and two strings' headers, about.
+  static constexpr size_t kEntryOverhead = 80;
+  const std::vector<std::pair<Cf, std::string>> prefixes_;
+  const size_t max_bytes_;
+  size_t bytes_ = 0;
+  absl::flat_hash_map<std::string, std::optional<std::string>> entries_;
+};
+
+ReadView::ReadView(const Store* store, const rocksdb::Snapshot* snapshot, WriterCache* cache)
+    : store_(store), snapshot_(snapshot), cache_(cache) {}
 
 ReadView::~ReadView() {
   if (snapshot_ != nullptr) store_->db_->ReleaseSnapshot(snapshot_);
 }
 
 absl::StatusOr<std::optional<std::string>> ReadView::Get(Cf cf, absl::string_view key) const {
+  std::string cache_key;
+  if (cache_ != nullptr) {
+    cache_key = cache_->KeyOf(cf, key);
+    if (!cache_key.empty()) {
+      if (const std::optional<std::string>* cached = cache_->Find(cache_key)) return *cached;
+    }
+  }
   rocksdb::ReadOptions read_options;
   read_options.snapshot = snapshot_;
-  std::string value;
-  rocksdb::Status s = store_->db_->Get(read_options, store_->handle(cf), ToSlice(key), &value);
-  if (s.IsNotFound()) return std::nullopt;
-  RETURN_IF_ERROR(FromRocks(s, "read"));
+  std::optional<std::string> value(std::in_place);
+  rocksdb::Status s = store_->db_->Get(read_options, store_->handle(cf), ToSlice(key), &*value);
+  if (s.IsNotFound()) {
+    value.reset();
+  } else {
+    RETURN_IF_ERROR(FromRocks(s, "read"));
+  }
+  if (!cache_key.empty()) cache_->Remember(std::move(cache_key), value);
   return value;
 }
 
@@ -351,7 +413,7 @@ std::unique_ptr<PrefixCursor> ReadView::NewPrefixCursor(Cf cf, absl::string_view
 
 Txn::Txn(const Store* store, int64_t revision)
     : store_(store),
-      reader_(store, nullptr),
+      reader_(store, nullptr, store->writer_cache_.get()),
       revision_(revision),
       batch_(std::make_unique<rocksdb::WriteBatch>()) {}
 
@@ -359,13 +421,23 @@ Txn::~Txn() = default;
 
 void Txn::Put(Cf cf, absl::string_view key, absl::string_view value) {
   batch_->Put(store_->handle(cf), ToSlice(key), ToSlice(value));
+  if (store_->writer_cache_ != nullptr) {
+    std::string cache_key = store_->writer_cache_->KeyOf(cf, key);
+    if (!cache_key.empty()) cached_writes_.emplace_back(std::move(cache_key), std::string(value));
+  }
 }
 
 void Txn::PutProto(Cf cf, absl::string_view key, const google::protobuf::Message& message) {
   Put(cf, key, message.SerializeAsString());
 }
 
-void Txn::Delete(Cf cf, absl::string_view key) { batch_->Delete(store_->handle(cf), ToSlice(key)); }
+void Txn::Delete(Cf cf, absl::string_view key) {
+  batch_->Delete(store_->handle(cf), ToSlice(key));
+  if (store_->writer_cache_ != nullptr) {
+    std::string cache_key = store_->writer_cache_->KeyOf(cf, key);
+    if (!cache_key.empty()) cached_writes_.emplace_back(std::move(cache_key), std::nullopt);
+  }
+}
 
 v1::Event* Txn::AddEvent(v1::Event event) {
   event.set_revision(revision_);
@@ -563,6 +635,10 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const Options& options) {
 Store::Store(Options options, std::unique_ptr<rocksdb::Env> env, std::unique_ptr<rocksdb::DB> db,
              std::vector<rocksdb::ColumnFamilyHandle*> handles, int64_t revision)
     : options_(std::move(options)),
+      writer_cache_(options_.writer_cached_prefixes.empty()
+                        ? nullptr
+                        : std::make_unique<WriterCache>(options_.writer_cached_prefixes,
+                                                        options_.writer_cache_bytes)),
       env_(std::move(env)),
       db_(std::move(db)),
       handles_(std::move(handles)),
@@ -778,6 +854,7 @@ void Store::WriterLoop() {
         if (written.ok()) {
           if (takes_revision) ++revision;
           ++batches;
+          if (writer_cache_ != nullptr) writer_cache_->Written(txn.cached_writes_);
         } else {
           fail_stop(std::move(written));
           status = FailStopped(failed);

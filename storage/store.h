@@ -68,6 +68,7 @@ struct IndexRange {
 
 class Store;
 struct PrefixCursorState;
+class WriterCache;
 
 // One group of the writer (see Store::Submit), for Options::on_group.
 struct GroupStats {
@@ -137,9 +138,10 @@ class ReadView {
  private:
   friend class Store;
   friend class Txn;
-  ReadView(const Store* store, const rocksdb::Snapshot* snapshot);
+  ReadView(const Store* store, const rocksdb::Snapshot* snapshot, WriterCache* cache = nullptr);
   const Store* store_;
   const rocksdb::Snapshot* snapshot_;  // null: the latest state
+  WriterCache* cache_;                 // the writer's (Txn's reader only)
 };
 
 // The staged writes of one mutation. Reads see the latest committed state (including
@@ -181,6 +183,9 @@ class Txn {
   std::vector<std::pair<std::string, uint64_t>> counters_;
   std::map<std::string, int64_t> sums_;
   bool bookkeeping_ = false;
+  // The staged values of keys the writer caches (Options::writer_cached_prefixes; nullopt:
+  // deleted), for the cache once the batch is written.
+  std::vector<std::pair<std::string, std::optional<std::string>>> cached_writes_;
 };
 
 class Store {
@@ -211,6 +216,14 @@ class Store {
     // Runs on the writer thread after every group it ran (once its answers are decided,
     // before they are given), with what the group did; for metrics. Must be quick.
     std::function<void(const GroupStats&)> on_group = nullptr;
+    // Keys the writer's mutations read again and again and only they change: the unit
+    // records, the newest report counts, the task id counter. The writer thread keeps
+    // their latest committed values in memory (about writer_cache_bytes), so that a
+    // mutation's read of one is a hash lookup instead of a search of RocksDB's memtable
+    // and levels. Only the writer's reads use it (Txn::reader()); snapshots read RocksDB.
+    std::vector<std::pair<Cf, std::string>> writer_cached_prefixes = {
+        {Cf::kEntities, "u"}, {Cf::kIndexes, "rc"}, {Cf::kMeta, "next_task_id"}};
+    size_t writer_cache_bytes = size_t{64} << 20;
     // Where CreateBackup keeps RocksDB BackupEngine backups (incremental: a table file
     // that two backups share is stored once; every file checksummed). Empty: backups
     // are off (FAILED_PRECONDITION).
@@ -349,6 +362,8 @@ class Store {
   rocksdb::ColumnFamilyHandle* handle(Cf cf) const { return handles_[static_cast<size_t>(cf)]; }
 
   const Options options_;
+  // Options::writer_cached_prefixes; only the writer thread uses it.
+  std::unique_ptr<WriterCache> writer_cache_;
   std::unique_ptr<rocksdb::Env> env_;  // over options_.file_system; outlives db_
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;

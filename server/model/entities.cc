@@ -8,6 +8,7 @@
 #include "absl/strings/strip.h"
 #include "common/limits.h"
 #include "server/domain/dates.h"
+#include "server/domain/names.h"
 #include "server/domain/page_limit.h"
 #include "server/model/deadline_queue.h"
 #include "server/model/reorganization.h"
@@ -85,10 +86,20 @@ void AddAudience(v1::Event* event, absl::string_view unit_name) {
 
 absl::Status SetTaskAudience(const ReadView& view, const v1::Task& task, v1::Event* event) {
   AddAudience(event, task.assigning_unit());
-  ASSIGN_OR_RETURN(std::vector<v1::Assignment> assignments,
-                   LoadAssignments(view, IdOf(task.name())));
-  for (const v1::Assignment& a : assignments) AddAudience(event, a.unit());
-  return absl::OkStatus();
+  // The units come from the assignments' keys (the prefix, then the unit's code and a
+  // NUL): a task of a hundred assignments costs a scan, not a hundred parses. A unit has
+  // one assignment on a task, so each is new unless the event named it before.
+  const int named_before = event->audience_size();
+  return view.ScanPrefix(
+      Cf::kEntities, keys::AssignmentPrefix(IdOf(task.name())), "",
+      [&](absl::string_view suffix, absl::string_view) {
+        std::string unit = UnitName(absl::StripSuffix(suffix, absl::string_view("\0", 1)));
+        const auto named = event->audience().begin();
+        if (std::find(named, named + named_before, unit) == named + named_before) {
+          event->add_audience(std::move(unit));
+        }
+        return true;
+      });
 }
 
 void PutUnitSubtree(Txn& txn, const std::vector<std::string>& ancestry) {

@@ -73,6 +73,93 @@ TEST_F(StoreTest, FailedMutationWritesNothing) {
   EXPECT_EQ(Read(Cf::kEvents, keys::EventKey(1, 0)), std::nullopt);
 }
 
+// The writer's reads of cached keys (Options::writer_cached_prefixes) come from memory:
+// they must still be exactly what RocksDB holds after every write, refused mutation,
+// deletion and a cache that fills up.
+TEST_F(StoreTest, TheWritersCachedReadsAreAlwaysTheCommittedValue) {
+  Store::Options options{dir_};
+  options.writer_cached_prefixes = {{Cf::kEntities, "u"}};
+  options.writer_cache_bytes = 300;  // fills up and starts again within the test
+  ReopenWith(options);
+  // What the writer reads of `key`, checked against a snapshot's (RocksDB's) answer.
+  auto writer_reads = [&](const std::string& key) {
+    std::optional<std::string> seen;
+    EXPECT_TRUE(store_
+                    ->Apply([&](Txn& txn) {
+                      absl::StatusOr<std::optional<std::string>> value =
+                          txn.reader().Get(Cf::kEntities, key);
+                      EXPECT_TRUE(value.ok());
+                      seen = *value;
+                      return absl::OkStatus();
+                    })
+                    .ok());
+    EXPECT_EQ(seen, Read(Cf::kEntities, key)) << key;
+    return seen;
+  };
+  auto put = [&](const std::string& key, const std::string& value, bool refused = false) {
+    return store_->Apply([&](Txn& txn) {
+      txn.Put(Cf::kEntities, key, value);
+      txn.AddEvent(v1::Event());
+      return refused ? absl::FailedPreconditionError("refused") : absl::OkStatus();
+    });
+  };
+  EXPECT_EQ(writer_reads("uA"), std::nullopt);  // absent, and remembered so
+  ASSERT_TRUE(put("uA", "1").ok());
+  EXPECT_EQ(writer_reads("uA"), "1");
+  EXPECT_FALSE(put("uA", "2", /*refused=*/true).ok());
+  EXPECT_EQ(writer_reads("uA"), "1");
+  // Written twice in one batch: the later value.
+  ASSERT_TRUE(store_
+                  ->Apply([](Txn& txn) {
+                    txn.Put(Cf::kEntities, "uA", "3");
+                    txn.Put(Cf::kEntities, "uA", "4");
+                    txn.AddEvent(v1::Event());
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  EXPECT_EQ(writer_reads("uA"), "4");
+  ASSERT_TRUE(store_
+                  ->Apply([](Txn& txn) {
+                    txn.Delete(Cf::kEntities, "uA");
+                    txn.AddEvent(v1::Event());
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  EXPECT_EQ(writer_reads("uA"), std::nullopt);
+  for (int i = 0; i < 10; ++i) {  // more keys than the cache holds
+    const std::string key = absl::StrCat("u", i);
+    ASSERT_TRUE(put(key, absl::StrCat(i)).ok());
+    EXPECT_EQ(writer_reads(key), absl::StrCat(i));
+    ASSERT_TRUE(put(key, absl::StrCat(i, "'")).ok());
+    EXPECT_EQ(writer_reads(key), absl::StrCat(i, "'"));
+  }
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(writer_reads(absl::StrCat("u", i)), absl::StrCat(i, "'"));
+  // A mutation sees what an earlier one of the same group wrote.
+  std::vector<std::string> seen;
+  absl::Notification all_queued;
+  std::atomic<int> done = 0;
+  store_->Submit(
+      [&](Txn&) {
+        all_queued.WaitForNotification();  // the rest queue up behind: one group
+        return absl::OkStatus();
+      },
+      [&](absl::Status) { ++done; });
+  for (int i = 0; i < 3; ++i) {
+    store_->Submit(
+        [&, i](Txn& txn) {
+          absl::StatusOr<std::optional<std::string>> value = txn.reader().Get(Cf::kEntities, "uG");
+          seen.push_back(value.ok() && value->has_value() ? **value : "-");
+          txn.Put(Cf::kEntities, "uG", absl::StrCat(i));
+          txn.AddEvent(v1::Event());
+          return absl::OkStatus();
+        },
+        [&](absl::Status) { ++done; });
+  }
+  all_queued.Notify();
+  while (done < 4) absl::SleepFor(absl::Milliseconds(1));
+  EXPECT_EQ(seen, (std::vector<std::string>{"-", "0", "1"}));
+}
+
 TEST_F(StoreTest, EmptyMutationTakesNoRevision) {
   ASSERT_TRUE(store_->Apply([](Txn&) { return absl::OkStatus(); }).ok());
   EXPECT_EQ(store_->revision(), 0);
