@@ -157,6 +157,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/d06-bench-grpc-XXXXXX")
 RESULTS="${WORK}/results.jsonl"
 : >"$RESULTS"
 PIDS=()
+TOKEN_FLAGS=()  # d06_loadgen's --token_file for the d06d running now (start_d06d)
 
 cleanup() {
   local status=$?
@@ -200,14 +201,26 @@ memory_kb() {
   awk '/^VmHWM:/ { h = $2 } /^VmRSS:/ { r = $2 } END { print h + 0, r + 0 }' "/proc/$1/status"
 }
 
-# Starts d06d on a new free port over data directory $1; sets D06_PID, PORT and
-# STARTUP_S (from exec to the first SERVING answer of the health service).
+# Starts d06d on a new free port over data directory $1, with the flags that follow; sets
+# D06_PID, PORT and STARTUP_S (from exec to the first SERVING answer of the health service).
+# Authentication is on unless the flags say --auth=off: the benchmark's principal and its
+# token come from `d06d bootstrap-admin`, and TOKEN_FLAGS gives d06_loadgen the token.
 start_d06d() {
-  local data=$1 attempt out t0
+  local data=$1 attempt out t0 auth_flags=()
+  shift
+  TOKEN_FLAGS=()
+  if [[ " $* " != *" --auth=off "* ]]; then
+    # A restart over the same directory keeps the token made the first time.
+    [[ -s ${data}.token ]] ||
+      "$D06D" bootstrap-admin --data_dir="$data" --name=bench >"${data}.token" 2>>"${data}.log" ||
+      die "d06d bootstrap-admin failed; its log: $(tail -3 "${data}.log")"
+    auth_flags=(--rate_limits=off --max_watchers_per_principal=1000)
+    TOKEN_FLAGS=(--token_file="${data}.token")
+  fi
   for attempt in 1 2 3; do
     PORT=$(free_port)
     t0=$(now_ns)
-    "$D06D" --auth=off --listen="127.0.0.1:${PORT}" --http_listen= --metrics_listen= --data_dir="$data" >>"${data}.log" 2>&1 &
+    "$D06D" "${auth_flags[@]}" --listen="127.0.0.1:${PORT}" --http_listen= --metrics_listen= --data_dir="$data" "$@" >>"${data}.log" 2>&1 &
     D06_PID=$!
     PIDS+=("$D06_PID")
     if out=$(timeout 60 "$LOADGEN" --target="127.0.0.1:${PORT}" --scenario=wait_serving \
@@ -227,6 +240,7 @@ start_d06d() {
 # Starts etcd over data directory $1 (fsync on, the default); sets ETCD_PID and PORT.
 start_etcd() {
   local data=$1 attempt peer
+  TOKEN_FLAGS=()
   for attempt in 1 2 3; do
     PORT=$(free_port)
     peer=$(free_port)
@@ -261,7 +275,8 @@ run_loadgen() {
   shift 2
   local out status=0 limit=600
   [[ " $* " == *" --setup_only"* ]] && limit=7200
-  out=$(timeout "$limit" "$LOADGEN" --target="127.0.0.1:${PORT}" --server_pid="$pid" "$@" \
+  out=$(timeout "$limit" "$LOADGEN" --target="127.0.0.1:${PORT}" --server_pid="$pid" \
+          "${TOKEN_FLAGS[@]}" "$@" \
           2>"${WORK}/loadgen.err") || status=$?
   if ((status != 0)) || [[ $out != \{* ]]; then
     cat "${WORK}/loadgen.err" >&2
@@ -337,8 +352,11 @@ QUIET_BUDGET_S=600
 # that a busy spell of the machine falls on all of them alike.
 # create_task_assigned_watched: create_task_assigned with 100 idle and 10 slow watchers of
 # the change feed open (issue 10: writes within 10 % of none).
-SCENARIOS=(empty create_task create_task_assigned create_task_assigned_watched transitions
-  get_task get_assignment)
+# ceiling: one small key through d06d's writer, group commit and WAL sync (d06d
+# --benchmark_pipeline), the most any write could do.
+# create_task_assigned_noauth: create_task_assigned on a d06d with --auth=off.
+SCENARIOS=(empty ceiling create_task create_task_assigned create_task_assigned_noauth
+  create_task_assigned_watched transitions get_task get_assignment)
 ((HAVE_ETCD)) && SCENARIOS+=(etcd_put)
 part scenarios || SCENARIOS=()
 for round in $(seq 1 "$ROUNDS"); do
@@ -356,8 +374,13 @@ for round in $(seq 1 "$ROUNDS"); do
         continue
       fi
       data="${WORK}/d06-${scenario}-${inflight}-${round}"
-      start_d06d "$data"
+      case $scenario in
+        ceiling) start_d06d "$data" --benchmark_pipeline ;;
+        create_task_assigned_noauth) start_d06d "$data" --auth=off ;;
+        *) start_d06d "$data" ;;
+      esac
       scenario_flags=(--scenario="$scenario")
+      [[ $scenario != create_task_assigned_noauth ]] || scenario_flags=(--scenario=create_task_assigned)
       if [[ $scenario == create_task_assigned_watched ]]; then
         scenario_flags=(--scenario=create_task_assigned --idle_watchers=100 --slow_watchers=10)
       fi

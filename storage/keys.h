@@ -16,6 +16,8 @@
 //   "page_token_key"            -> 32 random bytes: the AES-256-GCM key that seals page
 //                                  tokens (server/core/paging.h), made when a Core first
 //                                  opens the directory; never sent, logged or exported
+//   "benchmark_pipeline"        -> "1": written by the benchmark's ceiling only
+//                                  (d06d --benchmark_pipeline)
 //
 // Column family "entities" (serialized d06.v1 messages):
 //   'u' code 0x00               -> Unit
@@ -95,6 +97,7 @@ inline constexpr char kMetaRevision[] = "revision";
 inline constexpr char kMetaNextTaskId[] = "next_task_id";
 inline constexpr char kMetaOldestEventRevision[] = "oldest_event_revision";
 inline constexpr char kMetaPageTokenKey[] = "page_token_key";
+inline constexpr char kMetaBenchmarkPipeline[] = "benchmark_pipeline";
 
 // Bucket of a COMPLETED assignment whose completion was reported after its deadline.
 inline constexpr uint8_t kBucketCompletedLate = 32;

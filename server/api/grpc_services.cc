@@ -257,11 +257,42 @@ class TableService final : public grpc::Service {
   std::deque<std::string> paths_;
 };
 
+// kPipelineWriteMethod: reads the request, writes, answers.
+class PipelineWriteReactor final : public grpc::ServerGenericBidiReactor {
+ public:
+  explicit PipelineWriteReactor(const PipelineWrite& write) : write_(write) { StartRead(&in_); }
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no request"));
+      return;
+    }
+    write_([this](absl::Status status) {
+      if (status.ok()) {
+        grpc::Slice empty("");  // an empty message; a default ByteBuffer is none at all
+        out_ = ByteBuffer(&empty, 1);
+        StartWriteAndFinish(&out_, grpc::WriteOptions(), grpc::Status::OK);
+      } else {
+        Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, std::string(status.message())));
+      }
+    });
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  const PipelineWrite& write_;
+  ByteBuffer in_;
+  ByteBuffer out_;
+};
+
 class UnknownMethodService final : public grpc::CallbackGenericService {
  public:
-  explicit UnknownMethodService(const MethodTable& table) : table_(table) {}
+  UnknownMethodService(const MethodTable& table, PipelineWrite pipeline_write)
+      : table_(table), pipeline_write_(std::move(pipeline_write)) {}
 
   grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* ctx) override {
+    if (pipeline_write_ && ctx->method() == kPipelineWriteMethod) {
+      return new PipelineWriteReactor(pipeline_write_);
+    }
     table_.Refused(CallContext::Transport::kGrpc, Refusal::kUnknownMethod);
     class Reactor final : public grpc::ServerGenericBidiReactor {
      public:
@@ -275,12 +306,14 @@ class UnknownMethodService final : public grpc::CallbackGenericService {
 
  private:
   const MethodTable& table_;
+  const PipelineWrite pipeline_write_;
 };
 
 }  // namespace
 
-std::unique_ptr<grpc::CallbackGenericService> NewUnknownMethodService(const MethodTable& table) {
-  return std::make_unique<UnknownMethodService>(table);
+std::unique_ptr<grpc::CallbackGenericService> NewUnknownMethodService(
+    const MethodTable& table, PipelineWrite pipeline_write) {
+  return std::make_unique<UnknownMethodService>(table, std::move(pipeline_write));
 }
 
 std::vector<std::unique_ptr<grpc::Service>> NewGrpcServices(const MethodTable& table) {

@@ -21,10 +21,18 @@ namespace d06::api {
 // a grpc::ServerBuilder.
 std::vector<std::unique_ptr<grpc::Service>> NewGrpcServices(const MethodTable& table);
 
+// The benchmark's ceiling of the write path (d06d --benchmark_pipeline): writes one
+// small key through the store's writer, group commit and WAL sync, then calls `done`.
+using PipelineWrite = std::function<void(std::function<void(absl::Status)> done)>;
+// Its method: any request bytes, an empty answer once the write is durable.
+inline constexpr char kPipelineWriteMethod[] = "/d06.bench.Pipeline/Write";
+
 // What answers a call of a method no registered service has: UNIMPLEMENTED, as gRPC
-// would, told to the table's observers (Refusal::kUnknownMethod). Register it with
+// would, told to the table's observers (Refusal::kUnknownMethod); with `pipeline_write`,
+// also kPipelineWriteMethod. Register it with
 // grpc::ServerBuilder::RegisterCallbackGenericService; `table` must outlive it.
-std::unique_ptr<grpc::CallbackGenericService> NewUnknownMethodService(const MethodTable& table);
+std::unique_ptr<grpc::CallbackGenericService> NewUnknownMethodService(
+    const MethodTable& table, PipelineWrite pipeline_write = nullptr);
 
 }  // namespace d06::api
 

@@ -159,6 +159,9 @@ ABSL_FLAG(std::string, log_level, "info",
 ABSL_FLAG(std::string, log_format, "text",
           "text: \"d06d: [LEVEL: ]message key=value...\" lines; json: one JSON object a line "
           "with ts, level, msg and the fields");
+ABSL_FLAG(bool, benchmark_pipeline, false,
+          "for the benchmark only: serve /d06.bench.Pipeline/Write, one small write through "
+          "the writer and the WAL sync without authentication (scripts/bench_grpc.sh)");
 ABSL_FLAG(bool, log_timestamps, false,
           "text lines start with their UTC time (journald, Kubernetes and docker stamp the "
           "lines they collect already)");
@@ -427,6 +430,7 @@ int main(int argc, char** argv) {
   options.max_watchers_per_connection = absl::GetFlag(FLAGS_max_watchers_per_connection);
   options.max_exports_per_connection = absl::GetFlag(FLAGS_max_exports_per_connection);
   options.stream_stall_timeout = absl::GetFlag(FLAGS_stream_stall_timeout);
+  options.benchmark_pipeline = absl::GetFlag(FLAGS_benchmark_pipeline);
   options.rate_limits = absl::GetFlag(FLAGS_rate_limits);
   options.rate_limit_principals = absl::GetFlag(FLAGS_rate_limit_principals);
   options.log_calls = absl::GetFlag(FLAGS_log_calls);

@@ -39,6 +39,7 @@
 #include "server/d06d/periodic_job.h"
 #include "server/domain/dates.h"
 #include "server/domain/timeliness.h"
+#include "storage/keys.h"
 #include "storage/status_macros.h"
 #include "storage/store.h"
 
@@ -47,6 +48,20 @@ namespace {
 
 // How long Shutdown() lets in-flight calls finish before cancelling them.
 constexpr absl::Duration kShutdownGrace = absl::Seconds(10);
+
+// The benchmark's ceiling (ServerOptions::benchmark_pipeline): one small key, a batch
+// of bookkeeping (no revision, no event), written and synced as every write.
+api::PipelineWrite PipelineWriteOf(Store* store) {
+  return [store](std::function<void(absl::Status)> done) {
+    store->Submit(
+        [](Txn& txn) {
+          txn.Put(Cf::kMeta, keys::kMetaBenchmarkPipeline, "1");
+          txn.SetBookkeeping();
+          return absl::OkStatus();
+        },
+        std::move(done));
+  };
+}
 
 WatchHub::Options WatchOptionsOf(const ServerOptions& options) {
   WatchHub::Options watch;
@@ -226,7 +241,8 @@ class ServerImpl final : public Server {
         methods_(api::NewCoreMethodTable(
             &core_, {&streams_, hub_.get(), &watches_, options.stream_stall_timeout})),
         services_(api::NewGrpcServices(*methods_)),
-        unknown_methods_(api::NewUnknownMethodService(*methods_)),
+        unknown_methods_(api::NewUnknownMethodService(
+            *methods_, options.benchmark_pipeline ? PipelineWriteOf(store_.get()) : nullptr)),
         deadline_scan_interval_(options.deadline_scan_interval),
         event_retention_interval_(options.event_retention_interval),
         backup_interval_(options.backup_interval),

@@ -147,6 +147,10 @@ struct ServerOptions {
   int rate_limit_principals = 100000;
   // One log line per call (server/api/access_log.h); d06d's --log_calls.
   bool log_calls = false;
+  // For the benchmark only (scripts/bench_grpc.sh, its ceiling row): serve
+  // /d06.bench.Pipeline/Write, which writes one small key through the writer, group
+  // commit and WAL sync without authentication (api::kPipelineWriteMethod).
+  bool benchmark_pipeline = false;
   // Watches and exports one principal may have open at once (a portal's count for all
   // the people it acts for); beyond, RESOURCE_EXHAUSTED/TOO_MANY_WATCHERS, TOO_MANY_EXPORTS.
   int max_watchers_per_principal = 8;

@@ -29,6 +29,9 @@
 //
 // Scenarios (their setup is idempotent, so several may run against one server):
 //   empty                 grpc.health.v1.Health/Check, the empty call.
+//   ceiling               /d06.bench.Pipeline/Write (d06d --benchmark_pipeline): one small
+//                         key through d06's writer, group commit and WAL sync, no d06
+//                         logic: the ceiling of every write.
 //   create_task           TaskService/CreateTask, ~365 bytes, no assignments.
 //   create_task_assigned  CreateTask with one LEAD and two SUPPORT assignments.
 //   transitions           per slot, assignments created beforehand (--transition_pool)
@@ -75,6 +78,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <utility>
@@ -97,9 +101,10 @@
 #include "tests/testing/plan_subjects.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "server address host:port (loopback)");
-ABSL_FLAG(std::string, scenario, "empty",
-          "empty, create_task, create_task_assigned, transitions, get_task, get_assignment, "
-          "get_unit, list_page, summary, etcd_put or wait_serving");
+ABSL_FLAG(
+    std::string, scenario, "empty",
+    "empty, ceiling, create_task, create_task_assigned, transitions, get_task, get_assignment, "
+    "get_unit, list_page, summary, etcd_put or wait_serving");
 ABSL_FLAG(int, inflight, 1, "requests kept in flight (closed loop)");
 ABSL_FLAG(absl::Duration, warmup, absl::Seconds(1), "load before the measured window");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(5), "the measured window");
@@ -112,6 +117,9 @@ ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10),
 ABSL_FLAG(int, threads, 1, "client threads, each polling its own completion queue");
 ABSL_FLAG(int, channels, 1, "client connections (each its own TCP connection)");
 ABSL_FLAG(std::string, actor, "loadgen", "x-d06-actor of d06 calls (empty: none)");
+ABSL_FLAG(std::string, token_file, "",
+          "a file holding a d06 token: d06 calls carry it (authorization: Bearer) instead of "
+          "--actor, for a server with --auth=required");
 ABSL_FLAG(std::string, expect, "OK",
           "comma-separated gRPC status codes the scenario may return (others fail the run)");
 ABSL_FLAG(bool, setup_only, false, "run the scenario's setup (units, pools, preload) only");
@@ -299,6 +307,8 @@ struct LoadOptions {
   // Calls still in flight this long after the window are cancelled (time mode).
   absl::Duration drain_timeout = absl::Seconds(10);
   std::string actor;
+  // "Bearer <token>" (--token_file): sent instead of the actor.
+  std::string authorization;
 };
 
 struct LoadStats {
@@ -415,7 +425,9 @@ LoadStats RunLoad(const std::vector<std::shared_ptr<grpc::Channel>>& channels, G
       std::lock_guard<std::mutex> lock(w.contexts);
       s->context = std::move(context);
     }
-    if (s->call.with_actor && !options.actor.empty()) {
+    if (s->call.with_actor && !options.authorization.empty()) {
+      s->context->AddMetadata(std::string(v1::kAuthorizationMetadataKey), options.authorization);
+    } else if (s->call.with_actor && !options.actor.empty()) {
       s->context->AddMetadata(std::string(v1::kActorMetadataKey), options.actor);
     }
     s->response.Clear();
@@ -504,6 +516,7 @@ LoadStats RunLoad(const std::vector<std::shared_ptr<grpc::Channel>>& channels, G
 // ---- the d06 data set -----------------------------------------------------------------
 
 const std::string kHealthCheck = "/grpc.health.v1.Health/Check";
+const std::string kPipelineWrite = "/d06.bench.Pipeline/Write";
 const std::string kCreateTask = "/d06.v1.TaskService/CreateTask";
 const std::string kGetTask = "/d06.v1.TaskService/GetTask";
 const std::string kGetAssignment = "/d06.v1.TaskService/GetAssignment";
@@ -558,11 +571,38 @@ void AddAssignment(v1::CreateTaskRequest* req, int department, v1::AssignmentRol
   a->set_role(role);
 }
 
+// The token of --token_file, read once; empty without.
+const std::string& Token() {
+  static const std::string* token = [] {
+    std::string text;
+    const std::string path = absl::GetFlag(FLAGS_token_file);
+    if (!path.empty()) {
+      std::ifstream file(path);
+      std::stringstream contents;
+      contents << file.rdbuf();
+      text = std::string(absl::StripAsciiWhitespace(contents.str()));
+      if (text.empty()) {
+        std::cerr << "d06_loadgen: no token in --token_file " << path << "\n";
+        std::exit(2);
+      }
+    }
+    return new std::string(text);
+  }();
+  return *token;
+}
+
+// The authorization metadata of d06 calls: "Bearer <token>", or empty (the actor goes).
+std::string Authorization() { return Token().empty() ? "" : absl::StrCat("Bearer ", Token()); }
+
 // The province and its departments; ALREADY_EXISTS is fine (a rerun, another scenario).
 absl::Status EnsureUnits(const std::string& target, const std::string& actor) {
   ClientOptions options;
   options.target = target;
-  options.actor = actor;
+  if (Token().empty()) {
+    options.actor = actor;
+  } else {
+    options.token = Token();
+  }
   auto client = Client::Connect(options);
   if (!client.ok()) return client.status();
   auto create = [&](const std::string& code, v1::UnitKind kind,
@@ -682,6 +722,11 @@ class EmptyScenario : public FixedScenario {
  public:
   // HealthCheckRequest{service: ""}: zero bytes.
   EmptyScenario() : FixedScenario(&kHealthCheck, "", /*d06=*/false) {}
+};
+
+class CeilingScenario : public FixedScenario {
+ public:
+  CeilingScenario() : FixedScenario(&kPipelineWrite, "", /*d06=*/false) {}
 };
 
 class CreateTaskScenario : public Scenario {
@@ -1098,6 +1143,7 @@ class EtcdPutScenario : public Scenario {
 
 std::unique_ptr<Scenario> MakeScenario(const std::string& name) {
   if (name == "empty") return std::make_unique<EmptyScenario>();
+  if (name == "ceiling") return std::make_unique<CeilingScenario>();
   if (name == "create_task") return std::make_unique<CreateTaskScenario>(false);
   if (name == "create_task_assigned") return std::make_unique<CreateTaskScenario>(true);
   if (name == "transitions") return std::make_unique<TransitionsScenario>();
@@ -1225,6 +1271,9 @@ class Watchers {
         if (stopping_) return;
         contexts_.push_back(&context);
       }
+      if (!Authorization().empty()) {
+        context.AddMetadata(std::string(v1::kAuthorizationMetadataKey), Authorization());
+      }
       v1::WatchRequest req;
       req.set_start_revision(next);
       if (!slow) req.set_task("tasks/999999999999");  // no such task: nothing matches
@@ -1311,6 +1360,7 @@ int Main(int argc, char** argv) {
   ctx.setup.until_done = true;
   ctx.setup.deadline = absl::Seconds(60);
   ctx.setup.actor = absl::GetFlag(FLAGS_actor);
+  ctx.setup.authorization = Authorization();
 
   const absl::Time setup_start = absl::Now();
   absl::Status setup = absl::OkStatus();
@@ -1376,6 +1426,7 @@ int Main(int argc, char** argv) {
   load.deadline = absl::GetFlag(FLAGS_deadline);
   load.drain_timeout = absl::GetFlag(FLAGS_timeout);
   load.actor = absl::GetFlag(FLAGS_actor);
+  load.authorization = Authorization();
   const int server_pid = absl::GetFlag(FLAGS_server_pid);
   const double server_cpu_before = ProcessCpuSeconds(server_pid);
   const double machine_before = MachineBusySeconds();
