@@ -49,11 +49,15 @@ absl::StatusOr<EventPosition> ReadEvents(const ReadView& view, EventPosition fro
                                          const std::function<bool(v1::Event event)>& fn) {
   std::unique_ptr<PrefixCursor> cursor = view.NewPrefixCursor(Cf::kEvents, "");
   RETURN_IF_ERROR(cursor->Seek(keys::EventKey(from.revision, from.index)));
-  for (size_t read = 0; cursor->Valid(); ++read) {
+  size_t of_revision = 0;  // events read of the current revision
+  for (size_t read = 0; cursor->Valid(); ++read, ++of_revision) {
     ASSIGN_OR_RETURN(v1::Event event, EventAt(*cursor));
     if (event.revision() > to) break;
     const EventPosition here = EventPosition::Of(event);
-    if (read >= max_events || !fn(std::move(event))) return here;
+    if (event.index() == 0) of_revision = 0;
+    // Stop where a revision begins; inside one only when it alone has max_events.
+    const bool stop = read >= max_events && (event.index() == 0 || of_revision >= max_events);
+    if (stop || !fn(std::move(event))) return here;
     RETURN_IF_ERROR(cursor->Next());
   }
   return EventPosition{to + 1, 0};

@@ -41,9 +41,10 @@ struct EventPosition {
 };
 
 // Calls fn(event) for the events from `from` through the end of revision `to`, in order,
-// until fn returns false or `max_events` have been read (which may stop inside a
-// revision: one write can have tens of thousands of events). Returns the position of the
-// next event not read: {to + 1, 0} once everything was read; the event fn refused.
+// until fn returns false or `max_events` have been read: then it stops where the next
+// revision begins, or inside a revision of more than `max_events` events on its own (one
+// write can have tens of thousands). Returns the position of the next event not read:
+// {to + 1, 0} once everything was read; the event fn refused.
 absl::StatusOr<EventPosition> ReadEvents(const ReadView& view, EventPosition from, int64_t to,
                                          size_t max_events,
                                          const std::function<bool(v1::Event event)>& fn);
