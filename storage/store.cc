@@ -421,10 +421,7 @@ Txn::~Txn() = default;
 
 void Txn::Put(Cf cf, absl::string_view key, absl::string_view value) {
   batch_->Put(store_->handle(cf), ToSlice(key), ToSlice(value));
-  if (store_->writer_cache_ != nullptr) {
-    std::string cache_key = store_->writer_cache_->KeyOf(cf, key);
-    if (!cache_key.empty()) cached_writes_.emplace_back(std::move(cache_key), std::string(value));
-  }
+  NoteCachedWrite(cf, key, &value);
 }
 
 void Txn::PutProto(Cf cf, absl::string_view key, const google::protobuf::Message& message) {
@@ -433,10 +430,15 @@ void Txn::PutProto(Cf cf, absl::string_view key, const google::protobuf::Message
 
 void Txn::Delete(Cf cf, absl::string_view key) {
   batch_->Delete(store_->handle(cf), ToSlice(key));
-  if (store_->writer_cache_ != nullptr) {
-    std::string cache_key = store_->writer_cache_->KeyOf(cf, key);
-    if (!cache_key.empty()) cached_writes_.emplace_back(std::move(cache_key), std::nullopt);
-  }
+  NoteCachedWrite(cf, key, nullptr);
+}
+
+void Txn::NoteCachedWrite(Cf cf, absl::string_view key, const absl::string_view* value) {
+  if (store_->writer_cache_ == nullptr) return;
+  std::string cache_key = store_->writer_cache_->KeyOf(cf, key);
+  if (cache_key.empty()) return;
+  cached_writes_.emplace_back(std::move(cache_key),
+                              value != nullptr ? std::optional<std::string>(*value) : std::nullopt);
 }
 
 v1::Event* Txn::AddEvent(v1::Event event) {

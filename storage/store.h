@@ -175,6 +175,8 @@ class Txn {
  private:
   friend class Store;
   Txn(const Store* store, int64_t revision);
+  // Records a staged write of a key the writer caches (value null: a deletion).
+  void NoteCachedWrite(Cf cf, absl::string_view key, const absl::string_view* value);
   const Store* store_;
   ReadView reader_;
   int64_t revision_;

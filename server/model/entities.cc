@@ -86,20 +86,26 @@ void AddAudience(v1::Event* event, absl::string_view unit_name) {
 
 absl::Status SetTaskAudience(const ReadView& view, const v1::Task& task, v1::Event* event) {
   AddAudience(event, task.assigning_unit());
-  // The units come from the assignments' keys (the prefix, then the unit's code and a
-  // NUL): a task of a hundred assignments costs a scan, not a hundred parses. A unit has
-  // one assignment on a task, so each is new unless the event named it before.
+  // The units come from the assignments' keys (keys::AssignmentKey: the prefix, then the
+  // unit's code): a task of a hundred assignments costs a scan, not a hundred parses. A
+  // unit has one assignment on a task, so each is new unless the event named it before.
   const int named_before = event->audience_size();
-  return view.ScanPrefix(
-      Cf::kEntities, keys::AssignmentPrefix(IdOf(task.name())), "",
-      [&](absl::string_view suffix, absl::string_view) {
-        std::string unit = UnitName(absl::StripSuffix(suffix, absl::string_view("\0", 1)));
-        const auto named = event->audience().begin();
-        if (std::find(named, named + named_before, unit) == named + named_before) {
-          event->add_audience(std::move(unit));
-        }
-        return true;
-      });
+  bool parsed = true;
+  RETURN_IF_ERROR(view.ScanPrefix(Cf::kEntities, keys::AssignmentPrefix(IdOf(task.name())), "",
+                                  [&](absl::string_view suffix, absl::string_view) {
+                                    std::string code;
+                                    parsed = keys::GetString(&suffix, &code) && suffix.empty();
+                                    if (!parsed) return false;
+                                    std::string unit = UnitName(code);
+                                    const auto named = event->audience().begin();
+                                    if (std::find(named, named + named_before, unit) ==
+                                        named + named_before) {
+                                      event->add_audience(std::move(unit));
+                                    }
+                                    return true;
+                                  }));
+  if (!parsed) return absl::DataLossError("an assignment key does not parse");
+  return absl::OkStatus();
 }
 
 void PutUnitSubtree(Txn& txn, const std::vector<std::string>& ancestry) {
