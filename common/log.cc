@@ -1,9 +1,15 @@
 #include "common/log.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cmath>
+#include <cstdlib>
+#include <memory>
+#include <thread>
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
@@ -12,15 +18,28 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 
 namespace d06::log {
 namespace {
 
 struct State {
   absl::Mutex mu;
-  Options options ABSL_GUARDED_BY(mu);
+  // Replaced whole by Configure, so a line is formatted outside the lock from the
+  // options it took.
+  std::shared_ptr<const Options> options ABSL_GUARDED_BY(mu) = std::make_shared<Options>();
+  // Copies of options->level and call_level, for Enabled without the lock.
+  std::atomic<Level> level{Level::kInfo};
+  std::atomic<Level> call_level{Level::kInfo};
   std::function<void(absl::string_view)> sink ABSL_GUARDED_BY(mu);
+  // Call lines not yet written (BatchCallLines); every write takes them first, so lines
+  // reach stderr in the order they were logged.
+  std::string pending ABSL_GUARDED_BY(mu);
+  bool batching ABSL_GUARDED_BY(mu) = false;
 };
+
+// Past this size a call line writes the batch at once instead of waiting for the flusher.
+constexpr size_t kMaxPendingBytes = 64 << 10;
 
 State& GlobalState() {
   static State* state = new State();
@@ -246,32 +265,65 @@ std::string FormatLine(const Options& options, absl::Time time, Level level,
 void Configure(const Options& options) {
   State& state = GlobalState();
   absl::MutexLock lock(&state.mu);
-  state.options = options;
+  state.options = std::make_shared<const Options>(options);
+  state.level.store(options.level, std::memory_order_relaxed);
+  state.call_level.store(options.call_level, std::memory_order_relaxed);
 }
 
 Options CurrentOptions() {
   State& state = GlobalState();
   absl::MutexLock lock(&state.mu);
-  return state.options;
+  return *state.options;
 }
 
-bool Enabled(Level level) { return level >= CurrentOptions().level; }
+bool Enabled(Level level) { return level >= GlobalState().level.load(std::memory_order_relaxed); }
 
-void Write(Level level, absl::string_view message, Fields fields) {
+bool CallLinesEnabled() {
+  return Enabled(GlobalState().call_level.load(std::memory_order_relaxed));
+}
+
+namespace {
+
+// Writes the pending call lines, then `line` (both may be empty).
+void WriteLocked(State& state, absl::string_view line) ABSL_EXCLUSIVE_LOCKS_REQUIRED(state.mu) {
+  if (!state.pending.empty()) {
+    WriteToStderr(state.pending);
+    state.pending.clear();
+  }
+  if (!line.empty()) WriteToStderr(line);
+}
+
+// Formats the line outside the lock; `batch`: a call line, which may wait for the flusher.
+void Emit(Level level, absl::string_view message, Fields fields, bool batch) {
   State& state = GlobalState();
+  if (!Enabled(level)) return;
   const absl::Time now = absl::Now();
-  absl::MutexLock lock(&state.mu);
-  if (level < state.options.level) return;
-  std::string line = FormatLine(state.options, now, level, message, fields);
+  std::shared_ptr<const Options> options;
+  {
+    absl::MutexLock lock(&state.mu);
+    options = state.options;
+  }
+  std::string line = FormatLine(*options, now, level, message, fields);
   line.push_back('\n');
+  absl::MutexLock lock(&state.mu);
   if (state.sink) {
     state.sink(line);
+  } else if (batch && state.batching) {
+    state.pending.append(line);
+    if (state.pending.size() >= kMaxPendingBytes) WriteLocked(state, "");
   } else {
-    WriteToStderr(line);
+    WriteLocked(state, line);
   }
 }
 
+}  // namespace
+
+void Write(Level level, absl::string_view message, Fields fields) {
+  Emit(level, message, fields, /*batch=*/false);
+}
+
 void LogCall(const Call& call) {
+  if (!CallLinesEnabled()) return;
   const Field fields[] = {
       {"method", call.method},
       {"code", call.code},
@@ -282,7 +334,38 @@ void LogCall(const Call& call) {
       {"bytes_in", call.bytes_in},
       {"bytes_out", call.bytes_out},
   };
-  Write(CurrentOptions().call_level, "call", fields);
+  Emit(GlobalState().call_level.load(std::memory_order_relaxed), "call", fields, /*batch=*/true);
+}
+
+void BatchCallLines(absl::Duration every) {
+  State& state = GlobalState();
+  {
+    absl::MutexLock lock(&state.mu);
+    if (state.batching) return;
+    state.batching = true;
+  }
+  std::atexit(Flush);
+  // The flusher takes no signal: a program that waits for its signals with sigwait
+  // blocks them in its threads, and this one may start before it does.
+  sigset_t all;
+  sigset_t before;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &before);
+  // Runs until the process ends; the state it uses is never destroyed.
+  std::thread([&state, every] {
+    for (;;) {
+      absl::SleepFor(every);
+      absl::MutexLock lock(&state.mu);
+      WriteLocked(state, "");
+    }
+  }).detach();
+  pthread_sigmask(SIG_SETMASK, &before, nullptr);
+}
+
+void Flush() {
+  State& state = GlobalState();
+  absl::MutexLock lock(&state.mu);
+  WriteLocked(state, "");
 }
 
 void SetSinkForTesting(std::function<void(absl::string_view)> sink) {

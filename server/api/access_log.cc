@@ -7,7 +7,7 @@
 namespace d06::api {
 
 void AccessLog::CallEnded(const CallRecord& record) {
-  if (!log::Enabled(log::CurrentOptions().call_level)) return;
+  if (!log::CallLinesEnabled()) return;
   log::Call call;
   call.method = absl::StrCat("/", record.method->descriptor->service()->full_name(), "/",
                              record.method->descriptor->name());

@@ -2,6 +2,10 @@
 // per-call line.
 #include "common/log.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -150,6 +154,54 @@ TEST_F(LogSinkTest, TheCallLineAtItsLevel) {
                 R"("request_id":"r-1","peer":"ipv6:[::1]:5000","bytes_in":120,)"
                 R"("bytes_out":0})"
                 "\n"));
+}
+
+// Batched call lines wait for the flusher (an hour here, so only Flush or another line
+// writes them); any other line first writes the calls before it, so stderr keeps the order
+// in which lines were logged.
+TEST(LogBatchTest, CallLinesWaitAndOtherLinesKeepTheOrder) {
+  const Options saved = CurrentOptions();
+  Configure(Text());
+  char path[] = "/tmp/d06_log_test_XXXXXX";
+  const int file = mkstemp(path);
+  ASSERT_GE(file, 0);
+  const int saved_stderr = dup(STDERR_FILENO);
+  ASSERT_GE(saved_stderr, 0);
+  ASSERT_GE(dup2(file, STDERR_FILENO), 0);
+  const auto written = [&] {
+    std::string text(4096, '\0');
+    const ssize_t n = pread(file, text.data(), text.size(), 0);
+    text.resize(n > 0 ? static_cast<size_t>(n) : 0);
+    return text;
+  };
+  BatchCallLines(absl::Hours(1));
+  Call call;
+  call.method = "/m/One";
+  call.code = "OK";
+  LogCall(call);
+  call.method = "/m/Two";
+  LogCall(call);
+  const std::string before = written();
+  Info("after the calls");
+  const std::string after_info = written();
+  call.method = "/m/Three";
+  LogCall(call);
+  Flush();
+  const std::string flushed = written();
+  dup2(saved_stderr, STDERR_FILENO);
+  close(saved_stderr);
+  close(file);
+  unlink(path);
+  Configure(saved);
+
+  EXPECT_EQ(before, "");
+  EXPECT_THAT(after_info, ::testing::MatchesRegex("d06d: call method=/m/One .*\n"
+                                                  "d06d: call method=/m/Two .*\n"
+                                                  "d06d: after the calls\n"));
+  EXPECT_THAT(flushed, ::testing::EndsWith("d06d: after the calls\n"
+                                           "d06d: call method=/m/Three code=OK duration_ms=0 "
+                                           "principal=\"\" request_id=\"\" peer=\"\" "
+                                           "bytes_in=0 bytes_out=0\n"));
 }
 
 TEST(LogParseTest, LevelsAndFormats) {
