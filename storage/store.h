@@ -200,7 +200,7 @@ class Store {
     bool sync = true;
     // Replaces the WAL sync (tests of a failing disk); null syncs RocksDB's WAL.
     std::function<absl::Status()> sync_for_testing = nullptr;
-    // For tests only (e.g. a disk that fills up, tests/testing/full_disk.h): the file
+    // For tests only (e.g. a disk that fills up, tests/testing/faulty_disk.h): the file
     // system RocksDB uses; null is the real one. Either way every file the store creates
     // is made owner-only (0600).
     std::shared_ptr<rocksdb::FileSystem> file_system = nullptr;

@@ -1,16 +1,20 @@
-// The crash test: a child d06d (the built binary) under concurrent writes from several
-// clients, each call with its own request_id, is killed with SIGKILL at random moments and
-// restarted on the same data directory. After every restart:
-// - every write the clients saw acknowledged is there exactly as acknowledged: its
+// The crash test: a child d06d (the built binary) under concurrent calls of every mutating
+// RPC from several clients (tests/testing/write_load.h), each call with its own
+// request_id, is killed with SIGKILL at random moments and restarted on the same data
+// directory and address. After every restart (WriteLoad::CheckAfterRestart):
+// - every call the clients saw acknowledged is there exactly as acknowledged: its
 //   request_id, sent again, returns the first answer byte for byte;
-// - every write in flight at the kill is wholly there or wholly absent: sent again with
+// - every call in flight at the kill is wholly there or wholly absent: sent again with
 //   its request_id it succeeds, and it is applied once (each task's title is unique and
-//   ListTasks finds it once);
+//   ListTasks finds it once; the chain's next call is not refused);
 // - the change feed from revision 1 holds every revision once, in order, and a
 //   CREATE_TASK event of every acknowledged task;
-// - the offline consistency check (`d06d verify`) passes on the whole database.
-// A second test stops the server with SIGTERM under the same load: nothing is lost and no
-// call is answered CANCELLED.
+// - a watcher that lives through the kills, resuming by itself from its last revision as
+//   d06::Client::Watch does, sees every event once, in order, and was never sent one that
+//   the log does not hold after the restart;
+// and at the end the offline consistency check (`d06d verify`) passes on the whole
+// database. A second test stops the server with SIGTERM under the same load: nothing is
+// lost and no call is answered CANCELLED.
 //
 // D06_CRASH_KILLS (default 4) sets the number of kills, D06_CRASH_SEED the seed (printed,
 // so that a failure reruns exactly): `D06_CRASH_KILLS=25 build/bin/d06_crash_tests` is the
@@ -32,10 +36,11 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "client/client.h"
+#include "common/dates.h"
 #include "gtest/gtest.h"
 #include "tests/ctl/spawn.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/write_load.h"
 
 namespace d06::crash {
 namespace {
@@ -48,16 +53,6 @@ int EnvInt(const char* name, int fallback) {
   return text != nullptr && absl::SimpleAtoi(text, &value) ? value : fallback;
 }
 
-// One write a client sent: what it asked and, once answered OK, the answer's bytes.
-struct Op {
-  enum Kind { kCreateTask, kStartAssignment } kind;
-  std::string request_id;
-  v1::CreateTaskRequest create;
-  v1::StartAssignmentRequest start;
-  enum State { kInFlight, kAcknowledged, kRefused } state = kInFlight;
-  std::string answer;  // serialized response, once acknowledged
-};
-
 // A child d06d on the test's data directory.
 class ChildServer {
  public:
@@ -69,7 +64,8 @@ class ChildServer {
   void Start() {
     const std::string port_file = dir_ + "/port";
     std::remove(port_file.c_str());
-    pid_ = proc::Spawn({D06D_PATH, "--auth=off", "--listen=127.0.0.1:0",
+    const std::string listen = address_.empty() ? "127.0.0.1:0" : address_;
+    pid_ = proc::Spawn({D06D_PATH, "--auth=off", "--listen=" + listen,
                         "--http_listen=", "--metrics_listen=", "--log_calls=false",
                         "--data_dir=" + dir_ + "/data", "--port_file=" + port_file},
                        dir_ + "/d06d.out", dir_ + "/d06d.err");
@@ -95,16 +91,8 @@ class ChildServer {
     return code;
   }
 
-  std::unique_ptr<Client> NewClient(const std::string& actor) const {
-    ClientOptions options;
-    options.target = address_;
-    options.actor = actor;
-    options.max_retries = 0;  // a call to a dying server fails at once; the test retries
-    options.default_timeout = absl::Seconds(10);
-    absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(options);
-    EXPECT_TRUE(client.ok()) << client.status();
-    return client.ok() ? *std::move(client) : nullptr;
-  }
+  // "127.0.0.1:PORT": chosen by the first start, kept by every restart.
+  const std::string& address() const { return address_; }
 
   // The offline consistency check of the data directory (the server stopped).
   void ExpectConsistent() const {
@@ -129,247 +117,69 @@ class CrashTest : public ::testing::Test {
         static_cast<uint32_t>(EnvInt("D06_CRASH_SEED", static_cast<int>(std::random_device()())));
     std::cout << "crash test seed: D06_CRASH_SEED=" << seed_ << "\n";
     random_.seed(seed_);
+    load_ = std::make_unique<testing::WriteLoad>(seed_, DayInVietnam(absl::Now()));
     ASSERT_NO_FATAL_FAILURE(server_.Start());
-    std::unique_ptr<Client> admin = server_.NewClient("crash-admin");
-    auto unit = [&](const std::string& code, v1::UnitKind kind, const std::string& parent) {
-      v1::CreateUnitRequest req;
-      req.mutable_unit()->set_code(code);
-      req.mutable_unit()->set_display_name("Đơn vị " + code);
-      req.mutable_unit()->set_kind(kind);
-      req.mutable_unit()->set_parent(parent);
-      ASSERT_TRUE(admin->CreateUnit(req).ok());
-    };
-    unit("H01", v1::UNIT_KIND_PROVINCE, "");
-    for (int d = 1; d <= 4; ++d) {
-      unit(absl::StrCat("H01.0", d), v1::UNIT_KIND_DEPARTMENT, "units/H01");
-    }
+    ASSERT_NO_FATAL_FAILURE(load_->Prepare(server_.address()));
   }
 
-  // Runs kWorkers clients writing until the server goes away (or `stop`); every op is
-  // recorded before it is sent. `codes` collects every status code they saw.
-  void Load(std::atomic<bool>& stop) {
-    constexpr int kWorkers = 4;
-    std::vector<std::thread> workers;
-    for (int w = 0; w < kWorkers; ++w) {
-      workers.emplace_back([this, w, &stop] {
-        std::unique_ptr<Client> client = server_.NewClient(absl::StrCat("crash-", w));
-        if (client == nullptr) return;
-        std::mt19937 random(seed_ + static_cast<uint32_t>(w) * 7919u + round_ * 104729u);
-        while (!stop) {
-          Op* op = NextOp(w, random);
-          const absl::Status status = Send(*client, op);
-          if (!Settle(op, status)) return;  // the server is gone
-        }
-      });
-    }
-    for (std::thread& t : workers) t.join();
-  }
-
-  // The next write of worker `w`: mostly new tasks, sometimes starting the lead
-  // assignment of an acknowledged one.
-  Op* NextOp(int w, std::mt19937& random) {
-    absl::MutexLock lock(&mu_);
-    auto op = std::make_unique<Op>();
-    op->request_id = absl::StrCat("crash-", seed_, "-", ops_.size());
-    if (!startable_.empty() && random() % 4 == 0) {
-      op->kind = Op::kStartAssignment;
-      const size_t pick = random() % startable_.size();
-      op->start.set_name(startable_[pick]);
-      startable_.erase(startable_.begin() + static_cast<long>(pick));
-      op->start.set_request_id(op->request_id);
-    } else {
-      op->kind = Op::kCreateTask;
-      v1::Task* task = op->create.mutable_task();
-      task->set_title(absl::StrCat("Nhiệm vụ ", op->request_id, " của máy ", w));
-      task->set_kind(v1::TASK_KIND_ONE_OFF);
-      task->set_assigning_unit("units/H01");
-      const int lead = 1 + static_cast<int>(random() % 4);
-      for (int d = 1; d <= 4; ++d) {
-        if (d != lead && random() % 2 == 0) continue;
-        v1::Assignment* a = op->create.add_assignments();
-        a->set_unit(absl::StrCat("units/H01.0", d));
-        a->set_role(d == lead ? v1::ASSIGNMENT_ROLE_LEAD : v1::ASSIGNMENT_ROLE_SUPPORT);
-      }
-      op->create.set_request_id(op->request_id);
-    }
-    ops_.push_back(std::move(op));
-    return ops_.back().get();
-  }
-
-  static absl::Status Send(Client& client, Op* op, std::string* answer = nullptr) {
-    std::string bytes;
-    absl::Status status;
-    if (op->kind == Op::kCreateTask) {
-      absl::StatusOr<v1::CreateTaskResponse> r = client.CreateTask(op->create);
-      status = r.status();
-      if (r.ok()) bytes = r->SerializeAsString();
-    } else {
-      absl::StatusOr<v1::StartAssignmentResponse> r = client.StartAssignment(op->start);
-      status = r.status();
-      if (r.ok()) bytes = r->SerializeAsString();
-    }
-    if (answer != nullptr) {
-      *answer = bytes;
-    } else if (status.ok()) {
-      op->answer = bytes;
-    }
-    return status;
-  }
-
-  // Records what the first sending of `op` got; false once the server is away.
-  bool Settle(Op* op, const absl::Status& status) {
-    absl::MutexLock lock(&mu_);
-    codes_.insert(status.code());
-    if (status.ok()) {
-      op->state = Op::kAcknowledged;
-      Acknowledged(*op);
-      return true;
-    }
-    if (absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status) ||
-        absl::IsCancelled(status) || absl::IsInternal(status) || absl::IsUnknown(status)) {
-      return false;  // in flight at the kill: unknown until the restart
-    }
-    op->state = Op::kRefused;  // a rule said no (e.g. started by an earlier attempt)
-    return true;
-  }
-
-  void Acknowledged(const Op& op) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (op.kind != Op::kCreateTask) return;
-    v1::CreateTaskResponse response;
-    response.ParseFromString(op.answer);
-    for (const v1::Assignment& a : response.assignments()) {
-      if (a.role() == v1::ASSIGNMENT_ROLE_LEAD) startable_.push_back(a.name());
-    }
-  }
-
-  // After a restart: every acknowledged op answers the same again; every op in flight
-  // is applied (once) now if it was not before.
-  void CheckAfterRestart() {
-    std::unique_ptr<Client> client = server_.NewClient("crash-check");
-    ASSERT_NE(client, nullptr);
-    absl::MutexLock lock(&mu_);
-    for (const std::unique_ptr<Op>& op : ops_) {
-      if (op->state == Op::kRefused) continue;
-      std::string again;
-      const absl::Status status = Send(*client, op.get(), &again);
-      ASSERT_TRUE(status.ok()) << op->request_id << ": " << status;
-      if (op->state == Op::kAcknowledged) {
-        EXPECT_EQ(again, op->answer) << op->request_id << " answers otherwise after a restart";
-      } else {
-        op->answer = again;
-        op->state = Op::kAcknowledged;
-        Acknowledged(*op);
-      }
-    }
-    // Each task once, every acknowledged one there.
-    std::map<std::string, int> titles;
-    v1::ListTasksRequest list;
-    list.set_page_size(500);
-    do {
-      absl::StatusOr<v1::ListTasksResponse> page = client->ListTasks(list);
-      ASSERT_TRUE(page.ok()) << page.status();
-      for (const v1::Task& t : page->tasks()) ++titles[t.title()];
-      list.set_page_token(page->next_page_token());
-    } while (!list.page_token().empty());
-    std::set<std::string> created;
-    for (const std::unique_ptr<Op>& op : ops_) {
-      if (op->kind != Op::kCreateTask || op->state != Op::kAcknowledged) continue;
-      v1::CreateTaskResponse response;
-      response.ParseFromString(op->answer);
-      created.insert(response.task().name());
-      EXPECT_EQ(titles[op->create.task().title()], 1) << op->request_id;
-    }
-    EXPECT_EQ(titles.size(), created.size());
-    // The feed: every revision once, in order, and each acknowledged task's creation.
-    int64_t current = 0;
-    std::set<std::string> seen_created;
-    int64_t last_revision = 0;
-    int32_t last_index = -1;
-    v1::WatchRequest from_now;
-    from_now.set_start_revision(0);
-    ASSERT_TRUE(client
-                    ->Watch(from_now,
-                            [&](const v1::WatchResponse& r) {
-                              current = r.revision();
-                              return false;
-                            })
-                    .ok());
-    v1::WatchRequest all;
-    all.set_start_revision(1);
-    all.set_progress_interval_ms(100);
-    ASSERT_TRUE(client
-                    ->Watch(all,
-                            [&](const v1::WatchResponse& r) {
-                              for (const v1::Event& e : r.events()) {
-                                const bool next_index =
-                                    e.revision() == last_revision && e.index() == last_index + 1;
-                                const bool next_revision =
-                                    e.revision() == last_revision + 1 && e.index() == 0;
-                                EXPECT_TRUE(next_index || next_revision)
-                                    << e.revision() << "." << e.index() << " after "
-                                    << last_revision << "." << last_index;
-                                last_revision = e.revision();
-                                last_index = e.index();
-                                if (e.action() == v1::EVENT_ACTION_CREATE_TASK) {
-                                  seen_created.insert(e.resource());
-                                }
-                              }
-                              return r.revision() < current;
-                            })
-                    .ok());
-    EXPECT_EQ(last_revision, current);
-    for (const std::string& name : created) {
-      EXPECT_EQ(seen_created.count(name), 1u) << name << " has no CREATE_TASK event";
-    }
+  // Loads the server until it is stopped with `signal` at a random moment within
+  // `max_ms`; the exit code.
+  int LoadAndStop(int signal, int min_ms, int max_ms) {
+    std::atomic<bool> stop = false;
+    const std::string target = server_.address();
+    std::thread load([&] { load_->Run(target, stop); });
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(min_ms + static_cast<int>(random_() % (max_ms - min_ms))));
+    const int code = server_.Stop(signal);
+    stop = true;
+    load.join();
+    return code;
   }
 
   testing::TempDir temp_{"d06-crash-test"};
   ChildServer server_{temp_.path()};
   uint32_t seed_ = 0;
   std::mt19937 random_;
-  uint32_t round_ = 0;
-  absl::Mutex mu_;
-  std::vector<std::unique_ptr<Op>> ops_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::string> startable_ ABSL_GUARDED_BY(mu_);
-  std::set<absl::StatusCode> codes_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<testing::WriteLoad> load_;
 };
 
 TEST_F(CrashTest, KilledAtRandomMomentsItLosesNoAcknowledgedWriteAndLeavesNoPartOfOne) {
   const int kills = EnvInt("D06_CRASH_KILLS", 4);
+  load_->StartWatching(server_.address());
   for (int kill_number = 0; kill_number < kills; ++kill_number) {
-    round_ = static_cast<uint32_t>(kill_number);
-    std::atomic<bool> stop = false;
-    std::thread load([&] { Load(stop); });
-    // A random moment: sometimes in the first writes, sometimes deep in the load.
-    std::this_thread::sleep_for(std::chrono::milliseconds(50 + random_() % 700));
-    EXPECT_EQ(server_.Stop(SIGKILL), 128 + SIGKILL);
-    stop = true;
-    load.join();
-    ASSERT_NO_FATAL_FAILURE(server_.Start());
-    ASSERT_NO_FATAL_FAILURE(CheckAfterRestart()) << "after kill " << kill_number + 1;
+    // A random moment: sometimes in the first calls, sometimes deep in the load.
+    EXPECT_EQ(LoadAndStop(SIGKILL, 50, 750), 128 + SIGKILL);
+    ASSERT_NO_FATAL_FAILURE(server_.Start());  // the same address: the watcher resumes
+    ASSERT_NO_FATAL_FAILURE(load_->CheckAfterRestart(server_.address()))
+        << "after kill " << kill_number + 1;
     if (HasFailure()) break;
   }
+  // Every mutating RPC was acknowledged at least once (a last round without a kill
+  // finishes the chains a short run cut).
+  std::atomic<bool> stop = false;
+  std::thread load([&] { load_->Run(server_.address(), stop); });
+  for (int i = 0; i < 100 && load_->AcknowledgedMethods() != testing::WriteLoad::Methods(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  stop = true;
+  load.join();
+  EXPECT_EQ(load_->AcknowledgedMethods(), testing::WriteLoad::Methods());
+  ASSERT_NO_FATAL_FAILURE(load_->CheckAfterRestart(server_.address()));
+  load_->StopWatching();
+  EXPECT_GT(load_->watched(), 0u);
   server_.Stop(SIGTERM);
   server_.ExpectConsistent();
-  absl::MutexLock lock(&mu_);
-  std::cout << "crash test: " << kills << " kills, " << ops_.size() << " writes\n";
-  EXPECT_GT(ops_.size(), static_cast<size_t>(kills));
+  std::cout << "crash test: " << kills << " kills, " << load_->ops() << " calls, "
+            << load_->watched() << " events watched live\n";
+  EXPECT_GT(load_->ops(), static_cast<size_t>(kills));
 }
 
 TEST_F(CrashTest, StoppedWithSigtermItLosesNothingAndAnswersNoCallCancelled) {
-  std::atomic<bool> stop = false;
-  std::thread load([&] { Load(stop); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(300 + random_() % 300));
-  EXPECT_EQ(server_.Stop(SIGTERM), 0);
-  stop = true;
-  load.join();
-  {
-    absl::MutexLock lock(&mu_);
-    EXPECT_EQ(codes_.count(absl::StatusCode::kCancelled), 0u);
-  }
+  EXPECT_EQ(LoadAndStop(SIGTERM, 300, 600), 0);
+  EXPECT_EQ(load_->codes().count(absl::StatusCode::kCancelled), 0u);
   server_.ExpectConsistent();
   ASSERT_NO_FATAL_FAILURE(server_.Start());
-  CheckAfterRestart();
+  load_->CheckAfterRestart(server_.address());
 }
 
 }  // namespace

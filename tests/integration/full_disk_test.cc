@@ -1,7 +1,7 @@
-// The server on a disk that fills up (tests/testing/full_disk.h): once a write fails the
+// The server on a disk that fills up (tests/testing/faulty_disk.h): once a write fails the
 // store fails stop, so every later write is UNAVAILABLE, reads are still served and health
 // says NOT_SERVING; a restart once there is space again has every acknowledged change.
-#include "tests/testing/full_disk.h"
+#include "tests/testing/faulty_disk.h"
 
 #include <memory>
 #include <string>
@@ -35,7 +35,7 @@ class FullDiskTest : public ServerTest {
     }
   }
 
-  const std::shared_ptr<FullDiskFileSystem> disk_ = std::make_shared<FullDiskFileSystem>();
+  const std::shared_ptr<FaultyDisk> disk_ = std::make_shared<FaultyDisk>();
 };
 
 TEST_F(FullDiskTest, WritesUnavailableReadsServedNotServingAndRestartRecovers) {

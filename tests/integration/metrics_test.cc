@@ -2,7 +2,7 @@
 // `promtool check metrics` (Debian's prometheus package, which scripts/setup.sh installs)
 // and its counters moved exactly as the workload says; /livez and /readyz answer on the
 // metrics listener and on the HTTP face, and /readyz says "not ready" once the store
-// failed stop (tests/testing/full_disk.h).
+// failed stop (tests/testing/faulty_disk.h).
 #include <stdio.h>
 #include <sys/wait.h>
 
@@ -20,7 +20,7 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
-#include "tests/testing/full_disk.h"
+#include "tests/testing/faulty_disk.h"
 #include "tests/testing/raw_http.h"
 #include "tests/testing/test_server.h"
 
@@ -199,7 +199,7 @@ class MetricsFullDiskTest : public MetricsTest {
     MetricsTest::ConfigureServer(options);
     options.file_system = disk_;
   }
-  const std::shared_ptr<FullDiskFileSystem> disk_ = std::make_shared<FullDiskFileSystem>();
+  const std::shared_ptr<FaultyDisk> disk_ = std::make_shared<FaultyDisk>();
 };
 
 TEST_F(MetricsFullDiskTest, NotReadyOnceTheStoreFailedStop) {

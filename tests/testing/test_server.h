@@ -454,7 +454,7 @@ class ServerTest : public ::testing::Test {
   }
 
   // Called before each start of the server (SetUp, Restart, ...): a fixture
-  // may change the options, e.g. set a file_system whose disk fills up (full_disk.h).
+  // may change the options, e.g. set a file_system with storage faults (faulty_disk.h).
   virtual void ConfigureServer(ServerOptions& options) {}
 
   // For ConfigureServer: authentication required, with the bootstrap admin made before

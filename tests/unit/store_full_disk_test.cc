@@ -1,4 +1,4 @@
-// Store on a disk that fills up (tests/testing/full_disk.h): a failed write makes the
+// Store on a disk that fills up (tests/testing/faulty_disk.h): a failed write makes the
 // store fail stop at once (every later write UNAVAILABLE, reads go on, the process does
 // not abort), and reopening once there is space recovers every acknowledged write.
 #include <atomic>
@@ -13,13 +13,13 @@
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "storage/store.h"
-#include "tests/testing/full_disk.h"
+#include "tests/testing/faulty_disk.h"
 #include "tests/testing/temp_dir.h"
 
 namespace d06 {
 namespace {
 
-using ::d06::testing::FullDiskFileSystem;
+using ::d06::testing::FaultyDisk;
 
 class StoreFullDiskTest : public ::testing::Test {
  protected:
@@ -63,7 +63,7 @@ class StoreFullDiskTest : public ::testing::Test {
 
   testing::TempDir temp_{"d06-full-disk-test"};
   const std::string dir_ = temp_.path();
-  std::shared_ptr<FullDiskFileSystem> disk_ = std::make_shared<FullDiskFileSystem>();
+  std::shared_ptr<FaultyDisk> disk_ = std::make_shared<FaultyDisk>();
   std::unique_ptr<Store> store_;
   std::atomic<int> fail_stops_{0};
   absl::Status fail_stop_cause_;  // written by the writer thread before the failed call returns
