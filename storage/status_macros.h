@@ -11,9 +11,9 @@
 #define D06_CONCAT_INNER(a, b) a##b
 #define D06_CONCAT(a, b) D06_CONCAT_INNER(a, b)
 
-#define RETURN_IF_ERROR(expr)                 \
-  do {                                        \
-    ::absl::Status d06_status_ = (expr);      \
+#define RETURN_IF_ERROR(expr)                  \
+  do {                                         \
+    ::absl::Status d06_status_ = (expr);       \
     if (!d06_status_.ok()) return d06_status_; \
   } while (0)
 

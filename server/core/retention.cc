@@ -17,17 +17,17 @@ absl::StatusOr<int> Core::RemoveOldEvents(size_t limit) {
     return 0;
   }
   size_t removed = 0;
-  RETURN_IF_ERROR(MutateAsServer([this, limit, &removed](Txn& txn, const ChangeContext& change)
-                                     -> absl::Status {
-    const int64_t keep_from = options_.event_retention_revisions > 0
-                                  ? txn.revision() - options_.event_retention_revisions
-                                  : 0;
-    const absl::Time keep_since = options_.event_retention_age > absl::ZeroDuration()
-                                      ? change.time - options_.event_retention_age
-                                      : absl::InfinitePast();
-    ASSIGN_OR_RETURN(removed, d06::RemoveOldEvents(txn, keep_from, keep_since, limit));
-    return absl::OkStatus();
-  }));
+  RETURN_IF_ERROR(MutateAsServer(
+      [this, limit, &removed](Txn& txn, const ChangeContext& change) -> absl::Status {
+        const int64_t keep_from = options_.event_retention_revisions > 0
+                                      ? txn.revision() - options_.event_retention_revisions
+                                      : 0;
+        const absl::Time keep_since = options_.event_retention_age > absl::ZeroDuration()
+                                          ? change.time - options_.event_retention_age
+                                          : absl::InfinitePast();
+        ASSIGN_OR_RETURN(removed, d06::RemoveOldEvents(txn, keep_from, keep_since, limit));
+        return absl::OkStatus();
+      }));
   return static_cast<int>(removed);
 }
 

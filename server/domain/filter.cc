@@ -25,20 +25,18 @@ constexpr absl::string_view kReason = v1::reason::kInvalidFilter;
 constexpr absl::string_view kOpList = "=, !=, <, <=, >, >=";
 
 absl::Status FilterError(absl::string_view message, const ErrorMetadata& metadata) {
-  return Error(absl::StatusCode::kInvalidArgument, kReason,
-               absl::StrCat("filter: ", message), metadata);
+  return Error(absl::StatusCode::kInvalidArgument, kReason, absl::StrCat("filter: ", message),
+               metadata);
 }
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 bool IsKeyStart(char c) { return (c >= 'a' && c <= 'z') || c == '_'; }
 bool IsKeyChar(char c) { return IsKeyStart(c) || (c >= '0' && c <= '9'); }
 bool IsBareChar(char c) {
-  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' ||
-         c == ':' || c == '-' || c == '/';
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == ':' ||
+         c == '-' || c == '/';
 }
-bool IsWordChar(char c) {
-  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_';
-}
+bool IsWordChar(char c) { return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_'; }
 
 // A recursive-descent parser over the bytes of a filter that is valid UTF-8.
 class Parser {
@@ -92,8 +90,8 @@ class Parser {
     SkipSpace();
     if (!ParseOp(term.op)) {
       return Fail(absl::StrFormat(
-          "expected an operator after \"%s\" at position %d; use one of %s (found %s)",
-          term.key, Position(), kOpList, Found()));
+          "expected an operator after \"%s\" at position %d; use one of %s (found %s)", term.key,
+          Position(), kOpList, Found()));
     }
 
     // value
@@ -115,9 +113,8 @@ class Parser {
     const absl::string_view rest = filter_.substr(pos_);
     // Two-character operators first so that "<=" is not read as "<".
     static constexpr std::pair<absl::string_view, FilterTerm::Op> kOps[] = {
-        {"!=", FilterTerm::Op::kNe}, {"<=", FilterTerm::Op::kLe},
-        {">=", FilterTerm::Op::kGe}, {"=", FilterTerm::Op::kEq},
-        {"<", FilterTerm::Op::kLt},  {">", FilterTerm::Op::kGt},
+        {"!=", FilterTerm::Op::kNe}, {"<=", FilterTerm::Op::kLe}, {">=", FilterTerm::Op::kGe},
+        {"=", FilterTerm::Op::kEq},  {"<", FilterTerm::Op::kLt},  {">", FilterTerm::Op::kGt},
     };
     for (const auto& [text, value] : kOps) {
       if (absl::StartsWith(rest, text)) {
@@ -155,8 +152,8 @@ class Parser {
       ++pos_;
     }
     pos_ = open;
-    return Fail(absl::StrFormat(
-        "unterminated quoted value starting at position %d; end it with \"", Position()));
+    return Fail(absl::StrFormat("unterminated quoted value starting at position %d; end it with \"",
+                                Position()));
   }
 
   bool AtEnd() const { return pos_ >= filter_.size(); }
@@ -175,8 +172,7 @@ class Parser {
   // The whole UTF-8 character starting at byte `at`.
   std::string CharAt(size_t at) const {
     size_t end = at + 1;
-    while (end < filter_.size() &&
-           (static_cast<unsigned char>(filter_[end]) & 0xC0) == 0x80) {
+    while (end < filter_.size() && (static_cast<unsigned char>(filter_[end]) & 0xC0) == 0x80) {
       ++end;
     }
     return std::string(filter_.substr(at, end - at));
@@ -229,16 +225,16 @@ absl::StatusOr<std::vector<FilterTerm>> ParseFilter(absl::string_view filter) {
     // ErrorInfo metadata is a proto string and must be UTF-8: echo the filter with each
     // ill-formed sequence replaced by U+FFFD.
     std::string echoed;
-    icu::UnicodeString::fromUTF8(icu::StringPiece(filter.data(),
-                                                  static_cast<int32_t>(filter.size())))
+    icu::UnicodeString::fromUTF8(
+        icu::StringPiece(filter.data(), static_cast<int32_t>(filter.size())))
         .toUTF8String(echoed);
     return FilterError("the filter is not valid UTF-8; send it as UTF-8 text",
                        {{"filter", echoed}});
   }
   if (filter.size() > kMaxFilterBytes) {
-    return FilterError(absl::StrFormat("the filter is %d bytes long; at most %d",
-                                       filter.size(), kMaxFilterBytes),
-                       {{"filter", std::string(filter)}});
+    return FilterError(
+        absl::StrFormat("the filter is %d bytes long; at most %d", filter.size(), kMaxFilterBytes),
+        {{"filter", std::string(filter)}});
   }
   return Parser(filter).Parse();
 }
@@ -267,8 +263,8 @@ absl::Status CheckFilterTerms(
       keys.reserve(allowed.size());
       for (const auto& [key, ops] : allowed) keys.push_back(key);
       std::sort(keys.begin(), keys.end());
-      return FilterError(absl::StrFormat("unknown field \"%s\"; supported fields: %s",
-                                         term.key, absl::StrJoin(keys, ", ")),
+      return FilterError(absl::StrFormat("unknown field \"%s\"; supported fields: %s", term.key,
+                                         absl::StrJoin(keys, ", ")),
                          metadata);
     }
     const std::vector<FilterTerm::Op>& ops = it->second;
@@ -276,14 +272,13 @@ absl::Status CheckFilterTerms(
       std::vector<FilterTerm::Op> sorted = ops;
       std::sort(sorted.begin(), sorted.end());
       sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
-      return FilterError(
-          absl::StrFormat("field \"%s\" does not support the operator %s; use %s",
-                          term.key, FilterOpString(term.op),
-                          absl::StrJoin(sorted, ", ",
-                                        [](std::string* out, FilterTerm::Op op) {
-                                          absl::StrAppend(out, FilterOpString(op));
-                                        })),
-          metadata);
+      return FilterError(absl::StrFormat("field \"%s\" does not support the operator %s; use %s",
+                                         term.key, FilterOpString(term.op),
+                                         absl::StrJoin(sorted, ", ",
+                                                       [](std::string* out, FilterTerm::Op op) {
+                                                         absl::StrAppend(out, FilterOpString(op));
+                                                       })),
+                         metadata);
     }
   }
   return absl::OkStatus();
@@ -336,9 +331,8 @@ absl::StatusOr<int> ParseEnumValue(const google::protobuf::EnumDescriptor* desc,
                                        short_name(found->name()), valid_list),
                        {{"field", std::string(key)}});
   }
-  return FilterError(
-      absl::StrFormat("%s must be one of %s; got %s", key, valid_list, Quote(value)),
-      {{"field", std::string(key)}});
+  return FilterError(absl::StrFormat("%s must be one of %s; got %s", key, valid_list, Quote(value)),
+                     {{"field", std::string(key)}});
 }
 
 }  // namespace d06

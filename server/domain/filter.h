@@ -44,7 +44,7 @@ namespace d06 {
 struct FilterTerm {
   enum class Op { kEq, kNe, kLt, kLe, kGt, kGe };
 
-  std::string key;    // e.g. "state"
+  std::string key;  // e.g. "state"
   Op op = Op::kEq;
   std::string value;  // unquoted and unescaped, e.g. IN_PROGRESS or Đề án "06"
 };

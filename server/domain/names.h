@@ -46,8 +46,7 @@ struct AssignmentId {
   std::string unit_code;
 };
 // "tasks/12/assignments/H29.15" -> {12, "H29.15"}.
-absl::StatusOr<AssignmentId> ParseAssignmentName(absl::string_view field,
-                                                 absl::string_view name);
+absl::StatusOr<AssignmentId> ParseAssignmentName(absl::string_view field, absl::string_view name);
 
 }  // namespace d06
 

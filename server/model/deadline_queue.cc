@@ -29,8 +29,7 @@ bool SameDate(const v1::Date& a, const v1::Date& b) {
 
 }  // namespace
 
-IndexEntries DeadlineQueueEntries(const v1::Assignment& a, uint64_t task_id,
-                                  int due_soon_days) {
+IndexEntries DeadlineQueueEntries(const v1::Assignment& a, uint64_t task_id, int due_soon_days) {
   IndexEntries out;
   if (!IsOpen(a.state()) || IsZeroDate(a.deadline())) return out;
   const int64_t deadline = DayNumber(ToCivilDay(a.deadline()));
@@ -44,26 +43,27 @@ IndexEntries DeadlineQueueEntries(const v1::Assignment& a, uint64_t task_id,
   return out;
 }
 
-absl::StatusOr<std::vector<QueuedCrossing>> DueCrossings(const ReadView& view,
-                                                         int64_t day_number, size_t limit) {
+absl::StatusOr<std::vector<QueuedCrossing>> DueCrossings(const ReadView& view, int64_t day_number,
+                                                         size_t limit) {
   std::vector<QueuedCrossing> out;
   std::string end;
   keys::PutU64(&end, keys::DeadlineKey(day_number + 1));
   bool parsed = true;
-  RETURN_IF_ERROR(view.ScanMerged(
-      Cf::kIndexes, {{kQueuePrefix, "", end}}, "",
-      [&](absl::string_view suffix, absl::string_view) {
-        QueuedCrossing c;
-        c.key = std::string(kQueuePrefix) + std::string(suffix);
-        uint8_t crossing;
-        parsed = keys::GetU64(&suffix, &c.day_key) && keys::GetU64(&suffix, &c.task_id) &&
-                 keys::GetString(&suffix, &c.unit_code) && keys::GetU8(&suffix, &crossing) &&
-                 suffix.empty() && (crossing == 1 || crossing == 2);
-        if (!parsed) return false;
-        c.crossing = static_cast<Crossing>(crossing);
-        out.push_back(std::move(c));
-        return out.size() < limit;
-      }));
+  RETURN_IF_ERROR(view.ScanMerged(Cf::kIndexes, {{kQueuePrefix, "", end}}, "",
+                                  [&](absl::string_view suffix, absl::string_view) {
+                                    QueuedCrossing c;
+                                    c.key = std::string(kQueuePrefix) + std::string(suffix);
+                                    uint8_t crossing;
+                                    parsed = keys::GetU64(&suffix, &c.day_key) &&
+                                             keys::GetU64(&suffix, &c.task_id) &&
+                                             keys::GetString(&suffix, &c.unit_code) &&
+                                             keys::GetU8(&suffix, &crossing) && suffix.empty() &&
+                                             (crossing == 1 || crossing == 2);
+                                    if (!parsed) return false;
+                                    c.crossing = static_cast<Crossing>(crossing);
+                                    out.push_back(std::move(c));
+                                    return out.size() < limit;
+                                  }));
   if (!parsed) return absl::DataLossError("a deadline queue key is malformed");
   return out;
 }

@@ -24,12 +24,11 @@ namespace d06 {
 enum class Crossing : uint8_t { kDueSoon = 1, kOverdue = 2 };
 
 // The queue entries of `a` with a due-soon window of `due_soon_days`.
-IndexEntries DeadlineQueueEntries(const v1::Assignment& a, uint64_t task_id,
-                                  int due_soon_days);
+IndexEntries DeadlineQueueEntries(const v1::Assignment& a, uint64_t task_id, int due_soon_days);
 
 // One queued crossing.
 struct QueuedCrossing {
-  std::string key;  // the entry's key in Cf::kIndexes
+  std::string key;   // the entry's key in Cf::kIndexes
   uint64_t day_key;  // keys::DeadlineKey of the day
   uint64_t task_id;
   std::string unit_code;
@@ -37,8 +36,8 @@ struct QueuedCrossing {
 };
 
 // Up to `limit` crossings on or before `day_number`, earliest first.
-absl::StatusOr<std::vector<QueuedCrossing>> DueCrossings(const ReadView& view,
-                                                         int64_t day_number, size_t limit);
+absl::StatusOr<std::vector<QueuedCrossing>> DueCrossings(const ReadView& view, int64_t day_number,
+                                                         size_t limit);
 
 }  // namespace d06
 

@@ -184,8 +184,8 @@ TEST_F(AssignmentsTest, NewLeadAllowedOnceTheOldOneIsNotLive) {
   Decline(lead.name());
   v1::Assignment second = Assign(t.name(), Dept(2), v1::ASSIGNMENT_ROLE_LEAD);
   // Reopening the declined lead would make two live leads.
-  auto reopen = client().ReopenAssignment(
-      Named<v1::ReopenAssignmentRequest>(lead.name(), "Mở lại"));
+  auto reopen =
+      client().ReopenAssignment(Named<v1::ReopenAssignmentRequest>(lead.name(), "Mở lại"));
   EXPECT_THAT(reopen.status(), IsError(absl::StatusCode::kFailedPrecondition, "LEAD_EXISTS"));
   EXPECT_EQ(GetAssignment(lead.name()).state(), v1::ASSIGNMENT_STATE_DECLINED);
   Revoke(second.name());
@@ -199,9 +199,9 @@ TEST_F(AssignmentsTest, CancelledTaskTakesNoAssignments) {
   cancel.set_name(t.name());
   cancel.set_reason("Hủy");
   ASSERT_THAT(client().CancelTask(cancel).status(), IsOk());
-  EXPECT_THAT(client().CreateAssignment(AssignReq(t.name(), Dept(1), v1::ASSIGNMENT_ROLE_LEAD))
-                  .status(),
-              IsError(absl::StatusCode::kFailedPrecondition, "TASK_CANCELLED"));
+  EXPECT_THAT(
+      client().CreateAssignment(AssignReq(t.name(), Dept(1), v1::ASSIGNMENT_ROLE_LEAD)).status(),
+      IsError(absl::StatusCode::kFailedPrecondition, "TASK_CANCELLED"));
   EXPECT_THAT(AllAssignments(t.name()), IsEmpty());
 }
 
@@ -262,9 +262,9 @@ TEST_F(AssignmentsTest, GetAndListErrors) {
 // FAILED_PRECONDITION / INVALID_TRANSITION naming state and action, and change nothing.
 TEST_F(AssignmentsTest, TransitionTable) {
   const std::vector<v1::AssignmentState> states = {
-      v1::ASSIGNMENT_STATE_NOT_STARTED, v1::ASSIGNMENT_STATE_IN_PROGRESS,
+      v1::ASSIGNMENT_STATE_NOT_STARTED,        v1::ASSIGNMENT_STATE_IN_PROGRESS,
       v1::ASSIGNMENT_STATE_PENDING_ACCEPTANCE, v1::ASSIGNMENT_STATE_COMPLETED,
-      v1::ASSIGNMENT_STATE_DECLINED, v1::ASSIGNMENT_STATE_REVOKED};
+      v1::ASSIGNMENT_STATE_DECLINED,           v1::ASSIGNMENT_STATE_REVOKED};
   const std::vector<std::string> actions = {"start",  "report_progress", "submit", "approve",
                                             "return", "decline",         "revoke", "reopen"};
   using S = v1::AssignmentState;
@@ -329,8 +329,7 @@ TEST_F(AssignmentsTest, ReasonsAndValuesAreValidated) {
   EXPECT_THAT(Do("decline", open.name(), "").status(), IsInvalidField("reason"));
   EXPECT_THAT(Do("revoke", open.name(), "").status(), IsInvalidField("reason"));
   EXPECT_THAT(Do("reopen", done.name(), "").status(), IsInvalidField("reason"));
-  EXPECT_THAT(Do("revoke", open.name(), std::string(2001, 'x')).status(),
-              IsInvalidField("reason"));
+  EXPECT_THAT(Do("revoke", open.name(), std::string(2001, 'x')).status(), IsInvalidField("reason"));
   EXPECT_THAT(Do("decline", open.name(), "l\xffy do").status(), IsInvalidField("reason"));
   EXPECT_THAT(Do("report_progress", open.name(), "", -1).status(), IsInvalidField("percent"));
   EXPECT_THAT(Do("report_progress", open.name(), "", 101).status(), IsInvalidField("percent"));
@@ -395,10 +394,9 @@ TEST_F(AssignmentsTest, WorkflowCompletedOnTime) {
   std::vector<v1::Event> events = AllEvents(t.name());
   std::vector<v1::EventAction> actions;
   for (const auto& e : events) actions.push_back(e.action());
-  EXPECT_THAT(actions, ElementsAre(v1::EVENT_ACTION_CREATE_TASK,
-                                   v1::EVENT_ACTION_CREATE_ASSIGNMENT, v1::EVENT_ACTION_START,
-                                   v1::EVENT_ACTION_REPORT_PROGRESS, v1::EVENT_ACTION_SUBMIT,
-                                   v1::EVENT_ACTION_APPROVE));
+  EXPECT_THAT(actions, ElementsAre(v1::EVENT_ACTION_CREATE_TASK, v1::EVENT_ACTION_CREATE_ASSIGNMENT,
+                                   v1::EVENT_ACTION_START, v1::EVENT_ACTION_REPORT_PROGRESS,
+                                   v1::EVENT_ACTION_SUBMIT, v1::EVENT_ACTION_APPROVE));
 }
 
 TEST_F(AssignmentsTest, WorkflowCompletedLate) {
@@ -472,8 +470,8 @@ TEST_F(AssignmentsTest, OverdueFilterReturnsExactlyTheOverdueOnes) {
   std::set<std::string> closed;
   for (const auto& t : tasks) {
     for (int i = 1; i <= 8; ++i) {
-      v1::Assignment a = Assign(t.name(), Dept(i), v1::ASSIGNMENT_ROLE_SUPPORT,
-                                Day(2026, 3, 20 + i));
+      v1::Assignment a =
+          Assign(t.name(), Dept(i), v1::ASSIGNMENT_ROLE_SUPPORT, Day(2026, 3, 20 + i));
       deadline_day[a.name()] = 20 + i;
       if (i % 3 == 0) {
         DriveTo(a.name(), v1::ASSIGNMENT_STATE_COMPLETED);
@@ -495,9 +493,12 @@ TEST_F(AssignmentsTest, OverdueFilterReturnsExactlyTheOverdueOnes) {
     std::vector<std::string> want_overdue, want_due_soon, want_on_time;
     for (const auto& [name, day] : deadline_day) {
       if (closed.count(name)) continue;
-      if (day < today) want_overdue.push_back(name);
-      else if (day - today <= 3) want_due_soon.push_back(name);
-      else want_on_time.push_back(name);
+      if (day < today)
+        want_overdue.push_back(name);
+      else if (day - today <= 3)
+        want_due_soon.push_back(name);
+      else
+        want_on_time.push_back(name);
     }
     EXPECT_THAT(Names(AllAssignments("tasks/-", "timeliness = OVERDUE", 3)),
                 UnorderedElementsAreArray(want_overdue));
@@ -539,18 +540,17 @@ TEST_F(AssignmentsTest, ListFiltersAndOrder) {
   Decline(t2.name() + n + "H29.01");
 
   // Order: deadline (none last), then task, then unit.
-  EXPECT_THAT(Names(AllAssignments("tasks/-", "", 2)),
-              ElementsAre(t2.name() + n + "H29.01", t2.name() + n + "H29.01.1.1",
-                          t2.name() + n + "H29.02", t1.name() + n + "H29.01.1",
-                          t1.name() + n + "H29.01", t1.name() + n + "H30",
-                          t3.name() + n + "H29.01", t3.name() + n + "H29.010",
-                          t3.name() + n + "K05"));
-  EXPECT_THAT(Names(AllAssignments(t1.name())),
-              ElementsAre(t1.name() + n + "H29.01.1", t1.name() + n + "H29.01",
-                          t1.name() + n + "H30"));
-  EXPECT_THAT(Names(AllAssignments("tasks/-", R"(unit = "units/H29.01")")),
-              ElementsAre(t2.name() + n + "H29.01", t1.name() + n + "H29.01",
-                          t3.name() + n + "H29.01"));
+  EXPECT_THAT(
+      Names(AllAssignments("tasks/-", "", 2)),
+      ElementsAre(t2.name() + n + "H29.01", t2.name() + n + "H29.01.1.1", t2.name() + n + "H29.02",
+                  t1.name() + n + "H29.01.1", t1.name() + n + "H29.01", t1.name() + n + "H30",
+                  t3.name() + n + "H29.01", t3.name() + n + "H29.010", t3.name() + n + "K05"));
+  EXPECT_THAT(
+      Names(AllAssignments(t1.name())),
+      ElementsAre(t1.name() + n + "H29.01.1", t1.name() + n + "H29.01", t1.name() + n + "H30"));
+  EXPECT_THAT(
+      Names(AllAssignments("tasks/-", R"(unit = "units/H29.01")")),
+      ElementsAre(t2.name() + n + "H29.01", t1.name() + n + "H29.01", t3.name() + n + "H29.01"));
   EXPECT_THAT(Names(AllAssignments("tasks/-", R"(unit_tree = "units/H29.01")")),
               ElementsAre(t2.name() + n + "H29.01", t2.name() + n + "H29.01.1.1",
                           t1.name() + n + "H29.01.1", t1.name() + n + "H29.01",
@@ -563,21 +563,22 @@ TEST_F(AssignmentsTest, ListFiltersAndOrder) {
               ElementsAre(t2.name() + n + "H29.02", t1.name() + n + "H29.01"));
   EXPECT_THAT(Names(AllAssignments("tasks/-", "state = ASSIGNMENT_STATE_DECLINED")),
               ElementsAre(t2.name() + n + "H29.01"));
-  EXPECT_THAT(Names(AllAssignments("tasks/-", "role = LEAD")),
-              ElementsAre(t2.name() + n + "H29.02", t1.name() + n + "H29.01",
-                          t3.name() + n + "H29.01"));
-  EXPECT_THAT(Names(AllAssignments("tasks/-", "deadline >= 2026-04-15 AND deadline <= 2026-05-01")),
-              ElementsAre(t1.name() + n + "H29.01.1", t1.name() + n + "H29.01",
-                          t1.name() + n + "H30"));
+  EXPECT_THAT(
+      Names(AllAssignments("tasks/-", "role = LEAD")),
+      ElementsAre(t2.name() + n + "H29.02", t1.name() + n + "H29.01", t3.name() + n + "H29.01"));
+  EXPECT_THAT(
+      Names(AllAssignments("tasks/-", "deadline >= 2026-04-15 AND deadline <= 2026-05-01")),
+      ElementsAre(t1.name() + n + "H29.01.1", t1.name() + n + "H29.01", t1.name() + n + "H30"));
   EXPECT_THAT(Names(AllAssignments("tasks/-", "deadline > 2026-04-15")),
               ElementsAre(t1.name() + n + "H29.01", t1.name() + n + "H30"));
   EXPECT_THAT(Names(AllAssignments("tasks/-", "deadline < 2026-04-15")),
               ElementsAre(t2.name() + n + "H29.01", t2.name() + n + "H29.01.1.1",
                           t2.name() + n + "H29.02"));
   EXPECT_THAT(AllAssignments("tasks/-", "deadline < 2026-04-01"), IsEmpty());
-  EXPECT_THAT(Names(AllAssignments(
-                  "tasks/-", R"(unit_tree = "units/H29.01" AND role = LEAD AND state = IN_PROGRESS)")),
-              ElementsAre(t1.name() + n + "H29.01"));
+  EXPECT_THAT(
+      Names(AllAssignments(
+          "tasks/-", R"(unit_tree = "units/H29.01" AND role = LEAD AND state = IN_PROGRESS)")),
+      ElementsAre(t1.name() + n + "H29.01"));
   EXPECT_THAT(Names(AllAssignments(t2.name(), "role = SUPPORT")),
               ElementsAre(t2.name() + n + "H29.01", t2.name() + n + "H29.01.1.1"));
 }

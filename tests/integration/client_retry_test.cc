@@ -5,12 +5,12 @@
 //
 // Tested against a fake d06.v1.TaskService in this process that records each attempt
 // and answers from a script, so the failures are exact and the server is not involved.
+#include <grpcpp/grpcpp.h>
+
 #include <deque>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/synchronization/mutex.h"
 #include "tests/testing/test_server.h"
@@ -18,8 +18,8 @@
 namespace d06::testing {
 namespace {
 
-using ::testing::ElementsAre;
 using ::testing::Each;
+using ::testing::ElementsAre;
 using ::testing::SizeIs;
 
 // Answers CreateTask with the scripted codes in order (OK once the script runs out) and

@@ -54,7 +54,7 @@ TEST_F(DeadlinesTest, EachCrossingIsRecordedExactlyOnceOnItsDay) {
   EXPECT_EQ(Run(), 0);
   SetToday(2026, 3, 27, 23);  // the evening before the window opens
   EXPECT_EQ(Run(), 0);
-  SetToday(2026, 3, 28, 0);   // 31/03 - 3 days
+  SetToday(2026, 3, 28, 0);  // 31/03 - 3 days
   EXPECT_EQ(Run(), 1);
   EXPECT_EQ(Run(), 0);
   EXPECT_THAT(Crossings(task_), ElementsAre("DUE_SOON 31/3 " + name_));
@@ -65,8 +65,7 @@ TEST_F(DeadlinesTest, EachCrossingIsRecordedExactlyOnceOnItsDay) {
   EXPECT_EQ(Run(), 0);
   SetToday(2026, 4, 20);
   EXPECT_EQ(Run(), 0);
-  EXPECT_THAT(Crossings(task_),
-              ElementsAre("DUE_SOON 31/3 " + name_, "OVERDUE 31/3 " + name_));
+  EXPECT_THAT(Crossings(task_), ElementsAre("DUE_SOON 31/3 " + name_, "OVERDUE 31/3 " + name_));
   // Recorded on the assignment, which keeps its etag and state.
   v1::Assignment a = GetAssignment(name_);
   EXPECT_EQ(a.etag(), etag);
@@ -87,7 +86,8 @@ TEST_F(DeadlinesTest, TheServerCatchesUpAfterDowntimeWithoutDuplicates) {
   SetToday(2026, 4, 3);  // down across the deadline
   StartAgain();          // the scheduler runs at start-up
   const absl::Time give_up = absl::Now() + absl::Seconds(10);
-  while (Crossings(task_).size() < 2 && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(5));
+  while (Crossings(task_).size() < 2 && absl::Now() < give_up)
+    absl::SleepFor(absl::Milliseconds(5));
   EXPECT_EQ(Run(), 0);
   Restart();
   EXPECT_EQ(Run(), 0);
@@ -123,9 +123,8 @@ TEST_F(DeadlinesTest, AnApprovedExtensionRearmsBothCrossings) {
   SetToday(2026, 4, 16);
   EXPECT_EQ(Run(), 1);
   EXPECT_EQ(Run(), 0);
-  EXPECT_THAT(Crossings(task_),
-              ElementsAre("OVERDUE 31/3 " + name_, "DUE_SOON 15/4 " + name_,
-                          "OVERDUE 15/4 " + name_));
+  EXPECT_THAT(Crossings(task_), ElementsAre("OVERDUE 31/3 " + name_, "DUE_SOON 15/4 " + name_,
+                                            "OVERDUE 15/4 " + name_));
 }
 
 TEST_F(DeadlinesTest, NoneForRecurringFinishedOrWithdrawnWork) {
@@ -170,7 +169,8 @@ TEST_F(DeadlinesTest, ItsWorkFollowsTheCrossingsNotTheTasks) {
 TEST_F(DeadlinesTest, ACatchUpOfManyCrossingsIsTakenInPacedWrites) {
   std::vector<std::string> units;
   for (int u = 2; u <= 91; ++u) {
-    units.push_back(MakeUnit(absl::StrCat("H29.", u), v1::UNIT_KIND_DEPARTMENT, "units/H29").name());
+    units.push_back(
+        MakeUnit(absl::StrCat("H29.", u), v1::UNIT_KIND_DEPARTMENT, "units/H29").name());
   }
   for (int t = 0; t < 5; ++t) {
     v1::CreateTaskRequest req;

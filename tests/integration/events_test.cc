@@ -43,7 +43,8 @@ TEST_F(EventsTest, HistoryRecordsActorActionStatesAndReason) {
       Must(alice->CreateAssignment(AssignReq(t.name(), Dept(1), v1::ASSIGNMENT_ROLE_LEAD)))
           .assignment();
   Must(bob->StartAssignment(Named<v1::StartAssignmentRequest>(a.name())));
-  v1::DeclineAssignmentRequest decline = Named<v1::DeclineAssignmentRequest>(a.name(), "Ngoài chức năng");
+  v1::DeclineAssignmentRequest decline =
+      Named<v1::DeclineAssignmentRequest>(a.name(), "Ngoài chức năng");
   Must(bob->DeclineAssignment(decline));
   Must(anon->ReopenAssignment(Named<v1::ReopenAssignmentRequest>(a.name(), "Giao lại")));
   v1::UpdateTaskRequest update;
@@ -185,8 +186,8 @@ TEST_F(EventsTest, SameRequestIdIsAppliedOnce) {
   std::vector<v1::Event> events = AllEvents(task);
   std::vector<v1::EventAction> actions;
   for (const auto& e : events) actions.push_back(e.action());
-  EXPECT_THAT(actions, ElementsAre(v1::EVENT_ACTION_CREATE_TASK,
-                                   v1::EVENT_ACTION_CREATE_ASSIGNMENT, v1::EVENT_ACTION_START));
+  EXPECT_THAT(actions, ElementsAre(v1::EVENT_ACTION_CREATE_TASK, v1::EVENT_ACTION_CREATE_ASSIGNMENT,
+                                   v1::EVENT_ACTION_START));
   EXPECT_EQ(events[2].request_id(), "req-start-0001");
 
   // Ids are 1..36 ASCII characters.
@@ -267,8 +268,10 @@ TEST_F(EventsTest, ConcurrentCreatesKeepInvariants) {
   for (auto& th : threads) th.join();
   int ok = 0;
   for (const auto& s : results) {
-    if (s.ok()) ++ok;
-    else EXPECT_THAT(s, IsError(absl::StatusCode::kFailedPrecondition, "LEAD_EXISTS"));
+    if (s.ok())
+      ++ok;
+    else
+      EXPECT_THAT(s, IsError(absl::StatusCode::kFailedPrecondition, "LEAD_EXISTS"));
   }
   EXPECT_EQ(ok, 1);
   EXPECT_THAT(AllAssignments(t.name(), "role = LEAD"), SizeIs(1));

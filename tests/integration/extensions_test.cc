@@ -106,10 +106,10 @@ TEST_F(ExtensionsTest, RefusalKeepsTheDeadlineAndNeedsANote) {
   EXPECT_EQ(decision.reason(), "Không có lý do chính đáng");
   EXPECT_EQ(decision.new_deadline().day(), 15);
   // Nothing waits any more.
-  EXPECT_THAT(ApproveExt().status(), IsError(absl::StatusCode::kFailedPrecondition,
-                                          v1::reason::kNoPendingExtension));
-  EXPECT_THAT(RefuseExt("x").status(), IsError(absl::StatusCode::kFailedPrecondition,
-                                            v1::reason::kNoPendingExtension));
+  EXPECT_THAT(ApproveExt().status(),
+              IsError(absl::StatusCode::kFailedPrecondition, v1::reason::kNoPendingExtension));
+  EXPECT_THAT(RefuseExt("x").status(),
+              IsError(absl::StatusCode::kFailedPrecondition, v1::reason::kNoPendingExtension));
 }
 
 TEST_F(ExtensionsTest, OnePendingRequestAtATime) {
@@ -164,8 +164,8 @@ TEST_F(ExtensionsTest, BadRequestsAreRefusedAndChangeNothing) {
   Submit(name_);
   EXPECT_THAT(Ask(Day(2026, 4, 15)).status(),
               IsError(absl::StatusCode::kFailedPrecondition, v1::reason::kInvalidTransition));
-  v1::Task recurring = MakeTask("units/H29", "Báo cáo định kỳ", v1::Date(),
-                                v1::TASK_KIND_RECURRING);
+  v1::Task recurring =
+      MakeTask("units/H29", "Báo cáo định kỳ", v1::Date(), v1::TASK_KIND_RECURRING);
   name_ = Assign(recurring.name(), "units/H29.01", v1::ASSIGNMENT_ROLE_LEAD).name();
   EXPECT_THAT(Ask(Day(2026, 4, 15)).status(),
               IsError(absl::StatusCode::kFailedPrecondition, v1::reason::kInvalidTransition));
@@ -202,16 +202,15 @@ TEST_F(ExtensionsTest, CompletionIsJudgedByTheDeadlineInForceWhenReported) {
   move.mutable_update_mask()->add_paths("deadline");
   ASSERT_THAT(client().UpdateTask(move).status(), IsOk());
   EXPECT_EQ(Approve(late).timeliness(), v1::TIMELINESS_COMPLETED_LATE);
-  EXPECT_THAT(Names(AllAssignments("tasks/-", "timeliness = COMPLETED_LATE")),
-              ElementsAre(late));
+  EXPECT_THAT(Names(AllAssignments("tasks/-", "timeliness = COMPLETED_LATE")), ElementsAre(late));
 }
 
 TEST_F(ExtensionsTest, APendingRequestEndsWhenTheWorkIsNoLongerOpen) {
   ASSERT_THAT(Ask(Day(2026, 4, 15)).status(), IsOk());
   v1::Assignment declined = Decline(name_);
   EXPECT_FALSE(declined.has_pending_extension());
-  EXPECT_THAT(ApproveExt().status(), IsError(absl::StatusCode::kFailedPrecondition,
-                                          v1::reason::kNoPendingExtension));
+  EXPECT_THAT(ApproveExt().status(),
+              IsError(absl::StatusCode::kFailedPrecondition, v1::reason::kNoPendingExtension));
 }
 
 TEST_F(ExtensionsTest, UrgesAreCountedListedAndChangeNeitherStateNorEtag) {

@@ -1,12 +1,11 @@
 // The server on a disk that fills up (tests/testing/faulty_disk.h): once a write fails the
 // store fails stop, so every later write is UNAVAILABLE, reads are still served and health
 // says NOT_SERVING; a restart once there is space again has every acknowledged change.
-#include "tests/testing/faulty_disk.h"
-
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "tests/testing/faulty_disk.h"
 #include "tests/testing/test_server.h"
 
 namespace d06::testing {

@@ -116,8 +116,8 @@ TEST_F(HealthTest, EveryRpcSucceeds) {
   EXPECT_EQ(Progress(a.name(), 40, "40%").progress_percent(), 40);
   EXPECT_EQ(Submit(a.name()).state(), v1::ASSIGNMENT_STATE_PENDING_ACCEPTANCE);
   {
-    auto got = client().ReturnAssignment(
-        Named<v1::ReturnAssignmentRequest>(a.name(), "Bổ sung số liệu"));
+    auto got =
+        client().ReturnAssignment(Named<v1::ReturnAssignmentRequest>(a.name(), "Bổ sung số liệu"));
     ASSERT_THAT(got.status(), IsOk());
     EXPECT_EQ(got->assignment().state(), v1::ASSIGNMENT_STATE_IN_PROGRESS);
     EXPECT_EQ(got->assignment().last_reason(), "Bổ sung số liệu");

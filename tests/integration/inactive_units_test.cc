@@ -79,8 +79,8 @@ TEST_F(InactiveUnitsTest, StoredStateIsServedAndIndexed) {
   EXPECT_THAT(Names(AllUnits("state = ACTIVE")),
               ElementsAre("units/G01", "units/H30", "units/H30.01"));
   EXPECT_THAT(Names(AllUnits("parent = \"\" AND state = MERGED")), ElementsAre("units/H29"));
-  EXPECT_THAT(Names(AllUnits()), ElementsAre("units/G01", "units/H29", "units/H30",
-                                             "units/H30.01", "units/H31"));
+  EXPECT_THAT(Names(AllUnits()),
+              ElementsAre("units/G01", "units/H29", "units/H30", "units/H30.01", "units/H31"));
 }
 
 TEST_F(InactiveUnitsTest, NothingNewHangsOffAnInactiveUnit) {
@@ -114,8 +114,7 @@ TEST_F(InactiveUnitsTest, NothingNewHangsOffAnInactiveUnit) {
     req.mutable_task()->set_title("x");
     req.mutable_task()->set_kind(v1::TASK_KIND_ONE_OFF);
     req.mutable_task()->set_assigning_unit("units/H29");
-    EXPECT_THAT(std::string(client().CreateTask(req).status().message()),
-                HasSubstr("units/H30"));
+    EXPECT_THAT(std::string(client().CreateTask(req).status().message()), HasSubstr("units/H30"));
   }
 
   // Nothing was created.
@@ -131,10 +130,11 @@ TEST_F(InactiveUnitsTest, NothingNewHangsOffAnInactiveUnit) {
   EXPECT_EQ(AllEvents(task_.name()).size(), 1u);  // CREATE_TASK only
 
   // The active successor still works (the failures above were about the unit only).
-  EXPECT_THAT(client().CreateAssignment(AssignReq(task_.name(), "units/H30.01",
-                                                  v1::ASSIGNMENT_ROLE_LEAD))
-                  .status(),
-              IsOk());
+  EXPECT_THAT(
+      client()
+          .CreateAssignment(AssignReq(task_.name(), "units/H30.01", v1::ASSIGNMENT_ROLE_LEAD))
+          .status(),
+      IsOk());
   v1::Task by_successor = MakeTask("units/H30", "Giao bởi đơn vị kế thừa");
   EXPECT_THAT(Names(AllTasks()), ElementsAre(task_.name(), by_successor.name()));
   EXPECT_THAT(Names(AllUnits("state = ACTIVE")), Not(::testing::Contains("units/H29")));
@@ -143,7 +143,8 @@ TEST_F(InactiveUnitsTest, NothingNewHangsOffAnInactiveUnit) {
 TEST_F(InactiveUnitsTest, RejectionIsTheSameAfterARestart) {
   Restart();
   ExpectNotActive(
-      client().CreateAssignment(AssignReq(task_.name(), "units/H29", v1::ASSIGNMENT_ROLE_SUPPORT))
+      client()
+          .CreateAssignment(AssignReq(task_.name(), "units/H29", v1::ASSIGNMENT_ROLE_SUPPORT))
           .status(),
       "units/H29");
   EXPECT_THAT(AllAssignments(task_.name()), IsEmpty());

@@ -65,9 +65,8 @@ TEST_F(PaginationTest, ScanWhileWritingSeesEveryOldAssignmentOnce) {
   Parallel(kTasks * kUnits, 8, [&](int n) {
     int k = n / kUnits, u = n % kUnits;
     v1::Date own = (u % 5 == 0) ? Day(2026, 5, 1 + u) : v1::Date();
-    auto got = client().CreateAssignment(
-        AssignReq(tasks[k], Unit(u),
-                  u == 0 ? v1::ASSIGNMENT_ROLE_LEAD : v1::ASSIGNMENT_ROLE_SUPPORT, own));
+    auto got = client().CreateAssignment(AssignReq(
+        tasks[k], Unit(u), u == 0 ? v1::ASSIGNMENT_ROLE_LEAD : v1::ASSIGNMENT_ROLE_SUPPORT, own));
     if (!got.ok()) {
       ++failures;
       ADD_FAILURE() << got.status();
@@ -86,8 +85,9 @@ TEST_F(PaginationTest, ScanWhileWritingSeesEveryOldAssignmentOnce) {
   writers.emplace_back([&] {
     for (int n = 0; !stop.load() && n < kTasks * 10; ++n) {
       int k = (n * 7) % kTasks, u = kUnits + n / kTasks;
-      auto got = client().CreateAssignment(AssignReq(tasks[k], Unit(u), v1::ASSIGNMENT_ROLE_SUPPORT,
-                                                     n % 2 ? Day(2026, 4, 1 + n % 28) : v1::Date()));
+      auto got =
+          client().CreateAssignment(AssignReq(tasks[k], Unit(u), v1::ASSIGNMENT_ROLE_SUPPORT,
+                                              n % 2 ? Day(2026, 4, 1 + n % 28) : v1::Date()));
       EXPECT_TRUE(got.ok()) << got.status();
       ++writes;
     }
@@ -95,14 +95,14 @@ TEST_F(PaginationTest, ScanWhileWritingSeesEveryOldAssignmentOnce) {
   writers.emplace_back([&] {
     for (int n = 0; !stop.load() && n < kTasks * kUnits; ++n) {
       const std::string& name = before[(n * 37) % before.size()];
-      absl::Status s = n % 3 == 0
-                           ? client().StartAssignment(Named<v1::StartAssignmentRequest>(name)).status()
-                           : [&] {
-                               v1::ReportAssignmentProgressRequest req;
-                               req.set_name(name);
-                               req.set_percent(n % 101);
-                               return client().ReportAssignmentProgress(req).status();
-                             }();
+      absl::Status s =
+          n % 3 == 0 ? client().StartAssignment(Named<v1::StartAssignmentRequest>(name)).status()
+                     : [&] {
+                         v1::ReportAssignmentProgressRequest req;
+                         req.set_name(name);
+                         req.set_percent(n % 101);
+                         return client().ReportAssignmentProgress(req).status();
+                       }();
       EXPECT_TRUE(s.ok() || s.code() == absl::StatusCode::kFailedPrecondition) << s;
       ++writes;
     }
@@ -137,8 +137,8 @@ TEST_F(PaginationTest, ScanWhileWritingSeesEveryOldAssignmentOnce) {
   }
   EXPECT_EQ(duplicates, 0);
   EXPECT_EQ(missing, 0);
-  std::cerr << "scan: " << pages << " pages, " << seen.size() << " assignments, "
-            << writes.load() << " concurrent writes\n";
+  std::cerr << "scan: " << pages << " pages, " << seen.size() << " assignments, " << writes.load()
+            << " concurrent writes\n";
 
   // A quiet full scan has everything, exactly once, in the documented order.
   std::vector<v1::Assignment> all = AllAssignments("tasks/-", "", 37);
@@ -156,14 +156,17 @@ TEST_F(PaginationTest, ScanWhileWritingSeesEveryOldAssignmentOnce) {
 
 TEST_F(PaginationTest, FilteredPagesAndTokens) {
   MakeUnit("H29");
-  for (int u = 0; u < 5; ++u) MakeUnit(absl::StrCat("H29.", 10 + u), v1::UNIT_KIND_DEPARTMENT, "units/H29");
+  for (int u = 0; u < 5; ++u)
+    MakeUnit(absl::StrCat("H29.", 10 + u), v1::UNIT_KIND_DEPARTMENT, "units/H29");
   std::vector<std::string> tasks;
   for (int k = 0; k < 12; ++k) tasks.push_back(MakeTask("units/H29", absl::StrCat("T", k)).name());
   for (const auto& t : tasks) {
-    for (int u = 0; u < 5; ++u) Assign(t, Unit(u), u == 0 ? v1::ASSIGNMENT_ROLE_LEAD : v1::ASSIGNMENT_ROLE_SUPPORT);
+    for (int u = 0; u < 5; ++u)
+      Assign(t, Unit(u), u == 0 ? v1::ASSIGNMENT_ROLE_LEAD : v1::ASSIGNMENT_ROLE_SUPPORT);
   }
   // Filtered scans with tiny pages return the same set as one big page.
-  for (const std::string filter : {"role = LEAD", R"(unit = "units/H29.12")", "state = NOT_STARTED"}) {
+  for (const std::string filter :
+       {"role = LEAD", R"(unit = "units/H29.12")", "state = NOT_STARTED"}) {
     SCOPED_TRACE(filter);
     std::vector<std::string> small = Names(AllAssignments("tasks/-", filter, 1));
     std::vector<std::string> big = Names(AllAssignments("tasks/-", filter, 1000));

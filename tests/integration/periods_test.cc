@@ -49,7 +49,7 @@ TEST_F(PeriodsTest, MonthlyReportsAreFiledInOrderAndMissingOnesShow) {
   EXPECT_EQ(GetAssignment(name).missing_period_reports(), 0);
   EXPECT_EQ(GetAssignment(name).cadence(), v1::CADENCE_MONTHLY);
   SetToday(2026, 4, 2);
-  EXPECT_EQ(GetAssignment(name).missing_period_reports(), 1);  // March ended unreported
+  EXPECT_EQ(GetAssignment(name).missing_period_reports(), 1);           // March ended unreported
   EXPECT_EQ(AllAssignments("tasks/-")[0].missing_period_reports(), 1);  // lists show it
 
   v1::FilePeriodReportRequest march;
@@ -93,9 +93,9 @@ TEST_F(PeriodsTest, MonthlyReportsAreFiledInOrderAndMissingOnesShow) {
     for (const auto& r : page.period_reports()) periods.push_back(r.name().substr(name.size()));
     list.set_page_token(page.next_page_token());
   } while (!list.page_token().empty());
-  EXPECT_EQ(periods, (std::vector<std::string>{"/periodReports/2026-03-01",
-                                               "/periodReports/2026-04-01",
-                                               "/periodReports/2026-05-01"}));
+  EXPECT_EQ(periods,
+            (std::vector<std::string>{"/periodReports/2026-03-01", "/periodReports/2026-04-01",
+                                      "/periodReports/2026-05-01"}));
 }
 
 TEST_F(PeriodsTest, QuarterlyPeriodsAndTheReportCountsAsOfAnyDate) {
@@ -108,7 +108,7 @@ TEST_F(PeriodsTest, QuarterlyPeriodsAndTheReportCountsAsOfAnyDate) {
   EXPECT_EQ(now.recurring(), 1);
   EXPECT_EQ(now.recurring_missing_report(), 1);
   EXPECT_EQ(now.overdue(), 0);  // recurring work is never overdue as such
-  ASSERT_THAT(File(name, Day(2026, 2, 1)).status(), IsOk());  // Q1
+  ASSERT_THAT(File(name, Day(2026, 2, 1)).status(), IsOk());   // Q1
   ASSERT_THAT(File(name, Day(2026, 6, 30)).status(), IsOk());  // Q2
   EXPECT_EQ(Must(client().GetSummary(summary)).total().recurring_missing_report(), 0);
   *summary.mutable_as_of() = Day(2026, 4, 5);  // then, Q1 had ended unreported

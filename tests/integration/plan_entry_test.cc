@@ -113,8 +113,8 @@ TEST_F(PlanEntryTest, BadAssignmentsAreNamedByTheirIndex) {
     const v1::ErrorInfo info = client::ErrorInfoOf(s);
     return info.metadata().count("field") ? info.metadata().at("field") : std::string();
   };
-  v1::CreateTaskRequest req = TaskWith({{"units/H29.01", v1::ASSIGNMENT_ROLE_LEAD},
-                                        {"H29.02", v1::ASSIGNMENT_ROLE_SUPPORT}});
+  v1::CreateTaskRequest req = TaskWith(
+      {{"units/H29.01", v1::ASSIGNMENT_ROLE_LEAD}, {"H29.02", v1::ASSIGNMENT_ROLE_SUPPORT}});
   absl::Status status = client().CreateTask(req).status();
   EXPECT_THAT(status, IsError(absl::StatusCode::kInvalidArgument, "INVALID_NAME"));
   EXPECT_EQ(field_of(status), "assignments[1].unit");

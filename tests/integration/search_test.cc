@@ -124,8 +124,7 @@ TEST_F(SearchTest, OnlyWordsTypedWithDiacriticsRankTheirSpellingFirst) {
   EXPECT_EQ(Names(AllTasks("", "ban")),
             (std::vector<std::string>{committee.name(), plan.name(), plain.name()}));
   // "Ban" matches any spelling; "kế" ranks its own first.
-  EXPECT_EQ(Names(AllTasks("", "Ban kế")),
-            (std::vector<std::string>{plan.name(), plain.name()}));
+  EXPECT_EQ(Names(AllTasks("", "Ban kế")), (std::vector<std::string>{plan.name(), plain.name()}));
 }
 
 // Every task spells the words with diacritics and the query has none: every task is a

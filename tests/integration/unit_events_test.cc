@@ -20,8 +20,8 @@ class UnitEventsTest : public ServerTest {
   static std::vector<v1::Event> ReadEventLog(Store& store) {
     std::vector<v1::Event> out;
     auto view = store.Snapshot();
-    absl::Status status = view->ScanPrefix(
-        Cf::kEvents, "", "", [&](absl::string_view key, absl::string_view value) {
+    absl::Status status =
+        view->ScanPrefix(Cf::kEvents, "", "", [&](absl::string_view key, absl::string_view value) {
           uint64_t revision = 0;
           uint32_t index = 0;
           absl::string_view in = key;
@@ -38,8 +38,7 @@ class UnitEventsTest : public ServerTest {
   }
 
   static bool IsUnitEvent(const v1::Event& e) {
-    return e.action() == v1::EVENT_ACTION_CREATE_UNIT ||
-           e.action() == v1::EVENT_ACTION_UPDATE_UNIT;
+    return e.action() == v1::EVENT_ACTION_CREATE_UNIT || e.action() == v1::EVENT_ACTION_UPDATE_UNIT;
   }
 };
 

@@ -12,8 +12,8 @@ namespace d06::keys {
 namespace {
 
 TEST(KeysTest, U64BigEndianOrdersNumerically) {
-  const std::vector<uint64_t> values = {0, 1, 255, 256, 65535, 1ull << 32, (1ull << 63) + 5,
-                                        ~uint64_t{0}};
+  const std::vector<uint64_t> values = {
+      0, 1, 255, 256, 65535, 1ull << 32, (1ull << 63) + 5, ~uint64_t{0}};
   for (size_t i = 1; i < values.size(); ++i) {
     std::string a, b;
     PutU64(&a, values[i - 1]);
