@@ -121,6 +121,19 @@ size_t FirstInvalidUtf8(absl::string_view s) {
   return absl::string_view::npos;
 }
 
+std::string ToValidUtf8(absl::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t bad = FirstInvalidUtf8(s); bad != absl::string_view::npos;
+       bad = FirstInvalidUtf8(s)) {
+    out.append(s.data(), bad);
+    out.append("\xEF\xBF\xBD");  // U+FFFD
+    s.remove_prefix(bad + 1);
+  }
+  out.append(s.data(), s.size());
+  return out;
+}
+
 bool IsValidUtf8(absl::string_view s) { return FirstInvalidUtf8(s) == absl::string_view::npos; }
 
 std::string Fold(absl::string_view nfc) {

@@ -38,6 +38,11 @@ bool IsValidUtf8(absl::string_view s);
 // IsValidUtf8 judges), or absl::string_view::npos when `s` is valid UTF-8.
 size_t FirstInvalidUtf8(absl::string_view s);
 
+// `s` with each byte that starts no well-formed UTF-8 sequence replaced by U+FFFD: for
+// echoing untrusted bytes (a header, a field) into text that must be UTF-8 (an error's
+// message and metadata, proto3 strings, JSON).
+std::string ToValidUtf8(absl::string_view s);
+
 // Search folding: full lowercase, all diacritics removed (NFD, then every nonspacing
 // mark, category Mn, dropped) and đ/Đ mapped to d (đ is a letter of its own, not d plus
 // a mark). The result is NFC. "Đề án 06" -> "de an 06", "ƯỚC" -> "uoc".

@@ -10,6 +10,8 @@
 #
 # Environment:
 #   D06_BUILD_TARGETS   space-separated CMake targets to build (default: all)
+#   D06_CMAKE_ARGS      more configure arguments, space-separated (CI:
+#                       -DD06_FAIL_ON_WARNINGS=ON)
 #   D06_BUILD_DIR       the build directory (default: build/ in the source tree)
 set -euo pipefail
 
@@ -25,7 +27,9 @@ if [[ -f "${BUILD_DIR}/CMakeCache.txt" ]] &&
   rm -rf "${BUILD_DIR}/CMakeCache.txt" "${BUILD_DIR}/CMakeFiles"
 fi
 
-cmake -S "${REPO_ROOT}" -B "${BUILD_DIR}" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@"
+read -r -a cmake_args <<<"${D06_CMAKE_ARGS:-}"
+cmake -S "${REPO_ROOT}" -B "${BUILD_DIR}" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  "${cmake_args[@]}" "$@"
 targets=()
 if [[ -n "${D06_BUILD_TARGETS:-}" ]]; then
   read -r -a names <<<"${D06_BUILD_TARGETS}"

@@ -57,8 +57,7 @@ void Core::UpdateUnit(const Caller& caller, const v1::UpdateUnitRequest& request
   }
   Mutate(
       caller, request.request_id(), request, response,
-      [this, &request, code = *code, response](Txn& txn,
-                                               const ChangeContext& change) -> absl::Status {
+      [&request, code = *code, response](Txn& txn, const ChangeContext& change) -> absl::Status {
         ASSIGN_OR_RETURN(std::optional<v1::Unit> stored, LoadUnit(txn.reader(), code));
         if (!stored) return NotFound(UnitName(code));
         RETURN_IF_ERROR(AuthorizeUnit(txn.reader(), *change.caller, code, UnitName(code)));

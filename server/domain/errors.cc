@@ -2,6 +2,7 @@
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "common/text.h"
 #include "d06/v1/api_names.h"
 
 namespace d06 {
@@ -14,20 +15,22 @@ constexpr size_t kMaxMetadataBytes = 200;
 
 }  // namespace
 
-std::string Excerpt(absl::string_view text, size_t max_bytes) {
-  if (text.size() <= max_bytes) return std::string(text);
+std::string Excerpt(absl::string_view raw, size_t max_bytes) {
+  // What an error echoes may be any bytes a client sent (a Host header, a field); the
+  // error's message and metadata are UTF-8 strings.
+  const std::string valid = ToValidUtf8(raw);
+  const absl::string_view text = valid;
+  if (text.size() <= max_bytes) return valid;
   size_t end = max_bytes;
   // Cut before a UTF-8 continuation byte's lead, never inside a character.
   while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
   return absl::StrCat(text.substr(0, end), "…");
 }
 
-std::string Quote(absl::string_view value) {
-  return absl::StrCat("\"", Excerpt(value, 64), "\"");
-}
+std::string Quote(absl::string_view value) { return absl::StrCat("\"", Excerpt(value, 64), "\""); }
 
-absl::Status Error(absl::StatusCode code, absl::string_view reason,
-                   absl::string_view message, const ErrorMetadata& metadata) {
+absl::Status Error(absl::StatusCode code, absl::string_view reason, absl::string_view message,
+                   const ErrorMetadata& metadata) {
   absl::Status status(code, Excerpt(message, kMaxMessageBytes));
   v1::ErrorInfo info;
   info.set_reason(std::string(reason));

@@ -30,15 +30,15 @@ using ErrorMetadata = std::vector<std::pair<std::string, std::string>>;
 // A status with `code`, `message` and an ErrorInfo{reason, metadata}. A message longer
 // than 1000 bytes or a metadata value longer than 200 is cut short (Excerpt), so that an
 // error echoing a huge input still fits in gRPC's trailers.
-absl::Status Error(absl::StatusCode code, absl::string_view reason,
-                   absl::string_view message, const ErrorMetadata& metadata = {});
+absl::Status Error(absl::StatusCode code, absl::string_view reason, absl::string_view message,
+                   const ErrorMetadata& metadata = {});
 
 // INVALID_ARGUMENT, reason INVALID_FIELD, metadata {"field": field}; the message says
 // what to fix, e.g. InvalidField("task.title", "task.title is required").
 absl::Status InvalidField(absl::string_view field, absl::string_view message);
 
-// `text` if it has at most `max_bytes` bytes, else its longest prefix of whole UTF-8
-// characters within `max_bytes`, followed by "…".
+// `text` (as ToValidUtf8 makes it) if it has at most `max_bytes` bytes, else its longest
+// prefix of whole UTF-8 characters within `max_bytes`, followed by "…".
 std::string Excerpt(absl::string_view text, size_t max_bytes);
 
 // `value` in double quotes, cut to an excerpt of at most 64 bytes: for echoing client

@@ -612,7 +612,7 @@ void ListCost(Report& report, bool quick, int64_t max_assignments) {
 // the task's units), with its client and the name of an assignment to read.
 class EndToEndServer {
  public:
-  EndToEndServer(bool auth, FakeClock* clock) : auth_(auth), dir_("d06-bench-grpc"), clock_(clock) {
+  EndToEndServer(bool auth, FakeClock* clock) : dir_("d06-bench-grpc"), clock_(clock) {
     ServerOptions options;
     options.auth = auth ? AuthMode::kRequired : AuthMode::kOff;
     // The limiter counts every call, but its budgets must not be what is measured.
@@ -712,7 +712,6 @@ class EndToEndServer {
   }
 
  private:
-  const bool auth_;
   testing::TempDir dir_;
   FakeClock* const clock_;
   ClientOptions options_;

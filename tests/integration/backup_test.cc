@@ -75,7 +75,7 @@ class BackupTest : public ServerTest {
   }
 
   // The units every run starts from.
-  void Setup(Client& c) {
+  void MakeUnits(Client& c) {
     for (const auto& [code, parent] : std::vector<std::pair<std::string, std::string>>{
              {"H29", ""}, {"H29.01", "units/H29"}, {"H29.02", "units/H29"}}) {
       v1::CreateUnitRequest req;
@@ -117,7 +117,7 @@ class BackupTest : public ServerTest {
 };
 
 TEST_F(BackupTest, BackupUnderWritesRestoresExactlyItsRevisionAndResyncsWatchers) {
-  Setup(client());
+  MakeUnits(client());
   const int64_t base = Must(client().ListUnits(v1::ListUnitsRequest())).units_size();
   ASSERT_EQ(base, 3);
   // Writes go on from another thread while the backup is taken.
@@ -244,7 +244,7 @@ TEST_F(BackupTest, BackupUnderWritesRestoresExactlyItsRevisionAndResyncsWatchers
     copts.actor = "tester";
     auto c = Client::Connect(copts);
     ASSERT_THAT(c.status(), IsOk());
-    Setup(**c);
+    MakeUnits(**c);
     copts.actor = "writer";
     auto w = Client::Connect(copts);
     ASSERT_THAT(w.status(), IsOk());
@@ -287,7 +287,7 @@ TEST_F(BackupTest, BackupUnderWritesRestoresExactlyItsRevisionAndResyncsWatchers
 }
 
 TEST_F(BackupTest, BackupsCanBeDeletedAndNeedABackupDirectory) {
-  Setup(client());
+  MakeUnits(client());
   for (int i = 0; i < 2; ++i) {
     ASSERT_THAT(Call<v1::CreateBackupResponse>(target(), &v1::AdminService::Stub::CreateBackup,
                                                v1::CreateBackupRequest())
@@ -348,7 +348,7 @@ class ConsistencyTest : public BackupTest {
 
   void SetUp() override {
     BackupTest::SetUp();
-    Setup(client());
+    MakeUnits(client());
     for (int k = 0; k < 6; ++k) ASSERT_THAT(Write(client(), k), IsOk());
     clock().Advance(absl::Hours(48));  // later writes count on a later day
     for (int k = 6; k < 10; ++k) ASSERT_THAT(Write(client(), k), IsOk());

@@ -221,7 +221,8 @@ TEST_F(BadInputTableTest, EveryRowIsAnsweredAsTheReadmeSaysAndChangesNothing) {
   for (const FaultRow& row : faults) {
     SCOPED_TRACE(row.fault);
     row.inject(*disk_);
-    const absl::Status status = Send(create, BytesOf({"", create, "", task_ok}), Cred::kAdmin);
+    const Row write{"", create, "", task_ok, Cred::kAdmin, C::kUnavailable, ""};
+    const absl::Status status = Send(create, BytesOf(write), Cred::kAdmin);
     EXPECT_EQ(status.code(), C::kUnavailable) << status;
     EXPECT_EQ(client::ErrorReason(status), "UNAVAILABLE") << status;
     EXPECT_NE(status.message().find("storage failed"), std::string::npos) << status;

@@ -29,6 +29,16 @@ TEST(ErrorsTest, ExcerptCutsAtCharacterBoundaries) {
   EXPECT_EQ(Excerpt("ềa", 1), "…");
 }
 
+// An error that echoes bytes a client sent (a Host header) is still UTF-8 throughout:
+// proto3 strings and JSON carry nothing else (found by tests/fuzz/fuzz_http.cc).
+TEST(ErrorsTest, EchoedBytesThatAreNotUtf8BecomeReplacementCharacters) {
+  absl::Status s = Error(absl::StatusCode::kPermissionDenied, "HOST_NOT_ALLOWED",
+                         "host \"d0\xFF\" is not allowed", {{"host", "d0\xFF\xFF"}});
+  EXPECT_EQ(s.message(), "host \"d0\uFFFD\" is not allowed");
+  EXPECT_EQ(ErrorInfoOf(s).metadata().at("host"), "d0\uFFFD\uFFFD");
+  EXPECT_EQ(Quote("\xFE"), "\"\uFFFD\"");
+}
+
 TEST(ErrorsTest, LongMessagesAndMetadataAreCutShort) {
   const std::string huge(50000, 'x');
   absl::Status s =

@@ -58,32 +58,41 @@ TEST(TextUtf8Test, AcceptsWellFormedText) {
 
 TEST(TextUtf8Test, RejectsIllFormedText) {
   const std::vector<std::string> invalid = {
-      "\xC0\xAF",              // overlong '/'
-      "\xC1\xBF",              // overlong
-      "\xE0\x80\xAF",          // overlong 3-byte '/'
-      "\xE0\x9F\xBF",          // overlong U+07FF
-      "\xF0\x80\x80\xAF",      // overlong 4-byte
-      "\xF0\x8F\xBF\xBF",      // overlong U+FFFF
-      "\x80",                  // lone continuation byte
-      "a\x80z",                // continuation byte in ASCII
-      "\xBF",                  // lone continuation byte
-      "\xE1\xBB",              // truncated "ệ" (E1 BB 87)
-      "Vi\xE1\xBB",            // truncated at the end of text
-      "\xE1",                  // lead byte only
-      "\xF0\x9F\x98",          // truncated emoji
-      "\xED\xA0\x80",          // surrogate U+D800
-      "\xED\xBF\xBF",          // surrogate U+DFFF
-      "\xF4\x90\x80\x80",      // U+110000
-      "\xF5\x80\x80\x80",      // lead byte beyond Unicode
-      "\xFE",                  //
-      "\xFF",                  //
-      "\xC3\x28",              // lead byte followed by ASCII
-      "\xE1\xBB\x28",          // 3-byte sequence broken in the last byte
-      "\xF0\x9F\x98\x28",      // 4-byte sequence broken in the last byte
+      "\xC0\xAF",          // overlong '/'
+      "\xC1\xBF",          // overlong
+      "\xE0\x80\xAF",      // overlong 3-byte '/'
+      "\xE0\x9F\xBF",      // overlong U+07FF
+      "\xF0\x80\x80\xAF",  // overlong 4-byte
+      "\xF0\x8F\xBF\xBF",  // overlong U+FFFF
+      "\x80",              // lone continuation byte
+      "a\x80z",            // continuation byte in ASCII
+      "\xBF",              // lone continuation byte
+      "\xE1\xBB",          // truncated "ệ" (E1 BB 87)
+      "Vi\xE1\xBB",        // truncated at the end of text
+      "\xE1",              // lead byte only
+      "\xF0\x9F\x98",      // truncated emoji
+      "\xED\xA0\x80",      // surrogate U+D800
+      "\xED\xBF\xBF",      // surrogate U+DFFF
+      "\xF4\x90\x80\x80",  // U+110000
+      "\xF5\x80\x80\x80",  // lead byte beyond Unicode
+      "\xFE",              //
+      "\xFF",              //
+      "\xC3\x28",          // lead byte followed by ASCII
+      "\xE1\xBB\x28",      // 3-byte sequence broken in the last byte
+      "\xF0\x9F\x98\x28",  // 4-byte sequence broken in the last byte
   };
   for (const std::string& s : invalid) {
     EXPECT_FALSE(IsValidUtf8(s)) << testing::PrintToString(s);
+    EXPECT_TRUE(IsValidUtf8(ToValidUtf8(s))) << testing::PrintToString(s);
   }
+}
+
+TEST(TextUtf8Test, ToValidUtf8ReplacesEachBadByteAndKeepsTheRest) {
+  EXPECT_EQ(ToValidUtf8("Đề án 06"), "Đề án 06");
+  EXPECT_EQ(ToValidUtf8(std::string("a\0b", 3)), std::string("a\0b", 3));
+  EXPECT_EQ(ToValidUtf8("d0\xFF\xFFx"), "d0\uFFFD\uFFFDx");
+  EXPECT_EQ(ToValidUtf8("Vi\xE1\xBB"), "Vi\uFFFD\uFFFD");  // a truncated "ệ"
+  EXPECT_EQ(ToValidUtf8("\xC0\xAF/"), "\uFFFD\uFFFD/");    // an overlong '/'
 }
 
 // ---------------------------------------------------------------------------------
@@ -106,8 +115,7 @@ TEST(TextNormalizeFieldTest, ComposesDecomposedVietnamese) {
 }
 
 TEST(TextNormalizeFieldTest, KeepsAlreadyNormalText) {
-  absl::StatusOr<std::string> got =
-      NormalizeField("task.title", "Triển khai Đề án 06/QĐ-TTg", 100);
+  absl::StatusOr<std::string> got = NormalizeField("task.title", "Triển khai Đề án 06/QĐ-TTg", 100);
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(*got, "Triển khai Đề án 06/QĐ-TTg");
 }
@@ -144,18 +152,24 @@ TEST(TextNormalizeFieldTest, RejectsControlCharactersExceptNewlineAndTab) {
     std::string code_point;
   };
   const std::vector<Case> cases = {
-      {std::string("a\0b", 3), "U+0000"}, {"a\x01z", "U+0001"}, {"a\x07z", "U+0007"},
-      {"a\rz", "U+000D"},                  {"a\x1Bz", "U+001B"}, {"a\x7Fz", "U+007F"},
-      {"a\u0085z", "U+0085"},              {"a\u009Fz", "U+009F"}, {"\x01Đề án", "U+0001"},
+      {std::string("a\0b", 3), "U+0000"},
+      {"a\x01z", "U+0001"},
+      {"a\x07z", "U+0007"},
+      {"a\rz", "U+000D"},
+      {"a\x1Bz", "U+001B"},
+      {"a\x7Fz", "U+007F"},
+      {"a\u0085z", "U+0085"},
+      {"a\u009Fz", "U+009F"},
+      {"\x01Đề án", "U+0001"},
   };
   for (const Case& c : cases) {
     absl::StatusOr<std::string> got = NormalizeField("task.description", c.input, 100);
     ASSERT_FALSE(got.ok()) << testing::PrintToString(c.input);
     EXPECT_EQ(got.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_EQ(ErrorReason(got.status()), "INVALID_FIELD");
-    EXPECT_EQ(got.status().message(),
-              "task.description contains the control character " + c.code_point +
-                  "; remove it (only newline and tab are allowed)");
+    EXPECT_EQ(got.status().message(), "task.description contains the control character " +
+                                          c.code_point +
+                                          "; remove it (only newline and tab are allowed)");
   }
 }
 
@@ -253,8 +267,7 @@ TEST(TextFoldTest, DecomposedAndComposedInputFoldAlike) {
 
 TEST(TextTokenizeTest, SplitsLowercasesAndKeepsAccents) {
   EXPECT_THAT(Tokenize("Đề án 06/QĐ-TTg"), ElementsAre("đề", "án", "06", "qđ", "ttg"));
-  EXPECT_THAT(Tokenize("Hà Nội, TP.HCM; (2026)"),
-              ElementsAre("hà", "nội", "tp", "hcm", "2026"));
+  EXPECT_THAT(Tokenize("Hà Nội, TP.HCM; (2026)"), ElementsAre("hà", "nội", "tp", "hcm", "2026"));
   EXPECT_THAT(Tokenize("ĐỀ ÁN ƯU TIÊN"), ElementsAre("đề", "án", "ưu", "tiên"));
   EXPECT_THAT(Tokenize("a_b+c"), ElementsAre("a", "b", "c"));
 }
@@ -334,11 +347,10 @@ TEST(TextCompareVietnameseTest, ToneIsASecondaryDifference) {
 }
 
 TEST(TextCompareVietnameseTest, SortsUnitNamesUnlikeByteOrder) {
-  std::vector<std::string> names = {"Đồng Nai", "Bình Dương", "Ân Thi", "An Giang",
+  std::vector<std::string> names = {"Đồng Nai", "Bình Dương", "Ân Thi",  "An Giang",
                                     "Đà Nẵng",  "Dầu Tiếng",  "Ăn Uống", "Cà Mau"};
-  std::sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {
-    return CompareVietnamese(a, b) < 0;
-  });
+  std::sort(names.begin(), names.end(),
+            [](const std::string& a, const std::string& b) { return CompareVietnamese(a, b) < 0; });
   EXPECT_THAT(names, ElementsAre("An Giang", "Ăn Uống", "Ân Thi", "Bình Dương", "Cà Mau",
                                  "Dầu Tiếng", "Đà Nẵng", "Đồng Nai"));
   // Byte order would put every name starting with Ă, Â, Đ last.
