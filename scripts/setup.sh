@@ -34,8 +34,9 @@ if [[ "${D06_SETUP_SKIP_BUF:-0}" != 1 ]]; then
   # not d06's, opens the .xlsx files of the export tests and of the dashboard's downloads.
   PACKAGES+=(nodejs npm curl chromium python3 python3-grpcio python3-protobuf python3-openpyxl
     prometheus yamllint python3-yaml systemd)
-  # The sanitizer build and the fuzz targets (scripts/sanitize.sh): clang with libFuzzer.
-  PACKAGES+=(clang libfuzzer-14-dev)
+  # The sanitizer build and the fuzz targets (scripts/sanitize.sh): clang with libFuzzer;
+  # clang-format for the format test.
+  PACKAGES+=(clang clang-format libfuzzer-14-dev)
 fi
 
 log() { printf 'setup.sh: %s\n' "$*" >&2; }
