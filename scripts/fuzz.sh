@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Runs one fuzz target for a bounded time, on its seed corpus and a working corpus of its
-# own (README, "Fuzzing"). Builds the sanitizer build first if needed.
+# own (README, "Sanitizers, warnings and fuzzing"). Builds the sanitizer build first if needed.
 #
 #   scripts/fuzz.sh TARGET [SECONDS]     e.g. scripts/fuzz.sh grpc 600
 #
 # TARGET is one of: filter page_token csv config ctl_flags grpc http. A crash, leak or
 # timeout leaves its input as crash-*/leak-*/timeout-* in the current directory: copy it
-# to tests/fuzz/corpus/TARGET/regress-WHAT and add a unit test of the fix.
+# to the target's directory under tests/fuzz/corpus/ as regress-WHAT, and add a unit
+# test of the fix.
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

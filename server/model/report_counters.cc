@@ -455,13 +455,7 @@ absl::StatusOr<std::vector<ReportRow>> ReportReader::Rows(const std::string& uni
   // Keys below are suffixes after kRowsPrefix.
   const std::string group = GroupPrefix(unit_code, relation, kind).substr(2);
   const uint64_t as_of = VersionOfDay(day_number_);
-  // A report reads units in order of code, so the next unit's rows are usually a few
-  // keys ahead of the cursor.
-  if (cursor_->Valid() && cursor_->suffix() < group) {
-    RETURN_IF_ERROR(cursor_->SeekForward(group));
-  } else {
-    RETURN_IF_ERROR(cursor_->Seek(group));
-  }
+  RETURN_IF_ERROR(cursor_->Seek(group));
   while (cursor_->Valid() && absl::StartsWith(cursor_->suffix(), group)) {
     // Rows start with their pointer to the newest version: (u64 day, i64 count).
     absl::string_view in = cursor_->suffix().substr(group.size());
@@ -482,7 +476,7 @@ absl::StatusOr<std::vector<ReportRow>> ReportReader::Rows(const std::string& uni
     } else {
       // Changed after the day: the newest closed day on or before it, if any.
       row.count = 0;
-      RETURN_IF_ERROR(cursor_->SeekForward(row_suffix + Version(as_of)));
+      RETURN_IF_ERROR(cursor_->Seek(row_suffix + Version(as_of)));
       if (cursor_->Valid() && cursor_->suffix().size() == row_suffix.size() + 8 &&
           absl::StartsWith(cursor_->suffix(), row_suffix)) {
         ASSIGN_OR_RETURN(row.count, DecodeCount(cursor_->value()));
@@ -491,8 +485,7 @@ absl::StatusOr<std::vector<ReportRow>> ReportReader::Rows(const std::string& uni
     if (row.count != 0) rows.push_back(std::move(row));
     const std::string next = keys::PrefixEnd(row_suffix);
     if (next.empty()) break;
-    // Past the row's versions: the next row, a Next away when the row has none.
-    RETURN_IF_ERROR(cursor_->SeekForward(next));
+    RETURN_IF_ERROR(cursor_->Seek(next));
   }
   return rows;
 }

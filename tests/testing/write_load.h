@@ -110,9 +110,9 @@ class WriteLoad {
     for (std::thread& t : threads) t.join();
   }
 
-  // Follows the change feed from where it stopped (revision 1 at first) with a client of
-  // `target` that resumes by itself when the server comes back on the same address, as an
-  // integrator's does; records every event.
+  // Follows the change feed from revision 1 with a client of `target` that resumes by
+  // itself when the server comes back on the same address, as an integrator's does;
+  // records every event. Once per load.
   void StartWatching(const std::string& target) {
     watcher_client_ = Connect(target, "load-watcher");
     ASSERT_NE(watcher_client_, nullptr);
