@@ -4,9 +4,6 @@
 // changed: nothing). The rows are then written as the table and compared with the
 // README's, so the table cannot drift: a change of behaviour fails here until the README
 // says it (the test prints the table to paste).
-#include <grpcpp/generic/generic_stub.h>
-#include <grpcpp/grpcpp.h>
-
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -15,11 +12,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "client/client.h"
 #include "google/protobuf/text_format.h"
 #include "tests/testing/faulty_disk.h"
+#include "tests/testing/raw_grpc.h"
 #include "tests/testing/test_server.h"
 
 namespace d06::testing {
@@ -53,27 +50,14 @@ class BadInputTableTest : public ServerTest {
   // Sends `bytes` to `method` with the credential; the answer as a status.
   absl::Status Send(const std::string& method, const std::string& bytes,
                     Row::Credential credential) {
-    auto channel = grpc::CreateChannel(target(), grpc::InsecureChannelCredentials());
-    grpc::GenericStub stub(channel);
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    std::vector<std::pair<std::string, std::string>> metadata;
     if (credential == Row::Credential::kAdmin) {
-      context.AddMetadata("authorization", "Bearer " + admin_token_);
+      metadata.emplace_back("authorization", "Bearer " + admin_token_);
     } else if (credential == Row::Credential::kBadToken) {
-      context.AddMetadata("authorization",
-                          "Bearer d06_0000000000000000000000000000000000000000000000000");
+      metadata.emplace_back("authorization",
+                            "Bearer d06_0000000000000000000000000000000000000000000000000");
     }
-    grpc::Slice slice(bytes);
-    grpc::ByteBuffer request(&slice, 1);
-    grpc::ByteBuffer response;
-    grpc::Status result;
-    absl::Notification done;
-    stub.UnaryCall(&context, method, grpc::StubOptions(), &request, &response, [&](grpc::Status s) {
-      result = std::move(s);
-      done.Notify();
-    });
-    done.WaitForNotification();
-    return client::FromGrpcStatus(result);
+    return CallRawGrpc(target(), method, bytes, metadata);
   }
 
   // The request of `row` as bytes.

@@ -3,9 +3,8 @@
 #include <string>
 #include <vector>
 
-#include "absl/synchronization/notification.h"
 #include "google/protobuf/descriptor.h"
-#include "grpcpp/generic/generic_stub.h"
+#include "tests/testing/raw_grpc.h"
 #include "tests/testing/test_server.h"
 
 namespace d06::testing {
@@ -15,21 +14,7 @@ class WireTest : public ServerTest {
  protected:
   // Calls `method` ("/d06.v1.TaskService/GetTask") with `bytes` as the request.
   absl::Status CallRaw(const std::string& method, const std::string& bytes) {
-    auto channel = grpc::CreateChannel(target(), grpc::InsecureChannelCredentials());
-    grpc::GenericStub stub(channel);
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
-    grpc::Slice slice(bytes);
-    grpc::ByteBuffer request(&slice, 1);
-    grpc::ByteBuffer response;
-    grpc::Status result;
-    absl::Notification done;
-    stub.UnaryCall(&context, method, grpc::StubOptions(), &request, &response, [&](grpc::Status s) {
-      result = std::move(s);
-      done.Notify();
-    });
-    done.WaitForNotification();
-    return client::FromGrpcStatus(result);
+    return CallRawGrpc(target(), method, bytes);
   }
 
   static std::vector<std::string> AllMethods() {
