@@ -49,6 +49,11 @@ class StorageFaultTest : public ServerTest {
     load.join();
   }
 
+  // Runs the load for `duration`, without a fault.
+  void LoadFor(absl::Duration duration) {
+    LoadWith([] {}, duration, absl::ZeroDuration());
+  }
+
   // Whether the store failed stop (health says so).
   bool Stopped() {
     absl::StatusOr<std::string> health = HealthOf("");
@@ -113,12 +118,7 @@ TEST_F(StorageFaultTest, APowerCutDuringSlowSyncsLosesNothingAcknowledgedNorSent
 
 TEST_F(StorageFaultTest, SlowSyncsSlowWritesDownAndFailNothing) {
   disk_->SlowSyncs(absl::Milliseconds(20));
-  std::atomic<bool> stop = false;
-  const std::string address = target();
-  std::thread load([&] { load_->Run(address, stop); });
-  absl::SleepFor(absl::Milliseconds(600));
-  stop = true;
-  load.join();
+  LoadFor(absl::Milliseconds(600));
   EXPECT_EQ(load_->codes(), std::set<absl::StatusCode>{absl::StatusCode::kOk});
   EXPECT_EQ(HealthOf("").value_or("?"), "SERVING");
   EXPECT_GT(load_->ops(), 10u);
@@ -132,12 +132,7 @@ TEST_F(StorageFaultTest, SlowSyncsSlowWritesDownAndFailNothing) {
 // power cut, and CheckAfterRestart reports them.
 TEST_F(StorageFaultTest, TheChecksCatchAWriterThatAcknowledgesBeforeItsLogIsDurable) {
   disk_->LieAboutSyncs(".log");
-  std::atomic<bool> stop = false;
-  const std::string address = target();
-  std::thread load([&] { load_->Run(address, stop); });
-  absl::SleepFor(absl::Milliseconds(300));
-  stop = true;
-  load.join();
+  LoadFor(absl::Milliseconds(300));
   ASSERT_GT(load_->ops(), 10u);
   disk_->CutPower();
   StopServer();

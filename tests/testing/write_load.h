@@ -124,10 +124,7 @@ class WriteLoad {
       const absl::Status status = watcher_client_->Watch(req, [this](const v1::WatchResponse& r) {
         absl::MutexLock lock(&mu_);
         for (const v1::Event& e : r.events()) {
-          const bool next_index =
-              e.revision() == watched_last_.first && e.index() == watched_last_.second + 1;
-          const bool next_revision = e.revision() == watched_last_.first + 1 && e.index() == 0;
-          if (!next_index && !next_revision) {
+          if (!Follows(watched_last_, e)) {
             ADD_FAILURE() << "the live feed went from " << watched_last_.first << "."
                           << watched_last_.second << " to " << e.revision() << "." << e.index();
           }
@@ -223,9 +220,7 @@ class WriteLoad {
     all.set_progress_interval_ms(100);
     const absl::Status read = client->Watch(all, [&](const v1::WatchResponse& r) {
       for (const v1::Event& e : r.events()) {
-        const bool next_index = e.revision() == last.first && e.index() == last.second + 1;
-        const bool next_revision = e.revision() == last.first + 1 && e.index() == 0;
-        EXPECT_TRUE(next_index || next_revision)
+        EXPECT_TRUE(Follows(last, e))
             << e.revision() << "." << e.index() << " after " << last.first << "." << last.second;
         last = {e.revision(), e.index()};
         if (e.action() == v1::EVENT_ACTION_CREATE_TASK) seen_created.insert(e.resource());
@@ -300,6 +295,13 @@ class WriteLoad {
   };
 
   static constexpr int kChainKinds = 4;
+
+  // Whether `e` is the event right after position `last` (revision, index) of the feed:
+  // the next index of the same revision, or the first of the next revision.
+  static bool Follows(std::pair<int64_t, int32_t> last, const v1::Event& e) {
+    return (e.revision() == last.first && e.index() == last.second + 1) ||
+           (e.revision() == last.first + 1 && e.index() == 0);
+  }
 
   static const google::protobuf::MethodDescriptor* MethodOf(const std::string& service_method) {
     const size_t slash = service_method.find('/');
