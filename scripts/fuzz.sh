@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs one fuzz target for a bounded time, on its seed corpus and a working corpus of its
-# own (README, "Sanitizers, warnings and fuzzing"). Builds the sanitizer build first if needed.
+# own (README, "Sanitizers, warnings and fuzzing"). Builds the target first, in the
+# sanitizer build (scripts/sanitize.sh --build).
 #
 #   scripts/fuzz.sh TARGET [SECONDS]     e.g. scripts/fuzz.sh grpc 600
 #
@@ -15,12 +16,7 @@ BUILD_DIR="${D06_SAN_BUILD_DIR:-${REPO_ROOT}/build-san}"
 target="${1:?usage: scripts/fuzz.sh TARGET [SECONDS]}"
 seconds="${2:-600}"
 
-if [[ ! -x "${BUILD_DIR}/bin/fuzz_${target}" ]]; then
-  "${REPO_ROOT}/scripts/setup.sh"
-  CC=clang CXX=clang++ cmake -S "${REPO_ROOT}" -B "${BUILD_DIR}" -G Ninja \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DD06_WITH_ASAN=ON -DD06_FUZZ=ON
-  cmake --build "${BUILD_DIR}" -j"$(nproc)" --target "fuzz_${target}"
-fi
+"${REPO_ROOT}/scripts/sanitize.sh" --build "fuzz_${target}"
 work="${BUILD_DIR}/tests/fuzz/corpus/${target}"
 mkdir -p "${work}"
 dict=()

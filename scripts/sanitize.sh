@@ -2,7 +2,9 @@
 # The sanitizer build: clang with AddressSanitizer + UndefinedBehaviorSanitizer and the
 # libFuzzer targets (-DD06_WITH_ASAN=ON -DD06_FUZZ=ON) in build-san, then the unit and
 # integration tests under the sanitizers and each fuzz target for D06_FUZZ_SECONDS (8) on
-# its corpus. CI runs it after scripts/test.sh (.ci/run). Arguments go to ctest.
+# its corpus. CI runs it after scripts/test.sh (.ci/run). Arguments go to ctest, but
+# `scripts/sanitize.sh --build TARGET...` only configures and builds those targets
+# (scripts/fuzz.sh builds its fuzz target so).
 #
 # What it leaves unchecked: Debian's gRPC, protobuf, Abseil, RocksDB, ICU and OpenSSL are
 # not instrumented, so a bad access inside them (or through a pointer they hand back) is
@@ -17,6 +19,10 @@ BUILD_DIR="${D06_SAN_BUILD_DIR:-${REPO_ROOT}/build-san}"
 CC=clang CXX=clang++ cmake -S "${REPO_ROOT}" -B "${BUILD_DIR}" -G Ninja \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DD06_WITH_ASAN=ON -DD06_FUZZ=ON \
   -DD06_FUZZ_SECONDS="${D06_FUZZ_SECONDS:-8}"
+if [[ "${1:-}" == --build ]]; then
+  shift
+  exec cmake --build "${BUILD_DIR}" -j"$(nproc)" --target "$@"
+fi
 # Only what runs here: the test binaries of the two labels and the fuzz targets.
 cmake --build "${BUILD_DIR}" -j"$(nproc)" --target d06_unit_tests d06_integration_tests \
   fuzz_filter fuzz_page_token fuzz_csv fuzz_config fuzz_ctl_flags fuzz_grpc fuzz_http
