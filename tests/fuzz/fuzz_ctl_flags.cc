@@ -9,35 +9,26 @@
 #include <vector>
 
 #include "absl/strings/str_split.h"
+#include "client/ctl/catalog.h"
 #include "client/ctl/global_options.h"
 #include "client/ctl/request_flags.h"
-#include "d06/v1/access.pb.h"
-#include "d06/v1/admin.pb.h"
-#include "d06/v1/report.pb.h"
-#include "d06/v1/task.pb.h"
-#include "d06/v1/unit.pb.h"
-#include "d06/v1/watch.pb.h"
 #include "google/protobuf/descriptor.h"
-#include "google/protobuf/dynamic_message.h"
 
 namespace {
+
+// The methods as d06ctl sees them: from its embedded descriptor set (client/ctl/catalog.h),
+// requests made as dynamic messages of that pool, as d06ctl makes them.
+const d06::ctl::Catalog& TheCatalog() {
+  static const d06::ctl::Catalog* catalog =
+      d06::ctl::Catalog::Load(d06::ctl::EmbeddedDescriptorSet())->release();
+  return *catalog;
+}
 
 const std::vector<const google::protobuf::MethodDescriptor*>& Methods() {
   static const std::vector<const google::protobuf::MethodDescriptor*> methods = [] {
     std::vector<const google::protobuf::MethodDescriptor*> out;
-    const google::protobuf::FileDescriptor* files[] = {
-        d06::v1::Principal::descriptor()->file(),
-        d06::v1::CheckConsistencyRequest::descriptor()->file(),
-        d06::v1::GetSummaryRequest::descriptor()->file(),
-        d06::v1::Task::descriptor()->file(),
-        d06::v1::Unit::descriptor()->file(),
-        d06::v1::WatchRequest::descriptor()->file()};
-    for (const auto* file : files) {
-      for (int s = 0; s < file->service_count(); ++s) {
-        for (int m = 0; m < file->service(s)->method_count(); ++m) {
-          out.push_back(file->service(s)->method(m));
-        }
-      }
+    for (const auto* service : TheCatalog().services()) {
+      for (int m = 0; m < service->method_count(); ++m) out.push_back(service->method(m));
     }
     return out;
   }();
@@ -57,9 +48,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!parsed.ok() && !absl::IsInvalidArgument(parsed.status())) std::abort();
   const auto& methods = Methods();
   const google::protobuf::MethodDescriptor* method = methods[data[0] % methods.size()];
-  static google::protobuf::DynamicMessageFactory factory;
-  std::unique_ptr<google::protobuf::Message> request(
-      factory.GetPrototype(method->input_type())->New());
+  std::unique_ptr<google::protobuf::Message> request =
+      TheCatalog().NewMessage(*method->input_type());
   const absl::Status built = d06::ctl::BuildRequest(
       std::vector<std::string>(words.begin() + (words.empty() ? 0 : 1), words.end()),
       request.get());
