@@ -3,8 +3,9 @@
 // a later restart cannot read; the server stays up and fails stop (writes UNAVAILABLE,
 // health NOT_SERVING, reads still served); once the fault clears, a restart has every
 // acknowledged call as it was answered, each call in flight applied once when sent again,
-// the feed whole, and the consistency check passes. A last test shows the checks catch a
-// write path that acknowledges before its write-ahead log is durable.
+// the feed whole, and the consistency check passes. A write that fails between two
+// appends leaves no part of a change. A last test shows the checks catch a write path
+// that acknowledges before its write-ahead log is durable.
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -70,11 +71,20 @@ class StorageFaultTest : public ServerTest {
     EXPECT_THAT(client().ListTasks(list).status(), IsOk());
   }
 
-  // The fault cleared (power back: unsynced data dropped), the server started again on
-  // the same directory: everything acknowledged is there and consistent.
-  void ExpectRecovered() {
+  // How the server comes back: its process restarted on a machine that kept running (the
+  // files keep every byte written, synced or not), or the whole machine after a power cut
+  // (every unsynced byte is dropped).
+  enum class Restart { kProcess, kMachine };
+
+  // The fault cleared, the server started again on the same directory: everything
+  // acknowledged is there and consistent.
+  void ExpectRecovered(Restart restart) {
     ASSERT_NO_FATAL_FAILURE(StopServer());
-    ASSERT_TRUE(disk_->RestorePower().ok());
+    if (restart == Restart::kMachine) {
+      ASSERT_TRUE(disk_->RestorePower().ok());
+    } else {
+      disk_->Free();
+    }
     ASSERT_NO_FATAL_FAILURE(StartAgain());
     EXPECT_EQ(HealthOf("").value_or("?"), "SERVING");
     ASSERT_NO_FATAL_FAILURE(load_->CheckAfterRestart(target()));
@@ -91,7 +101,21 @@ class StorageFaultTest : public ServerTest {
 TEST_F(StorageFaultTest, FailingWritesStopTheServerAndLoseNothingAcknowledged) {
   LoadWith([&] { disk_->FailWrites(); });
   ExpectFailedStop();
-  ExpectRecovered();
+  ExpectRecovered(Restart::kProcess);
+}
+
+// A write that fails between two appends to the write-ahead log: each change is one
+// append (one batch), so a change is wholly there after the restart or not at all. A
+// writer that wrote a change's keys in several writes would leave part of one here (the
+// consistency check finds its orphan keys); the kill -9 test finds it only when a kill
+// lands in that gap.
+TEST_F(StorageFaultTest, AWriteFailingBetweenTwoAppendsLeavesNoPartOfAChange) {
+  for (int appends : {1, 2, 3}) {
+    SCOPED_TRACE(absl::StrCat("the write-ahead log fails after ", appends, " more appends"));
+    LoadWith([&] { disk_->FailWritesAfter(appends, ".log"); });
+    ExpectFailedStop();
+    ExpectRecovered(Restart::kProcess);
+  }
 }
 
 TEST_F(StorageFaultTest, FailingSyncsStopTheServerAndLoseNothingAcknowledged) {
@@ -99,7 +123,7 @@ TEST_F(StorageFaultTest, FailingSyncsStopTheServerAndLoseNothingAcknowledged) {
   ExpectFailedStop();
   // The write whose sync failed reached the file: after a restart without a power cut it
   // may be there (its retry then answers it), after one it is not (its retry applies it).
-  ExpectRecovered();
+  ExpectRecovered(Restart::kProcess);
 }
 
 // A watcher lives through the cut: every event it was sent must still be in the log after
@@ -111,7 +135,7 @@ TEST_F(StorageFaultTest, APowerCutDuringSlowSyncsLosesNothingAcknowledgedNorSent
   load_->StartWatching(target());
   LoadWith([&] { disk_->CutPower(); }, absl::Milliseconds(300));
   ExpectFailedStop();
-  ExpectRecovered();
+  ExpectRecovered(Restart::kMachine);
   EXPECT_GT(load_->watched(), 10u);
   load_->StopWatching();
 }
@@ -124,7 +148,7 @@ TEST_F(StorageFaultTest, SlowSyncsSlowWritesDownAndFailNothing) {
   EXPECT_GT(load_->ops(), 10u);
   // A power cut now loses nothing acknowledged either.
   disk_->CutPower();
-  ExpectRecovered();
+  ExpectRecovered(Restart::kMachine);
 }
 
 // The checks are not vacuous: a write-ahead log whose syncs do nothing (the bug of a

@@ -2,6 +2,10 @@
 // when the disk misbehaves (after LevelDB's and RocksDB's fault-injection file systems):
 //   Fill()           the disk is full: every write and sync fails with NoSpace (ENOSPC);
 //   FailWrites()     every write fails with an I/O error (EIO), as a dying disk does;
+//   FailWritesAfter(n, suffix)
+//                    the same, from the (n+1)th append on to a file whose name ends in
+//                    `suffix` (".log": the write-ahead log): a fault at an exact place in a
+//                    stream of writes, e.g. between two appends of one change;
 //   FailSyncs()      writes succeed, every sync fails with an I/O error;
 //   SlowSyncs(d)     every sync takes `d` longer;
 //   LieAboutSyncs()  a sync answers OK without making anything durable (a disk cache that
@@ -66,6 +70,11 @@ class FaultyDisk : public rocksdb::FileSystemWrapper {
 
   void Fill() { write_fault_ = Fault::kNoSpace; }
   void FailWrites() { write_fault_ = Fault::kIoError; }
+  void FailWritesAfter(int appends, const std::string& suffix = "") {
+    absl::MutexLock lock(&mu_);
+    appends_left_ = appends;
+    count_appends_to_ = suffix;
+  }
   void FailSyncs() { sync_fault_ = Fault::kIoError; }
   void SlowSyncs(absl::Duration extra) {
     absl::MutexLock lock(&mu_);
@@ -85,6 +94,7 @@ class FaultyDisk : public rocksdb::FileSystemWrapper {
     lying_ = false;
     absl::MutexLock lock(&mu_);
     sync_delay_ = absl::ZeroDuration();
+    appends_left_ = -1;
   }
   void CutPower() { power_off_ = true; }
   // Drops every byte not synced; returns how many, or the error of a truncate.
@@ -180,6 +190,7 @@ class FaultyDisk : public rocksdb::FileSystemWrapper {
 
     rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
                              rocksdb::IODebugContext* dbg) override {
+      disk_->CountAppend(fname_);
       if (rocksdb::IOStatus refused = disk_->RefuseWrite(fname_); !refused.ok()) return refused;
       rocksdb::IOStatus status = FSWritableFileOwnerWrapper::Append(data, options, dbg);
       if (status.ok()) disk_->Grow(fname_, data.size());
@@ -193,6 +204,7 @@ class FaultyDisk : public rocksdb::FileSystemWrapper {
     rocksdb::IOStatus PositionedAppend(const rocksdb::Slice& data, uint64_t offset,
                                        const rocksdb::IOOptions& options,
                                        rocksdb::IODebugContext* dbg) override {
+      disk_->CountAppend(fname_);
       if (rocksdb::IOStatus refused = disk_->RefuseWrite(fname_); !refused.ok()) return refused;
       rocksdb::IOStatus status =
           FSWritableFileOwnerWrapper::PositionedAppend(data, offset, options, dbg);
@@ -268,6 +280,14 @@ class FaultyDisk : public rocksdb::FileSystemWrapper {
     return rocksdb::IOStatus::OK();
   }
 
+  // FailWritesAfter's countdown: an append to a counted file past the last one allowed
+  // turns on FailWrites.
+  void CountAppend(const std::string& fname) {
+    absl::MutexLock lock(&mu_);
+    if (appends_left_ < 0 || !absl::EndsWith(fname, count_appends_to_)) return;
+    if (appends_left_-- == 0) write_fault_ = Fault::kIoError;
+  }
+
   template <typename SyncFn>
   rocksdb::IOStatus SyncFile(const std::string& fname, SyncFn sync) {
     absl::Duration delay;
@@ -339,6 +359,8 @@ class FaultyDisk : public rocksdb::FileSystemWrapper {
   absl::Mutex mu_;
   absl::Duration sync_delay_ ABSL_GUARDED_BY(mu_);
   std::string lie_about_ ABSL_GUARDED_BY(mu_);
+  int appends_left_ ABSL_GUARDED_BY(mu_) = -1;  // -1: not counting
+  std::string count_appends_to_ ABSL_GUARDED_BY(mu_);
   // Every file written through here since construction, by name.
   std::map<std::string, Tracked> files_ ABSL_GUARDED_BY(mu_);
 };
