@@ -96,7 +96,9 @@ def main():
             'state = IN_PROGRESS AND deadline < 2026-01-31',
             'unit = "units/H29.01" AND label = "Kế hoạch năm"',
             'deadline >= 2026-03-01 AND deadline <= 2026-03-31 AND state != DONE',
-            'category = "Dữ liệu dân cư"', 'unit_tree = "units/H29" AND role = LEAD']):
+            'category = "Dữ liệu dân cư"', 'unit_tree = "units/H29" AND role = LEAD',
+            # the escapes of a quoted value, and mistakes a person makes
+            'label = "Kế hoạch \\"06\\" \\\\ năm"', 'state == DONE AND', 'deadline < "2026-01-31']):
         write("filter", str(i), text.encode())
 
     write("page_token", "empty", b"")
