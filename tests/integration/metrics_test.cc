@@ -15,12 +15,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
-#include "grpcpp/generic/generic_stub.h"
-#include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "tests/testing/faulty_disk.h"
+#include "tests/testing/raw_grpc.h"
 #include "tests/testing/raw_http.h"
 #include "tests/testing/test_server.h"
 
@@ -154,24 +152,10 @@ TEST_F(MetricsTest, CountersMoveAsTheWorkloadSays) {
 
 TEST_F(MetricsTest, GrpcRefusalsBeforeTheTableAreCounted) {
   const Samples before = Parse(Scrape());
-  auto channel = grpc::CreateChannel(target(), grpc::InsecureChannelCredentials());
-  grpc::GenericStub stub(channel);
   for (const std::string method :
        {"/d06.v1.UnitService/NoSuchMethod", "/d06.v1.UnitService/GetUnit"}) {
-    grpc::ClientContext context;
-    grpc::ByteBuffer request, response;
     // Field 1 (name) as a string whose length runs past the end: not a GetUnitRequest.
-    const char bytes[] = {0x0a, 0x10, 'x'};
-    grpc::Slice slice(bytes, sizeof(bytes));
-    request = grpc::ByteBuffer(&slice, 1);
-    grpc::Status status;
-    absl::Notification done;
-    stub.UnaryCall(&context, method, grpc::StubOptions(), &request, &response, [&](grpc::Status s) {
-      status = std::move(s);
-      done.Notify();
-    });
-    done.WaitForNotification();
-    EXPECT_FALSE(status.ok()) << method;
+    EXPECT_FALSE(CallRawGrpc(target(), method, std::string("\x0a\x10x", 3)).ok()) << method;
   }
   const Samples after = Parse(Scrape());
   auto delta = [&](const std::string& sample) {

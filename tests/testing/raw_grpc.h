@@ -4,10 +4,13 @@
 //   absl::Status s = CallRawGrpc(target(), "/d06.v1.TaskService/GetTask", "\xff",
 //                                {{"authorization", "Bearer " + token}});
 //
-// Part of the d06_testing library (tests/testing). Waits at most 10 s.
+// Over a new channel to `target`, or over `channel` (kept for many calls); `response`,
+// when given, gets the answer's bytes. Part of the d06_testing library (tests/testing),
+// header-only (the fuzz targets use it too). Waits at most 10 s.
 #ifndef D06_TESTS_TESTING_RAW_GRPC_H_
 #define D06_TESTS_TESTING_RAW_GRPC_H_
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,25 +25,38 @@
 
 namespace d06::testing {
 
-inline absl::Status CallRawGrpc(
-    const std::string& target, const std::string& method, const std::string& bytes,
-    const std::vector<std::pair<std::string, std::string>>& metadata = {}) {
-  auto channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+using RawMetadata = std::vector<std::pair<std::string, std::string>>;
+
+inline absl::Status CallRawGrpc(const std::shared_ptr<grpc::Channel>& channel,
+                                const std::string& method, const std::string& bytes,
+                                const RawMetadata& metadata = {}, std::string* response = nullptr) {
   grpc::GenericStub stub(channel);
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
   for (const auto& [key, value] : metadata) context.AddMetadata(key, value);
   grpc::Slice slice(bytes);
   grpc::ByteBuffer request(&slice, 1);
-  grpc::ByteBuffer response;
+  grpc::ByteBuffer answer;
   grpc::Status result;
   absl::Notification done;
-  stub.UnaryCall(&context, method, grpc::StubOptions(), &request, &response, [&](grpc::Status s) {
+  stub.UnaryCall(&context, method, grpc::StubOptions(), &request, &answer, [&](grpc::Status s) {
     result = std::move(s);
     done.Notify();
   });
   done.WaitForNotification();
+  if (result.ok() && response != nullptr) {
+    grpc::Slice whole;
+    if (!answer.DumpToSingleSlice(&whole).ok()) return absl::InternalError("unreadable answer");
+    response->assign(reinterpret_cast<const char*>(whole.begin()), whole.size());
+  }
   return client::FromGrpcStatus(result);
+}
+
+inline absl::Status CallRawGrpc(const std::string& target, const std::string& method,
+                                const std::string& bytes, const RawMetadata& metadata = {},
+                                std::string* response = nullptr) {
+  return CallRawGrpc(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()), method, bytes,
+                     metadata, response);
 }
 
 }  // namespace d06::testing

@@ -18,13 +18,8 @@
 #ifndef D06_TESTS_TESTING_TEST_SERVER_H_
 #define D06_TESTS_TESTING_TEST_SERVER_H_
 
-#include <grpcpp/create_channel.h>
-#include <grpcpp/generic/generic_stub.h>
-#include <grpcpp/security/credentials.h>
-#include <grpcpp/support/byte_buffer.h>
 #include <stdlib.h>
 
-#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -38,7 +33,6 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "client/client.h"
@@ -51,8 +45,10 @@
 #include "server/domain/clock.h"
 #include "server/domain/dates.h"
 #include "server/model/consistency.h"
+#include "storage/status_macros.h"
 #include "storage/store.h"
 #include "tests/testing/pager.h"
+#include "tests/testing/raw_grpc.h"
 #include "tests/testing/temp_dir.h"
 
 namespace d06::testing {
@@ -224,30 +220,11 @@ class ServerTest : public ::testing::Test {
       request_bytes =
           absl::StrCat("\x0a", std::string(1, static_cast<char>(service.size())), service);
     }
-    grpc::Slice slice(request_bytes);
-    grpc::ByteBuffer request(&slice, 1), response;
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    auto channel = grpc::CreateChannel(target(), grpc::InsecureChannelCredentials());
-    grpc::GenericStub stub(channel);
-    grpc::Status status;
-    absl::Notification done;
-    stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request,
-                   &response, [&](grpc::Status s) {
-                     status = std::move(s);
-                     done.Notify();
-                   });
-    done.WaitForNotification();
-    if (!status.ok()) {
-      return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                          status.error_message());
-    }
-    grpc::Slice bytes;
-    if (!response.DumpToSingleSlice(&bytes).ok()) return absl::InternalError("unreadable");
+    std::string bytes;
+    RETURN_IF_ERROR(
+        CallRawGrpc(target(), "/grpc.health.v1.Health/Check", request_bytes, {}, &bytes));
     // The response is one varint field 1 (0x08), absent when 0 (UNKNOWN).
-    int value = bytes.size() == 2 && bytes.begin()[0] == 0x08 ? bytes.begin()[1]
-                : bytes.size() == 0                           ? 0
-                                                              : -1;
+    const int value = bytes.size() == 2 && bytes[0] == 0x08 ? bytes[1] : bytes.empty() ? 0 : -1;
     static constexpr const char* kNames[] = {"UNKNOWN", "SERVING", "NOT_SERVING",
                                              "SERVICE_UNKNOWN"};
     if (value < 0 || value > 3) return absl::InternalError("malformed health response");
