@@ -827,9 +827,9 @@ absl::Status CheckHttpOptions(const HttpOptions& options) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<HttpTransport>> HttpTransport::Start(const MethodTable& table,
-                                                                    const std::string& address,
-                                                                    HttpOptions options) {
+absl::StatusOr<HttpServer::Handler> HttpTransport::NewHandler(const MethodTable& table,
+                                                              const std::string& address,
+                                                              HttpOptions options) {
   std::string host, port_text;
   int port = 0;
   if (!SplitHostPort(address, &host, &port_text) || !absl::SimpleAtoi(port_text, &port)) {
@@ -845,16 +845,21 @@ absl::StatusOr<std::unique_ptr<HttpTransport>> HttpTransport::Start(const Method
     face->hosts.insert(AsHostHeader(allowed));
   }
   face->options = std::move(options);
+  return [face](const HttpRequest& req, HttpResponse& res) { Serve(*face, req, res); };
+}
 
+absl::StatusOr<std::unique_ptr<HttpTransport>> HttpTransport::Start(const MethodTable& table,
+                                                                    const std::string& address,
+                                                                    HttpOptions options) {
+  const HttpServerOptions server_options = options.server;
+  ASSIGN_OR_RETURN(HttpServer::Handler handler, NewHandler(table, address, std::move(options)));
   std::unique_ptr<HttpTransport> transport(new HttpTransport());
-  absl::StatusOr<std::unique_ptr<HttpServer>> server = HttpServer::Start(
-      address, face->options.server,
-      [face](const HttpRequest& req, HttpResponse& res) { Serve(*face, req, res); },
-      [face](int status, absl::string_view why, HttpResponse& res) {
-        Refuse(*face->table, status, why, res);
-      });
-  if (!server.ok()) return server.status();
-  transport->server_ = *std::move(server);
+  ASSIGN_OR_RETURN(
+      transport->server_,
+      HttpServer::Start(address, server_options, std::move(handler),
+                        [&table](int status, absl::string_view why, HttpResponse& res) {
+                          Refuse(table, status, why, res);
+                        }));
   transport->port_ = transport->server_->port();
   return transport;
 }

@@ -138,6 +138,13 @@ class HttpTransport {
   static absl::StatusOr<std::unique_ptr<HttpTransport>> Start(const MethodTable& table,
                                                               const std::string& address,
                                                               HttpOptions options);
+  // What Start serves on `address`, without listening: the handler its HttpServer calls
+  // with each complete request (the Host check, the routes, the calls through `table`,
+  // which must outlive it). For fuzz targets that hand requests over without a socket.
+  // Errors as Start's, but never UNAVAILABLE.
+  static absl::StatusOr<HttpServer::Handler> NewHandler(const MethodTable& table,
+                                                        const std::string& address,
+                                                        HttpOptions options);
   // Shutdown().
   ~HttpTransport();
   HttpTransport(const HttpTransport&) = delete;

@@ -404,6 +404,7 @@ class ServerImpl final : public Server {
   int http_port() const override { return http_ ? http_->port() : 0; }
   int metrics_port() const override { return metrics_listener_ ? metrics_listener_->port() : 0; }
   const FdBudget& budget() const override { return budget_; }
+  const api::MethodTable& methods() const override { return *methods_; }
 
   void Shutdown() override {
     {

@@ -42,6 +42,10 @@ class FileSystem;
 
 namespace d06 {
 
+namespace api {
+class MethodTable;
+}  // namespace api
+
 // Whether calls must carry a verified identity.
 enum class AuthMode {
   // Every call needs a bearer token or a client certificate of an active principal.
@@ -186,6 +190,9 @@ class Server {
   virtual int metrics_port() const = 0;
   // How the open-files limit is shared (server/d06d/fd_budget.h).
   virtual const FdBudget& budget() const = 0;
+  // The method table gRPC and HTTP serve (server/api/method_table.h), for fuzz targets
+  // that call it without a transport (HttpTransport::NewHandler).
+  virtual const api::MethodTable& methods() const = 0;
   // Stops admitting calls (health NOT_SERVING), lets in-flight calls finish (writes
   // queued on the store included; up to a grace period), answers the calls that arrived
   // meanwhile UNAVAILABLE "the server is shutting down; retry" once gRPC has told their

@@ -1,8 +1,8 @@
-// One d06d inside the fuzzing process for the targets that speak to it over loopback
-// (fuzz_grpc, fuzz_http): started at the first input with authentication off, no rate
-// limits, a fresh temporary data directory, and a province, a department and a task in
-// it so that reads and transitions have something to find. Never stopped: libFuzzer ends
-// the process.
+// One d06d inside the fuzzing process for the targets that call it (fuzz_grpc and
+// fuzz_http over loopback, fuzz_connect through its method table): started at the first input with
+// authentication off, no rate limits, a fresh temporary data directory, and a province, a
+// department and a task in it so that reads and transitions have something to find. Never stopped:
+// libFuzzer ends the process.
 #ifndef D06_TESTS_FUZZ_FUZZ_SERVER_H_
 #define D06_TESTS_FUZZ_FUZZ_SERVER_H_
 
@@ -12,9 +12,11 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "client/client.h"
 #include "google/protobuf/stubs/logging.h"
+#include "server/api/method_table.h"
 #include "server/d06d/server.h"
 
 namespace d06::fuzz {
@@ -71,6 +73,24 @@ inline Server& FuzzServer() {
     return started->release();
   }();
   return *server;
+}
+
+// "/d06.v1.TaskService/GetTask": the path of every unary method (gRPC's and Connect's),
+// in the order of the server's method table (services as registered, methods in .proto
+// order). A target's first input byte picks one (tests/fuzz/make_seeds.py, same order).
+inline const std::vector<std::string>& UnaryMethodPaths() {
+  static const std::vector<std::string> paths = [] {
+    std::vector<std::string> out;
+    for (const google::protobuf::ServiceDescriptor* service : FuzzServer().methods().services()) {
+      for (int m = 0; m < service->method_count(); ++m) {
+        const google::protobuf::MethodDescriptor* method = service->method(m);
+        if (method->server_streaming() || method->client_streaming()) continue;
+        out.push_back("/" + service->full_name() + "/" + method->name());
+      }
+    }
+    return out;
+  }();
+  return paths;
 }
 
 }  // namespace d06::fuzz

@@ -4,7 +4,8 @@ each target starts from. Run from anywhere after a change of the protos or forma
     python3 tests/fuzz/make_seeds.py
 The gRPC seeds are requests encoded by protoc, led by the byte that picks their method in
 fuzz_grpc's order (the server's method table: UnitService, TaskService, ReportService,
-EventService, AccessService, AdminService; unary methods in .proto order)."""
+EventService, AccessService, AdminService; unary methods in .proto order); fuzz_connect's
+take the same byte, then a byte for the call's form (tests/fuzz/fuzz_connect.cc)."""
 import os
 import re
 import subprocess
@@ -76,6 +77,26 @@ def main():
             + [os.path.join("d06", "v1", f) for f in sorted(os.listdir(os.path.join(ROOT, "proto", "d06", "v1"))) if f.endswith(".proto")],
             input=GRPC[method].encode(), capture_output=True, cwd=os.path.join(ROOT, "proto"), check=True).stdout
         write("grpc", method, bytes([index]) + encoded)
+        # fuzz_connect: the same method byte, then its form byte (2: POST, protobuf).
+        write("connect", method + "-proto", bytes([index, 2]) + encoded)
+    index = {method: i for i, (_, method, _) in enumerate(methods)}
+    # fuzz_connect in JSON: POST (form 0), Connect's GET (1), a Connect-Timeout-Ms header
+    # (8) and an actor (16), each header's value before the first newline.
+    for method, form, header, body in [
+            ("CreateUnit", 0, "", '{"unit":{"code":"H04","displayName":"Tỉnh Bốn","kind":"UNIT_KIND_PROVINCE"}}'),
+            ("GetUnit", 1, "", '{"name":"units/H01"}'),
+            ("ListUnits", 0, "", '{"filter":"parent = \\"units/H01\\"","pageSize":10}'),
+            ("CreateTask", 16, "Nguyễn Văn An",
+             '{"task":{"title":"Nhiệm vụ","kind":"TASK_KIND_ONE_OFF","assigningUnit":"units/H01",'
+             '"deadline":{"year":2027,"month":1,"day":31}},"assignments":[{"unit":"units/H01.01",'
+             '"role":"ASSIGNMENT_ROLE_LEAD"}],"requestId":"r-2"}'),
+            ("GetTask", 1, "", '{"name":"tasks/1"}'),
+            ("ListTasks", 8, "5000", '{"query":"căn cước","filter":"state = OPEN","pageSize":5}'),
+            ("UpdateTask", 0, "", '{"task":{"name":"tasks/1","content":"Nội dung"},"updateMask":"content"}'),
+            ("GetSummary", 0, "", '{"unit":"units/H01","groupBy":"SUMMARY_GROUP_BY_CHILD_UNIT","asOf":{"year":2026,"month":6,"day":30}}'),
+            ("WhoAmI", 0, "", "{}")]:
+        value = header.encode() + b"\n" if form & 0x38 else b""
+        write("connect", method + "-json", bytes([index[method], form]) + value + body.encode())
 
     body = '{"unit":{"code":"H03","displayName":"Tỉnh Ba","kind":"UNIT_KIND_PROVINCE"}}'.encode()
     write("http", "connect-json", b"POST /d06.v1.UnitService/CreateUnit HTTP/1.1\r\nHost: d06\r\n"
@@ -100,6 +121,10 @@ def main():
             # the escapes of a quoted value, and mistakes a person makes
             'label = "Kế hoạch \\"06\\" \\\\ năm"', 'state == DONE AND', 'deadline < "2026-01-31']):
         write("filter", str(i), text.encode())
+
+    for i, text in enumerate(["căn cước", "de an 06", "Đề án", "dữ liệu dân cư", "ĐỀ ÁN 06",
+                              "VNeID mức 2", "6/2026", "   ", ""]):
+        write("search", str(i), text.encode())
 
     write("page_token", "empty", b"")
     write("page_token", "base64", b"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4v")
