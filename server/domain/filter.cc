@@ -15,8 +15,6 @@
 #include "d06/v1/api_names.h"
 #include "server/domain/errors.h"
 #include "server/domain/text.h"
-#include "unicode/stringpiece.h"
-#include "unicode/unistr.h"
 
 namespace d06 {
 namespace {
@@ -222,14 +220,9 @@ std::ostream& operator<<(std::ostream& os, const FilterTerm& term) {
 
 absl::StatusOr<std::vector<FilterTerm>> ParseFilter(absl::string_view filter) {
   if (!IsValidUtf8(filter)) {
-    // ErrorInfo metadata is a proto string and must be UTF-8: echo the filter with each
-    // ill-formed sequence replaced by U+FFFD.
-    std::string echoed;
-    icu::UnicodeString::fromUTF8(
-        icu::StringPiece(filter.data(), static_cast<int32_t>(filter.size())))
-        .toUTF8String(echoed);
+    // ErrorInfo metadata is a proto string and must be UTF-8.
     return FilterError("the filter is not valid UTF-8; send it as UTF-8 text",
-                       {{"filter", echoed}});
+                       {{"filter", ToValidUtf8(filter)}});
   }
   if (filter.size() > kMaxFilterBytes) {
     return FilterError(

@@ -259,21 +259,27 @@ TEST_F(StalledExportTest, AnExportTheClientStopsReadingEndsAndFreesItsSlot) {
   ASSERT_FALSE(refused->Admitted());
   EXPECT_EQ(refused->status.code(), absl::StatusCode::kResourceExhausted);
 
-  // ... until the stalled exports are ended: a new export on the same connection then
-  // starts, within a few seconds of the client's last read (ten stall timeouts: the
-  // sanitizer build runs the export several times slower, and the stall is counted from
-  // when the server's sends stop, after the flow-control windows fill).
-  std::unique_ptr<Export> next;
-  while (absl::Now() - stopped_reading < 10 * kStall) {
-    next = StartExport(*hog);
-    if (next->Admitted()) break;
-    EXPECT_EQ(next->status.code(), absl::StatusCode::kResourceExhausted) << Describe(next->status);
-    next.reset();
+  // ... until the stalled exports are ended: new exports on the same connection then
+  // start, one for each slot, within a few seconds of the client's last read (ten stall
+  // timeouts: the sanitizer build runs the export several times slower, and the stall is
+  // counted from when the server's sends stop, after the flow-control windows fill).
+  // Every slot, not one: each stalled export's stall is timed from its own last send, and
+  // reading one that has not been ended yet would let it finish.
+  std::vector<std::unique_ptr<Export>> next;
+  while (static_cast<int>(next.size()) < kPerConnection &&
+         absl::Now() - stopped_reading < 10 * kStall) {
+    std::unique_ptr<Export> more = StartExport(*hog);
+    if (more->Admitted()) {
+      next.push_back(std::move(more));
+      continue;
+    }
+    EXPECT_EQ(more->status.code(), absl::StatusCode::kResourceExhausted) << Describe(more->status);
     absl::SleepFor(absl::Milliseconds(100));
   }
-  ASSERT_NE(next, nullptr) << "no export started on the hog's connection within " << 10 * kStall
-                           << " of its last read";
-  next->Cancel();
+  ASSERT_EQ(static_cast<int>(next.size()), kPerConnection)
+      << "not every slot of the hog's connection was freed within " << 10 * kStall
+      << " of its last read";
+  for (auto& call : next) call->Cancel();
 
   // The stalled exports were ended by the server: what was sent before the end reads
   // back, then an error, short of the whole file.
