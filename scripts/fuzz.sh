@@ -5,10 +5,10 @@
 #
 #   scripts/fuzz.sh TARGET [SECONDS]     e.g. scripts/fuzz.sh grpc 600
 #
-# TARGET is one of: filter page_token csv config ctl_flags grpc http. A crash, leak or
-# timeout leaves its input as crash-*/leak-*/timeout-* in the current directory: copy it
-# to the target's directory under tests/fuzz/corpus/ as regress-WHAT, and add a unit
-# test of the fix.
+# TARGET is one of: filter page_token csv config ctl_flags grpc http connect search
+# (the sources are under tests/fuzz/). A crash, leak or timeout leaves its input as
+# crash-*/leak-*/timeout-* in the current directory: copy it to the target's directory
+# under tests/fuzz/corpus/ as regress-WHAT, and add a unit test of the fix.
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,6 +21,8 @@ work="${BUILD_DIR}/tests/fuzz/corpus/${target}"
 mkdir -p "${work}"
 dict=()
 [[ -f "${REPO_ROOT}/tests/fuzz/${target}.dict" ]] && dict=("-dict=${REPO_ROOT}/tests/fuzz/${target}.dict")
-ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}" exec "${BUILD_DIR}/bin/fuzz_${target}" \
+export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1}"
+export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=${REPO_ROOT}/tests/fuzz/lsan.supp}"
+exec "${BUILD_DIR}/bin/fuzz_${target}" \
   -max_total_time="${seconds}" -timeout=20 -rss_limit_mb=4096 -print_final_stats=1 \
   "${dict[@]}" "${work}" "${REPO_ROOT}/tests/fuzz/corpus/${target}"

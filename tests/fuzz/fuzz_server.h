@@ -1,8 +1,8 @@
-// One d06d inside the fuzzing process for the targets that call it (fuzz_grpc and
-// fuzz_http over loopback, fuzz_connect through its method table): started at the first input with
-// authentication off, no rate limits, a fresh temporary data directory, and a province, a
-// department and a task in it so that reads and transitions have something to find. Never stopped:
-// libFuzzer ends the process.
+// One d06d inside the fuzzing process for the targets that call it (fuzz_grpc, fuzz_http
+// and fuzz_search over loopback, fuzz_connect through its method table): started at the
+// first input with authentication off, no rate limits, a fresh temporary data directory,
+// and a province, a department and a task in it so that reads and transitions have
+// something to find. Never stopped: libFuzzer ends the process.
 #ifndef D06_TESTS_FUZZ_FUZZ_SERVER_H_
 #define D06_TESTS_FUZZ_FUZZ_SERVER_H_
 
