@@ -275,19 +275,18 @@ absl::Status Absorb(Txn& txn, const ChangeContext& change, const Absorption& pla
   std::vector<std::pair<v1::Unit, v1::Unit>> moved_heads;  // before, after
   for (const v1::Unit& source : plan.sources) {
     ASSIGN_OR_RETURN(std::vector<std::string> above, Ancestry(view, source.code()));
-    ASSIGN_OR_RETURN(Subtree whole, ReadSubtree(view, source.code()));
-    for (size_t i = 1; i < whole.codes.size(); ++i) {
-      if (whole.levels[i] != 1) continue;
-      ASSIGN_OR_RETURN(Subtree subtree, ReadSubtree(view, whole.codes[i]));
+    ASSIGN_OR_RETURN(const std::vector<std::string> children, ChildCodes(view, source.code()));
+    for (const std::string& code : children) {
+      ASSIGN_OR_RETURN(Subtree subtree, ReadSubtree(view, code));
       const int deepest = static_cast<int>(plan.children_above.size()) + 1 + subtree.height();
       if (deepest > kMaxUnitDepth) {
         return Error(absl::StatusCode::kFailedPrecondition, v1::reason::kUnitTreeTooDeep,
                      absl::StrCat("below ", UnitName(plan.children_parent), " the subtree of ",
-                                  UnitName(whole.codes[i]), " would reach level ", deepest,
+                                  UnitName(code), " would reach level ", deepest,
                                   "; a unit may be at most at level ", kMaxUnitDepth),
                      {{"max_depth", absl::StrCat(kMaxUnitDepth)}});
       }
-      ASSIGN_OR_RETURN(std::optional<v1::Unit> child, LoadUnit(view, whole.codes[i]));
+      ASSIGN_OR_RETURN(std::optional<v1::Unit> child, LoadUnit(view, code));
       if (!child) continue;
       v1::Unit after = *child;
       ASSIGN_OR_RETURN(v1::UnitPeriod * period,

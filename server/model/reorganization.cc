@@ -79,6 +79,20 @@ int Subtree::height() const {
   return levels.empty() ? 0 : *std::max_element(levels.begin(), levels.end());
 }
 
+absl::StatusOr<std::vector<std::string>> ChildCodes(const ReadView& view, const std::string& code) {
+  std::vector<std::string> children;
+  bool parsed = true;
+  RETURN_IF_ERROR(view.ScanPrefix(Cf::kIndexes, ChildUnitsPrefix(code), "",
+                                  [&](absl::string_view suffix, absl::string_view) {
+                                    std::string child;
+                                    parsed = ParseChildUnitSuffix(suffix, &child);
+                                    if (parsed) children.push_back(std::move(child));
+                                    return parsed;
+                                  }));
+  if (!parsed) return Malformed("the unit tree");
+  return children;
+}
+
 absl::StatusOr<Subtree> ReadSubtree(const ReadView& view, const std::string& code) {
   Subtree subtree;
   subtree.codes.push_back(code);
@@ -87,20 +101,13 @@ absl::StatusOr<Subtree> ReadSubtree(const ReadView& view, const std::string& cod
   // the codes already seen.
   std::set<std::string> seen = {code};
   for (size_t next = 0; next < subtree.codes.size(); ++next) {
-    const std::string parent = subtree.codes[next];
     const int level = subtree.levels[next] + 1;
-    bool parsed = true;
-    RETURN_IF_ERROR(view.ScanPrefix(Cf::kIndexes, ChildUnitsPrefix(parent), "",
-                                    [&](absl::string_view suffix, absl::string_view) {
-                                      std::string child;
-                                      parsed = ParseChildUnitSuffix(suffix, &child);
-                                      if (parsed && seen.insert(child).second) {
-                                        subtree.codes.push_back(std::move(child));
-                                        subtree.levels.push_back(level);
-                                      }
-                                      return parsed;
-                                    }));
-    if (!parsed) return Malformed("the unit tree");
+    ASSIGN_OR_RETURN(std::vector<std::string> children, ChildCodes(view, subtree.codes[next]));
+    for (std::string& child : children) {
+      if (!seen.insert(child).second) continue;
+      subtree.codes.push_back(std::move(child));
+      subtree.levels.push_back(level);
+    }
   }
   return subtree;
 }

@@ -30,6 +30,8 @@ struct Subtree {
   int height() const;  // the deepest level
 };
 absl::StatusOr<Subtree> ReadSubtree(const ReadView& view, const std::string& code);
+// The codes of the units directly below `code`, in the child index's order.
+absl::StatusOr<std::vector<std::string>> ChildCodes(const ReadView& view, const std::string& code);
 
 // The units below `parent_code` on `day_number` (DayNumber), by code: its children now and
 // those that have moved away since (FormerChildrenPrefix), each kept if its history puts
