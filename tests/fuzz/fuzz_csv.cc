@@ -1,7 +1,7 @@
 // The CSV files d06ctl imports (client/ctl/csv_import.h, reorganisation_import.h): the
 // first byte picks units, tasks or a reorganisation, the rest is the file. Whatever the
-// bytes, the parse ends with rows and errors (never a crash, never a row and an error
-// for the same line both missing). Seeds: tests/fuzz/corpus/csv.
+// bytes, the parse and the checks after it end without a crash or a sanitizer report.
+// Seeds: tests/fuzz/corpus/csv.
 #include <cstdint>
 #include <cstdlib>
 #include <optional>

@@ -69,12 +69,14 @@ GRPC = {
 
 def main():
     methods = unary_methods()
+    protos = [os.path.join("d06", "v1", f)
+              for f in sorted(os.listdir(os.path.join(ROOT, "proto", "d06", "v1")))
+              if f.endswith(".proto")]
     for index, (service, method, request) in enumerate(methods):
         if method not in GRPC:
             continue
         encoded = subprocess.run(
-            ["protoc", "-I", os.path.join(ROOT, "proto"), "--encode=d06.v1." + request]
-            + [os.path.join("d06", "v1", f) for f in sorted(os.listdir(os.path.join(ROOT, "proto", "d06", "v1"))) if f.endswith(".proto")],
+            ["protoc", "-I", os.path.join(ROOT, "proto"), "--encode=d06.v1." + request] + protos,
             input=GRPC[method].encode(), capture_output=True, cwd=os.path.join(ROOT, "proto"), check=True).stdout
         write("grpc", method, bytes([index]) + encoded)
         # fuzz_connect: the same method byte, then its form byte (2: POST, protobuf).

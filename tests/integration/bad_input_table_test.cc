@@ -50,7 +50,7 @@ class BadInputTableTest : public ServerTest {
   // Sends `bytes` to `method` with the credential; the answer as a status.
   absl::Status Send(const std::string& method, const std::string& bytes,
                     Row::Credential credential) {
-    std::vector<std::pair<std::string, std::string>> metadata;
+    RawMetadata metadata;
     if (credential == Row::Credential::kAdmin) {
       metadata.emplace_back("authorization", "Bearer " + admin_token_);
     } else if (credential == Row::Credential::kBadToken) {
